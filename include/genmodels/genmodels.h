@@ -1,0 +1,275 @@
+/*
+ * genmodels.h — the stable C ABI of genmodels, a library of generative models.
+ *
+ * Rules this header keeps (DESIGN.md §3):
+ *  - Opaque typed handles with create/free pairs; every free function accepts NULL.
+ *  - Every fallible function returns an int32_t status (GM_OK == 0) and takes a last
+ *    `gm_error** err` that may be NULL. On failure *err receives an error object
+ *    (code + message) owned by the caller and released with gm_error_free. The error
+ *    travels with the call, so it is safe under goroutine/thread migration.
+ *  - No C++ exception ever crosses this boundary; no struct is passed by value; counts
+ *    and sizes are int64_t.
+ *  - Options structs begin with `uint32_t struct_size` and are filled with defaults by
+ *    their *_init function. Fields are only ever appended, so an old caller's smaller
+ *    struct keeps working.
+ *  - Fixed-size outputs go into caller buffers whose capacity (in elements) is checked;
+ *    variable-size outputs come back as an owned gm_buffer.
+ *  - log_prob is in nats per example, summed over dimensions.
+ *
+ * Thread safety: gm_model_sample, gm_model_log_prob, gm_model_encode, gm_model_decode,
+ * gm_model_complete, gm_model_save*, and every query on one fitted model may run
+ * concurrently from many threads (each call has its own scratch memory and its own seed).
+ * gm_model_fit, gm_model_free and anything that replaces a handle need exclusive access.
+ * The fit progress callback runs on the thread that called gm_model_fit.
+ *
+ * This header changes only by appending once released; GM_ABI_VERSION counts breaking
+ * changes (there are none so far).
+ */
+#ifndef GENMODELS_GENMODELS_H
+#define GENMODELS_GENMODELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(GM_BUILDING_LIBRARY)
+#define GM_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define GM_API __attribute__((visibility("default")))
+#else
+#define GM_API
+#endif
+
+#define GM_ABI_VERSION 1
+
+/* ---------------------------------------------------------------- status codes */
+
+#define GM_OK 0
+#define GM_INVALID_ARGUMENT 1  /* a NULL pointer, a negative count, a bad option value */
+#define GM_UNSUPPORTED 2       /* this kind has no such verb (the message says why) */
+#define GM_BUFFER_TOO_SMALL 3  /* output capacity smaller than what the call writes */
+#define GM_INVALID_DATA 4      /* NaN/Inf, non-binary data for a binary model, wrong width */
+#define GM_INVALID_CONFIG 5    /* unknown key, wrong type or out-of-range hyper-parameter */
+#define GM_UNKNOWN_KIND 6      /* the kind name is not one genmodels knows */
+#define GM_NOT_FITTED 7        /* the verb needs a fitted model */
+#define GM_IO_ERROR 8          /* a file could not be opened, read or written */
+#define GM_CORRUPT_FILE 9      /* a model or data file is malformed or hostile */
+#define GM_CANCELLED 10        /* the progress callback asked to stop */
+#define GM_DIVERGED 11         /* training produced a non-finite loss or gradient */
+#define GM_OUT_OF_MEMORY 12    /* an allocation failed or a size budget was exceeded */
+#define GM_VERSION_MISMATCH 13 /* a file written by an incompatible library version */
+#define GM_INTERNAL 99         /* a bug in genmodels: please report it with the message */
+
+/* ---------------------------------------------------------------- errors */
+
+typedef struct gm_error gm_error;
+
+/* The status of an error object (GM_INTERNAL for NULL). */
+GM_API int32_t gm_error_code(const gm_error* err);
+/* Its message, valid until gm_error_free ("" for NULL). */
+GM_API const char* gm_error_message(const gm_error* err);
+GM_API void gm_error_free(gm_error* err);
+/* A constant name for a status, e.g. "GM_INVALID_DATA" ("GM_UNKNOWN_STATUS" otherwise). */
+GM_API const char* gm_status_name(int32_t status);
+
+/* ---------------------------------------------------------------- library */
+
+/* "MAJOR.MINOR.PATCH" of the library that is linked. */
+GM_API const char* gm_version(void);
+/* Must equal GM_ABI_VERSION of the header a program was compiled against. */
+GM_API int32_t gm_abi_version(void);
+/* JSON: version, abi_version, compiler, oneDNN version, build type, OpenMP threads. */
+GM_API const char* gm_build_info(void);
+
+/* ---------------------------------------------------------------- owned buffers */
+
+/* Bytes owned by the library (a serialised model, a JSON text). JSON texts are
+ * NUL-terminated; gm_buffer_size does not count the terminator. */
+typedef struct gm_buffer gm_buffer;
+GM_API const uint8_t* gm_buffer_data(const gm_buffer* buf);
+GM_API int64_t gm_buffer_size(const gm_buffer* buf);
+GM_API void gm_buffer_free(gm_buffer* buf);
+
+/* ---------------------------------------------------------------- data views */
+
+/* A borrowed view of N examples of D float32 values, row-major. Nothing is copied or
+ * kept after the call returns.
+ *  - channels/height/width: optional image layout (0 = not an image). When given,
+ *    channels*height*width must equal d; convolutional models and PNG grids use it.
+ *  - labels: optional N class indices in [0, num_classes) for conditional models.
+ *  - conditions: optional N x condition_dim float32 condition vectors, row-major. */
+typedef struct gm_data {
+  uint32_t struct_size;
+  const float* x;
+  int64_t n;
+  int64_t d;
+  int64_t channels;
+  int64_t height;
+  int64_t width;
+  const int32_t* labels;
+  int64_t num_classes;
+  const float* conditions;
+  int64_t condition_dim;
+} gm_data;
+GM_API void gm_data_init(gm_data* data);
+
+/* ---------------------------------------------------------------- options */
+
+/* Return nonzero to cancel fit; fit then returns GM_CANCELLED (within one batch) and
+ * the model keeps its last good parameters. step counts from 1 to total. */
+typedef int32_t (*gm_progress_fn)(int64_t step, int64_t total, double loss, void* user_data);
+
+typedef struct gm_fit_options {
+  uint32_t struct_size;
+  int64_t epochs;          /* default 10; closed-form kinds need a single pass and ignore it */
+  int64_t batch_size;      /* default 100 */
+  double learning_rate;    /* default 0 = the kind's own default */
+  uint64_t seed;           /* default 0 */
+  int32_t threads;         /* default 0 = all cores */
+  gm_progress_fn progress; /* may be NULL */
+  void* user_data;
+} gm_fit_options;
+GM_API void gm_fit_options_init(gm_fit_options* opts);
+
+/* For sample, decode and complete. labels/conditions give per-row conditions to a
+ * conditional kind (N of them, matching the row count of the call). */
+typedef struct gm_sample_options {
+  uint32_t struct_size;
+  uint64_t seed;     /* default 0; the same seed gives the same output on any thread count */
+  int32_t threads;   /* default 0 = all cores */
+  const int32_t* labels;
+  const float* conditions;
+  int64_t condition_dim;
+} gm_sample_options;
+GM_API void gm_sample_options_init(gm_sample_options* opts);
+
+/* For log_prob and encode. */
+typedef struct gm_eval_options {
+  uint32_t struct_size;
+  uint64_t seed;      /* default 0 (stochastic bounds only) */
+  int32_t threads;    /* default 0 = all cores */
+  int64_t samples;    /* default 0 = the kind's default (importance samples for bounds) */
+} gm_eval_options;
+GM_API void gm_eval_options_init(gm_eval_options* opts);
+
+/* ---------------------------------------------------------------- kinds and capabilities */
+
+#define GM_CAP_FIT (1u << 0)
+#define GM_CAP_SAMPLE (1u << 1)
+#define GM_CAP_LOG_PROB (1u << 2)     /* exact or a documented bound */
+#define GM_CAP_ENCODE (1u << 3)
+#define GM_CAP_DECODE (1u << 4)
+#define GM_CAP_COMPLETE (1u << 5)
+#define GM_CAP_TRANSLATE (1u << 6)
+#define GM_CAP_CONDITIONAL (1u << 7)  /* fit/sample take labels or condition vectors */
+#define GM_CAP_BINARY_DATA (1u << 8)  /* data must be exactly 0 or 1 */
+#define GM_CAP_EXACT_LOG_PROB (1u << 9)
+
+/* JSON array of {"kind": ..., "capabilities": [...], "description": ...}. */
+GM_API int32_t gm_kinds_json(gm_buffer** out, gm_error** err);
+GM_API int32_t gm_kind_capabilities(const char* kind, uint32_t* out, gm_error** err);
+
+/* ---------------------------------------------------------------- models */
+
+typedef struct gm_model gm_model;
+
+/* kind: e.g. "bernoulli", "markov". config_json: a JSON object of hyper-parameters, or
+ * NULL / "" / "{}" for the defaults. Unknown keys are GM_INVALID_CONFIG. */
+GM_API int32_t gm_model_create(const char* kind, const char* config_json, gm_model** out,
+                               gm_error** err);
+GM_API void gm_model_free(gm_model* model);
+
+/* The kind name (a static string; NULL for a NULL model). */
+GM_API const char* gm_model_kind(const gm_model* model);
+GM_API int32_t gm_model_capabilities(const gm_model* model, uint32_t* out, gm_error** err);
+/* The effective configuration, defaults filled in, as a JSON object. */
+GM_API int32_t gm_model_config_json(const gm_model* model, gm_buffer** out, gm_error** err);
+/* 1 when the model has been fitted or loaded, else 0. */
+GM_API int32_t gm_model_is_fitted(const gm_model* model, int32_t* out, gm_error** err);
+/* The data width D the model was fitted on and its image layout (0s if not an image). */
+GM_API int32_t gm_model_data_shape(const gm_model* model, int64_t* d, int64_t* channels,
+                                   int64_t* height, int64_t* width, gm_error** err);
+/* The width of one row of encode's output (GM_UNSUPPORTED if the kind has no encode). */
+GM_API int32_t gm_model_encode_dim(const gm_model* model, int64_t* out, gm_error** err);
+/* The width of one latent code that decode takes. */
+GM_API int32_t gm_model_latent_dim(const gm_model* model, int64_t* out, gm_error** err);
+
+/* Fit on N x D data. opts may be NULL (defaults). Refitting replaces the parameters. */
+GM_API int32_t gm_model_fit(gm_model* model, const gm_data* data, const gm_fit_options* opts,
+                            gm_error** err);
+
+/* Draw n examples into out (capacity in floats, at least n * D). opts may be NULL. */
+GM_API int32_t gm_model_sample(const gm_model* model, int64_t n, const gm_sample_options* opts,
+                               float* out, int64_t out_capacity, gm_error** err);
+
+/* log p(x) in nats for each of data->n rows into out (capacity >= n). opts may be NULL. */
+GM_API int32_t gm_model_log_prob(const gm_model* model, const gm_data* data,
+                                 const gm_eval_options* opts, double* out, int64_t out_capacity,
+                                 gm_error** err);
+
+/* Features of each row: out needs n * gm_model_encode_dim floats. */
+GM_API int32_t gm_model_encode(const gm_model* model, const gm_data* data,
+                               const gm_eval_options* opts, float* out, int64_t out_capacity,
+                               gm_error** err);
+
+/* Map latent codes (data->d == latent dim) to data space: out needs n * D floats. */
+GM_API int32_t gm_model_decode(const gm_model* model, const gm_data* codes,
+                               const gm_sample_options* opts, float* out, int64_t out_capacity,
+                               gm_error** err);
+
+/* Fill the unobserved entries of partially observed rows. observed has n * D bytes,
+ * nonzero = observed; the values of unobserved entries are ignored (NaN is fine).
+ * out (n * D floats) receives the observed values unchanged and a draw from the model's
+ * conditional for the rest. */
+GM_API int32_t gm_model_complete(const gm_model* model, const gm_data* data,
+                                 const uint8_t* observed, const gm_sample_options* opts,
+                                 float* out, int64_t out_capacity, gm_error** err);
+
+/* ---------------------------------------------------------------- model files */
+
+/* Model files are safetensors: any safetensors reader opens the weights; __metadata__
+ * holds the library version, the kind and its configuration. Saves are atomic (a
+ * temporary file in the same folder, fsync, rename). Loads treat the file as hostile. */
+GM_API int32_t gm_model_save(const gm_model* model, const char* path, gm_error** err);
+GM_API int32_t gm_model_load(const char* path, gm_model** out, gm_error** err);
+GM_API int32_t gm_model_save_buffer(const gm_model* model, gm_buffer** out, gm_error** err);
+GM_API int32_t gm_model_load_buffer(const void* data, int64_t size, gm_model** out,
+                                    gm_error** err);
+
+/* ---------------------------------------------------------------- datasets */
+
+/* A data set loaded by the library from a spec string:
+ *   fashion-mnist:train | fashion-mnist:test   (Debian package dataset-fashion-mnist)
+ *   idx:IMAGES[:LABELS]   (IDX files, gzip or plain)
+ *   images:DIR            (one sub-folder per label; PNG/JPEG/BMP)
+ *   npy:FILE[:LABELS.npy]
+ *   builtin:bars-and-stripes[:N]
+ * Pixel images are scaled to [0,1]. */
+typedef struct gm_dataset gm_dataset;
+
+typedef struct gm_dataset_options {
+  uint32_t struct_size;
+  double binarize;        /* default -1 = keep values; t >= 0 maps x >= t to 1, else 0 */
+  int64_t max_examples;   /* default 0 = all; else keep the first max_examples */
+} gm_dataset_options;
+GM_API void gm_dataset_options_init(gm_dataset_options* opts);
+
+GM_API int32_t gm_dataset_load(const char* spec, const gm_dataset_options* opts,
+                               gm_dataset** out, gm_error** err);
+GM_API void gm_dataset_free(gm_dataset* ds);
+/* Fill a view of the data set (valid until gm_dataset_free). */
+GM_API int32_t gm_dataset_view(const gm_dataset* ds, gm_data* out, gm_error** err);
+
+/* Write n images (rows of data, laid out by its channels/height/width, values in [0,1])
+ * as one PNG grid with `columns` images per row (0 = square-ish). */
+GM_API int32_t gm_write_png_grid(const char* path, const gm_data* images, int64_t columns,
+                                 gm_error** err);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* GENMODELS_GENMODELS_H */

@@ -1,0 +1,53 @@
+#include "core/data_view.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+
+namespace gm {
+
+void validate_view(const DataView& data) {
+  if (data.n < 0) fail(Status::invalid_argument, "row count must be >= 0, got {}", data.n);
+  if (data.d <= 0) fail(Status::invalid_argument, "row width d must be > 0, got {}", data.d);
+  if (data.n > 0 && data.x == nullptr) fail(Status::invalid_argument, "data pointer x is NULL");
+  const ImageShape& im = data.image;
+  if (im.channels < 0 || im.height < 0 || im.width < 0)
+    fail(Status::invalid_argument, "image shape must be non-negative, got {}x{}x{}", im.channels,
+         im.height, im.width);
+  if ((im.channels || im.height || im.width) && im.size() != data.d)
+    fail(Status::invalid_argument, "image shape {}x{}x{} holds {} values but rows have d = {}",
+         im.channels, im.height, im.width, im.size(), data.d);
+  if (data.labels) {
+    if (data.num_classes <= 0)
+      fail(Status::invalid_argument, "labels were given but num_classes is {}; set it to the class count",
+           data.num_classes);
+    for (int64_t i = 0; i < data.n; ++i)
+      if (data.labels[i] < 0 || data.labels[i] >= data.num_classes)
+        fail(Status::invalid_data, "label of row {} is {}, outside [0, {})", i, data.labels[i],
+             data.num_classes);
+  }
+  if (data.conditions && data.condition_dim <= 0)
+    fail(Status::invalid_argument, "conditions were given but condition_dim is {}", data.condition_dim);
+}
+
+void require_finite(const DataView& data) {
+  for (int64_t i = 0; i < data.n; ++i) {
+    const float* r = data.row(i);
+    for (int64_t j = 0; j < data.d; ++j)
+      if (!std::isfinite(r[j])) fail(Status::invalid_data, "row {} column {} is {}", i, j, r[j]);
+  }
+}
+
+void require_binary(const DataView& data, const char* kind) {
+  for (int64_t i = 0; i < data.n; ++i) {
+    const float* r = data.row(i);
+    for (int64_t j = 0; j < data.d; ++j)
+      if (r[j] != 0.0f && r[j] != 1.0f)
+        fail(Status::invalid_data,
+             "{} needs binary data (0 or 1) but row {} column {} is {}; binarise it first "
+             "(e.g. --binarize 0.5)",
+             kind, i, j, r[j]);
+  }
+}
+
+}  // namespace gm

@@ -1,0 +1,17 @@
+#include "core/engine.hpp"
+
+#include <omp.h>
+
+#include <fmt/format.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+namespace gm {
+
+std::string onednn_version() {
+  const dnnl_version_t* v = dnnl_version();
+  return fmt::format("{}.{}.{}", v->major, v->minor, v->patch);
+}
+
+int resolve_threads(int requested) { return requested > 0 ? requested : omp_get_max_threads(); }
+
+}  // namespace gm

@@ -1,0 +1,35 @@
+// The safetensors container (https://github.com/huggingface/safetensors, format section):
+//   8 bytes little-endian u64 N | N bytes of JSON header | raw tensor bytes
+// The header maps tensor names to {"dtype", "shape", "data_offsets": [begin, end]}
+// (offsets relative to the byte after the header) and may hold "__metadata__", a map of
+// strings. Tensors are contiguous, row-major, little-endian; we write them in the order
+// given, with no gaps and no trailing bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/tensor.hpp"
+
+namespace gm {
+
+using Metadata = std::map<std::string, std::string>;
+
+struct SafetensorsContents {
+  Metadata metadata;
+  std::vector<TensorRef> tensors;  // views into the decoded buffer, in file order
+};
+
+std::vector<uint8_t> encode_safetensors(const std::vector<TensorRef>& tensors, const Metadata& metadata);
+
+// Validates everything before returning (bounded header, dtype/rank from closed lists,
+// overflow-checked sizes, offsets in range, non-overlapping and covering the data
+// exactly, no trailing bytes). Throws Error(corrupt_file) with what is wrong. The views
+// point into `data`, which must outlive them. Values are not checked for finiteness —
+// models do that against their own ranges.
+SafetensorsContents decode_safetensors(const uint8_t* data, std::size_t size);
+
+}  // namespace gm
