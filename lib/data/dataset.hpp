@@ -24,13 +24,16 @@ struct Dataset {
 };
 
 // spec:
-//   fashion-mnist:train | fashion-mnist:test
-//   idx:IMAGES[:LABELS]
-//   images:DIR
-//   npy:FILE[:LABELS.npy]
-//   builtin:bars-and-stripes[:N]
-// Pixel data (uint8) is scaled to [0,1]. Throws Error with io_error / corrupt_file /
-// invalid_argument and a message saying what to fix.
+//   fashion-mnist:train | fashion-mnist:test   (folder: $GM_FASHION_MNIST_DIR or Debian's)
+//   idx:IMAGES[:LABELS]            IDX files, gzip-compressed or not (data/idx.hpp)
+//   images:DIR                     PNG/JPEG/BMP, one sub-folder per class (data/image_folder.hpp)
+//   npy:FILE[:LABELS.npy]          .npy arrays (data/npy.hpp)
+//   builtin:bars-and-stripes[:N]   N in [2, 8], default 4 (data/builtin.hpp)
+// The scheme ends at the first ':'; for idx and npy the next ':' separates the labels file,
+// so those paths cannot contain ':' (the DIR of images: can).
+// Pixel data of IDX files and images is scaled to [0,1]; .npy values are kept as stored.
+// Throws Error with invalid_argument (bad spec; the message lists the valid forms),
+// io_error (missing file), corrupt_file, unsupported or invalid_data, saying what to fix.
 Dataset load_dataset(const std::string& spec);
 
 }  // namespace gm

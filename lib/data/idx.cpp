@@ -1,1 +1,122 @@
-// placeholder: being written
+#include "data/idx.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "data/gz_reader.hpp"
+#include "data/transforms.hpp"
+
+namespace gm {
+namespace {
+
+const char* idx_type_name(uint8_t type) {
+  switch (type) {
+    case 0x08: return "unsigned byte";
+    case 0x09: return "signed byte";
+    case 0x0B: return "int16";
+    case 0x0C: return "int32";
+    case 0x0D: return "float32";
+    case 0x0E: return "float64";
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+IdxU8 read_idx_u8(const std::string& path) {
+  GzReader in(path);
+  uint8_t magic[4];
+  in.read_exact(magic, 4, "the IDX magic number");
+  if (magic[0] != 0 || magic[1] != 0 || !idx_type_name(magic[2]))
+    fail(Status::corrupt_file,
+         "'{}' is not an IDX file: magic bytes are {:02x} {:02x} {:02x} {:02x}, expected 00 00 08 <ndim>",
+         path, magic[0], magic[1], magic[2], magic[3]);
+  if (magic[2] != 0x08)
+    fail(Status::unsupported, "'{}' holds IDX type 0x{:02x} ({}); only 0x08 (unsigned byte) is supported",
+         path, magic[2], idx_type_name(magic[2]));
+  const int ndim = magic[3];
+  if (ndim < 1 || ndim > 4)
+    fail(Status::corrupt_file, "'{}' declares {} dimensions; IDX data sets have 1 to 4", path, ndim);
+
+  uint8_t raw[16];
+  in.read_exact(raw, 4 * static_cast<size_t>(ndim), "the IDX dimensions");
+  IdxU8 out;
+  for (int i = 0; i < ndim; ++i) {
+    const uint8_t* b = raw + 4 * i;
+    out.dims.push_back((int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | b[3]);
+  }
+  const int64_t count = checked_count(out.dims.data(), out.dims.size(), kMaxIdxElements, path);
+  in.read_vector(out.data, static_cast<size_t>(count), "the IDX data");
+  in.expect_end();
+  return out;
+}
+
+Dataset load_idx(const std::string& images_path, const std::string& labels_path) {
+  const IdxU8 images = read_idx_u8(images_path);
+  const std::vector<int64_t>& dims = images.dims;
+  Dataset ds;
+  ds.n = dims[0];
+  if (ds.n == 0) fail(Status::invalid_data, "'{}' holds no images (first dimension is 0)", images_path);
+  if (dims.size() == 1)
+    fail(Status::invalid_data,
+         "'{}' is 1-dimensional (it looks like a labels file); an images file is (N, H, W), "
+         "(N, H, W, C) or (N, D)", images_path);
+  if (dims.size() == 2) {
+    ds.d = dims[1];
+  } else {
+    const int64_t h = dims[1], w = dims[2], c = dims.size() == 4 ? dims[3] : 1;
+    ds.image = ImageShape{c, h, w};
+    ds.d = c * h * w;
+  }
+  if (ds.d == 0) fail(Status::invalid_data, "'{}' has rows of zero size", images_path);
+
+  const int64_t total = ds.n * ds.d;
+  ds.x.resize(static_cast<size_t>(total));
+  const int64_t c = ds.image.channels;
+  if (c <= 1) {
+    scale_bytes(images.data.data(), ds.x.data(), total);
+  } else {
+    // HWC (as stored) -> CHW (the library's image layout), scaling on the way.
+    const int64_t hw = ds.image.height * ds.image.width;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < ds.n; ++i) {
+      const uint8_t* src = images.data.data() + i * ds.d;
+      float* dst = ds.x.data() + i * ds.d;
+      for (int64_t p = 0; p < hw; ++p)
+        for (int64_t k = 0; k < c; ++k) dst[k * hw + p] = static_cast<float>(src[p * c + k]) / 255.0f;
+    }
+  }
+
+  if (labels_path.empty()) return ds;
+  const IdxU8 labels = read_idx_u8(labels_path);
+  if (labels.dims.size() != 1)
+    fail(Status::invalid_data, "labels file '{}' has {} dimensions; expected 1 (N)", labels_path,
+         labels.dims.size());
+  if (labels.dims[0] != ds.n)
+    fail(Status::invalid_data, "labels file '{}' has {} labels but images file '{}' has {} images",
+         labels_path, labels.dims[0], images_path, ds.n);
+  ds.labels.assign(labels.data.begin(), labels.data.end());
+  ds.num_classes = *std::max_element(labels.data.begin(), labels.data.end()) + 1;
+  return ds;
+}
+
+std::vector<uint8_t> encode_idx_u8(const uint8_t* data, const std::vector<int64_t>& dims) {
+  if (dims.empty() || dims.size() > 4)
+    fail(Status::invalid_argument, "IDX files have 1 to 4 dimensions, got {}", dims.size());
+  int64_t count = 1;
+  for (int64_t dim : dims) {
+    if (dim < 0 || dim > 0xffffffffLL)
+      fail(Status::invalid_argument, "IDX dimension {} does not fit an unsigned 32-bit field", dim);
+    if (dim > 0 && count > kMaxIdxElements / dim)
+      fail(Status::invalid_argument, "the dimensions exceed the IDX limit of {} elements",
+           kMaxIdxElements);
+    count *= dim;
+  }
+  std::vector<uint8_t> out = {0, 0, 0x08, static_cast<uint8_t>(dims.size())};
+  for (int64_t dim : dims)
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(dim >> shift));
+  out.insert(out.end(), data, data + count);
+  return out;
+}
+
+}  // namespace gm

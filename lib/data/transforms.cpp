@@ -1,1 +1,48 @@
-// placeholder: being written
+#include "data/transforms.hpp"
+
+#include <algorithm>
+
+#include "core/rng.hpp"
+
+namespace gm {
+
+void binarize(Dataset& data, double threshold) {
+  // Compare in float32: 128/255.0 rounded to float is exactly the float that pixel 128
+  // scales to (128.0f / 255.0f), so "pixel >= 128" survives the round trip through [0,1].
+  const float t = static_cast<float>(threshold);
+  float* x = data.x.data();
+  const int64_t count = static_cast<int64_t>(data.x.size());
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < count; ++i) x[i] = x[i] >= t ? 1.0f : 0.0f;
+}
+
+void binarize_stochastic(Dataset& data, uint64_t seed) {
+  // One stream per row: the draws of row i do not depend on thread count or schedule.
+  float* x = data.x.data();
+  const int64_t n = data.n, d = data.d;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    Rng rng(seed, static_cast<uint64_t>(i));
+    float* row = x + i * d;
+    for (int64_t j = 0; j < d; ++j) {
+      const double p = std::clamp(static_cast<double>(row[j]), 0.0, 1.0);
+      row[j] = rng.bernoulli(p) ? 1.0f : 0.0f;
+    }
+  }
+}
+
+void scale_to_symmetric(Dataset& data) {
+  float* x = data.x.data();
+  const int64_t count = static_cast<int64_t>(data.x.size());
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < count; ++i) x[i] = 2.0f * x[i] - 1.0f;
+}
+
+void scale_bytes(const uint8_t* in, float* out, int64_t count) {
+  // Divide rather than multiply by 1/255 so that k/255 is the correctly rounded value
+  // (and byte 255 maps to exactly 1).
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < count; ++i) out[i] = static_cast<float>(in[i]) / 255.0f;
+}
+
+}  // namespace gm

@@ -18,6 +18,17 @@ void GenerativeModel::require_fitted(const char* verb) const {
   if (!fitted()) fail(Status::not_fitted, "{}: the {} model must be fitted or loaded first", verb, kind());
 }
 
+void GenerativeModel::require_capability(uint32_t cap, const char* verb) const {
+  if ((capabilities() & cap) != cap) unsupported(verb);
+}
+
+void GenerativeModel::require_rows(const DataView& view) const {
+  validate_view(view);
+  if (view.d != shape_.d)
+    fail(Status::invalid_data, "rows have d = {} values but the {} model was fitted on d = {}", view.d, kind(),
+         shape_.d);
+}
+
 void GenerativeModel::sample(int64_t, const SampleOptions&, float*) const { unsupported("sample"); }
 void GenerativeModel::log_prob(const DataView&, const EvalOptions&, double*) const {
   unsupported("log_prob");

@@ -97,6 +97,10 @@ class GenerativeModel {
 
   // Throws not_fitted with a message naming the verb.
   void require_fitted(const char* verb) const;
+  // Throws unless view is well formed and its rows have the width the model was fitted on.
+  void require_rows(const DataView& view) const;
+  // Throws unsupported with the family's reason unless capabilities() has every bit of cap.
+  void require_capability(uint32_t cap, const char* verb) const;
 
  protected:
   // Why a verb is missing, e.g. "bernoulli has no latent space". Families override.

@@ -1,1 +1,115 @@
-// placeholder: being written
+#include "models/model_file.hpp"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "gm_build_config.h"
+#include "io/file.hpp"
+#include "io/safetensors.hpp"
+#include "models/registry.hpp"
+
+namespace gm {
+
+namespace {
+
+constexpr const char* kFormat = "genmodels";
+// Model files larger than this are refused before reading (a 12th-order chain on 784
+// pixels is 25 MiB; neural models stay far below).
+constexpr std::size_t kMaxModelBytes = std::size_t{4} << 30;
+
+Json shape_json(const DataShape& s) {
+  return Json::array({s.d, s.image.channels, s.image.height, s.image.width});
+}
+
+DataShape parse_shape(const std::string& text) {
+  const Json j = Json::parse(text, nullptr, false);
+  if (!j.is_array() || j.size() != 4)
+    fail(Status::corrupt_file, "metadata data_shape must be [d, channels, height, width], got {}", text);
+  int64_t v[4];
+  for (int i = 0; i < 4; ++i) {
+    if (!j[i].is_number_integer()) fail(Status::corrupt_file, "metadata data_shape has a non-integer: {}", text);
+    v[i] = j[i].get<int64_t>();
+    if (v[i] < 0 || v[i] > (int64_t{1} << 31))
+      fail(Status::corrupt_file, "metadata data_shape entry out of range: {}", text);
+  }
+  DataShape s{v[0], ImageShape{v[1], v[2], v[3]}};
+  if (s.d <= 0) fail(Status::corrupt_file, "metadata data_shape has d = {}", s.d);
+  const bool any = v[1] || v[2] || v[3];
+  if (any && s.image.size() != s.d)
+    fail(Status::corrupt_file, "metadata data_shape {} has an image layout that does not hold d values", text);
+  return s;
+}
+
+const std::string& require_meta(const Metadata& meta, const char* key) {
+  const auto it = meta.find(key);
+  if (it == meta.end()) fail(Status::corrupt_file, "model file metadata lacks \"{}\"", key);
+  return it->second;
+}
+
+// Major versions must agree; a file from a newer minor version may use features we lack.
+void check_version(const std::string& file_version) {
+  int fmaj = 0, fmin = 0, fpat = 0, maj = 0, min = 0, pat = 0;
+  if (std::sscanf(file_version.c_str(), "%d.%d.%d", &fmaj, &fmin, &fpat) != 3)
+    fail(Status::corrupt_file, "metadata genmodels_version \"{}\" is not MAJOR.MINOR.PATCH", file_version);
+  std::sscanf(GM_VERSION_STRING, "%d.%d.%d", &maj, &min, &pat);
+  if (fmaj != maj || fmin > min)
+    fail(Status::version_mismatch, "model file was written by genmodels {}, this is {}: upgrade genmodels",
+         file_version, GM_VERSION_STRING);
+}
+
+}  // namespace
+
+std::vector<uint8_t> save_model_bytes(const GenerativeModel& model) {
+  model.require_fitted("save");
+  Metadata meta;
+  meta["format"] = kFormat;
+  meta["genmodels_version"] = GM_VERSION_STRING;
+  meta["kind"] = model.kind();
+  meta["config"] = model.config().dump();
+  meta["data_shape"] = shape_json(model.data_shape()).dump();
+  return encode_safetensors(model.tensors(), meta);
+}
+
+void save_model_file(const GenerativeModel& model, const std::string& path) {
+  const std::vector<uint8_t> bytes = save_model_bytes(model);
+  write_file_atomic(path, bytes.data(), bytes.size());
+}
+
+std::unique_ptr<GenerativeModel> load_model_bytes(const uint8_t* data, std::size_t size) {
+  if (data == nullptr && size > 0) fail(Status::invalid_argument, "model buffer is NULL");
+  const SafetensorsContents file = decode_safetensors(data, size);
+  const Metadata& meta = file.metadata;
+  if (require_meta(meta, "format") != kFormat)
+    fail(Status::corrupt_file, "not a genmodels model file (metadata format is \"{}\")", meta.at("format"));
+  check_version(require_meta(meta, "genmodels_version"));
+  const std::string& kind = require_meta(meta, "kind");
+  const Json config = Json::parse(require_meta(meta, "config"), nullptr, false);
+  if (!config.is_object()) fail(Status::corrupt_file, "metadata config is not a JSON object");
+  const DataShape shape = parse_shape(require_meta(meta, "data_shape"));
+
+  std::unique_ptr<GenerativeModel> model;
+  try {
+    model = create_model(kind, config);
+  } catch (const Error& e) {
+    fail(Status::corrupt_file, "model file holds an unusable configuration: {}", e.what());
+  }
+  model->restore(shape, file.tensors);
+  if (file.tensors.size() != model->tensors().size())
+    fail(Status::corrupt_file, "model file has {} tensors, a {} model has {}", file.tensors.size(), kind,
+         model->tensors().size());
+  return model;
+}
+
+std::unique_ptr<GenerativeModel> load_model_file(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_file(path, kMaxModelBytes);
+  try {
+    return load_model_bytes(bytes.data(), bytes.size());
+  } catch (const Error& e) {
+    if (e.status() == Status::corrupt_file) fail(Status::corrupt_file, "{}: {}", path, e.what());
+    throw;
+  }
+}
+
+}  // namespace gm

@@ -1,1 +1,54 @@
-// placeholder: being written
+#include "models/registry.hpp"
+
+#include "core/error.hpp"
+#include "models/bernoulli.hpp"
+#include "models/markov.hpp"
+
+namespace gm {
+
+namespace {
+template <typename Model>
+std::unique_ptr<GenerativeModel> make(const Json& config) {
+  return std::make_unique<Model>(config);
+}
+
+constexpr uint32_t kClosedForm =
+    cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
+}  // namespace
+
+const std::vector<KindInfo>& all_kinds() {
+  static const std::vector<KindInfo> kinds = {
+      {"bernoulli", kClosedForm,
+       "independent Bernoulli pixels; closed-form smoothed maximum likelihood (config: alpha)",
+       make<BernoulliModel>},
+      {"markov", kClosedForm,
+       "order-k Markov chain along the raster ordering; smoothed counts (config: order, alpha)",
+       make<MarkovModel>},
+  };
+  return kinds;
+}
+
+const KindInfo& find_kind(const std::string& name) {
+  std::string known;
+  for (const KindInfo& k : all_kinds()) {
+    if (name == k.name) return k;
+    known += (known.empty() ? "" : ", ") + std::string(k.name);
+  }
+  fail(Status::unknown_kind, "unknown model kind \"{}\" (known kinds: {})", name, known);
+}
+
+std::unique_ptr<GenerativeModel> create_model(const std::string& kind, const Json& config) {
+  return find_kind(kind).create(config);
+}
+
+std::vector<std::string> capability_names(uint32_t caps) {
+  static const char* const names[] = {"fit",       "sample",      "log_prob",    "encode",
+                                      "decode",    "complete",    "translate",   "conditional",
+                                      "binary_data", "exact_log_prob"};
+  std::vector<std::string> out;
+  for (uint32_t bit = 0; bit < sizeof(names) / sizeof(names[0]); ++bit)
+    if (caps & (1u << bit)) out.emplace_back(names[bit]);
+  return out;
+}
+
+}  // namespace gm

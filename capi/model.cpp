@@ -1,0 +1,207 @@
+// Model handles: create, query, fit and the inference verbs.
+#include <cmath>
+
+#include "handles.hpp"
+#include "models/registry.hpp"
+
+using namespace gm;
+using namespace gm::capi;
+
+namespace {
+
+FitOptions fit_options_of(const gm_fit_options* o) {
+  FitOptions f;
+  if (!o) return f;
+  if (o->struct_size < sizeof(uint32_t)) fail(Status::invalid_argument, "fit options: call gm_fit_options_init");
+  if (GM_HAS_FIELD(o, gm_fit_options, epochs)) f.epochs = o->epochs;
+  if (GM_HAS_FIELD(o, gm_fit_options, batch_size)) f.batch_size = o->batch_size;
+  if (GM_HAS_FIELD(o, gm_fit_options, learning_rate)) f.learning_rate = o->learning_rate;
+  if (GM_HAS_FIELD(o, gm_fit_options, seed)) f.seed = o->seed;
+  if (GM_HAS_FIELD(o, gm_fit_options, threads)) f.threads = o->threads;
+  if (GM_HAS_FIELD(o, gm_fit_options, user_data) && o->progress) {
+    const gm_progress_fn fn = o->progress;
+    void* user = o->user_data;
+    f.progress = [fn, user](int64_t step, int64_t total, double loss) { return fn(step, total, loss, user) != 0; };
+  }
+  if (f.epochs < 1) fail(Status::invalid_argument, "epochs must be >= 1, got {}", f.epochs);
+  if (f.batch_size < 1) fail(Status::invalid_argument, "batch_size must be >= 1, got {}", f.batch_size);
+  if (!std::isfinite(f.learning_rate) || f.learning_rate < 0)
+    fail(Status::invalid_argument, "learning_rate must be finite and >= 0 (0 = default), got {}", f.learning_rate);
+  if (f.threads < 0) fail(Status::invalid_argument, "threads must be >= 0 (0 = all cores), got {}", f.threads);
+  return f;
+}
+
+SampleOptions sample_options_of(const gm_sample_options* o) {
+  SampleOptions s;
+  if (!o) return s;
+  if (o->struct_size < sizeof(uint32_t)) fail(Status::invalid_argument, "sample options: call gm_sample_options_init");
+  if (GM_HAS_FIELD(o, gm_sample_options, seed)) s.seed = o->seed;
+  if (GM_HAS_FIELD(o, gm_sample_options, threads)) s.threads = o->threads;
+  if (GM_HAS_FIELD(o, gm_sample_options, condition_dim)) {
+    s.labels = o->labels;
+    s.conditions = o->conditions;
+    s.condition_dim = o->condition_dim;
+  }
+  if (s.threads < 0) fail(Status::invalid_argument, "threads must be >= 0 (0 = all cores), got {}", s.threads);
+  return s;
+}
+
+EvalOptions eval_options_of(const gm_eval_options* o) {
+  EvalOptions e;
+  if (!o) return e;
+  if (o->struct_size < sizeof(uint32_t)) fail(Status::invalid_argument, "eval options: call gm_eval_options_init");
+  if (GM_HAS_FIELD(o, gm_eval_options, seed)) e.seed = o->seed;
+  if (GM_HAS_FIELD(o, gm_eval_options, threads)) e.threads = o->threads;
+  if (GM_HAS_FIELD(o, gm_eval_options, samples)) e.samples = o->samples;
+  if (e.threads < 0) fail(Status::invalid_argument, "threads must be >= 0 (0 = all cores), got {}", e.threads);
+  if (e.samples < 0) fail(Status::invalid_argument, "samples must be >= 0 (0 = default), got {}", e.samples);
+  return e;
+}
+
+}  // namespace
+
+extern "C" {
+
+int32_t gm_kinds_json(gm_buffer** out, gm_error** err) {
+  return guarded(err, [&] {
+    require(out, "out");
+    Json list = Json::array();
+    for (const KindInfo& k : all_kinds())
+      list.push_back({{"kind", k.name}, {"capabilities", capability_names(k.capabilities)},
+                      {"description", k.description}});
+    *out = make_text_buffer(list.dump());
+  });
+}
+
+int32_t gm_kind_capabilities(const char* kind, uint32_t* out, gm_error** err) {
+  return guarded(err, [&] { *require(out, "out") = find_kind(require(kind, "kind")).capabilities; });
+}
+
+int32_t gm_model_create(const char* kind, const char* config_json, gm_model** out, gm_error** err) {
+  return guarded(err, [&] {
+    require(out, "out");
+    *out = nullptr;
+    auto model = create_model(require(kind, "kind"), parse_config(config_json ? config_json : ""));
+    *out = new gm_model{std::move(model)};
+  });
+}
+
+void gm_model_free(gm_model* model) { delete model; }
+
+const char* gm_model_kind(const gm_model* model) {
+  return (model && model->impl) ? model->impl->kind() : nullptr;
+}
+
+int32_t gm_model_capabilities(const gm_model* model, uint32_t* out, gm_error** err) {
+  return guarded(err, [&] { *require(out, "out") = model_of(model).capabilities(); });
+}
+
+int32_t gm_model_config_json(const gm_model* model, gm_buffer** out, gm_error** err) {
+  return guarded(err, [&] { *require(out, "out") = make_text_buffer(model_of(model).config().dump()); });
+}
+
+int32_t gm_model_is_fitted(const gm_model* model, int32_t* out, gm_error** err) {
+  return guarded(err, [&] { *require(out, "out") = model_of(model).fitted() ? 1 : 0; });
+}
+
+int32_t gm_model_data_shape(const gm_model* model, int64_t* d, int64_t* channels, int64_t* height,
+                            int64_t* width, gm_error** err) {
+  return guarded(err, [&] {
+    const DataShape& s = model_of(model).data_shape();
+    if (d) *d = s.d;
+    if (channels) *channels = s.image.channels;
+    if (height) *height = s.image.height;
+    if (width) *width = s.image.width;
+  });
+}
+
+int32_t gm_model_encode_dim(const gm_model* model, int64_t* out, gm_error** err) {
+  return guarded(err, [&] { *require(out, "out") = model_of(model).encode_dim(); });
+}
+
+int32_t gm_model_latent_dim(const gm_model* model, int64_t* out, gm_error** err) {
+  return guarded(err, [&] { *require(out, "out") = model_of(model).latent_dim(); });
+}
+
+int32_t gm_model_fit(gm_model* model, const gm_data* data, const gm_fit_options* opts, gm_error** err) {
+  return guarded(err, [&] {
+    model_of(model);
+    const DataView view = view_of(data, "data");
+    if (view.n < 1) fail(Status::invalid_data, "fit needs at least one row, got n = 0");
+    model->impl->fit(view, fit_options_of(opts));
+  });
+}
+
+int32_t gm_model_sample(const gm_model* model, int64_t n, const gm_sample_options* opts, float* out,
+                        int64_t out_capacity, gm_error** err) {
+  return guarded(err, [&] {
+    const GenerativeModel& m = model_of(model);
+    if (n < 0) fail(Status::invalid_argument, "n must be >= 0, got {}", n);
+    const SampleOptions s = sample_options_of(opts);
+    m.require_capability(cap_sample, "sample");
+    m.require_fitted("sample");
+    require_capacity(n, m.data_shape().d, out_capacity, "out_capacity");
+    if (n > 0) m.sample(n, s, require(out, "out"));
+  });
+}
+
+int32_t gm_model_log_prob(const gm_model* model, const gm_data* data, const gm_eval_options* opts, double* out,
+                          int64_t out_capacity, gm_error** err) {
+  return guarded(err, [&] {
+    const GenerativeModel& m = model_of(model);
+    const DataView view = view_of(data, "data");
+    const EvalOptions e = eval_options_of(opts);
+    m.require_capability(cap_log_prob, "log_prob");
+    m.require_fitted("log_prob");
+    m.require_rows(view);
+    require_capacity(view.n, 1, out_capacity, "out_capacity");
+    if (view.n > 0) m.log_prob(view, e, require(out, "out"));
+  });
+}
+
+int32_t gm_model_encode(const gm_model* model, const gm_data* data, const gm_eval_options* opts, float* out,
+                        int64_t out_capacity, gm_error** err) {
+  return guarded(err, [&] {
+    const GenerativeModel& m = model_of(model);
+    const DataView view = view_of(data, "data");
+    const EvalOptions e = eval_options_of(opts);
+    m.require_capability(cap_encode, "encode");
+    const int64_t width = m.encode_dim();
+    m.require_fitted("encode");
+    m.require_rows(view);
+    require_capacity(view.n, width, out_capacity, "out_capacity");
+    if (view.n > 0) m.encode(view, e, require(out, "out"));
+  });
+}
+
+int32_t gm_model_decode(const gm_model* model, const gm_data* codes, const gm_sample_options* opts, float* out,
+                        int64_t out_capacity, gm_error** err) {
+  return guarded(err, [&] {
+    const GenerativeModel& m = model_of(model);
+    const DataView view = view_of(codes, "codes");
+    const SampleOptions s = sample_options_of(opts);
+    m.require_capability(cap_decode, "decode");
+    const int64_t z = m.latent_dim();
+    m.require_fitted("decode");
+    if (view.d != z) fail(Status::invalid_data, "codes have {} values per row, the model's latent size is {}", view.d, z);
+    require_finite(view);
+    require_capacity(view.n, m.data_shape().d, out_capacity, "out_capacity");
+    if (view.n > 0) m.decode(view, s, require(out, "out"));
+  });
+}
+
+int32_t gm_model_complete(const gm_model* model, const gm_data* data, const uint8_t* observed,
+                          const gm_sample_options* opts, float* out, int64_t out_capacity, gm_error** err) {
+  return guarded(err, [&] {
+    const GenerativeModel& m = model_of(model);
+    m.require_capability(cap_complete, "complete");
+    const DataView view = view_of(data, "data");
+    const SampleOptions s = sample_options_of(opts);
+    m.require_fitted("complete");
+    m.require_rows(view);
+    require_capacity(view.n, view.d, out_capacity, "out_capacity");
+    if (view.n > 0) m.complete(view, require(observed, "observed"), s, require(out, "out"));
+  });
+}
+
+}  // extern "C"

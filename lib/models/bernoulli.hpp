@@ -1,0 +1,57 @@
+// bernoulli — the independence model over D binary pixels (n parameters for n pixels).
+//
+//   p(x) = Π_i p_i^{x_i} (1 − p_i)^{1 − x_i},        x ∈ {0,1}^D
+//   log p(x) = Σ_i [x_i log p_i + (1 − x_i) log(1 − p_i)]      (nats, summed in double)
+//
+// fit: closed form. With a Beta(α, α) prior on each p_i, the posterior mean given N rows of
+// which c_i have x_i = 1 is
+//   p_i = (c_i + α) / (N + 2α)
+// (α = 1 is Laplace's rule of succession; α → 0 approaches the maximum-likelihood c_i / N
+// but keeps every p_i strictly inside (0, 1), so log_prob is finite on any binary input).
+// Parameters: D. Config: {"alpha": 1.0} (alpha in [1e-10, 1e10]).
+// Reference: the independence model (e.g. Bishop, PRML §2.1; Murphy, MLAPP §3.3).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "models/generative_model.hpp"
+
+namespace gm {
+
+class BernoulliModel final : public GenerativeModel {
+ public:
+  static constexpr uint32_t capability_bits =
+      cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
+
+  explicit BernoulliModel(const Json& config);
+
+  const char* kind() const override { return "bernoulli"; }
+  uint32_t capabilities() const override { return capability_bits; }
+  const Json& config() const override { return config_; }
+
+  void fit(const DataView& data, const FitOptions& options) override;
+  void sample(int64_t n, const SampleOptions& options, float* out) const override;
+  void log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
+  void complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                float* out) const override;
+
+  // One tensor: "p" (D) f64, P(x_i = 1).
+  std::vector<TensorRef> tensors() const override;
+  void restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
+
+ protected:
+  std::string unsupported_why(const char* verb) const override;
+
+ private:
+  // Derives the log tables from p and installs everything (p is already validated).
+  void install(const DataShape& shape, Tensor<double, 1> p);
+
+  Json config_;
+  double alpha_ = 1.0;
+  Tensor<double, 1> p_;      // (D) P(x_i = 1), the persistent parameters
+  Tensor<double, 1> log_p_;  // (D) log p_i
+  Tensor<double, 1> log_q_;  // (D) log(1 − p_i) = log1p(−p_i), accurate for small p_i
+};
+
+}  // namespace gm

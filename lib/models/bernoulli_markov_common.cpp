@@ -1,0 +1,90 @@
+#include "models/bernoulli_markov_common.hpp"
+
+#include <cstring>
+
+#include "core/engine.hpp"
+#include "core/error.hpp"
+
+namespace gm::exact_binary {
+
+double read_alpha(ConfigReader& reader) { return reader.number("alpha", 1.0, 1e-10, 1e10); }
+
+void require_width(const DataShape& shape, const DataView& data, const char* kind, const char* verb) {
+  if (data.d != shape.d)
+    fail(Status::invalid_data, "{}: rows have d = {} values but the {} model was fitted on d = {}", verb,
+         data.d, kind, shape.d);
+}
+
+void require_binary_data(const DataView& data, const char* kind, int threads) {
+  int64_t bad_rows = 0;
+#pragma omp parallel for num_threads(resolve_threads(threads)) schedule(static) reduction(+ : bad_rows)
+  for (int64_t r = 0; r < data.n; ++r) {
+    const float* x = data.row(r);
+    int bad = 0;  // NaN compares unequal to both, so it is caught too
+    for (int64_t j = 0; j < data.d; ++j) bad |= static_cast<int>(x[j] != 0.0f) & static_cast<int>(x[j] != 1.0f);
+    bad_rows += bad;
+  }
+  if (bad_rows == 0) return;
+  require_binary(data, kind);
+  fail(Status::internal, "{}: binary check disagreement", kind);  // unreachable: require_binary threw
+}
+
+void require_fit_data(const DataView& data, const char* kind, int threads) {
+  if (data.n < 1) fail(Status::invalid_data, "fit needs at least one row, got n = {}", data.n);
+  if (data.d < 1) fail(Status::invalid_argument, "row width d must be > 0, got {}", data.d);
+  require_binary_data(data, kind, threads);
+}
+
+void require_complete_data(const DataShape& shape, const DataView& data, const uint8_t* observed,
+                           const char* kind) {
+  require_width(shape, data, kind, "complete");
+  if (data.n == 0) return;
+  if (observed == nullptr) fail(Status::invalid_argument, "complete: the observed mask is NULL");
+  for (int64_t r = 0; r < data.n; ++r) {
+    const float* x = data.row(r);
+    const uint8_t* o = observed + r * data.d;
+    for (int64_t j = 0; j < data.d; ++j)
+      if (o[j] && x[j] != 0.0f && x[j] != 1.0f)
+        fail(Status::invalid_data,
+             "{} needs binary data (0 or 1) but observed row {} column {} is {}; binarise it first "
+             "or mark it unobserved",
+             kind, r, j, x[j]);
+  }
+}
+
+void require_restore_shape(const DataShape& shape, const char* kind) {
+  if (shape.d < 1) fail(Status::corrupt_file, "{} model file has data width d = {}, expected > 0", kind, shape.d);
+  const ImageShape& im = shape.image;
+  if (im.channels < 0 || im.height < 0 || im.width < 0 ||
+      ((im.channels || im.height || im.width) && im.size() != shape.d))
+    fail(Status::corrupt_file, "{} model file has image layout {}x{}x{} that does not hold d = {} values", kind,
+         im.channels, im.height, im.width, shape.d);
+}
+
+void read_probabilities(const TensorRef& t, double* out, double floor, const char* kind) {
+  const int64_t count = t.elements();
+  if (count > 0 && t.data == nullptr) fail(Status::corrupt_file, "{} tensor \"{}\" has no data", kind, t.name);
+  std::memcpy(out, t.data, static_cast<std::size_t>(count) * sizeof(double));
+  for (int64_t i = 0; i < count; ++i) {
+    const double v = out[i];
+    // Written so that NaN fails too.
+    if (!(v > 0.0 && v >= floor && v < 1.0))
+      fail(Status::corrupt_file, "{} tensor \"{}\" entry {} is {}: a probability must lie in ({}, 1)", kind,
+           t.name, i, v, floor);
+  }
+}
+
+void report_fit(const FitOptions& options, double mean_nll) {
+  if (options.progress && options.progress(1, 1, mean_nll))
+    fail(Status::cancelled, "fit was cancelled by the progress callback; the model is unchanged");
+}
+
+std::string no_latent_space(const char* kind, const char* verb) {
+  const std::string v = verb;
+  if (v != "encode" && v != "decode") return {};
+  return fmt::format(
+      "{} has no latent space: {} is for nade, vae and the GAN family (use sample, log_prob or complete)",
+      kind, v);
+}
+
+}  // namespace gm::exact_binary

@@ -1,0 +1,70 @@
+// markov — an order-k Markov chain over D binary pixels along the raster ordering.
+//
+//   p(x) = Π_{i=0}^{D−1} p(x_i | c_i),   c_i = Σ_{j=1..k} x_{i−j} · 2^{j−1}
+//
+// The context c_i packs the previous k pixels, the most recent one (x_{i−1}) in bit 0.
+// Pixels before the start (i − j < 0) are taken as 0, so pixel 0 always has context 0 and
+// pixel i < k only reaches contexts < 2^i: every factor is a proper conditional and
+// Σ_x p(x) = 1 exactly.
+//
+// fit: closed form. With a Beta(α, α) prior on every conditional, the posterior mean given
+// the counts n_{i,c,b} = #rows with context c at pixel i and x_i = b is
+//   p(x_i = 1 | c) = (n_{i,c,1} + α) / (n_{i,c,0} + n_{i,c,1} + 2α)
+// (a context never seen — including the unreachable ones of pixels i < k — gets 1/2).
+// Parameters: stored as a (D, 2^k) table; the free ones are Σ_i 2^{min(i,k)}, i.e. 2D − 1
+// for k = 1. Config: {"order": 1 (1..12), "alpha": 1.0 ([1e-10, 1e10])}.
+//
+// complete draws the unobserved pixels exactly from p(x_u | x_o) for any observed set by
+// forward filtering, backward sampling over the 2^k states s_i = c_{i+1}: O(D · 2^{k+1})
+// time and D · 2^k doubles of scratch per row.
+// Reference: Markov chains of order k; forward filtering–backward sampling (Carter & Kohn
+// 1994; Frühwirth-Schnatter 1994) as used for hidden Markov models (Rabiner 1989).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "models/generative_model.hpp"
+
+namespace gm {
+
+class MarkovModel final : public GenerativeModel {
+ public:
+  static constexpr uint32_t capability_bits =
+      cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
+
+  explicit MarkovModel(const Json& config);
+
+  const char* kind() const override { return "markov"; }
+  uint32_t capabilities() const override { return capability_bits; }
+  const Json& config() const override { return config_; }
+  int order() const { return order_; }
+
+  void fit(const DataView& data, const FitOptions& options) override;
+  void sample(int64_t n, const SampleOptions& options, float* out) const override;
+  void log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
+  void complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                float* out) const override;
+
+  // One tensor: "p" (D, 2^k) f64, p[i][c] = P(x_i = 1 | context c).
+  std::vector<TensorRef> tensors() const override;
+  void restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
+
+ protected:
+  std::string unsupported_why(const char* verb) const override;
+
+ private:
+  // Derives the log table from p and installs everything (p is already validated).
+  void install(const DataShape& shape, Tensor<double, 2> p);
+  // FFBS for one row; alpha is D · 2^k scratch.
+  void complete_row(const float* x, const uint8_t* observed, uint64_t seed, uint64_t row, double* alpha,
+                    float* out) const;
+
+  Json config_;
+  int order_ = 1;
+  double alpha_ = 1.0;
+  Tensor<double, 2> p_;    // (D, 2^k) P(x_i = 1 | c), the persistent parameters
+  Tensor<double, 3> log_;  // (D, 2^k, 2) log P(x_i = b | c); b = 0 via log1p(−p)
+};
+
+}  // namespace gm

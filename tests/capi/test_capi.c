@@ -1,0 +1,399 @@
+/* Drives the whole C ABI from C, including every error path. Closing line:
+ * "N passed, N failed". argv[1] is a writable folder for model files. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <genmodels/genmodels.h>
+
+#include "check.h"
+
+static char g_tmp[4096];
+
+static const char* tmp_path(const char* name) {
+  static char path[4200];
+  snprintf(path, sizeof path, "%s/%s", g_tmp, name);
+  return path;
+}
+
+/* All 2^d binary vectors, row k holding the bits of k. */
+static float* all_binary(int d) {
+  const int64_t n = (int64_t)1 << d;
+  float* x = malloc(sizeof(float) * (size_t)(n * d));
+  for (int64_t k = 0; k < n; ++k)
+    for (int j = 0; j < d; ++j) x[k * d + j] = (float)((k >> j) & 1);
+  return x;
+}
+
+static gm_data view(const float* x, int64_t n, int64_t d) {
+  gm_data v;
+  gm_data_init(&v);
+  v.x = x;
+  v.n = n;
+  v.d = d;
+  return v;
+}
+
+static void test_library(void) {
+  CHECK(strlen(gm_version()) >= 5);
+  CHECK(gm_abi_version() == GM_ABI_VERSION);
+  CHECK(gm_build_info()[0] == '{');
+  CHECK(strstr(gm_build_info(), "onednn") != NULL);
+  CHECK(strcmp(gm_status_name(GM_CORRUPT_FILE), "GM_CORRUPT_FILE") == 0);
+  CHECK(strcmp(gm_status_name(12345), "GM_UNKNOWN_STATUS") == 0);
+  CHECK(gm_error_code(NULL) == GM_INTERNAL);
+  CHECK(strcmp(gm_error_message(NULL), "") == 0);
+  gm_error_free(NULL);
+  gm_buffer_free(NULL);
+  gm_model_free(NULL);
+  gm_dataset_free(NULL);
+  CHECK(gm_model_kind(NULL) == NULL);
+  CHECK(gm_buffer_data(NULL) == NULL && gm_buffer_size(NULL) == 0);
+
+  gm_buffer* kinds = NULL;
+  EXPECT_OK(gm_kinds_json(&kinds, ERR));
+  CHECK(kinds && strstr((const char*)gm_buffer_data(kinds), "\"markov\"") != NULL);
+  CHECK(kinds && gm_buffer_size(kinds) == (int64_t)strlen((const char*)gm_buffer_data(kinds)));
+  gm_buffer_free(kinds);
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_kinds_json(NULL, ERR));
+
+  uint32_t caps = 0;
+  EXPECT_OK(gm_kind_capabilities("markov", &caps, ERR));
+  CHECK((caps & GM_CAP_LOG_PROB) && (caps & GM_CAP_EXACT_LOG_PROB) && (caps & GM_CAP_COMPLETE));
+  CHECK(!(caps & GM_CAP_ENCODE));
+  EXPECT_ERR(GM_UNKNOWN_KIND, gm_kind_capabilities("nonesuch", &caps, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_kind_capabilities(NULL, &caps, ERR));
+  /* err may be NULL: the status alone still tells. */
+  CHECK(gm_kind_capabilities("nonesuch", &caps, NULL) == GM_UNKNOWN_KIND);
+}
+
+static void test_create_errors(void) {
+  gm_model* m = (gm_model*)&m; /* garbage that create must overwrite with NULL */
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_create(NULL, NULL, &m, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_create("markov", NULL, NULL, ERR));
+  EXPECT_ERR(GM_UNKNOWN_KIND, gm_model_create("markow", NULL, &m, ERR));
+  CHECK(m == NULL);
+  EXPECT_ERR(GM_INVALID_CONFIG, gm_model_create("markov", "{order: 2", &m, ERR));
+  EXPECT_ERR(GM_INVALID_CONFIG, gm_model_create("markov", "[2]", &m, ERR));
+  EXPECT_ERR(GM_INVALID_CONFIG, gm_model_create("markov", "{\"ordr\": 2}", &m, ERR));
+  EXPECT_ERR(GM_INVALID_CONFIG, gm_model_create("markov", "{\"order\": 0}", &m, ERR));
+  EXPECT_ERR(GM_INVALID_CONFIG, gm_model_create("bernoulli", "{\"alpha\": -1}", &m, ERR));
+  EXPECT_ERR(GM_INVALID_CONFIG, gm_model_create("bernoulli", "{\"alpha\": \"one\"}", &m, ERR));
+
+  EXPECT_OK(gm_model_create("markov", "{\"order\": 2}", &m, ERR));
+  CHECK(m != NULL && strcmp(gm_model_kind(m), "markov") == 0);
+  gm_buffer* cfg = NULL;
+  EXPECT_OK(gm_model_config_json(m, &cfg, ERR));
+  CHECK(cfg && strstr((const char*)gm_buffer_data(cfg), "\"order\":2") != NULL);
+  CHECK(cfg && strstr((const char*)gm_buffer_data(cfg), "\"alpha\"") != NULL);
+  gm_buffer_free(cfg);
+
+  /* An unfitted model answers queries but refuses the verbs that need parameters. */
+  int32_t fitted = -1;
+  EXPECT_OK(gm_model_is_fitted(m, &fitted, ERR));
+  CHECK(fitted == 0);
+  float out[16];
+  EXPECT_ERR(GM_NOT_FITTED, gm_model_sample(m, 1, NULL, out, 16, ERR));
+  EXPECT_ERR(GM_NOT_FITTED, gm_model_save(m, tmp_path("unfitted.safetensors"), ERR));
+  gm_buffer* bytes = NULL;
+  EXPECT_ERR(GM_NOT_FITTED, gm_model_save_buffer(m, &bytes, ERR));
+  gm_model_free(m);
+
+  /* NULL handles everywhere. */
+  uint32_t caps;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_capabilities(NULL, &caps, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_sample(NULL, 1, NULL, out, 16, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_fit(NULL, NULL, NULL, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_save(NULL, tmp_path("x"), ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_config_json(NULL, &bytes, ERR));
+}
+
+static gm_model* fit_bars(const char* kind, const char* config) {
+  gm_dataset* ds = NULL;
+  gm_model* m = NULL;
+  gm_data data;
+  EXPECT_OK(gm_dataset_load("builtin:bars-and-stripes:3", NULL, &ds, ERR));
+  EXPECT_OK(gm_dataset_view(ds, &data, ERR));
+  CHECK(data.n == 14 && data.d == 9 && data.height == 3 && data.width == 3);
+  EXPECT_OK(gm_model_create(kind, config, &m, ERR));
+  gm_fit_options opts;
+  gm_fit_options_init(&opts);
+  opts.seed = 3;
+  EXPECT_OK(gm_model_fit(m, &data, &opts, ERR));
+  gm_dataset_free(ds);
+  return m;
+}
+
+/* Σ exp(log_prob) over all 2^9 inputs is 1. */
+static void check_normalised(gm_model* m) {
+  float* x = all_binary(9);
+  double* lp = malloc(sizeof(double) * 512);
+  gm_data v = view(x, 512, 9);
+  EXPECT_OK(gm_model_log_prob(m, &v, NULL, lp, 512, ERR));
+  double total = 0;
+  for (int k = 0; k < 512; ++k) total += exp(lp[k]);
+  CHECK(fabs(total - 1.0) < 1e-9);
+  free(lp);
+  free(x);
+}
+
+static void test_fitted_verbs(const char* kind, const char* config) {
+  gm_model* m = fit_bars(kind, config);
+  check_normalised(m);
+
+  int64_t d = 0, c = 0, h = 0, w = 0;
+  EXPECT_OK(gm_model_data_shape(m, &d, &c, &h, &w, ERR));
+  CHECK(d == 9 && c == 1 && h == 3 && w == 3);
+
+  /* sample: capacity, range, seeds */
+  float a[9 * 200], b[9 * 200];
+  gm_sample_options so;
+  gm_sample_options_init(&so);
+  so.seed = 11;
+  EXPECT_ERR(GM_BUFFER_TOO_SMALL, gm_model_sample(m, 200, &so, a, 9 * 200 - 1, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_sample(m, -1, &so, a, 9 * 200, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_sample(m, 200, &so, NULL, 9 * 200, ERR));
+  EXPECT_OK(gm_model_sample(m, 200, &so, a, 9 * 200, ERR));
+  EXPECT_OK(gm_model_sample(m, 200, &so, b, 9 * 200, ERR));
+  CHECK(memcmp(a, b, sizeof a) == 0);
+  int binary = 1;
+  for (int i = 0; i < 9 * 200; ++i) binary &= (a[i] == 0.0f || a[i] == 1.0f);
+  CHECK(binary);
+  so.seed = 12;
+  EXPECT_OK(gm_model_sample(m, 200, &so, b, 9 * 200, ERR));
+  CHECK(memcmp(a, b, sizeof a) != 0);
+  so.threads = -1;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_sample(m, 1, &so, a, 9, ERR));
+  so.struct_size = 0;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_sample(m, 1, &so, a, 9, ERR));
+
+  /* log_prob: bad inputs */
+  double lp[4];
+  float x[4 * 9] = {0};
+  gm_data v = view(x, 4, 9);
+  EXPECT_OK(gm_model_log_prob(m, &v, NULL, lp, 4, ERR));
+  EXPECT_ERR(GM_BUFFER_TOO_SMALL, gm_model_log_prob(m, &v, NULL, lp, 3, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_log_prob(m, &v, NULL, NULL, 4, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_log_prob(m, NULL, NULL, lp, 4, ERR));
+  gm_data wrong = view(x, 4, 8);
+  EXPECT_ERR(GM_INVALID_DATA, gm_model_log_prob(m, &wrong, NULL, lp, 4, ERR));
+  gm_data no_x = view(NULL, 4, 9);
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_log_prob(m, &no_x, NULL, lp, 4, ERR));
+  gm_data bad_shape = view(x, 4, 9);
+  bad_shape.channels = 1, bad_shape.height = 2, bad_shape.width = 2;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_log_prob(m, &bad_shape, NULL, lp, 4, ERR));
+  gm_data old = view(x, 4, 9);
+  old.struct_size = 4;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_log_prob(m, &old, NULL, lp, 4, ERR));
+  x[5] = NAN;
+  EXPECT_ERR(GM_INVALID_DATA, gm_model_log_prob(m, &v, NULL, lp, 4, ERR));
+  x[5] = 0.5f;
+  EXPECT_ERR(GM_INVALID_DATA, gm_model_log_prob(m, &v, NULL, lp, 4, ERR));
+  x[5] = 0.0f;
+  int32_t labels[4] = {0, 1, 2, 7};
+  gm_data labelled = view(x, 4, 9);
+  labelled.labels = labels;
+  labelled.num_classes = 3;
+  EXPECT_ERR(GM_INVALID_DATA, gm_model_log_prob(m, &labelled, NULL, lp, 4, ERR));
+  labelled.num_classes = 0;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_log_prob(m, &labelled, NULL, lp, 4, ERR));
+  /* zero rows is fine and writes nothing */
+  gm_data empty = view(x, 0, 9);
+  EXPECT_OK(gm_model_log_prob(m, &empty, NULL, NULL, 0, ERR));
+
+  /* encode / decode are not verbs of the closed-form kinds */
+  float f[64];
+  int64_t width;
+  EXPECT_ERR(GM_UNSUPPORTED, gm_model_encode(m, &v, NULL, f, 64, ERR));
+  EXPECT_ERR(GM_UNSUPPORTED, gm_model_encode_dim(m, &width, ERR));
+  EXPECT_ERR(GM_UNSUPPORTED, gm_model_latent_dim(m, &width, ERR));
+  gm_data codes = view(f, 1, 2);
+  EXPECT_ERR(GM_UNSUPPORTED, gm_model_decode(m, &codes, NULL, f, 64, ERR));
+
+  /* complete: observed entries stay, the rest is drawn; NaN marks missing values */
+  float partial[2 * 9] = {1, 1, 1, NAN, NAN, NAN, NAN, NAN, NAN, 0, NAN, 0, NAN, 1, NAN, 0, NAN, 0};
+  uint8_t mask[2 * 9] = {1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1};
+  float filled[2 * 9];
+  gm_data pv = view(partial, 2, 9);
+  gm_sample_options_init(&so);
+  EXPECT_OK(gm_model_complete(m, &pv, mask, &so, filled, 18, ERR));
+  int kept = 1, bin = 1;
+  for (int i = 0; i < 18; ++i) {
+    if (mask[i]) kept &= filled[i] == partial[i];
+    bin &= filled[i] == 0.0f || filled[i] == 1.0f;
+  }
+  CHECK(kept && bin);
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_complete(m, &pv, NULL, &so, filled, 18, ERR));
+  EXPECT_ERR(GM_BUFFER_TOO_SMALL, gm_model_complete(m, &pv, mask, &so, filled, 17, ERR));
+  partial[0] = 0.25f;
+  EXPECT_ERR(GM_INVALID_DATA, gm_model_complete(m, &pv, mask, &so, filled, 18, ERR));
+
+  /* fit errors */
+  gm_fit_options fo;
+  gm_fit_options_init(&fo);
+  fo.epochs = 0;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_fit(m, &v, &fo, ERR));
+  gm_fit_options_init(&fo);
+  x[3] = 2.0f;
+  EXPECT_ERR(GM_INVALID_DATA, gm_model_fit(m, &v, &fo, ERR));
+  gm_data none = view(x, 0, 9);
+  EXPECT_ERR(GM_INVALID_DATA, gm_model_fit(m, &none, &fo, ERR));
+  check_normalised(m); /* failed fits leave the model as it was */
+  gm_model_free(m);
+}
+
+static int cancel_at_first(int64_t step, int64_t total, double loss, void* user) {
+  (void)step, (void)total, (void)loss;
+  ++*(int*)user;
+  return 1;
+}
+
+static void test_cancel(void) {
+  gm_dataset* ds = NULL;
+  gm_data data;
+  gm_model* m = NULL;
+  EXPECT_OK(gm_dataset_load("builtin:bars-and-stripes:3", NULL, &ds, ERR));
+  EXPECT_OK(gm_dataset_view(ds, &data, ERR));
+  EXPECT_OK(gm_model_create("markov", NULL, &m, ERR));
+  int calls = 0;
+  gm_fit_options fo;
+  gm_fit_options_init(&fo);
+  fo.progress = cancel_at_first;
+  fo.user_data = &calls;
+  EXPECT_ERR(GM_CANCELLED, gm_model_fit(m, &data, &fo, ERR));
+  CHECK(calls == 1);
+  int32_t fitted = -1;
+  EXPECT_OK(gm_model_is_fitted(m, &fitted, ERR));
+  CHECK(fitted == 0);
+  gm_model_free(m);
+  gm_dataset_free(ds);
+}
+
+static void test_files(void) {
+  gm_model* m = fit_bars("markov", "{\"order\": 2, \"alpha\": 0.5}");
+  float* x = all_binary(9);
+  gm_data v = view(x, 512, 9);
+  double lp1[512], lp2[512];
+  EXPECT_OK(gm_model_log_prob(m, &v, NULL, lp1, 512, ERR));
+
+  /* file round trip */
+  const char* path = tmp_path("capi_markov.safetensors");
+  EXPECT_OK(gm_model_save(m, path, ERR));
+  gm_model* loaded = NULL;
+  EXPECT_OK(gm_model_load(path, &loaded, ERR));
+  EXPECT_OK(gm_model_log_prob(loaded, &v, NULL, lp2, 512, ERR));
+  CHECK(memcmp(lp1, lp2, sizeof lp1) == 0);
+  float s1[9 * 50], s2[9 * 50];
+  EXPECT_OK(gm_model_sample(m, 50, NULL, s1, 450, ERR));
+  EXPECT_OK(gm_model_sample(loaded, 50, NULL, s2, 450, ERR));
+  CHECK(memcmp(s1, s2, sizeof s1) == 0);
+
+  /* buffer round trip, and saving the loaded model gives the same bytes */
+  gm_buffer* b1 = NULL;
+  gm_buffer* b2 = NULL;
+  EXPECT_OK(gm_model_save_buffer(m, &b1, ERR));
+  EXPECT_OK(gm_model_save_buffer(loaded, &b2, ERR));
+  CHECK(gm_buffer_size(b1) == gm_buffer_size(b2) &&
+        memcmp(gm_buffer_data(b1), gm_buffer_data(b2), (size_t)gm_buffer_size(b1)) == 0);
+  gm_model* from_buf = NULL;
+  EXPECT_OK(gm_model_load_buffer(gm_buffer_data(b1), gm_buffer_size(b1), &from_buf, ERR));
+  EXPECT_OK(gm_model_log_prob(from_buf, &v, NULL, lp2, 512, ERR));
+  CHECK(memcmp(lp1, lp2, sizeof lp1) == 0);
+  gm_model_free(from_buf);
+
+  /* truncated at every length: always GM_CORRUPT_FILE, never a crash */
+  const int64_t size = gm_buffer_size(b1);
+  int all_corrupt = 1;
+  for (int64_t cut = 0; cut < size; ++cut) {
+    gm_model* t = NULL;
+    gm_error* e = NULL;
+    int32_t s = gm_model_load_buffer(gm_buffer_data(b1), cut, &t, &e);
+    all_corrupt &= (s == GM_CORRUPT_FILE && t == NULL && gm_error_code(e) == GM_CORRUPT_FILE);
+    gm_error_free(e);
+    gm_model_free(t);
+  }
+  CHECK(all_corrupt);
+
+  /* a corrupted copy on disk: a probability outside (0,1) in the tensor data */
+  uint8_t* bad = malloc((size_t)size);
+  memcpy(bad, gm_buffer_data(b1), (size_t)size);
+  memset(bad + size - 8, 0xff, 8); /* last f64 becomes NaN */
+  gm_model* t = NULL;
+  EXPECT_ERR(GM_CORRUPT_FILE, gm_model_load_buffer(bad, size, &t, ERR));
+  CHECK(t == NULL);
+  FILE* f = fopen(tmp_path("truncated.safetensors"), "wb");
+  fwrite(gm_buffer_data(b1), 1, (size_t)size / 2, f);
+  fclose(f);
+  EXPECT_ERR(GM_CORRUPT_FILE, gm_model_load(tmp_path("truncated.safetensors"), &t, ERR));
+  memcpy(bad, gm_buffer_data(b1), (size_t)size);
+  bad[8] = '['; /* header no longer a JSON object */
+  EXPECT_ERR(GM_CORRUPT_FILE, gm_model_load_buffer(bad, size, &t, ERR));
+  free(bad);
+  EXPECT_ERR(GM_IO_ERROR, gm_model_load(tmp_path("does-not-exist.safetensors"), &t, ERR));
+  EXPECT_ERR(GM_IO_ERROR, gm_model_save(m, "/nonexistent-folder/m.safetensors", ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_load(NULL, &t, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_load_buffer(NULL, 10, &t, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_load_buffer(gm_buffer_data(b1), -1, &t, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_save_buffer(m, NULL, ERR));
+
+  gm_buffer_free(b1);
+  gm_buffer_free(b2);
+  gm_model_free(loaded);
+  gm_model_free(m);
+  free(x);
+}
+
+static void test_datasets(void) {
+  gm_dataset* ds = NULL;
+  gm_data data;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_dataset_load("nonsense:spec", NULL, &ds, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_dataset_load(NULL, NULL, &ds, ERR));
+  EXPECT_ERR(GM_IO_ERROR, gm_dataset_load("idx:/nonexistent/images.gz", NULL, &ds, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_dataset_view(NULL, &data, ERR));
+
+  gm_dataset_options opts;
+  gm_dataset_options_init(&opts);
+  opts.max_examples = 5;
+  EXPECT_OK(gm_dataset_load("builtin:bars-and-stripes:4", &opts, &ds, ERR));
+  EXPECT_OK(gm_dataset_view(ds, &data, ERR));
+  CHECK(data.n == 5 && data.d == 16);
+  EXPECT_OK(gm_write_png_grid(tmp_path("bars.png"), &data, 0, ERR));
+  FILE* f = fopen(tmp_path("bars.png"), "rb");
+  unsigned char sig[8] = {0};
+  CHECK(f && fread(sig, 1, 8, f) == 8 && sig[1] == 'P' && sig[2] == 'N' && sig[3] == 'G');
+  if (f) fclose(f);
+  gm_data flat = data;
+  flat.channels = flat.height = flat.width = 0;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_write_png_grid(tmp_path("flat.png"), &flat, 0, ERR));
+  gm_dataset_free(ds);
+
+  /* binarised grey images */
+  gm_dataset_options_init(&opts);
+  opts.binarize = 0.5;
+  opts.max_examples = 100;
+  if (gm_dataset_load("fashion-mnist:test", &opts, &ds, NULL) == GM_OK) {
+    EXPECT_OK(gm_dataset_view(ds, &data, ERR));
+    int bin = data.n == 100 && data.d == 784 && data.num_classes == 10 && data.labels != NULL;
+    for (int64_t i = 0; i < data.n * data.d; ++i) bin &= data.x[i] == 0.0f || data.x[i] == 1.0f;
+    CHECK(bin);
+    gm_dataset_free(ds);
+  } else {
+    printf("note: fashion-mnist is not installed; skipped its check\n");
+  }
+}
+
+int main(int argc, char** argv) {
+  snprintf(g_tmp, sizeof g_tmp, "%s", argc > 1 ? argv[1] : ".");
+  test_library();
+  test_create_errors();
+  test_fitted_verbs("bernoulli", NULL);
+  test_fitted_verbs("markov", "{\"order\": 1}");
+  test_fitted_verbs("markov", "{\"order\": 3}");
+  test_cancel();
+  test_files();
+  test_datasets();
+  printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}

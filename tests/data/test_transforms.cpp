@@ -1,0 +1,73 @@
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "data/transforms.hpp"
+
+namespace {
+
+gm::Dataset rows(std::vector<float> x, int64_t d) {
+  gm::Dataset ds;
+  ds.n = static_cast<int64_t>(x.size()) / d;
+  ds.d = d;
+  ds.x = std::move(x);
+  return ds;
+}
+
+}  // namespace
+
+TEST_CASE("binarize: x >= threshold -> 1; pixel >= 128 survives the trip through [0,1]") {
+  gm::Dataset ds = rows({0.0f, 0.49f, 0.5f, 0.51f, 1.0f, -2.0f}, 3);
+  gm::binarize(ds, 0.5);
+  CHECK(ds.x == std::vector<float>{0, 0, 1, 1, 1, 0});
+
+  std::vector<uint8_t> bytes(256);
+  for (int k = 0; k < 256; ++k) bytes[static_cast<size_t>(k)] = static_cast<uint8_t>(k);
+  gm::Dataset px = rows(std::vector<float>(256), 256);
+  gm::scale_bytes(bytes.data(), px.x.data(), 256);
+  CHECK(px.x[255] == 1.0f);
+  CHECK(px.x[0] == 0.0f);
+  gm::binarize(px, 128 / 255.0);
+  for (int k = 0; k < 256; ++k) CHECK(px.x[static_cast<size_t>(k)] == (k >= 128 ? 1.0f : 0.0f));
+}
+
+TEST_CASE("binarize_stochastic: reproducible per row, frequency matches the probability") {
+  const int64_t n = 200, d = 100;
+  gm::Dataset a = rows(std::vector<float>(static_cast<size_t>(n * d), 0.3f), d);
+  for (int64_t i = 0; i < n; ++i) {
+    a.x[static_cast<size_t>(i * d)] = 0.0f;       // p = 0: never 1
+    a.x[static_cast<size_t>(i * d + 1)] = 1.0f;   // p = 1: always 1
+    a.x[static_cast<size_t>(i * d + 2)] = 7.0f;   // clamped to 1
+    a.x[static_cast<size_t>(i * d + 3)] = -1.0f;  // clamped to 0
+  }
+  gm::Dataset b = a;
+  gm::binarize_stochastic(a, 42);
+  gm::binarize_stochastic(b, 42);
+  CHECK(a.x == b.x);
+  double ones = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    CHECK(a.x[static_cast<size_t>(i * d)] == 0.0f);
+    CHECK(a.x[static_cast<size_t>(i * d + 1)] == 1.0f);
+    CHECK(a.x[static_cast<size_t>(i * d + 2)] == 1.0f);
+    CHECK(a.x[static_cast<size_t>(i * d + 3)] == 0.0f);
+    for (int64_t j = 4; j < d; ++j) ones += a.x[static_cast<size_t>(i * d + j)];
+  }
+  // 19200 Bernoulli(0.3) draws: sd of the mean is 0.0033; allow 5 sd.
+  CHECK(ones / (n * (d - 4)) == doctest::Approx(0.3).epsilon(0.055));
+
+  // Row i depends only on (seed, i): binarising a truncated copy gives the same rows.
+  gm::Dataset c = rows(std::vector<float>(static_cast<size_t>(10 * d), 0.3f), d);
+  gm::binarize_stochastic(c, 42);
+  for (int64_t j = 4; j < 10 * d; ++j)
+    if (j % d >= 4) CHECK(c.x[static_cast<size_t>(j)] == a.x[static_cast<size_t>(j)]);
+  gm::Dataset e = rows(std::vector<float>(static_cast<size_t>(10 * d), 0.3f), d);
+  gm::binarize_stochastic(e, 43);
+  CHECK(e.x != c.x);
+}
+
+TEST_CASE("scale_to_symmetric maps [0,1] to [-1,1]") {
+  gm::Dataset ds = rows({0.0f, 0.5f, 1.0f}, 1);
+  gm::scale_to_symmetric(ds);
+  CHECK(ds.x == std::vector<float>{-1.0f, 0.0f, 1.0f});
+}

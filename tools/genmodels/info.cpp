@@ -1,0 +1,74 @@
+// info, kinds: inspect model files and the kinds the library knows.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "commands.hpp"
+#include "common.hpp"
+#include "io/file.hpp"
+#include "io/safetensors.hpp"
+#include "models/model_file.hpp"
+#include "models/registry.hpp"
+
+namespace gm::cli {
+
+namespace {
+struct InfoArgs {
+  std::string model;
+  bool json = false;
+};
+}  // namespace
+
+void add_info_commands(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<InfoArgs>();
+  CLI::App* cmd = app.add_subcommand("info", "describe a model file");
+  cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
+  cmd->add_flag("--json", args->json, "print one JSON object");
+  cmd->callback([args, &exit_code] {
+    exit_code = run_command([&] {
+      const auto model = load_model_file(args->model);  // validates everything first
+      const std::vector<uint8_t> bytes = read_file(args->model, std::size_t{4} << 30);
+      const SafetensorsContents file = decode_safetensors(bytes.data(), bytes.size());
+      const DataShape& s = model->data_shape();
+      Json tensors = Json::array();
+      int64_t parameters = 0;
+      for (const TensorRef& t : file.tensors) {
+        tensors.push_back({{"name", t.name}, {"dtype", dtype_name(t.dtype)}, {"shape", t.shape}});
+        parameters += t.elements();
+      }
+      Json j = {{"file", args->model},
+                {"kind", model->kind()},
+                {"genmodels_version", file.metadata.at("genmodels_version")},
+                {"config", model->config()},
+                {"data_shape", {{"d", s.d}, {"channels", s.image.channels}, {"height", s.image.height},
+                                {"width", s.image.width}}},
+                {"capabilities", capability_names(model->capabilities())},
+                {"parameters", parameters},
+                {"tensors", tensors},
+                {"bytes", bytes.size()}};
+      if (args->json) {
+        fmt::print("{}\n", j.dump());
+        return;
+      }
+      fmt::print("{}: {} model written by genmodels {}\n", args->model, model->kind(),
+                 file.metadata.at("genmodels_version"));
+      fmt::print("  configuration: {}\n", model->config().dump());
+      fmt::print("  data: d = {}", s.d);
+      if (s.image.is_image()) fmt::print(" ({} x {} x {} image)", s.image.channels, s.image.height, s.image.width);
+      fmt::print("\n  verbs: {}\n", fmt::join(capability_names(model->capabilities()), ", "));
+      fmt::print("  {} parameters in {} tensors, {} bytes\n", parameters, file.tensors.size(), bytes.size());
+      for (const TensorRef& t : file.tensors)
+        fmt::print("    {} {} [{}]\n", t.name, dtype_name(t.dtype), fmt::join(t.shape, ", "));
+    });
+  });
+
+  CLI::App* kinds = app.add_subcommand("kinds", "list the model kinds and their verbs");
+  kinds->callback([&exit_code] {
+    exit_code = run_command([] {
+      for (const KindInfo& k : all_kinds())
+        fmt::print("{:<10} {}\n{:<10} verbs: {}\n", k.name, k.description, "",
+                   fmt::join(capability_names(k.capabilities), ", "));
+    });
+  });
+}
+
+}  // namespace gm::cli

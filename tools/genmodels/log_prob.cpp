@@ -1,0 +1,48 @@
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "common.hpp"
+#include "models/model_file.hpp"
+#include "score.hpp"
+
+namespace gm::cli {
+
+namespace {
+struct LogProbArgs {
+  std::string model;
+  DataFlags data;
+  EvalOptions options;
+  bool json = false;
+};
+}  // namespace
+
+void add_log_prob_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<LogProbArgs>();
+  CLI::App* cmd = app.add_subcommand("log-prob", "score data: mean negative log-likelihood in nats");
+  cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
+  args->data.add_to(*cmd);
+  cmd->add_option("--samples", args->options.samples, "importance samples for bounds (0 = default)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", args->options.seed, "random seed for stochastic bounds");
+  cmd->add_option("--threads", args->options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--json", args->json, "print one JSON object as the last line");
+  cmd->callback([args, &exit_code] {
+    exit_code = run_command([&] {
+      const auto model = load_model_file(args->model);
+      const Dataset data = args->data.load();
+      const Score s = score(*model, data, args->options);
+      if (args->json) {
+        Json j = s.to_json();
+        j["model"] = args->model;
+        j["kind"] = model->kind();
+        j["data"] = args->data.spec;
+        fmt::print("{}\n", j.dump());
+      } else {
+        fmt::print("{} examples: NLL {:.4f} ± {:.4f} nats per example, {:.5f} bits/dim ({:.3f} s)\n", s.n,
+                   s.nll_nats, s.nll_stderr, s.bits_per_dim, s.seconds);
+      }
+    });
+  });
+}
+
+}  // namespace gm::cli

@@ -1,0 +1,38 @@
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "common.hpp"
+#include "models/model_file.hpp"
+
+namespace gm::cli {
+
+namespace {
+struct SampleArgs {
+  std::string model, out;
+  int64_t n = 64, columns = 0;
+  SampleOptions options;
+};
+}  // namespace
+
+void add_sample_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<SampleArgs>();
+  CLI::App* cmd = app.add_subcommand("sample", "draw samples from a model");
+  cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--n", args->n, "number of samples")->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
+  cmd->add_option("--out", args->out, "FILE.png (a grid) or FILE.npy")->required();
+  cmd->add_option("--seed", args->options.seed, "random seed");
+  cmd->add_option("--threads", args->options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--columns", args->columns, "images per grid row (0 = square)")->check(CLI::NonNegativeNumber);
+  cmd->callback([args, &exit_code] {
+    exit_code = run_command([&] {
+      const auto model = load_model_file(args->model);
+      const DataShape& shape = model->data_shape();
+      std::vector<float> x(static_cast<std::size_t>(args->n * shape.d));
+      model->sample(args->n, args->options, x.data());
+      write_rows(args->out, x.data(), args->n, shape.d, shape.image, args->columns);
+      fmt::print("wrote {} samples to {}\n", args->n, args->out);
+    });
+  });
+}
+
+}  // namespace gm::cli

@@ -1,0 +1,21 @@
+// Scoring a data set: mean negative log-likelihood in nats, its standard error, and bits
+// per dimension (nll / (D ln 2)).
+#pragma once
+
+#include <cstdint>
+
+#include "core/config.hpp"
+#include "data/dataset.hpp"
+#include "models/generative_model.hpp"
+
+namespace gm::cli {
+
+struct Score {
+  int64_t n = 0, d = 0;
+  double nll_nats = 0, nll_stderr = 0, bits_per_dim = 0, seconds = 0;
+  Json to_json() const;
+};
+
+Score score(const GenerativeModel& model, const Dataset& data, const EvalOptions& options);
+
+}  // namespace gm::cli
