@@ -1,0 +1,1 @@
+// placeholder: the layer kit is being written
