@@ -8,10 +8,23 @@ export GM_BUILD_DIR=${GM_BUILD_DIR:-build-test}
 rm -rf "$GM_BUILD_DIR"
 scripts/setup.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
 
+passed=0
+failed=0
+step() {  # step NAME COMMAND...: runs one test step and counts it
+  echo "== $1"
+  if "${@:2}"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "== FAILED: $1"; fi
+}
+
+# The meson suites count one by one (unit suites, C ABI from C, command line).
 meson test -C "$GM_BUILD_DIR" --print-errorlogs --num-processes 2
-status=$?
 log="$GM_BUILD_DIR/meson-logs/testlog.json"
 passed=$(grep -c '"result": "OK"' "$log" || true)
 failed=$(grep -vc '"result": "OK"' "$log" || true)
+
+step "install and link from C (shared and static)" tests/install/check_install.sh "$GM_BUILD_DIR"
+if [[ -x bindings/run_tests.sh ]]; then
+  step "bindings (Python, Rust, Go, C++)" bindings/run_tests.sh "$GM_BUILD_DIR"
+fi
+
 echo "tests: ${passed} passed, ${failed} failed"
-exit $status
+[[ $failed -eq 0 ]]

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/engine.hpp"
 #include "core/error.hpp"
 
 namespace gm {
@@ -38,7 +39,16 @@ void require_finite(const DataView& data) {
   }
 }
 
-void require_binary(const DataView& data, const char* kind) {
+void require_binary(const DataView& data, const char* kind, int threads) {
+  int64_t bad_rows = 0;
+#pragma omp parallel for num_threads(resolve_threads(threads)) schedule(static) reduction(+ : bad_rows)
+  for (int64_t i = 0; i < data.n; ++i) {
+    const float* r = data.row(i);
+    int bad = 0;  // NaN compares unequal to both, so it is caught too
+    for (int64_t j = 0; j < data.d; ++j) bad |= static_cast<int>(r[j] != 0.0f) & static_cast<int>(r[j] != 1.0f);
+    bad_rows += bad;
+  }
+  if (bad_rows == 0) return;
   for (int64_t i = 0; i < data.n; ++i) {
     const float* r = data.row(i);
     for (int64_t j = 0; j < data.d; ++j)

@@ -79,8 +79,8 @@ void BernoulliModel::sample(int64_t n, const SampleOptions& options, float* out)
 
 void BernoulliModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
   require_fitted("log_prob");
-  exact_binary::require_width(shape_, data, kind(), "log_prob");
-  exact_binary::require_binary_data(data, kind(), options.threads);
+  require_rows(data);
+  require_binary(data, kind(), options.threads);
   const int64_t d = shape_.d;
   const double* lp = log_p_.data();
   const double* lq = log_q_.data();

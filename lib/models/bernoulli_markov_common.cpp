@@ -2,42 +2,23 @@
 
 #include <cstring>
 
-#include "core/engine.hpp"
 #include "core/error.hpp"
 
 namespace gm::exact_binary {
 
 double read_alpha(ConfigReader& reader) { return reader.number("alpha", 1.0, 1e-10, 1e10); }
 
-void require_width(const DataShape& shape, const DataView& data, const char* kind, const char* verb) {
-  if (data.d != shape.d)
-    fail(Status::invalid_data, "{}: rows have d = {} values but the {} model was fitted on d = {}", verb,
-         data.d, kind, shape.d);
-}
-
-void require_binary_data(const DataView& data, const char* kind, int threads) {
-  int64_t bad_rows = 0;
-#pragma omp parallel for num_threads(resolve_threads(threads)) schedule(static) reduction(+ : bad_rows)
-  for (int64_t r = 0; r < data.n; ++r) {
-    const float* x = data.row(r);
-    int bad = 0;  // NaN compares unequal to both, so it is caught too
-    for (int64_t j = 0; j < data.d; ++j) bad |= static_cast<int>(x[j] != 0.0f) & static_cast<int>(x[j] != 1.0f);
-    bad_rows += bad;
-  }
-  if (bad_rows == 0) return;
-  require_binary(data, kind);
-  fail(Status::internal, "{}: binary check disagreement", kind);  // unreachable: require_binary threw
-}
-
 void require_fit_data(const DataView& data, const char* kind, int threads) {
   if (data.n < 1) fail(Status::invalid_data, "fit needs at least one row, got n = {}", data.n);
   if (data.d < 1) fail(Status::invalid_argument, "row width d must be > 0, got {}", data.d);
-  require_binary_data(data, kind, threads);
+  require_binary(data, kind, threads);
 }
 
 void require_complete_data(const DataShape& shape, const DataView& data, const uint8_t* observed,
                            const char* kind) {
-  require_width(shape, data, kind, "complete");
+  if (data.d != shape.d)
+    fail(Status::invalid_data, "complete: rows have d = {} values but the {} model was fitted on d = {}", data.d,
+         kind, shape.d);
   if (data.n == 0) return;
   if (observed == nullptr) fail(Status::invalid_argument, "complete: the observed mask is NULL");
   for (int64_t r = 0; r < data.n; ++r) {

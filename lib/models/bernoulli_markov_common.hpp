@@ -19,11 +19,6 @@ namespace gm::exact_binary {
 // stay finite and the filtering in markov's complete cannot underflow.
 double read_alpha(ConfigReader& reader);
 
-// Throws invalid_data unless the rows have the width the model was fitted on.
-void require_width(const DataShape& shape, const DataView& data, const char* kind, const char* verb);
-// require_binary with a fast path: a branch-free scan, parallel over rows, and the
-// canonical (sequential, first-bad-entry) check only to word the error.
-void require_binary_data(const DataView& data, const char* kind, int threads);
 // fit: at least one row, every value exactly 0 or 1.
 void require_fit_data(const DataView& data, const char* kind, int threads);
 // complete: the fitted width, observed non-null, observed entries exactly 0 or 1 (the

@@ -107,8 +107,8 @@ void MarkovModel::sample(int64_t n, const SampleOptions& options, float* out) co
 
 void MarkovModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
   require_fitted("log_prob");
-  exact_binary::require_width(shape_, data, kind(), "log_prob");
-  exact_binary::require_binary_data(data, kind(), options.threads);
+  require_rows(data);
+  require_binary(data, kind(), options.threads);
   const int64_t d = shape_.d, states = int64_t{1} << order_;
   const uint32_t mask = static_cast<uint32_t>(states - 1);
 #pragma omp parallel for num_threads(resolve_threads(options.threads)) schedule(static)

@@ -11,17 +11,14 @@ template <typename Model>
 std::unique_ptr<GenerativeModel> make(const Json& config) {
   return std::make_unique<Model>(config);
 }
-
-constexpr uint32_t kClosedForm =
-    cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
 }  // namespace
 
 const std::vector<KindInfo>& all_kinds() {
   static const std::vector<KindInfo> kinds = {
-      {"bernoulli", kClosedForm,
+      {"bernoulli", BernoulliModel::capability_bits,
        "independent Bernoulli pixels; closed-form smoothed maximum likelihood (config: alpha)",
        make<BernoulliModel>},
-      {"markov", kClosedForm,
+      {"markov", MarkovModel::capability_bits,
        "order-k Markov chain along the raster ordering; smoothed counts (config: order, alpha)",
        make<MarkovModel>},
   };
