@@ -17,7 +17,7 @@ namespace gm::cli {
 
 namespace {
 struct DemoArgs {
-  std::string kind = "markov", config = R"({"order": 4})", out_dir = "genmodels-demo";
+  std::string kind = "markov", config = R"({"order": 8})", out_dir = "genmodels-demo";
   int64_t samples = 64;
   uint64_t seed = 0;
 };
