@@ -10,14 +10,14 @@ trap 'rm -rf "$T"' EXIT
 run() {  # run NAME KIND CONFIG
   local name=$1 kind=$2 config=$3
   local fit_out wall
-  local start=$(date +%s.%N)
+  local start=$(date +%s%N)
   fit_out=$("$G" fit "$kind" --config "$config" --data fashion-mnist:train --binarize 0.5 --out "$T/m.safetensors")
-  wall=$(echo "$(date +%s.%N) - $start" | bc)
+  wall=$(( ($(date +%s%N) - start) / 1000000 ))  # ms
   local fit_s=$(sed -n 's/.* in \([0-9.]*\) s (data loaded.*/\1/p' <<<"$fit_out")
   local json=$("$G" log-prob "$T/m.safetensors" --data fashion-mnist:test --binarize 0.5 --json | tail -n 1)
   /usr/bin/python3 - "$name" "$fit_s" "$wall" "$json" <<'PY'
 import json, sys
-name, fit_s, wall, j = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), json.loads(sys.argv[4])
+name, fit_s, wall, j = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]) / 1000, json.loads(sys.argv[4])
 print(f"| {name} | {j['nll_nats']:.3f} ± {j['nll_stderr']:.3f} | {j['bits_per_dim']:.4f} | {fit_s:.3f} | {wall:.2f} |")
 PY
 }
