@@ -23,6 +23,11 @@ FitOptions fit_options_of(const gm_fit_options* o) {
     void* user = o->user_data;
     f.progress = [fn, user](int64_t step, int64_t total, double loss) { return fn(step, total, loss, user) != 0; };
   }
+  if (GM_HAS_FIELD(o, gm_fit_options, validation_fraction)) f.validation_fraction = o->validation_fraction;
+  if (GM_HAS_FIELD(o, gm_fit_options, patience)) f.patience = o->patience;
+  if (!(f.validation_fraction >= 0.0 && f.validation_fraction < 1.0))
+    fail(Status::invalid_argument, "validation_fraction must be in [0, 1), got {}", f.validation_fraction);
+  if (f.patience < 0) fail(Status::invalid_argument, "patience must be >= 0, got {}", f.patience);
   if (f.epochs < 1) fail(Status::invalid_argument, "epochs must be >= 1, got {}", f.epochs);
   if (f.batch_size < 1) fail(Status::invalid_argument, "batch_size must be >= 1, got {}", f.batch_size);
   if (!std::isfinite(f.learning_rate) || f.learning_rate < 0)

@@ -131,6 +131,11 @@ typedef struct gm_fit_options {
   int32_t threads;         /* default 0 = all cores */
   gm_progress_fn progress; /* may be NULL */
   void* user_data;
+  /* Gradient-trained kinds: hold out this fraction of the rows (after a seeded shuffle)
+   * and score it after every epoch; with patience > 0, stop after that many epochs without
+   * improvement and keep the best parameters. Default 0 / 0 = no validation. */
+  double validation_fraction;
+  int64_t patience;
 } gm_fit_options;
 GM_API void gm_fit_options_init(gm_fit_options* opts);
 

@@ -1,4 +1,5 @@
 #include "core/engine.hpp"
+#include "core/onednn.hpp"
 
 #include <omp.h>
 
@@ -13,5 +14,15 @@ std::string onednn_version() {
 }
 
 int resolve_threads(int requested) { return requested > 0 ? requested : omp_get_max_threads(); }
+
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& thread_stream() {
+  thread_local dnnl::stream stream(cpu_engine());
+  return stream;
+}
 
 }  // namespace gm

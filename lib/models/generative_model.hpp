@@ -39,6 +39,8 @@ struct FitOptions {
   uint64_t seed = 0;
   int threads = 0;             // 0 = all cores
   ProgressFn progress;
+  double validation_fraction = 0.0;  // held-out rows scored after each epoch
+  int64_t patience = 0;              // epochs without improvement before stopping; 0 = never
 };
 
 struct SampleOptions {

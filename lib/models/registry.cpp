@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "models/bernoulli.hpp"
+#include "models/fvsbn.hpp"
 #include "models/markov.hpp"
 
 namespace gm {
@@ -21,6 +22,10 @@ const std::vector<KindInfo>& all_kinds() {
       {"markov", MarkovModel::capability_bits,
        "order-k Markov chain along the raster ordering; smoothed counts (config: order, alpha)",
        make<MarkovModel>},
+      {"fvsbn", FvsbnModel::capability_bits,
+       "fully-visible sigmoid belief network: logistic p(x_i | x_<i), maximum likelihood with Adam "
+       "(config: weight_decay, complete_samples)",
+       make<FvsbnModel>},
   };
   return kinds;
 }

@@ -1,0 +1,508 @@
+"""genmodels: generative models over the genmodels C ABI (ctypes + numpy).
+
+    import genmodels
+    m = genmodels.Model("markov", order=2)
+    m.fit(X)                      # X: (n, d) array of 0/1 values
+    lp = m.log_prob(X)            # nats per row
+    S = m.sample(10, seed=1)
+
+float32 C-contiguous arrays go to the library without a copy; anything else is converted
+once. Every library status is an exception class derived from GenmodelsError. The sample,
+log_prob, encode, decode, complete, save and to_bytes methods may run concurrently from many
+threads on one model (the GIL is released during the C call); fit waits for them and they
+wait for fit.
+"""
+import ctypes
+import enum
+import json
+import os
+import threading
+
+import numpy as np
+
+from . import _native
+from ._native import ABI_VERSION, lib as _lib
+
+__all__ = [
+    "ABI_VERSION", "Capability", "Dataset", "GenmodelsError", "Model", "build_info", "kind_capabilities",
+    "kinds", "version", "write_png_grid",
+]
+
+_byref = ctypes.byref
+_F32 = np.dtype(np.float32)
+_DATA_SIZE = ctypes.sizeof(_native.Data)
+
+# ----------------------------------------------------------------------------- errors
+
+
+class GenmodelsError(Exception):
+    """A failed genmodels call: `code` is the GM_* status, `message` the library's text."""
+
+    code = None
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    @property
+    def status_name(self):
+        return _lib.gm_status_name(self.code if self.code is not None else -1).decode()
+
+
+def _error_class(name, code, *bases):
+    cls = type(name, (GenmodelsError,) + bases, {"code": code, "__module__": __name__})
+    globals()[name] = cls
+    __all__.append(name)
+    return cls
+
+
+_ERRORS = {c.code: c for c in (
+    _error_class("InvalidArgumentError", 1, ValueError),
+    _error_class("UnsupportedError", 2),
+    _error_class("BufferTooSmallError", 3),
+    _error_class("InvalidDataError", 4, ValueError),
+    _error_class("InvalidConfigError", 5, ValueError),
+    _error_class("UnknownKindError", 6, ValueError),
+    _error_class("NotFittedError", 7),
+    _error_class("IoError", 8),
+    _error_class("CorruptFileError", 9),
+    _error_class("CancelledError", 10),
+    _error_class("DivergedError", 11),
+    _error_class("OutOfMemoryError", 12),
+    _error_class("VersionMismatchError", 13),
+    _error_class("InternalError", 99),
+)}
+
+
+def _raise(status, err):
+    """Raises the exception of `status`, taking ownership of the gm_error `err`."""
+    message = _lib.gm_error_message(err).decode("utf-8", "replace") if err.value else ""
+    _lib.gm_error_free(err)
+    raise _ERRORS.get(status, GenmodelsError)(message or _lib.gm_status_name(status).decode(), status)
+
+
+def _check(status, err):
+    if status:
+        _raise(status, err)
+
+
+# ----------------------------------------------------------------------------- library
+
+
+class Capability(enum.IntFlag):
+    FIT = 1 << 0
+    SAMPLE = 1 << 1
+    LOG_PROB = 1 << 2
+    ENCODE = 1 << 3
+    DECODE = 1 << 4
+    COMPLETE = 1 << 5
+    TRANSLATE = 1 << 6
+    CONDITIONAL = 1 << 7
+    BINARY_DATA = 1 << 8
+    EXACT_LOG_PROB = 1 << 9
+
+
+def version():
+    return _lib.gm_version().decode()
+
+
+def build_info():
+    return json.loads(_lib.gm_build_info().decode())
+
+
+def _take_text(buf):
+    try:
+        return ctypes.string_at(_lib.gm_buffer_data(buf), _lib.gm_buffer_size(buf)).decode()
+    finally:
+        _lib.gm_buffer_free(buf)
+
+
+def kinds():
+    """The kinds this library knows: a list of {"kind", "capabilities", "description"}."""
+    buf, err = ctypes.c_void_p(), ctypes.c_void_p()
+    _check(_lib.gm_kinds_json(_byref(buf), _byref(err)), err)
+    return json.loads(_take_text(buf))
+
+
+def kind_capabilities(kind):
+    caps, err = ctypes.c_uint32(), ctypes.c_void_p()
+    _check(_lib.gm_kind_capabilities(kind.encode(), _byref(caps), _byref(err)), err)
+    return Capability(caps.value)
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def _rows(X, y=None, num_classes=None):
+    """A gm_data over X (float32, C-contiguous: passed as is, else converted once).
+
+    X is (n, d), (d,) for one row, (n, h, w) or (n, c, h, w) images. Returns (data, X).
+    """
+    if type(X) is not np.ndarray or X.dtype != _F32 or not X.flags.c_contiguous:
+        X = np.ascontiguousarray(X, dtype=_F32)
+    data = _native.Data(_DATA_SIZE, X.ctypes.data)
+    shape = X.shape
+    if len(shape) == 2:
+        data.n, data.d = shape
+    elif len(shape) == 1:
+        data.n, data.d = 1, shape[0]
+    elif len(shape) in (3, 4):
+        c, h, w = (1,) + shape[1:] if len(shape) == 3 else shape[1:]
+        data.n, data.d, data.channels, data.height, data.width = shape[0], c * h * w, c, h, w
+    else:
+        raise _ERRORS[1](f"X must have 1 to 4 dimensions, got shape {shape}", 1)
+    if y is not None:
+        y = np.ascontiguousarray(y, dtype=np.int32)
+        if y.shape != (data.n,):
+            raise _ERRORS[1](f"y must hold one label per row ({data.n}), got shape {y.shape}", 1)
+        data.labels = y.ctypes.data
+        data.num_classes = num_classes if num_classes is not None else (int(y.max()) + 1 if y.size else 0)
+        data._keep = y  # the labels live as long as the view
+    return data, X
+
+
+def _sample_options(seed, threads, y=None):
+    if not seed and not threads and y is None:
+        return None, None
+    o = _native.SampleOptions.from_buffer_copy(_native.SAMPLE_DEFAULTS)
+    o.seed, o.threads = seed, threads
+    if y is not None:
+        y = np.ascontiguousarray(y, dtype=np.int32)
+        o.labels = y.ctypes.data
+    return _byref(o), (o, y)
+
+
+def _eval_options(seed, threads, samples):
+    if not seed and not threads and not samples:
+        return None
+    o = _native.EvalOptions.from_buffer_copy(_native.EVAL_DEFAULTS)
+    o.seed, o.threads, o.samples = seed, threads, samples
+    return _byref(o)
+
+
+class _RWLock:
+    """Many readers (inference) or one writer (fit, close): the C ABI's thread-safety rule."""
+
+    def __init__(self):
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer = None
+
+    def acquire_read(self):
+        with self._cond:
+            while self._writer is not None:
+                if self._writer == threading.get_ident():
+                    raise RuntimeError("genmodels: a model cannot be used from its own fit progress callback")
+                self._cond.wait()
+            self._readers += 1
+
+    def release_read(self):
+        with self._cond:
+            self._readers -= 1
+            if not self._readers:
+                self._cond.notify_all()
+
+    def acquire_write(self):
+        with self._cond:
+            while self._writer is not None or self._readers:
+                if self._writer == threading.get_ident():
+                    raise RuntimeError("genmodels: a model cannot be used from its own fit progress callback")
+                self._cond.wait()
+            self._writer = threading.get_ident()
+
+    def release_write(self):
+        with self._cond:
+            self._writer = None
+            self._cond.notify_all()
+
+
+# ----------------------------------------------------------------------------- models
+
+
+class Model:
+    """A generative model of one kind ("bernoulli", "markov", ...) and its hyper-parameters."""
+
+    def __init__(self, kind, **config):
+        handle, err = ctypes.c_void_p(), ctypes.c_void_p()
+        cfg = json.dumps(config).encode() if config else None
+        self._lock = _RWLock()
+        self._h = None
+        _check(_lib.gm_model_create(kind.encode(), cfg, _byref(handle), _byref(err)), err)
+        self._h = handle.value
+
+    @classmethod
+    def _adopt(cls, handle):
+        m = cls.__new__(cls)
+        m._lock, m._h = _RWLock(), handle.value
+        return m
+
+    @classmethod
+    def load(cls, path):
+        """A model from a file written by save (any safetensors file genmodels wrote)."""
+        handle, err = ctypes.c_void_p(), ctypes.c_void_p()
+        _check(_lib.gm_model_load(os.fsencode(path), _byref(handle), _byref(err)), err)
+        return cls._adopt(handle)
+
+    @classmethod
+    def from_bytes(cls, data):
+        """A model from the bytes of to_bytes."""
+        data = bytes(data)
+        handle, err = ctypes.c_void_p(), ctypes.c_void_p()
+        _check(_lib.gm_model_load_buffer(data, len(data), _byref(handle), _byref(err)), err)
+        return cls._adopt(handle)
+
+    def close(self):
+        """Frees the model now (also done when it is garbage-collected)."""
+        if getattr(self, "_h", None) is None:
+            return
+        self._lock.acquire_write()
+        try:
+            _lib.gm_model_free(self._h)
+            self._h = None
+        finally:
+            self._lock.release_write()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __reduce__(self):  # pickle and copy through the model file format
+        return (Model.from_bytes, (self.to_bytes(),))
+
+    def __repr__(self):
+        return f"<genmodels.Model {self.kind!r} {'fitted' if self._h and self.is_fitted else 'not fitted'}>"
+
+    # -- queries
+
+    def _query(self, fn, ctype):
+        out, err = ctype(), ctypes.c_void_p()
+        _check(fn(self._h, _byref(out), _byref(err)), err)
+        return out.value
+
+    @property
+    def kind(self):
+        k = _lib.gm_model_kind(self._h)
+        return k.decode() if k else None
+
+    @property
+    def capabilities(self):
+        return Capability(self._query(_lib.gm_model_capabilities, ctypes.c_uint32))
+
+    @property
+    def config(self):
+        """The effective hyper-parameters, defaults filled in."""
+        buf = self._query(_lib.gm_model_config_json, ctypes.c_void_p)
+        return json.loads(_take_text(buf))
+
+    @property
+    def is_fitted(self):
+        return bool(self._query(_lib.gm_model_is_fitted, ctypes.c_int32))
+
+    @property
+    def data_shape(self):
+        """(d, channels, height, width) of the data the model was fitted on (0s if not images)."""
+        v, err = [ctypes.c_int64() for _ in range(4)], ctypes.c_void_p()
+        _check(_lib.gm_model_data_shape(self._h, *map(_byref, v), _byref(err)), err)
+        return tuple(x.value for x in v)
+
+    @property
+    def encode_dim(self):
+        return self._query(_lib.gm_model_encode_dim, ctypes.c_int64)
+
+    @property
+    def latent_dim(self):
+        return self._query(_lib.gm_model_latent_dim, ctypes.c_int64)
+
+    # -- fit
+
+    def fit(self, X, y=None, *, epochs=None, batch_size=None, lr=None, seed=None, threads=None,
+            progress=None, num_classes=None, validation_fraction=None, patience=None):
+        """Fits on X (and labels y for conditional kinds). Returns self.
+
+        progress(step, total, loss) is called on this thread; returning True stops fit with
+        CancelledError, and an exception it raises (KeyboardInterrupt too) stops fit and is
+        re-raised here. A stopped fit keeps the model's previous parameters.
+        """
+        data, X = _rows(X, y, num_classes)
+        o = _native.FitOptions.from_buffer_copy(_native.FIT_DEFAULTS)
+        for field, value in (("epochs", epochs), ("batch_size", batch_size), ("learning_rate", lr),
+                             ("seed", seed), ("threads", threads),
+                             ("validation_fraction", validation_fraction), ("patience", patience)):
+            if value is not None:
+                setattr(o, field, value)
+        raised = []
+
+        def trampoline(step, total, loss, _user):
+            # Always installed, so Ctrl-C is seen at the next step even without `progress`.
+            try:
+                return 1 if progress is not None and progress(step, total, loss) else 0
+            except BaseException as e:  # noqa: B902 — KeyboardInterrupt must stop fit too
+                raised.append(e)
+                return 1
+
+        o.progress = _native.PROGRESS(trampoline)
+        err = ctypes.c_void_p()
+        self._lock.acquire_write()
+        try:
+            status = _lib.gm_model_fit(self._h, _byref(data), _byref(o), _byref(err))
+        finally:
+            self._lock.release_write()
+        if raised:
+            _lib.gm_error_free(err)
+            raise raised[0]
+        _check(status, err)
+        return self
+
+    # -- inference (concurrent-safe)
+
+    def _call(self, fn, *args):
+        err = ctypes.c_void_p()
+        self._lock.acquire_read()
+        try:
+            status = fn(self._h, *args, _byref(err))
+        finally:
+            self._lock.release_read()
+        if status:
+            _raise(status, err)
+
+    def sample(self, n, *, seed=0, threads=0, y=None):
+        """n draws as an (n, d) float32 array; the same seed gives the same draws."""
+        d = self.data_shape[0]
+        out = np.empty((n, d), dtype=np.float32)
+        opts, _keep = _sample_options(seed, threads, y)
+        self._call(_lib.gm_model_sample, n, opts, out.ctypes.data, out.size)
+        return out
+
+    def log_prob(self, X, *, y=None, seed=0, threads=0, samples=0):
+        """log p(x) in nats for each row of X, as a float64 array."""
+        data, X = _rows(X, y)
+        out = np.empty(data.n, dtype=np.float64)
+        self._call(_lib.gm_model_log_prob, _byref(data), _eval_options(seed, threads, samples),
+                   out.ctypes.data, data.n)
+        return out
+
+    def encode(self, X, *, seed=0, threads=0, samples=0):
+        """Features of each row: an (n, encode_dim) float32 array."""
+        data, X = _rows(X)
+        out = np.empty((data.n, self.encode_dim), dtype=np.float32)
+        self._call(_lib.gm_model_encode, _byref(data), _eval_options(seed, threads, samples),
+                   out.ctypes.data, out.size)
+        return out
+
+    def decode(self, Z, *, seed=0, threads=0, y=None):
+        """Latent codes (n, latent_dim) to an (n, d) float32 array."""
+        data, Z = _rows(Z)
+        out = np.empty((data.n, self.data_shape[0]), dtype=np.float32)
+        opts, _keep = _sample_options(seed, threads, y)
+        self._call(_lib.gm_model_decode, _byref(data), opts, out.ctypes.data, out.size)
+        return out
+
+    def complete(self, X, mask=None, *, seed=0, threads=0, y=None):
+        """X with its unobserved entries drawn from the model (same shape as X).
+
+        mask is True/nonzero where X is observed; None means "observed where X is not NaN".
+        """
+        data, X = _rows(X)
+        if mask is None:
+            mask = ~np.isnan(X)
+        mask = np.asarray(mask)
+        if mask.dtype == np.bool_ and mask.flags.c_contiguous:
+            mask = mask.view(np.uint8)
+        else:
+            mask = np.ascontiguousarray(mask != 0, dtype=np.uint8)
+        if mask.size != X.size:
+            raise _ERRORS[1](f"mask has {mask.size} entries, X has {X.size}", 1)
+        out = np.empty(X.shape, dtype=np.float32)
+        opts, _keep = _sample_options(seed, threads, y)
+        self._call(_lib.gm_model_complete, _byref(data), mask.ctypes.data, opts, out.ctypes.data, out.size)
+        return out
+
+    # -- files
+
+    def save(self, path):
+        """Writes the model as a safetensors file (atomically)."""
+        self._call(_lib.gm_model_save, os.fsencode(path))
+
+    def to_bytes(self):
+        """The model file as bytes."""
+        buf = ctypes.c_void_p()
+        self._call(_lib.gm_model_save_buffer, _byref(buf))
+        try:
+            return ctypes.string_at(_lib.gm_buffer_data(buf), _lib.gm_buffer_size(buf))
+        finally:
+            _lib.gm_buffer_free(buf)
+
+
+# ----------------------------------------------------------------------------- data sets
+
+
+class _DatasetHandle:
+    def __init__(self, handle):
+        self.h = handle
+
+    def __del__(self):
+        try:
+            _lib.gm_dataset_free(self.h)
+        except Exception:  # interpreter shutdown
+            pass
+
+
+class Dataset:
+    """A data set the library loads (see gm_dataset_load for specs), e.g.
+    Dataset("builtin:bars-and-stripes:3"), Dataset("fashion-mnist:train", binarize=0.5).
+
+    X is an (n, d) read-only float32 view of the library's memory (no copy; it keeps the
+    data set alive), y the labels or None, image_shape (channels, height, width) or None,
+    and images is X as (n, c, h, w).
+    """
+
+    def __init__(self, spec, *, binarize=None, max_examples=0):
+        o = _native.DatasetOptions.from_buffer_copy(_native.DATASET_DEFAULTS)
+        if binarize is not None:
+            o.binarize = binarize
+        o.max_examples = max_examples
+        handle, err = ctypes.c_void_p(), ctypes.c_void_p()
+        _check(_lib.gm_dataset_load(spec.encode(), _byref(o), _byref(handle), _byref(err)), err)
+        owner = _DatasetHandle(handle.value)
+        v, status = _native.written(lambda p: _lib.gm_dataset_view(owner.h, p, _byref(err)), _native.Data)
+        _check(status, err)
+        self.X = _borrowed(owner, v.x, ctypes.c_float, (v.n, v.d))
+        self.y = _borrowed(owner, v.labels, ctypes.c_int32, (v.n,)) if v.labels else None
+        self.num_classes = v.num_classes
+        self.image_shape = (v.channels, v.height, v.width) if v.width else None
+
+    @property
+    def images(self):
+        return self.X.reshape((len(self.X),) + self.image_shape) if self.image_shape else self.X
+
+    def __len__(self):
+        return len(self.X)
+
+
+def _borrowed(owner, address, ctype, shape):
+    """A read-only numpy view of library memory that keeps `owner` alive."""
+    size = int(np.prod(shape))
+    if size == 0:
+        return np.empty(shape, dtype=np.dtype(ctype))
+    raw = (ctype * size).from_address(address)
+    raw._owner = owner
+    a = np.frombuffer(raw, dtype=np.dtype(ctype)).reshape(shape)
+    a.flags.writeable = False
+    return a
+
+
+def write_png_grid(path, images, columns=0):
+    """Writes images ((n, h, w) or (n, c, h, w), values in [0, 1]) as one PNG grid."""
+    data, images = _rows(images)
+    err = ctypes.c_void_p()
+    _check(_lib.gm_write_png_grid(os.fsencode(path), _byref(data), columns, _byref(err)), err)

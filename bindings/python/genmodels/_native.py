@@ -1,0 +1,144 @@
+"""The C ABI through ctypes: finds libgenmodels, checks its ABI, declares prototypes.
+
+The library is looked up, in order, at $GENMODELS_LIBRARY (a file), next to this package
+(a copy of libgenmodels.so* placed in the package folder), then by the system loader
+(LD_LIBRARY_PATH, ldconfig's cache).
+"""
+import ctypes
+import glob
+import os
+
+ABI_VERSION = 1  # GM_ABI_VERSION of the genmodels.h this binding mirrors
+
+_i32, _i64, _u32, _u64, _f64 = ctypes.c_int32, ctypes.c_int64, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_double
+_p, _s = ctypes.c_void_p, ctypes.c_char_p
+_pp = ctypes.POINTER(ctypes.c_void_p)
+
+
+class Data(ctypes.Structure):  # gm_data
+    _fields_ = [("struct_size", _u32), ("x", _p), ("n", _i64), ("d", _i64),
+                ("channels", _i64), ("height", _i64), ("width", _i64),
+                ("labels", _p), ("num_classes", _i64), ("conditions", _p), ("condition_dim", _i64)]
+
+
+PROGRESS = ctypes.CFUNCTYPE(_i32, _i64, _i64, _f64, _p)
+
+
+class FitOptions(ctypes.Structure):  # gm_fit_options
+    _fields_ = [("struct_size", _u32), ("epochs", _i64), ("batch_size", _i64), ("learning_rate", _f64),
+                ("seed", _u64), ("threads", _i32), ("progress", PROGRESS), ("user_data", _p),
+                ("validation_fraction", _f64), ("patience", _i64)]
+
+
+class SampleOptions(ctypes.Structure):  # gm_sample_options
+    _fields_ = [("struct_size", _u32), ("seed", _u64), ("threads", _i32), ("labels", _p),
+                ("conditions", _p), ("condition_dim", _i64)]
+
+
+class EvalOptions(ctypes.Structure):  # gm_eval_options
+    _fields_ = [("struct_size", _u32), ("seed", _u64), ("threads", _i32), ("samples", _i64)]
+
+
+class DatasetOptions(ctypes.Structure):  # gm_dataset_options
+    _fields_ = [("struct_size", _u32), ("binarize", _f64), ("max_examples", _i64)]
+
+
+_D, _F, _S, _E, _O = (ctypes.POINTER(t) for t in (Data, FitOptions, SampleOptions, EvalOptions, DatasetOptions))
+
+# name: (restype, argtypes); every status-returning function ends with gm_error** err.
+_PROTOTYPES = {
+    "gm_error_code": (_i32, [_p]),
+    "gm_error_message": (_s, [_p]),
+    "gm_error_free": (None, [_p]),
+    "gm_status_name": (_s, [_i32]),
+    "gm_version": (_s, []),
+    "gm_build_info": (_s, []),
+    "gm_buffer_data": (_p, [_p]),
+    "gm_buffer_size": (_i64, [_p]),
+    "gm_buffer_free": (None, [_p]),
+    "gm_data_init": (None, [_D]),
+    "gm_fit_options_init": (None, [_F]),
+    "gm_sample_options_init": (None, [_S]),
+    "gm_eval_options_init": (None, [_E]),
+    "gm_dataset_options_init": (None, [_O]),
+    "gm_kinds_json": (_i32, [_pp, _pp]),
+    "gm_kind_capabilities": (_i32, [_s, ctypes.POINTER(_u32), _pp]),
+    "gm_model_create": (_i32, [_s, _s, _pp, _pp]),
+    "gm_model_free": (None, [_p]),
+    "gm_model_kind": (_s, [_p]),
+    "gm_model_capabilities": (_i32, [_p, ctypes.POINTER(_u32), _pp]),
+    "gm_model_config_json": (_i32, [_p, _pp, _pp]),
+    "gm_model_is_fitted": (_i32, [_p, ctypes.POINTER(_i32), _pp]),
+    "gm_model_data_shape": (_i32, [_p] + [ctypes.POINTER(_i64)] * 4 + [_pp]),
+    "gm_model_encode_dim": (_i32, [_p, ctypes.POINTER(_i64), _pp]),
+    "gm_model_latent_dim": (_i32, [_p, ctypes.POINTER(_i64), _pp]),
+    "gm_model_fit": (_i32, [_p, _D, _F, _pp]),
+    "gm_model_sample": (_i32, [_p, _i64, _S, _p, _i64, _pp]),
+    "gm_model_log_prob": (_i32, [_p, _D, _E, _p, _i64, _pp]),
+    "gm_model_encode": (_i32, [_p, _D, _E, _p, _i64, _pp]),
+    "gm_model_decode": (_i32, [_p, _D, _S, _p, _i64, _pp]),
+    "gm_model_complete": (_i32, [_p, _D, _p, _S, _p, _i64, _pp]),
+    "gm_model_save": (_i32, [_p, _s, _pp]),
+    "gm_model_load": (_i32, [_s, _pp, _pp]),
+    "gm_model_save_buffer": (_i32, [_p, _pp, _pp]),
+    "gm_model_load_buffer": (_i32, [_p, _i64, _pp, _pp]),
+    "gm_dataset_load": (_i32, [_s, _O, _pp, _pp]),
+    "gm_dataset_free": (None, [_p]),
+    "gm_dataset_view": (_i32, [_p, _D, _pp]),
+    "gm_write_png_grid": (_i32, [_s, _D, _i64, _pp]),
+}
+
+
+def _candidates():
+    env = os.environ.get("GENMODELS_LIBRARY")
+    if env:
+        return [env]  # an explicit choice is not second-guessed
+    here = os.path.dirname(os.path.abspath(__file__))
+    return sorted(glob.glob(os.path.join(here, "libgenmodels.so*")), key=len) + ["libgenmodels.so.1", "libgenmodels.so"]
+
+
+def _load():
+    tried = []
+    for name in _candidates():
+        try:
+            return ctypes.CDLL(name), name
+        except OSError as e:
+            tried.append(f"{name}: {e}")
+    raise ImportError("genmodels: cannot load libgenmodels; set GENMODELS_LIBRARY to the path of "
+                      "libgenmodels.so (e.g. <build>/capi/libgenmodels.so). Tried:\n  " + "\n  ".join(tried))
+
+
+lib, path = _load()
+try:
+    lib.gm_abi_version.restype = _i32
+    lib.gm_abi_version.argtypes = []
+    _found = lib.gm_abi_version()
+except AttributeError:
+    raise ImportError(f"genmodels: {path} is not a genmodels library (no gm_abi_version)") from None
+if _found != ABI_VERSION:
+    raise ImportError(f"genmodels: {path} has ABI version {_found} but this binding was written for ABI "
+                      f"version {ABI_VERSION}; install the matching genmodels Python package or library")
+for _name, (_res, _args) in _PROTOTYPES.items():
+    _fn = getattr(lib, _name)
+    _fn.restype, _fn.argtypes = _res, _args
+
+
+def written(call, struct):
+    """A `struct` that the library filled through call(pointer).
+
+    The library writes its own sizeof, which exceeds ours when it is newer than this
+    binding (fields are only appended): it writes into a roomy scratch and we keep our prefix,
+    with struct_size saying how much of it we know.
+    """
+    scratch = (ctypes.c_uint64 * 128)()
+    status = call(ctypes.cast(scratch, ctypes.POINTER(struct)))
+    out = struct.from_buffer_copy(scratch)
+    out.struct_size = ctypes.sizeof(struct)
+    return out, status
+
+
+# The library's defaults, copied per call with from_buffer_copy.
+FIT_DEFAULTS = bytes(written(lib.gm_fit_options_init, FitOptions)[0])
+SAMPLE_DEFAULTS = bytes(written(lib.gm_sample_options_init, SampleOptions)[0])
+EVAL_DEFAULTS = bytes(written(lib.gm_eval_options_init, EvalOptions)[0])
+DATASET_DEFAULTS = bytes(written(lib.gm_dataset_options_init, DatasetOptions)[0])

@@ -1,0 +1,506 @@
+// genmodels.hpp — a header-only C++17 binding over the C ABI in genmodels.h.
+//
+// It only translates: RAII handles (move-only, freed by unique_ptr deleters), exceptions
+// for statuses (genmodels::Error and one subclass per status), pointer + size views for
+// buffers. Thread safety is the C ABI's: the const methods of Model may run concurrently
+// on one fitted model; fit, assignment and destruction need exclusive access.
+#ifndef GENMODELS_GENMODELS_HPP
+#define GENMODELS_GENMODELS_HPP
+
+#include <genmodels/genmodels.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace genmodels {
+
+// ------------------------------------------------------------------ errors
+
+class Error : public std::runtime_error {
+ public:
+  Error(int32_t status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  int32_t status() const noexcept { return status_; }
+  const char* status_name() const noexcept { return gm_status_name(status_); }
+
+ private:
+  int32_t status_;
+};
+
+#define GENMODELS_ERROR_CLASS(Name, code) \
+  class Name : public Error {             \
+   public:                                \
+    explicit Name(const std::string& m) : Error(code, m) {} \
+  };
+GENMODELS_ERROR_CLASS(InvalidArgument, GM_INVALID_ARGUMENT)
+GENMODELS_ERROR_CLASS(Unsupported, GM_UNSUPPORTED)
+GENMODELS_ERROR_CLASS(BufferTooSmall, GM_BUFFER_TOO_SMALL)
+GENMODELS_ERROR_CLASS(InvalidData, GM_INVALID_DATA)
+GENMODELS_ERROR_CLASS(InvalidConfig, GM_INVALID_CONFIG)
+GENMODELS_ERROR_CLASS(UnknownKind, GM_UNKNOWN_KIND)
+GENMODELS_ERROR_CLASS(NotFitted, GM_NOT_FITTED)
+GENMODELS_ERROR_CLASS(IoError, GM_IO_ERROR)
+GENMODELS_ERROR_CLASS(CorruptFile, GM_CORRUPT_FILE)
+GENMODELS_ERROR_CLASS(Cancelled, GM_CANCELLED)
+GENMODELS_ERROR_CLASS(Diverged, GM_DIVERGED)
+GENMODELS_ERROR_CLASS(OutOfMemory, GM_OUT_OF_MEMORY)
+GENMODELS_ERROR_CLASS(VersionMismatch, GM_VERSION_MISMATCH)
+GENMODELS_ERROR_CLASS(Internal, GM_INTERNAL)
+#undef GENMODELS_ERROR_CLASS
+
+// Throws the exception class of `status` with `message`.
+[[noreturn]] inline void throw_status(int32_t status, const std::string& message) {
+  switch (status) {
+    case GM_INVALID_ARGUMENT: throw InvalidArgument(message);
+    case GM_UNSUPPORTED: throw Unsupported(message);
+    case GM_BUFFER_TOO_SMALL: throw BufferTooSmall(message);
+    case GM_INVALID_DATA: throw InvalidData(message);
+    case GM_INVALID_CONFIG: throw InvalidConfig(message);
+    case GM_UNKNOWN_KIND: throw UnknownKind(message);
+    case GM_NOT_FITTED: throw NotFitted(message);
+    case GM_IO_ERROR: throw IoError(message);
+    case GM_CORRUPT_FILE: throw CorruptFile(message);
+    case GM_CANCELLED: throw Cancelled(message);
+    case GM_DIVERGED: throw Diverged(message);
+    case GM_OUT_OF_MEMORY: throw OutOfMemory(message);
+    case GM_VERSION_MISMATCH: throw VersionMismatch(message);
+    case GM_INTERNAL: throw Internal(message);
+    default: throw Error(status, message);  // a status appended after this header
+  }
+}
+
+namespace detail {
+// Owns the gm_error of one call; check() turns a failed status into an exception.
+class Call {
+ public:
+  Call() = default;
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+  ~Call() { gm_error_free(err_); }
+  gm_error** err() noexcept { return &err_; }
+  void check(int32_t status) {
+    if (status == GM_OK) return;
+    const std::string message = err_ ? gm_error_message(err_) : gm_status_name(status);
+    throw_status(status, message);
+  }
+
+ private:
+  gm_error* err_ = nullptr;
+};
+
+struct ModelDeleter {
+  void operator()(gm_model* m) const noexcept { gm_model_free(m); }
+};
+struct DatasetDeleter {
+  void operator()(gm_dataset* d) const noexcept { gm_dataset_free(d); }
+};
+// The library's *_init functions write the library's sizeof(T), which is larger than this
+// header's when the linked library is newer (fields are appended). So initialise a roomy
+// scratch once, keep this header's prefix and say so in struct_size.
+template <class T>
+T defaults_of(void (*init)(T*)) {
+  static const T cached = [init] {
+    union {
+      T value;
+      unsigned char bytes[1024];
+    } scratch;
+    std::memset(&scratch, 0, sizeof scratch);
+    init(&scratch.value);
+    T out;
+    std::memcpy(&out, &scratch, sizeof out);
+    out.struct_size = static_cast<uint32_t>(sizeof out);
+    return out;
+  }();
+  return cached;
+}
+
+struct BufferDeleter {
+  void operator()(gm_buffer* b) const noexcept { gm_buffer_free(b); }
+};
+using Buffer = std::unique_ptr<gm_buffer, BufferDeleter>;
+
+inline std::string text_of(const Buffer& b) {
+  return std::string(reinterpret_cast<const char*>(gm_buffer_data(b.get())),
+                     static_cast<size_t>(gm_buffer_size(b.get())));
+}
+}  // namespace detail
+
+// ------------------------------------------------------------------ views
+
+// A borrowed pointer + size (a tiny std::span for C++17).
+template <class T>
+class Span {
+ public:
+  Span() = default;
+  Span(T* data, size_t size) : data_(data), size_(size) {}
+  // Any contiguous container with data() and size(): std::vector, std::array, std::string...
+  template <class U, class = std::enable_if_t<!std::is_same<std::decay_t<U>, Span>::value &&
+                                              std::is_convertible<decltype(std::declval<U&>().data()), T*>::value>>
+  Span(U&& container) : data_(container.data()), size_(container.size()) {}  // NOLINT: implicit
+  T* data() const noexcept { return data_; }
+  size_t size() const noexcept { return size_; }
+  int64_t ssize() const noexcept { return static_cast<int64_t>(size_); }
+
+ private:
+  T* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// A borrowed view of n rows of d float32 values (row-major), with the optional image
+// layout and labels of gm_data. Nothing is copied.
+struct Rows {
+  const float* x = nullptr;
+  int64_t n = 0;
+  int64_t d = 0;
+  int64_t channels = 0, height = 0, width = 0;
+  const int32_t* labels = nullptr;
+  int64_t num_classes = 0;
+  const float* conditions = nullptr;
+  int64_t condition_dim = 0;
+
+  Rows() = default;
+  Rows(const float* x_, int64_t n_, int64_t d_) : x(x_), n(n_), d(d_) {}
+  // All of `values` as rows of width d; its size must be a multiple of d.
+  Rows(Span<const float> values, int64_t d_) : x(values.data()), n(0), d(d_) {
+    if (d_ <= 0 || values.ssize() % d_ != 0)
+      throw InvalidArgument("genmodels::Rows: " + std::to_string(values.size()) +
+                            " values are not a whole number of rows of width " + std::to_string(d_));
+    n = values.ssize() / d_;
+  }
+  Rows& image(int64_t c, int64_t h, int64_t w) { channels = c, height = h, width = w; return *this; }
+  Rows& with_labels(const int32_t* l, int64_t classes) { labels = l, num_classes = classes; return *this; }
+
+  gm_data c() const noexcept {
+    gm_data v = detail::defaults_of(gm_data_init);
+    v.x = x, v.n = n, v.d = d;
+    v.channels = channels, v.height = height, v.width = width;
+    v.labels = labels, v.num_classes = num_classes;
+    v.conditions = conditions, v.condition_dim = condition_dim;
+    return v;
+  }
+};
+
+// ------------------------------------------------------------------ options
+
+// Progress of fit: return true to stop (fit then throws Cancelled). An exception thrown
+// by the callback also stops fit and is rethrown from fit.
+using Progress = std::function<bool(int64_t step, int64_t total, double loss)>;
+
+struct FitOptions {
+  int64_t epochs, batch_size;
+  double learning_rate;
+  uint64_t seed;
+  int32_t threads;
+  double validation_fraction;  // gradient-trained kinds: held-out fraction scored per epoch
+  int64_t patience;            // > 0: stop after this many epochs without improvement
+  Progress progress;
+  FitOptions() {  // the library's defaults
+    const gm_fit_options o = detail::defaults_of(gm_fit_options_init);
+    epochs = o.epochs, batch_size = o.batch_size, learning_rate = o.learning_rate;
+    seed = o.seed, threads = o.threads;
+    validation_fraction = o.validation_fraction, patience = o.patience;
+  }
+};
+
+struct SampleOptions {
+  uint64_t seed = 0;
+  int32_t threads = 0;
+  const int32_t* labels = nullptr;  // per-row labels for conditional kinds
+  const float* conditions = nullptr;
+  int64_t condition_dim = 0;
+  gm_sample_options c() const noexcept {
+    gm_sample_options o = detail::defaults_of(gm_sample_options_init);
+    o.seed = seed, o.threads = threads;
+    o.labels = labels, o.conditions = conditions, o.condition_dim = condition_dim;
+    return o;
+  }
+};
+
+struct EvalOptions {
+  uint64_t seed = 0;
+  int32_t threads = 0;
+  int64_t samples = 0;
+  gm_eval_options c() const noexcept {
+    gm_eval_options o = detail::defaults_of(gm_eval_options_init);
+    o.seed = seed, o.threads = threads, o.samples = samples;
+    return o;
+  }
+};
+
+struct DataShape {
+  int64_t d = 0, channels = 0, height = 0, width = 0;
+};
+
+// ------------------------------------------------------------------ library
+
+inline std::string version() { return gm_version(); }
+inline int32_t abi_version() { return gm_abi_version(); }
+inline std::string build_info() { return gm_build_info(); }
+
+// Throws VersionMismatch when the linked library has another ABI than this header.
+inline void check_abi() {
+  if (gm_abi_version() != GM_ABI_VERSION)
+    throw VersionMismatch("genmodels: the linked library has ABI " + std::to_string(gm_abi_version()) +
+                          ", this program was compiled against ABI " + std::to_string(GM_ABI_VERSION));
+}
+
+inline std::string kinds_json() {
+  gm_buffer* out = nullptr;
+  detail::Call call;
+  call.check(gm_kinds_json(&out, call.err()));
+  return detail::text_of(detail::Buffer(out));
+}
+
+inline uint32_t kind_capabilities(const std::string& kind) {
+  uint32_t caps = 0;
+  detail::Call call;
+  call.check(gm_kind_capabilities(kind.c_str(), &caps, call.err()));
+  return caps;
+}
+
+// ------------------------------------------------------------------ models
+
+class Model {
+ public:
+  // config_json: a JSON object of hyper-parameters ("" = defaults).
+  explicit Model(const std::string& kind, const std::string& config_json = "") {
+    gm_model* m = nullptr;
+    detail::Call call;
+    call.check(gm_model_create(kind.c_str(), config_json.c_str(), &m, call.err()));
+    handle_.reset(m);
+  }
+  // Takes ownership of a handle from the C API.
+  explicit Model(gm_model* adopt) noexcept : handle_(adopt) {}
+
+  static Model load(const std::string& path) {
+    gm_model* m = nullptr;
+    detail::Call call;
+    call.check(gm_model_load(path.c_str(), &m, call.err()));
+    return Model(m);
+  }
+  static Model from_bytes(Span<const uint8_t> bytes) {
+    gm_model* m = nullptr;
+    detail::Call call;
+    call.check(gm_model_load_buffer(bytes.data(), bytes.ssize(), &m, call.err()));
+    return Model(m);
+  }
+
+  gm_model* get() const noexcept { return handle_.get(); }
+  gm_model* release() noexcept { return handle_.release(); }
+
+  std::string kind() const {
+    const char* k = gm_model_kind(get());
+    return k ? k : "";
+  }
+  uint32_t capabilities() const {
+    uint32_t caps = 0;
+    detail::Call call;
+    call.check(gm_model_capabilities(get(), &caps, call.err()));
+    return caps;
+  }
+  bool has(uint32_t capability) const { return (capabilities() & capability) == capability; }
+  std::string config_json() const {
+    gm_buffer* out = nullptr;
+    detail::Call call;
+    call.check(gm_model_config_json(get(), &out, call.err()));
+    return detail::text_of(detail::Buffer(out));
+  }
+  bool is_fitted() const {
+    int32_t fitted = 0;
+    detail::Call call;
+    call.check(gm_model_is_fitted(get(), &fitted, call.err()));
+    return fitted != 0;
+  }
+  DataShape data_shape() const {
+    DataShape s;
+    detail::Call call;
+    call.check(gm_model_data_shape(get(), &s.d, &s.channels, &s.height, &s.width, call.err()));
+    return s;
+  }
+  int64_t encode_dim() const {
+    int64_t w = 0;
+    detail::Call call;
+    call.check(gm_model_encode_dim(get(), &w, call.err()));
+    return w;
+  }
+  int64_t latent_dim() const {
+    int64_t w = 0;
+    detail::Call call;
+    call.check(gm_model_latent_dim(get(), &w, call.err()));
+    return w;
+  }
+
+  void fit(const Rows& data, const FitOptions& options = {}) {
+    struct Context {
+      const Progress* progress;
+      std::exception_ptr error;
+    } ctx{&options.progress, nullptr};
+    gm_fit_options o = detail::defaults_of(gm_fit_options_init);
+    o.epochs = options.epochs, o.batch_size = options.batch_size;
+    o.learning_rate = options.learning_rate, o.seed = options.seed, o.threads = options.threads;
+    o.validation_fraction = options.validation_fraction, o.patience = options.patience;
+    if (options.progress) {
+      o.user_data = &ctx;
+      o.progress = [](int64_t step, int64_t total, double loss, void* user) -> int32_t {
+        auto* c = static_cast<Context*>(user);
+        try {
+          return (*c->progress)(step, total, loss) ? 1 : 0;
+        } catch (...) {  // never across the C boundary: stop fit and rethrow after it
+          c->error = std::current_exception();
+          return 1;
+        }
+      };
+    }
+    const gm_data v = data.c();
+    detail::Call call;
+    const int32_t status = gm_model_fit(get(), &v, &o, call.err());
+    if (ctx.error) std::rethrow_exception(ctx.error);
+    call.check(status);
+  }
+
+  // sample: n rows of D values.
+  void sample(int64_t n, Span<float> out, const SampleOptions& options = {}) const {
+    const gm_sample_options o = options.c();
+    detail::Call call;
+    call.check(gm_model_sample(get(), n, &o, out.data(), out.ssize(), call.err()));
+  }
+  std::vector<float> sample(int64_t n, const SampleOptions& options = {}) const {
+    std::vector<float> out(rows_size(n, data_shape().d));
+    sample(n, Span<float>(out), options);
+    return out;
+  }
+
+  // log p(x) in nats per row.
+  void log_prob(const Rows& data, Span<double> out, const EvalOptions& options = {}) const {
+    const gm_data v = data.c();
+    const gm_eval_options o = options.c();
+    detail::Call call;
+    call.check(gm_model_log_prob(get(), &v, &o, out.data(), out.ssize(), call.err()));
+  }
+  std::vector<double> log_prob(const Rows& data, const EvalOptions& options = {}) const {
+    std::vector<double> out(rows_size(data.n, 1));
+    log_prob(data, Span<double>(out), options);
+    return out;
+  }
+
+  // Features of each row (encode_dim() values per row).
+  void encode(const Rows& data, Span<float> out, const EvalOptions& options = {}) const {
+    const gm_data v = data.c();
+    const gm_eval_options o = options.c();
+    detail::Call call;
+    call.check(gm_model_encode(get(), &v, &o, out.data(), out.ssize(), call.err()));
+  }
+  std::vector<float> encode(const Rows& data, const EvalOptions& options = {}) const {
+    std::vector<float> out(rows_size(data.n, encode_dim()));
+    encode(data, Span<float>(out), options);
+    return out;
+  }
+
+  // Latent codes (latent_dim() values per row) to rows of D values.
+  void decode(const Rows& codes, Span<float> out, const SampleOptions& options = {}) const {
+    const gm_data v = codes.c();
+    const gm_sample_options o = options.c();
+    detail::Call call;
+    call.check(gm_model_decode(get(), &v, &o, out.data(), out.ssize(), call.err()));
+  }
+  std::vector<float> decode(const Rows& codes, const SampleOptions& options = {}) const {
+    latent_dim();  // Unsupported before the output size is needed
+    std::vector<float> out(rows_size(codes.n, data_shape().d));
+    decode(codes, Span<float>(out), options);
+    return out;
+  }
+
+  // Fills the entries whose `observed` byte is 0 (n * d bytes).
+  void complete(const Rows& data, Span<const uint8_t> observed, Span<float> out,
+                const SampleOptions& options = {}) const {
+    const gm_data v = data.c();
+    const gm_sample_options o = options.c();
+    if (observed.data() && observed.ssize() < data.n * data.d)
+      throw InvalidArgument("genmodels::Model::complete: observed has " + std::to_string(observed.size()) +
+                            " bytes, the data has " + std::to_string(data.n * data.d) + " values");
+    detail::Call call;
+    call.check(gm_model_complete(get(), &v, observed.data(), &o, out.data(), out.ssize(), call.err()));
+  }
+  std::vector<float> complete(const Rows& data, Span<const uint8_t> observed,
+                              const SampleOptions& options = {}) const {
+    std::vector<float> out(rows_size(data.n, data.d));
+    complete(data, observed, Span<float>(out), options);
+    return out;
+  }
+
+  void save(const std::string& path) const {
+    detail::Call call;
+    call.check(gm_model_save(get(), path.c_str(), call.err()));
+  }
+  std::vector<uint8_t> to_bytes() const {
+    gm_buffer* out = nullptr;
+    detail::Call call;
+    call.check(gm_model_save_buffer(get(), &out, call.err()));
+    const detail::Buffer buf(out);
+    const uint8_t* p = gm_buffer_data(buf.get());
+    return std::vector<uint8_t>(p, p + gm_buffer_size(buf.get()));
+  }
+
+ private:
+  static size_t rows_size(int64_t n, int64_t width) {
+    return n > 0 && width > 0 ? static_cast<size_t>(n) * static_cast<size_t>(width) : 0;
+  }
+  std::unique_ptr<gm_model, detail::ModelDeleter> handle_;
+};
+
+// ------------------------------------------------------------------ data sets
+
+struct DatasetOptions {
+  double binarize = -1;      // t >= 0 maps x >= t to 1, else 0
+  int64_t max_examples = 0;  // 0 = all
+};
+
+class Dataset {
+ public:
+  explicit Dataset(const std::string& spec, const DatasetOptions& options = {}) {
+    gm_dataset_options o = detail::defaults_of(gm_dataset_options_init);
+    o.binarize = options.binarize, o.max_examples = options.max_examples;
+    gm_dataset* ds = nullptr;
+    detail::Call call;
+    call.check(gm_dataset_load(spec.c_str(), &o, &ds, call.err()));
+    handle_.reset(ds);
+  }
+  gm_dataset* get() const noexcept { return handle_.get(); }
+
+  // A view of the rows, valid while this Dataset lives.
+  Rows rows() const {
+    union {  // gm_dataset_view writes the library's whole gm_data (see defaults_of)
+      gm_data v;
+      unsigned char bytes[1024];
+    } out;
+    std::memset(&out, 0, sizeof out);
+    detail::Call call;
+    call.check(gm_dataset_view(get(), &out.v, call.err()));
+    const gm_data& v = out.v;
+    Rows r(v.x, v.n, v.d);
+    r.image(v.channels, v.height, v.width).with_labels(v.labels, v.num_classes);
+    r.conditions = v.conditions, r.condition_dim = v.condition_dim;
+    return r;
+  }
+
+ private:
+  std::unique_ptr<gm_dataset, detail::DatasetDeleter> handle_;
+};
+
+inline void write_png_grid(const std::string& path, const Rows& images, int64_t columns = 0) {
+  const gm_data v = images.c();
+  detail::Call call;
+  call.check(gm_write_png_grid(path.c_str(), &v, columns, call.err()));
+}
+
+}  // namespace genmodels
+
+#endif  // GENMODELS_GENMODELS_HPP

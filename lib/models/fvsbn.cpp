@@ -1,0 +1,267 @@
+#include "models/fvsbn.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/engine.hpp"
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "models/bernoulli_markov_common.hpp"
+#include "nn/compute.hpp"
+
+namespace gm {
+
+namespace {
+
+constexpr int64_t kEvalRows = 256;  // rows per product in log_prob
+constexpr float kDefaultLr = 1e-3f;
+
+// log(1 + e^l) without overflow.
+inline double softplus(double l) { return std::max(l, 0.0) + std::log1p(std::exp(-std::fabs(l))); }
+inline float sigmoid(float l) { return 1.0f / (1.0f + std::exp(-l)); }
+
+}  // namespace
+
+FvsbnModel::FvsbnModel(const Json& config) {
+  ConfigReader reader(config);
+  weight_decay_ = reader.number("weight_decay", 0.0, 0.0, 1.0);
+  complete_samples_ = reader.integer("complete_samples", 256, 1, int64_t{1} << 20);
+  reader.finish();
+  config_ = reader.effective();
+}
+
+FvsbnModel::~FvsbnModel() = default;
+
+std::string FvsbnModel::unsupported_why(const char* verb) const {
+  const std::string why = exact_binary::no_latent_space(kind(), verb);
+  return why.empty() ? GenerativeModel::unsupported_why(verb) : why;
+}
+
+void FvsbnModel::build(int64_t d) {
+  store_ = std::make_unique<nn::ParameterStore>();
+  w_ = store_->add("W", {d, d});  // (D, D), W_ij for j < i
+  b_ = store_->add("b", {d});     // (D)
+}
+
+void FvsbnModel::refresh_derived() {
+  const int64_t d = shape_.d;
+  const float* w = store_->value(w_);
+  wt_.assign(static_cast<std::size_t>(d * d), 0.0f);
+  for (int64_t i = 0; i < d; ++i)
+    for (int64_t j = 0; j < i; ++j) wt_[j * d + i] = w[i * d + j];
+}
+
+// ---------------------------------------------------------------- fit
+
+void FvsbnModel::fit(const DataView& data, const FitOptions& options) {
+  exact_binary::require_fit_data(data, kind(), options.threads);
+  nn::ComputeScope scope(options.threads);
+  const int64_t d = data.d;
+  build(d);
+  // Start from the independent model: b_i = logit of the smoothed pixel mean, W = 0.
+  float* b = store_->value(b_);
+  for (int64_t j = 0; j < d; ++j) {
+    double ones = 0;
+    for (int64_t r = 0; r < data.n; ++r) ones += data.row(r)[j];
+    const double p = (ones + 1.0) / (static_cast<double>(data.n) + 2.0);
+    b[j] = static_cast<float>(std::log(p / (1.0 - p)));
+  }
+  shape_ = DataShape{d, data.image};
+
+  TrainerSettings settings;
+  settings.fit = options;
+  settings.adam.lr = kDefaultLr;
+  settings.adam.weight_decay = static_cast<float>(weight_decay_);
+  settings.kind = kind();
+  try {
+    report_ = train(*this, data, settings);
+  } catch (const Error& e) {
+    // Cancelled or diverged: the parameters of the last good step stay in place.
+    refresh_derived();
+    throw;
+  }
+  refresh_derived();
+}
+
+double FvsbnModel::train_step(const DataView& batch, Rng&) {
+  const int64_t B = batch.n, d = shape_.d;
+  logits_.resize(static_cast<std::size_t>(B * d));
+  dlogits_.resize(static_cast<std::size_t>(B * d));
+  const float* x = batch.x;
+  logits_gemm_.run(B, d, d, x, d, store_->value(w_), d, logits_.data(), d, store_->value(b_));
+
+  // NLL = Σ softplus(l) − x·l;  d(mean NLL)/dl = (σ(l) − x) / B
+  const float inv_b = 1.0f / static_cast<float>(B);
+  double loss = 0;
+#pragma omp parallel for reduction(+ : loss)
+  for (int64_t r = 0; r < B; ++r) {
+    const float* l = &logits_[r * d];
+    const float* xr = x + r * d;
+    float* dl = &dlogits_[r * d];
+    double row = 0;
+    for (int64_t j = 0; j < d; ++j) {
+      row += softplus(l[j]) - xr[j] * l[j];
+      dl[j] = (sigmoid(l[j]) - xr[j]) * inv_b;
+    }
+    loss += row;
+  }
+  float* gw = store_->grad(w_);
+  grad_w_gemm_.run(d, d, B, dlogits_.data(), d, x, d, gw, d);  // dW += dLᵀ · X
+  float* gb = store_->grad(b_);
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t j = 0; j < d; ++j) gb[j] += dlogits_[r * d + j];
+  // W is strictly lower triangular: the entries on and above the diagonal get no gradient,
+  // so Adam (and weight decay of a zero) leaves them at 0.
+#pragma omp parallel for
+  for (int64_t i = 0; i < d; ++i) std::fill(gw + i * d + i, gw + (i + 1) * d, 0.0f);
+  return loss;
+}
+
+double FvsbnModel::evaluate(const DataView& batch, Rng&) {
+  std::vector<float> logits(static_cast<std::size_t>(batch.n * shape_.d));
+  std::vector<double> lp(static_cast<std::size_t>(batch.n));
+  row_log_probs(batch.x, batch.n, logits.data(), lp.data());
+  double nll = 0;
+  for (double v : lp) nll -= v;
+  return nll;
+}
+
+// ---------------------------------------------------------------- log_prob
+
+void FvsbnModel::row_log_probs(const float* x, int64_t B, float* logits, double* out) const {
+  const int64_t d = shape_.d;
+  logits_gemm_.run(B, d, d, x, d, store_->value(w_), d, logits, d, store_->value(b_));
+#pragma omp parallel for
+  for (int64_t r = 0; r < B; ++r) {
+    const float* l = logits + r * d;
+    const float* xr = x + r * d;
+    double row = 0;
+    for (int64_t j = 0; j < d; ++j) row += xr[j] * l[j] - softplus(l[j]);
+    out[r] = row;
+  }
+}
+
+void FvsbnModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
+  require_fitted("log_prob");
+  require_rows(data);
+  require_binary(data, kind(), options.threads);
+  nn::ComputeScope scope(options.threads);
+  std::vector<float> logits(static_cast<std::size_t>(std::min(kEvalRows, data.n) * shape_.d));
+  for (int64_t begin = 0; begin < data.n; begin += kEvalRows) {
+    const int64_t count = std::min(kEvalRows, data.n - begin);
+    row_log_probs(data.row(begin), count, logits.data(), out + begin);
+  }
+}
+
+// ---------------------------------------------------------------- sample and complete
+
+// One row in raster order. Clamped pixels take values[i] and add log p(x_i | x_<i) to
+// *log_w; the others are drawn. l (D) is scratch for the running logits.
+static void draw_row(const float* b, const float* wt, int64_t d, const float* values, const uint8_t* observed,
+                     Rng& rng, float* out, double* log_w, float* l) {
+  std::memcpy(l, b, static_cast<std::size_t>(d) * sizeof(float));
+  double lw = 0;
+  for (int64_t i = 0; i < d; ++i) {
+    float xi;
+    if (observed && observed[i]) {
+      xi = values[i];
+      lw += xi != 0.0f ? -softplus(-l[i]) : -softplus(l[i]);
+    } else {
+      xi = rng.uniform_f() < sigmoid(l[i]) ? 1.0f : 0.0f;
+    }
+    out[i] = xi;
+    if (xi != 0.0f) {
+      const float* w = wt + i * d;
+      for (int64_t j = i + 1; j < d; ++j) l[j] += w[j];
+    }
+  }
+  if (log_w) *log_w = lw;
+}
+
+void FvsbnModel::sample(int64_t n, const SampleOptions& options, float* out) const {
+  require_fitted("sample");
+  const int64_t d = shape_.d;
+  const float* b = store_->value(b_);
+#pragma omp parallel num_threads(resolve_threads(options.threads))
+  {
+    std::vector<float> l(static_cast<std::size_t>(d));
+#pragma omp for schedule(dynamic, 16)
+    for (int64_t r = 0; r < n; ++r) {
+      Rng rng(options.seed, static_cast<uint64_t>(r));
+      draw_row(b, wt_.data(), d, nullptr, nullptr, rng, out + r * d, nullptr, l.data());
+    }
+  }
+}
+
+void FvsbnModel::complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                          float* out) const {
+  require_fitted("complete");
+  exact_binary::require_complete_data(shape_, data, observed, kind());
+  const int64_t d = shape_.d, k = complete_samples_;
+  const float* b = store_->value(b_);
+#pragma omp parallel num_threads(resolve_threads(options.threads))
+  {
+    std::vector<float> l(static_cast<std::size_t>(d)), candidates(static_cast<std::size_t>(k * d));
+    std::vector<double> log_w(static_cast<std::size_t>(k));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t r = 0; r < data.n; ++r) {
+      for (int64_t c = 0; c < k; ++c) {
+        Rng rng(options.seed, static_cast<uint64_t>(r * k + c));
+        draw_row(b, wt_.data(), d, data.row(r), observed + r * d, rng, &candidates[c * d], &log_w[c], l.data());
+      }
+      // Draw one candidate with probability ∝ exp(log_w).
+      const double top = *std::max_element(log_w.begin(), log_w.end());
+      double total = 0;
+      for (double& w : log_w) total += (w = std::exp(w - top));
+      Rng pick(options.seed, ~static_cast<uint64_t>(r));
+      double u = pick.uniform() * total;
+      int64_t chosen = k - 1;
+      for (int64_t c = 0; c < k; ++c) {
+        if ((u -= log_w[c]) < 0) {
+          chosen = c;
+          break;
+        }
+      }
+      std::memcpy(out + r * d, &candidates[chosen * d], static_cast<std::size_t>(d) * sizeof(float));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- persistence
+
+std::vector<TensorRef> FvsbnModel::tensors() const {
+  require_fitted("save");
+  return store_->tensors();
+}
+
+void FvsbnModel::restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
+  exact_binary::require_restore_shape(shape, kind());
+  const int64_t d = shape.d;
+  if (d > 16384) fail(Status::corrupt_file, "fvsbn model file has d = {}, more than the 16384 supported", d);
+  auto previous = std::move(store_);
+  build(d);
+  try {
+    const TensorRef& w = find_tensor(tensors, "W", DType::f32, {d, d});
+    const TensorRef& b = find_tensor(tensors, "b", DType::f32, {d});
+    std::memcpy(store_->value(w_), w.data, w.bytes());
+    std::memcpy(store_->value(b_), b.data, b.bytes());
+    const float* wv = store_->value(w_);
+    for (int64_t i = 0; i < d; ++i)
+      for (int64_t j = 0; j < d; ++j) {
+        const float v = wv[i * d + j];
+        if (!std::isfinite(v) || (j >= i && v != 0.0f))
+          fail(Status::corrupt_file, "fvsbn tensor W[{}, {}] is {}: W must be finite and strictly lower triangular",
+               i, j, v);
+      }
+    for (int64_t j = 0; j < d; ++j)
+      if (!std::isfinite(store_->value(b_)[j])) fail(Status::corrupt_file, "fvsbn tensor b[{}] is not finite", j);
+  } catch (...) {
+    store_ = std::move(previous);
+    throw;
+  }
+  shape_ = shape;
+  refresh_derived();
+}
+
+}  // namespace gm

@@ -1,0 +1,61 @@
+// The one training loop shared by every gradient-trained family: seeded shuffling,
+// mini-batches, epochs, an optional validation split with early stopping, the progress
+// callback (cancel honoured within one batch) and divergence detection.
+//
+// Guarantees:
+//  - The same seed and thread count give bit-identical parameters.
+//  - A non-finite loss or gradient stops fit with Status::diverged *before* the optimiser
+//    touches the parameters, so the model keeps its last good parameters.
+//  - Cancel (the callback returns true) stops after the current step with
+//    Status::cancelled; the parameters are those of the last completed step.
+//  - With a validation split and patience > 0, the parameters of the best validation
+//    epoch are restored at the end.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/data_view.hpp"
+#include "core/rng.hpp"
+#include "models/generative_model.hpp"
+#include "nn/optim.hpp"
+#include "nn/parameter_store.hpp"
+
+namespace gm {
+
+// What a family gives the loop.
+class Trainable {
+ public:
+  virtual ~Trainable() = default;
+  virtual nn::ParameterStore& parameter_store() = 0;
+  // Forward and backward on one batch: returns the SUM over rows of the per-example loss
+  // (nats) and ADDS d(mean loss)/d(parameters) into parameter_store().grads() (the loop
+  // zeroes them before the call). rng is this step's stream.
+  virtual double train_step(const DataView& batch, Rng& rng) = 0;
+  // The summed loss of rows without gradients (validation); rng for stochastic losses.
+  virtual double evaluate(const DataView& batch, Rng& rng) = 0;
+};
+
+struct TrainerSettings {
+  FitOptions fit;         // epochs, batch size, seed, threads, progress, validation
+  nn::AdamOptions adam;   // adam.lr is used when fit.learning_rate is 0
+  const char* kind = "model";  // for messages
+};
+
+struct EpochRecord {
+  int64_t epoch = 0;
+  double train_loss = 0;       // mean per-example loss over the epoch's batches
+  double validation_loss = 0;  // mean per-example validation loss (0 without a split)
+  double seconds = 0;
+};
+
+struct TrainReport {
+  std::vector<EpochRecord> epochs;
+  int64_t steps = 0;
+  bool stopped_early = false;
+  double images_per_second = 0;
+};
+
+TrainReport train(Trainable& model, const DataView& data, const TrainerSettings& settings);
+
+}  // namespace gm

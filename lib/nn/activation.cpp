@@ -1,0 +1,71 @@
+#include "nn/activation.hpp"
+
+#include <cmath>
+
+#include "nn/detail/plan_cache.hpp"
+
+namespace gm::nn {
+
+using namespace detail;
+
+namespace {
+dnnl::algorithm algorithm_of(Act kind) {
+  switch (kind) {
+    case Act::relu:
+    case Act::leaky_relu: return dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
+    case Act::sigmoid: return dnnl::algorithm::eltwise_logistic_use_dst_for_bwd;
+    case Act::tanh: return dnnl::algorithm::eltwise_tanh_use_dst_for_bwd;
+    case Act::softplus: return dnnl::algorithm::eltwise_soft_relu;
+  }
+  fail(Status::internal, "unknown activation {}", static_cast<int>(kind));
+}
+
+dnnl::eltwise_forward::primitive_desc forward_pd(Act kind, float alpha, int64_t n) {
+  const dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_training, algorithm_of(kind),
+                                      md({n}, Tag::a), alpha, 0.0f);
+  return dnnl::eltwise_forward::primitive_desc(d, plan_attr(), cpu_engine());
+}
+}  // namespace
+
+Activation::Activation(Act kind, float alpha)
+    : kind_(kind), alpha_(kind == Act::leaky_relu ? alpha : 0.0f),
+      fwd_(std::make_unique<PlanCache>()), bwd_(std::make_unique<PlanCache>()) {
+  // relu_use_dst_for_bwd recovers the sign of x from y, which needs α ≥ 0.
+  if (kind == Act::leaky_relu && !(alpha >= 0.0f && std::isfinite(alpha)))
+    fail(Status::invalid_argument, "leaky_relu slope must be finite and >= 0, got {}", alpha);
+}
+Activation::~Activation() = default;
+Activation::Activation(Activation&&) noexcept = default;
+Activation& Activation::operator=(Activation&&) noexcept = default;
+
+void Activation::forward(const float* x, float* y, int64_t n) const {
+  if (n <= 0) return;
+  Exec e = fwd_->acquire({n, 0, 0, 0, 0, 0, 0, 0}, [&] {
+    return make_plan(forward_pd(kind_, alpha_, n), {DNNL_ARG_SRC, DNNL_ARG_DST});
+  });
+  e.set(0, x);
+  e.set(1, y);
+  e.run();
+}
+
+void Activation::backward(const float* x, const float* y, const float* dy, float* dx,
+                          int64_t n) const {
+  if (n <= 0) return;
+  const float* data = uses_output() ? y : x;
+  if (data == nullptr)
+    fail(Status::internal, "activation backward needs forward's {}", uses_output() ? "output" : "input");
+  Exec e = bwd_->acquire({n, 0, 0, 0, 0, 0, 0, 0}, [&] {
+    const memory::desc m = md({n}, Tag::a);
+    const dnnl::eltwise_backward::desc d(algorithm_of(kind_), m, m, alpha_, 0.0f);
+    const dnnl::eltwise_backward::primitive_desc pd(d, plan_attr(), cpu_engine(),
+                                                    forward_pd(kind_, alpha_, n));
+    const int data_arg = uses_output() ? DNNL_ARG_DST : DNNL_ARG_SRC;
+    return make_plan(pd, {data_arg, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC});
+  });
+  e.set(0, data);
+  e.set(1, dy);
+  e.set(2, dx);
+  e.run();
+}
+
+}  // namespace gm::nn

@@ -1,0 +1,48 @@
+// Elementwise activations on oneDNN eltwise, over n contiguous floats (any shape).
+//
+//   relu        y = max(x, 0)                       y' = [y > 0]
+//   leaky_relu  y = x if x > 0 else α·x  (α ≥ 0)     y' = 1 if y > 0 else α
+//   sigmoid     y = 1 / (1 + e^{−x})                y' = y (1 − y)
+//   tanh        y = tanh x                          y' = 1 − y²
+//   softplus    y = log(1 + e^x)                    y' = σ(x)
+//
+// All but softplus use oneDNN's *_use_dst_for_bwd algorithms: backward reads the output y,
+// not the input, so forward may overwrite its input (x == y) and save a buffer. Softplus
+// has no such variant in oneDNN 2.6; its backward reads x.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+namespace gm::nn {
+
+namespace detail {
+class PlanCache;
+}
+
+enum class Act { relu, leaky_relu, sigmoid, tanh, softplus };
+
+class Activation {
+ public:
+  explicit Activation(Act kind = Act::relu, float alpha = 0.0f);
+  ~Activation();
+  Activation(Activation&&) noexcept;
+  Activation& operator=(Activation&&) noexcept;
+
+  // y = f(x); in place (x == y) allowed. Thread-safe.
+  void forward(const float* x, float* y, int64_t n) const;
+  // dx = dy ⊙ f'(·); dx may alias dy. Pass forward's output y (uses_output()) or its input
+  // x (softplus); the other may be null. Thread-safe.
+  void backward(const float* x, const float* y, const float* dy, float* dx, int64_t n) const;
+
+  bool uses_output() const { return kind_ != Act::softplus; }
+  Act kind() const { return kind_; }
+  float alpha() const { return alpha_; }
+
+ private:
+  Act kind_;
+  float alpha_;
+  std::unique_ptr<detail::PlanCache> fwd_, bwd_;
+};
+
+}  // namespace gm::nn

@@ -1,0 +1,171 @@
+#include "nn/conv2d.hpp"
+
+#include "nn/detail/plan_cache.hpp"
+#include "nn/init.hpp"
+
+namespace gm::nn {
+
+using namespace detail;
+
+namespace {
+
+// oneDNN names the two operations differently but builds them the same way.
+template <bool Transposed>
+struct Ops {
+  using fwd = dnnl::convolution_forward;
+  using bwd_data = dnnl::convolution_backward_data;
+  using bwd_weights = dnnl::convolution_backward_weights;
+  static constexpr dnnl::algorithm alg = dnnl::algorithm::convolution_direct;
+  static constexpr Tag weight_tag = Tag::oihw;
+};
+template <>
+struct Ops<true> {
+  using fwd = dnnl::deconvolution_forward;
+  using bwd_data = dnnl::deconvolution_backward_data;
+  using bwd_weights = dnnl::deconvolution_backward_weights;
+  static constexpr dnnl::algorithm alg = dnnl::algorithm::deconvolution_direct;
+  static constexpr Tag weight_tag = Tag::iohw;  // stored (Ci, Co, K, K)
+};
+
+struct Geometry {
+  int64_t B, Ci, Co, H, W, OH, OW, K, S, P;
+  bool bias;
+  memory::desc src() const { return md({B, Ci, H, W}, Tag::nchw); }
+  memory::desc dst() const { return md({B, Co, OH, OW}, Tag::nchw); }
+  // oneDNN's logical weight dims are (Co, Ci, K, K) for both; the tag says how they are stored.
+  memory::desc weights(Tag tag) const { return md({Co, Ci, K, K}, tag); }
+  memory::desc bias_md() const { return bias ? md({Co}, Tag::a) : memory::desc(); }
+  Dims strides() const { return {S, S}; }
+  Dims pad() const { return {P, P}; }
+};
+
+template <bool T>
+typename Ops<T>::fwd::primitive_desc forward_pd(const Geometry& g) {
+  using O = Ops<T>;
+  const typename O::fwd::desc d(dnnl::prop_kind::forward_training, O::alg, g.src(),
+                                g.weights(O::weight_tag), g.bias_md(), g.dst(), g.strides(),
+                                g.pad(), g.pad());
+  return typename O::fwd::primitive_desc(d, plan_attr(), cpu_engine());
+}
+
+template <bool T>
+std::shared_ptr<Plan> forward_plan(const Geometry& g) {
+  if (g.bias)
+    return make_plan(forward_pd<T>(g), {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS});
+  return make_plan(forward_pd<T>(g), {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST});
+}
+
+template <bool T>
+std::shared_ptr<Plan> backward_data_plan(const Geometry& g) {
+  using O = Ops<T>;
+  const typename O::bwd_data::desc d(O::alg, g.src(), g.weights(O::weight_tag), g.dst(),
+                                     g.strides(), g.pad(), g.pad());
+  const typename O::bwd_data::primitive_desc pd(d, plan_attr(), cpu_engine(), forward_pd<T>(g));
+  return make_plan(pd, {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC});
+}
+
+template <bool T>
+std::shared_ptr<Plan> backward_weights_plan(const Geometry& g) {
+  using O = Ops<T>;
+  const typename O::bwd_weights::desc d(O::alg, g.src(), g.weights(O::weight_tag), g.bias_md(),
+                                        g.dst(), g.strides(), g.pad(), g.pad());
+  const typename O::bwd_weights::primitive_desc pd(d, plan_attr(), cpu_engine(), forward_pd<T>(g));
+  if (g.bias)
+    return make_plan(pd, {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS});
+  return make_plan(pd, {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS});
+}
+
+}  // namespace
+
+Conv2d::Conv2d(ParameterStore& store, const std::string& name, const ConvSpec& spec)
+    : Conv2d(store, name, spec, false) {}
+
+Conv2d::Conv2d(ParameterStore& store, const std::string& name, const ConvSpec& spec,
+               bool transposed)
+    : store_(&store), spec_(spec), transposed_(transposed),
+      fwd_(std::make_unique<PlanCache>()), bwd_data_(std::make_unique<PlanCache>()),
+      bwd_weights_(std::make_unique<PlanCache>()) {
+  const ConvSpec& s = spec;
+  if (s.in_ch <= 0 || s.out_ch <= 0 || s.kernel <= 0 || s.stride <= 0 || s.padding < 0 ||
+      s.padding >= s.kernel)
+    fail(Status::invalid_argument,
+         "{} {}: need channels, kernel, stride > 0 and 0 <= padding < kernel (got {}→{}, k={}, "
+         "s={}, p={})",
+         transposed ? "conv_transpose2d" : "conv2d", name, s.in_ch, s.out_ch, s.kernel, s.stride,
+         s.padding);
+  const int64_t K = s.kernel;
+  w_ = transposed ? store.add(name + ".weight", {s.in_ch, s.out_ch, K, K})
+                  : store.add(name + ".weight", {s.out_ch, s.in_ch, K, K});
+  if (s.bias) b_ = store.add(name + ".bias", {s.out_ch});
+}
+Conv2d::~Conv2d() = default;
+Conv2d::Conv2d(Conv2d&&) noexcept = default;
+Conv2d& Conv2d::operator=(Conv2d&&) noexcept = default;
+
+void Conv2d::init(Rng& rng) {
+  const auto& e = store_->entry(w_);
+  const int64_t fan_in = fans(e.shape).in;
+  init_torch_default(store_->value(w_), e.size, fan_in, rng);
+  if (b_.valid()) init_torch_default(store_->value(b_), spec_.out_ch, fan_in, rng);
+}
+
+int64_t Conv2d::out_size(int64_t n) const {
+  const int64_t K = spec_.kernel, S = spec_.stride, P = spec_.padding;
+  const int64_t out = transposed_ ? (n - 1) * S - 2 * P + K : (n + 2 * P - K) / S + 1;
+  if (n <= 0 || out <= 0 || (!transposed_ && n + 2 * P < K))
+    fail(Status::invalid_argument, "{}: input size {} too small for kernel {}, padding {}",
+         transposed_ ? "conv_transpose2d" : "conv2d", n, K, P);
+  return out;
+}
+
+namespace {
+Geometry geometry(const ConvSpec& s, int64_t B, int64_t H, int64_t W, int64_t OH, int64_t OW) {
+  return {B, s.in_ch, s.out_ch, H, W, OH, OW, s.kernel, s.stride, s.padding, s.bias};
+}
+}  // namespace
+
+void Conv2d::forward(const float* x, float* y, int64_t B, int64_t H, int64_t W) const {
+  const Geometry g = geometry(spec_, B, H, W, out_size(H), out_size(W));
+  Exec e = fwd_->acquire({B, H, W, 0, 0, 0, 0, 0}, [&] {
+    return transposed_ ? forward_plan<true>(g) : forward_plan<false>(g);
+  });
+  e.set(0, x);
+  e.set(1, store_->value(w_));
+  e.set(2, y);
+  if (b_.valid()) e.set(3, store_->value(b_));
+  e.run();
+}
+
+void Conv2d::backward(const float* x, const float* dy, float* dx, int64_t B, int64_t H, int64_t W) {
+  ParameterStore& s = *store_;
+  const Geometry g = geometry(spec_, B, H, W, out_size(H), out_size(W));
+  const Key key{B, H, W, 0, 0, 0, 0, 0};
+  if (dx != nullptr) {
+    Exec e = bwd_data_->acquire(key, [&] {
+      return transposed_ ? backward_data_plan<true>(g) : backward_data_plan<false>(g);
+    });
+    e.set(0, dy);
+    e.set(1, s.value(w_));
+    e.set(2, dx);
+    e.run();
+  }
+  Exec e = bwd_weights_->acquire(key, [&] {
+    return transposed_ ? backward_weights_plan<true>(g) : backward_weights_plan<false>(g);
+  });
+  const int64_t nw = s.size(w_), nb = b_.valid() ? spec_.out_ch : 0;
+  float* tmp = e.temp(nw + nb);
+  e.set(0, x);
+  e.set(1, dy);
+  e.set(2, tmp);
+  if (nb > 0) e.set(3, tmp + nw);
+  e.run();
+  float* dw = s.grad(w_);
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < nw; ++i) dw[i] += tmp[i];
+  if (nb > 0) {
+    float* db = s.grad(b_);
+    for (int64_t o = 0; o < nb; ++o) db[o] += tmp[nw + o];
+  }
+}
+
+}  // namespace gm::nn

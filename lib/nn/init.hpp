@@ -1,0 +1,37 @@
+// Parameter initialisers. Deterministic: the same Rng state gives bit-identical values
+// (draws are sequential in element order, never split across threads).
+//
+// fan_in / fan_out follow PyTorch's convention so a model initialised here matches the
+// PyTorch reference it is benchmarked against: for a weight of shape (d0, d1, k...) the
+// receptive field r = Π k, fan_in = d1·r, fan_out = d0·r. (For a transposed convolution,
+// stored (in, out, k, k), that makes fan_in = out·k² — PyTorch's quirk, kept on purpose.)
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/rng.hpp"
+
+namespace gm::nn {
+
+struct Fans {
+  int64_t in = 1, out = 1;
+};
+Fans fans(const std::vector<int64_t>& shape);
+
+void init_zeros(float* p, int64_t n);
+void init_constant(float* p, int64_t n, float value);
+// N(mean, std²)
+void init_normal(float* p, int64_t n, Rng& rng, float mean, float std);
+// U[lo, hi)
+void init_uniform(float* p, int64_t n, Rng& rng, float lo, float hi);
+// Glorot & Bengio 2010: U(±gain·√(6 / (fan_in + fan_out))) keeps activation and gradient
+// variances equal across a linear layer.
+void init_xavier_uniform(float* p, int64_t n, Fans f, Rng& rng, float gain = 1.0f);
+// He et al. 2015: N(0, gain² / fan_in); gain = √2 preserves the variance through ReLU.
+void init_kaiming_normal(float* p, int64_t n, Fans f, Rng& rng, float gain = 1.41421356f);
+// PyTorch's default for Linear / Conv weights and biases: U(±1/√fan_in)
+// (kaiming_uniform with a = √5 reduces to exactly this bound).
+void init_torch_default(float* p, int64_t n, int64_t fan_in, Rng& rng);
+
+}  // namespace gm::nn

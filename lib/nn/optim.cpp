@@ -1,0 +1,88 @@
+#include "nn/optim.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+
+namespace gm::nn {
+
+namespace {
+void check_span(const ParamSpan& s, const char* who) {
+  if (s.count < 0 || (s.count > 0 && (s.value == nullptr || s.grad == nullptr)))
+    fail(Status::invalid_argument, "{}: invalid parameter span", who);
+}
+}  // namespace
+
+Adam::Adam(ParamSpan span, const AdamOptions& options)
+    : span_(span), opt_(options), m_(span.count), v_(span.count) {
+  check_span(span, "adam");
+  if (!(opt_.lr >= 0.0f) || !(opt_.beta1 >= 0.0f && opt_.beta1 < 1.0f) ||
+      !(opt_.beta2 >= 0.0f && opt_.beta2 < 1.0f) || !(opt_.eps > 0.0f) ||
+      !(opt_.weight_decay >= 0.0f))
+    fail(Status::invalid_argument,
+         "adam: need lr >= 0, 0 <= beta1, beta2 < 1, eps > 0, weight_decay >= 0 (got {}, {}, {}, "
+         "{}, {})",
+         opt_.lr, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay);
+}
+
+void Adam::step() {
+  ++t_;
+  const double t = static_cast<double>(t_);
+  const float b1 = opt_.beta1, b2 = opt_.beta2, eps = opt_.eps;
+  const float step_size = static_cast<float>(opt_.lr / (1.0 - std::pow(double(b1), t)));
+  const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(double(b2), t)));
+  // One formula for both weight-decay styles: l2 = 0 or decay = 1 leave the other exact.
+  const float l2 = opt_.decoupled ? 0.0f : opt_.weight_decay;
+  const float decay = opt_.decoupled ? 1.0f - opt_.lr * opt_.weight_decay : 1.0f;
+  float* __restrict p = span_.value;
+  const float* __restrict grad = span_.grad;
+  float* __restrict m = m_.data();
+  float* __restrict v = v_.data();
+  const int64_t n = span_.count;
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = grad[i] + l2 * p[i];
+    m[i] = b1 * m[i] + (1.0f - b1) * g;
+    v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+    p[i] = decay * p[i] - step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
+  }
+}
+
+Sgd::Sgd(ParamSpan span, const SgdOptions& options)
+    : span_(span), opt_(options), u_(options.momentum > 0.0f ? span.count : 0) {
+  check_span(span, "sgd");
+  if (!(opt_.lr >= 0.0f) || !(opt_.momentum >= 0.0f) || !(opt_.weight_decay >= 0.0f) ||
+      (opt_.nesterov && opt_.momentum <= 0.0f))
+    fail(Status::invalid_argument,
+         "sgd: need lr, momentum, weight_decay >= 0 and momentum > 0 for nesterov (got {}, {}, {})",
+         opt_.lr, opt_.momentum, opt_.weight_decay);
+}
+
+void Sgd::step() {
+  const float lr = opt_.lr, mu = opt_.momentum, wd = opt_.weight_decay;
+  float* __restrict p = span_.value;
+  const float* __restrict grad = span_.grad;
+  const int64_t n = span_.count;
+  if (mu == 0.0f) {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) p[i] -= lr * (grad[i] + wd * p[i]);
+    return;
+  }
+  float* __restrict u = u_.data();
+  if (opt_.nesterov) {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      const float g = grad[i] + wd * p[i];
+      u[i] = mu * u[i] + g;
+      p[i] -= lr * (g + mu * u[i]);
+    }
+    return;
+  }
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    u[i] = mu * u[i] + grad[i] + wd * p[i];
+    p[i] -= lr * u[i];
+  }
+}
+
+}  // namespace gm::nn

@@ -1,1 +1,0 @@
-// placeholder: the layer kit is being written

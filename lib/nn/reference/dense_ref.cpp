@@ -1,0 +1,146 @@
+// Reference kernels for linear, batch norm and activations.
+#include <cmath>
+#include <vector>
+
+#include "nn/reference/reference.hpp"
+
+namespace gm::nn::ref {
+
+void linear_forward(const float* x, const float* W, const float* b, float* y, int64_t B,
+                    int64_t I, int64_t O) {
+  for (int64_t n = 0; n < B; ++n)
+    for (int64_t o = 0; o < O; ++o) {
+      double s = b ? b[o] : 0.0;
+      for (int64_t i = 0; i < I; ++i) s += double(x[n * I + i]) * W[o * I + i];
+      y[n * O + o] = float(s);
+    }
+}
+
+void linear_backward(const float* x, const float* W, const float* dy, float* dx, float* dW,
+                     float* db, int64_t B, int64_t I, int64_t O) {
+  if (dx)
+    for (int64_t n = 0; n < B; ++n)
+      for (int64_t i = 0; i < I; ++i) {
+        double s = 0;
+        for (int64_t o = 0; o < O; ++o) s += double(dy[n * O + o]) * W[o * I + i];
+        dx[n * I + i] = float(s);
+      }
+  for (int64_t o = 0; o < O; ++o) {
+    for (int64_t i = 0; i < I; ++i) {
+      double s = 0;
+      for (int64_t n = 0; n < B; ++n) s += double(dy[n * O + o]) * x[n * I + i];
+      dW[o * I + i] += float(s);
+    }
+    if (db) {
+      double s = 0;
+      for (int64_t n = 0; n < B; ++n) s += dy[n * O + o];
+      db[o] += float(s);
+    }
+  }
+}
+
+namespace {
+// Index of (b, c, s) in a (B, C, S) tensor.
+inline int64_t at(int64_t b, int64_t c, int64_t s, int64_t C, int64_t S) { return (b * C + c) * S + s; }
+
+void stats(const float* x, int64_t B, int64_t C, int64_t S, int64_t c, double& mean, double& var) {
+  const double n = double(B * S);
+  double s = 0, q = 0;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t k = 0; k < S; ++k) s += x[at(b, c, k, C, S)];
+  mean = s / n;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t k = 0; k < S; ++k) {
+      const double d = x[at(b, c, k, C, S)] - mean;
+      q += d * d;
+    }
+  var = q / n;
+}
+}  // namespace
+
+void batch_norm_forward_train(const float* x, const float* gamma, const float* beta, float* y,
+                              float* mean, float* var, int64_t B, int64_t C, int64_t S,
+                              float eps) {
+  for (int64_t c = 0; c < C; ++c) {
+    double mu, v;
+    stats(x, B, C, S, c, mu, v);
+    mean[c] = float(mu);
+    var[c] = float(v);
+  }
+  batch_norm_forward_infer(x, gamma, beta, mean, var, y, B, C, S, eps);
+}
+
+void batch_norm_forward_infer(const float* x, const float* gamma, const float* beta,
+                              const float* mean, const float* var, float* y, int64_t B,
+                              int64_t C, int64_t S, float eps) {
+  for (int64_t c = 0; c < C; ++c) {
+    const double inv = 1.0 / std::sqrt(double(var[c]) + eps);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t k = 0; k < S; ++k) {
+        const int64_t i = at(b, c, k, C, S);
+        y[i] = float(gamma[c] * (x[i] - double(mean[c])) * inv + beta[c]);
+      }
+  }
+}
+
+void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* var,
+                         const float* dy, float* dx, float* dgamma, float* dbeta, int64_t B,
+                         int64_t C, int64_t S, float eps) {
+  const double n = double(B * S);
+  for (int64_t c = 0; c < C; ++c) {
+    const double inv = 1.0 / std::sqrt(double(var[c]) + eps);
+    double sum_dy = 0, sum_dy_xhat = 0;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t k = 0; k < S; ++k) {
+        const int64_t i = at(b, c, k, C, S);
+        sum_dy += dy[i];
+        sum_dy_xhat += dy[i] * (x[i] - double(mean[c])) * inv;
+      }
+    dgamma[c] += float(sum_dy_xhat);
+    dbeta[c] += float(sum_dy);
+    if (!dx) continue;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t k = 0; k < S; ++k) {
+        const int64_t i = at(b, c, k, C, S);
+        const double xhat = (x[i] - double(mean[c])) * inv;
+        dx[i] = float(gamma[c] * inv * (dy[i] - sum_dy / n - xhat * sum_dy_xhat / n));
+      }
+  }
+}
+
+namespace {
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+}  // namespace
+
+void activation_forward(Act kind, float alpha, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    double r = 0;
+    switch (kind) {
+      case Act::relu: r = v > 0 ? v : 0; break;
+      case Act::leaky_relu: r = v > 0 ? v : alpha * v; break;
+      case Act::sigmoid: r = sigmoid(v); break;
+      case Act::tanh: r = std::tanh(v); break;
+      case Act::softplus: r = std::log1p(std::exp(v)); break;
+    }
+    y[i] = float(r);
+  }
+}
+
+void activation_backward(Act kind, float alpha, const float* x, const float* dy, float* dx,
+                         int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    double d = 0;
+    switch (kind) {
+      case Act::relu: d = v > 0 ? 1 : 0; break;
+      case Act::leaky_relu: d = v > 0 ? 1 : alpha; break;
+      case Act::sigmoid: d = sigmoid(v) * (1 - sigmoid(v)); break;
+      case Act::tanh: d = 1 - std::tanh(v) * std::tanh(v); break;
+      case Act::softplus: d = sigmoid(v); break;
+    }
+    dx[i] = float(dy[i] * d);
+  }
+}
+
+}  // namespace gm::nn::ref

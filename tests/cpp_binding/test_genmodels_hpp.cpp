@@ -1,0 +1,221 @@
+// Tests of genmodels.hpp, the header-only C++ binding: RAII, exceptions per status, views,
+// progress and cancellation, files, and concurrent const calls on one model.
+#include <doctest/doctest.h>
+
+#include <genmodels/genmodels.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace gm = genmodels;
+
+namespace {
+
+std::string tmp_path(const std::string& name) { return std::string(GM_TEST_TMPDIR) + "/" + name; }
+
+// All 512 binary 3x3 inputs, row k holding the bits of k.
+std::vector<float> all_binary9() {
+  std::vector<float> x(512 * 9);
+  for (int k = 0; k < 512; ++k)
+    for (int j = 0; j < 9; ++j) x[static_cast<size_t>(k * 9 + j)] = static_cast<float>((k >> j) & 1);
+  return x;
+}
+
+gm::Model fitted(const std::string& kind, const std::string& config = "") {
+  gm::Dataset bars("builtin:bars-and-stripes:3");
+  gm::Model m(kind, config);
+  gm::FitOptions o;
+  o.seed = 3;
+  m.fit(bars.rows(), o);
+  return m;
+}
+
+template <class E, class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "<no exception>";
+}
+
+}  // namespace
+
+TEST_CASE("handles are move-only RAII types") {
+  static_assert(!std::is_copy_constructible<gm::Model>::value, "Model is move-only");
+  static_assert(std::is_nothrow_move_constructible<gm::Model>::value, "Model moves");
+  static_assert(!std::is_copy_constructible<gm::Dataset>::value, "Dataset is move-only");
+  static_assert(std::is_base_of<std::runtime_error, gm::Error>::value, "Error is a runtime_error");
+  gm::Model a("bernoulli");
+  gm::Model b = std::move(a);
+  CHECK(a.get() == nullptr);  // NOLINT(bugprone-use-after-move): moved-from handles are empty
+  CHECK(b.kind() == "bernoulli");
+  CHECK(a.kind().empty());
+  CHECK_THROWS_AS(a.capabilities(), gm::InvalidArgument);  // a NULL handle
+}
+
+TEST_CASE("library queries") {
+  CHECK_NOTHROW(gm::check_abi());
+  CHECK(gm::abi_version() == GM_ABI_VERSION);
+  CHECK(gm::version().size() >= 5);
+  CHECK(gm::build_info().front() == '{');
+  CHECK(gm::kinds_json().find("\"bernoulli\"") != std::string::npos);
+  CHECK((gm::kind_capabilities("markov") & GM_CAP_COMPLETE) != 0);
+}
+
+TEST_CASE("fit, sample, log_prob, complete on bars and stripes") {
+  for (const char* kind : {"bernoulli", "markov"}) {
+    CAPTURE(kind);
+    gm::Model m = fitted(kind);
+    CHECK(m.is_fitted());
+    CHECK(m.has(GM_CAP_LOG_PROB | GM_CAP_SAMPLE));
+    CHECK(m.config_json().front() == '{');
+    const gm::DataShape s = m.data_shape();
+    CHECK(s.d == 9);
+    CHECK(s.height == 3);
+
+    const std::vector<float> x = all_binary9();
+    const std::vector<double> lp = m.log_prob(gm::Rows(x, 9));
+    REQUIRE(lp.size() == 512);
+    double total = 0;
+    for (double v : lp) total += std::exp(v);
+    CHECK(total == doctest::Approx(1.0).epsilon(1e-9));
+
+    gm::SampleOptions so;
+    so.seed = 7;
+    const std::vector<float> a = m.sample(100, so), b = m.sample(100, so);
+    CHECK(a.size() == 900);
+    CHECK(a == b);
+    bool binary = true;
+    for (float v : a) binary = binary && (v == 0.0f || v == 1.0f);
+    CHECK(binary);
+
+    std::vector<float> into(900);
+    m.sample(100, into, so);  // into a caller buffer
+    CHECK(into == a);
+    std::vector<float> small(899);
+    CHECK_THROWS_AS(m.sample(100, small, so), gm::BufferTooSmall);
+
+    const float nan = std::nanf("");
+    const std::vector<float> partial = {1, 1, 1, nan, nan, nan, nan, nan, nan};
+    const std::vector<uint8_t> mask = {1, 1, 1, 0, 0, 0, 0, 0, 0};
+    const std::vector<float> filled = m.complete(gm::Rows(partial, 9), mask);
+    REQUIRE(filled.size() == 9);
+    CHECK(filled[0] == 1.0f);
+    for (float v : filled) CHECK((v == 0.0f || v == 1.0f));
+  }
+}
+
+TEST_CASE("encode and decode map the closed-form kinds' GM_UNSUPPORTED") {
+  gm::Model m = fitted("bernoulli");
+  const std::vector<float> x(9, 0.0f);
+  CHECK_THROWS_AS(m.encode(gm::Rows(x, 9)), gm::Unsupported);
+  CHECK_THROWS_AS(m.decode(gm::Rows(x, 9)), gm::Unsupported);
+  CHECK_THROWS_AS(m.encode_dim(), gm::Unsupported);
+  std::vector<float> out(64);
+  CHECK_THROWS_AS(m.encode(gm::Rows(x, 9), out), gm::Unsupported);
+  try {
+    m.encode(gm::Rows(x, 9));
+  } catch (const gm::Error& e) {
+    CHECK(e.status() == GM_UNSUPPORTED);
+    CHECK(std::string(e.status_name()) == "GM_UNSUPPORTED");
+    CHECK(std::string(e.what()).find("encode") != std::string::npos);
+  }
+}
+
+TEST_CASE("every status is its own exception class with the library's message") {
+  CHECK(message_of<gm::UnknownKind>([] { gm::Model("markow"); }).find("markow") != std::string::npos);
+  CHECK_THROWS_AS(gm::Model("markov", "{\"ordr\": 2}"), gm::InvalidConfig);
+  CHECK_THROWS_AS(gm::Model("markov", "{order"), gm::InvalidConfig);
+  CHECK_THROWS_AS(gm::Model("bernoulli").sample(1), gm::NotFitted);
+  gm::Model m = fitted("markov", "{\"order\": 2}");
+  const std::vector<float> eight(16, 0.0f);
+  CHECK_THROWS_AS(m.log_prob(gm::Rows(eight, 8)), gm::InvalidData);  // wrong width
+  const std::vector<float> half(9, 0.5f);
+  CHECK_THROWS_AS(m.log_prob(gm::Rows(half, 9)), gm::InvalidData);  // not binary
+  CHECK_THROWS_AS(gm::Rows(eight, 9), gm::InvalidArgument);        // not whole rows
+  gm::EvalOptions bad;
+  bad.threads = -1;
+  CHECK_THROWS_AS(m.log_prob(gm::Rows(eight, 8), bad), gm::InvalidArgument);
+  CHECK_THROWS_AS(gm::Model::load(tmp_path("no-such-file.safetensors")), gm::IoError);
+  std::vector<uint8_t> bytes = m.to_bytes();
+  bytes.resize(bytes.size() / 2);
+  CHECK_THROWS_AS(gm::Model::from_bytes(bytes), gm::CorruptFile);
+  CHECK_THROWS_AS(gm::Dataset("nonsense:spec"), gm::InvalidArgument);
+  // Statuses appended after this header still arrive as gm::Error.
+  CHECK_THROWS_AS(gm::throw_status(1000, "future"), gm::Error);
+  CHECK_THROWS_AS(gm::throw_status(GM_DIVERGED, "x"), gm::Diverged);
+  CHECK_THROWS_AS(gm::throw_status(GM_OUT_OF_MEMORY, "x"), gm::OutOfMemory);
+  CHECK_THROWS_AS(gm::throw_status(GM_VERSION_MISMATCH, "x"), gm::VersionMismatch);
+  CHECK_THROWS_AS(gm::throw_status(GM_INTERNAL, "x"), gm::Internal);
+}
+
+TEST_CASE("progress: called once for closed forms; returning true or throwing cancels") {
+  gm::Dataset bars("builtin:bars-and-stripes:3");
+  gm::Model m("markov");
+  std::vector<std::vector<double>> calls;
+  gm::FitOptions o;
+  o.progress = [&](int64_t step, int64_t total, double loss) {
+    calls.push_back({static_cast<double>(step), static_cast<double>(total), loss});
+    return false;
+  };
+  m.fit(bars.rows(), o);
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0][0] == 1.0);
+  CHECK(calls[0][1] == 1.0);
+
+  gm::Model fresh("markov");
+  o.progress = [](int64_t, int64_t, double) { return true; };
+  CHECK_THROWS_AS(fresh.fit(bars.rows(), o), gm::Cancelled);
+  CHECK_FALSE(fresh.is_fitted());
+
+  struct Stop {};
+  o.progress = [](int64_t, int64_t, double) -> bool { throw Stop{}; };
+  CHECK_THROWS_AS(fresh.fit(bars.rows(), o), Stop);
+  CHECK_FALSE(fresh.is_fitted());
+}
+
+TEST_CASE("save and load give identical results (file and bytes)") {
+  gm::Model m = fitted("markov", "{\"order\": 2, \"alpha\": 0.5}");
+  const std::vector<float> x = all_binary9();
+  const std::vector<double> lp = m.log_prob(gm::Rows(x, 9));
+  const std::string path = tmp_path("cpp_binding.safetensors");
+  m.save(path);
+  const gm::Model from_file = gm::Model::load(path);
+  const gm::Model from_bytes = gm::Model::from_bytes(m.to_bytes());
+  for (const gm::Model* other : {&from_file, &from_bytes}) {
+    CHECK(other->kind() == "markov");
+    CHECK(other->config_json() == m.config_json());
+    CHECK(other->log_prob(gm::Rows(x, 9)) == lp);
+    CHECK(other->sample(50) == m.sample(50));
+    CHECK(other->to_bytes() == m.to_bytes());
+  }
+  std::remove(path.c_str());
+}
+
+TEST_CASE("8 threads calling log_prob and sample on one model agree with one thread") {
+  const gm::Model m = fitted("markov", "{\"order\": 3}");
+  const std::vector<float> x = all_binary9();
+  gm::SampleOptions so;
+  so.seed = 42;
+  const std::vector<double> lp = m.log_prob(gm::Rows(x, 9));
+  const std::vector<float> s = m.sample(200, so);
+  std::vector<int> same(8, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      bool ok = true;
+      for (int rep = 0; rep < 20; ++rep)
+        ok = ok && m.log_prob(gm::Rows(x, 9)) == lp && m.sample(200, so) == s;
+      same[static_cast<size_t>(t)] = ok ? 1 : 0;
+    });
+  for (auto& t : threads) t.join();
+  for (int v : same) CHECK(v == 1);
+}

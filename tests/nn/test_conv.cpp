@@ -1,0 +1,128 @@
+#include <doctest/doctest.h>
+
+#include "helpers.hpp"
+#include "nn/compute.hpp"
+#include "nn/conv2d.hpp"
+#include "nn/reference/reference.hpp"
+
+using namespace gm::nn;
+using namespace nntest;
+
+TEST_CASE("conv2d: hand-computed 2×2 box filter") {
+  ComputeScope scope(2);
+  ParameterStore store;
+  Conv2d conv(store, "c", {1, 1, 2, 1, 0, true});
+  std::fill_n(store.value(conv.weight()), 4, 1.0f);
+  store.value(conv.bias())[0] = 0.5f;
+  const Vec x = {1, 2, 3, 4, 5, 6, 7, 8, 9};  // (1, 1, 3, 3)
+  Vec y(4);
+  REQUIRE(conv.out_size(3) == 2);
+  conv.forward(x.data(), y.data(), 1, 3, 3);
+  CHECK(y == Vec{12.5f, 16.5f, 24.5f, 28.5f});
+  // Each input pixel's gradient counts the windows that cover it.
+  Vec dx(9);
+  const Vec dy = {1, 1, 1, 1};
+  store.zero_grad();
+  conv.backward(x.data(), dy.data(), dx.data(), 1, 3, 3);
+  CHECK(dx == Vec{1, 2, 1, 2, 4, 2, 1, 2, 1});
+  const float* dw = store.grad(conv.weight());  // Σ of each tap's 2×2 input window
+  CHECK(Vec(dw, dw + 4) == Vec{12, 16, 24, 28});
+  CHECK(store.grad(conv.bias())[0] == 4.0f);
+}
+
+TEST_CASE("conv_transpose2d: hand-computed stride-2 upsampling") {
+  ComputeScope scope(2);
+  ParameterStore store;
+  ConvTranspose2d up(store, "u", {1, 1, 2, 2, 0, false});
+  const Vec w = {1, 2, 3, 4};
+  std::copy(w.begin(), w.end(), store.value(up.weight()));
+  REQUIRE(up.out_size(2) == 4);  // (2 − 1)·2 − 0 + 2
+  const Vec x = {1, 10, 100, 1000};  // (1, 1, 2, 2)
+  Vec y(16);
+  up.forward(x.data(), y.data(), 1, 2, 2);
+  // Every input pixel stamps x·w into its own 2×2 block.
+  const Vec expect = {1, 2, 10, 20, 3, 4, 30, 40, 100, 200, 1000, 2000, 300, 400, 3000, 4000};
+  CHECK(y == expect);
+}
+
+namespace {
+struct Case { int64_t B, Ci, Co, H, W, K, S, P; bool bias; };
+
+void compare_with_reference(bool transposed, const Case& c) {
+  CAPTURE(transposed); CAPTURE(c.B); CAPTURE(c.Ci); CAPTURE(c.Co); CAPTURE(c.H);
+  CAPTURE(c.W); CAPTURE(c.K); CAPTURE(c.S); CAPTURE(c.P);
+  ParameterStore store;
+  const ConvSpec spec{c.Ci, c.Co, c.K, c.S, c.P, c.bias};
+  Conv2d conv = transposed ? ConvTranspose2d(store, "c", spec) : Conv2d(store, "c", spec);
+  gm::Rng rng(5, 0);
+  conv.init(rng);
+  const ref::Conv g{c.B, c.Ci, c.Co, c.H, c.W, c.K, c.S, c.P};
+  const int64_t OH = g.out(c.H, transposed), OW = g.out(c.W, transposed);
+  REQUIRE(conv.out_size(c.H) == OH);
+  const Vec x = randn(c.B * c.Ci * c.H * c.W, 1), dy = randn(c.B * c.Co * OH * OW, 2);
+  const float* w = store.value(conv.weight());
+  const float* b = c.bias ? store.value(conv.bias()) : nullptr;
+  Vec y(dy.size()), y_ref(dy.size()), dx(x.size()), dx_ref(x.size());
+  Vec dw_ref(static_cast<std::size_t>(store.size(conv.weight())), 0.25f);
+  Vec db_ref(static_cast<std::size_t>(c.Co), 0.25f);
+  std::fill(store.grads(), store.grads() + store.trainable_size(), 0.25f);
+  conv.forward(x.data(), y.data(), c.B, c.H, c.W);
+  conv.backward(x.data(), dy.data(), dx.data(), c.B, c.H, c.W);
+  float* dbr = c.bias ? db_ref.data() : nullptr;
+  if (transposed) {
+    ref::conv_transpose2d_forward(g, x.data(), w, b, y_ref.data());
+    ref::conv_transpose2d_backward(g, x.data(), w, dy.data(), dx_ref.data(), dw_ref.data(), dbr);
+  } else {
+    ref::conv2d_forward(g, x.data(), w, b, y_ref.data());
+    ref::conv2d_backward(g, x.data(), w, dy.data(), dx_ref.data(), dw_ref.data(), dbr);
+  }
+  CHECK(rel_err(y, y_ref) < 1e-5);
+  CHECK(rel_err(dx, dx_ref) < 1e-5);
+  CHECK(rel_err(store.grad(conv.weight()), dw_ref.data(), dw_ref.size()) < 1e-5);
+  if (c.bias) CHECK(rel_err(store.grad(conv.bias()), db_ref.data(), db_ref.size()) < 1e-5);
+}
+
+void check_gradients(bool transposed, const Case& c) {
+  CAPTURE(transposed);
+  ComputeScope scope(1);
+  ParameterStore store;
+  const ConvSpec spec{c.Ci, c.Co, c.K, c.S, c.P, c.bias};
+  Conv2d conv = transposed ? ConvTranspose2d(store, "c", spec) : Conv2d(store, "c", spec);
+  gm::Rng rng(6, 0);
+  conv.init(rng);
+  const int64_t OH = conv.out_size(c.H), OW = conv.out_size(c.W);
+  Vec x = randn(c.B * c.Ci * c.H * c.W, 3);
+  const Vec r = randn(c.B * c.Co * OH * OW, 4);
+  Vec y(r.size()), dx(x.size());
+  auto loss = [&] {
+    conv.forward(x.data(), y.data(), c.B, c.H, c.W);
+    return dot(r, y.data());
+  };
+  store.zero_grad();
+  conv.backward(x.data(), r.data(), dx.data(), c.B, c.H, c.W);
+  CHECK(grad_check(x.data(), dx.data(), static_cast<int64_t>(x.size()), loss) < 1e-2);
+  CHECK(grad_check(store.value(conv.weight()), store.grad(conv.weight()),
+                   store.size(conv.weight()), loss) < 1e-2);
+  CHECK(grad_check(store.value(conv.bias()), store.grad(conv.bias()), c.Co, loss) < 1e-2);
+}
+}  // namespace
+
+TEST_CASE("conv2d and conv_transpose2d: oneDNN matches the reference loops") {
+  ComputeScope scope(2);
+  const Case cases[] = {
+      {1, 1, 1, 5, 5, 3, 1, 0, true},    // batch 1, one channel
+      {2, 3, 5, 7, 6, 3, 1, 1, true},    // odd sizes, non-square image, padding
+      {3, 4, 6, 8, 8, 4, 2, 1, false},   // DCGAN's k=4 s=2 p=1
+      {2, 5, 3, 9, 7, 3, 2, 0, true},    // stride 2 without padding, odd image
+      {1, 16, 8, 4, 4, 1, 1, 0, true},   // 1×1 kernel
+  };
+  for (const Case& c : cases) {
+    compare_with_reference(false, c);
+    compare_with_reference(true, c);
+  }
+}
+
+TEST_CASE("conv2d and conv_transpose2d: finite-difference gradients") {
+  check_gradients(false, {2, 2, 3, 5, 4, 3, 2, 1, true});
+  check_gradients(true, {2, 3, 2, 3, 4, 4, 2, 1, true});
+}

@@ -1,0 +1,79 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "helpers.hpp"
+#include "nn/compute.hpp"
+#include "nn/loss.hpp"
+
+using namespace gm::nn;
+using namespace nntest;
+
+TEST_CASE("bce_with_logits: closed forms, stability at large logits") {
+  ComputeScope scope(2);
+  // Row 0: l = 0 → σ = ½, −log ½ per pixel whatever x. Row 1: confident and right / wrong.
+  const Vec l = {0, 0, 0, 100, -100, 100};
+  const Vec x = {0, 1, 0.5f, 1, 0, 0};
+  double per[2];
+  Vec g(6);
+  const double total = bce_with_logits(l.data(), x.data(), 2, 3, per, g.data(), 0.5f);
+  CHECK(per[0] == doctest::Approx(3 * std::log(2.0)));
+  CHECK(per[1] == doctest::Approx(100.0));  // log(1 + e^100) − 0 for the wrong pixel
+  CHECK(total == doctest::Approx(per[0] + per[1]));
+  CHECK(std::isfinite(per[1]));
+  CHECK(g[0] == doctest::Approx(0.25f));   // ½·(½ − 0)
+  CHECK(g[1] == doctest::Approx(-0.25f));  // ½·(½ − 1)
+  CHECK(g[3] == doctest::Approx(0.0f));
+  CHECK(g[5] == doctest::Approx(0.5f));
+}
+
+TEST_CASE("gaussian_nll and kl_std_normal: closed forms") {
+  ComputeScope scope(2);
+  const double half_log_2pi = 0.5 * std::log(2 * M_PI);
+  const Vec x = {1, 2}, mu = {1, 0}, lv = {0, std::log(4.0f)};
+  double per[1];
+  // N(1; 1, 1) and N(2; 0, 4): ½log2π + 0 + 0, ½log2π + ½log4 + ½·4/4
+  gaussian_nll(x.data(), mu.data(), lv.data(), 1, 2, per, nullptr, nullptr);
+  CHECK(per[0] == doctest::Approx(2 * half_log_2pi + 0.5 * std::log(4.0) + 0.5));
+  gaussian_nll(x.data(), mu.data(), nullptr, 1, 2, per, nullptr, nullptr);  // unit variance
+  CHECK(per[0] == doctest::Approx(2 * half_log_2pi + 2.0));
+  // KL(N(0,1)‖N(0,1)) = 0; KL(N(1,1)‖N(0,1)) = ½; KL(N(0,4)‖N(0,1)) = ½(4 − 1 − log 4)
+  const Vec m2 = {0, 1, 0}, lv2 = {0, 0, std::log(4.0f)};
+  double kl[3];
+  const double total = kl_std_normal(m2.data(), lv2.data(), 3, 1, kl, nullptr, nullptr);
+  CHECK(kl[0] == doctest::Approx(0.0));
+  CHECK(kl[1] == doctest::Approx(0.5));
+  CHECK(kl[2] == doctest::Approx(0.5 * (3.0 - std::log(4.0))));
+  CHECK(total == doctest::Approx(kl[0] + kl[1] + kl[2]));
+}
+
+TEST_CASE("losses: finite-difference gradients") {
+  ComputeScope scope(1);
+  const int64_t B = 3, D = 5;
+  std::vector<double> per(B);
+  const float scale = 1.0f / B;
+  {
+    Vec l = randn(B * D, 1, 2.0f), g(l.size());
+    const Vec x = randu(B * D, 2, 0, 1);
+    auto loss = [&] { return scale * bce_with_logits(l.data(), x.data(), B, D, per.data(), nullptr); };
+    bce_with_logits(l.data(), x.data(), B, D, per.data(), g.data(), scale);
+    CHECK(grad_check(l.data(), g.data(), B * D, loss) < 1e-2);
+  }
+  {
+    Vec mu = randn(B * D, 3), lv = randn(B * D, 4, 0.5f), gm(mu.size()), glv(lv.size());
+    const Vec x = randn(B * D, 5);
+    auto loss = [&] {
+      return scale * gaussian_nll(x.data(), mu.data(), lv.data(), B, D, per.data(), nullptr, nullptr);
+    };
+    gaussian_nll(x.data(), mu.data(), lv.data(), B, D, per.data(), gm.data(), glv.data(), scale);
+    CHECK(grad_check(mu.data(), gm.data(), B * D, loss) < 1e-2);
+    CHECK(grad_check(lv.data(), glv.data(), B * D, loss) < 1e-2);
+  }
+  {
+    Vec mu = randn(B * D, 6), lv = randn(B * D, 7, 0.5f), gm(mu.size()), glv(lv.size());
+    auto loss = [&] { return scale * kl_std_normal(mu.data(), lv.data(), B, D, per.data(), nullptr, nullptr); };
+    kl_std_normal(mu.data(), lv.data(), B, D, per.data(), gm.data(), glv.data(), scale);
+    CHECK(grad_check(mu.data(), gm.data(), B * D, loss) < 1e-2);
+    CHECK(grad_check(lv.data(), glv.data(), B * D, loss) < 1e-2);
+  }
+}
