@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/error.hpp"
 #include "helpers.hpp"
 #include "nn/compute.hpp"
 #include "nn/conv2d.hpp"
