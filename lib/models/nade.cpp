@@ -1,1 +1,346 @@
-// placeholder: being written
+#include "models/nade.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/engine.hpp"
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "models/bernoulli_markov_common.hpp"
+#include "models/nade_kernels.hpp"
+#include "nn/compute.hpp"
+#include "nn/init.hpp"
+
+namespace gm {
+
+namespace {
+
+constexpr float kDefaultLr = 1e-3f;
+constexpr float kInitStd = 0.01f;
+constexpr uint64_t kInitStream = 0x4ADE'0000'0001ull;
+// Training splits H into chunks of this many hidden units (a thread's unit of work; fixed,
+// so the arithmetic does not depend on the thread count) and feeds the kernels this many
+// rows at a time (their activation state, 2 · rows · chunk floats, stays in L1).
+constexpr int64_t kChunk = 64;
+constexpr int64_t kTrainRows = 32;
+constexpr int64_t kEvalRows = 8;     // rows per kernel call in log_prob and sampling
+constexpr int64_t kEncodeRows = 1024;
+// Largest D·H accepted (one tensor of 1 GiB).
+constexpr int64_t kMaxWeights = int64_t{1} << 28;
+
+inline double softplus(double l) { return std::max(l, 0.0) + std::log1p(std::exp(-std::fabs(l))); }
+inline double sigmoid(double l) { return 1.0 / (1.0 + std::exp(-l)); }
+
+}  // namespace
+
+NadeModel::NadeModel(const Json& config) {
+  ConfigReader reader(config);
+  hidden_ = reader.integer("hidden", 500, 1, 1 << 16);
+  weight_decay_ = reader.number("weight_decay", 0.0, 0.0, 1.0);
+  complete_samples_ = reader.integer("complete_samples", 256, 1, int64_t{1} << 20);
+  reader.finish();
+  config_ = reader.effective();
+}
+
+NadeModel::~NadeModel() = default;
+
+std::string NadeModel::unsupported_why(const char* verb) const {
+  if (std::string(verb) == "decode")
+    return "nade has no latent variables to decode: its hidden units are a deterministic function of the "
+           "input (read them with encode); use sample or complete to generate";
+  return GenerativeModel::unsupported_why(verb);
+}
+
+std::unique_ptr<nn::ParameterStore> NadeModel::make_store(int64_t d) {
+  auto store = std::make_unique<nn::ParameterStore>();
+  // The same registration order every time, so the ids stay valid across stores.
+  w_ = store->add("W", {d, hidden_});  // (D, H) row i = W[:, i]
+  v_ = store->add("V", {d, hidden_});  // (D, H) row i = V_i
+  b_ = store->add("b", {d});           // (D)
+  c_ = store->add("c", {hidden_});     // (H)
+  return store;
+}
+
+nade::Weights NadeModel::weights() const {
+  return {store_->value(w_), store_->value(v_), store_->value(b_), store_->value(c_), shape_.d, hidden_};
+}
+
+int64_t NadeModel::encode_dim() const { return hidden_; }
+
+// ---------------------------------------------------------------- fit
+
+void NadeModel::fit(const DataView& data, const FitOptions& options) {
+  exact_binary::require_fit_data(data, kind(), options.threads);
+  const int64_t d = data.d;
+  if (d > kMaxWeights / hidden_)
+    fail(Status::invalid_argument, "nade with d = {} and hidden = {} needs {} weights per matrix, more than {}", d,
+         hidden_, d * hidden_, kMaxWeights);
+  nn::ComputeScope scope(options.threads);
+
+  auto previous = std::move(store_);
+  const DataShape previous_shape = shape_;
+  store_ = make_store(d);
+  Rng init(options.seed, kInitStream);
+  nn::init_normal(store_->value(w_), d * hidden_, init, 0.0f, kInitStd);
+  nn::init_normal(store_->value(v_), d * hidden_, init, 0.0f, kInitStd);
+  // b_i = logit of the smoothed mean of pixel i: with V ≈ 0 the first model is the
+  // independent-Bernoulli one, so no epoch is spent learning the marginals.
+  std::vector<double> ones(static_cast<std::size_t>(d), 0.0);
+  for (int64_t r = 0; r < data.n; ++r) {
+    const float* x = data.row(r);
+    for (int64_t j = 0; j < d; ++j) ones[j] += x[j];
+  }
+  float* b = store_->value(b_);
+  for (int64_t j = 0; j < d; ++j) {
+    const double p = (ones[j] + 1.0) / (static_cast<double>(data.n) + 2.0);
+    b[j] = static_cast<float>(std::log(p / (1.0 - p)));
+  }
+  shape_ = DataShape{d, data.image};
+
+  TrainerSettings settings;
+  settings.fit = options;
+  settings.adam.lr = kDefaultLr;
+  settings.adam.weight_decay = static_cast<float>(weight_decay_);
+  settings.kind = kind();
+  try {
+    report_ = train(*this, data, settings);
+  } catch (const Error& e) {
+    // Cancelled or diverged: the parameters of the last good step stay in place. Refused
+    // before the first step (bad options): the previous model is kept.
+    if (e.status() != Status::cancelled && e.status() != Status::diverged) {
+      store_ = std::move(previous);
+      shape_ = previous_shape;
+    }
+    throw;
+  } catch (...) {
+    store_ = std::move(previous);
+    shape_ = previous_shape;
+    throw;
+  }
+}
+
+double NadeModel::train_step(const DataView& batch, Rng&) {
+  const int64_t B = batch.n, D = shape_.d, H = hidden_;
+  const int64_t chunks = (H + kChunk - 1) / kChunk;
+  a_.resize(static_cast<std::size_t>(B * H));
+  s_.resize(static_cast<std::size_t>(B * H));
+  part_.resize(static_cast<std::size_t>(chunks * B * D));
+  g_.resize(static_cast<std::size_t>(B * D));
+  row_loss_.resize(static_cast<std::size_t>(B));
+  const nade::Weights p = weights();
+  const nade::Kernels& k = nade::kernels();
+  const float* x = batch.x;
+  const float* bias = store_->value(b_);
+  float* gw = store_->grad(w_);
+  float* gv = store_->grad(v_);
+  float* gb = store_->grad(b_);
+  float* gc = store_->grad(c_);
+  const float inv_b = 1.0f / static_cast<float>(B);
+
+#pragma omp parallel
+  {
+    // Forward, one hidden chunk per task: each chunk's share of every logit.
+    // a_ and s_ are chunk-major: chunk ch holds (B, hc) floats at offset ch·kChunk·B.
+#pragma omp for schedule(static)
+    for (int64_t ch = 0; ch < chunks; ++ch) {
+      const int64_t h0 = ch * kChunk, hc = std::min(kChunk, H - h0);
+      for (int64_t r0 = 0; r0 < B; r0 += kTrainRows) {
+        const int64_t nr = std::min(kTrainRows, B - r0);
+        k.forward(p, h0, hc, x + r0 * D, nr, &a_[h0 * B + r0 * hc], &part_[(ch * B + r0) * D]);
+      }
+    }
+    // Logits, the loss, and d(mean NLL)/dl = (σ(l) − x) / B; chunks summed in a fixed order.
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < B; ++r) {
+      const float* xr = x + r * D;
+      float* gr = &g_[r * D];
+      double loss = 0;
+      for (int64_t i = 0; i < D; ++i) {
+        float l = bias[i];
+        for (int64_t ch = 0; ch < chunks; ++ch) l += part_[(ch * B + r) * D + i];
+        loss += softplus(l) - xr[i] * l;
+        gr[i] = static_cast<float>(sigmoid(l) - xr[i]) * inv_b;
+      }
+      row_loss_[r] = loss;
+    }
+    // Backward, the same chunks: every chunk writes its own columns of gW, gV, gc.
+#pragma omp for schedule(static) nowait
+    for (int64_t ch = 0; ch < chunks; ++ch) {
+      const int64_t h0 = ch * kChunk, hc = std::min(kChunk, H - h0);
+      for (int64_t r0 = 0; r0 < B; r0 += kTrainRows) {
+        const int64_t nr = std::min(kTrainRows, B - r0);
+        k.backward(p, h0, hc, x + r0 * D, &g_[r0 * D], nr, &a_[h0 * B + r0 * hc], &s_[h0 * B + r0 * hc], gw, gv, gc);
+      }
+    }
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < D; ++i) {
+      float sum = 0;
+      for (int64_t r = 0; r < B; ++r) sum += g_[r * D + i];
+      gb[i] += sum;
+    }
+  }
+  double loss = 0;
+  for (double l : row_loss_) loss += l;
+  return loss;
+}
+
+double NadeModel::evaluate(const DataView& batch, Rng&) {
+  std::vector<double> lp(static_cast<std::size_t>(batch.n));
+  row_log_probs(batch.x, batch.n, 0, lp.data());
+  double nll = 0;
+  for (double v : lp) nll -= v;
+  return nll;
+}
+
+// ---------------------------------------------------------------- log_prob and encode
+
+void NadeModel::row_log_probs(const float* x, int64_t n, int threads, double* out) const {
+  const nade::Weights p = weights();
+  const nade::Kernels& k = nade::kernels();
+  const int64_t D = p.d, H = p.h;
+  const int64_t blocks = (n + kEvalRows - 1) / kEvalRows;
+#pragma omp parallel num_threads(resolve_threads(threads))
+  {
+    std::vector<float> a(static_cast<std::size_t>(kEvalRows * H)), part(static_cast<std::size_t>(kEvalRows * D));
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      const int64_t r0 = blk * kEvalRows, nr = std::min(kEvalRows, n - r0);
+      k.forward(p, 0, H, x + r0 * D, nr, a.data(), part.data());
+      for (int64_t r = 0; r < nr; ++r) {
+        const float* xr = x + (r0 + r) * D;
+        double lp = 0;
+        for (int64_t i = 0; i < D; ++i) {
+          const float l = p.b[i] + part[r * D + i];
+          lp += xr[i] * l - softplus(l);
+        }
+        out[r0 + r] = lp;
+      }
+    }
+  }
+}
+
+void NadeModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
+  require_fitted("log_prob");
+  require_rows(data);
+  require_binary(data, kind(), options.threads);
+  nn::ComputeScope scope(options.threads);
+  row_log_probs(data.x, data.n, options.threads, out);
+}
+
+void NadeModel::encode(const DataView& data, const EvalOptions& options, float* out) const {
+  require_fitted("encode");
+  require_rows(data);
+  require_binary(data, kind(), options.threads);
+  nn::ComputeScope scope(options.threads);
+  const int64_t D = shape_.d, H = hidden_;
+  const nade::Kernels& k = nade::kernels();
+  for (int64_t r0 = 0; r0 < data.n; r0 += kEncodeRows) {
+    const int64_t nr = std::min(kEncodeRows, data.n - r0);
+    float* o = out + r0 * H;
+    encode_gemm_.run(nr, H, D, data.row(r0), D, store_->value(w_), H, o, H, store_->value(c_));
+#pragma omp parallel for num_threads(scope.threads())
+    for (int64_t r = 0; r < nr; ++r) k.sigmoid(o + r * H, H);
+  }
+}
+
+// ---------------------------------------------------------------- sample and complete
+
+void NadeModel::sample(int64_t n, const SampleOptions& options, float* out) const {
+  require_fitted("sample");
+  nn::ComputeScope scope(options.threads);
+  const nade::Weights p = weights();
+  const nade::Kernels& k = nade::kernels();
+  const int64_t D = p.d, H = p.h;
+  const int64_t blocks = (n + kEvalRows - 1) / kEvalRows;
+#pragma omp parallel num_threads(scope.threads())
+  {
+    std::vector<float> a(static_cast<std::size_t>(kEvalRows * H));
+    std::vector<Rng> rng;
+#pragma omp for schedule(dynamic, 2)
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      const int64_t r0 = blk * kEvalRows, nr = std::min(kEvalRows, n - r0);
+      rng.clear();
+      for (int64_t r = 0; r < nr; ++r) rng.emplace_back(options.seed, static_cast<uint64_t>(r0 + r));
+      k.draw(p, nr, nullptr, nullptr, 0, rng.data(), a.data(), out + r0 * D, nullptr);
+    }
+  }
+}
+
+void NadeModel::complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                         float* out) const {
+  require_fitted("complete");
+  exact_binary::require_complete_data(shape_, data, observed, kind());
+  nn::ComputeScope scope(options.threads);
+  const nade::Weights p = weights();
+  const nade::Kernels& k = nade::kernels();
+  const int64_t D = p.d, H = p.h, K = complete_samples_;
+#pragma omp parallel num_threads(scope.threads())
+  {
+    std::vector<float> a(static_cast<std::size_t>(kEvalRows * H)), candidates(static_cast<std::size_t>(K * D));
+    std::vector<double> log_w(static_cast<std::size_t>(K));
+    std::vector<Rng> rng;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t r = 0; r < data.n; ++r) {
+      for (int64_t c0 = 0; c0 < K; c0 += kEvalRows) {
+        const int64_t nc = std::min(kEvalRows, K - c0);
+        rng.clear();
+        for (int64_t c = 0; c < nc; ++c) rng.emplace_back(options.seed, static_cast<uint64_t>(r * K + c0 + c));
+        k.draw(p, nc, data.row(r), observed + r * D, 0, rng.data(), a.data(), &candidates[c0 * D], &log_w[c0]);
+      }
+      // Draw one proposal with probability ∝ exp(log_w).
+      const double top = *std::max_element(log_w.begin(), log_w.end());
+      double total = 0;
+      for (double& w : log_w) total += (w = std::exp(w - top));
+      Rng pick(options.seed, ~static_cast<uint64_t>(r));
+      double u = pick.uniform() * total;
+      int64_t chosen = K - 1;
+      for (int64_t c = 0; c < K; ++c) {
+        if ((u -= log_w[c]) < 0) {
+          chosen = c;
+          break;
+        }
+      }
+      std::memcpy(out + r * D, &candidates[chosen * D], static_cast<std::size_t>(D) * sizeof(float));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- persistence
+
+std::vector<TensorRef> NadeModel::tensors() const {
+  require_fitted("save");
+  return store_->tensors();
+}
+
+void NadeModel::restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
+  exact_binary::require_restore_shape(shape, kind());
+  const int64_t d = shape.d, h = hidden_;
+  if (d > kMaxWeights / h)
+    fail(Status::corrupt_file, "nade model file has d = {} and hidden = {}: more than {} weights per matrix", d, h,
+         kMaxWeights);
+  auto previous = std::move(store_);
+  try {
+    store_ = make_store(d);
+    const struct {
+      nn::ParamId id;
+      const char* name;
+      std::vector<int64_t> shape;
+    } expected[] = {{w_, "W", {d, h}}, {v_, "V", {d, h}}, {b_, "b", {d}}, {c_, "c", {h}}};
+    for (const auto& e : expected) {
+      const TensorRef& t = find_tensor(tensors, e.name, DType::f32, e.shape);
+      float* dst = store_->value(e.id);
+      std::memcpy(dst, t.data, t.bytes());  // the file's bytes may be unaligned
+      const int64_t count = t.elements();
+      for (int64_t j = 0; j < count; ++j)
+        if (!std::isfinite(dst[j]))
+          fail(Status::corrupt_file, "nade tensor {} entry {} is {}: parameters must be finite", e.name, j, dst[j]);
+    }
+  } catch (...) {
+    store_ = std::move(previous);
+    throw;
+  }
+  shape_ = shape;
+}
+
+}  // namespace gm

@@ -1,5 +1,8 @@
 #include "nn/optim.hpp"
 
+
+#include <immintrin.h>
+
 #include <cmath>
 
 #include "core/error.hpp"
@@ -34,17 +37,34 @@ void Adam::step() {
   // One formula for both weight-decay styles: l2 = 0 or decay = 1 leave the other exact.
   const float l2 = opt_.decoupled ? 0.0f : opt_.weight_decay;
   const float decay = opt_.decoupled ? 1.0f - opt_.lr * opt_.weight_decay : 1.0f;
-  float* __restrict p = span_.value;
-  const float* __restrict grad = span_.grad;
-  float* __restrict m = m_.data();
-  float* __restrict v = v_.data();
-  const int64_t n = span_.count;
-#pragma omp parallel for simd schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
+  float* p = span_.value;
+  const float* grad = span_.grad;
+  float* m = m_.data();
+  float* v = v_.data();
+  const int64_t n = span_.count, n4 = n / 4 * 4;
+  // Four lanes at a time with SSE: std::sqrt may set errno, and that possible libm call
+  // keeps GCC from vectorising the plain loop (4.8× slower measured; the optimize
+  // attribute/pragma does not lift it in GCC 12). Same arithmetic as the scalar tail.
+  const __m128 vb1 = _mm_set1_ps(b1), vc1 = _mm_set1_ps(1.0f - b1);
+  const __m128 vb2 = _mm_set1_ps(b2), vc2 = _mm_set1_ps(1.0f - b2);
+  const __m128 vl2 = _mm_set1_ps(l2), vdecay = _mm_set1_ps(decay), vstep = _mm_set1_ps(step_size);
+  const __m128 vinv = _mm_set1_ps(inv_sqrt_bc2), veps = _mm_set1_ps(eps);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n4; i += 4) {
+    const __m128 pi = _mm_loadu_ps(p + i);
+    const __m128 g = _mm_add_ps(_mm_loadu_ps(grad + i), _mm_mul_ps(vl2, pi));
+    const __m128 mi = _mm_add_ps(_mm_mul_ps(vb1, _mm_loadu_ps(m + i)), _mm_mul_ps(vc1, g));
+    const __m128 vi = _mm_add_ps(_mm_mul_ps(vb2, _mm_loadu_ps(v + i)), _mm_mul_ps(vc2, _mm_mul_ps(g, g)));
+    _mm_storeu_ps(m + i, mi);
+    _mm_storeu_ps(v + i, vi);
+    const __m128 denom = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vi), vinv), veps);
+    _mm_storeu_ps(p + i, _mm_sub_ps(_mm_mul_ps(vdecay, pi), _mm_mul_ps(vstep, _mm_div_ps(mi, denom))));
+  }
+  for (int64_t i = n4; i < n; ++i) {  // spans from a ParameterStore have none (16-float padding)
     const float g = grad[i] + l2 * p[i];
     m[i] = b1 * m[i] + (1.0f - b1) * g;
     v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-    p[i] = decay * p[i] - step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
+    p[i] = decay * p[i] - step_size * (m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps));
   }
 }
 

@@ -1,4 +1,4 @@
-// Optimisers as one fused loop over a flat ParamSpan (`omp parallel for simd`): every
+// Optimisers as one fused loop over a flat ParamSpan (OpenMP threads, SIMD lanes): every
 // parameter of a model is updated in one pass that reads grad, value and the moments once.
 // The moment buffers are allocated at construction; step() allocates nothing.
 //

@@ -69,6 +69,14 @@ expect 4 "wrong width is GM_INVALID_DATA" -- "$G" log-prob "$T/m.safetensors" --
 expect 0 "complete png" -- "$G" complete "$T/m.safetensors" --data $BARS --hide bottom-half --out "$T/c.png"
 expect 0 "complete npy" -- "$G" complete "$T/m.safetensors" --data $BARS --hide left-half --out "$T/c.npy"
 
+expect 0 "log-prob --out writes every example's log p" -- "$G" log-prob "$T/m.safetensors" --data $BARS --out "$T/lp.npy"
+/usr/bin/python3 -c "
+import numpy as np, math
+lp = np.load('$T/lp.npy')
+assert lp.shape == (14,) and lp.dtype == np.float64 and (lp < 0).all(), lp
+" && ok || bad "log-prob --out is a float64 array of 14 negative values"
+/usr/bin/python3 -c "import numpy as np; np.save('$T/z.npy', np.zeros((2, 3), np.float32))"
+expect 2 "decode is GM_UNSUPPORTED for markov" -- "$G" decode "$T/m.safetensors" --codes "$T/z.npy" --out "$T/d.png"
 expect 2 "encode is GM_UNSUPPORTED for markov" -- "$G" encode "$T/m.safetensors" --data $BARS --out "$T/z.npy"
 contains "$T/err" "no latent space" "encode says why"
 expect 6 "unknown kind is GM_UNKNOWN_KIND" -- "$G" fit markow --data $BARS --out "$T/x.safetensors"

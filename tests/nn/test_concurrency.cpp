@@ -5,6 +5,9 @@
 #include <cstring>
 #include <thread>
 
+#include <omp.h>
+#include <xmmintrin.h>
+
 #include "helpers.hpp"
 #include "nn/activation.hpp"
 #include "nn/batch_norm.hpp"
@@ -63,7 +66,7 @@ void run_concurrently(int omp_threads) {
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
       ComputeScope scope(omp_threads);  // same thread count: the cached plans are shared
-      for (int rep = 0; rep < 25; ++rep) {
+      for (int rep = 0; rep < 100; ++rep) {
         const Vec y = net.infer(inputs[static_cast<std::size_t>(t)]);
         if (std::memcmp(y.data(), expected[static_cast<std::size_t>(t)].data(), y.size() * 4) != 0)
           ++mismatches[static_cast<std::size_t>(t)];
@@ -78,4 +81,18 @@ void run_concurrently(int omp_threads) {
 TEST_CASE("inference from 4 threads on one model equals the single-thread result") {
   run_concurrently(1);
   run_concurrently(2);
+}
+
+TEST_CASE("compute scope: thread count and FTZ/DAZ for its lifetime, then restored") {
+  const unsigned before = _mm_getcsr();
+  const int threads_before = omp_get_max_threads();
+  {
+    ComputeScope scope(1);
+    CHECK(omp_get_max_threads() == 1);
+    CHECK((_mm_getcsr() & 0x8040u) == 0x8040u);
+    volatile float tiny = 1e-30f;
+    CHECK(tiny * 1e-10f == 0.0f);  // the denormal result is flushed
+  }
+  CHECK(_mm_getcsr() == before);
+  CHECK(omp_get_max_threads() == threads_before);
 }

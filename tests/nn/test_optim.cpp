@@ -93,3 +93,13 @@ TEST_CASE("adam minimises a quadratic to its optimum") {
   CHECK(worst < 1e-2);
   CHECK(adam.steps() == 3000);
 }
+
+TEST_CASE("adam: SIMD lanes and the scalar tail compute the same update") {
+  ComputeScope scope(1);
+  // 7 identical parameters: lanes 0–3 take the vector path, 4–6 the tail.
+  Vec value(7, 0.3f), grad(7, -0.2f);
+  Adam adam(ParamSpan{value.data(), grad.data(), 7}, {0.01f, 0.9f, 0.999f, 1e-8f, 0.05f, true});
+  for (int t = 0; t < 5; ++t) adam.step();
+  for (int i = 1; i < 7; ++i) CHECK(value[static_cast<std::size_t>(i)] == value[0]);
+  CHECK(value[0] > 0.3f);
+}

@@ -9,6 +9,7 @@ void add_fit_command(CLI::App& app, int& exit_code);
 void add_sample_command(CLI::App& app, int& exit_code);
 void add_log_prob_command(CLI::App& app, int& exit_code);
 void add_encode_command(CLI::App& app, int& exit_code);
+void add_decode_command(CLI::App& app, int& exit_code);
 void add_complete_command(CLI::App& app, int& exit_code);
 void add_info_commands(CLI::App& app, int& exit_code);  // info, kinds, version
 void add_demo_command(CLI::App& app, int& exit_code);

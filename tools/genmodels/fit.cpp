@@ -29,6 +29,12 @@ void add_fit_command(CLI::App& app, int& exit_code) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", args->options.seed, "random seed");
   cmd->add_option("--threads", args->options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--validation", args->options.validation_fraction,
+                  "hold out this fraction of rows and score it after every epoch")
+      ->check(CLI::Range(0.0, 0.99));
+  cmd->add_option("--patience", args->options.patience,
+                  "with --validation: stop after N epochs without improvement, keep the best")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
       auto model = create_model(args->kind, parse_config(args->config));

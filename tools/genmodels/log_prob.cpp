@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "data/npy.hpp"
+#include "io/file.hpp"
 #include "common.hpp"
 #include "models/model_file.hpp"
 #include "score.hpp"
@@ -9,7 +11,7 @@ namespace gm::cli {
 
 namespace {
 struct LogProbArgs {
-  std::string model;
+  std::string model, out;
   DataFlags data;
   EvalOptions options;
   bool json = false;
@@ -26,11 +28,17 @@ void add_log_prob_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", args->options.seed, "random seed for stochastic bounds");
   cmd->add_option("--threads", args->options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", args->json, "print one JSON object as the last line");
+  cmd->add_option("--out", args->out, "also write every example's log p(x) (nats) to FILE.npy (float64)");
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
       const auto model = load_model_file(args->model);
       const Dataset data = args->data.load();
-      const Score s = score(*model, data, args->options);
+      std::vector<double> per_example;
+      const Score s = score(*model, data, args->options, args->out.empty() ? nullptr : &per_example);
+      if (!args->out.empty()) {
+        const std::vector<uint8_t> bytes = encode_npy(NpyType::f8, per_example.data(), {data.n});
+        write_file_atomic(args->out, bytes.data(), bytes.size());
+      }
       if (args->json) {
         Json j = s.to_json();
         j["model"] = args->model;

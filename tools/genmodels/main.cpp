@@ -6,7 +6,7 @@
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"genmodels: generative models on the CPU (fit, sample, log-prob, encode, complete)"};
+  CLI::App app{"genmodels: generative models on the CPU (fit, sample, log-prob, encode, decode, complete)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("genmodels ") + GM_VERSION_STRING);
   int exit_code = 0;
@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   gm::cli::add_sample_command(app, exit_code);
   gm::cli::add_log_prob_command(app, exit_code);
   gm::cli::add_encode_command(app, exit_code);
+  gm::cli::add_decode_command(app, exit_code);
   gm::cli::add_complete_command(app, exit_code);
   gm::cli::add_info_commands(app, exit_code);
   gm::cli::add_demo_command(app, exit_code);

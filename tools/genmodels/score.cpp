@@ -17,7 +17,8 @@ Json Score::to_json() const {
           {"seconds", seconds}};
 }
 
-Score score(const GenerativeModel& model, const Dataset& data, const EvalOptions& options) {
+Score score(const GenerativeModel& model, const Dataset& data, const EvalOptions& options,
+            std::vector<double>* per_example) {
   const DataView view = data.view();
   model.require_capability(cap_log_prob, "log_prob");
   model.require_rows(view);
@@ -37,6 +38,7 @@ Score score(const GenerativeModel& model, const Dataset& data, const EvalOptions
   const double var = s.n > 1 ? (sum_sq - s.n * s.nll_nats * s.nll_nats) / (s.n - 1) : 0.0;
   s.nll_stderr = s.n > 1 ? std::sqrt(std::max(var, 0.0) / s.n) : 0.0;
   s.bits_per_dim = s.nll_nats / (s.d * std::log(2.0));
+  if (per_example) *per_example = std::move(lp);
   return s;
 }
 

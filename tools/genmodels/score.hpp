@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/config.hpp"
 #include "data/dataset.hpp"
@@ -16,6 +17,8 @@ struct Score {
   Json to_json() const;
 };
 
-Score score(const GenerativeModel& model, const Dataset& data, const EvalOptions& options);
+// per_example (optional) receives log p(x) of every row.
+Score score(const GenerativeModel& model, const Dataset& data, const EvalOptions& options,
+            std::vector<double>* per_example = nullptr);
 
 }  // namespace gm::cli

@@ -117,17 +117,16 @@ class PlanCache {
 // Plans built since the process started: tests check that shapes are not rebuilt.
 int64_t plans_created();
 
+// A plan for pd, executed with the DNNL_ARG_* ids args (the slot order of Exec::set).
+inline std::shared_ptr<Plan> make_plan(const dnnl::primitive_desc& pd,
+                                       std::initializer_list<int> args) {
+  return std::make_shared<Plan>(pd, args);
+}
+
 // Shorthand for a plain row-major memory descriptor.
 inline memory::desc md(const Dims& dims, Tag tag) { return memory::desc(dims, f32, tag); }
 inline memory::desc md_strided(const Dims& dims, const Dims& strides) {
   return memory::desc(dims, f32, strides);
 }
 
-}  // namespace gm::nn::detail
-
-namespace gm::nn::detail {
-inline std::shared_ptr<Plan> make_plan(const dnnl::primitive_desc& pd,
-                                       std::initializer_list<int> args) {
-  return std::make_shared<Plan>(pd, args);
-}
 }  // namespace gm::nn::detail

@@ -1,0 +1,3 @@
+module genmodels.local/genmodels
+
+go 1.19
