@@ -186,13 +186,16 @@ func (e *Error) Is(target error) bool {
 
 // errorOf turns a status and its gm_error into an error (nil for GM_OK), freeing err.
 func errorOf(status C.int32_t, err *C.gm_error) error {
-	defer C.gm_error_free(err)
-	if status == C.GM_OK {
-		return nil
+	if status == C.GM_OK && err == nil {
+		return nil // the common case: no second cgo call
 	}
 	msg := Code(status).String()
 	if err != nil {
 		msg = C.GoString(C.gm_error_message(err))
+		C.gm_error_free(err)
+	}
+	if status == C.GM_OK {
+		return nil
 	}
 	return &Error{Code: Code(status), Message: msg}
 }
@@ -438,6 +441,9 @@ func LoadBytes(b []byte) (*Model, error) {
 	}
 	return adopt(ptr), nil
 }
+
+// Handle is the underlying gm_model* for calling the C API directly; valid until Close.
+func (m *Model) Handle() unsafe.Pointer { return unsafe.Pointer(m.ptr) }
 
 // Close frees the model; later calls fail with InvalidArgument. It is safe to call twice.
 func (m *Model) Close() error {

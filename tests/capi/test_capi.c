@@ -384,6 +384,92 @@ static void test_datasets(void) {
   }
 }
 
+static int cancel_at_third(int64_t step, int64_t total, double loss, void* user) {
+  int* calls = (int*)user;
+  ++*calls;
+  if (total != 10 || !(loss > 0) || step != *calls) *calls = -1000; /* flags a wrong report */
+  return step == 3;
+}
+
+/* A gradient-trained kind through the ABI: fit with progress, cancel mid-fit, normalisation,
+ * and encode/decode shapes where the kind has them. */
+static void test_trained_kind(const char* kind, const char* config, int exact) {
+  gm_dataset* ds = NULL;
+  gm_data data;
+  gm_model* m = NULL;
+  EXPECT_OK(gm_dataset_load("builtin:bars-and-stripes:3", NULL, &ds, ERR));
+  EXPECT_OK(gm_dataset_view(ds, &data, ERR));
+  EXPECT_OK(gm_model_create(kind, config, &m, ERR));
+  uint32_t caps = 0;
+  EXPECT_OK(gm_model_capabilities(m, &caps, ERR));
+
+  gm_fit_options fo;
+  gm_fit_options_init(&fo);
+  fo.epochs = 5;
+  fo.batch_size = 7; /* 14 rows: 2 steps an epoch, 10 in all */
+  fo.learning_rate = 0.01;
+  int calls = 0;
+  fo.progress = cancel_at_third;
+  fo.user_data = &calls;
+  EXPECT_ERR(GM_CANCELLED, gm_model_fit(m, &data, &fo, ERR));
+  CHECK(calls == 3);
+  fo.progress = NULL;
+  fo.epochs = 50;
+  EXPECT_OK(gm_model_fit(m, &data, &fo, ERR));
+  if (exact) {
+    float* x = all_binary(9);
+    double* lp = malloc(sizeof(double) * 512);
+    gm_data v = view(x, 512, 9);
+    EXPECT_OK(gm_model_log_prob(m, &v, NULL, lp, 512, ERR));
+    double total = 0;
+    for (int k = 0; k < 512; ++k) total += exp(lp[k]);
+    CHECK(fabs(total - 1.0) < 1e-5);
+    free(lp);
+    free(x);
+  }
+  if (caps & GM_CAP_ENCODE) {
+    int64_t width = 0;
+    EXPECT_OK(gm_model_encode_dim(m, &width, ERR));
+    CHECK(width > 0);
+    float* codes = malloc(sizeof(float) * (size_t)(data.n * width));
+    EXPECT_ERR(GM_BUFFER_TOO_SMALL, gm_model_encode(m, &data, NULL, codes, data.n * width - 1, ERR));
+    EXPECT_OK(gm_model_encode(m, &data, NULL, codes, data.n * width, ERR));
+    int finite = 1;
+    for (int64_t i = 0; i < data.n * width; ++i) finite &= isfinite(codes[i]) != 0;
+    CHECK(finite);
+    free(codes);
+  }
+  if (caps & GM_CAP_DECODE) {
+    int64_t z = 0;
+    EXPECT_OK(gm_model_latent_dim(m, &z, ERR));
+    CHECK(z > 0);
+    float* codes = calloc((size_t)(3 * z), sizeof(float));
+    float out[3 * 9];
+    gm_data cv = view(codes, 3, z);
+    EXPECT_OK(gm_model_decode(m, &cv, NULL, out, 27, ERR));
+    EXPECT_ERR(GM_BUFFER_TOO_SMALL, gm_model_decode(m, &cv, NULL, out, 26, ERR));
+    gm_data wrong = view(codes, 3, z + 1);
+    EXPECT_ERR(GM_INVALID_DATA, gm_model_decode(m, &wrong, NULL, out, 27, ERR));
+    codes[0] = NAN;
+    EXPECT_ERR(GM_INVALID_DATA, gm_model_decode(m, &cv, NULL, out, 27, ERR));
+    free(codes);
+  }
+  float s[9 * 4];
+  EXPECT_OK(gm_model_sample(m, 4, NULL, s, 36, ERR));
+  gm_buffer* b = NULL;
+  gm_model* loaded = NULL;
+  EXPECT_OK(gm_model_save_buffer(m, &b, ERR));
+  EXPECT_OK(gm_model_load_buffer(gm_buffer_data(b), gm_buffer_size(b), &loaded, ERR));
+  double lp1[14], lp2[14];
+  EXPECT_OK(gm_model_log_prob(m, &data, NULL, lp1, 14, ERR));
+  EXPECT_OK(gm_model_log_prob(loaded, &data, NULL, lp2, 14, ERR));
+  CHECK(memcmp(lp1, lp2, sizeof lp1) == 0);
+  gm_buffer_free(b);
+  gm_model_free(loaded);
+  gm_model_free(m);
+  gm_dataset_free(ds);
+}
+
 int main(int argc, char** argv) {
   snprintf(g_tmp, sizeof g_tmp, "%s", argc > 1 ? argv[1] : ".");
   test_library();
@@ -392,6 +478,7 @@ int main(int argc, char** argv) {
   test_fitted_verbs("markov", "{\"order\": 1}");
   test_fitted_verbs("markov", "{\"order\": 3}");
   test_cancel();
+  test_trained_kind("fvsbn", NULL, 1);
   test_files();
   test_datasets();
   printf("%d passed, %d failed\n", g_passed, g_failed);

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs every binding's own test runner, and every example, against the library built in
+# BUILD_DIR (a meson build folder, already built):
+#   C++     meson test --suite cpp_binding, and examples/example.cpp built with pkg-config
+#           (shared) and against libgenmodels.a (static)
+#   Python  /usr/bin/python3 -m unittest (plus examples/example.py)
+#   Rust    cargo test --offline (plus cargo run --example example)
+#   Go      go vet + go test (plus go run ./examples/example)
+# It installs nothing. Each runner prints its own summary; the closing table says which
+# failed, and the exit status is non-zero if any did.
+#   bindings/run_tests.sh BUILD_DIR
+set -uo pipefail
+build=$(realpath "${1:?usage: bindings/run_tests.sh BUILD_DIR}")
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+if [[ ! -e $build/capi/libgenmodels.so || ! -e $build/capi/libgenmodels.a ]]; then
+  echo "run_tests: no libgenmodels in $build/capi; build it first (ninja -C $build)" >&2
+  exit 2
+fi
+
+export GENMODELS_LIBRARY=$build/capi/libgenmodels.so  # Python (ctypes)
+export GENMODELS_BUILD_DIR=$build                       # Rust build.rs: the static archive
+export PKG_CONFIG_PATH=$build/capi${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}  # Go, C++: the build-tree .pc
+export CARGO_TARGET_DIR=$build/bindings/cargo GOFLAGS=-mod=mod GOPROXY=off
+python=${PYTHON:-/usr/bin/python3}
+work=$build/bindings
+mkdir -p "$work"
+
+declare -a names results
+run() {  # run NAME COMMAND...: prints a header, runs it, records ok/FAILED
+  local name=$1
+  shift
+  echo
+  echo "=== $name"
+  local start=$SECONDS
+  if "$@"; then results+=("ok"); else results+=("FAILED"); fi
+  names+=("$name ($((SECONDS - start)) s)")
+}
+
+cpp_test() {
+  if [[ ! -x $build/tests/cpp_binding/test_cpp_binding ]]; then
+    echo "tests/cpp_binding is not built in $build (is subdir('cpp_binding') in tests/meson.build?)"
+    return 1
+  fi
+  meson test -C "$build" --no-rebuild --suite cpp_binding --print-errorlogs
+}
+
+cpp_example() {
+  local src=$here/cpp/examples/example.cpp flags=(-std=c++17 -O2 -Wall -Wextra -Wpedantic -Werror)
+  # shellcheck disable=SC2046  # pkg-config prints lists of flags
+  c++ "${flags[@]}" $(pkg-config --cflags genmodels) "$src" -o "$work/example_cpp" $(pkg-config --libs genmodels) &&
+    c++ "${flags[@]}" $(pkg-config --cflags genmodels) "$src" -o "$work/example_cpp_static" \
+      "$build/capi/libgenmodels.a" $(pkg-config --static --libs-only-l --libs-only-other genmodels | sed 's/-lgenmodels//') &&
+    ! ldd "$work/example_cpp_static" | grep -q libgenmodels &&
+    "$work/example_cpp" && "$work/example_cpp_static" >/dev/null
+}
+
+run "C++ binding (meson test)" cpp_test
+run "C++ example" cpp_example
+run "Python binding (unittest)" bash -c "cd '$here/python' && '$python' -m unittest discover -s tests"
+run "Python example" env PYTHONPATH="$here/python" "$python" "$here/python/examples/example.py"
+run "Rust binding (cargo test)" bash -c "cd '$here/rust' && cargo test --offline --quiet"
+run "Rust example" bash -c "cd '$here/rust' && cargo run --offline --quiet --example example"
+run "Go binding (go test)" bash -c "cd '$here/go' && go vet ./... && go test ./..."
+run "Go example" bash -c "cd '$here/go' && go run ./examples/example"
+
+echo
+echo "=== bindings summary"
+status=0
+for i in "${!names[@]}"; do
+  printf '  %-36s %s\n' "${names[$i]}" "${results[$i]}"
+  [[ ${results[$i]} == ok ]] || status=1
+done
+exit $status

@@ -1,0 +1,327 @@
+// nade: the kernels' fast sigmoid, exact normalisation, log_prob against the formula in
+// double, sampler and completion against enumeration, the loss gradient as a whole against
+// central differences, bars-and-stripes to the optimum, encode, persistence, determinism
+// and the refusals.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "exact_helpers.hpp"
+#include "models/model_file.hpp"
+#include "models/nade.hpp"
+#include "models/nade_kernels.hpp"
+
+using namespace gm;
+using namespace gm_test;
+
+namespace {
+
+std::unique_ptr<NadeModel> fitted(const Rows& data, int64_t epochs, Json config = Json::object(), uint64_t seed = 1,
+                                  int threads = 0) {
+  if (!config.contains("hidden")) config["hidden"] = 16;
+  auto m = std::make_unique<NadeModel>(config);
+  FitOptions o;
+  o.epochs = epochs;
+  o.batch_size = 50;
+  o.learning_rate = 0.02;
+  o.seed = seed;
+  o.threads = threads;
+  m->fit(data.view(), o);
+  return m;
+}
+
+std::vector<float> values_of(NadeModel& m) {
+  nn::ParameterStore& s = m.parameter_store();
+  return {s.values(), s.values() + s.trainable_size()};
+}
+
+// Overwrites every parameter with N(0, std²): a model far from independence, so the
+// checks below test the conditionals, not just the biases.
+void randomise(NadeModel& m, double std, uint64_t seed) {
+  nn::ParameterStore& s = m.parameter_store();
+  Rng rng(seed, 0);
+  for (const char* name : {"W", "V", "b", "c"}) {
+    const nn::ParamId id = s.find(name);
+    float* p = s.value(id);
+    for (int64_t j = 0; j < s.size(id); ++j) p[j] = static_cast<float>(std * rng.normal());
+  }
+}
+
+const float* param(NadeModel& m, const char* name) {
+  nn::ParameterStore& s = m.parameter_store();
+  return s.value(s.find(name));
+}
+
+// log p(x) straight from the equations, in double.
+double reference_log_prob(NadeModel& m, const float* x) {
+  const int64_t d = m.data_shape().d, h = m.hidden();
+  const float *w = param(m, "W"), *v = param(m, "V"), *b = param(m, "b"), *c = param(m, "c");
+  std::vector<double> a(c, c + h);
+  double lp = 0;
+  for (int64_t i = 0; i < d; ++i) {
+    double l = b[i];
+    for (int64_t k = 0; k < h; ++k) l += v[i * h + k] / (1.0 + std::exp(-a[k]));
+    lp += x[i] != 0.0f ? -std::log1p(std::exp(-l)) : -std::log1p(std::exp(l));
+    for (int64_t k = 0; k < h; ++k) a[k] += w[i * h + k] * x[i];
+  }
+  return lp;
+}
+
+Rows bars_and_stripes_4x4() {
+  Rows bars{{}, 0, 16, ImageShape{1, 4, 4}};
+  for (int kind = 0; kind < 2; ++kind)
+    for (int bits = 0; bits < 16; ++bits) {
+      if (kind == 1 && (bits == 0 || bits == 15)) continue;  // all-off and all-on appear once
+      for (int y = 0; y < 4; ++y)
+        for (int x = 0; x < 4; ++x) bars.x.push_back(static_cast<float>((bits >> (kind ? x : y)) & 1));
+      ++bars.n;
+    }
+  return bars;
+}
+
+}  // namespace
+
+TEST_CASE("nade: the kernels' fast sigmoid is accurate to 1e-6 relative") {
+  std::vector<float> xs;
+  for (float x = -87.0f; x <= 87.0f; x += 0.01371f) xs.push_back(x);
+  for (const nade::Kernels* k : {&nade::kernels(), &nade::generic_kernels()}) {
+    std::vector<float> y = xs;
+    k->sigmoid(y.data(), static_cast<int64_t>(y.size()));
+    double worst = 0;
+    for (std::size_t j = 0; j < xs.size(); ++j) {
+      const double exact = 1.0 / (1.0 + std::exp(-static_cast<double>(xs[j])));
+      worst = std::max(worst, std::fabs(y[j] - exact) / exact);
+    }
+    INFO(k->name << ": worst relative error " << worst);
+    CHECK(worst < 1e-6);
+  }
+  float tails[] = {-1000.0f, -88.0f, 88.0f, 1000.0f, 0.0f};
+  nade::kernels().sigmoid(tails, 5);
+  CHECK(tails[0] >= 0.0f);
+  CHECK(tails[0] < 1e-37f);
+  CHECK(tails[2] == 1.0f);
+  CHECK(tails[3] == 1.0f);
+  CHECK(tails[4] == 0.5f);
+}
+
+TEST_CASE("nade: sum of exp(log_prob) over all 2^D inputs is 1") {
+  for (int64_t d : {6, 10, 12}) {
+    auto m = fitted(random_binary(400, d, 3), 10);
+    CHECK(total_probability(*m, d) == doctest::Approx(1.0).epsilon(1e-5));
+    randomise(*m, 1.5, static_cast<uint64_t>(d));
+    CHECK(total_probability(*m, d) == doctest::Approx(1.0).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("nade: log_prob matches the equations evaluated in double") {
+  const Rows data = random_binary(50, 20, 8);
+  auto m = fitted(data, 1, Json{{"hidden", 70}});  // more than one 64-unit chunk
+  randomise(*m, 0.7, 5);
+  const std::vector<double> lp = log_probs(*m, data);
+  for (int64_t r = 0; r < data.n; ++r) {
+    INFO("row " << r);
+    CHECK(lp[r] == doctest::Approx(reference_log_prob(*m, &data.x[r * 20])).epsilon(1e-5));
+  }
+  Rng rng(0, 0);
+  CHECK(m->evaluate(data.view(), rng) == doctest::Approx(-std::accumulate(lp.begin(), lp.end(), 0.0)));
+}
+
+TEST_CASE("nade: samples agree with exp(log_prob)") {
+  auto m = fitted(random_binary(400, 6, 5), 20);
+  randomise(*m, 1.0, 2);
+  check_sampler(*m, 6, 100000, 11);
+}
+
+TEST_CASE("nade: completion is exact when the observed pixels are a prefix") {
+  auto m = fitted(random_binary(400, 6, 7), 20, Json{{"complete_samples", 4}});
+  randomise(*m, 1.0, 3);
+  check_completion(*m, {1, 0, 1, 0, 0, 0}, {1, 1, 1, 0, 0, 0}, 40000, 5);
+}
+
+TEST_CASE("nade: importance resampling approaches the exact conditional for a scattered mask") {
+  auto m = fitted(random_binary(400, 8, 9), 30, Json{{"complete_samples", 256}});
+  check_completion(*m, {0, 0, 0, 0, 1, 1, 1, 1}, {0, 0, 1, 0, 1, 0, 1, 1}, 4000, 3);
+}
+
+TEST_CASE("nade: the loss gradient matches central differences for W, V, b and c") {
+  const int64_t d = 5, h = 70;  // two hidden chunks (64 + 6)
+  auto model = fitted(random_binary(40, d, 1), 1, Json{{"hidden", h}});
+  NadeModel& m = *model;
+  randomise(m, 0.5, 4);
+  nn::ParameterStore& store = m.parameter_store();
+  const Rows batch = random_binary(37, d, 2);  // more rows than one kernel block (32)
+  Rng rng(0, 0);
+  store.zero_grad();
+  const double loss = m.train_step(batch.view(), rng);
+  CHECK(loss == doctest::Approx(m.evaluate(batch.view(), rng)).epsilon(1e-5));
+  const std::vector<float> analytic(store.grads(), store.grads() + store.trainable_size());
+  const float eps = 1e-2f;
+  for (const char* name : {"W", "V", "b", "c"}) {
+    const auto& e = store.entry(store.find(name));
+    double diff2 = 0, norm2 = 0;
+    int bad = 0;
+    for (int64_t k = e.offset; k < e.offset + e.size; ++k) {
+      float& v = store.values()[k];
+      const float saved = v;
+      v = saved + eps;
+      const double up = m.evaluate(batch.view(), rng) / batch.n;
+      v = saved - eps;
+      const double down = m.evaluate(batch.view(), rng) / batch.n;
+      v = saved;
+      const double numeric = (up - down) / (2 * eps);
+      diff2 += (analytic[k] - numeric) * (analytic[k] - numeric);
+      norm2 += numeric * numeric;
+      if (std::fabs(analytic[k] - numeric) > 2e-4 + 1e-2 * std::fabs(numeric)) {
+        if (++bad <= 5) MESSAGE(name << "[" << k - e.offset << "]: analytic " << analytic[k] << ", numeric " << numeric);
+      }
+    }
+    INFO(name << ": relative error " << std::sqrt(diff2 / norm2));
+    CHECK(bad == 0);
+    CHECK(std::sqrt(diff2 / norm2) < 1e-3);
+    CHECK(norm2 > 0);
+  }
+}
+
+TEST_CASE("nade: bars-and-stripes 4x4 reaches ln 30 within 0.1 nats") {
+  const Rows bars = bars_and_stripes_4x4();
+  REQUIRE(bars.n == 30);
+  NadeModel m(Json{{"hidden", 32}});
+  FitOptions o;
+  o.epochs = 1500;
+  o.batch_size = 30;
+  o.learning_rate = 0.03;
+  o.seed = 3;
+  m.fit(bars.view(), o);
+  const std::vector<double> lp = log_probs(m, bars);
+  double nll = 0;
+  for (double v : lp) nll -= v / 30;
+  MESSAGE("nade on 4x4 bars-and-stripes: NLL " << nll << " nats (optimum ln 30 = " << std::log(30.0) << ")");
+  CHECK(nll > std::log(30.0) - 1e-4);
+  CHECK(nll < std::log(30.0) + 0.1);
+}
+
+TEST_CASE("nade: encode gives the hidden units sigma(c + W x)") {
+  const Rows data = random_binary(300, 12, 6);
+  auto m = fitted(data, 2, Json{{"hidden", 20}});
+  randomise(*m, 0.5, 9);
+  CHECK((m->capabilities() & cap_encode) != 0);
+  REQUIRE(m->encode_dim() == 20);
+  std::vector<float> out(static_cast<std::size_t>(data.n * 20));
+  m->encode(data.view(), EvalOptions{}, out.data());
+  const float *w = param(*m, "W"), *c = param(*m, "c");
+  double worst = 0;
+  for (int64_t r = 0; r < data.n; ++r)
+    for (int64_t k = 0; k < 20; ++k) {
+      double a = c[k];
+      for (int64_t i = 0; i < 12; ++i) a += w[i * 20 + k] * data.x[r * 12 + i];
+      worst = std::max(worst, std::fabs(out[r * 20 + k] - 1.0 / (1.0 + std::exp(-a))));
+    }
+  CHECK(worst < 1e-5);
+}
+
+TEST_CASE("nade: save → load is bit-identical; fits are reproducible") {
+  const Rows data = random_binary(300, 12, 4);
+  auto pa = fitted(data, 3, Json{{"hidden", 70}}, 1, 2);
+  auto pb = fitted(data, 3, Json{{"hidden", 70}}, 1, 2);
+  NadeModel &a = *pa, &b = *pb;
+  CHECK(values_of(a) == values_of(b));
+  SUBCASE("the thread count does not change the fit") {
+    auto pc = fitted(data, 3, Json{{"hidden", 70}}, 1, 1);
+    CHECK(values_of(a) == values_of(*pc));
+  }
+  SUBCASE("another seed gives another fit") {
+    auto pc = fitted(data, 3, Json{{"hidden", 70}}, 2, 2);
+    CHECK(values_of(a) != values_of(*pc));
+  }
+  SUBCASE("save and load") {
+    const std::vector<uint8_t> bytes = save_model_bytes(a);
+    auto loaded = load_model_bytes(bytes.data(), bytes.size());
+    CHECK(std::string(loaded->kind()) == "nade");
+    CHECK(all_log_probs(a, 12) == all_log_probs(*loaded, 12));
+    CHECK(sample_rows(a, 50, 3, 0) == sample_rows(*loaded, 50, 3, 0));
+    CHECK(save_model_bytes(*loaded) == bytes);
+    NadeModel unaligned(a.config());
+    const SavedTensors saved = save_unaligned(a);
+    unaligned.restore(a.data_shape(), saved.refs);
+    CHECK(all_log_probs(a, 12) == all_log_probs(unaligned, 12));
+  }
+  SUBCASE("log_prob, sample and complete do not depend on the thread count") {
+    CHECK(all_log_probs(a, 12, 1) == all_log_probs(a, 12, 2));
+    CHECK(sample_rows(a, 37, 5, 1) == sample_rows(a, 37, 5, 2));
+    NadeModel few(Json{{"hidden", 70}, {"complete_samples", 10}});
+    few.restore(a.data_shape(), a.tensors());
+    const Rows rows = random_binary(9, 12, 11);
+    CHECK(complete_rows(few, rows, 4, 1) == complete_rows(few, rows, 4, 2));
+  }
+}
+
+TEST_CASE("nade: refusals") {
+  const Rows data = random_binary(100, 8, 2);
+  SUBCASE("non-binary data") {
+    Rows bad = data;
+    bad.x[17] = 0.5f;
+    NadeModel m(Json{{"hidden", 8}});
+    CHECK(status_of([&] { m.fit(bad.view(), FitOptions{}); }) == Status::invalid_data);
+    CHECK(!m.fitted());
+    auto good = fitted(data, 1);
+    std::vector<double> lp(static_cast<std::size_t>(bad.n));
+    CHECK(status_of([&] { good->log_prob(bad.view(), EvalOptions{}, lp.data()); }) == Status::invalid_data);
+    std::vector<float> h(static_cast<std::size_t>(bad.n * 16));
+    CHECK(status_of([&] { good->encode(bad.view(), EvalOptions{}, h.data()); }) == Status::invalid_data);
+  }
+  SUBCASE("configuration") {
+    CHECK(status_of([] { NadeModel m(Json{{"hiden", 8}}); }) == Status::invalid_config);
+    CHECK(status_of([] { NadeModel m(Json{{"hidden", 0}}); }) == Status::invalid_config);
+    CHECK(status_of([] { NadeModel m(Json{{"complete_samples", 0}}); }) == Status::invalid_config);
+    NadeModel m(Json::object());
+    CHECK(m.config()["hidden"] == 500);
+  }
+  SUBCASE("verbs before fit, and decode") {
+    NadeModel m(Json{{"hidden", 8}});
+    std::vector<float> out(8);
+    CHECK(status_of([&] { m.sample(1, SampleOptions{}, out.data()); }) == Status::not_fitted);
+    auto good = fitted(data, 1);
+    DataView codes = data.view();
+    CHECK(status_of([&] { good->decode(codes, SampleOptions{}, out.data()); }) == Status::unsupported);
+    CHECK(message_of([&] { good->decode(codes, SampleOptions{}, out.data()); }).find("encode") != std::string::npos);
+  }
+  SUBCASE("a bad learning rate keeps the previous model") {
+    auto m = fitted(data, 1);
+    const std::vector<float> before = values_of(*m);
+    FitOptions o;
+    o.learning_rate = 1e38;
+    CHECK(status_of([&] { m->fit(data.view(), o); }) == Status::invalid_argument);
+    CHECK(values_of(*m) == before);
+  }
+  SUBCASE("corrupt tensors") {
+    auto good = fitted(data, 1);
+    SavedTensors saved = save_unaligned(*good);
+    NadeModel other_width(Json{{"hidden", 17}});
+    CHECK(status_of([&] { other_width.restore(good->data_shape(), saved.refs); }) == Status::corrupt_file);
+    NadeModel m(Json{{"hidden", 16}});
+    DataShape wider = good->data_shape();
+    wider.d = 9;
+    CHECK(status_of([&] { m.restore(wider, saved.refs); }) == Status::corrupt_file);
+    for (TensorRef& t : saved.refs)
+      if (t.name == "V") {
+        const float nan = std::nanf("");
+        std::memcpy(const_cast<void*>(t.data), &nan, sizeof nan);
+      }
+    CHECK(status_of([&] { m.restore(good->data_shape(), saved.refs); }) == Status::corrupt_file);
+    CHECK(!m.fitted());
+    std::vector<TensorRef> missing = good->tensors();
+    missing.pop_back();
+    CHECK(status_of([&] { m.restore(good->data_shape(), missing); }) == Status::corrupt_file);
+  }
+  SUBCASE("cancel keeps a usable model") {
+    NadeModel m(Json{{"hidden", 8}});
+    FitOptions o;
+    o.epochs = 5;
+    o.batch_size = 20;
+    o.progress = [](int64_t step, int64_t, double) { return step == 3; };
+    CHECK(status_of([&] { m.fit(data.view(), o); }) == Status::cancelled);
+    CHECK(total_probability(m, 8) == doctest::Approx(1.0).epsilon(1e-5));
+  }
+}
