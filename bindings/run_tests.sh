@@ -9,6 +9,7 @@
 # It installs nothing. Each runner prints its own summary; the closing table says which
 # failed, and the exit status is non-zero if any did.
 #   bindings/run_tests.sh BUILD_DIR
+# shellcheck disable=SC2317  # the step functions are called through run
 set -uo pipefail
 build=$(realpath "${1:?usage: bindings/run_tests.sh BUILD_DIR}")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,6 +56,19 @@ cpp_example() {
     "$work/example_cpp" && "$work/example_cpp_static" >/dev/null
 }
 
+docs_show_examples() {  # docs/bindings.md quotes every example verbatim
+  "$python" - "$root" <<'PY'
+import sys
+root = sys.argv[1]
+doc = open(f"{root}/docs/bindings.md").read()
+stale = [p for p in ("bindings/cpp/examples/example.cpp", "bindings/python/examples/example.py",
+                     "bindings/rust/examples/example.rs", "bindings/go/examples/example/main.go")
+         if open(f"{root}/{p}").read().rstrip("\n") not in doc]
+print("docs/bindings.md is out of date for: " + ", ".join(stale) if stale else "docs/bindings.md shows every example")
+sys.exit(1 if stale else 0)
+PY
+}
+
 run "C++ binding (meson test)" cpp_test
 run "C++ example" cpp_example
 run "Python binding (unittest)" bash -c "cd '$here/python' && '$python' -m unittest discover -s tests"
@@ -63,6 +77,7 @@ run "Rust binding (cargo test)" bash -c "cd '$here/rust' && cargo test --offline
 run "Rust example" bash -c "cd '$here/rust' && cargo run --offline --quiet --example example"
 run "Go binding (go test)" bash -c "cd '$here/go' && go vet ./... && go test ./..."
 run "Go example" bash -c "cd '$here/go' && go run ./examples/example"
+run "docs/bindings.md examples" docs_show_examples
 
 echo
 echo "=== bindings summary"

@@ -1,5 +1,7 @@
 // Model files, data sets and PNG grids.
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 
 #include "data/transforms.hpp"
 #include "handles.hpp"
@@ -78,6 +80,20 @@ int32_t gm_dataset_view(const gm_dataset* ds, gm_data* out, gm_error** err) {
     out->width = v.image.width;
     out->labels = v.labels;
     out->num_classes = v.num_classes;
+  });
+}
+
+int32_t gm_dataset_view_sized(const gm_dataset* ds, gm_data* out, uint32_t struct_size, gm_error** err) {
+  return guarded(err, [&] {
+    require(out, "out");
+    if (struct_size < offsetof(gm_data, d) + sizeof(out->d))
+      fail(Status::invalid_argument, "struct_size {} is too small for a gm_data view", struct_size);
+    gm_data full;
+    const int32_t status = gm_dataset_view(ds, &full, nullptr);
+    if (status != GM_OK) require(ds, "dataset");  // the only way the view fails
+    const uint32_t n = struct_size < sizeof(gm_data) ? struct_size : static_cast<uint32_t>(sizeof(gm_data));
+    full.struct_size = n;
+    std::memcpy(out, &full, n);
   });
 }
 

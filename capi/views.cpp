@@ -57,6 +57,19 @@ gm_buffer* make_text_buffer(const std::string& text) {
 
 }  // namespace gm::capi
 
+namespace {
+// Fill a full-size default struct, then copy the prefix the caller has.
+template <typename T, typename Init>
+void init_sized(T* out, uint32_t size, Init init) {
+  if (!out || size < sizeof(uint32_t)) return;
+  T full;
+  init(&full);
+  const uint32_t n = size < sizeof(T) ? size : static_cast<uint32_t>(sizeof(T));
+  full.struct_size = n;
+  std::memcpy(out, &full, n);
+}
+}  // namespace
+
 extern "C" {
 
 void gm_data_init(gm_data* data) {
@@ -90,6 +103,16 @@ void gm_dataset_options_init(gm_dataset_options* opts) {
   std::memset(opts, 0, sizeof(*opts));
   opts->struct_size = sizeof(*opts);
   opts->binarize = -1.0;
+}
+
+void gm_data_init_sized(gm_data* data, uint32_t size) { init_sized(data, size, gm_data_init); }
+void gm_fit_options_init_sized(gm_fit_options* opts, uint32_t size) { init_sized(opts, size, gm_fit_options_init); }
+void gm_sample_options_init_sized(gm_sample_options* opts, uint32_t size) {
+  init_sized(opts, size, gm_sample_options_init);
+}
+void gm_eval_options_init_sized(gm_eval_options* opts, uint32_t size) { init_sized(opts, size, gm_eval_options_init); }
+void gm_dataset_options_init_sized(gm_dataset_options* opts, uint32_t size) {
+  init_sized(opts, size, gm_dataset_options_init);
 }
 
 }  // extern "C"

@@ -8,7 +8,10 @@ packages=(
   g++ meson ninja-build cmake pkg-config
   libdnnl-dev xtensor-dev doctest-dev libstb-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   python3-numpy dataset-fashion-mnist
+  python3-setuptools python3-pip golang-go
 )
+# Rust: the machine's own cargo if there is one, else Debian's.
+command -v cargo >/dev/null 2>&1 || packages+=(cargo)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -529,8 +529,8 @@ func (m *Model) LatentDim() (int, error) {
 	return int(w), errorOf(C.gm_model_latent_dim(m.ptr, &w, &cerr), cerr)
 }
 
-// Fit fits the model on data (opts may be nil). A cancelled or failed fit keeps the
-// model's previous parameters.
+// Fit fits the model on data (opts may be nil). A cancelled fit keeps the model's last
+// good parameters (for closed-form kinds: the previous ones).
 func (m *Model) Fit(data Data, opts *FitOptions) error {
 	s, err := data.shape()
 	if err != nil {

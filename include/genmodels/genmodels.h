@@ -273,6 +273,21 @@ GM_API int32_t gm_dataset_view(const gm_dataset* ds, gm_data* out, gm_error** er
 GM_API int32_t gm_write_png_grid(const char* path, const gm_data* images, int64_t columns,
                                  gm_error** err);
 
+/* ---------------------------------------------------------------- sized initialisers */
+
+/* The *_init functions above write sizeof() of the struct as this library knows it. A
+ * caller compiled against this header has the same size; a foreign-language binding that
+ * declares an older, smaller struct must use these instead: they fill only the first
+ * struct_size bytes (and set struct_size to it), so a newer library never writes past the
+ * caller's struct. gm_dataset_view_sized likewise fills only struct_size bytes of *out. */
+GM_API void gm_data_init_sized(gm_data* data, uint32_t struct_size);
+GM_API void gm_fit_options_init_sized(gm_fit_options* opts, uint32_t struct_size);
+GM_API void gm_sample_options_init_sized(gm_sample_options* opts, uint32_t struct_size);
+GM_API void gm_eval_options_init_sized(gm_eval_options* opts, uint32_t struct_size);
+GM_API void gm_dataset_options_init_sized(gm_dataset_options* opts, uint32_t struct_size);
+GM_API int32_t gm_dataset_view_sized(const gm_dataset* ds, gm_data* out, uint32_t struct_size,
+                                     gm_error** err);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

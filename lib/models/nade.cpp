@@ -26,6 +26,9 @@ constexpr int64_t kChunk = 64;
 constexpr int64_t kTrainRows = 32;
 constexpr int64_t kEvalRows = 8;     // rows per kernel call in log_prob and sampling
 constexpr int64_t kEncodeRows = 1024;
+// Below this many hidden-unit updates per step (B·D·H) a team of threads costs more in
+// fork and barriers than it saves.
+constexpr int64_t kParallelWork = int64_t{1} << 18;
 // Largest D·H accepted (one tensor of 1 GiB).
 constexpr int64_t kMaxWeights = int64_t{1} << 28;
 
@@ -124,6 +127,7 @@ double NadeModel::train_step(const DataView& batch, Rng&) {
   const int64_t B = batch.n, D = shape_.d, H = hidden_;
   const int64_t chunks = (H + kChunk - 1) / kChunk;
   a_.resize(static_cast<std::size_t>(B * H));
+  h_.resize(static_cast<std::size_t>(B * H));
   s_.resize(static_cast<std::size_t>(B * H));
   part_.resize(static_cast<std::size_t>(chunks * B * D));
   g_.resize(static_cast<std::size_t>(B * D));
@@ -138,16 +142,17 @@ double NadeModel::train_step(const DataView& batch, Rng&) {
   float* gc = store_->grad(c_);
   const float inv_b = 1.0f / static_cast<float>(B);
 
-#pragma omp parallel
+#pragma omp parallel if (B * D * H >= kParallelWork)
   {
     // Forward, one hidden chunk per task: each chunk's share of every logit.
-    // a_ and s_ are chunk-major: chunk ch holds (B, hc) floats at offset ch·kChunk·B.
+    // a_, h_ and s_ are chunk-major: chunk ch holds (B, hc) floats at offset ch·kChunk·B.
 #pragma omp for schedule(static)
     for (int64_t ch = 0; ch < chunks; ++ch) {
       const int64_t h0 = ch * kChunk, hc = std::min(kChunk, H - h0);
       for (int64_t r0 = 0; r0 < B; r0 += kTrainRows) {
         const int64_t nr = std::min(kTrainRows, B - r0);
-        k.forward(p, h0, hc, x + r0 * D, nr, &a_[h0 * B + r0 * hc], &part_[(ch * B + r0) * D]);
+        const int64_t at = h0 * B + r0 * hc;
+        k.forward(p, h0, hc, x + r0 * D, nr, &a_[at], &h_[at], &part_[(ch * B + r0) * D]);
       }
     }
     // Logits, the loss, and d(mean NLL)/dl = (σ(l) − x) / B; chunks summed in a fixed order.
@@ -170,7 +175,8 @@ double NadeModel::train_step(const DataView& batch, Rng&) {
       const int64_t h0 = ch * kChunk, hc = std::min(kChunk, H - h0);
       for (int64_t r0 = 0; r0 < B; r0 += kTrainRows) {
         const int64_t nr = std::min(kTrainRows, B - r0);
-        k.backward(p, h0, hc, x + r0 * D, &g_[r0 * D], nr, &a_[h0 * B + r0 * hc], &s_[h0 * B + r0 * hc], gw, gv, gc);
+        const int64_t at = h0 * B + r0 * hc;
+        k.backward(p, h0, hc, x + r0 * D, &g_[r0 * D], nr, &a_[at], &h_[at], &s_[at], gw, gv, gc);
       }
     }
 #pragma omp for schedule(static)
@@ -200,13 +206,14 @@ void NadeModel::row_log_probs(const float* x, int64_t n, int threads, double* ou
   const nade::Kernels& k = nade::kernels();
   const int64_t D = p.d, H = p.h;
   const int64_t blocks = (n + kEvalRows - 1) / kEvalRows;
-#pragma omp parallel num_threads(resolve_threads(threads))
+#pragma omp parallel num_threads(resolve_threads(threads)) if (blocks > 1)
   {
-    std::vector<float> a(static_cast<std::size_t>(kEvalRows * H)), part(static_cast<std::size_t>(kEvalRows * D));
+    std::vector<float> a(static_cast<std::size_t>(kEvalRows * H)), h(a.size());
+    std::vector<float> part(static_cast<std::size_t>(kEvalRows * D));
 #pragma omp for schedule(dynamic, 4)
     for (int64_t blk = 0; blk < blocks; ++blk) {
       const int64_t r0 = blk * kEvalRows, nr = std::min(kEvalRows, n - r0);
-      k.forward(p, 0, H, x + r0 * D, nr, a.data(), part.data());
+      k.forward(p, 0, H, x + r0 * D, nr, a.data(), h.data(), part.data());
       for (int64_t r = 0; r < nr; ++r) {
         const float* xr = x + (r0 + r) * D;
         double lp = 0;
@@ -253,16 +260,16 @@ void NadeModel::sample(int64_t n, const SampleOptions& options, float* out) cons
   const nade::Kernels& k = nade::kernels();
   const int64_t D = p.d, H = p.h;
   const int64_t blocks = (n + kEvalRows - 1) / kEvalRows;
-#pragma omp parallel num_threads(scope.threads())
+#pragma omp parallel num_threads(scope.threads()) if (blocks > 1)
   {
-    std::vector<float> a(static_cast<std::size_t>(kEvalRows * H));
+    std::vector<float> a(static_cast<std::size_t>(kEvalRows * H)), h(a.size());
     std::vector<Rng> rng;
 #pragma omp for schedule(dynamic, 2)
     for (int64_t blk = 0; blk < blocks; ++blk) {
       const int64_t r0 = blk * kEvalRows, nr = std::min(kEvalRows, n - r0);
       rng.clear();
       for (int64_t r = 0; r < nr; ++r) rng.emplace_back(options.seed, static_cast<uint64_t>(r0 + r));
-      k.draw(p, nr, nullptr, nullptr, 0, rng.data(), a.data(), out + r0 * D, nullptr);
+      k.draw(p, nr, nullptr, nullptr, 0, rng.data(), a.data(), h.data(), out + r0 * D, nullptr);
     }
   }
 }
@@ -275,9 +282,10 @@ void NadeModel::complete(const DataView& data, const uint8_t* observed, const Sa
   const nade::Weights p = weights();
   const nade::Kernels& k = nade::kernels();
   const int64_t D = p.d, H = p.h, K = complete_samples_;
-#pragma omp parallel num_threads(scope.threads())
+#pragma omp parallel num_threads(scope.threads()) if (data.n > 1)
   {
-    std::vector<float> a(static_cast<std::size_t>(kEvalRows * H)), candidates(static_cast<std::size_t>(K * D));
+    std::vector<float> a(static_cast<std::size_t>(kEvalRows * H)), h(a.size());
+    std::vector<float> candidates(static_cast<std::size_t>(K * D));
     std::vector<double> log_w(static_cast<std::size_t>(K));
     std::vector<Rng> rng;
 #pragma omp for schedule(dynamic, 1)
@@ -286,7 +294,8 @@ void NadeModel::complete(const DataView& data, const uint8_t* observed, const Sa
         const int64_t nc = std::min(kEvalRows, K - c0);
         rng.clear();
         for (int64_t c = 0; c < nc; ++c) rng.emplace_back(options.seed, static_cast<uint64_t>(r * K + c0 + c));
-        k.draw(p, nc, data.row(r), observed + r * D, 0, rng.data(), a.data(), &candidates[c0 * D], &log_w[c0]);
+        k.draw(p, nc, data.row(r), observed + r * D, 0, rng.data(), a.data(), h.data(), &candidates[c0 * D],
+               &log_w[c0]);
       }
       // Draw one proposal with probability ∝ exp(log_w).
       const double top = *std::max_element(log_w.begin(), log_w.end());

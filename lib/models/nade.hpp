@@ -90,8 +90,8 @@ class NadeModel final : public GenerativeModel, public Trainable {
   std::unique_ptr<nn::ParameterStore> store_;
   nn::ParamId w_, v_, b_, c_;
   nn::Gemm encode_gemm_{false, false};  // X (N, D) · W (D, H) + c
-  // Training scratch, grown once: a, s (B, H) chunk-major; part (chunks, B, D); g (B, D).
-  std::vector<float> a_, s_, part_, g_;
+  // Training scratch, grown once: a, h, s (B, H) chunk-major; part (chunks, B, D); g (B, D).
+  std::vector<float> a_, h_, s_, part_, g_;
   std::vector<double> row_loss_;
   TrainReport report_;
 };

@@ -1,1 +1,314 @@
-// placeholder: being written
+// vae: configuration, fit (the negative ELBO and its gradient), persistence. The inference
+// verbs (log_prob, encode, decode, sample) are in vae_infer.cpp.
+#include "models/vae.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <set>
+
+#include <fmt/ranges.h>
+
+#include "core/engine.hpp"
+#include "core/error.hpp"
+#include "models/vae_math.hpp"
+#include "models/vae_net.hpp"
+#include "nn/compute.hpp"
+#include "nn/init.hpp"
+#include "nn/loss.hpp"
+
+namespace gm {
+
+namespace {
+
+constexpr float kDefaultLr = 1e-3f;
+constexpr uint64_t kInitStream = 0x7AE0'0000'0001ull;
+constexpr int64_t kMaxWidth = int64_t{1} << 16;
+
+// "hidden": [400, 200] (or a bare integer for one layer).
+std::vector<int64_t> read_widths(const Json& given, const char* key, std::vector<int64_t> fallback,
+                                 std::size_t min_count, std::size_t max_count) {
+  const auto it = given.find(key);
+  if (it == given.end()) return fallback;
+  std::vector<int64_t> out;
+  auto width = [&](const Json& v) {
+    if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > kMaxWidth)
+      fail(Status::invalid_config, "\"{}\" must be a list of integers in [1, {}], got {}", key, kMaxWidth,
+           it->dump());
+    out.push_back(v.get<int64_t>());
+  };
+  if (it->is_array())
+    for (const Json& v : *it) width(v);
+  else
+    width(*it);
+  if (out.size() < min_count || out.size() > max_count)
+    fail(Status::invalid_config, "\"{}\" must list {} to {} widths, got {}", key, min_count, max_count, it->dump());
+  return out;
+}
+
+vae::Config read_config(const Json& config, Json& effective) {
+  const Json given = config.is_null() ? Json::object() : config;
+  if (!given.is_object()) fail(Status::invalid_config, "vae configuration must be a JSON object");
+  Json scalars = given;
+  scalars.erase("hidden");
+  scalars.erase("conv_channels");
+  ConfigReader r(scalars);
+  vae::Config c;
+  const std::string arch = r.text("architecture", "mlp");
+  if (arch != "mlp" && arch != "conv")
+    fail(Status::invalid_config, "\"architecture\" must be \"mlp\" or \"conv\", got \"{}\"", arch);
+  c.conv = arch == "conv";
+  c.latent = r.integer("latent", 20, 1, 4096);
+  const std::string decoder = r.text("decoder", "bernoulli");
+  if (decoder != "bernoulli" && decoder != "gaussian")
+    fail(Status::invalid_config, "\"decoder\" must be \"bernoulli\" or \"gaussian\", got \"{}\"", decoder);
+  c.gaussian = decoder == "gaussian";
+  c.iwae_samples = r.integer("iwae_samples", 100, 1, int64_t{1} << 20);
+  c.sample_mean = r.boolean("sample_mean", false);
+  c.weight_decay = r.number("weight_decay", 0.0, 0.0, 1.0);
+  if (c.gaussian) {
+    const std::string variance = r.text("variance", "learned");
+    if (variance != "learned" && variance != "fixed")
+      fail(Status::invalid_config, "\"variance\" must be \"learned\" or \"fixed\", got \"{}\"", variance);
+    c.learn_variance = variance == "learned";
+    c.logvar = static_cast<float>(r.number("logvar", 0.0, -20.0, 20.0));
+    if (c.learn_variance) {
+      c.min_logvar = static_cast<float>(r.number("min_logvar", -8.0, -20.0, 20.0));
+      if (c.logvar < c.min_logvar)
+        fail(Status::invalid_config, "\"logvar\" {} is below \"min_logvar\" {}", c.logvar, c.min_logvar);
+    }
+  }
+  c.hidden = read_widths(given, "hidden", c.hidden, 0, 16);
+  if (c.conv) c.conv_channels = read_widths(given, "conv_channels", c.conv_channels, 1, 6);
+
+  // Keys that exist but do not apply to this configuration get their own message.
+  const Json& seen = r.effective();
+  for (auto it = given.begin(); it != given.end(); ++it) {
+    const std::string& key = it.key();
+    if (seen.contains(key) || key == "hidden" || (c.conv && key == "conv_channels")) continue;
+    if (key == "conv_channels") fail(Status::invalid_config, "\"conv_channels\" applies only to \"architecture\": \"conv\"");
+    if (key == "variance" || key == "logvar")
+      fail(Status::invalid_config, "\"{}\" applies only to \"decoder\": \"gaussian\"", key);
+    if (key == "min_logvar")
+      fail(Status::invalid_config, "\"min_logvar\" applies only to a Gaussian decoder with \"variance\": \"learned\"");
+    fail(Status::invalid_config,
+         "unknown configuration key \"{}\" (vae takes: architecture, conv_channels, decoder, hidden, iwae_samples, "
+         "latent, logvar, min_logvar, sample_mean, variance, weight_decay)",
+         key);
+  }
+  r.finish();
+  effective = r.effective();
+  effective["hidden"] = c.hidden;
+  if (c.conv) effective["conv_channels"] = c.conv_channels;
+  return c;
+}
+
+}  // namespace
+
+struct VaeModel::Scratch {
+  vae::NetWork enc, dec;
+  nn::Buffer mu, lv, sd, eps, z, dz, dmu, dlv, dhead, dout, pixel_lv, lv_full, dlv_full;
+  std::vector<double> rec, kl;
+
+  void reserve(int64_t B, int64_t D, int64_t Z, bool gaussian) {
+    for (nn::Buffer* b : {&mu, &lv, &sd, &eps, &z, &dz, &dmu, &dlv})
+      if (b->size() < B * Z) b->resize(B * Z);
+    if (dhead.size() < 2 * B * Z) dhead.resize(2 * B * Z);
+    if (dout.size() < B * D) dout.resize(B * D);
+    if (gaussian) {
+      pixel_lv.resize(D);
+      for (nn::Buffer* b : {&lv_full, &dlv_full})
+        if (b->size() < B * D) b->resize(B * D);
+    }
+    rec.resize(static_cast<std::size_t>(B));
+    kl.resize(static_cast<std::size_t>(B));
+  }
+};
+
+VaeModel::VaeModel(const Json& config) : cfg_(read_config(config, config_)) {}
+
+VaeModel::~VaeModel() = default;
+
+uint32_t VaeModel::capabilities() const {
+  return cfg_.gaussian ? capability_bits & ~cap_binary_data : capability_bits;
+}
+
+std::string VaeModel::unsupported_why(const char* verb) const {
+  if (std::strcmp(verb, "complete") == 0)
+    return "vae cannot complete: p(x_missing | x_observed) has no tractable form in a VAE and this library "
+           "implements no approximate inpainting for it; use fvsbn, nade or markov";
+  return GenerativeModel::unsupported_why(verb);
+}
+
+nn::ParameterStore& VaeModel::parameter_store() {
+  require_fitted("parameter_store");
+  return net_->store;
+}
+
+void VaeModel::check_data(const DataView& data, int threads) const {
+  if (cfg_.gaussian)
+    require_finite(data);
+  else
+    require_binary(data, kind(), threads);
+}
+
+void VaeModel::fill_pixel_logvar(float* v) const {
+  const int64_t D = shape_.d;
+  if (!cfg_.learn_variance) {
+    std::fill(v, v + D, cfg_.logvar);
+    return;
+  }
+  const float* raw = net_->store.value(net_->logvar);
+  for (int64_t j = 0; j < D; ++j) v[j] = std::max(raw[j], cfg_.min_logvar);
+}
+
+std::vector<float> VaeModel::pixel_logvar() const {
+  if (!cfg_.gaussian || !net_) return {};
+  std::vector<float> v(static_cast<std::size_t>(shape_.d));
+  fill_pixel_logvar(v.data());
+  return v;
+}
+
+// ---------------------------------------------------------------- fit
+
+void VaeModel::fit(const DataView& data, const FitOptions& options) {
+  if (data.n < 1) fail(Status::invalid_data, "vae fit needs at least one row");
+  check_data(data, options.threads);
+  const DataShape shape{data.d, data.image};
+  const std::vector<vae::LayerPlan> plan = vae::plan_layers(cfg_, shape, Status::invalid_data);
+  nn::ComputeScope scope(options.threads);
+  auto net = std::make_unique<vae::VaeNet>(cfg_, shape, plan);
+  Rng init(options.seed, kInitStream);
+  net->init(init);
+  if (net->logvar.valid()) nn::init_constant(net->store.value(net->logvar), data.d, cfg_.logvar);
+  net_ = std::move(net);
+  scratch_ = std::make_unique<Scratch>();
+  shape_ = shape;
+
+  TrainerSettings settings;
+  settings.fit = options;
+  settings.adam.lr = kDefaultLr;
+  settings.adam.weight_decay = static_cast<float>(cfg_.weight_decay);
+  settings.kind = kind();
+  // Cancelled or diverged: train() throws with the parameters of the last good step in place.
+  report_ = train(*this, data, settings);
+}
+
+double VaeModel::train_step(const DataView& batch, Rng& rng) { return elbo_pass(batch, rng, true, nullptr, nullptr); }
+
+double VaeModel::evaluate(const DataView& batch, Rng& rng) { return elbo_pass(batch, rng, false, nullptr, nullptr); }
+
+double VaeModel::negative_elbo(const DataView& batch, Rng& rng, double* rec, double* kl) {
+  require_fitted("negative_elbo");
+  require_rows(batch);
+  nn::ComputeScope scope(0);
+  return elbo_pass(batch, rng, false, rec, kl);
+}
+
+// One reparameterised sample per row:
+//   loss_r = −log p(x_r | z_r) + KL(q(z | x_r) ‖ p(z)),  z_r = μ_r + σ_r ⊙ ε_r
+//   ∂/∂μ = ∂rec/∂z + μ/B,  ∂/∂λ = ∂rec/∂z ⊙ ε ⊙ σ/2 + (e^λ − 1)/(2B)   (σ = e^{λ/2})
+double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, double* rec_out, double* kl_out) {
+  vae::VaeNet& net = *net_;
+  Scratch& s = *scratch_;
+  const int64_t B = batch.n, D = shape_.d, Z = cfg_.latent;
+  s.reserve(B, D, Z, cfg_.gaussian);
+  float *mu = s.mu.data(), *lv = s.lv.data(), *sd = s.sd.data(), *eps = s.eps.data(), *z = s.z.data();
+
+  const float* head = net.encoder.forward(batch.x, B, s.enc);  // (B, 2Z) = [μ | λ]
+  for (int64_t i = 0; i < B * Z; ++i) eps[i] = static_cast<float>(rng.normal());
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t j = 0; j < Z; ++j) {
+      const int64_t i = r * Z + j;
+      mu[i] = head[2 * r * Z + j];
+      lv[i] = head[2 * r * Z + Z + j];
+      sd[i] = std::exp(0.5f * lv[i]);
+      z[i] = mu[i] + sd[i] * eps[i];
+    }
+  const float* out = net.decoder.forward(z, B, s.dec);  // (B, D)
+
+  const float scale = 1.0f / static_cast<float>(B);
+  float* dout = backward ? s.dout.data() : nullptr;
+  double rec;
+  if (!cfg_.gaussian) {
+    // nn::bce_with_logits's maths in vectorised loops (vae_math.hpp: it was 20% of a step).
+    double* per_row = s.rec.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < B; ++r)
+      per_row[r] = vae::bce_row(out + r * D, batch.x + r * D, D, dout ? dout + r * D : nullptr, scale);
+    rec = 0.0;
+    for (int64_t r = 0; r < B; ++r) rec += per_row[r];
+  } else {
+    // The per-pixel log-variance, broadcast over rows for gaussian_nll.
+    float* v = s.pixel_lv.data();
+    fill_pixel_logvar(v);
+    float* lv_full = s.lv_full.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < B; ++r) std::memcpy(lv_full + r * D, v, static_cast<std::size_t>(D) * sizeof(float));
+    float* dlv_full = backward && cfg_.learn_variance ? s.dlv_full.data() : nullptr;
+    rec = nn::gaussian_nll(batch.x, out, lv_full, B, D, s.rec.data(), dout, dlv_full, scale);
+    if (dlv_full) {
+      // Column sum in row order; no gradient where the clamp at min_logvar is active.
+      const float* raw = net.store.value(net.logvar);
+      float* g = net.store.grad(net.logvar);
+      for (int64_t r = 0; r < B; ++r)
+        for (int64_t j = 0; j < D; ++j) g[j] += raw[j] >= cfg_.min_logvar ? dlv_full[r * D + j] : 0.0f;
+    }
+  }
+  const double kl = nn::kl_std_normal(mu, lv, B, Z, s.kl.data(), backward ? s.dmu.data() : nullptr,
+                                      backward ? s.dlv.data() : nullptr, scale);
+  if (backward) {
+    float *dz = s.dz.data(), *dmu = s.dmu.data(), *dlv = s.dlv.data(), *dhead = s.dhead.data();
+    net.decoder.backward(z, dout, dz, B, s.dec);
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < B; ++r)
+      for (int64_t j = 0; j < Z; ++j) {
+        const int64_t i = r * Z + j;
+        dhead[2 * r * Z + j] = dz[i] + dmu[i];
+        dhead[2 * r * Z + Z + j] = 0.5f * dz[i] * eps[i] * sd[i] + dlv[i];
+      }
+    net.encoder.backward(batch.x, dhead, nullptr, B, s.enc);
+  }
+  if (rec_out) std::copy(s.rec.begin(), s.rec.begin() + B, rec_out);
+  if (kl_out) std::copy(s.kl.begin(), s.kl.begin() + B, kl_out);
+  return rec + kl;
+}
+
+// ---------------------------------------------------------------- persistence
+
+std::vector<TensorRef> VaeModel::tensors() const {
+  require_fitted("save");
+  return net_->store.tensors();
+}
+
+void VaeModel::restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
+  if (shape.d <= 0 || (shape.image.is_image() && shape.image.size() != shape.d))
+    fail(Status::corrupt_file, "vae model file has an invalid data shape (d = {})", shape.d);
+  // Every tensor is checked against the configuration before anything is allocated, so a
+  // hostile configuration cannot ask for more memory than the file itself holds.
+  const std::vector<vae::LayerPlan> plan = vae::plan_layers(cfg_, shape, Status::corrupt_file);
+  const std::vector<vae::TensorShape> expected = vae::plan_tensors(cfg_, shape, plan);
+  std::vector<const TensorRef*> found;
+  for (const vae::TensorShape& t : expected) found.push_back(&find_tensor(tensors, t.name, DType::f32, t.shape));
+
+  auto net = std::make_unique<vae::VaeNet>(cfg_, shape, plan);
+  nn::ParameterStore& store = net->store;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const nn::ParamId id = store.find(expected[i].name);
+    if (store.entry(id).shape != expected[i].shape)
+      fail(Status::internal, "vae: tensor {} registered with an unexpected shape", expected[i].name);
+    float* dst = store.value(id);
+    std::memcpy(dst, found[i]->data, found[i]->bytes());  // the file's bytes may be unaligned
+    for (int64_t k = 0; k < store.size(id); ++k)
+      if (!std::isfinite(dst[k]))
+        fail(Status::corrupt_file, "vae tensor \"{}\" has a non-finite value at index {}", expected[i].name, k);
+  }
+  if (store.count() != static_cast<int32_t>(expected.size()))
+    fail(Status::internal, "vae: {} tensors registered, {} planned", store.count(), expected.size());
+  net_ = std::move(net);
+  scratch_ = std::make_unique<Scratch>();
+  shape_ = shape;
+}
+
+}  // namespace gm

@@ -160,7 +160,7 @@ void Conv2d::backward(const float* x, const float* dy, float* dx, int64_t B, int
   if (nb > 0) e.set(3, tmp + nw);
   e.run();
   float* dw = s.grad(w_);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (nw >= (1 << 15))
   for (int64_t i = 0; i < nw; ++i) dw[i] += tmp[i];
   if (nb > 0) {
     float* db = s.grad(b_);

@@ -8,6 +8,8 @@ namespace gm::nn {
 
 namespace {
 constexpr double kLog2Pi = 1.8378770664093454836;
+// Below this many elements the loop takes microseconds: not worth waking the OpenMP team.
+constexpr int64_t kParallelMin = 1 << 14;
 
 void check(const char* what, int64_t B, int64_t D, const double* per_example) {
   if (B <= 0 || D <= 0) fail(Status::invalid_argument, "{}: sizes B={} D={}", what, B, D);
@@ -24,7 +26,7 @@ double total(const double* per_example, int64_t B) {
 double bce_with_logits(const float* logits, const float* x, int64_t B, int64_t D,
                        double* per_example, float* dlogits, float grad_scale) {
   check("bce_with_logits", B, D, per_example);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * D >= kParallelMin)
   for (int64_t b = 0; b < B; ++b) {
     const float* l = logits + b * D;
     const float* t = x + b * D;
@@ -46,7 +48,7 @@ double bce_with_logits(const float* logits, const float* x, int64_t B, int64_t D
 double gaussian_nll(const float* x, const float* mean, const float* logvar, int64_t B, int64_t D,
                     double* per_example, float* dmean, float* dlogvar, float grad_scale) {
   check("gaussian_nll", B, D, per_example);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * D >= kParallelMin)
   for (int64_t b = 0; b < B; ++b) {
     double sum = 0.0;
     for (int64_t i = b * D; i < (b + 1) * D; ++i) {
@@ -66,7 +68,7 @@ double gaussian_nll(const float* x, const float* mean, const float* logvar, int6
 double kl_std_normal(const float* mu, const float* logvar, int64_t B, int64_t Z,
                      double* per_example, float* dmu, float* dlogvar, float grad_scale) {
   check("kl_std_normal", B, Z, per_example);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * Z >= kParallelMin)
   for (int64_t b = 0; b < B; ++b) {
     double sum = 0.0;
     for (int64_t i = b * Z; i < (b + 1) * Z; ++i) {

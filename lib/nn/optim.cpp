@@ -10,6 +10,9 @@
 namespace gm::nn {
 
 namespace {
+// Below this many floats a step is a few microseconds: not worth waking the OpenMP team.
+constexpr int64_t kParallelMin = 1 << 15;
+
 void check_span(const ParamSpan& s, const char* who) {
   if (s.count < 0 || (s.count > 0 && (s.value == nullptr || s.grad == nullptr)))
     fail(Status::invalid_argument, "{}: invalid parameter span", who);
@@ -49,7 +52,7 @@ void Adam::step() {
   const __m128 vb2 = _mm_set1_ps(b2), vc2 = _mm_set1_ps(1.0f - b2);
   const __m128 vl2 = _mm_set1_ps(l2), vdecay = _mm_set1_ps(decay), vstep = _mm_set1_ps(step_size);
   const __m128 vinv = _mm_set1_ps(inv_sqrt_bc2), veps = _mm_set1_ps(eps);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n4 >= kParallelMin)
   for (int64_t i = 0; i < n4; i += 4) {
     const __m128 pi = _mm_loadu_ps(p + i);
     const __m128 g = _mm_add_ps(_mm_loadu_ps(grad + i), _mm_mul_ps(vl2, pi));
@@ -84,13 +87,13 @@ void Sgd::step() {
   const float* __restrict grad = span_.grad;
   const int64_t n = span_.count;
   if (mu == 0.0f) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) p[i] -= lr * (grad[i] + wd * p[i]);
     return;
   }
   float* __restrict u = u_.data();
   if (opt_.nesterov) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) {
       const float g = grad[i] + wd * p[i];
       u[i] = mu * u[i] + g;
@@ -98,7 +101,7 @@ void Sgd::step() {
     }
     return;
   }
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     u[i] = mu * u[i] + grad[i] + wd * p[i];
     p[i] -= lr * u[i];

@@ -1,6 +1,7 @@
 /* Drives the whole C ABI from C, including every error path. Closing line:
  * "N passed, N failed". argv[1] is a writable folder for model files. */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,6 +346,43 @@ static void test_files(void) {
   free(x);
 }
 
+/* An "old caller" whose structs end early: the sized initialisers must not write past them. */
+static void test_sized_init(void) {
+  struct {
+    gm_fit_options prefix_holder;
+    unsigned char guard[64];
+  } buf;
+  memset(&buf, 0xAB, sizeof buf);
+  const uint32_t old_size = (uint32_t)offsetof(gm_fit_options, validation_fraction);
+  gm_fit_options_init_sized(&buf.prefix_holder, old_size);
+  const unsigned char* bytes = (const unsigned char*)&buf.prefix_holder;
+  int untouched = 1;
+  for (size_t i = old_size; i < sizeof buf; ++i) untouched &= bytes[i] == 0xAB;
+  CHECK(untouched);
+  CHECK(buf.prefix_holder.struct_size == old_size && buf.prefix_holder.epochs == 10);
+
+  gm_data view_buf[2];
+  memset(view_buf, 0xCD, sizeof view_buf);
+  gm_dataset* ds = NULL;
+  EXPECT_OK(gm_dataset_load("builtin:bars-and-stripes:3", NULL, &ds, ERR));
+  const uint32_t small = (uint32_t)offsetof(gm_data, channels);
+  EXPECT_OK(gm_dataset_view_sized(ds, &view_buf[0], small, ERR));
+  CHECK(view_buf[0].n == 14 && view_buf[0].d == 9 && view_buf[0].struct_size == small);
+  CHECK(((const unsigned char*)&view_buf[0])[small] == 0xCD);
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_dataset_view_sized(ds, &view_buf[0], 4, ERR));
+  gm_dataset_free(ds);
+  /* a model fitted with the old-size options works */
+  gm_model* m = NULL;
+  gm_data data;
+  gm_dataset* ds2 = NULL;
+  EXPECT_OK(gm_dataset_load("builtin:bars-and-stripes:3", NULL, &ds2, ERR));
+  EXPECT_OK(gm_dataset_view(ds2, &data, ERR));
+  EXPECT_OK(gm_model_create("markov", NULL, &m, ERR));
+  EXPECT_OK(gm_model_fit(m, &data, &buf.prefix_holder, ERR));
+  gm_model_free(m);
+  gm_dataset_free(ds2);
+}
+
 static void test_datasets(void) {
   gm_dataset* ds = NULL;
   gm_data data;
@@ -481,6 +519,7 @@ int main(int argc, char** argv) {
   test_trained_kind("fvsbn", NULL, 1);
   test_files();
   test_datasets();
+  test_sized_init();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

@@ -331,7 +331,8 @@ class Model:
 
         progress(step, total, loss) is called on this thread; returning True stops fit with
         CancelledError, and an exception it raises (KeyboardInterrupt too) stops fit and is
-        re-raised here. A stopped fit keeps the model's previous parameters.
+        re-raised here. A stopped fit keeps the model's last good parameters (for the
+        closed-form kinds: the previous ones).
         """
         data, X = _rows(X, y, num_classes)
         o = _native.FitOptions.from_buffer_copy(_native.FIT_DEFAULTS)

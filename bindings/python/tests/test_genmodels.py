@@ -130,6 +130,7 @@ class TestModel(unittest.TestCase):
             (genmodels.InvalidDataError, lambda: m.log_prob(np.full((2, 9), 0.5))),  # not binary
             (genmodels.InvalidArgumentError, lambda: m.log_prob(ALL9, threads=-1)),
             (genmodels.InvalidArgumentError, lambda: m.complete(ALL9[:2], np.ones(5))),
+            (genmodels.InvalidArgumentError, lambda: m.log_prob(ALL9[:3], y=[0, 1])),  # one label per row
             (genmodels.NotFittedError, lambda: genmodels.Model("bernoulli").sample(1)),
             (genmodels.UnsupportedError, lambda: m.encode(ALL9)),
             (genmodels.IoError, lambda: genmodels.Model.load(os.path.join(self.tmp, "missing"))),
@@ -200,6 +201,14 @@ class TestModel(unittest.TestCase):
             m.fit(bars().X, progress=reenter)
         m.fit(bars().X)
         self.assertTrue(m.is_fitted)
+
+    @unittest.skipUnless("fvsbn" in [k["kind"] for k in genmodels.kinds()], "no gradient-trained kind")
+    def test_progress_of_a_gradient_trained_kind(self):
+        calls = []
+        genmodels.Model("fvsbn").fit(bars().X, epochs=3, batch_size=7, progress=lambda *a: calls.append(a[:2]))
+        self.assertEqual(calls, [(step, 6) for step in range(1, 7)])  # 2 batches x 3 epochs
+        with self.assertRaisesRegex(genmodels.CancelledError, "2 of 6"):
+            genmodels.Model("fvsbn").fit(bars().X, epochs=3, batch_size=7, progress=lambda step, *_: step >= 2)
 
     def test_float32_contiguous_input_is_not_copied(self):
         m = fitted("bernoulli")

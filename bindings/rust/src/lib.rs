@@ -543,7 +543,8 @@ impl Model {
 
     /// Fits, calling `progress(step, total, loss)` on this thread after each step;
     /// `ControlFlow::Break(())` stops fit with [`Status::Cancelled`] and the model keeps its
-    /// previous parameters. A panic in `progress` stops fit and resumes after it returns.
+    /// last good parameters (closed-form kinds: the previous ones). A panic in `progress`
+    /// stops fit the same way and resumes after it returns.
     pub fn fit_with_progress<F>(&mut self, data: &Data, opts: &FitOptions, mut progress: F) -> Result<()>
     where
         F: FnMut(i64, i64, f64) -> ControlFlow<()>,

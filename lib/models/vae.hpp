@@ -1,0 +1,142 @@
+// vae — the variational autoencoder (Kingma & Welling 2014, "Auto-Encoding Variational
+// Bayes"), scored with the importance-weighted bound of Burda et al. 2015 ("Importance
+// Weighted Autoencoders").
+//
+//   prior      p(z) = N(0, I_Z)
+//   decoder    p(x | z): Bernoulli with logits f(z) (binary data), or Gaussian
+//              N(f(z), diag e^{v}) with a per-pixel log-variance v (D) that is learned
+//              (clamped below at min_logvar: a constant pixel would otherwise drive its
+//              variance to 0 and the likelihood to +∞) or fixed (continuous data)
+//   encoder    q(z | x) = N(μ(x), diag e^{λ(x)}),  [μ | λ] = g(x)
+//   f, g       MLPs (ReLU hidden layers, widths "hidden", mirrored in the decoder) or, with
+//              "architecture": "conv", strided 4×4 convolutions (stride 2, padding 1; each
+//              halves H and W) in front of the MLP and transposed convolutions after it.
+//
+// fit maximises the ELBO  L(x) = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z))  with one
+// reparameterised sample per example, z = μ + e^{λ/2} ⊙ ε, ε ~ N(0, I) drawn from the
+// training step's Rng (row-major, B·Z normals), the KL in closed form
+// (−½ Σ 1 + λ − μ² − e^λ). Adam, lr 1e-3 by default; the trainer's batch (100 by default).
+//
+// log_prob(x) is the IWAE bound with k importance samples (k = EvalOptions.samples, 0 → the
+// config's "iwae_samples", default 100):
+//   log p(x) ≥ L_k(x) = log (1/k) Σ_j p(x | z_j) p(z_j) / q(z_j | x),  z_j ~ q(z | x),
+// L_1 ≤ L_k ≤ L_{k+1} ≤ log p(x) in expectation. For k = 1 it returns the ELBO as trained
+// (reconstruction term with one sample, KL in closed form): the figure PyTorch VAEs report.
+// The log weights are summed in double and combined by log-sum-exp. Example i draws its
+// ε from the stream Rng(seed, i), so results do not depend on the thread count or on how
+// rows are batched; the k samples of many examples go through the decoder together.
+//
+// encode(x) → (N, 2Z): the posterior mean μ (columns 0..Z−1), then its log-variance λ
+//   (columns Z..2Z−1). decode(z) → (N, D): the decoder mean, σ(f(z)) or f(z).
+// sample(n): z ~ N(0, I), then a draw x ~ p(x | z) — binary for Bernoulli, mean plus
+//   Gaussian noise for Gaussian — or, with "sample_mean": true, the decoder mean.
+//   Row r uses the stream Rng(seed, r).
+//
+// Parameters (saved under these names, F32; H_i = hidden widths, C_i = conv_channels):
+//   mlp   enc.fc{i}.weight (H_i, H_{i−1}) .bias (H_i)   H_0 = D
+//         enc.head.weight (2Z, H_n) .bias (2Z)          rows 0..Z−1 → μ, Z..2Z−1 → λ
+//         dec.fc{i}.weight (H_{n+1−i}, ·) .bias          mirrored widths, H_{n+1} = Z
+//         dec.out.weight (D, H_1) .bias (D)             logits or Gaussian mean
+//         dec.logvar (D)                                Gaussian decoder with learned variance
+//   conv  enc.conv{i}.weight (C_i, C_{i−1}, 4, 4) .bias before the MLP (C_0 = channels),
+//         enc.fc{i}/enc.head as above with H_0 = C_L·(H/2^L)·(W/2^L);
+//         dec.fc{i} mirrored, then dec.fc{n+1} → C_L·(H/2^L)·(W/2^L) with ReLU, then
+//         dec.deconv{i}.weight (C_{L+1−i}, C_{L−i}, 4, 4) .bias, the last one to the image.
+//
+// Config keys (unknown keys, and keys that do not apply, are invalid_config):
+//   architecture "mlp" | "conv" ("mlp"); hidden [400] (list of widths, may be empty);
+//   latent 20; decoder "bernoulli" | "gaussian" ("bernoulli"); iwae_samples 100;
+//   sample_mean false; weight_decay 0; conv only: conv_channels [32, 64];
+//   gaussian only: variance "learned" | "fixed" ("learned"), logvar 0 (the fixed value, or
+//   the initial one when learned), min_logvar −8 (learned only).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/generative_model.hpp"
+#include "models/trainer.hpp"
+#include "nn/buffer.hpp"
+#include "nn/parameter_store.hpp"
+
+namespace gm {
+
+namespace vae {
+class VaeNet;
+struct NetWork;
+
+struct Config {
+  bool conv = false;
+  std::vector<int64_t> hidden{400};
+  std::vector<int64_t> conv_channels{32, 64};
+  int64_t latent = 20;
+  bool gaussian = false;
+  bool learn_variance = true;
+  float logvar = 0.0f, min_logvar = -8.0f;
+  int64_t iwae_samples = 100;
+  bool sample_mean = false;
+  double weight_decay = 0.0;
+};
+}  // namespace vae
+
+class VaeModel final : public GenerativeModel, public Trainable {
+ public:
+  // The default (Bernoulli) configuration's bits; capabilities() drops binary_data for a
+  // Gaussian decoder.
+  static constexpr uint32_t capability_bits =
+      cap_fit | cap_sample | cap_log_prob | cap_encode | cap_decode | cap_binary_data;
+
+  explicit VaeModel(const Json& config);
+  ~VaeModel() override;
+
+  const char* kind() const override { return "vae"; }
+  uint32_t capabilities() const override;
+  const Json& config() const override { return config_; }
+
+  void fit(const DataView& data, const FitOptions& options) override;
+  void sample(int64_t n, const SampleOptions& options, float* out) const override;
+  void log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
+  int64_t encode_dim() const override { return 2 * cfg_.latent; }
+  void encode(const DataView& data, const EvalOptions& options, float* out) const override;
+  int64_t latent_dim() const override { return cfg_.latent; }
+  void decode(const DataView& codes, const SampleOptions& options, float* out) const override;
+
+  std::vector<TensorRef> tensors() const override;
+  void restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
+
+  const TrainReport& last_report() const { return report_; }
+  const vae::Config& settings() const { return cfg_; }
+
+  // Trainable (public so tests can check the loss gradient as a whole). Both draw ε the
+  // same way from rng, so a copy of one Rng reproduces the same noise in either.
+  nn::ParameterStore& parameter_store() override;
+  double train_step(const DataView& batch, Rng& rng) override;
+  double evaluate(const DataView& batch, Rng& rng) override;
+  // evaluate's negative ELBO split per row: rec (B) = −log p(x | z), kl (B) = KL(q ‖ p).
+  double negative_elbo(const DataView& batch, Rng& rng, double* rec, double* kl);
+  // The raw decoder output for codes z (n, Z) → (n, D): logits (Bernoulli) or means.
+  void decoder_output(const float* z, int64_t n, float* out) const;
+  // The per-pixel log-variance the Gaussian decoder uses (D), clamped; empty for Bernoulli.
+  std::vector<float> pixel_logvar() const;
+
+ protected:
+  std::string unsupported_why(const char* verb) const override;
+
+ private:
+  double elbo_pass(const DataView& batch, Rng& rng, bool backward, double* rec, double* kl);
+  // Bernoulli: every value 0 or 1; Gaussian: finite.
+  void check_data(const DataView& data, int threads) const;
+  void fill_pixel_logvar(float* v) const;  // (D)
+
+  // Training scratch, sized once per batch size (Buffers only grow).
+  struct Scratch;
+
+  Json config_;
+  vae::Config cfg_;
+  std::unique_ptr<vae::VaeNet> net_;
+  std::unique_ptr<Scratch> scratch_;
+  TrainReport report_;
+};
+
+}  // namespace gm
