@@ -24,16 +24,22 @@ constexpr uint64_t kInitStream = 0x4ADE'0000'0001ull;
 // rows at a time (their activation state, 2 · rows · chunk floats, stays in L1).
 constexpr int64_t kChunk = 64;
 constexpr int64_t kTrainRows = 32;
-constexpr int64_t kEvalRows = 8;     // rows per kernel call in log_prob and sampling
+constexpr int64_t kEvalRows = 4;     // rows per kernel call in log_prob and sampling
 constexpr int64_t kEncodeRows = 1024;
-// Below this many hidden-unit updates per step (B·D·H) a team of threads costs more in
-// fork and barriers than it saves.
+// Below this much work (rows · D · H) a team of threads costs more in fork and barriers
+// than it saves.
 constexpr int64_t kParallelWork = int64_t{1} << 18;
 // Largest D·H accepted (one tensor of 1 GiB).
 constexpr int64_t kMaxWeights = int64_t{1} << 28;
 
 inline double softplus(double l) { return std::max(l, 0.0) + std::log1p(std::exp(-std::fabs(l))); }
-inline double sigmoid(double l) { return 1.0 / (1.0 + std::exp(-l)); }
+
+// The loss term softplus(l) − x l of one pixel and its derivative σ(l) − x, from one exp.
+inline double pixel_nll(double l, double x, double* dl) {
+  const double e = std::exp(-std::fabs(l));
+  *dl = (l >= 0 ? 1.0 : e) / (1.0 + e) - x;
+  return std::max(l, 0.0) + std::log1p(e) - x * l;
+}
 
 }  // namespace
 
@@ -164,8 +170,9 @@ double NadeModel::train_step(const DataView& batch, Rng&) {
       for (int64_t i = 0; i < D; ++i) {
         float l = bias[i];
         for (int64_t ch = 0; ch < chunks; ++ch) l += part_[(ch * B + r) * D + i];
-        loss += softplus(l) - xr[i] * l;
-        gr[i] = static_cast<float>(sigmoid(l) - xr[i]) * inv_b;
+        double dl;
+        loss += pixel_nll(l, xr[i], &dl);
+        gr[i] = static_cast<float>(dl) * inv_b;
       }
       row_loss_[r] = loss;
     }
@@ -206,7 +213,7 @@ void NadeModel::row_log_probs(const float* x, int64_t n, int threads, double* ou
   const nade::Kernels& k = nade::kernels();
   const int64_t D = p.d, H = p.h;
   const int64_t blocks = (n + kEvalRows - 1) / kEvalRows;
-#pragma omp parallel num_threads(resolve_threads(threads)) if (blocks > 1)
+#pragma omp parallel num_threads(resolve_threads(threads)) if (blocks > 1 && n * D * H >= kParallelWork)
   {
     std::vector<float> a(static_cast<std::size_t>(kEvalRows * H)), h(a.size());
     std::vector<float> part(static_cast<std::size_t>(kEvalRows * D));
@@ -246,7 +253,7 @@ void NadeModel::encode(const DataView& data, const EvalOptions& options, float* 
     const int64_t nr = std::min(kEncodeRows, data.n - r0);
     float* o = out + r0 * H;
     encode_gemm_.run(nr, H, D, data.row(r0), D, store_->value(w_), H, o, H, store_->value(c_));
-#pragma omp parallel for num_threads(scope.threads())
+#pragma omp parallel for num_threads(scope.threads()) if (nr * H >= kParallelWork)
     for (int64_t r = 0; r < nr; ++r) k.sigmoid(o + r * H, H);
   }
 }
@@ -260,7 +267,7 @@ void NadeModel::sample(int64_t n, const SampleOptions& options, float* out) cons
   const nade::Kernels& k = nade::kernels();
   const int64_t D = p.d, H = p.h;
   const int64_t blocks = (n + kEvalRows - 1) / kEvalRows;
-#pragma omp parallel num_threads(scope.threads()) if (blocks > 1)
+#pragma omp parallel num_threads(scope.threads()) if (blocks > 1 && n * D * H >= kParallelWork)
   {
     std::vector<float> a(static_cast<std::size_t>(kEvalRows * H)), h(a.size());
     std::vector<Rng> rng;

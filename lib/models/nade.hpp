@@ -20,7 +20,11 @@
 // b_i = logit of the smoothed mean of pixel i — with V ≈ 0 training starts from the
 // independent-Bernoulli model. The gradient is the O(H·D) recurrence run backwards
 // (nade_kernels.hpp), H split into fixed chunks of 64 units across threads, so gradients
-// are written disjointly and the fit is bit-identical for any thread count.
+// are written disjointly and a fit is bit-identical for any thread count (given the CPU's
+// kernel build, see nade_kernels.hpp).
+//
+// Config: "hidden" H (default 500), "weight_decay" (Adam's L2 term, default 0),
+// "complete_samples" K (default 256).
 //
 // sample: sequential in i, batched over rows, Rng(seed, row) per row (thread-count free).
 // complete: sequential importance resampling, as fvsbn: K proposals per row drawn in raster

@@ -4,6 +4,8 @@
 #include "models/bernoulli.hpp"
 #include "models/fvsbn.hpp"
 #include "models/markov.hpp"
+#include "models/nade.hpp"
+#include "models/vae.hpp"
 
 namespace gm {
 
@@ -26,6 +28,17 @@ const std::vector<KindInfo>& all_kinds() {
        "fully-visible sigmoid belief network: logistic p(x_i | x_<i), maximum likelihood with Adam "
        "(config: weight_decay, complete_samples)",
        make<FvsbnModel>},
+      {"nade", NadeModel::capability_bits,
+       "neural autoregressive distribution estimator: tied weights, H sigmoid hidden units, exact "
+       "log_prob in O(H*D); maximum likelihood with Adam; encode = hidden units sigmoid(c + W x) "
+       "(config: hidden, weight_decay, complete_samples)",
+       make<NadeModel>},
+      {"vae", VaeModel::capability_bits,
+       "variational autoencoder: MLP or conv encoder/decoder, Bernoulli or Gaussian decoder; fit maximises "
+       "the ELBO with Adam; log_prob = importance-weighted bound with k samples (k = 1: the ELBO); encode = "
+       "posterior mean and log-variance (config: architecture, hidden, latent, decoder, iwae_samples, "
+       "sample_mean, weight_decay, conv_channels, variance, logvar, min_logvar)",
+       make<VaeModel>},
   };
   return kinds;
 }

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <set>
+#include <utility>
 
 #include <fmt/ranges.h>
 
@@ -181,17 +181,27 @@ void VaeModel::fit(const DataView& data, const FitOptions& options) {
   Rng init(options.seed, kInitStream);
   net->init(init);
   if (net->logvar.valid()) nn::init_constant(net->store.value(net->logvar), data.d, cfg_.logvar);
-  net_ = std::move(net);
-  scratch_ = std::make_unique<Scratch>();
-  shape_ = shape;
+  auto previous_net = std::exchange(net_, std::move(net));
+  auto previous_scratch = std::exchange(scratch_, std::make_unique<Scratch>());
+  const DataShape previous_shape = std::exchange(shape_, shape);
 
   TrainerSettings settings;
   settings.fit = options;
   settings.adam.lr = kDefaultLr;
   settings.adam.weight_decay = static_cast<float>(cfg_.weight_decay);
   settings.kind = kind();
-  // Cancelled or diverged: train() throws with the parameters of the last good step in place.
-  report_ = train(*this, data, settings);
+  try {
+    report_ = train(*this, data, settings);
+  } catch (const Error& e) {
+    // Cancelled or diverged: the parameters of the last good step stay (the trainer's
+    // contract). Anything else (a refused option) leaves the model as it was before fit.
+    if (e.status() != Status::cancelled && e.status() != Status::diverged) {
+      net_ = std::move(previous_net);
+      scratch_ = std::move(previous_scratch);
+      shape_ = previous_shape;
+    }
+    throw;
+  }
 }
 
 double VaeModel::train_step(const DataView& batch, Rng& rng) { return elbo_pass(batch, rng, true, nullptr, nullptr); }
@@ -209,6 +219,10 @@ double VaeModel::negative_elbo(const DataView& batch, Rng& rng, double* rec, dou
 //   loss_r = −log p(x_r | z_r) + KL(q(z | x_r) ‖ p(z)),  z_r = μ_r + σ_r ⊙ ε_r
 //   ∂/∂μ = ∂rec/∂z + μ/B,  ∂/∂λ = ∂rec/∂z ⊙ ε ⊙ σ/2 + (e^λ − 1)/(2B)   (σ = e^{λ/2})
 double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, double* rec_out, double* kl_out) {
+  require_fitted(backward ? "train_step" : "evaluate");
+  if (batch.d != shape_.d || batch.n < 1)
+    fail(Status::invalid_data, "vae: a batch of {} rows of {} values, the model has d = {}", batch.n, batch.d,
+         shape_.d);
   vae::VaeNet& net = *net_;
   Scratch& s = *scratch_;
   const int64_t B = batch.n, D = shape_.d, Z = cfg_.latent;
@@ -216,9 +230,13 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
   float *mu = s.mu.data(), *lv = s.lv.data(), *sd = s.sd.data(), *eps = s.eps.data(), *z = s.z.data();
 
   const float* head = net.encoder.forward(batch.x, B, s.enc);  // (B, 2Z) = [μ | λ]
-  for (int64_t i = 0; i < B * Z; ++i) eps[i] = static_cast<float>(rng.normal());
+  // One draw from the step's stream keys a stream per row, so rows draw in parallel and the
+  // noise depends only on rng's state (not on the thread count).
+  const uint64_t key = rng.next_u64();
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < B; ++r)
+  for (int64_t r = 0; r < B; ++r) {
+    Rng row_rng(key, static_cast<uint64_t>(r));
+    for (int64_t j = 0; j < Z; ++j) eps[r * Z + j] = static_cast<float>(row_rng.normal());
     for (int64_t j = 0; j < Z; ++j) {
       const int64_t i = r * Z + j;
       mu[i] = head[2 * r * Z + j];
@@ -226,6 +244,7 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
       sd[i] = std::exp(0.5f * lv[i]);
       z[i] = mu[i] + sd[i] * eps[i];
     }
+  }
   const float* out = net.decoder.forward(z, B, s.dec);  // (B, D)
 
   const float scale = 1.0f / static_cast<float>(B);

@@ -13,8 +13,8 @@
 //              halves H and W) in front of the MLP and transposed convolutions after it.
 //
 // fit maximises the ELBO  L(x) = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z))  with one
-// reparameterised sample per example, z = μ + e^{λ/2} ⊙ ε, ε ~ N(0, I) drawn from the
-// training step's Rng (row-major, B·Z normals), the KL in closed form
+// reparameterised sample per example, z = μ + e^{λ/2} ⊙ ε, ε ~ N(0, I) (row r of a batch
+// draws from Rng(u, r), u = the first 64 bits of the training step's Rng), the KL in closed form
 // (−½ Σ 1 + λ − μ² − e^λ). Adam, lr 1e-3 by default; the trainer's batch (100 by default).
 //
 // log_prob(x) is the IWAE bound with k importance samples (k = EvalOptions.samples, 0 → the
@@ -22,12 +22,15 @@
 //   log p(x) ≥ L_k(x) = log (1/k) Σ_j p(x | z_j) p(z_j) / q(z_j | x),  z_j ~ q(z | x),
 // L_1 ≤ L_k ≤ L_{k+1} ≤ log p(x) in expectation. For k = 1 it returns the ELBO as trained
 // (reconstruction term with one sample, KL in closed form): the figure PyTorch VAEs report.
-// The log weights are summed in double and combined by log-sum-exp. Example i draws its
+// log p(x | z) is summed in double (over float partial sums of 256 pixels), and the log
+// weights are combined by log-sum-exp in double. Example i draws its
 // ε from the stream Rng(seed, i), so results do not depend on the thread count or on how
 // rows are batched; the k samples of many examples go through the decoder together.
 //
 // encode(x) → (N, 2Z): the posterior mean μ (columns 0..Z−1), then its log-variance λ
-//   (columns Z..2Z−1). decode(z) → (N, D): the decoder mean, σ(f(z)) or f(z).
+//   (columns Z..2Z−1); any finite input is accepted (fit and log_prob of a Bernoulli
+//   decoder need x ∈ {0, 1}: anything else is invalid_data, never a silent cast).
+// decode(z) → (N, D): the decoder mean, σ(f(z)) or f(z).
 // sample(n): z ~ N(0, I), then a draw x ~ p(x | z) — binary for Bernoulli, mean plus
 //   Gaussian noise for Gaussian — or, with "sample_mean": true, the decoder mean.
 //   Row r uses the stream Rng(seed, r).

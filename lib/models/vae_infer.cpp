@@ -1,9 +1,16 @@
 // vae inference verbs: log_prob (the IWAE bound), encode, decode, sample. All const and
-// thread-safe: activations live in per-call NetWork scratch, noise comes from per-example
-// streams Rng(seed, row), so results do not depend on the thread count or on batching.
+// thread-safe: activations live in per-call scratch, noise comes from per-example streams
+// Rng(seed, row).
+//
+// Parallel over tiles of rows, each tile on one thread with single-threaded products. A
+// tile's rows are fixed by the row index (and k), never by the thread count, so results are
+// bit-identical for any thread count. (Letting oneDNN split one big product over threads
+// does not give that: on AVX2 its per-thread row blocks end in tail kernels that round
+// differently, and a row at a block edge changed in the last bit between 1 and 2 threads.)
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
 
 #include "core/error.hpp"
 #include "models/vae.hpp"
@@ -15,9 +22,9 @@ namespace gm {
 
 namespace {
 
-constexpr int64_t kRows = 256;          // rows per encoder / decoder product
+constexpr int64_t kRows = 256;          // rows per tile in encode, decode, sample
 constexpr int64_t kSampleRows = 1024;   // latent samples per decoder product in log_prob
-constexpr int64_t kMaxSamples = int64_t{1} << 24;
+constexpr int64_t kMaxSamples = int64_t{1} << 20;  // log weights of one row: 8 MiB
 constexpr double kLog2Pi = 1.8378770664093454836;
 
 inline float sigmoid(float l) { return 1.0f / (1.0f + std::exp(-l)); }
@@ -35,6 +42,42 @@ double gaussian_log_lik(const float* mean, const float* x, const float* lv, cons
   return s;
 }
 
+// body(tile, scratch) for every tile, on the team of the enclosing ComputeScope; each
+// thread runs its products single-threaded and keeps one Scratch for all its tiles. The
+// first exception thrown by a tile is rethrown after the loop.
+template <typename Scratch, typename Body>
+void for_tiles(int64_t tiles, Body&& body) {
+  std::exception_ptr error;
+#pragma omp parallel
+  {
+    nn::ComputeScope one(1);
+    Scratch scratch;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t t = 0; t < tiles; ++t) {
+      try {
+        body(t, scratch);
+      } catch (...) {
+#pragma omp critical(gm_vae_tile_error)
+        if (!error) error = std::current_exception();
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+struct RowsWork {
+  vae::NetWork net;
+  std::vector<float> z;
+  std::vector<Rng> rngs;
+};
+
+struct BoundWork {
+  vae::NetWork enc, dec;
+  std::vector<float> z;
+  std::vector<double> log_w, q_term;
+  std::vector<Rng> rngs;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------- log_prob
@@ -50,76 +93,64 @@ void VaeModel::log_prob(const DataView& data, const EvalOptions& options, double
   nn::ComputeScope scope(options.threads);
   const vae::VaeNet& net = *net_;
   const int64_t D = shape_.d, Z = cfg_.latent;
-  // `group` rows share one decoder product (all their k samples); a row with k > kSampleRows
-  // is a group of its own, decoded in several products.
-  const int64_t group = std::max<int64_t>(1, kSampleRows / k);
-  const int64_t block = group * std::max<int64_t>(1, kRows / group);
   const std::vector<float> lv_pix = pixel_logvar();
   std::vector<float> inv_var(lv_pix.size());
   for (std::size_t j = 0; j < lv_pix.size(); ++j) inv_var[j] = std::exp(-lv_pix[j]);
+  // A tile is `group` rows whose k samples share one decoder product; a row with
+  // k > kSampleRows is a tile of its own, decoded in several products.
+  const int64_t group = std::max<int64_t>(1, kSampleRows / k);
 
-  vae::NetWork enc, dec;
-  const int64_t batch_samples = std::min(group * k, kSampleRows);
-  std::vector<float> z(static_cast<std::size_t>(batch_samples * Z));
-  std::vector<double> log_w(static_cast<std::size_t>(group * k)), q_term(static_cast<std::size_t>(batch_samples));
-  std::vector<Rng> rngs;
-
-  for (int64_t b0 = 0; b0 < data.n; b0 += block) {
-    const int64_t nb = std::min(block, data.n - b0);
-    const float* head = net.encoder.forward(data.row(b0), nb, enc);  // (nb, 2Z) = [μ | λ]
-    for (int64_t g0 = 0; g0 < nb; g0 += group) {
-      const int64_t ng = std::min(group, nb - g0), S = ng * k;
-      rngs.clear();
-      for (int64_t r = 0; r < ng; ++r) rngs.emplace_back(options.seed, static_cast<uint64_t>(b0 + g0 + r));
-      for (int64_t s0 = 0; s0 < S; s0 += kSampleRows) {
-        const int64_t s1 = std::min(S, s0 + kSampleRows);
-        // z = μ + σ ⊙ ε, and log p(z) − log q(z | x) = Σ_z ½ε² − ½z² + ½λ (the 2π terms cancel).
-#pragma omp parallel for schedule(static)
-        for (int64_t r = 0; r < ng; ++r) {
-          const float* mu = head + (g0 + r) * 2 * Z;
-          const float* lv = mu + Z;
-          for (int64_t s = std::max(s0, r * k); s < std::min(s1, (r + 1) * k); ++s) {
-            float* zs = &z[(s - s0) * Z];
-            double q = 0.0;
-            for (int64_t j = 0; j < Z; ++j) {
-              const double e = rngs[r].normal();
-              zs[j] = static_cast<float>(mu[j] + std::exp(0.5 * lv[j]) * e);
-              q += 0.5 * (e * e - static_cast<double>(zs[j]) * zs[j] + lv[j]);
-            }
-            q_term[s - s0] = q;
-          }
+  for_tiles<BoundWork>((data.n + group - 1) / group, [&](int64_t t, BoundWork& w) {
+    const int64_t r0 = t * group, ng = std::min(group, data.n - r0), S = ng * k;
+    const float* head = net.encoder.forward(data.row(r0), ng, w.enc);  // (ng, 2Z) = [μ | λ]
+    w.rngs.clear();
+    for (int64_t r = 0; r < ng; ++r) w.rngs.emplace_back(options.seed, static_cast<uint64_t>(r0 + r));
+    w.log_w.resize(static_cast<std::size_t>(S));
+    w.z.resize(static_cast<std::size_t>(std::min(S, kSampleRows) * Z));
+    w.q_term.resize(static_cast<std::size_t>(std::min(S, kSampleRows)));
+    for (int64_t s0 = 0; s0 < S; s0 += kSampleRows) {
+      const int64_t s1 = std::min(S, s0 + kSampleRows);
+      // z = μ + σ ⊙ ε, and log p(z) − log q(z | x) = Σ_z ½ε² − ½z² + ½λ (the 2π terms cancel).
+      // Samples in order, so each row's stream is read in order.
+      for (int64_t s = s0; s < s1; ++s) {
+        const float* mu = head + (s / k) * 2 * Z;
+        const float* lv = mu + Z;
+        float* zs = &w.z[(s - s0) * Z];
+        double q = 0.0;
+        for (int64_t j = 0; j < Z; ++j) {
+          const double e = w.rngs[s / k].normal();
+          zs[j] = static_cast<float>(mu[j] + std::exp(0.5 * lv[j]) * e);
+          q += 0.5 * (e * e - static_cast<double>(zs[j]) * zs[j] + lv[j]);
         }
-        const float* o = net.decoder.forward(z.data(), s1 - s0, dec);
-#pragma omp parallel for schedule(static)
-        for (int64_t s = s0; s < s1; ++s) {
-          const float* x = data.row(b0 + g0 + s / k);
-          const float* os = o + (s - s0) * D;
-          const double ll = cfg_.gaussian ? gaussian_log_lik(os, x, lv_pix.data(), inv_var.data(), D)
-                                          : bernoulli_log_lik(os, x, D);
-          log_w[s] = k == 1 ? ll : ll + q_term[s - s0];
-        }
+        w.q_term[s - s0] = q;
       }
-      for (int64_t r = 0; r < ng; ++r) {
-        const double* w = &log_w[r * k];
-        double result;
-        if (k == 1) {
-          // The ELBO as trained: one-sample reconstruction, KL in closed form.
-          const float* mu = head + (g0 + r) * 2 * Z;
-          const float* lv = mu + Z;
-          double kl = 0.0;
-          for (int64_t j = 0; j < Z; ++j)
-            kl += -0.5 * (1.0 + lv[j] - static_cast<double>(mu[j]) * mu[j] - std::exp(static_cast<double>(lv[j])));
-          result = w[0] - kl;
-        } else {
-          const double top = *std::max_element(w, w + k);
-          double sum = 0.0;
-          for (int64_t j = 0; j < k; ++j) sum += std::exp(w[j] - top);
-          result = top + std::log(sum) - std::log(static_cast<double>(k));
-        }
-        out[b0 + g0 + r] = result;
+      const float* o = net.decoder.forward(w.z.data(), s1 - s0, w.dec);
+      for (int64_t s = s0; s < s1; ++s) {
+        const float* x = data.row(r0 + s / k);
+        const float* os = o + (s - s0) * D;
+        const double ll = cfg_.gaussian ? gaussian_log_lik(os, x, lv_pix.data(), inv_var.data(), D)
+                                        : bernoulli_log_lik(os, x, D);
+        w.log_w[s] = k == 1 ? ll : ll + w.q_term[s - s0];
       }
     }
-  }
+    for (int64_t r = 0; r < ng; ++r) {
+      const double* lw = &w.log_w[r * k];
+      if (k == 1) {
+        // The ELBO as trained: one-sample reconstruction, KL in closed form.
+        const float* mu = head + r * 2 * Z;
+        const float* lv = mu + Z;
+        double kl = 0.0;
+        for (int64_t j = 0; j < Z; ++j)
+          kl += -0.5 * (1.0 + lv[j] - static_cast<double>(mu[j]) * mu[j] - std::exp(static_cast<double>(lv[j])));
+        out[r0 + r] = lw[0] - kl;
+      } else {
+        const double top = *std::max_element(lw, lw + k);
+        double sum = 0.0;
+        for (int64_t j = 0; j < k; ++j) sum += std::exp(lw[j] - top);
+        out[r0 + r] = top + std::log(sum) - std::log(static_cast<double>(k));
+      }
+    }
+  });
 }
 
 // ---------------------------------------------------------------- encode, decode, sample
@@ -130,23 +161,21 @@ void VaeModel::encode(const DataView& data, const EvalOptions& options, float* o
   require_finite(data);
   nn::ComputeScope scope(options.threads);
   const int64_t width = 2 * cfg_.latent;
-  vae::NetWork work;
-  for (int64_t b0 = 0; b0 < data.n; b0 += kRows) {
-    const int64_t nb = std::min(kRows, data.n - b0);
-    const float* head = net_->encoder.forward(data.row(b0), nb, work);
-    std::memcpy(out + b0 * width, head, static_cast<std::size_t>(nb * width) * sizeof(float));
-  }
+  for_tiles<RowsWork>((data.n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {
+    const int64_t r0 = t * kRows, nb = std::min(kRows, data.n - r0);
+    const float* head = net_->encoder.forward(data.row(r0), nb, w.net);
+    std::memcpy(out + r0 * width, head, static_cast<std::size_t>(nb * width) * sizeof(float));
+  });
 }
 
 void VaeModel::decoder_output(const float* z, int64_t n, float* out) const {
   require_fitted("decode");
   const int64_t D = shape_.d, Z = cfg_.latent;
-  vae::NetWork work;
-  for (int64_t b0 = 0; b0 < n; b0 += kRows) {
-    const int64_t nb = std::min(kRows, n - b0);
-    const float* o = net_->decoder.forward(z + b0 * Z, nb, work);
-    std::memcpy(out + b0 * D, o, static_cast<std::size_t>(nb * D) * sizeof(float));
-  }
+  for_tiles<RowsWork>((n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {
+    const int64_t r0 = t * kRows, nb = std::min(kRows, n - r0);
+    const float* o = net_->decoder.forward(z + r0 * Z, nb, w.net);
+    std::memcpy(out + r0 * D, o, static_cast<std::size_t>(nb * D) * sizeof(float));
+  });
 }
 
 void VaeModel::decode(const DataView& codes, const SampleOptions& options, float* out) const {
@@ -171,23 +200,20 @@ void VaeModel::sample(int64_t n, const SampleOptions& options, float* out) const
   nn::ComputeScope scope(options.threads);
   const int64_t D = shape_.d, Z = cfg_.latent;
   const std::vector<float> lv_pix = pixel_logvar();
-  vae::NetWork work;
-  std::vector<float> z(static_cast<std::size_t>(std::min(kRows, n) * Z));
-  std::vector<Rng> rngs;
-  for (int64_t b0 = 0; b0 < n; b0 += kRows) {
-    const int64_t nb = std::min(kRows, n - b0);
-    rngs.clear();
-    for (int64_t r = 0; r < nb; ++r) rngs.emplace_back(options.seed, static_cast<uint64_t>(b0 + r));
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < nb; ++r)
-      for (int64_t j = 0; j < Z; ++j) z[r * Z + j] = static_cast<float>(rngs[r].normal());
-    const float* o = net_->decoder.forward(z.data(), nb, work);
+  for_tiles<RowsWork>((n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {
+    const int64_t r0 = t * kRows, nb = std::min(kRows, n - r0);
+    w.rngs.clear();
+    w.z.resize(static_cast<std::size_t>(nb * Z));
+    for (int64_t r = 0; r < nb; ++r) {
+      w.rngs.emplace_back(options.seed, static_cast<uint64_t>(r0 + r));
+      for (int64_t j = 0; j < Z; ++j) w.z[r * Z + j] = static_cast<float>(w.rngs[r].normal());
+    }
+    const float* o = net_->decoder.forward(w.z.data(), nb, w.net);
     // Each row continues its own stream: x ~ p(x | z), or the mean with sample_mean.
-#pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < nb; ++r) {
       const float* l = o + r * D;
-      float* x = out + (b0 + r) * D;
-      Rng& rng = rngs[r];
+      float* x = out + (r0 + r) * D;
+      Rng& rng = w.rngs[r];
       for (int64_t d = 0; d < D; ++d) {
         if (!cfg_.gaussian) {
           const float p = sigmoid(l[d]);
@@ -197,7 +223,7 @@ void VaeModel::sample(int64_t n, const SampleOptions& options, float* out) const
         }
       }
     }
-  }
+  });
 }
 
 }  // namespace gm

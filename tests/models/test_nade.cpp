@@ -18,13 +18,15 @@ using namespace gm_test;
 
 namespace {
 
+// One thread unless a test is about threads: these fits are small, and a busy machine
+// makes every OpenMP barrier of the training loop wait for a descheduled worker.
 std::unique_ptr<NadeModel> fitted(const Rows& data, int64_t epochs, Json config = Json::object(), uint64_t seed = 1,
-                                  int threads = 0) {
+                                  int threads = 1, int64_t batch_size = 50) {
   if (!config.contains("hidden")) config["hidden"] = 16;
   auto m = std::make_unique<NadeModel>(config);
   FitOptions o;
   o.epochs = epochs;
-  o.batch_size = 50;
+  o.batch_size = batch_size;
   o.learning_rate = 0.02;
   o.seed = seed;
   o.threads = threads;
@@ -243,6 +245,7 @@ TEST_CASE("nade: bars-and-stripes 4x4 reaches ln 30 within 0.1 nats") {
   o.batch_size = 30;
   o.learning_rate = 0.03;
   o.seed = 3;
+  o.threads = 1;
   m.fit(bars.view(), o);
   const std::vector<double> lp = log_probs(m, bars);
   double nll = 0;
@@ -272,17 +275,20 @@ TEST_CASE("nade: encode gives the hidden units sigma(c + W x)") {
 }
 
 TEST_CASE("nade: save → load is bit-identical; fits are reproducible") {
+  // B·D·H = 100·12·300 is above the size where a step runs on a team of threads, and H
+  // spans five hidden chunks: the parallel path is the one checked.
   const Rows data = random_binary(300, 12, 4);
-  auto pa = fitted(data, 3, Json{{"hidden", 70}}, 1, 2);
-  auto pb = fitted(data, 3, Json{{"hidden", 70}}, 1, 2);
+  const Json config{{"hidden", 300}};
+  auto pa = fitted(data, 3, config, 1, 2, 100);
+  auto pb = fitted(data, 3, config, 1, 2, 100);
   NadeModel &a = *pa, &b = *pb;
   CHECK(values_of(a) == values_of(b));
   SUBCASE("the thread count does not change the fit") {
-    auto pc = fitted(data, 3, Json{{"hidden", 70}}, 1, 1);
+    auto pc = fitted(data, 3, config, 1, 1, 100);
     CHECK(values_of(a) == values_of(*pc));
   }
   SUBCASE("another seed gives another fit") {
-    auto pc = fitted(data, 3, Json{{"hidden", 70}}, 2, 2);
+    auto pc = fitted(data, 3, config, 2, 2, 100);
     CHECK(values_of(a) != values_of(*pc));
   }
   SUBCASE("save and load") {
@@ -300,7 +306,7 @@ TEST_CASE("nade: save → load is bit-identical; fits are reproducible") {
   SUBCASE("log_prob, sample and complete do not depend on the thread count") {
     CHECK(all_log_probs(a, 12, 1) == all_log_probs(a, 12, 2));
     CHECK(sample_rows(a, 37, 5, 1) == sample_rows(a, 37, 5, 2));
-    NadeModel few(Json{{"hidden", 70}, {"complete_samples", 10}});
+    NadeModel few(Json{{"hidden", 300}, {"complete_samples", 10}});
     few.restore(a.data_shape(), a.tensors());
     const Rows rows = random_binary(9, 12, 11);
     CHECK(complete_rows(few, rows, 4, 1) == complete_rows(few, rows, 4, 2));

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <thread>
 
 #include "exact_helpers.hpp"
 #include "models/model_file.hpp"
 #include "models/vae.hpp"
 #include "models/vae_math.hpp"
+#include "nn/compute.hpp"
 #include "nn/loss.hpp"
 
 using namespace gm;
@@ -18,8 +20,10 @@ using namespace gm_test;
 
 namespace {
 
+// Tiny nets run on one thread unless a test asks for more: OpenMP's spinning workers make
+// microsecond-sized products slow on a loaded machine, and nothing here needs the speed.
 std::unique_ptr<VaeModel> fitted(const Rows& data, const Json& config, int64_t epochs, double lr = 0.01,
-                                 int64_t batch = 50, uint64_t seed = 1, int threads = 0) {
+                                 int64_t batch = 50, uint64_t seed = 1, int threads = 1) {
   auto m = std::make_unique<VaeModel>(config);
   FitOptions o;
   o.epochs = epochs;
@@ -42,7 +46,7 @@ double mean_of(const std::vector<double>& v) {
   return s / static_cast<double>(v.size());
 }
 
-std::vector<double> bounds(const VaeModel& m, const Rows& rows, int64_t k, uint64_t seed = 3, int threads = 0) {
+std::vector<double> bounds(const VaeModel& m, const Rows& rows, int64_t k, uint64_t seed = 3, int threads = 1) {
   std::vector<double> out(static_cast<std::size_t>(rows.n));
   EvalOptions e;
   e.samples = k;
@@ -96,8 +100,11 @@ Rows manifold(int64_t n, int64_t d, uint64_t seed) {
 
 // Every parameter of the model against central differences of evaluate() with the same
 // noise (a copy of the same Rng). Parameters are first redrawn ~ N(0, 0.5²) so every term
-// of the loss moves them.
+// of the loss moves them. A ReLU kink inside [θ − h, θ + h] makes a central difference
+// meaningless there; it shows as one-sided differences that disagree, and there the
+// analytic gradient must match one of them (at most 2% of the parameters may sit at one).
 void check_gradient(VaeModel& m, const Rows& batch) {
+  nn::ComputeScope scope(1);
   nn::ParameterStore& store = m.parameter_store();
   Rng init(11, 0);
   for (int32_t t = 0; t < store.count(); ++t) {
@@ -109,32 +116,50 @@ void check_gradient(VaeModel& m, const Rows& batch) {
   m.train_step(batch.view(), noise);
   const std::vector<float> analytic(store.grads(), store.grads() + store.trainable_size());
   const float eps = 1e-3f;
+  auto loss = [&] {
+    Rng same(5, 9);
+    return m.evaluate(batch.view(), same) / static_cast<double>(batch.n);
+  };
+  const double centre = loss();
+  int64_t kinks = 0, total = 0;
   for (int32_t t = 0; t < store.count(); ++t) {
     const auto& entry = store.entry(nn::ParamId{t});
     if (!entry.trainable) continue;
     int64_t bad = 0;
     double worst = 0;
     for (int64_t k = entry.offset; k < entry.offset + entry.size; ++k) {
+      ++total;
       float& v = store.values()[k];
       const float saved = v;
-      Rng up_rng(5, 9), down_rng(5, 9);
       v = saved + eps;
-      const double up = m.evaluate(batch.view(), up_rng) / static_cast<double>(batch.n);
+      const double up = loss();
       v = saved - eps;
-      const double down = m.evaluate(batch.view(), down_rng) / static_cast<double>(batch.n);
+      const double down = loss();
       v = saved;
       const double numeric = (up - down) / (2.0 * eps);
+      const double right = (up - centre) / eps, left = (centre - down) / eps;
+      auto near = [](double a, double b) { return std::fabs(a - b) <= 3e-3 + 3e-2 * std::fabs(b); };
+      if (std::fabs(right - left) > 5e-3 + 5e-2 * std::fabs(numeric)) {
+        // A kink: the analytic gradient is the derivative on the side θ itself lies on.
+        ++kinks;
+        INFO(entry.name << "[" << k - entry.offset << "] at a kink: analytic " << analytic[k] << ", one-sided "
+                        << left << ", " << right);
+        CHECK((near(analytic[k], left) || near(analytic[k], right)));
+        continue;
+      }
       const double err = std::fabs(analytic[k] - numeric);
       worst = std::max(worst, err);
-      if (err > 3e-3 + 3e-2 * std::fabs(numeric)) {
+      if (!near(analytic[k], numeric)) {
         ++bad;
         INFO(entry.name << "[" << k - entry.offset << "]: analytic " << analytic[k] << ", numeric " << numeric);
-        CHECK(err <= 3e-3 + 3e-2 * std::fabs(numeric));
+        CHECK(near(analytic[k], numeric));
       }
     }
     INFO(entry.name << ": worst |analytic − numeric| " << worst);
     CHECK(bad == 0);
   }
+  INFO(kinks << " of " << total << " parameters sit at a ReLU kink");
+  CHECK(kinks <= total / 50);
 }
 
 }  // namespace
@@ -394,9 +419,18 @@ TEST_CASE("vae: save → load is bit-identical; the same seed and threads give t
   CHECK(bounds(*m, data, 1) == bounds(static_cast<VaeModel&>(*loaded), data, 1));
   CHECK(sample_rows(*m, 40, 3, 0) == sample_rows(*loaded, 40, 3, 0));
   CHECK(save_model_bytes(*loaded) == bytes);
-  // Results do not depend on the thread count: per-example streams.
-  CHECK(bounds(*m, data, 30, 4, 1) == bounds(*m, data, 30, 4, 2));
-  CHECK(sample_rows(*m, 40, 3, 1) == sample_rows(*m, 40, 3, 2));
+  // Results do not depend on the thread count: per-example streams, and tiles of rows fixed
+  // by the row index, each run single-threaded.
+  for (int64_t k : {1, 5, 30, 2000}) CHECK(bounds(*m, data, k, 4, 1) == bounds(*m, data, k, 4, 2));
+  CHECK(sample_rows(*m, 600, 3, 1) == sample_rows(*m, 600, 3, 2));
+  Rows many = random_binary(700, 10, 9);
+  std::vector<float> c1(700 * 4), c2(700 * 4);
+  EvalOptions one, two;
+  one.threads = 1;
+  two.threads = 2;
+  m->encode(many.view(), one, c1.data());
+  m->encode(many.view(), two, c2.data());
+  CHECK(c1 == c2);
   // A different seed gives a different estimate.
   CHECK(bounds(*m, data, 30, 4) != bounds(*m, data, 30, 5));
 
@@ -422,6 +456,30 @@ TEST_CASE("vae: save → load is bit-identical; the same seed and threads give t
   }
 }
 
+TEST_CASE("vae: inference verbs run concurrently on one model") {
+  const Rows data = random_binary(300, 12, 9);
+  auto m = fitted(data, Json{{"hidden", Json::array({16})}, {"latent", 3}}, 2);
+  const std::vector<double> lp = bounds(*m, data, 20, 7, 1);
+  const std::vector<float> s = sample_rows(*m, 64, 2, 1);
+  std::vector<float> code(static_cast<std::size_t>(data.n * 6)), code_ref(code.size());
+  m->encode(data.view(), EvalOptions{}, code_ref.data());
+  std::vector<int> ok(4, 0);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 4; ++t)
+    pool.emplace_back([&, t] {
+      bool good = true;
+      for (int rep = 0; rep < 3; ++rep) {
+        good = good && bounds(*m, data, 20, 7, 1) == lp && sample_rows(*m, 64, 2, 1) == s;
+        std::vector<float> c(code.size());
+        m->encode(data.view(), EvalOptions{}, c.data());
+        good = good && c == code_ref;
+      }
+      ok[t] = good;
+    });
+  for (std::thread& t : pool) t.join();
+  CHECK(ok == std::vector<int>(4, 1));
+}
+
 TEST_CASE("vae: data checks") {
   Rows grey = random_binary(50, 6, 1);
   grey.x[7] = 0.5f;
@@ -437,6 +495,20 @@ TEST_CASE("vae: data checks") {
   CHECK(message_of([&] { conv.fit(flat.view(), FitOptions{}); }).find("image") != std::string::npos);
   const Rows odd = squares(10, 6, 1);  // 6 is not a multiple of 4
   CHECK(status_of([&] { conv.fit(odd.view(), FitOptions{}); }) == Status::invalid_data);
+  FitOptions bad_lr;
+  bad_lr.learning_rate = 1e6;
+  CHECK(status_of([&] { m.fit(random_binary(50, 6, 1).view(), bad_lr); }) == Status::invalid_argument);
+  CHECK(!m.fitted());  // a refused fit leaves the model as it was
+  const std::vector<double> before = bounds(*good, random_binary(50, 6, 1), 5);
+  CHECK(status_of([&] { good->fit(random_binary(50, 6, 1).view(), bad_lr); }) == Status::invalid_argument);
+  CHECK(bounds(*good, random_binary(50, 6, 1), 5) == before);
+  FitOptions cancel;
+  cancel.threads = 1;
+  cancel.batch_size = 10;
+  cancel.progress = [](int64_t step, int64_t, double loss) { return step == 3 && std::isfinite(loss); };
+  CHECK(status_of([&] { m.fit(random_binary(50, 6, 1).view(), cancel); }) == Status::cancelled);
+  REQUIRE(m.fitted());  // cancel keeps the parameters of the last completed step
+  for (double v : bounds(m, random_binary(50, 6, 1), 5)) CHECK(std::isfinite(v));
   VaeModel unfitted(Json::object());
   std::vector<float> one(6);
   CHECK(status_of([&] { unfitted.sample(1, SampleOptions{}, one.data()); }) == Status::not_fitted);
@@ -456,7 +528,11 @@ TEST_CASE("vae: the gaussian decoder fits continuous data") {
     for (int64_t i = 0; i < data.n; ++i) var += (data.x[i * d + j] - mean) * (data.x[i * d + j] - mean) / data.n;
     baseline += -0.5 * (std::log(2 * M_PI * var) + 1.0);
   }
-  const double elbo = mean_of(bounds(*m, data, 1)), iwae = mean_of(bounds(*m, data, 100));
+  // A one-sample ELBO is noisy with a sharp Gaussian decoder (±0.3 nats over these 600 rows
+  // from seed to seed): average 20 seeds before comparing it with the bound.
+  double elbo = 0;
+  for (uint64_t seed = 0; seed < 20; ++seed) elbo += mean_of(bounds(*m, data, 1, seed)) / 20;
+  const double iwae = mean_of(bounds(*m, data, 100));
   MESSAGE("gaussian vae on a 2-D manifold in 10-D: ELBO " << elbo << ", L_100 " << iwae
                                                           << ", independent Gaussians " << baseline);
   CHECK(elbo > baseline + 3.0);
