@@ -517,6 +517,8 @@ int main(int argc, char** argv) {
   test_fitted_verbs("markov", "{\"order\": 3}");
   test_cancel();
   test_trained_kind("fvsbn", NULL, 1);
+  test_trained_kind("nade", "{\"hidden\": 8}", 1);
+  test_trained_kind("vae", "{\"hidden\": [8], \"latent\": 2}", 0);
   test_files();
   test_datasets();
   test_sized_init();
