@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include <omp.h>
+
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
@@ -213,14 +215,20 @@ void NadeModel::row_log_probs(const float* x, int64_t n, int threads, double* ou
   const nade::Kernels& k = nade::kernels();
   const int64_t D = p.d, H = p.h;
   const int64_t blocks = (n + kEvalRows - 1) / kEvalRows;
-#pragma omp parallel num_threads(resolve_threads(threads)) if (blocks > 1 && n * D * H >= kParallelWork)
+  const int team = blocks > 1 && n * D * H >= kParallelWork ? resolve_threads(threads) : 1;
+  // Per-thread scratch a, h (rows, H) and part (rows, D), allocated here so that running
+  // out of memory throws on the calling thread, not inside the parallel region.
+  const int64_t per = kEvalRows * (2 * H + D);
+  std::vector<float> scratch(static_cast<std::size_t>(team * per));
+#pragma omp parallel num_threads(team)
   {
-    std::vector<float> a(static_cast<std::size_t>(kEvalRows * H)), h(a.size());
-    std::vector<float> part(static_cast<std::size_t>(kEvalRows * D));
+    float* a = &scratch[static_cast<std::size_t>(omp_get_thread_num() * per)];
+    float* h = a + kEvalRows * H;
+    float* part = h + kEvalRows * H;
 #pragma omp for schedule(dynamic, 4)
     for (int64_t blk = 0; blk < blocks; ++blk) {
       const int64_t r0 = blk * kEvalRows, nr = std::min(kEvalRows, n - r0);
-      k.forward(p, 0, H, x + r0 * D, nr, a.data(), h.data(), part.data());
+      k.forward(p, 0, H, x + r0 * D, nr, a, h, part);
       for (int64_t r = 0; r < nr; ++r) {
         const float* xr = x + (r0 + r) * D;
         double lp = 0;
@@ -267,16 +275,20 @@ void NadeModel::sample(int64_t n, const SampleOptions& options, float* out) cons
   const nade::Kernels& k = nade::kernels();
   const int64_t D = p.d, H = p.h;
   const int64_t blocks = (n + kEvalRows - 1) / kEvalRows;
-#pragma omp parallel num_threads(scope.threads()) if (blocks > 1 && n * D * H >= kParallelWork)
+  const int team = blocks > 1 && n * D * H >= kParallelWork ? scope.threads() : 1;
+  const int64_t per = 2 * kEvalRows * H;  // a, h (rows, H) per thread
+  std::vector<float> scratch(static_cast<std::size_t>(team * per));
+  std::vector<Rng> rngs(static_cast<std::size_t>(team * kEvalRows), Rng(0, 0));
+#pragma omp parallel num_threads(team)
   {
-    std::vector<float> a(static_cast<std::size_t>(kEvalRows * H)), h(a.size());
-    std::vector<Rng> rng;
+    const int t = omp_get_thread_num();
+    float* a = &scratch[static_cast<std::size_t>(t * per)];
+    Rng* rng = &rngs[static_cast<std::size_t>(t * kEvalRows)];
 #pragma omp for schedule(dynamic, 2)
     for (int64_t blk = 0; blk < blocks; ++blk) {
       const int64_t r0 = blk * kEvalRows, nr = std::min(kEvalRows, n - r0);
-      rng.clear();
-      for (int64_t r = 0; r < nr; ++r) rng.emplace_back(options.seed, static_cast<uint64_t>(r0 + r));
-      k.draw(p, nr, nullptr, nullptr, 0, rng.data(), a.data(), h.data(), out + r0 * D, nullptr);
+      for (int64_t r = 0; r < nr; ++r) rng[r] = Rng(options.seed, static_cast<uint64_t>(r0 + r));
+      k.draw(p, nr, nullptr, nullptr, 0, rng, a, a + kEvalRows * H, out + r0 * D, nullptr);
     }
   }
 }
@@ -289,25 +301,33 @@ void NadeModel::complete(const DataView& data, const uint8_t* observed, const Sa
   const nade::Weights p = weights();
   const nade::Kernels& k = nade::kernels();
   const int64_t D = p.d, H = p.h, K = complete_samples_;
-#pragma omp parallel num_threads(scope.threads()) if (data.n > 1)
+  const int team = data.n > 1 ? scope.threads() : 1;
+  // Per-thread a, h (rows, H), the K candidate rows (K, D) and their log weights (K),
+  // allocated on the calling thread: K·D can be large, and bad_alloc must not be thrown
+  // inside the parallel region.
+  const int64_t per = 2 * kEvalRows * H + K * D;
+  std::vector<float> scratch(static_cast<std::size_t>(team * per));
+  std::vector<double> weights_all(static_cast<std::size_t>(team * K));
+  std::vector<Rng> rngs(static_cast<std::size_t>(team * kEvalRows), Rng(0, 0));
+#pragma omp parallel num_threads(team)
   {
-    std::vector<float> a(static_cast<std::size_t>(kEvalRows * H)), h(a.size());
-    std::vector<float> candidates(static_cast<std::size_t>(K * D));
-    std::vector<double> log_w(static_cast<std::size_t>(K));
-    std::vector<Rng> rng;
+    const int t = omp_get_thread_num();
+    float* a = &scratch[static_cast<std::size_t>(t * per)];
+    float* h = a + kEvalRows * H;
+    float* candidates = h + kEvalRows * H;
+    double* log_w = &weights_all[static_cast<std::size_t>(t * K)];
+    Rng* rng = &rngs[static_cast<std::size_t>(t * kEvalRows)];
 #pragma omp for schedule(dynamic, 1)
     for (int64_t r = 0; r < data.n; ++r) {
       for (int64_t c0 = 0; c0 < K; c0 += kEvalRows) {
         const int64_t nc = std::min(kEvalRows, K - c0);
-        rng.clear();
-        for (int64_t c = 0; c < nc; ++c) rng.emplace_back(options.seed, static_cast<uint64_t>(r * K + c0 + c));
-        k.draw(p, nc, data.row(r), observed + r * D, 0, rng.data(), a.data(), h.data(), &candidates[c0 * D],
-               &log_w[c0]);
+        for (int64_t c = 0; c < nc; ++c) rng[c] = Rng(options.seed, static_cast<uint64_t>(r * K + c0 + c));
+        k.draw(p, nc, data.row(r), observed + r * D, 0, rng, a, h, candidates + c0 * D, log_w + c0);
       }
       // Draw one proposal with probability ∝ exp(log_w).
-      const double top = *std::max_element(log_w.begin(), log_w.end());
+      const double top = *std::max_element(log_w, log_w + K);
       double total = 0;
-      for (double& w : log_w) total += (w = std::exp(w - top));
+      for (int64_t c = 0; c < K; ++c) total += (log_w[c] = std::exp(log_w[c] - top));
       Rng pick(options.seed, ~static_cast<uint64_t>(r));
       double u = pick.uniform() * total;
       int64_t chosen = K - 1;
@@ -317,7 +337,7 @@ void NadeModel::complete(const DataView& data, const uint8_t* observed, const Sa
           break;
         }
       }
-      std::memcpy(out + r * D, &candidates[chosen * D], static_cast<std::size_t>(D) * sizeof(float));
+      std::memcpy(out + r * D, candidates + chosen * D, static_cast<std::size_t>(D) * sizeof(float));
     }
   }
 }

@@ -18,7 +18,8 @@
 // fit: exact maximum likelihood with Adam through the shared loop (lr 1e-3, batch 100 by
 // default). Initialisation: W, V ~ N(0, 0.01²) (the PyTorch reference's), c = 0, and
 // b_i = logit of the smoothed mean of pixel i — with V ≈ 0 training starts from the
-// independent-Bernoulli model. The gradient is the O(H·D) recurrence run backwards
+// independent-Bernoulli model. (A larger W, N(0, 0.2²), learns faster in the first epochs
+// on Fashion-MNIST but generalises worse: 104.5 against 103.5 nats after 20.) The gradient is the O(H·D) recurrence run backwards
 // (nade_kernels.hpp), H split into fixed chunks of 64 units across threads, so gradients
 // are written disjointly and a fit is bit-identical for any thread count (given the CPU's
 // kernel build, see nade_kernels.hpp).
