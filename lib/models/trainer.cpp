@@ -55,7 +55,9 @@ struct Batch {
 
 bool all_finite(const float* g, int64_t n, int threads) {
   int64_t bad = 0;
-#pragma omp parallel for simd num_threads(threads) reduction(+ : bad)
+  // Small models scan on the calling thread: a thread team per step costs more than the
+  // scan, and on a busy machine a barrier can wait a whole scheduler slice.
+#pragma omp parallel for simd num_threads(threads) reduction(+ : bad) if (n >= (int64_t{1} << 16))
   for (int64_t i = 0; i < n; ++i) bad += !std::isfinite(g[i]);
   return bad == 0;
 }
