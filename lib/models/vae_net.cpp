@@ -68,7 +68,7 @@ const float* Network::forward(const float* x, int64_t B, NetWork& work) const {
       s.linear->forward(in, y, B);
     else
       s.conv2d->forward(in, y, B, s.h, s.w);
-    if (s.relu) s.act.forward(y, y, B * s.out);
+    if (s.relu) nn::relu_inplace(y, B * s.out);
     in = y;
   }
   return in;
@@ -78,7 +78,7 @@ void Network::backward(const float* x, float* dy, float* dx, int64_t B, NetWork&
   float* g = dy;
   for (std::size_t i = stages_.size(); i-- > 0;) {
     Stage& s = stages_[i];
-    if (s.relu) s.act.backward(nullptr, work.acts[i].data(), g, g, B * s.out);
+    if (s.relu) nn::relu_backward_inplace(work.acts[i].data(), g, B * s.out);
     const float* in = i == 0 ? x : work.acts[i - 1].data();
     float* next = i == 0 ? dx : (g == work.grad_a.data() ? work.grad_b.data() : work.grad_a.data());
     if (s.kind == Stage::dense)

@@ -32,7 +32,6 @@ struct Stage {
   int64_t h = 0, w = 0;     // input height and width (conv, deconv)
   std::unique_ptr<nn::Linear> linear;
   std::unique_ptr<nn::Conv2d> conv2d;  // a Conv2d or a ConvTranspose2d
-  nn::Activation act{nn::Act::relu};
 };
 
 // Activations of one network for B rows: acts[i] (B, stage i out), and two gradient buffers

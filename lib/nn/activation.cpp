@@ -68,4 +68,19 @@ void Activation::backward(const float* x, const float* y, const float* dy, float
   e.run();
 }
 
+namespace {
+// Above this size the loop is memory-bound for long enough to be worth a thread team.
+constexpr int64_t kParallelMin = int64_t{1} << 18;
+}  // namespace
+
+void relu_inplace(float* y, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+}
+
+void relu_backward_inplace(const float* y, float* g, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) g[i] = y[i] > 0.0f ? g[i] : 0.0f;
+}
+
 }  // namespace gm::nn

@@ -86,3 +86,18 @@ TEST_CASE("activations: finite-difference gradients") {
     CHECK(grad_check(x.data(), dx.data(), n, loss) < 1e-2);
   }
 }
+
+TEST_CASE("relu loops match the reference, above and below the parallel threshold") {
+  ComputeScope scope(2);
+  for (const int64_t n : {int64_t{1}, int64_t{4099}, int64_t{1} << 19}) {
+    CAPTURE(n);
+    const Vec x = randn(n, 30, 3.0f), dy = randn(n, 31);
+    Vec y = x, y_ref(x.size()), g = dy, g_ref(x.size());
+    relu_inplace(y.data(), n);
+    ref::activation_forward(Act::relu, 0, x.data(), y_ref.data(), n);
+    CHECK(y == y_ref);
+    relu_backward_inplace(y.data(), g.data(), n);
+    ref::activation_backward(Act::relu, 0, x.data(), dy.data(), g_ref.data(), n);
+    CHECK(g == g_ref);
+  }
+}

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include "commands.hpp"
 #include "common.hpp"
 #include "models/model_file.hpp"
@@ -28,9 +30,11 @@ void add_sample_command(CLI::App& app, int& exit_code) {
       const auto model = load_model_file(args->model);
       const DataShape& shape = model->data_shape();
       std::vector<float> x(static_cast<std::size_t>(args->n * shape.d));
+      const auto start = std::chrono::steady_clock::now();
       model->sample(args->n, args->options, x.data());
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
       write_rows(args->out, x.data(), args->n, shape.d, shape.image, args->columns);
-      fmt::print("wrote {} samples to {}\n", args->n, args->out);
+      fmt::print("wrote {} samples to {} (sampling took {:.4f} s)\n", args->n, args->out, took.count());
     });
   });
 }
