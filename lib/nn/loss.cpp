@@ -82,4 +82,29 @@ double kl_std_normal(const float* mu, const float* logvar, int64_t B, int64_t Z,
   return total(per_example, B);
 }
 
+double softmax_cross_entropy(const float* logits, const int32_t* labels, int64_t B, int64_t K,
+                             double* per_example, float* dlogits, float grad_scale) {
+  check("softmax_cross_entropy", B, K, per_example);
+  if (labels == nullptr) fail(Status::invalid_argument, "softmax_cross_entropy: labels is null");
+  for (int64_t b = 0; b < B; ++b)  // checked up front: no throwing inside the parallel loop
+    if (labels[b] < 0 || labels[b] >= K)
+      fail(Status::invalid_argument, "softmax_cross_entropy: label {} of row {} is outside [0, {})", labels[b], b, K);
+#pragma omp parallel for schedule(static) if (B * K >= kParallelMin)
+  for (int64_t b = 0; b < B; ++b) {
+    const float* l = logits + b * K;
+    float m = l[0];
+    for (int64_t k = 1; k < K; ++k) m = std::fmax(m, l[k]);
+    double z = 0.0;  // Σ e^{l_k − m} ≥ 1 (the max term)
+    for (int64_t k = 0; k < K; ++k) z += std::exp(static_cast<double>(l[k]) - m);
+    const double lse = m + std::log(z);
+    per_example[b] = lse - l[labels[b]];
+    if (dlogits != nullptr) {
+      float* g = dlogits + b * K;
+      for (int64_t k = 0; k < K; ++k) g[k] = grad_scale * static_cast<float>(std::exp(l[k] - lse));
+      g[labels[b]] -= grad_scale;
+    }
+  }
+  return total(per_example, B);
+}
+
 }  // namespace gm::nn

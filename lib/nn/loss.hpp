@@ -28,4 +28,12 @@ double gaussian_nll(const float* x, const float* mean, const float* logvar, int6
 double kl_std_normal(const float* mu, const float* logvar, int64_t B, int64_t Z,
                      double* per_example, float* dmu, float* dlogvar, float grad_scale = 1.0f);
 
+// Categorical likelihood with logits l (B, K) and integer labels y (B) in [0, K):
+//   −log softmax(l)_y = logsumexp(l) − l_y,  logsumexp(l) = m + log Σ_k e^{l_k − m}, m = max l
+//   (subtracting the max keeps every exponent ≤ 0: no overflow at any logit size)
+//   ∂/∂l_k = softmax(l)_k − [k = y]
+// A label outside [0, K) is invalid_argument.
+double softmax_cross_entropy(const float* logits, const int32_t* labels, int64_t B, int64_t K,
+                             double* per_example, float* dlogits, float grad_scale = 1.0f);
+
 }  // namespace gm::nn

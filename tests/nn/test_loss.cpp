@@ -1,7 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
+#include "core/error.hpp"
 #include "helpers.hpp"
 #include "nn/compute.hpp"
 #include "nn/loss.hpp"
@@ -75,5 +78,47 @@ TEST_CASE("losses: finite-difference gradients") {
     kl_std_normal(mu.data(), lv.data(), B, D, per.data(), gm.data(), glv.data(), scale);
     CHECK(grad_check(mu.data(), gm.data(), B * D, loss) < 1e-2);
     CHECK(grad_check(lv.data(), glv.data(), B * D, loss) < 1e-2);
+  }
+}
+
+TEST_CASE("softmax_cross_entropy: closed forms, stability, bad labels") {
+  ComputeScope scope(1);
+  // Row 0: equal logits → −log ⅓; row 1: l = (0, log 3, 0) → softmax (⅕, ⅗, ⅕), label 0 costs log 5;
+  // row 2: a logit of 1000 is still finite (log-sum-exp subtracts the max).
+  const Vec l = {0, 0, 0, 0, std::log(3.0f), 0, 1000, 0, 0};
+  const std::vector<int32_t> y = {1, 0, 1};
+  double per[3];
+  Vec g(9);
+  const double total = softmax_cross_entropy(l.data(), y.data(), 3, 3, per, g.data(), 0.5f);
+  CHECK(per[0] == doctest::Approx(std::log(3.0)));
+  CHECK(per[1] == doctest::Approx(std::log(5.0)));
+  CHECK(per[2] == doctest::Approx(1000.0));
+  CHECK(total == doctest::Approx(per[0] + per[1] + per[2]));
+  CHECK(g[0] == doctest::Approx(0.5f / 3));         // ½·(⅓ − 0)
+  CHECK(g[1] == doctest::Approx(0.5f * (-2.0f / 3)));  // ½·(⅓ − 1)
+  CHECK(g[3] == doctest::Approx(0.5f * (0.2f - 1)));
+  CHECK(g[4] == doctest::Approx(0.5f * 0.6f));
+  CHECK(g[6] == doctest::Approx(0.5f));
+  CHECK(g[7] == doctest::Approx(-0.5f));
+  for (float v : g) CHECK(std::isfinite(v));
+  const std::vector<int32_t> bad = {0, 3, 0};
+  CHECK_THROWS_AS(softmax_cross_entropy(l.data(), bad.data(), 3, 3, per, nullptr), gm::Error);
+}
+
+TEST_CASE("softmax_cross_entropy: finite-difference gradient") {
+  ComputeScope scope(1);
+  const int64_t B = 4, K = 7;
+  std::vector<double> per(B);
+  const std::vector<int32_t> y = {0, 6, 3, 3};
+  Vec l = randn(B * K, 8, 2.0f), g(l.size());
+  const float scale = 1.0f / B;
+  auto loss = [&] { return scale * softmax_cross_entropy(l.data(), y.data(), B, K, per.data(), nullptr); };
+  softmax_cross_entropy(l.data(), y.data(), B, K, per.data(), g.data(), scale);
+  CHECK(grad_check(l.data(), g.data(), B * K, loss) < 1e-2);
+  // Each row's gradient sums to zero: softmax sums to one, the one-hot too.
+  for (int64_t b = 0; b < B; ++b) {
+    double s = 0;
+    for (int64_t k = 0; k < K; ++k) s += g[b * K + k];
+    CHECK(std::fabs(s) < 1e-6);
   }
 }
