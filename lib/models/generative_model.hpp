@@ -41,6 +41,9 @@ struct FitOptions {
   ProgressFn progress;
   double validation_fraction = 0.0;  // held-out rows scored after each epoch
   int64_t patience = 0;              // epochs without improvement before stopping; 0 = never
+  // C++ only (not in the C ABI): called after each completed epoch, parameters consistent;
+  // the command line writes its per-epoch sample grids from here.
+  std::function<void(int64_t epoch)> on_epoch;
 };
 
 struct SampleOptions {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <numeric>
 
 #include "core/engine.hpp"
@@ -74,18 +75,32 @@ double validation_loss(Trainable& model, const DataView& data, const std::vector
   return total / static_cast<double>(rows.size());
 }
 
-}  // namespace
+void check_learning_rate(float lr) {
+  // An Adam step moves a parameter by at most about lr / (1 − β1) in the first steps, so a
+  // bounded rate keeps a single update finite: divergence then shows as a non-finite loss
+  // or gradient, which is caught before the update.
+  if (!(lr > 0.0f && lr <= kMaxLearningRate))
+    fail(Status::invalid_argument, "learning rate must be in (0, {}], got {}", kMaxLearningRate, lr);
+}
 
-TrainReport train(Trainable& model, const DataView& data, const TrainerSettings& settings) {
-  const FitOptions& fit = settings.fit;
-  const int threads = resolve_threads(fit.threads);
-  nn::ParameterStore& store = model.parameter_store();
+// The loop both kinds of trainee share. step(batch, rng, epoch) trains on one batch and
+// returns its summed loss; validate (may be empty) scores the held-out rows after an epoch
+// and may keep or restore parameters.
+struct Validation {
+  std::function<double(const std::vector<int64_t>& rows)> score;
+  std::function<void()> keep_best, restore_best;
+};
 
+TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* kind,
+                     const std::function<double(const DataView&, Rng&, int64_t)>& step, const Validation* val) {
   // Seeded split: the first n_val rows of a shuffled order are held out.
   std::vector<int64_t> order(static_cast<std::size_t>(data.n));
   std::iota(order.begin(), order.end(), 0);
   std::vector<int64_t> validation;
   if (fit.validation_fraction > 0) {
+    if (!val)
+      fail(Status::invalid_argument,
+           "{} has no held-out loss to validate on: set validation_fraction to 0 (and patience to 0)", kind);
     Rng split(fit.seed, kSplitStream);
     shuffle(order, split);
     const auto n_val = static_cast<int64_t>(std::floor(fit.validation_fraction * static_cast<double>(data.n)));
@@ -101,19 +116,10 @@ TrainReport train(Trainable& model, const DataView& data, const TrainerSettings&
   const int64_t batches = (n_train + batch_size - 1) / batch_size;
   const int64_t total_steps = batches * fit.epochs;
 
-  nn::AdamOptions adam = settings.adam;
-  if (fit.learning_rate > 0) adam.lr = static_cast<float>(fit.learning_rate);
-  // An Adam step moves a parameter by at most about lr / (1 − β1) in the first steps, so a
-  // bounded rate keeps a single update finite: divergence then shows as a non-finite loss
-  // or gradient, which is caught before the update.
-  if (!(adam.lr > 0.0f && adam.lr <= kMaxLearningRate))
-    fail(Status::invalid_argument, "learning rate must be in (0, {}], got {}", kMaxLearningRate, adam.lr);
-  nn::Adam optimiser(store.span(), adam);
-
   TrainReport report;
-  Batch batch, val_batch;
-  std::vector<float> best;  // parameters of the best validation epoch
+  Batch batch;
   double best_loss = INFINITY;
+  bool have_best = false;
   int64_t epochs_without_improvement = 0;
   const auto start = std::chrono::steady_clock::now();
 
@@ -126,19 +132,11 @@ TrainReport train(Trainable& model, const DataView& data, const TrainerSettings&
       const int64_t begin = b * batch_size;
       const int64_t count = std::min(batch_size, n_train - begin);
       batch.gather(data, order.data() + begin, count);
-      store.zero_grad();
       Rng step_rng(fit.seed, kStepStream + static_cast<uint64_t>(report.steps));
-      const double loss = model.train_step(batch.view, step_rng);
-      const double mean = loss / static_cast<double>(count);
-      if (!std::isfinite(loss) || !all_finite(store.grads(), store.trainable_size(), threads))
-        fail(Status::diverged,
-             "{} diverged at epoch {} step {} (loss {}): the model keeps the parameters of the step before; "
-             "lower the learning rate",
-             settings.kind, epoch, report.steps + 1, mean);
-      optimiser.step();
+      const double loss = step(batch.view, step_rng, epoch);
       ++report.steps;
       epoch_loss += loss;
-      if (fit.progress && fit.progress(report.steps, total_steps, mean))
+      if (fit.progress && fit.progress(report.steps, total_steps, loss / static_cast<double>(count)))
         fail(Status::cancelled, "fit was cancelled by the progress callback after {} of {} steps", report.steps,
              total_steps);
     }
@@ -146,11 +144,11 @@ TrainReport train(Trainable& model, const DataView& data, const TrainerSettings&
     rec.epoch = epoch;
     rec.train_loss = epoch_loss / static_cast<double>(n_train);
     if (!validation.empty()) {
-      rec.validation_loss = validation_loss(model, data, validation, std::max<int64_t>(batch_size, 256), fit.seed,
-                                            val_batch);
+      rec.validation_loss = val->score(validation);
       if (rec.validation_loss < best_loss) {
         best_loss = rec.validation_loss;
-        best.assign(store.values(), store.values() + store.trainable_size());
+        val->keep_best();
+        have_best = true;
         epochs_without_improvement = 0;
       } else {
         ++epochs_without_improvement;
@@ -158,15 +156,69 @@ TrainReport train(Trainable& model, const DataView& data, const TrainerSettings&
     }
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     report.epochs.push_back(rec);
+    if (fit.on_epoch) fit.on_epoch(epoch);
     if (fit.patience > 0 && epochs_without_improvement >= fit.patience) {
       report.stopped_early = true;
       break;
     }
   }
-  if (!best.empty() && fit.patience > 0) std::memcpy(store.values(), best.data(), best.size() * sizeof(float));
+  if (have_best && fit.patience > 0) val->restore_best();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report.images_per_second = seconds > 0 ? static_cast<double>(report.steps) * static_cast<double>(batch_size) / seconds : 0;
   return report;
+}
+
+}  // namespace
+
+void require_finite_step(double loss, const nn::ParamSpan& grads, int threads, const char* kind, const char* what,
+                         int64_t step) {
+  if (!std::isfinite(loss) || !all_finite(grads.grad, grads.count, threads))
+    fail(Status::diverged,
+         "{} diverged at step {} ({} loss {}): the model keeps the parameters of the step before; lower the "
+         "learning rate",
+         kind, step, what, loss);
+}
+
+TrainReport train(Trainable& model, const DataView& data, const TrainerSettings& settings) {
+  const FitOptions& fit = settings.fit;
+  const int threads = resolve_threads(fit.threads);
+  nn::ParameterStore& store = model.parameter_store();
+
+  nn::AdamOptions adam = settings.adam;
+  if (fit.learning_rate > 0) adam.lr = static_cast<float>(fit.learning_rate);
+  check_learning_rate(adam.lr);
+  nn::Adam optimiser(store.span(), adam);
+
+  int64_t steps = 0;
+  auto step = [&](const DataView& batch, Rng& rng, int64_t epoch) {
+    store.zero_grad();
+    const double loss = model.train_step(batch, rng);
+    ++steps;
+    if (!std::isfinite(loss) || !all_finite(store.grads(), store.trainable_size(), threads))
+      fail(Status::diverged,
+           "{} diverged at epoch {} step {} (loss {}): the model keeps the parameters of the step before; lower "
+           "the learning rate",
+           settings.kind, epoch, steps, loss / static_cast<double>(batch.n));
+    optimiser.step();
+    return loss;
+  };
+  Batch val_batch;
+  std::vector<float> best;  // parameters of the best validation epoch
+  const int64_t val_batch_size = std::max<int64_t>(fit.batch_size, 256);
+  Validation val;
+  val.score = [&](const std::vector<int64_t>& rows) {
+    return validation_loss(model, data, rows, val_batch_size, fit.seed, val_batch);
+  };
+  val.keep_best = [&] { best.assign(store.values(), store.values() + store.trainable_size()); };
+  val.restore_best = [&] { std::memcpy(store.values(), best.data(), best.size() * sizeof(float)); };
+  return run_loop(data, fit, settings.kind, step, &val);
+}
+
+TrainReport train(SteppedTrainable& model, const DataView& data, const FitOptions& fit, const char* kind) {
+  if (fit.learning_rate > 0) check_learning_rate(static_cast<float>(fit.learning_rate));
+  int64_t steps = 0;
+  auto step = [&](const DataView& batch, Rng& rng, int64_t) { return model.train_batch(batch, rng, ++steps); };
+  return run_loop(data, fit, kind, step, nullptr);
 }
 
 }  // namespace gm

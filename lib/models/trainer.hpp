@@ -58,4 +58,23 @@ struct TrainReport {
 
 TrainReport train(Trainable& model, const DataView& data, const TrainerSettings& settings);
 
+// A family that makes its own parameter updates on each batch: a GAN steps its
+// discriminator and its generator with two optimisers. The loop gives it everything else
+// (shuffling, batches, epochs, progress and cancel, on_epoch); validation splits are refused,
+// as such a family has no held-out loss to stop on.
+class SteppedTrainable {
+ public:
+  virtual ~SteppedTrainable() = default;
+  // One training iteration: returns the summed per-example loss to report, and throws
+  // Status::diverged (require_finite_step) before an update that would go non-finite.
+  virtual double train_batch(const DataView& batch, Rng& rng, int64_t step) = 0;
+};
+
+TrainReport train(SteppedTrainable& model, const DataView& data, const FitOptions& fit, const char* kind);
+
+// Throws Status::diverged unless loss and every gradient in grads are finite; what names the
+// part ("discriminator", "generator") in the message.
+void require_finite_step(double loss, const nn::ParamSpan& grads, int threads, const char* kind, const char* what,
+                         int64_t step);
+
 }  // namespace gm

@@ -136,19 +136,22 @@ void Conv2d::forward(const float* x, float* y, int64_t B, int64_t H, int64_t W) 
   e.run();
 }
 
+void Conv2d::backward_data(const float* dy, float* dx, int64_t B, int64_t H, int64_t W) const {
+  const Geometry g = geometry(spec_, B, H, W, out_size(H), out_size(W));
+  Exec e = bwd_data_->acquire(Key{B, H, W, 0, 0, 0, 0, 0}, [&] {
+    return transposed_ ? backward_data_plan<true>(g) : backward_data_plan<false>(g);
+  });
+  e.set(0, dy);
+  e.set(1, store_->value(w_));
+  e.set(2, dx);
+  e.run();
+}
+
 void Conv2d::backward(const float* x, const float* dy, float* dx, int64_t B, int64_t H, int64_t W) {
   ParameterStore& s = *store_;
   const Geometry g = geometry(spec_, B, H, W, out_size(H), out_size(W));
   const Key key{B, H, W, 0, 0, 0, 0, 0};
-  if (dx != nullptr) {
-    Exec e = bwd_data_->acquire(key, [&] {
-      return transposed_ ? backward_data_plan<true>(g) : backward_data_plan<false>(g);
-    });
-    e.set(0, dy);
-    e.set(1, s.value(w_));
-    e.set(2, dx);
-    e.run();
-  }
+  if (dx != nullptr) backward_data(dy, dx, B, H, W);
   Exec e = bwd_weights_->acquire(key, [&] {
     return transposed_ ? backward_weights_plan<true>(g) : backward_weights_plan<false>(g);
   });

@@ -50,6 +50,8 @@ class Conv2d {
   void forward(const float* x, float* y, int64_t B, int64_t H, int64_t W) const;
   // Training only. x is forward's input, dy (B, Co, OH, OW), dx (B, Ci, H, W) or null.
   void backward(const float* x, const float* dy, float* dx, int64_t B, int64_t H, int64_t W);
+  // dx only, no parameter gradients (see Linear::backward_data). Thread-safe.
+  void backward_data(const float* dy, float* dx, int64_t B, int64_t H, int64_t W) const;
 
   const ConvSpec& spec() const { return spec_; }
   bool transposed() const { return transposed_; }

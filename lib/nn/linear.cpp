@@ -24,6 +24,10 @@ void Linear::forward(const float* x, float* y, int64_t B) const {
   fwd_.run(B, out_, in_, x, in_, s.value(w_), in_, y, out_, bias);
 }
 
+void Linear::backward_data(const float* dy, float* dx, int64_t B) const {
+  bwd_data_.run(B, in_, out_, dy, out_, store_->value(w_), in_, dx, in_);
+}
+
 void Linear::backward(const float* x, const float* dy, float* dx, int64_t B) {
   ParameterStore& s = *store_;
   if (dx != nullptr) bwd_data_.run(B, in_, out_, dy, out_, s.value(w_), in_, dx, in_);

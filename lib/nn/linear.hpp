@@ -32,6 +32,9 @@ class Linear {
   void forward(const float* x, float* y, int64_t B) const;
   // Training only: adds into the store's gradients. x is forward's input.
   void backward(const float* x, const float* dy, float* dx, int64_t B);
+  // dx only, no parameter gradients: a GAN's generator step back-propagates through the
+  // discriminator without needing (or paying for) the discriminator's weight gradients.
+  void backward_data(const float* dy, float* dx, int64_t B) const;
 
   int64_t in() const { return in_; }
   int64_t out() const { return out_; }
