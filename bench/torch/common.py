@@ -1,4 +1,4 @@
-"""Shared pieces of the PyTorch references: binarised Fashion-MNIST straight from Debian's
+"""Shared pieces of the PyTorch references: Fashion-MNIST (binarised or grey) straight from Debian's
 IDX files (no torchvision), threads, timing and peak memory.
 
 Run with Debian's /usr/bin/python3 (python3-torch, python3-numpy). Install
@@ -25,6 +25,16 @@ def load_fashion(split, binarize=0.5):
         labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
     x = raw.reshape(-1, 784).astype(np.float32) / 255.0
     return (x >= binarize).astype(np.float32), labels
+
+
+def load_fashion_grey(split):
+    """(N, 784) float32 grey levels x/255 in [0, 1] (not binarised), and the labels."""
+    prefix = "train" if split == "train" else "t10k"
+    with gzip.open(f"{FASHION}/{prefix}-images-idx3-ubyte.gz", "rb") as f:
+        raw = np.frombuffer(f.read(), np.uint8, offset=16)
+    with gzip.open(f"{FASHION}/{prefix}-labels-idx1-ubyte.gz", "rb") as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
+    return raw.reshape(-1, 784).astype(np.float32) / 255.0, labels
 
 
 def setup_torch(threads=2, seed=0):
