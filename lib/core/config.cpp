@@ -79,6 +79,29 @@ std::string ConfigReader::text(const std::string& key, const std::string& fallba
   return value;
 }
 
+std::vector<int64_t> ConfigReader::integers(const std::string& key, const std::vector<int64_t>& fallback,
+                                            std::size_t min_count, std::size_t max_count, int64_t min, int64_t max) {
+  std::vector<int64_t> out = fallback;
+  if (const Json* v = lookup(key)) {
+    out.clear();
+    auto one = [&](const Json& e) {
+      if (!e.is_number_integer() || e.get<int64_t>() < min || e.get<int64_t>() > max)
+        fail(Status::invalid_config, "\"{}\" must be a list of integers in [{}, {}], got {}", key, min, max,
+             v->dump());
+      out.push_back(e.get<int64_t>());
+    };
+    if (v->is_array())
+      for (const Json& e : *v) one(e);
+    else
+      one(*v);
+    if (out.size() < min_count || out.size() > max_count)
+      fail(Status::invalid_config, "\"{}\" must list {} to {} integers, got {}", key, min_count, max_count,
+           v->dump());
+  }
+  effective_[key] = out;
+  return out;
+}
+
 void ConfigReader::finish() const {
   for (auto it = given_.begin(); it != given_.end(); ++it) {
     if (!effective_.contains(it.key())) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +25,10 @@ class ConfigReader {
   double number(const std::string& key, double fallback, double min, double max);
   bool boolean(const std::string& key, bool fallback);
   std::string text(const std::string& key, const std::string& fallback);
+  // A list of integers, each in [min, max], with min_count..max_count entries; a bare
+  // integer is a list of one ("hidden": 400 is [400]).
+  std::vector<int64_t> integers(const std::string& key, const std::vector<int64_t>& fallback, std::size_t min_count,
+                                std::size_t max_count, int64_t min, int64_t max);
 
   // Throws Error(invalid_config) naming the first key that was never read.
   void finish() const;

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "models/bernoulli.hpp"
 #include "models/fvsbn.hpp"
+#include "models/gan/gan.hpp"
 #include "models/markov.hpp"
 #include "models/nade.hpp"
 #include "models/vae.hpp"
@@ -13,6 +14,10 @@ namespace {
 template <typename Model>
 std::unique_ptr<GenerativeModel> make(const Json& config) {
   return std::make_unique<Model>(config);
+}
+template <gan::Flavor flavor>
+std::unique_ptr<GenerativeModel> make_gan(const Json& config) {
+  return std::make_unique<GanModel>(flavor, config);
 }
 }  // namespace
 
@@ -39,6 +44,25 @@ const std::vector<KindInfo>& all_kinds() {
        "posterior mean and log-variance (config: architecture, hidden, latent, decoder, iwae_samples, "
        "sample_mean, weight_decay, conv_channels, variance, logvar, min_logvar)",
        make<VaeModel>},
+      {"gan", GanModel::capability_bits(gan::Flavor::gan),
+       "generative adversarial network with MLP generator and discriminator, non-saturating loss, Adam "
+       "(config: latent, g_hidden, d_hidden, d_steps, learning_rate, beta1, beta2); no likelihood: judge it "
+       "with `genmodels eval`",
+       make_gan<gan::Flavor::gan>},
+      {"dcgan", GanModel::capability_bits(gan::Flavor::dcgan),
+       "deep convolutional GAN (Radford et al. 2016): transposed convolutions in G, strided convolutions in D, "
+       "batch norm, Adam lr 2e-4 beta1 0.5 (config: latent, ngf, ndf, d_steps, learning_rate, beta1, beta2)",
+       make_gan<gan::Flavor::dcgan>},
+      {"cgan", GanModel::capability_bits(gan::Flavor::cgan),
+       "conditional GAN on a class label, a condition vector or a sentence (GAN-CLS matching-aware "
+       "discriminator) (config: condition, classes, condition_dim, embed, wrong_text_weight, architecture, "
+       "and the dcgan or gan keys)",
+       make_gan<gan::Flavor::cgan>},
+      {"infogan", GanModel::capability_bits(gan::Flavor::infogan),
+       "InfoGAN (Chen et al. 2016): categorical and continuous codes, a Q head on D's trunk, mutual-information "
+       "term; encode = the codes Q infers (config: categorical, continuous, info_weight, architecture, and the "
+       "dcgan or gan keys)",
+       make_gan<gan::Flavor::infogan>},
   };
   return kinds;
 }

@@ -51,6 +51,15 @@ void Sequential::add(ParameterStore& store, const StageSpec& spec) {
   stages_.push_back(std::move(s));
 }
 
+void Sequential::init_default(Rng& rng) {
+  for (Stage& s : stages_) {
+    if (s.linear)
+      s.linear->init(rng);
+    else
+      s.conv->init(rng);
+  }
+}
+
 int64_t Sequential::in_size() const { return stages_.empty() ? 0 : stages_.front().in_floats(); }
 int64_t Sequential::out_size() const { return stages_.empty() ? 0 : stages_.back().out_floats(); }
 

@@ -67,6 +67,9 @@ class Sequential {
   // invalid_config if the spec does not chain onto the previous stage.
   void add(ParameterStore& store, const StageSpec& spec);
 
+  // Every layer's default (PyTorch) initialisation; batch norm starts at γ = 1, β = 0.
+  void init_default(Rng& rng);
+
   int64_t in_size() const;   // floats per input row
   int64_t out_size() const;  // floats per output row
   std::size_t size() const { return stages_.size(); }

@@ -1,0 +1,104 @@
+// The GAN family: gan, dcgan, cgan (class label, condition vector or sentence) and infogan,
+// one model class whose kind picks defaults and which parts exist (gan_config.hpp lists the
+// keys, gan_nets.hpp the networks).
+//
+// fit (Goodfellow et al. 2014, with the non-saturating generator loss). Each batch of real
+// x ∈ [0, 1] (scaled to [−1, 1]) and fresh z ~ N(0, I) makes one discriminator step
+//   L_D = softplus(−D(x, c)) + softplus(D(G(z, c), c))           (mean over the batch)
+// and every d_steps-th batch one generator step on the same fake images
+//   L_G = softplus(−D(G(z, c), c))
+// with two Adam optimisers (lr 2e-4, β1 0.5 by default). Both networks run in training mode
+// (batch statistics); real and fake go through D in separate passes, as in the DCGAN paper's
+// code. The generator step back-propagates through D without computing D's weight gradients.
+//   cgan, text (Reed et al. 2016, GAN-CLS): the matching-aware discriminator also sees real
+//     images with a wrong sentence (the batch's sentences rolled by one row):
+//       L_D = softplus(−D(x, t)) + (1−w)·softplus(D(G(z, t), t)) + w·softplus(D(x, t̃)),
+//     w = wrong_text_weight (½, the paper's). Sentences arrive as hashed word and bigram
+//     counts (gm_text_features); g.embed and d.embed learn their embeddings.
+//   infogan (Chen et al. 2016): G takes z and codes c (one-hot categorical, uniform
+//     continuous); Q shares D's trunk and both steps add λ·L_info (info_loss in gan_losses.hpp):
+//     the D step trains Q and the trunk, the G step the generator.
+// fit reports the summed L_D + L_G per example to the progress callback.
+//
+// sample: row r draws z (and infogan's codes, cgan's label when none is given) from
+//   Rng(seed, r); the generator runs with its running statistics; values in [0, 1].
+// decode: codes (N, latent_dim()) = z (and infogan's codes after it) → images; cgan takes
+//   its condition from SampleOptions (labels or conditions) as sample does.
+// encode: infogan only — Q's inference for real images: per categorical group the softmax
+//   probabilities, then the continuous codes' means. gan, dcgan and cgan answer
+//   unsupported (no latent inversion; see the README).
+// log_prob: unsupported — an implicit model has no likelihood; `genmodels eval` measures it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/gan/gan_config.hpp"
+#include "models/generative_model.hpp"
+#include "models/trainer.hpp"
+
+namespace gm {
+
+namespace gan {
+struct Nets;
+struct Scratch;
+}  // namespace gan
+struct GanOptimisers;
+
+class GanModel final : public GenerativeModel, public SteppedTrainable {
+ public:
+  static uint32_t capability_bits(gan::Flavor flavor);
+
+  GanModel(gan::Flavor flavor, const Json& config);
+  ~GanModel() override;
+
+  const char* kind() const override { return gan::flavor_name(cfg_.flavor); }
+  uint32_t capabilities() const override { return capability_bits(cfg_.flavor); }
+  const Json& config() const override { return config_; }
+
+  void fit(const DataView& data, const FitOptions& options) override;
+  void sample(int64_t n, const SampleOptions& options, float* out) const override;
+  int64_t latent_dim() const override;
+  void decode(const DataView& codes, const SampleOptions& options, float* out) const override;
+  int64_t encode_dim() const override;
+  void encode(const DataView& data, const EvalOptions& options, float* out) const override;
+
+  std::vector<TensorRef> tensors() const override;
+  void restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
+
+  // SteppedTrainable (public for tests).
+  double train_batch(const DataView& batch, Rng& rng, int64_t step) override;
+  const TrainReport& last_report() const { return report_; }
+  // The mean discriminator and generator losses of the last completed epoch.
+  double last_d_loss() const { return epoch_d_; }
+  double last_g_loss() const { return epoch_g_; }
+  // The mean losses of the last training iteration (L_G of the last generator step).
+  double step_d_loss() const { return last_d_; }
+  double step_g_loss() const { return last_g_; }
+  const gan::Config& settings() const { return cfg_; }
+
+ protected:
+  std::string unsupported_why(const char* verb) const override;
+
+ private:
+  // G's input [z | c] for n rows: c is the one-hot label, the condition vector, the text
+  // embedding of the hashed sentence, or infogan's codes.
+  void generator_input(int64_t n, const float* z, const int32_t* labels, const float* conditions,
+                       const float* codes, float* gin) const;
+  // Values in [0, 1]; labels or conditions as the configuration needs; fills in the
+  // fitted "classes" / "condition_dim".
+  void check_fit_data(const DataView& data);
+
+  Json config_;
+  gan::Config cfg_;
+  std::unique_ptr<gan::Nets> nets_;
+  std::unique_ptr<gan::Scratch> scratch_;
+  std::unique_ptr<GanOptimisers> optimisers_;  // of the current fit
+  TrainReport report_;
+  int threads_ = 1;
+  double epoch_d_ = 0, epoch_g_ = 0, sum_d_ = 0, sum_g_ = 0, last_d_ = 0, last_g_ = 0;
+  int64_t rows_d_ = 0, rows_g_ = 0;
+};
+
+}  // namespace gm

@@ -1,0 +1,61 @@
+// The GAN family's configuration: one struct for gan, dcgan, cgan and infogan, each kind
+// with its own defaults and its own set of keys (a key of another kind is invalid_config).
+//
+// Keys, by kind (defaults in brackets):
+//   all       latent [gan 64, others 100], d_steps [1] (discriminator steps per generator
+//             step), learning_rate [2e-4], d_learning_rate [0 = learning_rate; the two
+//             time-scale rule of Heusel et al. 2017 when set], beta1 [0.5], beta2 [0.999]
+//   mlp       (gan; cgan and infogan with "architecture": "mlp") g_hidden [256, 512],
+//             d_hidden [512, 256], LeakyReLU 0.2 in both, tanh output
+//   conv      (dcgan; cgan and infogan by default) ngf [64], ndf [64]
+//   cgan      condition "label" | "vector" | "text" ["label"]; classes [from the data's
+//             labels], condition_dim [from the data's conditions]; text: embed [64] (the
+//             learned width of the sentence embedding), wrong_text_weight [0.5] (GAN-CLS)
+//   infogan   categorical [[10]] (sizes of categorical codes), continuous [2] (uniform codes
+//             in [−1, 1]), info_weight λ [1.0]
+// Data: values in [0, 1] (scaled to [−1, 1] inside; samples come back in [0, 1]).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+
+namespace gm::gan {
+
+enum class Flavor { gan, dcgan, cgan, infogan };
+enum class Condition { none, label, vector, text };
+
+struct Config {
+  Flavor flavor = Flavor::gan;
+  bool conv = false;
+  int64_t latent = 64;
+  int64_t d_steps = 1;
+  float lr = 2e-4f, d_lr = 0.0f, beta1 = 0.5f, beta2 = 0.999f;
+  std::vector<int64_t> g_hidden{256, 512}, d_hidden{512, 256};
+  int64_t ngf = 64, ndf = 64;
+  // cgan
+  Condition condition = Condition::none;
+  int64_t classes = 0;        // label: 0 until fit reads the data
+  int64_t condition_dim = 0;  // vector / text: the input width; 0 until fit
+  int64_t embed = 64;         // text
+  float wrong_text_weight = 0.5f;
+  // infogan
+  std::vector<int64_t> categorical;
+  int64_t continuous = 0;
+  float info_weight = 1.0f;
+
+  // Width of what G takes besides z: one-hot label, condition vector, text embedding or codes.
+  int64_t g_condition_width() const;
+  // Width of the condition D's head sees (0 for gan, dcgan, infogan).
+  int64_t d_condition_width() const;
+  int64_t code_width() const;  // infogan: Σ categorical + continuous
+  bool conditional() const { return condition != Condition::none; }
+};
+
+// Reads and validates; effective receives the configuration with defaults filled in.
+Config read_config(Flavor flavor, const Json& given, Json& effective);
+const char* flavor_name(Flavor f);
+
+}  // namespace gm::gan

@@ -1,0 +1,181 @@
+#include "models/gan/gan_nets.hpp"
+
+#include "core/error.hpp"
+#include "nn/init.hpp"
+
+namespace gm::gan {
+
+namespace {
+
+constexpr float kSlope = 0.2f;
+constexpr int64_t kQHidden = 128;
+
+struct Plan {
+  std::vector<nn::StageSpec> g, d, q;
+  int64_t g_embed_in = 0, d_embed_in = 0;  // text: condition_dim
+  int64_t head_in = 0;                     // F + the condition width D's head sees
+  bool head_bias = true;
+};
+
+nn::StageSpec dense(std::string name, int64_t in, int64_t out, nn::Nonlinearity act, bool bn = false) {
+  nn::StageSpec s;
+  s.layer = nn::Layer::dense;
+  s.name = std::move(name);
+  s.in = in;
+  s.out = out;
+  s.act = act;
+  s.alpha = kSlope;
+  s.batch_norm = bn;
+  return s;
+}
+
+nn::StageSpec conv(nn::Layer layer, std::string name, int64_t in, int64_t out, int64_t size, int64_t kernel,
+                   int64_t stride, int64_t padding, bool bn, nn::Nonlinearity act) {
+  nn::StageSpec s;
+  s.layer = layer;
+  s.name = std::move(name);
+  s.in = in;
+  s.out = out;
+  s.in_h = s.in_w = size;
+  s.kernel = kernel;
+  s.stride = stride;
+  s.padding = padding;
+  s.bias = false;
+  s.batch_norm = bn;
+  s.act = act;
+  s.alpha = kSlope;
+  return s;
+}
+
+Plan make_plan(const Config& cfg, const DataShape& shape, Status status) {
+  Plan p;
+  const int64_t D = shape.d, gin = cfg.latent + cfg.g_condition_width();
+  if (cfg.condition == Condition::text) p.g_embed_in = p.d_embed_in = cfg.condition_dim;
+  using nn::Layer;
+  using nn::Nonlinearity;
+  int64_t F = 0;
+  if (cfg.conv) {
+    const ImageShape& im = shape.image;
+    if (!im.is_image() || im.size() != D || im.height != im.width)
+      fail(status,
+           "{} (conv) needs square images (channels x size x size); these rows of {} values are {}; use image "
+           "data such as fashion-mnist, or \"architecture\": \"mlp\"",
+           flavor_name(cfg.flavor), D,
+           im.is_image() ? fmt::format("{}x{}x{}", im.channels, im.height, im.width) : std::string("plain vectors"));
+    int64_t n = 0;
+    while (im.height % (int64_t{2} << n) == 0 && im.height / (int64_t{2} << n) >= 4) ++n;
+    if (n < 1)
+      fail(status, "{}: the image size {} must be a multiple of 8 or of 2 x a number >= 4 (28, 32, 64, ...)",
+           flavor_name(cfg.flavor), im.height);
+    const int64_t base = im.height >> n, C = im.channels;
+    int64_t ch = cfg.ngf << (n - 1), size = base;
+    p.g.push_back(conv(Layer::deconv, "g.0", gin, ch, 1, base, 1, 0, true, Nonlinearity::relu));
+    for (int64_t i = 1; i < n; ++i, ch /= 2, size *= 2)
+      p.g.push_back(conv(Layer::deconv, "g." + std::to_string(i), ch, ch / 2, size, 4, 2, 1, true, Nonlinearity::relu));
+    p.g.push_back(conv(Layer::deconv, "g." + std::to_string(n), ch, C, size, 4, 2, 1, false, Nonlinearity::tanh));
+    ch = cfg.ndf;
+    size = im.height;
+    p.d.push_back(conv(Layer::conv, "d.0", C, ch, size, 4, 2, 1, false, Nonlinearity::leaky_relu));
+    for (int64_t i = 1; i < n; ++i, ch *= 2) {
+      size /= 2;
+      p.d.push_back(conv(Layer::conv, "d." + std::to_string(i), ch, ch * 2, size, 4, 2, 1, true, Nonlinearity::leaky_relu));
+    }
+    F = ch * base * base;
+    p.head_bias = false;
+  } else {
+    int64_t width = gin;
+    for (std::size_t i = 0; i < cfg.g_hidden.size(); ++i) {
+      p.g.push_back(dense("g." + std::to_string(i), width, cfg.g_hidden[i], Nonlinearity::leaky_relu));
+      width = cfg.g_hidden[i];
+    }
+    p.g.push_back(dense("g." + std::to_string(cfg.g_hidden.size()), width, D, Nonlinearity::tanh));
+    width = D;
+    for (std::size_t i = 0; i < cfg.d_hidden.size(); ++i) {
+      p.d.push_back(dense("d." + std::to_string(i), width, cfg.d_hidden[i], Nonlinearity::leaky_relu));
+      width = cfg.d_hidden[i];
+    }
+    F = width;
+  }
+  p.head_in = F + cfg.d_condition_width();
+  if (cfg.flavor == Flavor::infogan) {
+    p.q.push_back(dense("q.0", F, kQHidden, Nonlinearity::leaky_relu, true));
+    p.q.push_back(dense("q.1", kQHidden, cfg.code_width(), Nonlinearity::none));
+  }
+  return p;
+}
+
+void add_shapes(std::vector<std::pair<std::string, std::vector<int64_t>>>& out, const nn::StageSpec& s) {
+  const int64_t k = s.kernel;
+  switch (s.layer) {
+    case nn::Layer::dense: out.push_back({s.name + ".weight", {s.out, s.in}}); break;
+    case nn::Layer::conv: out.push_back({s.name + ".weight", {s.out, s.in, k, k}}); break;
+    case nn::Layer::deconv: out.push_back({s.name + ".weight", {s.in, s.out, k, k}}); break;
+  }
+  if (s.bias) out.push_back({s.name + ".bias", {s.out}});
+  if (s.batch_norm)
+    for (const char* t : {".bn.weight", ".bn.bias", ".bn.running_mean", ".bn.running_var"})
+      out.push_back({s.name + t, {s.out}});
+}
+
+void init_dcgan(nn::ParameterStore& store, const nn::Sequential& net, Rng& rng) {
+  for (std::size_t i = 0; i < net.size(); ++i) {
+    nn::init_normal(store.value(net.weight(i)), store.size(net.weight(i)), rng, 0.0f, 0.02f);
+    if (const nn::BatchNorm* bn = net.batch_norm(i))
+      nn::init_normal(store.value(bn->gamma()), bn->channels(), rng, 1.0f, 0.02f);
+  }
+}
+
+}  // namespace
+
+Nets::Nets(const Config& cfg, const DataShape& shape, Status status) {
+  const Plan p = make_plan(cfg, shape, status);
+  if (p.g_embed_in > 0) g_embed = std::make_unique<nn::Linear>(store, "g.embed", p.g_embed_in, cfg.embed);
+  for (const nn::StageSpec& s : p.g) g.add(store, s);
+  if (p.d_embed_in > 0) d_embed = std::make_unique<nn::Linear>(store, "d.embed", p.d_embed_in, cfg.embed);
+  for (const nn::StageSpec& s : p.d) d_trunk.add(store, s);
+  d_head = std::make_unique<nn::Linear>(store, "d.head", p.head_in, 1, p.head_bias);
+  for (const nn::StageSpec& s : p.q) q.add(store, s);
+  g_first_ = g_embed ? g_embed->weight() : g.first_param();
+  g_last_ = g.last_param();
+  d_first_ = d_embed ? d_embed->weight() : d_trunk.first_param();
+  d_last_ = q.size() > 0 ? q.last_param() : (p.head_bias ? d_head->bias() : d_head->weight());
+}
+
+void Nets::init(const Config& cfg, Rng& rng) {
+  if (g_embed) g_embed->init(rng);
+  if (d_embed) d_embed->init(rng);
+  if (cfg.conv) {
+    init_dcgan(store, g, rng);
+    init_dcgan(store, d_trunk, rng);
+    nn::init_normal(store.value(d_head->weight()), d_head->in(), rng, 0.0f, 0.02f);
+  } else {
+    g.init_default(rng);
+    d_trunk.init_default(rng);
+    d_head->init(rng);
+  }
+  q.init_default(rng);
+}
+
+nn::ParamSpan Nets::g_span() { return store.span(g_first_, g_last_); }
+nn::ParamSpan Nets::d_span() { return store.span(d_first_, d_last_); }
+
+std::vector<std::pair<std::string, std::vector<int64_t>>> planned_tensors(const Config& cfg, const DataShape& shape) {
+  const Plan p = make_plan(cfg, shape, Status::corrupt_file);
+  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+  if (p.g_embed_in > 0) {
+    out.push_back({"g.embed.weight", {cfg.embed, p.g_embed_in}});
+    out.push_back({"g.embed.bias", {cfg.embed}});
+  }
+  for (const nn::StageSpec& s : p.g) add_shapes(out, s);
+  if (p.d_embed_in > 0) {
+    out.push_back({"d.embed.weight", {cfg.embed, p.d_embed_in}});
+    out.push_back({"d.embed.bias", {cfg.embed}});
+  }
+  for (const nn::StageSpec& s : p.d) add_shapes(out, s);
+  out.push_back({"d.head.weight", {1, p.head_in}});
+  if (p.head_bias) out.push_back({"d.head.bias", {1}});
+  for (const nn::StageSpec& s : p.q) add_shapes(out, s);
+  return out;
+}
+
+}  // namespace gm::gan

@@ -1,0 +1,42 @@
+// Training buffers of a GAN, sized on the first batch (Buffers only grow). Internal to
+// lib/models/gan.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "nn/buffer.hpp"
+#include "nn/optim.hpp"
+#include "nn/sequential.hpp"
+
+namespace gm {
+
+// The two optimisers of one fit, made on its first batch (the spans are final by then).
+struct GanOptimisers {
+  nn::Adam d, g;
+};
+
+namespace gan {
+
+struct Scratch {
+  // Network activations: the generator, D on real / fake (D step) / fake again (G step), Q.
+  nn::SequentialWork g, d_real, d_fake, d_gen, q_fake, q_gen;
+  nn::Buffer xs;           // real rows scaled to [−1, 1]
+  nn::Buffer z, codes;     // noise (B, latent); infogan codes (B, code width)
+  nn::Buffer gin, dgin;    // G's input [z | c] and its gradient (text)
+  nn::Buffer cond;         // cgan: the condition D sees (one-hot or vector); text: d.embed out
+  nn::Buffer cond_wrong;   // text: the rolled sentences' embeddings
+  nn::Buffer head_in, dhead;  // [f | c] for one pass and its gradient
+  nn::Buffer df_real, df_fake, dfake;  // gradients w.r.t. D's features and G's output
+  nn::Buffer dcond, dcond_wrong;       // text: gradient w.r.t. d.embed's outputs
+  nn::Buffer g_cond;                   // text: g.embed's output
+  nn::Buffer logit, dlogit, q, dq, dfq;
+  std::vector<float> onehot;
+
+  static void grow(nn::Buffer& b, int64_t n) {
+    if (b.size() < n) b.resize(n);
+  }
+};
+
+}  // namespace gan
+}  // namespace gm

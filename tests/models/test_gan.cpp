@@ -1,0 +1,283 @@
+// GAN family: the new losses against central differences, configuration per kind, a
+// discriminator step lowers L_D and a generator step lowers L_G, shapes and ranges of every
+// verb, conditions and codes, persistence and determinism, the unsupported verbs.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "exact_helpers.hpp"
+#include "models/gan/gan.hpp"
+#include "models/gan/gan_losses.hpp"
+#include "models/model_file.hpp"
+
+using namespace gm;
+using namespace gm_test;
+
+namespace {
+
+// n images 1×8×8 in [0, 1]: a bright square whose position depends on the class (r mod 2).
+struct Images {
+  Rows rows;
+  std::vector<int32_t> labels;
+  DataView view(bool with_labels = false) const {
+    DataView v = rows.view();
+    if (with_labels) {
+      v.labels = labels.data();
+      v.num_classes = 2;
+    }
+    return v;
+  }
+};
+
+Images squares(int64_t n, uint64_t seed) {
+  Images im;
+  im.rows = Rows{std::vector<float>(static_cast<std::size_t>(n * 64)), n, 64, {1, 8, 8}};
+  Rng rng(seed, 0);
+  for (int64_t r = 0; r < n; ++r) {
+    const int32_t cls = static_cast<int32_t>(r % 2);
+    im.labels.push_back(cls);
+    for (int64_t i = 0; i < 64; ++i) {
+      const int64_t y = i / 8, x = i % 8;
+      const bool on = cls == 0 ? (y < 4 && x < 4) : (y >= 4 && x >= 4);
+      im.rows.x[static_cast<std::size_t>(r * 64 + i)] = on ? 0.8f + 0.2f * rng.uniform_f() : 0.1f * rng.uniform_f();
+    }
+  }
+  return im;
+}
+
+FitOptions options(int64_t epochs, int64_t batch, uint64_t seed = 1) {
+  FitOptions o;
+  o.epochs = epochs;
+  o.batch_size = batch;
+  o.seed = seed;
+  o.threads = 1;
+  return o;
+}
+
+const Json kSmallConv{{"ngf", 4}, {"ndf", 4}, {"latent", 8}};
+const Json kSmallMlp{{"g_hidden", Json::array({16})}, {"d_hidden", Json::array({16})}, {"latent", 4}};
+
+double central(const std::function<double()>& f, float& p, float eps = 1e-3f) {
+  const float saved = p;
+  p = saved + eps;
+  const double up = f();
+  p = saved - eps;
+  const double down = f();
+  p = saved;
+  return (up - down) / (2.0 * eps);
+}
+
+}  // namespace
+
+TEST_CASE("gan losses: gradients match central differences") {
+  std::vector<float> l = {-2.0f, -0.3f, 0.0f, 0.7f, 3.0f}, dl(5);
+  for (float t : {0.0f, 1.0f}) {
+    gan::bce_logit_const(l.data(), 5, t, 0.5f, dl.data());
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      const double num = central([&] { return 0.5 * gan::bce_logit_const(l.data(), 5, t, 0.5f, nullptr) / 5.0; }, l[i]);
+      CHECK(dl[i] == doctest::Approx(num).epsilon(1e-3));
+    }
+  }
+  CHECK(gan::bce_logit_const(l.data() + 2, 1, 1.0f, 1.0f, nullptr) == doctest::Approx(std::log(2.0)));
+  // info loss: a categorical group of 3 and 2 continuous codes, 2 rows.
+  const int64_t sizes[] = {3};
+  std::vector<float> q = {0.2f, -1.0f, 0.5f, 0.3f, -0.4f, 1.5f, 0.1f, -0.2f, -0.9f, 0.8f};
+  const std::vector<float> c = {0, 0, 1, 0.5f, -0.5f, 1, 0, 0, -0.1f, 0.9f};
+  std::vector<float> dq(q.size());
+  const double total = gan::info_loss(q.data(), c.data(), 2, sizes, 1, 2, 2.0f, dq.data());
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    const double num = central([&] { return 2.0 * gan::info_loss(q.data(), c.data(), 2, sizes, 1, 2, 2.0f, nullptr) / 2.0; }, q[i]);
+    CHECK(dq[i] == doctest::Approx(num).epsilon(1e-3));
+  }
+  // Hand value of row 0: −log softmax([0.2, −1, 0.5])[2] + ½(0.3 − 0.5)² + ½(−0.4 + 0.5)².
+  const double z = std::exp(0.2) + std::exp(-1.0) + std::exp(0.5);
+  const double row0 = -(0.5 - std::log(z)) + 0.5 * 0.04 + 0.5 * 0.01;
+  CHECK(total > row0);
+}
+
+TEST_CASE("gan: configuration per kind") {
+  CHECK(GanModel(gan::Flavor::dcgan, Json::object()).config()["ngf"] == 64);
+  CHECK(GanModel(gan::Flavor::gan, Json::object()).config()["latent"] == 64);
+  CHECK(status_of([] { GanModel(gan::Flavor::dcgan, Json{{"condition", "label"}}); }) == Status::invalid_config);
+  CHECK(status_of([] { GanModel(gan::Flavor::gan, Json{{"ngf", 3}}); }) == Status::invalid_config);
+  CHECK(status_of([] { GanModel(gan::Flavor::cgan, Json{{"condition", "sound"}}); }) == Status::invalid_config);
+  CHECK(status_of([] { GanModel(gan::Flavor::infogan, Json{{"categorical", Json::array()}, {"continuous", 0}}); }) ==
+        Status::invalid_config);
+  CHECK(status_of([] { GanModel(gan::Flavor::gan, Json{{"g_hidden", Json::array({0})}}); }) == Status::invalid_config);
+  CHECK(message_of([] { GanModel(gan::Flavor::dcgan, Json{{"laten", 3}}); }).find("laten") != std::string::npos);
+}
+
+TEST_CASE("gan: a discriminator step lowers L_D; a generator step against a fixed D lowers L_G") {
+  const Images data = squares(32, 1);
+  for (const Json& base : {kSmallMlp, kSmallConv}) {
+    const gan::Flavor flavor = base.contains("ngf") ? gan::Flavor::dcgan : gan::Flavor::gan;
+    CAPTURE(base.dump());
+    {  // D only: G never steps (d_steps larger than the run).
+      Json cfg = base;
+      cfg["d_steps"] = 100;
+      cfg["learning_rate"] = 5e-3;
+      GanModel m(flavor, cfg);
+      std::vector<double> d;
+      FitOptions o = options(20, 32);
+      o.progress = [&](int64_t, int64_t, double) {
+        d.push_back(m.step_d_loss());
+        return false;
+      };
+      m.fit(data.view(), o);
+      REQUIRE(d.size() == 20);
+      CHECK(d.front() == doctest::Approx(2 * std::log(2.0)).epsilon(0.2));  // D(x) ≈ ½ at the start
+      CHECK((d[17] + d[18] + d[19]) / 3 < 0.8 * d.front());
+    }
+    {  // G against an (almost) frozen D.
+      Json cfg = base;
+      cfg["d_learning_rate"] = 1e-8;
+      cfg["learning_rate"] = 2e-3;
+      GanModel m(flavor, cfg);
+      std::vector<double> g;
+      FitOptions o = options(20, 32);
+      o.progress = [&](int64_t, int64_t, double) {
+        g.push_back(m.step_g_loss());
+        return false;
+      };
+      m.fit(data.view(), o);
+      CHECK((g[17] + g[18] + g[19]) / 3 < g.front());
+    }
+  }
+}
+
+TEST_CASE("gan: verbs, shapes and ranges; unsupported verbs say why") {
+  const Images data = squares(64, 2);
+  GanModel m(gan::Flavor::dcgan, kSmallConv);
+  m.fit(data.view(), options(2, 32));
+  std::vector<float> s(10 * 64);
+  SampleOptions so;
+  so.seed = 3;
+  m.sample(10, so, s.data());
+  CHECK(*std::min_element(s.begin(), s.end()) >= 0.0f);
+  CHECK(*std::max_element(s.begin(), s.end()) <= 1.0f);
+  CHECK(m.latent_dim() == 8);
+  std::vector<float> z(3 * 8, 0.1f), out(3 * 64);
+  DataView codes;
+  codes.x = z.data();
+  codes.n = 3;
+  codes.d = 8;
+  m.decode(codes, so, out.data());
+  CHECK(out[0] == out[64]);  // the same code gives the same image
+  std::vector<double> lp(64);
+  CHECK(status_of([&] { m.log_prob(data.view(), EvalOptions{}, lp.data()); }) == Status::unsupported);
+  CHECK(message_of([&] { m.log_prob(data.view(), EvalOptions{}, lp.data()); }).find("genmodels eval") !=
+        std::string::npos);
+  CHECK(status_of([&] { m.encode(data.view(), EvalOptions{}, s.data()); }) == Status::unsupported);
+  codes.d = 7;
+  CHECK(status_of([&] { m.decode(codes, so, out.data()); }) == Status::invalid_argument);
+
+  SUBCASE("bad data") {
+    GanModel n(gan::Flavor::dcgan, kSmallConv);
+    Images bad = squares(8, 3);
+    bad.rows.x[5] = 1.5f;
+    CHECK(status_of([&] { n.fit(bad.view(), options(1, 8)); }) == Status::invalid_data);
+    Rows flat = random_binary(8, 64, 1);  // no image shape
+    CHECK(status_of([&] { n.fit(flat.view(), options(1, 8)); }) == Status::invalid_data);
+    CHECK(!n.fitted());
+  }
+}
+
+TEST_CASE("gan: save → load gives bit-identical samples; the same seed gives the same fit") {
+  const Images data = squares(64, 4);
+  for (const Json& cfg : {kSmallMlp, kSmallConv}) {
+    const gan::Flavor flavor = cfg.contains("ngf") ? gan::Flavor::dcgan : gan::Flavor::gan;
+    GanModel a(flavor, cfg), b(flavor, cfg);
+    a.fit(data.view(), options(2, 16, 7));
+    b.fit(data.view(), options(2, 16, 7));
+    CHECK(save_model_bytes(a) == save_model_bytes(b));
+    const std::vector<uint8_t> bytes = save_model_bytes(a);
+    auto loaded = load_model_bytes(bytes.data(), bytes.size());
+    CHECK(sample_rows(a, 20, 5, 1) == sample_rows(*loaded, 20, 5, 1));
+    CHECK(sample_rows(a, 300, 5, 1) == sample_rows(a, 300, 5, 2));  // thread count does not matter
+    CHECK(save_model_bytes(*loaded) == bytes);
+    SavedTensors saved = save_unaligned(a);
+    std::vector<TensorRef> refs = saved.refs;
+    refs[0].shape = {1, 2};
+    GanModel target(flavor, cfg);
+    CHECK(status_of([&] { target.restore(a.data_shape(), refs); }) == Status::corrupt_file);
+  }
+}
+
+TEST_CASE("cgan: labels condition the generator; conditions are checked") {
+  const Images data = squares(64, 5);
+  GanModel m(gan::Flavor::cgan, Json{{"ngf", 4}, {"ndf", 4}, {"latent", 8}});
+  CHECK(status_of([&] { m.fit(data.view(false), options(1, 32)); }) == Status::invalid_data);
+  m.fit(data.view(true), options(2, 32));
+  CHECK(m.config()["classes"] == 2);
+  CHECK((m.capabilities() & cap_conditional) != 0);
+  std::vector<int32_t> labels = {0, 1, 1, 0};
+  SampleOptions so;
+  so.labels = labels.data();
+  std::vector<float> s(4 * 64);
+  m.sample(4, so, s.data());
+  labels[1] = 2;
+  CHECK(status_of([&] { m.sample(4, so, s.data()); }) == Status::invalid_argument);
+  // decode without labels is refused; sample without labels draws them.
+  std::vector<float> z(8, 0.0f), out(64);
+  DataView codes;
+  codes.x = z.data();
+  codes.n = 1;
+  codes.d = 8;
+  CHECK(status_of([&] { m.decode(codes, SampleOptions{}, out.data()); }) == Status::invalid_argument);
+  m.sample(4, SampleOptions{}, s.data());
+  const std::vector<uint8_t> bytes = save_model_bytes(m);
+  auto loaded = load_model_bytes(bytes.data(), bytes.size());
+  CHECK(sample_rows(m, 8, 1, 1) == sample_rows(*loaded, 8, 1, 1));
+}
+
+TEST_CASE("cgan: vector and text conditions") {
+  Images data = squares(32, 6);
+  std::vector<float> cond(32 * 3, 0.0f);
+  for (int64_t r = 0; r < 32; ++r) cond[static_cast<std::size_t>(r * 3 + data.labels[static_cast<std::size_t>(r)])] = 1.0f;
+  for (const char* kind : {"vector", "text"}) {
+    CAPTURE(kind);
+    Json cfg{{"architecture", "mlp"}, {"condition", kind}, {"g_hidden", 16}, {"d_hidden", 16}, {"latent", 4}};
+    if (std::string(kind) == "text") cfg["embed"] = 5;
+    GanModel m(gan::Flavor::cgan, cfg);
+    DataView v = data.view();
+    v.conditions = cond.data();
+    v.condition_dim = 3;
+    m.fit(v, options(2, 16));
+    std::vector<float> s(32 * 64);
+    SampleOptions so;
+    CHECK(status_of([&] { m.sample(32, so, s.data()); }) == Status::invalid_argument);
+    so.conditions = cond.data();
+    so.condition_dim = 3;
+    m.sample(32, so, s.data());
+    so.condition_dim = 2;
+    CHECK(status_of([&] { m.sample(32, so, s.data()); }) == Status::invalid_argument);
+    const std::vector<uint8_t> bytes = save_model_bytes(m);
+    auto loaded = load_model_bytes(bytes.data(), bytes.size());
+    CHECK(save_model_bytes(*loaded) == bytes);
+  }
+}
+
+TEST_CASE("infogan: codes in, codes out") {
+  const Images data = squares(64, 7);
+  GanModel m(gan::Flavor::infogan, Json{{"ngf", 4}, {"ndf", 4}, {"latent", 6}, {"categorical", Json::array({3})}, {"continuous", 2}});
+  m.fit(data.view(), options(2, 32));
+  CHECK(m.latent_dim() == 6 + 5);
+  CHECK(m.encode_dim() == 5);
+  std::vector<float> e(64 * 5);
+  m.encode(data.view(), EvalOptions{}, e.data());
+  for (int64_t r = 0; r < 64; ++r) {
+    const float sum = e[static_cast<std::size_t>(r * 5)] + e[static_cast<std::size_t>(r * 5 + 1)] + e[static_cast<std::size_t>(r * 5 + 2)];
+    CHECK(sum == doctest::Approx(1.0f).epsilon(1e-5));
+  }
+  std::vector<float> codes(2 * 11, 0.0f), out(2 * 64);
+  codes[6] = 1.0f;        // row 0: category 0
+  codes[11 + 8] = 1.0f;   // row 1: category 2
+  DataView v;
+  v.x = codes.data();
+  v.n = 2;
+  v.d = 11;
+  m.decode(v, SampleOptions{}, out.data());
+  CHECK(out != std::vector<float>(out.size(), out[0]));
+}
