@@ -44,14 +44,27 @@ class Plan {
  public:
   // args: the DNNL_ARG_* ids the primitive is executed with, in the slot order Exec::set uses.
   Plan(const dnnl::primitive_desc& pd, std::initializer_list<int> args);
+  // The same, for a primitive created with format_tag::any: user_mds[i] is the plain layout
+  // of the caller's pointer for slot i (an empty desc: the primitive's own). Where the
+  // primitive chose another layout (oneDNN's fast convolutions want blocked nChw16c
+  // activations and blocked weights), run() reorders inputs into staging buffers before and
+  // outputs out of them after — measured far cheaper than the im2col path plain layouts get.
+  Plan(const dnnl::primitive_desc& pd, std::initializer_list<int> args, const std::vector<memory::desc>& user_mds);
   ~Plan();
 
  private:
   friend class Exec;
   friend class PlanCache;
+  struct Staged {
+    int slot;
+    bool output;             // reorder after the primitive (primitive → user), else before
+    memory::desc user_md;
+    dnnl::reorder reorder;
+  };
   dnnl::primitive prim_;
   std::vector<int> arg_ids_;
   std::vector<memory::desc> arg_mds_;
+  std::vector<Staged> staged_;
   memory::desc scratchpad_md_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Bound>> free_;
@@ -121,6 +134,10 @@ int64_t plans_created();
 inline std::shared_ptr<Plan> make_plan(const dnnl::primitive_desc& pd,
                                        std::initializer_list<int> args) {
   return std::make_shared<Plan>(pd, args);
+}
+inline std::shared_ptr<Plan> make_plan(const dnnl::primitive_desc& pd, std::initializer_list<int> args,
+                                       const std::vector<memory::desc>& user_mds) {
+  return std::make_shared<Plan>(pd, args, user_mds);
 }
 
 // Shorthand for a plain row-major memory descriptor.
