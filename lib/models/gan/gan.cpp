@@ -147,6 +147,19 @@ void GanModel::fit(const DataView& data, const FitOptions& options) {
   scratch_ = std::make_unique<gan::Scratch>();  // release the training buffers
 }
 
+nn::ParameterStore& GanModel::parameter_store() {
+  require_fitted("parameter_store");
+  return nets_->store;
+}
+nn::ParamSpan GanModel::discriminator_span() {
+  require_fitted("discriminator_span");
+  return nets_->d_span();
+}
+nn::ParamSpan GanModel::generator_span() {
+  require_fitted("generator_span");
+  return nets_->g_span();
+}
+
 // ---------------------------------------------------------------- inference
 
 void GanModel::generator_input(int64_t n, const float* z, const int32_t* labels, const float* conditions,

@@ -37,6 +37,7 @@
 #include "models/gan/gan_config.hpp"
 #include "models/generative_model.hpp"
 #include "models/trainer.hpp"
+#include "nn/parameter_store.hpp"
 
 namespace gm {
 
@@ -69,6 +70,15 @@ class GanModel final : public GenerativeModel, public SteppedTrainable {
 
   // SteppedTrainable (public for tests).
   double train_batch(const DataView& batch, Rng& rng, int64_t step) override;
+  // The two objectives on one batch with the noise of key, at the current parameters and
+  // without any update: L_D (+ λ·L_info) with, if backward, its gradient in the
+  // discriminator's (and Q's) part of parameter_store(); L_G (+ λ·L_info) likewise for the
+  // generator. Both run the networks in training mode. For gradient checks.
+  double discriminator_objective(const DataView& batch, uint64_t key, bool backward);
+  double generator_objective(const DataView& batch, uint64_t key, bool backward);
+  nn::ParameterStore& parameter_store();
+  nn::ParamSpan discriminator_span();
+  nn::ParamSpan generator_span();
   const TrainReport& last_report() const { return report_; }
   // The mean discriminator and generator losses of the last completed epoch.
   double last_d_loss() const { return epoch_d_; }
@@ -89,6 +99,11 @@ class GanModel final : public GenerativeModel, public SteppedTrainable {
   // Values in [0, 1]; labels or conditions as the configuration needs; fills in the
   // fitted "classes" / "condition_dim".
   void check_fit_data(const DataView& data);
+  // One iteration's pieces: the real batch scaled, noise, codes and conditions from key,
+  // G's forward; then the D step's and the G step's losses (and gradients).
+  void prepare(const DataView& batch, uint64_t key);
+  double discriminator_pass(const DataView& batch, bool backward);
+  double generator_pass(const DataView& batch, bool backward);
 
   Json config_;
   gan::Config cfg_;

@@ -13,7 +13,8 @@ constexpr int64_t kQHidden = 128;
 struct Plan {
   std::vector<nn::StageSpec> g, d, q;
   int64_t g_embed_in = 0, d_embed_in = 0;  // text: condition_dim
-  int64_t head_in = 0;                     // F + the condition width D's head sees
+  int64_t head_in = 0;                     // F
+  int64_t proj_in = 0;                     // the condition width D sees (0: none)
   bool head_bias = true;
 };
 
@@ -96,7 +97,8 @@ Plan make_plan(const Config& cfg, const DataShape& shape, Status status) {
     }
     F = width;
   }
-  p.head_in = F + cfg.d_condition_width();
+  p.head_in = F;
+  p.proj_in = cfg.d_condition_width();
   if (cfg.flavor == Flavor::infogan) {
     p.q.push_back(dense("q.0", F, kQHidden, Nonlinearity::leaky_relu, true));
     p.q.push_back(dense("q.1", kQHidden, cfg.code_width(), Nonlinearity::none));
@@ -134,11 +136,13 @@ Nets::Nets(const Config& cfg, const DataShape& shape, Status status) {
   if (p.d_embed_in > 0) d_embed = std::make_unique<nn::Linear>(store, "d.embed", p.d_embed_in, cfg.embed);
   for (const nn::StageSpec& s : p.d) d_trunk.add(store, s);
   d_head = std::make_unique<nn::Linear>(store, "d.head", p.head_in, 1, p.head_bias);
+  if (p.proj_in > 0) d_proj = std::make_unique<nn::Linear>(store, "d.proj", p.proj_in, p.head_in, false);
   for (const nn::StageSpec& s : p.q) q.add(store, s);
   g_first_ = g_embed ? g_embed->weight() : g.first_param();
   g_last_ = g.last_param();
   d_first_ = d_embed ? d_embed->weight() : d_trunk.first_param();
-  d_last_ = q.size() > 0 ? q.last_param() : (p.head_bias ? d_head->bias() : d_head->weight());
+  d_last_ = q.size() > 0 ? q.last_param()
+                         : d_proj ? d_proj->weight() : (p.head_bias ? d_head->bias() : d_head->weight());
 }
 
 void Nets::init(const Config& cfg, Rng& rng) {
@@ -148,10 +152,12 @@ void Nets::init(const Config& cfg, Rng& rng) {
     init_dcgan(store, g, rng);
     init_dcgan(store, d_trunk, rng);
     nn::init_normal(store.value(d_head->weight()), d_head->in(), rng, 0.0f, 0.02f);
+    if (d_proj) nn::init_normal(store.value(d_proj->weight()), d_proj->in() * d_proj->out(), rng, 0.0f, 0.02f);
   } else {
     g.init_default(rng);
     d_trunk.init_default(rng);
     d_head->init(rng);
+    if (d_proj) d_proj->init(rng);
   }
   q.init_default(rng);
 }
@@ -174,6 +180,7 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> planned_tensors(const 
   for (const nn::StageSpec& s : p.d) add_shapes(out, s);
   out.push_back({"d.head.weight", {1, p.head_in}});
   if (p.head_bias) out.push_back({"d.head.bias", {1}});
+  if (p.proj_in > 0) out.push_back({"d.proj.weight", {p.head_in, p.proj_in}});
   for (const nn::StageSpec& s : p.q) add_shapes(out, s);
   return out;
 }

@@ -5,8 +5,12 @@
 //   g.*       generator  [z | c] → image in [−1, 1] (tanh)
 //   d.embed   text only: the discriminator's own sentence embedding
 //   d.*       discriminator trunk  image → features f (F floats)
-//   d.head    Linear([f | c] → 1 logit); no bias in the conv variant, where it is exactly
-//             DCGAN's last convolution (k = the final feature map's size, no padding) over f
+//   d.head    Linear(f → 1 logit); no bias in the conv variant, where it is exactly DCGAN's
+//             last convolution (k = the final feature map's size, no padding) over f
+//   d.proj    conditional only: V (F × C, no bias), the projection discriminator of Miyato &
+//             Koyama 2018: logit = w·f + ⟨V c, f⟩. A condition concatenated to f before a
+//             linear head would only add a per-condition constant to the logit, which cannot
+//             tell a matching image from a mismatched one; the inner product can.
 //   q.*       infogan only: Q head  f → 128 (BN, LeakyReLU) → code logits and means
 //
 // conv (DCGAN, Radford et al. 2016) for square C×S×S images, with n stride-2 stages where n
@@ -40,7 +44,7 @@ struct Nets {
   nn::ParameterStore store;
   std::unique_ptr<nn::Linear> g_embed, d_embed;
   nn::Sequential g, d_trunk, q;
-  std::unique_ptr<nn::Linear> d_head;
+  std::unique_ptr<nn::Linear> d_head, d_proj;
 
   // Throws status (invalid_data at fit, corrupt_file at load) if the shape does not suit
   // the architecture.

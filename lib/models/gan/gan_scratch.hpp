@@ -26,12 +26,12 @@ struct Scratch {
   nn::Buffer gin, dgin;    // G's input [z | c] and its gradient (text)
   nn::Buffer cond;         // cgan: the condition D sees (one-hot or vector); text: d.embed out
   nn::Buffer cond_wrong;   // text: the rolled sentences' embeddings
-  nn::Buffer head_in, dhead;  // [f | c] for one pass and its gradient
+  nn::Buffer proj, du;        // u = V c of the current head pass, and ∂/∂u
   nn::Buffer df_real, df_fake, dfake;  // gradients w.r.t. D's features and G's output
   nn::Buffer dcond, dcond_wrong;       // text: gradient w.r.t. d.embed's outputs
   nn::Buffer g_cond;                   // text: g.embed's output
   nn::Buffer logit, dlogit, q, dq, dfq;
-  std::vector<float> onehot;
+  const float* fake = nullptr;  // G's output of the current iteration (in g's work)
 
   static void grow(nn::Buffer& b, int64_t n) {
     if (b.size() < n) b.resize(n);

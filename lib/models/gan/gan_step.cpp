@@ -15,46 +15,60 @@ namespace gm {
 
 namespace {
 
-// [f | c] row by row into buf, or f itself when there is no condition.
-const float* head_input(const float* f, const float* c, int64_t B, int64_t F, int64_t C, float* buf) {
-  if (C == 0) return f;
+// D's output for features f (B, F) and condition c (B, C; null without one):
+//   logit_r = w·f_r (+ b) + ⟨u_r, f_r⟩,  u = V c   (u kept in proj for the backward)
+void head_forward(gan::Nets& nets, const float* f, const float* c, int64_t B, float* logit, float* proj) {
+  nets.d_head->forward(f, logit, B);
+  if (!c) return;
+  const int64_t F = nets.features();
+  nets.d_proj->forward(c, proj, B);
   for (int64_t r = 0; r < B; ++r) {
-    std::memcpy(buf + r * (F + C), f + r * F, static_cast<std::size_t>(F) * sizeof(float));
-    std::memcpy(buf + r * (F + C) + F, c + r * C, static_cast<std::size_t>(C) * sizeof(float));
+    double dot = 0;
+    for (int64_t j = 0; j < F; ++j) dot += static_cast<double>(proj[r * F + j]) * f[r * F + j];
+    logit[r] += static_cast<float>(dot);
   }
-  return buf;
 }
 
-// Splits the head's input gradient (B, F + C) into df (B, F) (written or added) and dc
-// (B, C) (written or added; may be null).
-void split_head_grad(const float* dh, int64_t B, int64_t F, int64_t C, float* df, bool add_df, float* dc,
-                     bool add_dc) {
+// Its backward: df (B, F) ← dlogit·w + dlogit·u (written, or added with add_df); with
+// weights, dw, db, dV are added to the store's gradients; dc (B, C) receives ∂/∂c = du·V if
+// not null (written). du (B, F) is scratch.
+void head_backward(gan::Nets& nets, const float* f, const float* c, const float* proj, const float* dlogit,
+                   int64_t B, bool weights, float* df, bool add_df, float* dc, float* du, float* tmp) {
+  const int64_t F = nets.features();
+  if (weights)
+    nets.d_head->backward(f, dlogit, tmp, B);
+  else
+    nets.d_head->backward_data(dlogit, tmp, B);
   for (int64_t r = 0; r < B; ++r) {
-    const float* row = dh + r * (F + C);
-    float* f = df + r * F;
-    if (add_df) {
-      for (int64_t j = 0; j < F; ++j) f[j] += row[j];
-    } else {
-      std::memcpy(f, row, static_cast<std::size_t>(F) * sizeof(float));
+    float* d = df + r * F;
+    const float* t = tmp + r * F;
+    const float* u = c ? proj + r * F : nullptr;
+    for (int64_t j = 0; j < F; ++j) {
+      const float g = t[j] + (u ? dlogit[r] * u[j] : 0.0f);
+      d[j] = add_df ? d[j] + g : g;
     }
-    if (!dc) continue;
-    float* c = dc + r * C;
-    for (int64_t j = 0; j < C; ++j) c[j] = add_dc ? c[j] + row[F + j] : row[F + j];
   }
+  if (!c) return;
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t j = 0; j < F; ++j) du[r * F + j] = dlogit[r] * f[r * F + j];
+  if (weights)
+    nets.d_proj->backward(c, du, dc, B);
+  else if (dc)
+    nets.d_proj->backward_data(du, dc, B);
 }
 
 }  // namespace
 
-double GanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
-  require_fitted("train_batch");
+void GanModel::prepare(const DataView& batch, uint64_t key) {
   gan::Nets& nets = *nets_;
   gan::Scratch& s = *scratch_;
   using gan::Scratch;
-  const int64_t B = batch.n, D = shape_.d, Z = cfg_.latent, F = nets.features();
-  const int64_t CG = cfg_.g_condition_width(), CD = cfg_.d_condition_width(), CW = cfg_.code_width();
-  const bool text = cfg_.condition == gan::Condition::text, info = cfg_.flavor == gan::Flavor::infogan;
-  const int64_t G_IN = Z + CG, H_IN = F + CD;
-
+  // The widths of one iteration (each pass uses a subset).
+  [[maybe_unused]] const int64_t B = batch.n, D = shape_.d, Z = cfg_.latent, F = nets.features();
+  [[maybe_unused]] const int64_t CG = cfg_.g_condition_width(), CD = cfg_.d_condition_width(),
+                                 CW = cfg_.code_width(), G_IN = Z + CG;
+  [[maybe_unused]] const bool text = cfg_.condition == gan::Condition::text,
+                              info = cfg_.flavor == gan::Flavor::infogan;
   Scratch::grow(s.xs, B * D);
   Scratch::grow(s.gin, B * G_IN);
   Scratch::grow(s.dgin, B * G_IN);
@@ -62,8 +76,8 @@ double GanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
   Scratch::grow(s.cond_wrong, B * std::max<int64_t>(CD, 1));
   Scratch::grow(s.dcond, B * std::max<int64_t>(CD, 1));
   Scratch::grow(s.dcond_wrong, B * std::max<int64_t>(CD, 1));
-  Scratch::grow(s.head_in, B * H_IN);
-  Scratch::grow(s.dhead, B * H_IN);
+  Scratch::grow(s.proj, B * F);
+  Scratch::grow(s.du, B * F);
   Scratch::grow(s.df_real, B * F);
   Scratch::grow(s.df_fake, B * F);
   Scratch::grow(s.dfake, B * D);
@@ -78,7 +92,6 @@ double GanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
   float* xs = s.xs.data();
   for (int64_t i = 0; i < B * D; ++i) xs[i] = 2.0f * batch.x[i] - 1.0f;
   float* gin = s.gin.data();
-  const uint64_t key = rng.next_u64();
   float* codes = s.codes.data();
   for (int64_t r = 0; r < B; ++r) {
     Rng row(key, static_cast<uint64_t>(r));
@@ -123,8 +136,143 @@ double GanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
     for (int64_t r = 0; r < B; ++r)
       std::memcpy(gin + r * G_IN + Z, gc + r * CG, static_cast<std::size_t>(CG) * sizeof(float));
   }
-  const float* fake = nets.g.forward_train(gin, B, s.g);
+  s.fake = nets.g.forward_train(gin, B, s.g);
+}
 
+double GanModel::discriminator_pass(const DataView& batch, bool backward) {
+  gan::Nets& nets = *nets_;
+  gan::Scratch& s = *scratch_;
+  using gan::Scratch;
+  // The widths of one iteration (each pass uses a subset).
+  [[maybe_unused]] const int64_t B = batch.n, D = shape_.d, Z = cfg_.latent, F = nets.features();
+  [[maybe_unused]] const int64_t CG = cfg_.g_condition_width(), CD = cfg_.d_condition_width(),
+                                 CW = cfg_.code_width(), G_IN = Z + CG;
+  [[maybe_unused]] const bool text = cfg_.condition == gan::Condition::text,
+                              info = cfg_.flavor == gan::Flavor::infogan;
+  // ---- discriminator step
+  nets.store.zero_grad(nets.d_span());
+  const float* fake = s.fake;
+  const float* xs = s.xs.data();
+  const float* codes = s.codes.data();
+  float* cond = s.cond.data();
+  float* logit = s.logit.data();
+  float* dlogit = s.dlogit.data();
+  float* proj = s.proj.data();  // u = V c of the current pass
+  float* du = s.du.data();
+  float* tmp = s.dfq.data();
+  const float* c = CD > 0 ? cond : nullptr;
+  float* dcond = text ? s.dcond.data() : nullptr;
+  float* dcond_wrong = text ? s.dcond_wrong.data() : nullptr;
+  const float w_fake = text ? 1.0f - cfg_.wrong_text_weight : 1.0f;
+  // real, right condition
+  const float* f_real = nets.d_trunk.forward_train(xs, B, s.d_real);
+  head_forward(nets, f_real, c, B, logit, proj);
+  double loss_d = gan::bce_logit_const(logit, B, 1.0f, 1.0f, dlogit);
+  if (backward) head_backward(nets, f_real, c, proj, dlogit, B, true, s.df_real.data(), false, dcond, du, tmp);
+  if (text) {  // real, wrong sentence
+    const float* wrong = s.cond_wrong.data();
+    head_forward(nets, f_real, wrong, B, logit, proj);
+    loss_d += cfg_.wrong_text_weight * gan::bce_logit_const(logit, B, 0.0f, cfg_.wrong_text_weight, dlogit);
+    if (backward) head_backward(nets, f_real, wrong, proj, dlogit, B, true, s.df_real.data(), true, dcond_wrong, du, tmp);
+    for (int64_t r = 0; backward && r < B; ++r) {  // un-roll: row r's wrong embedding was row r+1's
+      const float* src = dcond_wrong + r * CD;
+      float* dst = dcond + ((r + 1) % B) * CD;
+      for (int64_t j = 0; j < CD; ++j) dst[j] += src[j];
+    }
+  }
+  if (backward) nets.d_trunk.backward(xs, s.df_real.data(), nullptr, B, s.d_real);
+  // fake, right condition
+  const float* f_fake = nets.d_trunk.forward_train(fake, B, s.d_fake);
+  head_forward(nets, f_fake, c, B, logit, proj);
+  loss_d += w_fake * gan::bce_logit_const(logit, B, 0.0f, w_fake, dlogit);
+  if (backward) head_backward(nets, f_fake, c, proj, dlogit, B, true, s.df_fake.data(), false, dcond_wrong, du, tmp);
+  if (text && backward)
+    for (int64_t i = 0; i < B * CD; ++i) dcond[i] += dcond_wrong[i];
+  double loss_info = 0;
+  if (info) {
+    const float* q = nets.q.forward_train(f_fake, B, s.q_fake);
+    loss_info = gan::info_loss(q, codes, B, cfg_.categorical.data(), static_cast<int64_t>(cfg_.categorical.size()),
+                               cfg_.continuous, cfg_.info_weight, s.dq.data());
+    if (backward) {
+      nets.q.backward(f_fake, s.dq.data(), tmp, B, s.q_fake);
+      float* df = s.df_fake.data();
+      for (int64_t i = 0; i < B * F; ++i) df[i] += tmp[i];
+    }
+  }
+  if (backward) nets.d_trunk.backward(fake, s.df_fake.data(), nullptr, B, s.d_fake);
+  if (text && backward) nets.d_embed->backward(batch.conditions, dcond, nullptr, B);
+  loss_d += cfg_.info_weight * loss_info;
+  return loss_d;
+}
+
+double GanModel::generator_pass(const DataView& batch, bool backward) {
+  gan::Nets& nets = *nets_;
+  gan::Scratch& s = *scratch_;
+  using gan::Scratch;
+  // The widths of one iteration (each pass uses a subset).
+  [[maybe_unused]] const int64_t B = batch.n, D = shape_.d, Z = cfg_.latent, F = nets.features();
+  [[maybe_unused]] const int64_t CG = cfg_.g_condition_width(), CD = cfg_.d_condition_width(),
+                                 CW = cfg_.code_width(), G_IN = Z + CG;
+  [[maybe_unused]] const bool text = cfg_.condition == gan::Condition::text,
+                              info = cfg_.flavor == gan::Flavor::infogan;
+  // ---- generator step, on the same fake images through the updated discriminator. The
+  // condition D sees is recomputed: for text, d.embed has just moved.
+  nets.store.zero_grad(nets.g_span());
+  const float* fake = s.fake;
+  const float* gin = s.gin.data();
+  const float* codes = s.codes.data();
+  float* cond = s.cond.data();
+  float* logit = s.logit.data();
+  float* dlogit = s.dlogit.data();
+  float* proj = s.proj.data();
+  float* du = s.du.data();
+  float* tmp = s.dfq.data();
+  const float* c = CD > 0 ? cond : nullptr;
+  if (text) nets.d_embed->forward(batch.conditions, cond, B);
+  const float* f_gen = nets.d_trunk.forward_train(fake, B, s.d_gen);
+  head_forward(nets, f_gen, c, B, logit, proj);
+  double loss_g = gan::bce_logit_const(logit, B, 1.0f, 1.0f, dlogit);
+  if (backward) head_backward(nets, f_gen, c, proj, dlogit, B, false, s.df_fake.data(), false, nullptr, du, tmp);
+  if (info) {
+    const float* q = nets.q.forward_train(f_gen, B, s.q_gen);
+    loss_g += cfg_.info_weight * gan::info_loss(q, codes, B, cfg_.categorical.data(),
+                                                static_cast<int64_t>(cfg_.categorical.size()), cfg_.continuous,
+                                                cfg_.info_weight, s.dq.data());
+    if (backward) {
+      nets.q.backward(f_gen, s.dq.data(), tmp, B, s.q_gen, /*weights*/ false);
+      float* df = s.df_fake.data();
+      for (int64_t i = 0; i < B * F; ++i) df[i] += tmp[i];
+    }
+  }
+  if (!backward) return loss_g;
+  nets.d_trunk.backward(fake, s.df_fake.data(), s.dfake.data(), B, s.d_gen, /*weights*/ false);
+  nets.g.backward(gin, s.dfake.data(), text ? s.dgin.data() : nullptr, B, s.g);
+  if (text) {
+    float* de = s.dcond.data();  // reused: the gradient w.r.t. g.embed's output
+    for (int64_t r = 0; r < B; ++r)
+      std::memcpy(de + r * CG, s.dgin.data() + r * G_IN + Z, static_cast<std::size_t>(CG) * sizeof(float));
+    nets.g_embed->backward(batch.conditions, de, nullptr, B);
+  }
+  return loss_g;
+}
+
+double GanModel::discriminator_objective(const DataView& batch, uint64_t key, bool backward) {
+  require_fitted("discriminator_objective");
+  prepare(batch, key);
+  return discriminator_pass(batch, backward);
+}
+
+double GanModel::generator_objective(const DataView& batch, uint64_t key, bool backward) {
+  require_fitted("generator_objective");
+  prepare(batch, key);
+  return generator_pass(batch, backward);
+}
+
+double GanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
+  require_fitted("train_batch");
+  gan::Nets& nets = *nets_;
+  const int64_t B = batch.n;
+  prepare(batch, rng.next_u64());
   if (!optimisers_) {
     nn::AdamOptions o;
     o.lr = cfg_.lr;
@@ -135,89 +283,16 @@ double GanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
     optimisers_ = std::make_unique<GanOptimisers>(GanOptimisers{nn::Adam(nets.d_span(), od), nn::Adam(nets.g_span(), o)});
   }
 
-  // ---- discriminator step
-  const nn::ParamSpan dspan = nets.d_span();
-  nets.store.zero_grad(dspan);
-  float* logit = s.logit.data();
-  float* dlogit = s.dlogit.data();
-  float* dcond = text ? s.dcond.data() : nullptr;
-  const float w_fake = text ? 1.0f - cfg_.wrong_text_weight : 1.0f;
-  // real, right condition
-  const float* f_real = nets.d_trunk.forward_train(xs, B, s.d_real);
-  const float* h = head_input(f_real, cond, B, F, CD, s.head_in.data());
-  nets.d_head->forward(h, logit, B);
-  double loss_d = gan::bce_logit_const(logit, B, 1.0f, 1.0f, dlogit);
-  nets.d_head->backward(h, dlogit, s.dhead.data(), B);
-  split_head_grad(s.dhead.data(), B, F, CD, s.df_real.data(), false, dcond, false);
-  if (text) {  // real, wrong sentence
-    h = head_input(f_real, s.cond_wrong.data(), B, F, CD, s.head_in.data());
-    nets.d_head->forward(h, logit, B);
-    loss_d += cfg_.wrong_text_weight * gan::bce_logit_const(logit, B, 0.0f, cfg_.wrong_text_weight, dlogit);
-    nets.d_head->backward(h, dlogit, s.dhead.data(), B);
-    split_head_grad(s.dhead.data(), B, F, CD, s.df_real.data(), true, s.dcond_wrong.data(), false);
-    for (int64_t r = 0; r < B; ++r) {  // un-roll: row r's wrong embedding was row r+1's
-      const float* src = s.dcond_wrong.data() + r * CD;
-      float* dst = dcond + ((r + 1) % B) * CD;
-      for (int64_t j = 0; j < CD; ++j) dst[j] += src[j];
-    }
-  }
-  nets.d_trunk.backward(xs, s.df_real.data(), nullptr, B, s.d_real);
-  // fake, right condition
-  const float* f_fake = nets.d_trunk.forward_train(fake, B, s.d_fake);
-  h = head_input(f_fake, cond, B, F, CD, s.head_in.data());
-  nets.d_head->forward(h, logit, B);
-  loss_d += w_fake * gan::bce_logit_const(logit, B, 0.0f, w_fake, dlogit);
-  nets.d_head->backward(h, dlogit, s.dhead.data(), B);
-  split_head_grad(s.dhead.data(), B, F, CD, s.df_fake.data(), false, dcond, true);
-  double loss_info = 0;
-  if (info) {
-    const float* q = nets.q.forward_train(f_fake, B, s.q_fake);
-    loss_info = gan::info_loss(q, codes, B, cfg_.categorical.data(), static_cast<int64_t>(cfg_.categorical.size()),
-                               cfg_.continuous, cfg_.info_weight, s.dq.data());
-    std::copy(q, q + B * CW, s.q.data());
-    nets.q.backward(f_fake, s.dq.data(), s.dfq.data(), B, s.q_fake);
-    float* df = s.df_fake.data();
-    const float* dfq = s.dfq.data();
-    for (int64_t i = 0; i < B * F; ++i) df[i] += dfq[i];
-  }
-  nets.d_trunk.backward(fake, s.df_fake.data(), nullptr, B, s.d_fake);
-  if (text) nets.d_embed->backward(batch.conditions, dcond, nullptr, B);
-  loss_d += cfg_.info_weight * loss_info;
-  gm::require_finite_step(loss_d, dspan, threads_, kind(), "discriminator", step);
+  const double loss_d = discriminator_pass(batch, true);
+  gm::require_finite_step(loss_d, nets.d_span(), threads_, kind(), "discriminator", step);
   optimisers_->d.step();
   sum_d_ += loss_d;
   rows_d_ += B;
   last_d_ = loss_d / static_cast<double>(B);
   if (step % cfg_.d_steps != 0) return loss_d;
 
-  // ---- generator step, on the same fake images through the updated discriminator
-  const nn::ParamSpan gspan = nets.g_span();
-  nets.store.zero_grad(gspan);
-  const float* f_gen = nets.d_trunk.forward_train(fake, B, s.d_gen);
-  h = head_input(f_gen, cond, B, F, CD, s.head_in.data());
-  nets.d_head->forward(h, logit, B);
-  double loss_g = gan::bce_logit_const(logit, B, 1.0f, 1.0f, dlogit);
-  nets.d_head->backward_data(dlogit, s.dhead.data(), B);
-  split_head_grad(s.dhead.data(), B, F, CD, s.df_fake.data(), false, nullptr, false);
-  if (info) {
-    const float* q = nets.q.forward_train(f_gen, B, s.q_gen);
-    loss_g += cfg_.info_weight * gan::info_loss(q, codes, B, cfg_.categorical.data(),
-                                                static_cast<int64_t>(cfg_.categorical.size()), cfg_.continuous,
-                                                cfg_.info_weight, s.dq.data());
-    nets.q.backward(f_gen, s.dq.data(), s.dfq.data(), B, s.q_gen, /*weights*/ false);
-    float* df = s.df_fake.data();
-    const float* dfq = s.dfq.data();
-    for (int64_t i = 0; i < B * F; ++i) df[i] += dfq[i];
-  }
-  nets.d_trunk.backward(fake, s.df_fake.data(), s.dfake.data(), B, s.d_gen, /*weights*/ false);
-  nets.g.backward(gin, s.dfake.data(), text ? s.dgin.data() : nullptr, B, s.g);
-  if (text) {
-    float* de = s.dcond.data();  // reused: the gradient w.r.t. g.embed's output
-    for (int64_t r = 0; r < B; ++r)
-      std::memcpy(de + r * CG, s.dgin.data() + r * G_IN + Z, static_cast<std::size_t>(CG) * sizeof(float));
-    nets.g_embed->backward(batch.conditions, de, nullptr, B);
-  }
-  gm::require_finite_step(loss_g, gspan, threads_, kind(), "generator", step);
+  const double loss_g = generator_pass(batch, true);
+  gm::require_finite_step(loss_g, nets.g_span(), threads_, kind(), "generator", step);
   optimisers_->g.step();
   sum_g_ += loss_g;
   rows_g_ += B;
