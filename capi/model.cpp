@@ -121,11 +121,19 @@ int32_t gm_model_data_shape(const gm_model* model, int64_t* d, int64_t* channels
 }
 
 int32_t gm_model_encode_dim(const gm_model* model, int64_t* out, gm_error** err) {
-  return guarded(err, [&] { *require(out, "out") = model_of(model).encode_dim(); });
+  return guarded(err, [&] {
+    const GenerativeModel& m = model_of(model);
+    m.require_capability(cap_encode, "encode");  // a family's encode_dim() may answer 0 instead
+    *require(out, "out") = m.encode_dim();
+  });
 }
 
 int32_t gm_model_latent_dim(const gm_model* model, int64_t* out, gm_error** err) {
-  return guarded(err, [&] { *require(out, "out") = model_of(model).latent_dim(); });
+  return guarded(err, [&] {
+    const GenerativeModel& m = model_of(model);
+    m.require_capability(cap_decode, "decode");
+    *require(out, "out") = m.latent_dim();
+  });
 }
 
 int32_t gm_model_fit(gm_model* model, const gm_data* data, const gm_fit_options* opts, gm_error** err) {

@@ -288,6 +288,23 @@ GM_API void gm_dataset_options_init_sized(gm_dataset_options* opts, uint32_t str
 GM_API int32_t gm_dataset_view_sized(const gm_dataset* ds, gm_data* out, uint32_t struct_size,
                                      gm_error** err);
 
+/* ---------------------------------------------------------------- sentences */
+
+/* A sentence as the fixed-width condition vector that cgan with {"condition": "text"}
+ * (GAN-CLS, Reed et al. 2016) takes: pass one row per example as gm_data.conditions (with
+ * condition_dim = dim) to fit, and as gm_sample_options.conditions to sample and decode.
+ * The model learns embeddings of these vectors; it must be given the same dim it was
+ * fitted with.
+ *   tokens: the sentence lower-cased (ASCII) and split at every byte that is not an ASCII
+ *           letter or digit (bytes >= 0x80, i.e. UTF-8 beyond ASCII, stay inside tokens);
+ *   counts: for every token w, out[h(w) mod dim] += 1; for every adjacent pair, out[h("a b")
+ *           mod dim] += 1 (the two tokens joined by one space), so word order matters;
+ *   h:      FNV-1a 64-bit over the bytes (the same buckets on every platform);
+ *   scale:  the row is divided by its L2 norm (sentence length does not matter); a
+ *           sentence without tokens gives all zeros.
+ * sentence is NUL-terminated UTF-8; out receives dim floats (dim >= 1). Thread-safe. */
+GM_API int32_t gm_text_features(const char* sentence, int64_t dim, float* out, gm_error** err);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

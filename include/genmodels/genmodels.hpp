@@ -502,6 +502,31 @@ inline void write_png_grid(const std::string& path, const Rows& images, int64_t 
   call.check(gm_write_png_grid(path.c_str(), &v, columns, call.err()));
 }
 
+// ------------------------------------------------------------------ sentences
+
+// The hashed word and bigram features of a sentence (gm_text_features): the condition
+// vector cgan with {"condition": "text"} takes per row, dim values with L2 norm 1 (or 0).
+inline void text_features(const std::string& sentence, Span<float> out) {
+  detail::Call call;
+  call.check(gm_text_features(sentence.c_str(), out.ssize(), out.data(), call.err()));
+}
+inline std::vector<float> text_features(const std::string& sentence, int64_t dim) {
+  std::vector<float> out(dim > 0 ? static_cast<size_t>(dim) : 0);
+  detail::Call call;
+  call.check(gm_text_features(sentence.c_str(), dim, out.data(), call.err()));
+  return out;
+}
+// One row per sentence, (sentences.size(), dim) row-major: gm_data.conditions for fit.
+inline std::vector<float> text_features(const std::vector<std::string>& sentences, int64_t dim) {
+  std::vector<float> out(dim > 0 ? sentences.size() * static_cast<size_t>(dim) : 0);
+  for (size_t r = 0; r < sentences.size(); ++r) {
+    detail::Call call;
+    call.check(gm_text_features(sentences[r].c_str(), dim, out.data() + r * static_cast<size_t>(dim > 0 ? dim : 0),
+                                call.err()));
+  }
+  return out;
+}
+
 }  // namespace genmodels
 
 #endif  // GENMODELS_GENMODELS_HPP

@@ -508,6 +508,321 @@ static void test_trained_kind(const char* kind, const char* config, int exact) {
   gm_dataset_free(ds);
 }
 
+/* ---------------------------------------------------------------- the GAN family */
+
+#define GAN_N 32
+#define GAN_D 64
+static const char* const kSmallConv = "{\"ngf\": 4, \"ndf\": 4, \"latent\": 8}";
+
+/* GAN_N images 1x8x8 in [0, 1]: a bright quarter whose place is the class (row mod 4). */
+static void gan_images(float* x, int32_t* labels) {
+  uint32_t state = 12345u;
+  for (int r = 0; r < GAN_N; ++r) {
+    labels[r] = r % 4;
+    for (int i = 0; i < GAN_D; ++i) {
+      const int y = i / 8, c = i % 8;
+      const int on = (y / 4) * 2 + (c / 4) == labels[r];
+      state = state * 1664525u + 1013904223u;
+      const float u = (float)(state >> 8) / 16777216.0f;
+      x[r * GAN_D + i] = on ? 0.8f + 0.2f * u : 0.1f * u;
+    }
+  }
+}
+
+static const char* const kCaptions[4] = {"a square at the top left", "a square at the top right",
+                                         "a square at the bottom left", "a square at the bottom right"};
+#define TEXT_DIM 64
+
+static gm_data gan_view(const float* x) {
+  gm_data v = view(x, GAN_N, GAN_D);
+  v.channels = 1, v.height = 8, v.width = 8;
+  return v;
+}
+
+static gm_model* fit_gan(const char* kind, const char* config, const gm_data* data) {
+  gm_model* m = NULL;
+  EXPECT_OK(gm_model_create(kind, config, &m, ERR));
+  gm_fit_options fo;
+  gm_fit_options_init(&fo);
+  fo.epochs = 2;
+  fo.batch_size = 8;
+  fo.seed = 1;
+  fo.threads = 1;
+  EXPECT_OK(gm_model_fit(m, data, &fo, ERR));
+  return m;
+}
+
+static int in_unit_range(const float* x, int64_t count) {
+  int ok = 1;
+  for (int64_t i = 0; i < count; ++i) ok &= x[i] >= 0.0f && x[i] <= 1.0f;
+  return ok;
+}
+
+/* Sample and decode shapes and range, the same seed twice, log_prob and encode refused,
+ * save -> load -> sample bit-identical. so carries the condition a conditional kind needs. */
+static void check_gan_verbs(gm_model* m, const gm_sample_options* so, const gm_data* data) {
+  uint32_t caps = 0;
+  EXPECT_OK(gm_model_capabilities(m, &caps, ERR));
+  CHECK((caps & GM_CAP_SAMPLE) && (caps & GM_CAP_DECODE) && !(caps & GM_CAP_LOG_PROB));
+  int64_t d = 0, c = 0, h = 0, w = 0;
+  EXPECT_OK(gm_model_data_shape(m, &d, &c, &h, &w, ERR));
+  CHECK(d == GAN_D && c == 1 && h == 8 && w == 8);
+
+  float a[4 * GAN_D], b[4 * GAN_D];
+  EXPECT_ERR(GM_BUFFER_TOO_SMALL, gm_model_sample(m, 4, so, a, 4 * GAN_D - 1, ERR));
+  EXPECT_OK(gm_model_sample(m, 4, so, a, 4 * GAN_D, ERR));
+  EXPECT_OK(gm_model_sample(m, 4, so, b, 4 * GAN_D, ERR));
+  CHECK(in_unit_range(a, 4 * GAN_D));
+  CHECK(memcmp(a, b, sizeof a) == 0);
+
+  int64_t z = 0;
+  EXPECT_OK(gm_model_latent_dim(m, &z, ERR));
+  CHECK(z >= 4);
+  float* codes = calloc((size_t)(4 * z), sizeof(float));
+  for (int64_t i = 0; i < 4 * z; ++i) codes[i] = (float)((i % 7) - 3) / 3.0f;
+  gm_data cv = view(codes, 4, z);
+  EXPECT_OK(gm_model_decode(m, &cv, so, a, 4 * GAN_D, ERR));
+  CHECK(in_unit_range(a, 4 * GAN_D));
+  EXPECT_ERR(GM_BUFFER_TOO_SMALL, gm_model_decode(m, &cv, so, a, 4 * GAN_D - 1, ERR));
+  gm_data wrong = view(codes, 4, z + 1);
+  EXPECT_ERR(GM_INVALID_DATA, gm_model_decode(m, &wrong, so, a, 4 * GAN_D, ERR));
+  free(codes);
+
+  /* An implicit model has no likelihood: the message points at `genmodels eval`. */
+  double lp[GAN_N];
+  gm_error* e = NULL;
+  CHECK(gm_model_log_prob(m, data, NULL, lp, GAN_N, &e) == GM_UNSUPPORTED);
+  CHECK(gm_error_code(e) == GM_UNSUPPORTED && strstr(gm_error_message(e), "genmodels eval") != NULL);
+  gm_error_free(e);
+  if (!(caps & GM_CAP_ENCODE)) {
+    float f[GAN_N * 16];
+    int64_t width = 0;
+    e = NULL;
+    CHECK(gm_model_encode(m, data, NULL, f, GAN_N * 16, &e) == GM_UNSUPPORTED);
+    CHECK(gm_error_code(e) == GM_UNSUPPORTED && strstr(gm_error_message(e), "encoder") != NULL);
+    gm_error_free(e);
+    EXPECT_ERR(GM_UNSUPPORTED, gm_model_encode_dim(m, &width, ERR));
+  }
+  uint8_t mask[GAN_N * GAN_D] = {0};
+  float filled[GAN_N * GAN_D];
+  EXPECT_ERR(GM_UNSUPPORTED, gm_model_complete(m, data, mask, so, filled, GAN_N * GAN_D, ERR));
+
+  /* save -> load -> sample: bit-identical for a fixed seed */
+  const char* path = tmp_path("capi_gan.safetensors");
+  EXPECT_OK(gm_model_save(m, path, ERR));
+  gm_model* loaded = NULL;
+  EXPECT_OK(gm_model_load(path, &loaded, ERR));
+  CHECK(loaded && strcmp(gm_model_kind(loaded), gm_model_kind(m)) == 0);
+  EXPECT_OK(gm_model_sample(m, 4, so, a, 4 * GAN_D, ERR));
+  EXPECT_OK(gm_model_sample(loaded, 4, so, b, 4 * GAN_D, ERR));
+  CHECK(memcmp(a, b, sizeof a) == 0);
+  gm_model_free(loaded);
+}
+
+static void test_gan_unconditional(const char* kind, const char* config) {
+  float x[GAN_N * GAN_D];
+  int32_t labels[GAN_N];
+  gan_images(x, labels);
+  gm_data data = gan_view(x);
+  gm_model* m = fit_gan(kind, config, &data);
+  gm_sample_options so;
+  gm_sample_options_init(&so);
+  so.seed = 5;
+  check_gan_verbs(m, &so, &data);
+  /* values outside [0, 1] are refused with what to do */
+  x[7] = 1.5f;
+  gm_fit_options fo;
+  gm_fit_options_init(&fo);
+  fo.epochs = 1;
+  EXPECT_ERR(GM_INVALID_DATA, gm_model_fit(m, &data, &fo, ERR));
+  gm_model_free(m);
+}
+
+static void test_cgan_labels(void) {
+  float x[GAN_N * GAN_D];
+  int32_t labels[GAN_N];
+  gan_images(x, labels);
+  gm_data data = gan_view(x);
+  gm_model* m = NULL;
+  EXPECT_OK(gm_model_create("cgan", kSmallConv, &m, ERR));
+  gm_fit_options fo;
+  gm_fit_options_init(&fo);
+  fo.epochs = 1;
+  EXPECT_ERR(GM_INVALID_DATA, gm_model_fit(m, &data, &fo, ERR)); /* no labels */
+  gm_model_free(m);
+  data.labels = labels;
+  data.num_classes = 4;
+  m = fit_gan("cgan", kSmallConv, &data);
+  uint32_t caps = 0;
+  EXPECT_OK(gm_model_capabilities(m, &caps, ERR));
+  CHECK(caps & GM_CAP_CONDITIONAL);
+  gm_buffer* cfg = NULL;
+  EXPECT_OK(gm_model_config_json(m, &cfg, ERR));
+  CHECK(cfg && strstr((const char*)gm_buffer_data(cfg), "\"classes\":4") != NULL);
+  gm_buffer_free(cfg);
+
+  int32_t want[4] = {3, 2, 1, 0};
+  gm_sample_options so;
+  gm_sample_options_init(&so);
+  so.seed = 9;
+  so.labels = want;
+  check_gan_verbs(m, &so, &data);
+  /* without labels, sample draws them; decode needs them */
+  float out[4 * GAN_D];
+  EXPECT_OK(gm_model_sample(m, 4, NULL, out, 4 * GAN_D, ERR));
+  int64_t z = 0;
+  EXPECT_OK(gm_model_latent_dim(m, &z, ERR));
+  float* codes = calloc((size_t)(4 * z), sizeof(float));
+  gm_data cv = view(codes, 4, z);
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_decode(m, &cv, NULL, out, 4 * GAN_D, ERR));
+  /* the label changes the image for the same z */
+  float one[GAN_D], other[GAN_D];
+  gm_data cv1 = view(codes, 1, z);
+  so.labels = &want[0];
+  EXPECT_OK(gm_model_decode(m, &cv1, &so, one, GAN_D, ERR));
+  so.labels = &want[3];
+  EXPECT_OK(gm_model_decode(m, &cv1, &so, other, GAN_D, ERR));
+  CHECK(memcmp(one, other, sizeof one) != 0);
+  free(codes);
+  /* out-of-range labels are refused */
+  int32_t bad[4] = {0, 1, 4, 0};
+  so.labels = bad;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_sample(m, 4, &so, out, 4 * GAN_D, ERR));
+  bad[2] = -1;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_sample(m, 4, &so, out, 4 * GAN_D, ERR));
+  gm_model_free(m);
+}
+
+static void test_text_features(void) {
+  float v[TEXT_DIM], w[TEXT_DIM];
+  EXPECT_OK(gm_text_features("A pair of Trousers", TEXT_DIM, v, ERR));
+  EXPECT_OK(gm_text_features("a pair of trousers", TEXT_DIM, w, ERR));
+  CHECK(memcmp(v, w, sizeof v) == 0);
+  double norm = 0;
+  for (int i = 0; i < TEXT_DIM; ++i) norm += (double)v[i] * v[i];
+  CHECK(fabs(norm - 1.0) < 1e-6);
+  EXPECT_OK(gm_text_features("trousers of pair a", TEXT_DIM, w, ERR));
+  CHECK(memcmp(v, w, sizeof v) != 0); /* bigrams see the order */
+  EXPECT_OK(gm_text_features("", TEXT_DIM, w, ERR));
+  int zeros = 1;
+  for (int i = 0; i < TEXT_DIM; ++i) zeros &= w[i] == 0.0f;
+  CHECK(zeros);
+  /* "a": one token in bucket FNV-1a("a") mod 1024 = 140 */
+  float wide[1024];
+  EXPECT_OK(gm_text_features("a", 1024, wide, ERR));
+  CHECK(wide[140] == 1.0f);
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features(NULL, TEXT_DIM, v, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features("x", 0, v, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features("x", TEXT_DIM, NULL, ERR));
+}
+
+static void test_cgan_text(void) {
+  float x[GAN_N * GAN_D];
+  int32_t labels[GAN_N];
+  gan_images(x, labels);
+  float* cond = malloc(sizeof(float) * GAN_N * TEXT_DIM);
+  for (int r = 0; r < GAN_N; ++r) EXPECT_OK(gm_text_features(kCaptions[labels[r]], TEXT_DIM, cond + r * TEXT_DIM, ERR));
+  gm_data data = gan_view(x);
+  gm_model* m = NULL;
+  EXPECT_OK(gm_model_create("cgan", "{\"condition\": \"text\", \"ngf\": 4, \"ndf\": 4, \"latent\": 8, \"embed\": 8}",
+                            &m, ERR));
+  gm_fit_options fo;
+  gm_fit_options_init(&fo);
+  fo.epochs = 1;
+  EXPECT_ERR(GM_INVALID_DATA, gm_model_fit(m, &data, &fo, ERR)); /* no sentences */
+  gm_model_free(m);
+  data.conditions = cond;
+  data.condition_dim = TEXT_DIM;
+  m = fit_gan("cgan", "{\"condition\": \"text\", \"ngf\": 4, \"ndf\": 4, \"latent\": 8, \"embed\": 8}", &data);
+
+  /* four rows, four sentences (one of them never seen in training) */
+  float asked[4 * TEXT_DIM];
+  const char* sentences[4] = {"a square at the top left", "bottom right", "a square at the top right",
+                              "top left, please"};
+  for (int r = 0; r < 4; ++r) EXPECT_OK(gm_text_features(sentences[r], TEXT_DIM, asked + r * TEXT_DIM, ERR));
+  gm_sample_options so;
+  gm_sample_options_init(&so);
+  so.seed = 4;
+  so.conditions = asked;
+  so.condition_dim = TEXT_DIM;
+  check_gan_verbs(m, &so, &data);
+  float out[4 * GAN_D];
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_sample(m, 4, NULL, out, 4 * GAN_D, ERR)); /* needs sentences */
+  so.condition_dim = TEXT_DIM + 1;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_sample(m, 4, &so, out, 4 * GAN_D, ERR));
+  gm_model_free(m);
+  free(cond);
+}
+
+static void test_infogan(void) {
+  float x[GAN_N * GAN_D];
+  int32_t labels[GAN_N];
+  gan_images(x, labels);
+  gm_data data = gan_view(x);
+  gm_model* m = fit_gan("infogan",
+                        "{\"ngf\": 4, \"ndf\": 4, \"latent\": 8, \"categorical\": [4, 3], \"continuous\": 2}", &data);
+  gm_sample_options so;
+  gm_sample_options_init(&so);
+  so.seed = 2;
+  check_gan_verbs(m, &so, &data);
+  int64_t width = 0, z = 0;
+  EXPECT_OK(gm_model_encode_dim(m, &width, ERR));
+  CHECK(width == 4 + 3 + 2);
+  EXPECT_OK(gm_model_latent_dim(m, &z, ERR));
+  CHECK(z == 8 + 9);
+  float enc[GAN_N * 9];
+  EXPECT_ERR(GM_BUFFER_TOO_SMALL, gm_model_encode(m, &data, NULL, enc, GAN_N * 9 - 1, ERR));
+  EXPECT_OK(gm_model_encode(m, &data, NULL, enc, GAN_N * 9, ERR));
+  int softmax = 1;
+  for (int r = 0; r < GAN_N; ++r) {
+    double a = 0, b = 0;
+    for (int j = 0; j < 4; ++j) a += enc[r * 9 + j];
+    for (int j = 4; j < 7; ++j) b += enc[r * 9 + j];
+    softmax &= fabs(a - 1.0) < 1e-5 && fabs(b - 1.0) < 1e-5 && isfinite(enc[r * 9 + 7]) && isfinite(enc[r * 9 + 8]);
+  }
+  CHECK(softmax);
+  /* decode with chosen codes: the same z with category 0 and category 3 */
+  float codes[2 * 17] = {0};
+  for (int r = 0; r < 2; ++r) {
+    for (int j = 0; j < 8; ++j) codes[r * 17 + j] = 0.5f * (float)(j % 3) - 0.5f;
+    codes[r * 17 + 8 + (r == 0 ? 0 : 3)] = 1.0f; /* first code: one-hot of 4 */
+    codes[r * 17 + 12 + 1] = 1.0f;                /* second code: one-hot of 3 */
+    codes[r * 17 + 15] = -0.5f, codes[r * 17 + 16] = 0.5f;
+  }
+  float out[2 * GAN_D];
+  gm_data cv = view(codes, 2, 17);
+  EXPECT_OK(gm_model_decode(m, &cv, NULL, out, 2 * GAN_D, ERR));
+  CHECK(in_unit_range(out, 2 * GAN_D));
+  CHECK(memcmp(out, out + GAN_D, GAN_D * sizeof(float)) != 0);
+  gm_model_free(m);
+}
+
+static int cancel_gan_at_second(int64_t step, int64_t total, double loss, void* user) {
+  int* calls = (int*)user;
+  ++*calls;
+  if (total != 8 || !isfinite(loss) || step != *calls) *calls = -1000; /* flags a wrong report */
+  return step == 2;
+}
+
+static void test_gan_cancel(void) {
+  float x[GAN_N * GAN_D];
+  int32_t labels[GAN_N];
+  gan_images(x, labels);
+  gm_data data = gan_view(x);
+  gm_model* m = NULL;
+  EXPECT_OK(gm_model_create("gan", "{\"g_hidden\": [16], \"d_hidden\": [16], \"latent\": 4}", &m, ERR));
+  gm_fit_options fo;
+  gm_fit_options_init(&fo);
+  fo.epochs = 2;
+  fo.batch_size = 8; /* 4 steps an epoch, 8 in all */
+  int calls = 0;
+  fo.progress = cancel_gan_at_second;
+  fo.user_data = &calls;
+  EXPECT_ERR(GM_CANCELLED, gm_model_fit(m, &data, &fo, ERR));
+  CHECK(calls == 2);
+  gm_model_free(m);
+}
+
 int main(int argc, char** argv) {
   snprintf(g_tmp, sizeof g_tmp, "%s", argc > 1 ? argv[1] : ".");
   test_library();
@@ -522,6 +837,13 @@ int main(int argc, char** argv) {
   test_files();
   test_datasets();
   test_sized_init();
+  test_text_features();
+  test_gan_unconditional("gan", "{\"g_hidden\": [16], \"d_hidden\": [16], \"latent\": 4}");
+  test_gan_unconditional("dcgan", kSmallConv);
+  test_cgan_labels();
+  test_cgan_text();
+  test_infogan();
+  test_gan_cancel();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

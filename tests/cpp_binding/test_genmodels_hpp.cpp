@@ -219,3 +219,18 @@ TEST_CASE("8 threads calling log_prob and sample on one model agree with one thr
   for (auto& t : threads) t.join();
   for (int v : same) CHECK(v == 1);
 }
+
+TEST_CASE("text_features: one sentence, many, and the error of a zero width") {
+  const std::vector<float> v = gm::text_features("a pair of trousers", 64);
+  REQUIRE(v.size() == 64);
+  double norm = 0;
+  for (float x : v) norm += static_cast<double>(x) * x;
+  CHECK(norm == doctest::Approx(1.0));
+  const std::vector<float> rows = gm::text_features(std::vector<std::string>{"a bag", "a pair of trousers"}, 64);
+  REQUIRE(rows.size() == 128);
+  CHECK(std::vector<float>(rows.begin() + 64, rows.end()) == v);
+  std::vector<float> buf(8);
+  gm::text_features("", buf);
+  CHECK(buf == std::vector<float>(8, 0.0f));
+  CHECK_THROWS_AS(gm::text_features("x", 0), gm::InvalidArgument);
+}
