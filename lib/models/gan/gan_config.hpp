@@ -2,7 +2,7 @@
 // with its own defaults and its own set of keys (a key of another kind is invalid_config).
 //
 // Keys, by kind (defaults in brackets):
-//   all       latent [gan 64, others 100], d_steps [1] (discriminator steps per generator
+//   all       latent [gan 64, infogan 62, others 100], d_steps [1] (discriminator steps per generator
 //             step), learning_rate [2e-4], d_learning_rate [0 = learning_rate; the two
 //             time-scale rule of Heusel et al. 2017 when set], beta1 [0.5], beta2 [0.999]
 //   mlp       (gan; cgan and infogan with "architecture": "mlp") g_hidden [256, 512],
