@@ -18,6 +18,7 @@
 //   infogan (Chen et al. 2016): G takes z and codes c (one-hot categorical, uniform
 //     continuous); Q shares D's trunk and both steps add λ·L_info (info_loss in gan_losses.hpp):
 //     the D step trains Q and the trunk, the G step the generator.
+// D(x, c) = w·f(x) + ⟨V c, f(x)⟩ for a condition c: the projection discriminator (docs/gan.md).
 // fit reports the summed L_D + L_G per example to the progress callback.
 //
 // sample: row r draws z (and infogan's codes, cgan's label when none is given) from
