@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "data/captions.hpp"
 #include "data/npy.hpp"
+#include "data/text_features.hpp"
 #include "data/transforms.hpp"
 #include "io/file.hpp"
 #include "io/png_grid.hpp"
@@ -29,6 +32,91 @@ Dataset DataFlags::load() const {
   if (max_examples > 0 && max_examples < data.n) data.truncate(max_examples);
   if (binarize >= 0) gm::binarize(data, binarize);
   return data;
+}
+
+std::string condition_kind(const GenerativeModel& model) {
+  if ((model.capabilities() & cap_conditional) == 0) return "";
+  const Json& cfg = model.config();
+  return cfg.contains("condition") && cfg["condition"].is_string() ? cfg["condition"].get<std::string>() : "label";
+}
+
+void CaptionFlags::add_to(CLI::App& cmd) {
+  cmd.add_option("--captions", source,
+                 "sentences for cgan with \"condition\": \"text\": builtin (Fashion-MNIST captions drawn from the "
+                 "labels) or FILE.txt (one sentence per row)");
+  cmd.add_option("--text-dim", text_dim, "width of the hashed sentence vectors (default 1024)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+}
+
+std::vector<std::string> CaptionFlags::sentences(const Dataset& data, uint64_t seed) const {
+  if (source.empty()) return {};
+  if (source == "builtin") {
+    if (data.labels.empty())
+      fail(Status::invalid_data, "--captions builtin writes Fashion-MNIST captions from the labels, but this data has "
+           "no labels (use fashion-mnist:train, or --captions FILE.txt)");
+    if (data.num_classes > kFashionClasses)
+      fail(Status::invalid_data, "--captions builtin knows Fashion-MNIST's {} classes; this data has {} (give "
+           "--captions FILE.txt instead)", kFashionClasses, data.num_classes);
+    return fashion_train_captions(data.labels.data(), data.n, seed);
+  }
+  std::ifstream in(source, std::ios::binary);
+  if (!in) fail(Status::io_error, "--captions {}: cannot open the file (give builtin or a text file)", source);
+  std::vector<std::string> lines;
+  std::string line;
+  while (static_cast<int64_t>(lines.size()) < data.n && std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  if (static_cast<int64_t>(lines.size()) < data.n)
+    fail(Status::invalid_data, "--captions {} has {} lines but the data has {} rows: give one sentence per row", source,
+         lines.size(), data.n);
+  return lines;
+}
+
+void ConditionFlags::add_to(CLI::App& cmd) {
+  cmd.add_option("--label", label, "cgan (labels): every row of this class")->check(CLI::NonNegativeNumber);
+  cmd.add_option("--labels", labels, "cgan (labels): one class per row, e.g. 0,1,2")->delimiter(',');
+  cmd.add_option("--text", text, "cgan (text): every row of this sentence, e.g. \"a pair of trousers\"");
+}
+
+void ConditionFlags::apply(const GenerativeModel& model, int64_t n, SampleOptions& options) {
+  const std::string kind = condition_kind(model);
+  if (!given()) {
+    if (kind == "text" || kind == "vector")
+      fail(Status::invalid_argument, "this {} model is conditioned on {}: give --text SENTENCE", model.kind(),
+           kind == "text" ? "sentences" : "vectors (not available from the command line)");
+    return;
+  }
+  if (kind.empty())
+    fail(Status::invalid_argument, "--label, --labels and --text are for conditional models; this {} model is not one",
+         model.kind());
+  if ((label >= 0) + !labels.empty() + !text.empty() > 1)
+    fail(Status::invalid_argument, "give only one of --label, --labels and --text");
+  if (kind == "label") {
+    if (!text.empty())
+      fail(Status::invalid_argument, "this {} model is conditioned on class labels: use --label K or --labels a,b,c",
+           model.kind());
+    if (!labels.empty() && static_cast<int64_t>(labels.size()) != n)
+      fail(Status::invalid_argument, "--labels gives {} labels for {} rows: give one per row", labels.size(), n);
+    row_labels_ = labels.empty() ? std::vector<int32_t>(static_cast<std::size_t>(n), static_cast<int32_t>(label))
+                                 : labels;
+    options.labels = row_labels_.data();
+    return;
+  }
+  if (kind != "text")
+    fail(Status::invalid_argument, "this {} model is conditioned on vectors, which the command line cannot give; "
+         "use the C API (gm_sample_options.conditions)", model.kind());
+  if (text.empty())
+    fail(Status::invalid_argument, "this {} model is conditioned on sentences: use --text SENTENCE", model.kind());
+  const Json& cfg = model.config();
+  const int64_t dim = cfg.value("condition_dim", int64_t{0});
+  if (dim < 1) fail(Status::corrupt_file, "this {} model has no fitted \"condition_dim\"", model.kind());
+  std::vector<float> one(static_cast<std::size_t>(dim));
+  text_features(text, dim, one.data());
+  row_conditions_.resize(static_cast<std::size_t>(n * dim));
+  for (int64_t r = 0; r < n; ++r) std::copy(one.begin(), one.end(), row_conditions_.begin() + r * dim);
+  options.conditions = row_conditions_.data();
+  options.condition_dim = dim;
 }
 
 static bool ends_with(const std::string& s, const std::string& suffix) {

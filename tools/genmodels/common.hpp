@@ -25,6 +25,42 @@ struct DataFlags {
   Dataset load() const;
 };
 
+// The condition a model takes, as its configuration names it: "" (none), "label", "vector"
+// or "text" (cgan).
+std::string condition_kind(const GenerativeModel& model);
+
+// fit's --captions / --text-dim: one sentence per row of the data, hashed
+// (data/text_features.hpp) into the conditions of cgan with "condition": "text".
+struct CaptionFlags {
+  std::string source;       // "" (none), "builtin" (Fashion-MNIST captions from the labels) or FILE.txt
+  int64_t text_dim = 1024;  // width of the hashed sentence vectors
+
+  void add_to(CLI::App& cmd);
+  // The sentences of data's rows (empty without --captions). builtin draws the training
+  // phrasings with `seed` (data/captions.hpp); a file gives one sentence per line and needs
+  // at least data.n lines (the first data.n are used).
+  std::vector<std::string> sentences(const Dataset& data, uint64_t seed) const;
+};
+
+// sample's and decode's --label K (every row), --labels a,b,c (one per row) and --text
+// SENTENCE (every row): the conditions of a cgan.
+struct ConditionFlags {
+  int64_t label = -1;
+  std::vector<int32_t> labels;
+  std::string text;
+
+  void add_to(CLI::App& cmd);
+  bool given() const { return label >= 0 || !labels.empty() || !text.empty(); }
+  // Points options.labels or options.conditions at n rows' conditions (kept in this
+  // object). Throws invalid_argument when the flags do not fit the model: a condition for
+  // an unconditional model, a sentence for a label cgan, a --labels count other than n.
+  void apply(const GenerativeModel& model, int64_t n, SampleOptions& options);
+
+ private:
+  std::vector<int32_t> row_labels_;
+  std::vector<float> row_conditions_;
+};
+
 // Writes (n, D) rows as a PNG grid (needs the image layout) or an .npy array, by extension.
 void write_rows(const std::string& path, const float* x, int64_t n, int64_t d, const ImageShape& image,
                 int64_t columns);

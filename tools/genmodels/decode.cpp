@@ -14,6 +14,7 @@ struct DecodeArgs {
   std::string model, codes, out;
   SampleOptions options;
   int64_t columns = 0;
+  ConditionFlags conditions;
 };
 }  // namespace
 
@@ -25,6 +26,7 @@ void add_decode_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", args->out, "FILE.png (a grid) or FILE.npy")->required();
   cmd->add_option("--seed", args->options.seed, "random seed");
   cmd->add_option("--columns", args->columns, "images per grid row (0 = square)")->check(CLI::NonNegativeNumber);
+  args->conditions.add_to(*cmd);
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
       const auto model = load_model_file(args->model);
@@ -36,6 +38,7 @@ void add_decode_command(CLI::App& app, int& exit_code) {
       DataView view = codes.view();
       view.image = {};
       require_finite(view);
+      args->conditions.apply(*model, codes.n, args->options);
       const DataShape& shape = model->data_shape();
       std::vector<float> x(static_cast<std::size_t>(codes.n * shape.d));
       model->decode(view, args->options, x.data());

@@ -13,6 +13,7 @@ struct SampleArgs {
   std::string model, out;
   int64_t n = 64, columns = 0;
   SampleOptions options;
+  ConditionFlags conditions;
 };
 }  // namespace
 
@@ -20,14 +21,19 @@ void add_sample_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SampleArgs>();
   CLI::App* cmd = app.add_subcommand("sample", "draw samples from a model");
   cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--n", args->n, "number of samples")->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
+  CLI::Option* n_opt = cmd->add_option("--n", args->n, "number of samples (default 64, or the count of --labels)")
+                           ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   cmd->add_option("--out", args->out, "FILE.png (a grid) or FILE.npy")->required();
   cmd->add_option("--seed", args->options.seed, "random seed");
   cmd->add_option("--threads", args->options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--columns", args->columns, "images per grid row (0 = square)")->check(CLI::NonNegativeNumber);
-  cmd->callback([args, &exit_code] {
+  args->conditions.add_to(*cmd);
+  cmd->callback([args, n_opt, &exit_code] {
     exit_code = run_command([&] {
       const auto model = load_model_file(args->model);
+      if (n_opt->count() == 0 && !args->conditions.labels.empty())
+        args->n = static_cast<int64_t>(args->conditions.labels.size());
+      args->conditions.apply(*model, args->n, args->options);
       const DataShape& shape = model->data_shape();
       std::vector<float> x(static_cast<std::size_t>(args->n * shape.d));
       const auto start = std::chrono::steady_clock::now();
