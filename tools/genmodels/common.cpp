@@ -40,6 +40,19 @@ std::string condition_kind(const GenerativeModel& model) {
   return cfg.contains("condition") && cfg["condition"].is_string() ? cfg["condition"].get<std::string>() : "label";
 }
 
+// Up to max_lines lines of a text file (without their line ends).
+static std::vector<std::string> read_lines(const std::string& path, const char* flag, int64_t max_lines) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(Status::io_error, "{} {}: cannot open the file", flag, path);
+  std::vector<std::string> lines;
+  std::string line;
+  while (static_cast<int64_t>(lines.size()) < max_lines && std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  return lines;
+}
+
 void CaptionFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--captions", source,
                  "sentences for cgan with \"condition\": \"text\": builtin (Fashion-MNIST captions drawn from the "
@@ -59,14 +72,7 @@ std::vector<std::string> CaptionFlags::sentences(const Dataset& data, uint64_t s
            "--captions FILE.txt instead)", kFashionClasses, data.num_classes);
     return fashion_train_captions(data.labels.data(), data.n, seed);
   }
-  std::ifstream in(source, std::ios::binary);
-  if (!in) fail(Status::io_error, "--captions {}: cannot open the file (give builtin or a text file)", source);
-  std::vector<std::string> lines;
-  std::string line;
-  while (static_cast<int64_t>(lines.size()) < data.n && std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(line);
-  }
+  const std::vector<std::string> lines = read_lines(source, "--captions", data.n);
   if (static_cast<int64_t>(lines.size()) < data.n)
     fail(Status::invalid_data, "--captions {} has {} lines but the data has {} rows: give one sentence per row", source,
          lines.size(), data.n);
@@ -77,6 +83,16 @@ void ConditionFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--label", label, "cgan (labels): every row of this class")->check(CLI::NonNegativeNumber);
   cmd.add_option("--labels", labels, "cgan (labels): one class per row, e.g. 0,1,2")->delimiter(',');
   cmd.add_option("--text", text, "cgan (text): every row of this sentence, e.g. \"a pair of trousers\"");
+  cmd.add_option("--texts", texts_file, "cgan (text): FILE.txt with one sentence per row");
+}
+
+int64_t ConditionFlags::rows() const {
+  if (!labels.empty()) return static_cast<int64_t>(labels.size());
+  if (!texts_file.empty()) {
+    if (sentences_.empty()) sentences_ = read_lines(texts_file, "--texts", int64_t{1} << 24);
+    return static_cast<int64_t>(sentences_.size());
+  }
+  return 0;
 }
 
 void ConditionFlags::apply(const GenerativeModel& model, int64_t n, SampleOptions& options) {
@@ -90,10 +106,10 @@ void ConditionFlags::apply(const GenerativeModel& model, int64_t n, SampleOption
   if (kind.empty())
     fail(Status::invalid_argument, "--label, --labels and --text are for conditional models; this {} model is not one",
          model.kind());
-  if ((label >= 0) + !labels.empty() + !text.empty() > 1)
-    fail(Status::invalid_argument, "give only one of --label, --labels and --text");
+  if ((label >= 0) + !labels.empty() + !text.empty() + !texts_file.empty() > 1)
+    fail(Status::invalid_argument, "give only one of --label, --labels, --text and --texts");
   if (kind == "label") {
-    if (!text.empty())
+    if (!text.empty() || !texts_file.empty())
       fail(Status::invalid_argument, "this {} model is conditioned on class labels: use --label K or --labels a,b,c",
            model.kind());
     if (!labels.empty() && static_cast<int64_t>(labels.size()) != n)
@@ -106,15 +122,18 @@ void ConditionFlags::apply(const GenerativeModel& model, int64_t n, SampleOption
   if (kind != "text")
     fail(Status::invalid_argument, "this {} model is conditioned on vectors, which the command line cannot give; "
          "use the C API (gm_sample_options.conditions)", model.kind());
-  if (text.empty())
-    fail(Status::invalid_argument, "this {} model is conditioned on sentences: use --text SENTENCE", model.kind());
+  if (text.empty() && texts_file.empty())
+    fail(Status::invalid_argument, "this {} model is conditioned on sentences: use --text SENTENCE or --texts FILE",
+         model.kind());
   const Json& cfg = model.config();
   const int64_t dim = cfg.value("condition_dim", int64_t{0});
   if (dim < 1) fail(Status::corrupt_file, "this {} model has no fitted \"condition_dim\"", model.kind());
-  std::vector<float> one(static_cast<std::size_t>(dim));
-  text_features(text, dim, one.data());
+  if (!texts_file.empty() && rows() != n)
+    fail(Status::invalid_argument, "--texts {} has {} sentences for {} rows: give one per row", texts_file, rows(), n);
   row_conditions_.resize(static_cast<std::size_t>(n * dim));
-  for (int64_t r = 0; r < n; ++r) std::copy(one.begin(), one.end(), row_conditions_.begin() + r * dim);
+  for (int64_t r = 0; r < n; ++r)
+    text_features(texts_file.empty() ? text : sentences_[static_cast<std::size_t>(r)], dim,
+                  &row_conditions_[static_cast<std::size_t>(r * dim)]);
   options.conditions = row_conditions_.data();
   options.condition_dim = dim;
 }

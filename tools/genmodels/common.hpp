@@ -42,15 +42,17 @@ struct CaptionFlags {
   std::vector<std::string> sentences(const Dataset& data, uint64_t seed) const;
 };
 
-// sample's and decode's --label K (every row), --labels a,b,c (one per row) and --text
-// SENTENCE (every row): the conditions of a cgan.
+// sample's and decode's --label K (every row), --labels a,b,c (one per row), --text
+// SENTENCE (every row) and --texts FILE.txt (one sentence per row): the conditions of a cgan.
 struct ConditionFlags {
   int64_t label = -1;
   std::vector<int32_t> labels;
-  std::string text;
+  std::string text, texts_file;
 
   void add_to(CLI::App& cmd);
-  bool given() const { return label >= 0 || !labels.empty() || !text.empty(); }
+  bool given() const { return label >= 0 || !labels.empty() || !text.empty() || !texts_file.empty(); }
+  // The number of rows the flags fix (--labels or --texts), else 0.
+  int64_t rows() const;
   // Points options.labels or options.conditions at n rows' conditions (kept in this
   // object). Throws invalid_argument when the flags do not fit the model: a condition for
   // an unconditional model, a sentence for a label cgan, a --labels count other than n.
@@ -59,6 +61,7 @@ struct ConditionFlags {
  private:
   std::vector<int32_t> row_labels_;
   std::vector<float> row_conditions_;
+  mutable std::vector<std::string> sentences_;  // of --texts, read once
 };
 
 // Writes (n, D) rows as a PNG grid (needs the image layout) or an .npy array, by extension.

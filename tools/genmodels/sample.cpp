@@ -21,7 +21,7 @@ void add_sample_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SampleArgs>();
   CLI::App* cmd = app.add_subcommand("sample", "draw samples from a model");
   cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
-  CLI::Option* n_opt = cmd->add_option("--n", args->n, "number of samples (default 64, or the count of --labels)")
+  CLI::Option* n_opt = cmd->add_option("--n", args->n, "number of samples (default 64, or the count of --labels / --texts)")
                            ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   cmd->add_option("--out", args->out, "FILE.png (a grid) or FILE.npy")->required();
   cmd->add_option("--seed", args->options.seed, "random seed");
@@ -31,8 +31,7 @@ void add_sample_command(CLI::App& app, int& exit_code) {
   cmd->callback([args, n_opt, &exit_code] {
     exit_code = run_command([&] {
       const auto model = load_model_file(args->model);
-      if (n_opt->count() == 0 && !args->conditions.labels.empty())
-        args->n = static_cast<int64_t>(args->conditions.labels.size());
+      if (n_opt->count() == 0 && args->conditions.rows() > 0) args->n = args->conditions.rows();
       args->conditions.apply(*model, args->n, args->options);
       const DataShape& shape = model->data_shape();
       std::vector<float> x(static_cast<std::size_t>(args->n * shape.d));
