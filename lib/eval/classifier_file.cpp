@@ -51,9 +51,11 @@ FeatureClassifier FeatureClassifier::load_bytes(const uint8_t* data, std::size_t
   if (data == nullptr && size > 0) fail(Status::invalid_argument, "classifier buffer is NULL");
   const SafetensorsContents file = decode_safetensors(data, size);
   const std::string& format = meta_or_fail(file.metadata, "format");
-  if (format == "genmodels")
-    fail(Status::corrupt_file, "this is a genmodels model file, not a feature classifier (pass the classifier "
-         "with --classifier, or train one with `genmodels classifier`)");
+  if (format == "genmodels") {
+    const auto kind = file.metadata.find("kind");
+    fail(Status::corrupt_file, "this is a genmodels model file ({}), not a feature classifier: pass a file written "
+         "by `genmodels classifier`", kind != file.metadata.end() ? kind->second : "unknown kind");
+  }
   if (format != kFormat) fail(Status::corrupt_file, "not a feature classifier file (metadata format is \"{}\")", format);
   const std::string& arch = meta_or_fail(file.metadata, "architecture");
   if (arch != kArchitecture)

@@ -14,7 +14,7 @@ namespace gm::eval {
 
 // One pass's activations for B rows (only grows). The d* buffers are used by training only.
 struct ClassifierActs {
-  nn::Buffer a1, a2, h, logits;      // (B, 32·14·14), (B, 64·7·7), (B, 128), (B, 10)
+  nn::Buffer a0, a1, a2, h, logits;  // (B, 784) standardised input, (B, 32·14·14), (B, 64·7·7), (B, 128), (B, 10)
   nn::Buffer d_logits, dh, da2, da1;
   std::vector<double> per_example;
   void reserve(int64_t B);

@@ -97,5 +97,58 @@ expect 0 "demo falls back to bars-and-stripes" -- env GM_FASHION_MNIST_DIR=/none
 contains "$T/out" "test log-likelihood" "demo reports the test log-likelihood"
 [[ -s "$T/demo/samples.png" && -s "$T/demo/model.safetensors" ]] && ok || bad "demo writes samples.png and the model"
 
+# classifier and eval, on 200 synthetic 28×28 images (a bright square whose place is the
+# class): one quick epoch, so the figures mean nothing — only the plumbing is checked.
+/usr/bin/python3 - "$T" <<'PY'
+import numpy as np, sys
+t = sys.argv[1]
+rng = np.random.default_rng(0)
+y = np.arange(200) % 10
+x = 0.3 * rng.random((200, 28, 28), dtype=np.float32)
+for i, c in enumerate(y):
+    r, q = 2 + 9 * (c // 5), 1 + 5 * (c % 5)
+    x[i, r:r + 8, q:q + 8] += 0.6
+np.save(f"{t}/fx.npy", x.reshape(200, 784))
+np.save(f"{t}/fy.npy", y.astype(np.int32))
+np.save(f"{t}/fx_u8.npy", np.round(x * 255).astype(np.uint8).reshape(200, 1, 28, 28))
+np.save(f"{t}/fx_bad.npy", 2 * x)
+np.save(f"{t}/fx_bin.npy", (x > 0.5).astype(np.float32).reshape(200, 784))
+PY
+F="npy:$T/fx.npy:$T/fy.npy"
+expect 0 "classifier trains" -- "$G" classifier --data "$F" --test "$F" --epochs 1 --out "$T/c.safetensors"
+contains "$T/out" "test accuracy" "classifier prints the test accuracy"
+expect 4 "classifier on 3×3 data is GM_INVALID_DATA" -- "$G" classifier --data $BARS --out "$T/x.safetensors"
+contains "$T/err" "28×28" "the message names the image size"
+expect 4 "classifier without labels is GM_INVALID_DATA" -- "$G" classifier --data "npy:$T/fx.npy" --out "$T/x.safetensors"
+expect 0 "eval --images --json" -- "$G" eval --images "$T/fx.npy" --reference "$F" --classifier "$T/c.safetensors" --json
+tail -n 1 "$T/out" > "$T/json"
+/usr/bin/python3 - "$T/json" <<'PY' && ok || bad "eval of a set against itself: distance 0, n = 200"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["n"] == 200 and abs(j["frechet_distance"]) < 1e-6 and len(j["class_shares"]) == 10, j
+PY
+expect 0 "eval reads uint8 (N, 1, 28, 28)" -- "$G" eval --images "$T/fx_u8.npy" --reference "$F" --classifier "$T/c.safetensors"
+contains "$T/out" "Fréchet distance" "eval prints the distance"
+expect 4 "images outside [0, 1] are GM_INVALID_DATA" -- "$G" eval --images "$T/fx_bad.npy" --reference "$F" --classifier "$T/c.safetensors"
+expect 1 "eval without MODEL or --images is GM_INVALID_ARGUMENT" -- "$G" eval --reference "$F" --classifier "$T/c.safetensors"
+expect 0 "fit bernoulli on 784 binary values" -- "$G" fit bernoulli --data "npy:$T/fx_bin.npy" --out "$T/b784.safetensors"
+expect 0 "eval samples a model" -- "$G" eval "$T/b784.safetensors" --reference "$F" --classifier "$T/c.safetensors" --n 100 --json
+contains "$T/out" '"n":100' "eval uses --n samples"
+expect 1 "eval with both MODEL and --images is GM_INVALID_ARGUMENT" -- \
+  "$G" eval "$T/b784.safetensors" --images "$T/fx.npy" --reference "$F" --classifier "$T/c.safetensors"
+expect 2 "eval of a 3×3 model is GM_UNSUPPORTED" -- "$G" eval "$T/m.safetensors" --reference "$F" --classifier "$T/c.safetensors"
+contains "$T/err" "28×28 grey images" "the message says what eval needs"
+expect 9 "a model file as the classifier is GM_CORRUPT_FILE" -- \
+  "$G" eval --images "$T/fx.npy" --reference "$F" --classifier "$T/m.safetensors"
+contains "$T/err" "not a feature classifier" "the message says what the file is"
+head -c 1000 "$T/c.safetensors" > "$T/c_trunc.safetensors"
+expect 9 "a truncated classifier is GM_CORRUPT_FILE" -- \
+  "$G" eval --images "$T/fx.npy" --reference "$F" --classifier "$T/c_trunc.safetensors"
+mkdir -p "$T/cache" && cp "$T/c.safetensors" "$T/cache/fashion-mnist-classifier.safetensors"
+expect 0 "eval finds the classifier in GENMODELS_CACHE" -- env GENMODELS_CACHE="$T/cache" "$G" eval --images "$T/fx.npy" --reference "$F"
+expect 8 "a missing cached classifier is trained first (here: no Fashion-MNIST, GM_IO_ERROR)" -- \
+  env GENMODELS_CACHE="$T/empty" GM_FASHION_MNIST_DIR=/nonexistent "$G" eval --images "$T/fx.npy" --reference "$F"
+contains "$T/err" "training one on fashion-mnist:train" "eval says it trains the classifier"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
