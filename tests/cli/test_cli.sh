@@ -150,5 +150,20 @@ expect 8 "a missing cached classifier is trained first (here: no Fashion-MNIST, 
   env GENMODELS_CACHE="$T/empty" GM_FASHION_MNIST_DIR=/nonexistent "$G" eval --images "$T/fx.npy" --reference "$F"
 contains "$T/err" "training one on fashion-mnist:train" "eval says it trains the classifier"
 
+# interpolate: latent paths through a decoder; kinds without one say so.
+/usr/bin/python3 -c "
+import numpy as np
+rng = np.random.default_rng(0)
+np.save('$T/img8.npy', rng.random((32, 1, 8, 8)).astype(np.float32))
+"
+expect 0 "fit a tiny dcgan" -- "$G" fit dcgan --data "npy:$T/img8.npy" --config '{"ngf":4,"ndf":4,"latent":6}' \
+  --epochs 1 --batch-size 16 --threads 1 --out "$T/dc.safetensors"
+expect 0 "interpolate writes a rows x steps grid" -- "$G" interpolate "$T/dc.safetensors" --rows 3 --steps 5 --out "$T/paths.npy"
+/usr/bin/python3 -c "
+import numpy as np, sys
+a = np.load('$T/paths.npy'); sys.exit(0 if a.shape[0] == 15 and a.min() >= 0 and a.max() <= 1 else 1)
+" && ok || bad "interpolate: 15 images in [0, 1]"
+expect 2 "interpolate needs a decoder (GM_UNSUPPORTED)" -- "$G" interpolate "$T/b.safetensors" --out "$T/x.png"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
