@@ -22,7 +22,8 @@ namespace {
 constexpr const char* kFormat = "genmodels-feature-classifier";
 // Changing the network means a new tag: an old file then fails with a clear message
 // instead of loading into the wrong shapes.
-constexpr const char* kArchitecture = "conv1x32k4s2p1-relu-conv32x64k4s2p1-relu-fc3136x128-relu-fc128x10 v1";
+constexpr const char* kArchitecture =
+    "standardise(0.2860,0.3530)-conv1x32k4s2p1-relu-conv32x64k4s2p1-relu-fc3136x128-relu-fc128x10";
 constexpr std::size_t kMaxFileBytes = std::size_t{64} << 20;  // the real file is 1.7 MiB
 
 const std::string& meta_or_fail(const Metadata& meta, const char* key) {
