@@ -37,20 +37,22 @@ print("code -> class:", {int(r): int(c) for r, c in zip(rows, cols)})
 json.dump({"matched_accuracy": float(acc), "mapping": {int(r): int(c) for r, c in zip(rows, cols)}},
           open(f"{T}/result.json", "w"))
 PY
-latent=$("$G" info "$T/info.safetensors" | sed -n 's/.*"latent":\([0-9]*\).*/\1/p' | head -1)
-/usr/bin/python3 - "$T" "$latent" <<'PY'
-import sys
+"$G" info "$T/info.safetensors" --json >"$T/info.json"
+/usr/bin/python3 - "$T" <<'PY'
+import json, sys
 import numpy as np
-T, latent = sys.argv[1], int(sys.argv[2])
+T = sys.argv[1]
+cfg = json.load(open(f"{T}/info.json"))["config"]
+latent, cont, std = cfg["latent"], cfg["continuous"], cfg.get("noise_std", 1.0)
 rng = np.random.default_rng(0)
-z = rng.standard_normal((10, latent)).astype(np.float32)
+z = (std * rng.standard_normal((10, latent))).astype(np.float32)
 rows = []
 for k in range(10):
     for j in range(10):
-        code = np.zeros(10 + 2, np.float32)
+        code = np.zeros(10 + cont, np.float32)
         code[k] = 1.0
         rows.append(np.concatenate([z[j], code]))
 np.save(f"{T}/grid_codes.npy", np.stack(rows))
 PY
-"$G" decode "$T/info.safetensors" --codes "$T/grid_codes.npy" --columns 10 --out bench/gan/infogan_codes.png >/dev/null
-echo "wrote bench/gan/infogan_codes.png"
+"$G" decode "$T/info.safetensors" --codes "$T/grid_codes.npy" --columns 10 --out "${GRID:-bench/gan/infogan_codes.png}" >/dev/null
+echo "wrote ${GRID:-bench/gan/infogan_codes.png}"

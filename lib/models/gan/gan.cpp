@@ -225,7 +225,7 @@ void GanModel::sample(int64_t n, const SampleOptions& options, float* out) const
     for (int64_t i = 0; i < count; ++i) {
       Rng row(options.seed, static_cast<uint64_t>(begin + i));
       float* c = &codes[static_cast<std::size_t>(i * L)];
-      for (int64_t j = 0; j < Z; ++j) c[j] = static_cast<float>(row.normal());
+      for (int64_t j = 0; j < Z; ++j) c[j] = static_cast<float>(cfg_.noise_std * row.normal());
       if (cfg_.flavor == gan::Flavor::infogan) {
         std::fill(c + Z, c + Z + CW, 0.0f);
         int64_t at = Z;

@@ -4,7 +4,9 @@
 // Keys, by kind (defaults in brackets):
 //   all       latent [gan 64, infogan 62, others 100], d_steps [1] (discriminator steps per generator
 //             step), learning_rate [2e-4], d_learning_rate [0 = learning_rate; the two
-//             time-scale rule of Heusel et al. 2017 when set], beta1 [0.5], beta2 [0.999]
+//             time-scale rule of Heusel et al. 2017 when set], beta1 [0.5], beta2 [0.999],
+//             noise_std [1] (z ~ N(0, noise_std²); a small value makes InfoGAN's categorical
+//             code carry the main modes, as ClusterGAN's prior does — Mukherjee et al. 2019)
 //   mlp       (gan; cgan and infogan with "architecture": "mlp") g_hidden [256, 512],
 //             d_hidden [512, 256], LeakyReLU 0.2 in both, tanh output
 //   conv      (dcgan; cgan and infogan by default) ngf [64], ndf [64]
@@ -32,6 +34,7 @@ struct Config {
   bool conv = false;
   int64_t latent = 64;
   int64_t d_steps = 1;
+  double noise_std = 1.0;
   float lr = 2e-4f, d_lr = 0.0f, beta1 = 0.5f, beta2 = 0.999f;
   std::vector<int64_t> g_hidden{256, 512}, d_hidden{512, 256};
   int64_t ngf = 64, ndf = 64;

@@ -95,7 +95,7 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
   float* codes = s.codes.data();
   for (int64_t r = 0; r < B; ++r) {
     Rng row(key, static_cast<uint64_t>(r));
-    for (int64_t j = 0; j < Z; ++j) gin[r * G_IN + j] = static_cast<float>(row.normal());
+    for (int64_t j = 0; j < Z; ++j) gin[r * G_IN + j] = static_cast<float>(cfg_.noise_std * row.normal());
     if (!info) continue;
     float* c = codes + r * CW;
     std::fill(c, c + CW, 0.0f);
