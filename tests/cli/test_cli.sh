@@ -165,5 +165,120 @@ a = np.load('$T/paths.npy'); sys.exit(0 if a.shape[0] == 15 and a.min() >= 0 and
 " && ok || bad "interpolate: 15 images in [0, 1]"
 expect 2 "interpolate needs a decoder (GM_UNSUPPORTED)" -- "$G" interpolate "$T/b.safetensors" --out "$T/x.png"
 
+# Conditions end to end on 40 tiny labelled images (1×8×8, a bright quarter per class mod 4):
+# text cgan with builtin captions and with a captions file, label cgan, per-epoch grids.
+/usr/bin/python3 - "$T" <<'PY'
+import numpy as np, sys
+t = sys.argv[1]
+rng = np.random.default_rng(1)
+y = np.arange(40) % 10
+x = 0.1 * rng.random((40, 1, 8, 8), dtype=np.float32)
+for i, c in enumerate(y):
+    r, q = 4 * ((c % 4) // 2), 4 * (c % 2)
+    x[i, 0, r:r + 4, q:q + 4] += 0.8
+np.save(f"{t}/q.npy", x)
+np.save(f"{t}/qy.npy", y.astype(np.int32))
+np.save(f"{t}/qz.npy", rng.standard_normal((3, 8)).astype(np.float32))
+with open(f"{t}/q.txt", "w") as f:
+    f.writelines(f"a square in corner {c % 4}\n" for c in y)
+with open(f"{t}/q_short.txt", "w") as f:
+    f.write("only one line\n")
+PY
+Q="npy:$T/q.npy:$T/qy.npy"
+TEXT_CFG='{"condition": "text", "ngf": 4, "ndf": 4, "latent": 8, "embed": 8}'
+expect 0 "fit cgan text --captions builtin --grid-dir" -- "$G" fit cgan --data "$Q" --config "$TEXT_CFG" \
+  --captions builtin --text-dim 64 --epochs 2 --batch-size 10 --grid-dir "$T/grids" --out "$T/ct.safetensors"
+contains "$T/out" '"condition_dim":64' "the fitted text width is in the configuration"
+contains "$T/out" 'captions: builtin' "fit says where the captions came from"
+[[ -s "$T/grids/epoch_001.png" && -s "$T/grids/epoch_002.png" ]] && ok || bad "--grid-dir writes one PNG per epoch"
+expect 0 "sample --text" -- "$G" sample "$T/ct.safetensors" --text "a pair of trousers" --n 6 --seed 2 --out "$T/ct.npy"
+expect 0 "sample --text again" -- "$G" sample "$T/ct.safetensors" --text "a pair of trousers" --n 6 --seed 2 --out "$T/ct2.npy"
+cmp -s "$T/ct.npy" "$T/ct2.npy" && ok || bad "the same sentence and seed give the same images"
+expect 0 "sample another --text" -- "$G" sample "$T/ct.safetensors" --text "an ankle boot" --n 6 --seed 2 --out "$T/ct3.npy"
+/usr/bin/python3 -c "
+import numpy as np
+a, b = np.load('$T/ct.npy'), np.load('$T/ct3.npy')
+assert a.shape == (6, 1, 8, 8) and a.min() >= 0 and a.max() <= 1, a.shape
+assert not np.array_equal(a, b)
+" && ok || bad "text samples are (6, 1, 8, 8) in [0, 1] and depend on the sentence"
+expect 1 "a text cgan needs --text" -- "$G" sample "$T/ct.safetensors" --n 2 --out "$T/x.npy"
+contains "$T/err" "--text" "the message names --text"
+expect 1 "--label for a text cgan is GM_INVALID_ARGUMENT" -- "$G" sample "$T/ct.safetensors" --label 1 --out "$T/x.npy"
+expect 0 "decode --text" -- "$G" decode "$T/ct.safetensors" --codes "$T/qz.npy" --text "a bag" --out "$T/cd.npy"
+/usr/bin/python3 -c "import numpy as np; a = np.load('$T/cd.npy'); assert a.shape == (3, 1, 8, 8)" && ok || bad "decode --text shape"
+expect 0 "fit cgan text --captions FILE" -- "$G" fit cgan --data "$Q" --config "$TEXT_CFG" --captions "$T/q.txt" \
+  --text-dim 32 --epochs 1 --batch-size 10 --grid-dir "$T/fgrids" --out "$T/cf.safetensors"
+[[ -s "$T/fgrids/epoch_001.png" ]] && ok || bad "--grid-dir with a captions file"
+expect 4 "a captions file with fewer lines than rows is GM_INVALID_DATA" -- "$G" fit cgan --data "$Q" \
+  --config "$TEXT_CFG" --captions "$T/q_short.txt" --out "$T/x.safetensors"
+expect 8 "a missing captions file is GM_IO_ERROR" -- "$G" fit cgan --data "$Q" --config "$TEXT_CFG" \
+  --captions "$T/none.txt" --out "$T/x.safetensors"
+expect 4 "--captions builtin without labels is GM_INVALID_DATA" -- "$G" fit cgan --data "npy:$T/q.npy" \
+  --config "$TEXT_CFG" --captions builtin --out "$T/x.safetensors"
+expect 1 "a text cgan without --captions is GM_INVALID_ARGUMENT" -- "$G" fit cgan --data "$Q" --config "$TEXT_CFG" \
+  --out "$T/x.safetensors"
+contains "$T/err" "--captions" "the message names --captions"
+expect 1 "--captions for markov is GM_INVALID_ARGUMENT" -- "$G" fit markov --data $BARS --captions builtin \
+  --out "$T/x.safetensors"
+
+expect 0 "fit cgan labels --grid-dir" -- "$G" fit cgan --data "$Q" --config '{"ngf": 4, "ndf": 4, "latent": 8}' \
+  --epochs 1 --batch-size 10 --grid-dir "$T/lgrids" --out "$T/cl.safetensors"
+[[ -s "$T/lgrids/epoch_001.png" ]] && ok || bad "--grid-dir for a label cgan"
+expect 0 "sample --label" -- "$G" sample "$T/cl.safetensors" --label 3 --n 4 --out "$T/cl.npy"
+expect 0 "sample --labels (n = their count)" -- "$G" sample "$T/cl.safetensors" --labels 0,1,9 --out "$T/cl3.npy"
+/usr/bin/python3 -c "import numpy as np; assert np.load('$T/cl3.npy').shape == (3, 1, 8, 8)" && ok || bad "--labels sets n"
+expect 1 "--label outside the classes is GM_INVALID_ARGUMENT" -- "$G" sample "$T/cl.safetensors" --label 10 --out "$T/x.npy"
+expect 1 "--labels count other than --n is GM_INVALID_ARGUMENT" -- "$G" sample "$T/cl.safetensors" --labels 0,1 --n 3 \
+  --out "$T/x.npy"
+expect 1 "--text for a label cgan is GM_INVALID_ARGUMENT" -- "$G" sample "$T/cl.safetensors" --text "a bag" --out "$T/x.npy"
+expect 0 "decode --label" -- "$G" decode "$T/cl.safetensors" --codes "$T/qz.npy" --label 2 --out "$T/cld.npy"
+expect 1 "decode of a label cgan without a label is GM_INVALID_ARGUMENT" -- "$G" decode "$T/cl.safetensors" \
+  --codes "$T/qz.npy" --out "$T/x.npy"
+expect 1 "--label for markov is GM_INVALID_ARGUMENT" -- "$G" sample "$T/m.safetensors" --label 1 --out "$T/x.npy"
+contains "$T/err" "conditional" "the message says the model is not conditional"
+/usr/bin/python3 -c "import numpy as np; np.save('$T/flat.npy', np.random.default_rng(0).random((20, 64), dtype=np.float32))"
+expect 1 "--grid-dir on data without an image layout is GM_INVALID_ARGUMENT" -- "$G" fit gan --data "npy:$T/flat.npy" \
+  --config '{"g_hidden": [8], "d_hidden": [8], "latent": 4}' --epochs 1 --grid-dir "$T/x" --out "$T/x.safetensors"
+expect 0 "sample --texts (n = its lines)" -- "$G" sample "$T/ct.safetensors" --texts "$T/q.txt" --out "$T/ctf.npy"
+/usr/bin/python3 -c "import numpy as np; assert np.load('$T/ctf.npy').shape == (40, 1, 8, 8)" && ok || bad "--texts sets n"
+expect 1 "--texts with another --n is GM_INVALID_ARGUMENT" -- "$G" sample "$T/ct.safetensors" --texts "$T/q.txt" --n 3 \
+  --out "$T/x.npy"
+
+# captions: the built-in phrasings, as text for people and benchmarks
+expect 0 "captions lists the phrasings" -- "$G" captions
+contains "$T/out" "held-out templates (" "captions lists the held-out templates"
+contains "$T/out" "ankle boot" "captions lists the classes"
+expect 0 "captions --held-out --template --repeat" -- "$G" captions --held-out --template 0 --repeat 2 \
+  --out "$T/held.txt" --labels-out "$T/held.npy"
+/usr/bin/python3 -c "
+import numpy as np
+lines = open('$T/held.txt').read().splitlines(); y = np.load('$T/held.npy')
+assert len(lines) == len(y) and len(y) % 2 == 0 and set(y) == set(range(10)), (len(lines), len(y))
+assert lines[0] == lines[1] and y.dtype == np.int32
+" && ok || bad "held-out captions: two of each, one label per line, every class"
+expect 1 "captions --template out of range is GM_INVALID_ARGUMENT" -- "$G" captions --held-out --template 99
+expect 0 "captions --train" -- "$G" captions --train --data "$Q" --out "$T/train.txt"
+[[ $(wc -l < "$T/train.txt") -eq 40 ]] && ok || bad "captions --train writes one caption per row"
+"$G" fit cgan --data "$Q" --config "$TEXT_CFG" --captions builtin --text-dim 64 --epochs 1 --out "$T/x.safetensors" \
+  > "$T/fitout" 2>&1
+grep -qF "e.g. \"$(head -n 1 "$T/train.txt")\"" "$T/fitout" && ok || bad "captions --train gives the captions fit attaches"
+
+# eval --labels: the classifier's accuracy on images against given classes (all rows)
+expect 0 "eval --images --labels --json" -- "$G" eval --images "$T/fx.npy" --labels "$T/fy.npy" --reference "$F" \
+  --classifier "$T/c.safetensors" --json
+tail -n 1 "$T/out" > "$T/json"
+/usr/bin/python3 - "$T/json" <<'PY' && ok || bad "eval --labels reports accuracy over the 200 labelled images"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["labelled"] == 200 and 0 <= j["classifier_accuracy"] <= 1 and len(j["per_class_accuracy"]) == 10, j
+PY
+/usr/bin/python3 -c "import numpy as np; np.save('$T/fy_short.npy', np.zeros(5, np.int32)); np.save('$T/fy_bad.npy', np.full(200, 12, np.int32))"
+expect 4 "eval --labels of the wrong length is GM_INVALID_DATA" -- "$G" eval --images "$T/fx.npy" \
+  --labels "$T/fy_short.npy" --reference "$F" --classifier "$T/c.safetensors"
+expect 4 "eval --labels outside [0, 10) is GM_INVALID_DATA" -- "$G" eval --images "$T/fx.npy" \
+  --labels "$T/fy_bad.npy" --reference "$F" --classifier "$T/c.safetensors"
+expect 1 "eval --labels without --images is GM_INVALID_ARGUMENT" -- "$G" eval "$T/b784.safetensors" \
+  --labels "$T/fy.npy" --reference "$F" --classifier "$T/c.safetensors"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -15,6 +15,7 @@ void add_info_commands(CLI::App& app, int& exit_code);  // info, kinds, version
 void add_demo_command(CLI::App& app, int& exit_code);
 void add_classifier_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
+void add_captions_command(CLI::App& app, int& exit_code);
 void add_interpolate_command(CLI::App& app, int& exit_code);
 
 }  // namespace gm::cli

@@ -1,7 +1,8 @@
 // `genmodels eval`: the feature Fréchet distance (FID with a Fashion-MNIST classifier's
 // 128-d features, lib/eval) between a model's samples — or images from an .npy — and a
-// reference set; for a label-conditional model also whether the samples show the class
-// they were asked for, and k-NN precision / recall / density / coverage (eval/knn_metrics.hpp). The maths
+// reference set; for a label-conditional model (or --images with --labels, e.g. a text
+// cgan's samples and the classes their sentences named) also whether the images show the
+// class they were asked for, and k-NN precision / recall / density / coverage (eval/knn_metrics.hpp). The maths
 // and the measured figures are in docs/eval.md.
 #include <algorithm>
 #include <chrono>
@@ -25,7 +26,7 @@ namespace {
 constexpr int64_t kPixels = eval::FeatureClassifier::kPixels, kClasses = eval::FeatureClassifier::kClasses;
 
 struct EvalArgs {
-  std::string model, images, reference = "fashion-mnist:test", classifier;
+  std::string model, images, labels, reference = "fashion-mnist:test", classifier;
   int64_t n = 10000;
   uint64_t seed = 0;
   int threads = 0;
@@ -49,6 +50,23 @@ std::vector<float> read_images(const std::string& path, int64_t& n) {
     for (float& v : x) v /= 255.0f;
   eval::require_unit_images(x.data(), n, path);
   return x;
+}
+
+// --labels: one class in [0, 10) per image, an integer .npy of shape (N) (or float holding
+// whole numbers).
+std::vector<int32_t> read_labels(const std::string& path, int64_t rows) {
+  const NpyArray a = read_npy(path);
+  if (a.shape.size() != 1 || a.shape[0] != rows)
+    fail(Status::invalid_data, "{}: expected one label per image, shape ({}), got {} dimensions{}", path, rows,
+         a.shape.size(), a.shape.size() == 1 ? fmt::format(" of {}", a.shape[0]) : "");
+  const std::vector<float> v = npy_to_float(a);
+  std::vector<int32_t> labels(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!(v[i] >= 0.0f && v[i] < static_cast<float>(kClasses)) || v[i] != static_cast<float>(static_cast<int32_t>(v[i])))
+      fail(Status::invalid_data, "{}: label {} of row {} is not a Fashion-MNIST class in [0, {})", path, v[i], i, kClasses);
+    labels[i] = static_cast<int32_t>(v[i]);
+  }
+  return labels;
 }
 
 // The model's DataShape must be a 28×28 grey image (or 784 plain values).
@@ -95,10 +113,18 @@ void run_eval(const EvalArgs& a) {
   int64_t n = std::min(a.n, ref.n);
   std::vector<float> x;
   std::vector<int32_t> asked;  // requested labels (label-conditional models)
+  std::vector<int32_t> truth;  // --labels: the class of every row of --images
+  std::vector<float> all;      // with --labels: every row, scored for accuracy (the distances use n)
   std::string source;
+  if (!a.labels.empty() && a.images.empty())
+    fail(Status::invalid_argument, "--labels gives the classes of --images; a model's samples get theirs from it");
   if (!a.images.empty()) {
     int64_t rows = 0;
     x = read_images(a.images, rows);
+    if (!a.labels.empty()) {
+      truth = read_labels(a.labels, rows);
+      all = x;
+    }
     n = std::min(n, rows);
     x.resize(static_cast<std::size_t>(n * kPixels));
     source = a.images;
@@ -152,11 +178,25 @@ void run_eval(const EvalArgs& a) {
       }
     }
   }
+  int64_t scored = n;  // rows the accuracy is over
+  if (!truth.empty()) {  // every labelled row, not only the first n
+    scored = static_cast<int64_t>(truth.size());
+    std::vector<int32_t> pred(truth.size());
+    classifier.predict(all.data(), scored, pred.data(), a.threads);
+    for (std::size_t i = 0; i < truth.size(); ++i) {
+      ++asked_count[truth[i]];
+      if (pred[i] == truth[i]) {
+        ++right;
+        ++right_count[truth[i]];
+      }
+    }
+  }
   std::vector<double> share(kClasses, 0.0), per_class(kClasses, 0.0);
   for (int64_t c = 0; c < kClasses; ++c) {
     share[c] = static_cast<double>(predicted[c]) / static_cast<double>(n);
     if (asked_count[c] > 0) per_class[c] = static_cast<double>(right_count[c]) / static_cast<double>(asked_count[c]);
   }
+  const bool has_accuracy = !asked.empty() || !truth.empty();
   const double seconds = seconds_since(start);
 
   if (a.json) {
@@ -164,9 +204,10 @@ void run_eval(const EvalArgs& a) {
               {"density", pr.density}, {"coverage", pr.coverage}, {"reference", a.reference},
               {"class_shares", share}, {"seconds", seconds}};
     j[a.images.empty() ? "model" : "images"] = a.images.empty() ? a.model : a.images;
-    if (!asked.empty()) {
-      j["classifier_accuracy"] = static_cast<double>(right) / n;
+    if (has_accuracy) {
+      j["classifier_accuracy"] = static_cast<double>(right) / static_cast<double>(scored);
       j["per_class_accuracy"] = per_class;
+      if (!truth.empty()) j["labelled"] = scored;
     }
     fmt::print("{}\n", j.dump());
     return;
@@ -178,8 +219,9 @@ void run_eval(const EvalArgs& a) {
   fmt::print("predicted class shares:");
   for (double s : share) fmt::print(" {:.3f}", s);
   fmt::print("\n");
-  if (!asked.empty()) {
-    fmt::print("classifier accuracy on the requested labels: {:.4f}\nper class:", static_cast<double>(right) / n);
+  if (has_accuracy) {
+    fmt::print("classifier accuracy on the {} labels{}: {:.4f}\nper class:", truth.empty() ? "requested" : "given",
+               truth.empty() ? "" : fmt::format(" ({} images)", scored), static_cast<double>(right) / static_cast<double>(scored));
     for (double c : per_class) fmt::print(" {:.3f}", c);
     fmt::print("\n");
   }
@@ -194,6 +236,8 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("model", args->model, "model file to sample (28×28 grey images)")->check(CLI::ExistingFile);
   cmd->add_option("--images", args->images, "score these images instead: .npy float32 in [0, 1] or uint8, "
                   "(N, 784), (N, 28, 28) or (N, 1, 28, 28)")->check(CLI::ExistingFile);
+  cmd->add_option("--labels", args->labels, "with --images: the class asked for of every image (.npy of N integers "
+                  "in [0, 10)); reports the classifier's accuracy over all of them")->check(CLI::ExistingFile);
   cmd->add_option("--reference", args->reference, "real images to compare with (a data SPEC; default fashion-mnist:test)");
   cmd->add_option("--classifier", args->classifier, "feature classifier file (default: the cache, trained on first use)");
   cmd->add_option("--n", args->n, "images on each side (default 10000; at most the reference's size)")

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   gm::cli::add_demo_command(app, exit_code);
   gm::cli::add_classifier_command(app, exit_code);
   gm::cli::add_eval_command(app, exit_code);
+  gm::cli::add_captions_command(app, exit_code);
   gm::cli::add_interpolate_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
