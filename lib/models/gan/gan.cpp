@@ -50,7 +50,10 @@ int64_t GanModel::latent_dim() const {
   return cfg_.latent + (cfg_.flavor == gan::Flavor::infogan ? cfg_.code_width() : 0);
 }
 
-int64_t GanModel::encode_dim() const { return cfg_.flavor == gan::Flavor::infogan ? cfg_.code_width() : 0; }
+int64_t GanModel::encode_dim() const {
+  if (cfg_.flavor != gan::Flavor::infogan) unsupported("encode");
+  return cfg_.code_width();
+}
 
 // ---------------------------------------------------------------- fit
 
