@@ -5,7 +5,7 @@
 //   all       latent [gan 64, infogan 62, others 100], d_steps [1] (discriminator steps per generator
 //             step), learning_rate [2e-4], d_learning_rate [0 = learning_rate; the two
 //             time-scale rule of Heusel et al. 2017 when set], beta1 [0.5], beta2 [0.999],
-//             noise_std [1] (z ~ N(0, noise_std²); a small value makes InfoGAN's categorical
+//             noise_std [infogan 0.2, others 1] (z ~ N(0, noise_std²); a small value makes InfoGAN's categorical
 //             code carry the main modes, as ClusterGAN's prior does — Mukherjee et al. 2019)
 //   mlp       (gan; cgan and infogan with "architecture": "mlp") g_hidden [256, 512],
 //             d_hidden [512, 256], LeakyReLU 0.2 in both, tanh output
