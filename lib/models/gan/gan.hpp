@@ -45,6 +45,7 @@ namespace gm {
 namespace gan {
 struct Nets;
 struct Scratch;
+struct Widths;
 }  // namespace gan
 struct GanOptimisers;
 
@@ -102,6 +103,7 @@ class GanModel final : public GenerativeModel, public SteppedTrainable {
   void check_fit_data(const DataView& data);
   // One iteration's pieces: the real batch scaled, noise, codes and conditions from key,
   // G's forward; then the D step's and the G step's losses (and gradients).
+  gan::Widths widths(const DataView& batch) const;
   void prepare(const DataView& batch, uint64_t key);
   double discriminator_pass(const DataView& batch, bool backward);
   double generator_pass(const DataView& batch, bool backward);

@@ -18,6 +18,14 @@ struct GanOptimisers {
 
 namespace gan {
 
+// The widths of one training iteration: batch rows B, row width D, noise Z, D's features F,
+// G's and D's condition widths CG and CD, InfoGAN's code width CW, G's input Z + CG; and
+// whether the condition is a sentence (text) and the model an InfoGAN (info).
+struct Widths {
+  int64_t B, D, Z, F, CG, CD, CW, G_IN;
+  bool text, info;
+};
+
 struct Scratch {
   // Network activations: the generator, D on real / fake (D step) / fake again (G step), Q.
   nn::SequentialWork g, d_real, d_fake, d_gen, q_fake, q_gen;

@@ -59,16 +59,25 @@ void head_backward(gan::Nets& nets, const float* f, const float* c, const float*
 
 }  // namespace
 
+gan::Widths GanModel::widths(const DataView& batch) const {
+  const int64_t CG = cfg_.g_condition_width();
+  return {batch.n,
+          shape_.d,
+          cfg_.latent,
+          nets_->features(),
+          CG,
+          cfg_.d_condition_width(),
+          cfg_.code_width(),
+          cfg_.latent + CG,
+          cfg_.condition == gan::Condition::text,
+          cfg_.flavor == gan::Flavor::infogan};
+}
+
 void GanModel::prepare(const DataView& batch, uint64_t key) {
   gan::Nets& nets = *nets_;
   gan::Scratch& s = *scratch_;
   using gan::Scratch;
-  // The widths of one iteration (each pass uses a subset).
-  [[maybe_unused]] const int64_t B = batch.n, D = shape_.d, Z = cfg_.latent, F = nets.features();
-  [[maybe_unused]] const int64_t CG = cfg_.g_condition_width(), CD = cfg_.d_condition_width(),
-                                 CW = cfg_.code_width(), G_IN = Z + CG;
-  [[maybe_unused]] const bool text = cfg_.condition == gan::Condition::text,
-                              info = cfg_.flavor == gan::Flavor::infogan;
+  [[maybe_unused]] const auto [B, D, Z, F, CG, CD, CW, G_IN, text, info] = widths(batch);
   Scratch::grow(s.xs, B * D);
   Scratch::grow(s.gin, B * G_IN);
   Scratch::grow(s.dgin, B * G_IN);
@@ -143,12 +152,7 @@ double GanModel::discriminator_pass(const DataView& batch, bool backward) {
   gan::Nets& nets = *nets_;
   gan::Scratch& s = *scratch_;
   using gan::Scratch;
-  // The widths of one iteration (each pass uses a subset).
-  [[maybe_unused]] const int64_t B = batch.n, D = shape_.d, Z = cfg_.latent, F = nets.features();
-  [[maybe_unused]] const int64_t CG = cfg_.g_condition_width(), CD = cfg_.d_condition_width(),
-                                 CW = cfg_.code_width(), G_IN = Z + CG;
-  [[maybe_unused]] const bool text = cfg_.condition == gan::Condition::text,
-                              info = cfg_.flavor == gan::Flavor::infogan;
+  [[maybe_unused]] const auto [B, D, Z, F, CG, CD, CW, G_IN, text, info] = widths(batch);
   // ---- discriminator step
   nets.store.zero_grad(nets.d_span());
   const float* fake = s.fake;
@@ -209,12 +213,7 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
   gan::Nets& nets = *nets_;
   gan::Scratch& s = *scratch_;
   using gan::Scratch;
-  // The widths of one iteration (each pass uses a subset).
-  [[maybe_unused]] const int64_t B = batch.n, D = shape_.d, Z = cfg_.latent, F = nets.features();
-  [[maybe_unused]] const int64_t CG = cfg_.g_condition_width(), CD = cfg_.d_condition_width(),
-                                 CW = cfg_.code_width(), G_IN = Z + CG;
-  [[maybe_unused]] const bool text = cfg_.condition == gan::Condition::text,
-                              info = cfg_.flavor == gan::Flavor::infogan;
+  [[maybe_unused]] const auto [B, D, Z, F, CG, CD, CW, G_IN, text, info] = widths(batch);
   // ---- generator step, on the same fake images through the updated discriminator. The
   // condition D sees is recomputed: for text, d.embed has just moved.
   nets.store.zero_grad(nets.g_span());
