@@ -344,3 +344,25 @@ TEST_CASE("infogan: codes in, codes out") {
   m.decode(v, SampleOptions{}, out.data());
   CHECK(out != std::vector<float>(out.size(), out[0]));
 }
+
+TEST_CASE("dcgan: 32x32 three-channel images (three stride-2 stages from 4x4)") {
+  Rows data{std::vector<float>(16 * 3 * 32 * 32), 16, 3 * 32 * 32, {3, 32, 32}};
+  Rng rng(3, 0);
+  for (float& v : data.x) v = rng.uniform_f();
+  GanModel m(gan::Flavor::dcgan, Json{{"ngf", 2}, {"ndf", 2}, {"latent", 4}});
+  m.fit(data.view(), options(1, 8));
+  bool found = false;
+  for (const TensorRef& t : m.tensors()) {
+    if (t.name == "g.0.weight") CHECK(t.shape == std::vector<int64_t>{4, 8, 4, 4});  // 1x1 → 4x4, ngf·2²
+    if (t.name == "g.3.weight") CHECK(t.shape == std::vector<int64_t>{2, 3, 4, 4});  // → 3x32x32
+    if (t.name == "d.head.weight") {
+      CHECK(t.shape == std::vector<int64_t>{1, 8 * 4 * 4});
+      found = true;
+    }
+  }
+  CHECK(found);
+  const std::vector<float> s = sample_rows(m, 5, 1, 1);
+  CHECK(s.size() == 5 * 3 * 32 * 32);
+  CHECK(*std::min_element(s.begin(), s.end()) >= 0.0f);
+  CHECK(*std::max_element(s.begin(), s.end()) <= 1.0f);
+}
