@@ -39,6 +39,7 @@
 #include "models/generative_model.hpp"
 #include "models/trainer.hpp"
 #include "nn/parameter_store.hpp"
+#include "nn/sequential.hpp"
 
 namespace gm {
 
@@ -107,6 +108,7 @@ class GanModel final : public GenerativeModel, public SteppedTrainable {
   void prepare(const DataView& batch, uint64_t key);
   double discriminator_pass(const DataView& batch, bool backward);
   double generator_pass(const DataView& batch, bool backward);
+  double info_term(const float* f, int64_t B, nn::SequentialWork& work, bool backward, bool weights);
 
   Json config_;
   gan::Config cfg_;

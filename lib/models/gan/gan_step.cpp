@@ -148,6 +148,25 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
   s.fake = nets.g.forward_train(gin, B, s.g);
 }
 
+// InfoGAN's term on D's features f of the fake batch: Q's forward, L_info against the codes
+// G was given (unweighted sum), and with backward λ·∂L_info/∂f added into df_fake (Q's own
+// gradients only when weights: the D step trains Q, the G step only passes through it).
+double GanModel::info_term(const float* f, int64_t B, nn::SequentialWork& work, bool backward, bool weights) {
+  gan::Nets& nets = *nets_;
+  gan::Scratch& s = *scratch_;
+  const float* q = nets.q.forward_train(f, B, work);
+  const double loss = gan::info_loss(q, s.codes.data(), B, cfg_.categorical.data(),
+                                     static_cast<int64_t>(cfg_.categorical.size()), cfg_.continuous,
+                                     cfg_.info_weight, s.dq.data());
+  if (!backward) return loss;
+  float* tmp = s.dfq.data();
+  nets.q.backward(f, s.dq.data(), tmp, B, work, weights);
+  float* df = s.df_fake.data();
+  const int64_t n = B * nets.features();
+  for (int64_t i = 0; i < n; ++i) df[i] += tmp[i];
+  return loss;
+}
+
 double GanModel::discriminator_pass(const DataView& batch, bool backward) {
   gan::Nets& nets = *nets_;
   gan::Scratch& s = *scratch_;
@@ -157,7 +176,6 @@ double GanModel::discriminator_pass(const DataView& batch, bool backward) {
   nets.store.zero_grad(nets.d_span());
   const float* fake = s.fake;
   const float* xs = s.xs.data();
-  const float* codes = s.codes.data();
   float* cond = s.cond.data();
   float* logit = s.logit.data();
   float* dlogit = s.dlogit.data();
@@ -193,16 +211,7 @@ double GanModel::discriminator_pass(const DataView& batch, bool backward) {
   if (text && backward)
     for (int64_t i = 0; i < B * CD; ++i) dcond[i] += dcond_wrong[i];
   double loss_info = 0;
-  if (info) {
-    const float* q = nets.q.forward_train(f_fake, B, s.q_fake);
-    loss_info = gan::info_loss(q, codes, B, cfg_.categorical.data(), static_cast<int64_t>(cfg_.categorical.size()),
-                               cfg_.continuous, cfg_.info_weight, s.dq.data());
-    if (backward) {
-      nets.q.backward(f_fake, s.dq.data(), tmp, B, s.q_fake);
-      float* df = s.df_fake.data();
-      for (int64_t i = 0; i < B * F; ++i) df[i] += tmp[i];
-    }
-  }
+  if (info) loss_info = info_term(f_fake, B, s.q_fake, backward, /*weights*/ true);
   if (backward) nets.d_trunk.backward(fake, s.df_fake.data(), nullptr, B, s.d_fake);
   if (text && backward) nets.d_embed->backward(batch.conditions, dcond, nullptr, B);
   loss_d += cfg_.info_weight * loss_info;
@@ -219,7 +228,6 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
   nets.store.zero_grad(nets.g_span());
   const float* fake = s.fake;
   const float* gin = s.gin.data();
-  const float* codes = s.codes.data();
   float* cond = s.cond.data();
   float* logit = s.logit.data();
   float* dlogit = s.dlogit.data();
@@ -232,17 +240,7 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
   head_forward(nets, f_gen, c, B, logit, proj);
   double loss_g = gan::bce_logit_const(logit, B, 1.0f, 1.0f, dlogit);
   if (backward) head_backward(nets, f_gen, c, proj, dlogit, B, false, s.df_fake.data(), false, nullptr, du, tmp);
-  if (info) {
-    const float* q = nets.q.forward_train(f_gen, B, s.q_gen);
-    loss_g += cfg_.info_weight * gan::info_loss(q, codes, B, cfg_.categorical.data(),
-                                                static_cast<int64_t>(cfg_.categorical.size()), cfg_.continuous,
-                                                cfg_.info_weight, s.dq.data());
-    if (backward) {
-      nets.q.backward(f_gen, s.dq.data(), tmp, B, s.q_gen, /*weights*/ false);
-      float* df = s.df_fake.data();
-      for (int64_t i = 0; i < B * F; ++i) df[i] += tmp[i];
-    }
-  }
+  if (info) loss_g += cfg_.info_weight * info_term(f_gen, B, s.q_gen, backward, /*weights*/ false);
   if (!backward) return loss_g;
   nets.d_trunk.backward(fake, s.df_fake.data(), s.dfake.data(), B, s.d_gen, /*weights*/ false);
   nets.g.backward(gin, s.dfake.data(), text ? s.dgin.data() : nullptr, B, s.g);
