@@ -12,6 +12,7 @@
 #include "core/rng.hpp"
 #include "data/dataset.hpp"
 #include "data/idx.hpp"
+#include "data/helpers.hpp"  // tests/data: catch_error
 
 namespace evaltest {
 
@@ -54,20 +55,8 @@ inline gm::Dataset small_image_set(int64_t n) {
   return ds;
 }
 
-struct Caught {
-  gm::Status status = gm::Status::ok;
-  std::string message;
-  bool mentions(const std::string& s) const { return message.find(s) != std::string::npos; }
-};
-
-template <typename F>
-Caught catch_error(F&& f) {
-  try {
-    f();
-  } catch (const gm::Error& e) {
-    return {e.status(), e.what()};
-  }
-  return {};
-}
+// The suites share one error catcher (tests/data/helpers.hpp).
+using gm_test::Caught;
+using gm_test::catch_error;
 
 }  // namespace evaltest
