@@ -123,7 +123,7 @@ int32_t gm_model_data_shape(const gm_model* model, int64_t* d, int64_t* channels
 int32_t gm_model_encode_dim(const gm_model* model, int64_t* out, gm_error** err) {
   return guarded(err, [&] {
     const GenerativeModel& m = model_of(model);
-    m.require_capability(cap_encode, "encode");  // a family's encode_dim() may answer 0 instead
+    m.require_capability(cap_encode, "encode");
     *require(out, "out") = m.encode_dim();
   });
 }
