@@ -11,7 +11,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
-#include "models/vae_math.hpp"
+#include "nn/bce_row.hpp"
 #include "models/vae_net.hpp"
 #include "nn/compute.hpp"
 #include "nn/init.hpp"
@@ -108,6 +108,7 @@ vae::Config read_config(const Json& config, Json& effective) {
 struct VaeModel::Scratch {
   vae::NetWork enc, dec;
   nn::Buffer mu, lv, sd, eps, z, dz, dmu, dlv, dhead, dout, pixel_lv, lv_full, dlv_full;
+  nn::BinaryRows ones;  // training on binary data: where the batch is 1
   std::vector<double> rec, kl;
 
   void reserve(int64_t B, int64_t D, int64_t Z, bool gaussian) {
@@ -229,7 +230,12 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
   s.reserve(B, D, Z, cfg_.gaussian);
   float *mu = s.mu.data(), *lv = s.lv.data(), *sd = s.sd.data(), *eps = s.eps.data(), *z = s.z.data();
 
-  const float* head = net.encoder.forward(batch.x, B, s.enc);  // (B, 2Z) = [μ | λ]
+  // Training on binary data indexes the ones once: the encoder's first layer then adds
+  // weight rows instead of multiplying zeros (nn::Linear::forward_binary).
+  const bool binary = backward && !cfg_.gaussian;
+  if (binary) s.ones.assign(batch.x, B, D, D);
+  const float* head = binary ? net.encoder.train_forward(batch.x, s.ones, B, s.enc)
+                             : net.encoder.forward(batch.x, B, s.enc);  // (B, 2Z) = [μ | λ]
   // One draw from the step's stream keys a stream per row, so rows draw in parallel and the
   // noise depends only on rng's state (not on the thread count).
   const uint64_t key = rng.next_u64();
@@ -251,11 +257,11 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
   float* dout = backward ? s.dout.data() : nullptr;
   double rec;
   if (!cfg_.gaussian) {
-    // nn::bce_with_logits's maths in vectorised loops (vae_math.hpp: it was 20% of a step).
+    // nn::bce_with_logits's maths in vectorised loops (nn/bce_row.hpp: it was 20% of a step).
     double* per_row = s.rec.data();
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < B; ++r)
-      per_row[r] = vae::bce_row(out + r * D, batch.x + r * D, D, dout ? dout + r * D : nullptr, scale);
+      per_row[r] = nn::bce_row(out + r * D, batch.x + r * D, D, dout ? dout + r * D : nullptr, scale);
     rec = 0.0;
     for (int64_t r = 0; r < B; ++r) rec += per_row[r];
   } else {
@@ -287,7 +293,7 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
         dhead[2 * r * Z + j] = dz[i] + dmu[i];
         dhead[2 * r * Z + Z + j] = 0.5f * dz[i] * eps[i] * sd[i] + dlv[i];
       }
-    net.encoder.backward(batch.x, dhead, nullptr, B, s.enc);
+    net.encoder.backward(batch.x, dhead, nullptr, B, s.enc, binary ? &s.ones : nullptr);
   }
   if (rec_out) std::copy(s.rec.begin(), s.rec.begin() + B, rec_out);
   if (kl_out) std::copy(s.kl.begin(), s.kl.begin() + B, kl_out);

@@ -14,7 +14,7 @@
 
 #include "core/error.hpp"
 #include "models/vae.hpp"
-#include "models/vae_math.hpp"
+#include "nn/bce_row.hpp"
 #include "models/vae_net.hpp"
 #include "nn/compute.hpp"
 
@@ -30,7 +30,7 @@ constexpr double kLog2Pi = 1.8378770664093454836;
 inline float sigmoid(float l) { return 1.0f / (1.0f + std::exp(-l)); }
 
 // log p(x | logits l) = Σ_d x_d l_d − softplus(l_d)   (per pixel in float, summed in double)
-double bernoulli_log_lik(const float* l, const float* x, int64_t D) { return -vae::bce_row(l, x, D, nullptr, 0.0f); }
+double bernoulli_log_lik(const float* l, const float* x, int64_t D) { return -nn::bce_row(l, x, D, nullptr, 0.0f); }
 
 // log N(x; mean, e^{lv}) summed over pixels; inv_var = e^{−lv}.
 double gaussian_log_lik(const float* mean, const float* x, const float* lv, const float* inv_var, int64_t D) {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "nn/bce_row.hpp"
 
 namespace gm::nn {
 
@@ -28,19 +29,8 @@ double bce_with_logits(const float* logits, const float* x, int64_t B, int64_t D
   check("bce_with_logits", B, D, per_example);
 #pragma omp parallel for schedule(static) if (B * D >= kParallelMin)
   for (int64_t b = 0; b < B; ++b) {
-    const float* l = logits + b * D;
-    const float* t = x + b * D;
     float* g = dlogits != nullptr ? dlogits + b * D : nullptr;
-    double sum = 0.0;
-    for (int64_t d = 0; d < D; ++d) {
-      const float e = std::exp(-std::fabs(l[d]));  // ≤ 1: neither term can overflow
-      sum += std::fmax(l[d], 0.0f) - l[d] * t[d] + std::log1p(e);
-      if (g != nullptr) {
-        const float sig = l[d] >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);  // σ(l)
-        g[d] = grad_scale * (sig - t[d]);
-      }
-    }
-    per_example[b] = sum;
+    per_example[b] = bce_row(logits + b * D, x + b * D, D, g, grad_scale);
   }
   return total(per_example, B);
 }

@@ -11,7 +11,6 @@
 #include "exact_helpers.hpp"
 #include "models/model_file.hpp"
 #include "models/vae.hpp"
-#include "models/vae_math.hpp"
 #include "nn/compute.hpp"
 #include "nn/loss.hpp"
 
@@ -192,34 +191,6 @@ TEST_CASE("vae: configuration") {
     CHECK((g.capabilities() & cap_binary_data) == 0);
     CHECK((g.capabilities() & cap_log_prob) != 0);
     CHECK(g.config()["variance"] == "learned");
-  }
-}
-
-TEST_CASE("vae: the vectorised Bernoulli kernel matches nn::bce_with_logits") {
-  // Logits over the whole useful range and beyond, both targets.
-  const int64_t D = 1000;
-  std::vector<float> l(D), x(D), g(D), g_ref(D);
-  Rng rng(3, 3);
-  for (int64_t d = 0; d < D; ++d) {
-    const double u = rng.uniform();
-    l[d] = static_cast<float>(d < 900 ? 40.0 * (u - 0.5) : (d % 2 ? 1.0 : -1.0) * std::pow(10.0, 4.0 * u - 2.0));
-    x[d] = static_cast<float>(rng.bernoulli(0.5));
-  }
-  l[0] = 0.0f;
-  l[1] = -200.0f;
-  l[2] = 200.0f;
-  l[3] = 1e-30f;
-  double ref = 0;
-  nn::bce_with_logits(l.data(), x.data(), 1, D, &ref, g_ref.data(), 0.5f);
-  const double got = vae::bce_row(l.data(), x.data(), D, g.data(), 0.5f);
-  CHECK(got == doctest::Approx(ref).epsilon(1e-6));
-  CHECK(vae::bce_row(l.data(), x.data(), D, nullptr, 0.0f) == got);
-  for (int64_t d = 0; d < D; ++d) {
-    INFO("logit " << l[d] << " target " << x[d]);
-    CHECK(std::fabs(g[d] - g_ref[d]) <= 2e-7f);
-    double one = 0;
-    nn::bce_with_logits(&l[d], &x[d], 1, 1, &one, nullptr);
-    CHECK(vae::bce_row(&l[d], &x[d], 1, nullptr, 0.0f) == doctest::Approx(one).epsilon(3e-7).scale(1e-30));
   }
 }
 

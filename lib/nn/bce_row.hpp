@@ -1,8 +1,8 @@
-// Elementwise kernels of the vae's Bernoulli likelihood, written so that GCC vectorises
-// them (no calls into libm inside the loops: glibc only offers vector expf/log1pf under
-// -ffast-math). Profiling a 784-400-20 training step showed nn::bce_with_logits's scalar
-// log1pf and expf at ~20% of the step on one thread, more than Adam; these loops run the same
-// maths 4 floats per instruction on the library's baseline ISA (SSE2) and 8 with AVX2.
+// The Bernoulli likelihood's elementwise kernel (under nn::bce_with_logits, the vae, fvsbn),
+// written so that GCC vectorises it (no calls into libm inside the loops: glibc only offers
+// vector expf/log1pf under -ffast-math). Profiling showed the scalar log1p and exp at ~20%
+// of a vae training step and ~30% of fvsbn's log_prob; these loops run the same maths 4
+// floats per instruction on the library's baseline ISA (SSE2) and 8 with AVX2.
 //
 //   −log p(x | l) = softplus(l) − x·l = max(l, 0) − x·l + log1p(e^{−|l|})
 //   ∂/∂l          = σ(l) − x,  σ(l) = (l ≥ 0 ? 1 : e^{−|l|}) / (1 + e^{−|l|})
@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace gm::vae {
+namespace gm::nn {
 
 // e^x for x ≤ 0; below −87 (where 2^n leaves the normal range) the result is 0. Written
 // without a branch on x: GCC keeps a clamp-then-compute as control flow under
@@ -77,8 +77,8 @@ namespace gm::vae {
 
 // −log p(x | l) of one row of D pixels; with g, also writes g = scale·(σ(l) − x). Terms and
 // partial sums of 256 pixels in float (vectorised), the row total in double. Runs an AVX2
-// build of the same loops where the CPU has AVX2 and FMA (vae_kernels.cpp); the two builds
+// build of the same loops where the CPU has AVX2 and FMA (bce_row.cpp); the two builds
 // differ in the last bits of the partial sums (8 lanes instead of 4), each is deterministic.
 double bce_row(const float* l, const float* x, int64_t D, float* g, float scale);
 
-}  // namespace gm::vae
+}  // namespace gm::nn

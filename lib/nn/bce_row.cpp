@@ -1,12 +1,12 @@
-// bce_row (vae_math.hpp) in two builds, picked once per process by CPUID: the baseline
+// bce_row (bce_row.hpp) in two builds, picked once per process by CPUID: the baseline
 // (SSE2) and AVX2 + FMA. Every header comes before the target pragma, so no inline function
 // of a header is emitted for AVX2 here (the linker could otherwise pick that copy for all);
 // the always_inline kernels are inlined into each build and compiled for its ISA.
 #include <cstdint>
 
-#include "models/vae_math.hpp"
+#include "nn/bce_row.hpp"
 
-namespace gm::vae {
+namespace gm::nn {
 
 namespace {
 
@@ -60,4 +60,4 @@ double bce_row(const float* l, const float* x, int64_t D, float* g, float scale)
   return fn(l, x, D, g, scale);
 }
 
-}  // namespace gm::vae
+}  // namespace gm::nn
