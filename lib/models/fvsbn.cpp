@@ -8,6 +8,8 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "models/bernoulli_markov_common.hpp"
+#include "nn/bce_row.hpp"
+#include "nn/binary_product.hpp"
 #include "nn/compute.hpp"
 
 namespace gm {
@@ -40,16 +42,16 @@ std::string FvsbnModel::unsupported_why(const char* verb) const {
 
 void FvsbnModel::build(int64_t d) {
   store_ = std::make_unique<nn::ParameterStore>();
-  w_ = store_->add("W", {d, d});  // (D, D), W_ij for j < i
-  b_ = store_->add("b", {d});     // (D)
+  wt_ = store_->add("Wt", {d, d});  // (D, D), Wt[j, i] = W_ij for j < i, zero elsewhere
+  b_ = store_->add("b", {d});       // (D)
 }
 
 void FvsbnModel::refresh_derived() {
   const int64_t d = shape_.d;
-  const float* w = store_->value(w_);
-  wt_.assign(static_cast<std::size_t>(d * d), 0.0f);
+  const float* wt = store_->value(wt_);
+  w_.assign(static_cast<std::size_t>(d * d), 0.0f);
   for (int64_t i = 0; i < d; ++i)
-    for (int64_t j = 0; j < i; ++j) wt_[j * d + i] = w[i * d + j];
+    for (int64_t j = 0; j < i; ++j) w_[i * d + j] = wt[j * d + i];
 }
 
 // ---------------------------------------------------------------- fit
@@ -88,33 +90,21 @@ double FvsbnModel::train_step(const DataView& batch, Rng&) {
   const int64_t B = batch.n, d = shape_.d;
   logits_.resize(static_cast<std::size_t>(B * d));
   dlogits_.resize(static_cast<std::size_t>(B * d));
-  const float* x = batch.x;
-  logits_gemm_.run(B, d, d, x, d, store_->value(w_), d, logits_.data(), d, store_->value(b_));
+  rows_.assign(batch.x, B, d, d);
+  nn::binary_matmul(rows_, store_->value(wt_), d, d, store_->value(b_), logits_.data(), d, true);
 
   // NLL = Σ softplus(l) − x·l;  d(mean NLL)/dl = (σ(l) − x) / B
   const float inv_b = 1.0f / static_cast<float>(B);
   double loss = 0;
 #pragma omp parallel for reduction(+ : loss)
-  for (int64_t r = 0; r < B; ++r) {
-    const float* l = &logits_[r * d];
-    const float* xr = x + r * d;
-    float* dl = &dlogits_[r * d];
-    double row = 0;
-    for (int64_t j = 0; j < d; ++j) {
-      row += softplus(l[j]) - xr[j] * l[j];
-      dl[j] = (sigmoid(l[j]) - xr[j]) * inv_b;
-    }
-    loss += row;
-  }
-  float* gw = store_->grad(w_);
-  grad_w_gemm_.run(d, d, B, dlogits_.data(), d, x, d, gw, d);  // dW += dLᵀ · X
+  for (int64_t r = 0; r < B; ++r)
+    loss += nn::bce_row(&logits_[r * d], batch.x + r * d, d, &dlogits_[r * d], inv_b);
+  // Only the entries i > j of Wt get a gradient; the others stay 0 (the trainer zeroes the
+  // gradients before a step), so Adam leaves the zero half of Wt at 0.
+  nn::binary_matmul_grad(rows_, dlogits_.data(), d, d, store_->grad(wt_), d, true);
   float* gb = store_->grad(b_);
   for (int64_t r = 0; r < B; ++r)
     for (int64_t j = 0; j < d; ++j) gb[j] += dlogits_[r * d + j];
-  // W is strictly lower triangular: the entries on and above the diagonal get no gradient,
-  // so Adam (and weight decay of a zero) leaves them at 0.
-#pragma omp parallel for
-  for (int64_t i = 0; i < d; ++i) std::fill(gw + i * d + i, gw + (i + 1) * d, 0.0f);
   return loss;
 }
 
@@ -131,15 +121,11 @@ double FvsbnModel::evaluate(const DataView& batch, Rng&) {
 
 void FvsbnModel::row_log_probs(const float* x, int64_t B, float* logits, double* out) const {
   const int64_t d = shape_.d;
-  logits_gemm_.run(B, d, d, x, d, store_->value(w_), d, logits, d, store_->value(b_));
+  nn::BinaryRows rows;
+  rows.assign(x, B, d, d);
+  nn::binary_matmul(rows, store_->value(wt_), d, d, store_->value(b_), logits, d, true);
 #pragma omp parallel for
-  for (int64_t r = 0; r < B; ++r) {
-    const float* l = logits + r * d;
-    const float* xr = x + r * d;
-    double row = 0;
-    for (int64_t j = 0; j < d; ++j) row += xr[j] * l[j] - softplus(l[j]);
-    out[r] = row;
-  }
+  for (int64_t r = 0; r < B; ++r) out[r] = -nn::bce_row(logits + r * d, x + r * d, d, nullptr, 0.0f);
 }
 
 void FvsbnModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
@@ -189,7 +175,7 @@ void FvsbnModel::sample(int64_t n, const SampleOptions& options, float* out) con
 #pragma omp for schedule(dynamic, 16)
     for (int64_t r = 0; r < n; ++r) {
       Rng rng(options.seed, static_cast<uint64_t>(r));
-      draw_row(b, wt_.data(), d, nullptr, nullptr, rng, out + r * d, nullptr, l.data());
+      draw_row(b, store_->value(wt_), d, nullptr, nullptr, rng, out + r * d, nullptr, l.data());
     }
   }
 }
@@ -208,7 +194,7 @@ void FvsbnModel::complete(const DataView& data, const uint8_t* observed, const S
     for (int64_t r = 0; r < data.n; ++r) {
       for (int64_t c = 0; c < k; ++c) {
         Rng rng(options.seed, static_cast<uint64_t>(r * k + c));
-        draw_row(b, wt_.data(), d, data.row(r), observed + r * d, rng, &candidates[c * d], &log_w[c], l.data());
+        draw_row(b, store_->value(wt_), d, data.row(r), observed + r * d, rng, &candidates[c * d], &log_w[c], l.data());
       }
       // Draw one candidate with probability ∝ exp(log_w).
       const double top = *std::max_element(log_w.begin(), log_w.end());
@@ -232,7 +218,8 @@ void FvsbnModel::complete(const DataView& data, const uint8_t* observed, const S
 
 std::vector<TensorRef> FvsbnModel::tensors() const {
   require_fitted("save");
-  return store_->tensors();
+  const int64_t d = shape_.d;
+  return {{"W", DType::f32, {d, d}, w_.data()}, {"b", DType::f32, {d}, store_->value(b_)}};
 }
 
 void FvsbnModel::restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
@@ -244,15 +231,16 @@ void FvsbnModel::restore(const DataShape& shape, const std::vector<TensorRef>& t
   try {
     const TensorRef& w = find_tensor(tensors, "W", DType::f32, {d, d});
     const TensorRef& b = find_tensor(tensors, "b", DType::f32, {d});
-    std::memcpy(store_->value(w_), w.data, w.bytes());
     std::memcpy(store_->value(b_), b.data, b.bytes());
-    const float* wv = store_->value(w_);
+    const auto* wv = static_cast<const float*>(w.data);
+    float* wt = store_->value(wt_);
     for (int64_t i = 0; i < d; ++i)
       for (int64_t j = 0; j < d; ++j) {
         const float v = wv[i * d + j];
         if (!std::isfinite(v) || (j >= i && v != 0.0f))
           fail(Status::corrupt_file, "fvsbn tensor W[{}, {}] is {}: W must be finite and strictly lower triangular",
                i, j, v);
+        wt[j * d + i] = v;
       }
     for (int64_t j = 0; j < d; ++j)
       if (!std::isfinite(store_->value(b_)[j])) fail(Status::corrupt_file, "fvsbn tensor b[{}] is not finite", j);

@@ -4,8 +4,11 @@
 //   p(x) = Π_i σ(l_i)^{x_i} (1 − σ(l_i))^{1 − x_i},   l_i = b_i + Σ_{j<i} W_ij x_j
 //
 // fit maximises the exact log-likelihood with Adam (lr 1e-3 by default). Parameters:
-// W (D, D) strictly lower triangular (D(D−1)/2 free entries) and b (D). log_prob is one
-// matrix product per batch; sampling is sequential in i, batched over samples.
+// W (D, D) strictly lower triangular (D(D−1)/2 free entries) and b (D). The model file holds
+// W; training keeps it input-major, Wt[j, i] = W_ij, so that the logits of a batch are sums
+// of the rows of Wt at the pixels that are on (nn/binary_product.hpp): log_prob and the
+// training step skip the pixels that are off and the zero upper half. Sampling is
+// sequential in i, batched over samples.
 //
 // complete: sequential importance resampling. K proposals per row are drawn from the model
 // in raster order with the observed pixels clamped (q = Π_{i unobserved} p(x_i | x_<i));
@@ -20,7 +23,7 @@
 
 #include "models/generative_model.hpp"
 #include "models/trainer.hpp"
-#include "nn/gemm.hpp"
+#include "nn/binary_product.hpp"
 #include "nn/parameter_store.hpp"
 
 namespace gm {
@@ -58,7 +61,7 @@ class FvsbnModel final : public GenerativeModel, public Trainable {
 
  private:
   void build(int64_t d);              // (re)creates the store for D pixels
-  void refresh_derived();             // Wᵀ for sampling, after fit or restore
+  void refresh_derived();             // W, the file's layout, after fit or restore
   // Sum over rows of log p(x) for rows of `x` (B, D); logits scratch (B, D).
   void row_log_probs(const float* x, int64_t B, float* logits, double* out) const;
   // Draws rows in raster order; observed/values clamp pixels (may be null); log_w (B)
@@ -70,11 +73,10 @@ class FvsbnModel final : public GenerativeModel, public Trainable {
   double learning_rate_, weight_decay_;
   int64_t complete_samples_;
   std::unique_ptr<nn::ParameterStore> store_;
-  nn::ParamId w_, b_;
-  std::vector<float> wt_;  // (D, D) Wᵀ: row i holds the weights pixel i gives to later pixels
-  nn::Gemm logits_gemm_{false, true};             // X · Wᵀ + b
-  nn::Gemm grad_w_gemm_{true, false, true};       // dW += dLᵀ · X
-  std::vector<float> logits_, dlogits_;           // training scratch (B, D)
+  nn::ParamId wt_, b_;     // Wt (D, D): row j holds the weights pixel j gives to later pixels
+  std::vector<float> w_;   // (D, D) W = Wtᵀ, as the model file stores it
+  nn::BinaryRows rows_;                   // training scratch: the pixels on in the batch
+  std::vector<float> logits_, dlogits_;   // training scratch (B, D)
   TrainReport report_;
 };
 

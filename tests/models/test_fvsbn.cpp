@@ -101,11 +101,11 @@ TEST_CASE("fvsbn: the loss gradient matches central differences") {
   nn::ParameterStore& store = m.parameter_store();
   Rng init(4, 0);
   const int64_t d = 5;
-  float* w = store.value(store.find("W"));
+  float* wt = store.value(store.find("Wt"));  // Wt[j, i] = W_ij
   float* b = store.value(store.find("b"));
   for (int64_t i = 0; i < d; ++i) {
     b[i] = static_cast<float>(init.normal());
-    for (int64_t j = 0; j < i; ++j) w[i * d + j] = static_cast<float>(init.normal());
+    for (int64_t j = 0; j < i; ++j) wt[j * d + i] = static_cast<float>(init.normal());
   }
   const Rows batch = random_binary(7, d, 2);
   Rng rng(0, 0);
@@ -123,7 +123,7 @@ TEST_CASE("fvsbn: the loss gradient matches central differences") {
     const double down = m.evaluate(batch.view(), rng) / batch.n;
     v = saved;
     const double numeric = (up - down) / (2 * eps);
-    const bool on_or_above_diagonal = k < d * d && (k % d) >= (k / d);
+    const bool on_or_above_diagonal = k < d * d && (k % d) <= (k / d);  // Wt[j, i] with i ≤ j
     if (on_or_above_diagonal) {
       CHECK(analytic[k] == 0.0f);  // masked: W stays strictly lower triangular
       continue;
