@@ -60,21 +60,8 @@ void Network::reserve(NetWork& work, int64_t B) const {
 
 const float* Network::forward(const float* x, int64_t B, NetWork& work) const {
   reserve(work, B);
-  return forward_from(0, x, B, work);
-}
-
-const float* Network::train_forward(const float* x, const nn::BinaryRows& ones, int64_t B, NetWork& work) {
-  if (!binary_first_layer()) return forward(x, B, work);
-  reserve(work, B);
-  Stage& s = stages_.front();
-  float* y = work.acts[0].data();
-  s.linear->forward_binary(ones, y);
-  if (s.relu) nn::relu_inplace(y, B * s.out);
-  return forward_from(1, y, B, work);
-}
-
-const float* Network::forward_from(std::size_t first, const float* in, int64_t B, NetWork& work) const {
-  for (std::size_t i = first; i < stages_.size(); ++i) {
+  const float* in = x;
+  for (std::size_t i = 0; i < stages_.size(); ++i) {
     const Stage& s = stages_[i];
     float* y = work.acts[i].data();
     if (s.kind == Stage::dense)
@@ -87,16 +74,14 @@ const float* Network::forward_from(std::size_t first, const float* in, int64_t B
   return in;
 }
 
-void Network::backward(const float* x, float* dy, float* dx, int64_t B, NetWork& work, const nn::BinaryRows* ones) {
+void Network::backward(const float* x, float* dy, float* dx, int64_t B, NetWork& work) {
   float* g = dy;
   for (std::size_t i = stages_.size(); i-- > 0;) {
     Stage& s = stages_[i];
     if (s.relu) nn::relu_backward_inplace(work.acts[i].data(), g, B * s.out);
     const float* in = i == 0 ? x : work.acts[i - 1].data();
     float* next = i == 0 ? dx : (g == work.grad_a.data() ? work.grad_b.data() : work.grad_a.data());
-    if (i == 0 && ones != nullptr && dx == nullptr && binary_first_layer())
-      s.linear->backward_binary(*ones, g);
-    else if (s.kind == Stage::dense)
+    if (s.kind == Stage::dense)
       s.linear->backward(in, g, next, B);
     else
       s.conv2d->backward(in, g, next, B, s.h, s.w);

@@ -74,20 +74,12 @@ class Network {
 
   // x (B, in) → (B, out), a pointer into work. Thread-safe.
   const float* forward(const float* x, int64_t B, NetWork& work) const;
-  // Training with a binary x whose ones `ones` indexes: a dense first layer runs
-  // nn::Linear::forward_binary. Not thread-safe.
-  const float* train_forward(const float* x, const nn::BinaryRows& ones, int64_t B, NetWork& work);
   // After forward(x) with the same work: dy (B, out) is overwritten, dx (B, in) is written
-  // unless null, and the parameter gradients are added into the store. With `ones` (after
-  // train_forward, dx null), a dense first layer runs nn::Linear::backward_binary.
-  void backward(const float* x, float* dy, float* dx, int64_t B, NetWork& work,
-                const nn::BinaryRows* ones = nullptr);
+  // unless null, and the parameter gradients are added into the store.
+  void backward(const float* x, float* dy, float* dx, int64_t B, NetWork& work);
 
  private:
   void reserve(NetWork& work, int64_t B) const;
-  // Stages first, first + 1, … on `in`, the input of stage `first`.
-  const float* forward_from(std::size_t first, const float* in, int64_t B, NetWork& work) const;
-  bool binary_first_layer() const { return stages_.front().kind == Stage::dense; }
   std::vector<Stage> stages_;
 };
 

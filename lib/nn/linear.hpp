@@ -12,10 +12,8 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "core/rng.hpp"
-#include "nn/binary_product.hpp"
 #include "nn/gemm.hpp"
 #include "nn/parameter_store.hpp"
 
@@ -38,17 +36,6 @@ class Linear {
   // discriminator without needing (or paying for) the discriminator's weight gradients.
   void backward_data(const float* dy, float* dx, int64_t B) const;
 
-  // Training on binary inputs (every value 0 or 1: binarised pixels). The same forward, and
-  // backward with dx null (a first layer), through nn/binary_product.hpp, which adds the rows
-  // of Wᵀ where x is 1 instead of multiplying by zeros: on binarised Fashion-MNIST (31% ones)
-  // a vae's 784 → 400 layer runs several times faster (bench/RESULTS.md, vae). W stays the
-  // parameter: forward_binary copies it into a Wᵀ scratch, and backward_binary forms the
-  // gradient in Wᵀ's layout and adds its transpose into dW; each transpose costs a fraction
-  // of the dense product. Not thread-safe (the layer owns the scratch): inference uses forward.
-  void forward_binary(const BinaryRows& x, float* y);
-  // After forward_binary(x): adds dW and db of the loss with gradient dy (B, O) at y.
-  void backward_binary(const BinaryRows& x, const float* dy);
-
   int64_t in() const { return in_; }
   int64_t out() const { return out_; }
   ParamId weight() const { return w_; }
@@ -61,8 +48,6 @@ class Linear {
   Gemm fwd_{false, true};                       // x · Wᵀ
   Gemm bwd_data_{false, false};                 // dy · W
   Gemm bwd_weights_{true, false, /*acc*/ true};  // dyᵀ · x, added into dW
-  std::vector<float> wt_, gwt_;                  // (I, O) scratch of the binary-input path
-  void add_bias_grad(const float* dy, int64_t B);
 };
 
 }  // namespace gm::nn

@@ -64,39 +64,6 @@ TEST_CASE("linear: oneDNN matches the reference loops") {
   }
 }
 
-TEST_CASE("linear: the binary-input path matches the reference loops") {
-  struct Case { int64_t B, I, O; bool bias; };
-  for (const Case c : {Case{1, 1, 1, true}, Case{5, 13, 70, true}, Case{100, 784, 400, true}, Case{7, 64, 9, false}}) {
-    for (int threads : {1, 2}) {
-      ComputeScope scope(threads);
-      CAPTURE(c.B); CAPTURE(c.I); CAPTURE(c.O); CAPTURE(threads);
-      ParameterStore store;
-      Linear fc(store, "fc", c.I, c.O, c.bias);
-      gm::Rng rng(7, 0);
-      fc.init(rng);
-      Vec x = randu(c.B * c.I, 1, 0.0f, 1.0f);
-      for (float& v : x) v = v < 0.31f ? 1.0f : 0.0f;
-      const Vec dy = randn(c.B * c.O, 2);
-      const float* W = store.value(fc.weight());
-      const float* b = c.bias ? store.value(fc.bias()) : nullptr;
-      BinaryRows ones;
-      ones.assign(x.data(), c.B, c.I, c.I);
-      Vec y(dy.size()), y_ref(dy.size()), dx_ref(x.size());
-      fc.forward_binary(ones, y.data());
-      ref::linear_forward(x.data(), W, b, y_ref.data(), c.B, c.I, c.O);
-      CHECK(rel_err(y, y_ref) < 1e-5);
-
-      Vec dW_ref(static_cast<std::size_t>(c.I * c.O), 0.5f), db_ref(static_cast<std::size_t>(c.O), 0.5f);
-      std::fill(store.grads(), store.grads() + store.trainable_size(), 0.5f);  // backward adds
-      fc.backward_binary(ones, dy.data());
-      ref::linear_backward(x.data(), W, dy.data(), dx_ref.data(), dW_ref.data(), c.bias ? db_ref.data() : nullptr,
-                           c.B, c.I, c.O);
-      CHECK(rel_err(store.grad(fc.weight()), dW_ref.data(), dW_ref.size()) < 1e-5);
-      if (c.bias) CHECK(rel_err(store.grad(fc.bias()), db_ref.data(), db_ref.size()) < 1e-5);
-    }
-  }
-}
-
 TEST_CASE("linear: finite-difference gradients of input, weight and bias") {
   ComputeScope scope(1);
   const int64_t B = 3, I = 5, O = 4;
