@@ -99,9 +99,13 @@ double FvsbnModel::train_step(const DataView& batch, Rng&) {
 #pragma omp parallel for reduction(+ : loss)
   for (int64_t r = 0; r < B; ++r)
     loss += nn::bce_row(&logits_[r * d], batch.x + r * d, d, &dlogits_[r * d], inv_b);
-  // Only the entries i > j of Wt get a gradient; the others stay 0 (the trainer zeroes the
-  // gradients before a step), so Adam leaves the zero half of Wt at 0.
-  nn::binary_matmul_grad(rows_, dlogits_.data(), d, d, store_->grad(wt_), d, true);
+  // dWt (D, D) += Xᵀ · dL, dense: at 31% ones a product that adds rows gains nothing here
+  // (nn/binary_product.hpp). Wt's entries i ≤ j are not parameters: their gradient is reset
+  // to 0, so Adam (and weight decay of a zero) leaves them at 0.
+  float* gwt = store_->grad(wt_);
+  grad_wt_gemm_.run(d, d, B, batch.x, d, dlogits_.data(), d, gwt, d);
+#pragma omp parallel for
+  for (int64_t j = 0; j < d; ++j) std::fill(gwt + j * d, gwt + j * d + j + 1, 0.0f);
   float* gb = store_->grad(b_);
   for (int64_t r = 0; r < B; ++r)
     for (int64_t j = 0; j < d; ++j) gb[j] += dlogits_[r * d + j];

@@ -7,7 +7,7 @@
 // W (D, D) strictly lower triangular (D(D−1)/2 free entries) and b (D). The model file holds
 // W; training keeps it input-major, Wt[j, i] = W_ij, so that the logits of a batch are sums
 // of the rows of Wt at the pixels that are on (nn/binary_product.hpp): log_prob and the
-// training step skip the pixels that are off and the zero upper half. Sampling is
+// training step's forward skip the pixels that are off and the zero half of Wt. Sampling is
 // sequential in i, batched over samples.
 //
 // complete: sequential importance resampling. K proposals per row are drawn from the model
@@ -24,6 +24,7 @@
 #include "models/generative_model.hpp"
 #include "models/trainer.hpp"
 #include "nn/binary_product.hpp"
+#include "nn/gemm.hpp"
 #include "nn/parameter_store.hpp"
 
 namespace gm {
@@ -76,6 +77,7 @@ class FvsbnModel final : public GenerativeModel, public Trainable {
   nn::ParamId wt_, b_;     // Wt (D, D): row j holds the weights pixel j gives to later pixels
   std::vector<float> w_;   // (D, D) W = Wtᵀ, as the model file stores it
   nn::BinaryRows rows_;                   // training scratch: the pixels on in the batch
+  nn::Gemm grad_wt_gemm_{true, false, true};  // dWt += Xᵀ · dL
   std::vector<float> logits_, dlogits_;   // training scratch (B, D)
   TrainReport report_;
 };

@@ -108,7 +108,6 @@ vae::Config read_config(const Json& config, Json& effective) {
 struct VaeModel::Scratch {
   vae::NetWork enc, dec;
   nn::Buffer mu, lv, sd, eps, z, dz, dmu, dlv, dhead, dout, pixel_lv, lv_full, dlv_full;
-  nn::BinaryRows ones;  // training on binary data: where the batch is 1
   std::vector<double> rec, kl;
 
   void reserve(int64_t B, int64_t D, int64_t Z, bool gaussian) {
@@ -230,12 +229,7 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
   s.reserve(B, D, Z, cfg_.gaussian);
   float *mu = s.mu.data(), *lv = s.lv.data(), *sd = s.sd.data(), *eps = s.eps.data(), *z = s.z.data();
 
-  // Training on binary data indexes the ones once: the encoder's first layer then adds
-  // weight rows instead of multiplying zeros (nn::Linear::forward_binary).
-  const bool binary = backward && !cfg_.gaussian;
-  if (binary) s.ones.assign(batch.x, B, D, D);
-  const float* head = binary ? net.encoder.train_forward(batch.x, s.ones, B, s.enc)
-                             : net.encoder.forward(batch.x, B, s.enc);  // (B, 2Z) = [μ | λ]
+  const float* head = net.encoder.forward(batch.x, B, s.enc);  // (B, 2Z) = [μ | λ]
   // One draw from the step's stream keys a stream per row, so rows draw in parallel and the
   // noise depends only on rng's state (not on the thread count).
   const uint64_t key = rng.next_u64();
@@ -293,7 +287,7 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
         dhead[2 * r * Z + j] = dz[i] + dmu[i];
         dhead[2 * r * Z + Z + j] = 0.5f * dz[i] * eps[i] * sd[i] + dlv[i];
       }
-    net.encoder.backward(batch.x, dhead, nullptr, B, s.enc, binary ? &s.ones : nullptr);
+    net.encoder.backward(batch.x, dhead, nullptr, B, s.enc);
   }
   if (rec_out) std::copy(s.rec.begin(), s.rec.begin() + B, rec_out);
   if (kl_out) std::copy(s.kl.begin(), s.kl.begin() + B, kl_out);

@@ -1,7 +1,6 @@
 #include "nn/binary_product.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 
 #include "core/error.hpp"
@@ -11,8 +10,8 @@ namespace gm::nn {
 namespace {
 
 // 64 output columns a block: four AVX-512 registers (eight AVX2 ones) of accumulators, and a
-// block of Wt or G (K × 64 floats, 200 KB at K = 784) that stays in L2 while every row of
-// the batch passes over it.
+// block of Wt (K × 64 floats, 200 KB at K = 784) that stays in L2 while every row of the batch
+// passes over it.
 constexpr int64_t kBlock = 64;
 // Below this many additions a product takes microseconds: not worth waking the OpenMP team.
 constexpr int64_t kParallelMin = 1 << 16;
@@ -63,42 +62,6 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void forward_block(
   }
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void grad_block(const BinaryRows& x,
-                                                                                const float* delta, int64_t ldd,
-                                                                                float* g, int64_t ldg, int64_t c0,
-                                                                                int64_t w, bool strictly_lower) {
-  // Rows j that reach every column of the block: all of them, or, strictly lower, j < c0.
-  const int64_t whole = strictly_lower ? c0 : std::numeric_limits<int64_t>::max();
-  const int64_t n = x.rows();
-  for (int64_t r = 0; r < n; ++r) {
-    const float* d = delta + r * ldd + c0;
-    const int32_t* p = x.begin(r);
-    const int32_t* end = x.end(r);
-    if (w == kBlock) {
-      const V16 d0 = at(d), d1 = at(d + 16), d2 = at(d + 32), d3 = at(d + 48);
-      for (; p != end && *p < whole; ++p) {
-        float* row = g + *p * ldg + c0;
-        at(row) += d0;
-        at(row + 16) += d1;
-        at(row + 32) += d2;
-        at(row + 48) += d3;
-      }
-    } else {
-      for (; p != end && *p < whole; ++p) {
-        float* row = g + *p * ldg + c0;
-#pragma omp simd
-        for (int64_t c = 0; c < w; ++c) row[c] += d[c];
-      }
-    }
-    if (!strictly_lower) continue;
-    // Rows inside the block's diagonal square reach only the columns i > j.
-    for (; p != end && *p < c0 + w; ++p) {
-      float* row = g + *p * ldg;
-      for (int64_t i = *p + 1; i < c0 + w; ++i) row[i] += delta[r * ldd + i];
-    }
-  }
-}
-
 void check(const char* who, const BinaryRows& x, int64_t N, int64_t ld_in, int64_t ld_out, bool strictly_lower) {
   if (N < 0 || ld_in < N || ld_out < N)
     fail(Status::invalid_argument, "{}: N = {} with row strides {} and {} (each must be at least N)", who, N, ld_in,
@@ -135,16 +98,6 @@ void binary_matmul(const BinaryRows& x, const float* wt, int64_t ldw, int64_t N,
 #pragma omp parallel for schedule(dynamic, 1) if (work >= kParallelMin)
   for (int64_t b = 0; b < blocks; ++b)
     forward_block(x, wt, ldw, bias, y, ldy, b * kBlock, std::min(kBlock, N - b * kBlock), strictly_lower);
-}
-
-void binary_matmul_grad(const BinaryRows& x, const float* delta, int64_t ldd, int64_t N, float* g, int64_t ldg,
-                        bool strictly_lower) {
-  check("binary_matmul_grad", x, N, ldd, ldg, strictly_lower);
-  const int64_t blocks = (N + kBlock - 1) / kBlock;
-  const int64_t work = (x.rows() > 0 ? x.end(x.rows() - 1) - x.begin(0) : 0) * N;
-#pragma omp parallel for schedule(dynamic, 1) if (work >= kParallelMin)
-  for (int64_t b = 0; b < blocks; ++b)
-    grad_block(x, delta, ldd, g, ldg, b * kBlock, std::min(kBlock, N - b * kBlock), strictly_lower);
 }
 
 }  // namespace gm::nn
