@@ -1,6 +1,8 @@
 #include "nn/activation.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "nn/detail/plan_cache.hpp"
 
@@ -73,14 +75,31 @@ namespace {
 constexpr int64_t kParallelMin = int64_t{1} << 18;
 }  // namespace
 
+// On the bits, because GCC does not if-convert a float compare-and-select under the default
+// -ftrapping-math: `y > 0 ? y : 0` stayed a scalar compare and an unpredictable branch (11%
+// of a vae training step). Clearing every float whose sign bit is set is max(y, 0) (−0 → +0,
+// a NaN with the sign set → 0, as the compare gave), and integer masks vectorise.
 void relu_inplace(float* y, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t b;
+    std::memcpy(&b, &y[i], sizeof b);
+    b &= ~static_cast<uint32_t>(static_cast<int32_t>(b) >> 31);
+    std::memcpy(&y[i], &b, sizeof b);
+  }
 }
 
+// y ≥ 0 (relu's output), so y > 0 is its bits read as a positive integer.
 void relu_backward_inplace(const float* y, float* g, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) g[i] = y[i] > 0.0f ? g[i] : 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    int32_t yb;
+    uint32_t gb;
+    std::memcpy(&yb, &y[i], sizeof yb);
+    std::memcpy(&gb, &g[i], sizeof gb);
+    gb &= 0u - static_cast<uint32_t>(yb > 0);
+    std::memcpy(&g[i], &gb, sizeof gb);
+  }
 }
 
 }  // namespace gm::nn
