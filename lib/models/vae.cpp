@@ -24,6 +24,11 @@ namespace {
 constexpr float kDefaultLr = 1e-3f;
 constexpr uint64_t kInitStream = 0x7AE0'0000'0001ull;
 constexpr int64_t kMaxWidth = int64_t{1} << 16;
+// The step's elementwise loops go parallel only above these sizes: below, one thread finishes
+// before a sleeping OpenMP team would wake (nn::SerialScope has the figures). Normal draws
+// cost ~50 ns each, the other loops a few ns an element.
+constexpr int64_t kParallelDraws = int64_t{1} << 14;
+constexpr int64_t kParallelElements = int64_t{1} << 18;
 
 // "hidden": [400, 200] (or a bare integer for one layer).
 std::vector<int64_t> read_widths(const Json& given, const char* key, std::vector<int64_t> fallback,
@@ -233,7 +238,7 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
   // One draw from the step's stream keys a stream per row, so rows draw in parallel and the
   // noise depends only on rng's state (not on the thread count).
   const uint64_t key = rng.next_u64();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * Z >= kParallelDraws)
   for (int64_t r = 0; r < B; ++r) {
     Rng row_rng(key, static_cast<uint64_t>(r));
     for (int64_t j = 0; j < Z; ++j) eps[r * Z + j] = static_cast<float>(row_rng.normal());
@@ -253,7 +258,7 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
   if (!cfg_.gaussian) {
     // nn::bce_with_logits's maths in vectorised loops (nn/bce_row.hpp: it was 20% of a step).
     double* per_row = s.rec.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * D >= kParallelElements)
     for (int64_t r = 0; r < B; ++r)
       per_row[r] = nn::bce_row(out + r * D, batch.x + r * D, D, dout ? dout + r * D : nullptr, scale);
     rec = 0.0;
@@ -280,7 +285,7 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
   if (backward) {
     float *dz = s.dz.data(), *dmu = s.dmu.data(), *dlv = s.dlv.data(), *dhead = s.dhead.data();
     net.decoder.backward(z, dout, dz, B, s.dec);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * Z >= kParallelElements)
     for (int64_t r = 0; r < B; ++r)
       for (int64_t j = 0; j < Z; ++j) {
         const int64_t i = r * Z + j;

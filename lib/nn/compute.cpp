@@ -28,6 +28,17 @@ ComputeScope::ComputeScope(int threads)
   set_flush_denormals(threads_);
 }
 
+SerialScope::SerialScope(bool serial) {
+  if (serial && omp_get_max_threads() > 1) {
+    saved_threads_ = omp_get_max_threads();
+    omp_set_num_threads(1);
+  }
+}
+
+SerialScope::~SerialScope() {
+  if (saved_threads_ > 0) omp_set_num_threads(saved_threads_);
+}
+
 ComputeScope::~ComputeScope() {
   omp_set_num_threads(saved_threads_);
   _mm_setcsr(saved_csr_);

@@ -1,10 +1,17 @@
 #include "nn/gemm.hpp"
 
+#include "nn/compute.hpp"
 #include "nn/detail/plan_cache.hpp"
 
 namespace gm::nn {
 
 using namespace detail;
+
+namespace {
+// Products below this many flops run on the calling thread (SerialScope): at ~100 GFLOP/s
+// a thread, 4 MFLOP is ~40 µs, about what waking a passive OpenMP team costs.
+constexpr double kSerialFlops = 4e6;
+}  // namespace
 
 Gemm::Gemm(bool trans_a, bool trans_b, bool accumulate)
     : trans_a_(trans_a), trans_b_(trans_b), accumulate_(accumulate),
@@ -18,6 +25,8 @@ void Gemm::run(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, con
   if (M <= 0 || N <= 0 || K <= 0)
     fail(Status::invalid_argument, "gemm needs positive sizes, got M={} N={} K={}", M, N, K);
   const bool has_bias = bias != nullptr;
+  const SerialScope one_thread(2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) <
+                               kSerialFlops);
   const Key key{M, N, K, lda, ldb, ldc, has_bias, 0};
   Exec e = cache_->acquire(key, [&] {
     // Logical shapes A (M, K), B (K, N), C (M, N); a transposed operand swaps its strides.

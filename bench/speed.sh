@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Throughput against the PyTorch reference, interleaved: ROUNDS rounds of one epoch of each
+# (all 60 000 training images, batch 100, 2 threads), so that both sides see the same
+# machine load; prints every round and the median ratios. The quality comparisons are
+# bench/fvsbn.sh and bench/vae/run.sh (20 epochs, run one after the other).
+#   KIND vae:   training images/s (bench/torch/vae.py, 784-400-20)
+#   KIND fvsbn: training images/s, log_prob images/s (10 000 test images) and samples/s
+#               (1 000 samples), the latter two after each round's epoch
+# Usage: bench/speed.sh vae|fvsbn [BUILD_DIR] [ROUNDS]     (defaults: build 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+KIND=$1
+G=${GENMODELS:-${2:-build}/tools/genmodels/genmodels}
+ROUNDS=${3:-3}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export OMP_NUM_THREADS=2
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
+  "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default}; date $(date -u +%Y-%m-%dT%H:%MZ)"
+
+case $KIND in
+  vae) torch_cmd=(bench/torch/vae.py --epochs 1 --threads 2 --iwae-n 0) ;;
+  fvsbn) torch_cmd=(bench/torch/fvsbn.py --epochs 1 --threads 2) ;;
+  *) echo "bench/speed.sh: KIND must be vae or fvsbn" >&2; exit 2 ;;
+esac
+
+for r in $(seq 1 "$ROUNDS"); do
+  /usr/bin/python3 "${torch_cmd[@]}" >"$T/torch.jsonl" 2>/dev/null
+  "$G" fit "$KIND" --data fashion-mnist:train --binarize 0.5 --epochs 1 --batch-size 100 --threads 2 \
+    --out "$T/m.safetensors" >"$T/fit.txt"
+  if [[ $KIND == fvsbn ]]; then
+    "$G" log-prob "$T/m.safetensors" --data fashion-mnist:test --binarize 0.5 --threads 2 --json >"$T/lp.json"
+    "$G" sample "$T/m.safetensors" --n 1000 --threads 2 --out "$T/s.npy" >"$T/sample.txt"
+  fi
+  /usr/bin/python3 - "$T" "$r" "$KIND" >>"$T/rounds.jsonl" <<'PY'
+import json, re, sys
+T, r, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rows = [json.loads(l) for l in open(f"{T}/torch.jsonl")]
+torch_train = [x for x in rows if "epoch" in x][0]["images_per_s"]
+fit_s = float(re.search(r" in ([0-9.]+) s", open(f"{T}/fit.txt").read()).group(1))
+out = {"round": r, "train": [torch_train, 60000 / fit_s]}
+if kind == "fvsbn":
+    final = [x for x in rows if x.get("final")][0]
+    lp = json.loads(open(f"{T}/lp.json").read().splitlines()[-1])
+    sample_s = float(re.search(r"sampling took ([0-9.]+) s", open(f"{T}/sample.txt").read()).group(1))
+    out["log_prob"] = [final["log_prob_per_s"], 10000 / lp["seconds"]]
+    out["sampling"] = [final["samples_per_s"], 1000 / sample_s]
+print(json.dumps(out))
+PY
+done
+
+/usr/bin/python3 - "$T/rounds.jsonl" <<'PY'
+import json, statistics, sys
+rounds = [json.loads(l) for l in open(sys.argv[1])]
+print("| round | measure | PyTorch | genmodels | ratio |")
+print("|---|---|---|---|---|")
+for x in rounds:
+    for key in ("train", "log_prob", "sampling"):
+        if key in x:
+            t, g = x[key]
+            print(f"| {x['round']} | {key} /s | {t:.0f} | {g:.0f} | {g / t:.2f}x |")
+for key in ("train", "log_prob", "sampling"):
+    ratios = [x[key][1] / x[key][0] for x in rounds if key in x]
+    if ratios:
+        print(f"median {key} ratio: {statistics.median(ratios):.2f}x")
+PY
