@@ -7,6 +7,8 @@
 #   KIND fvsbn: training images/s, log_prob images/s (10 000 test images) and samples/s
 #               (1 000 samples), the latter two after each round's epoch
 # Usage: bench/speed.sh vae|fvsbn [BUILD_DIR] [ROUNDS]     (defaults: build 3)
+# The OpenMP wait policy of each side: TORCH_WAIT=passive|active and GM_WAIT=... (default:
+# OMP_WAIT_POLICY as given, else libgomp's default). Why it matters: bench/RESULTS.md, fvsbn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KIND=$1
@@ -15,8 +17,11 @@ ROUNDS=${3:-3}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export OMP_NUM_THREADS=2
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
-  "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default}; date $(date -u +%Y-%m-%dT%H:%MZ)"
+TORCH_WAIT=${TORCH_WAIT:-${OMP_WAIT_POLICY:-}}
+GM_WAIT=${GM_WAIT:-${OMP_WAIT_POLICY:-}}
+unset OMP_WAIT_POLICY
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg);" \
+  "OMP_WAIT_POLICY: PyTorch ${TORCH_WAIT:-default}, genmodels ${GM_WAIT:-default}; date $(date -u +%Y-%m-%dT%H:%MZ)"
 
 case $KIND in
   vae) torch_cmd=(bench/torch/vae.py --epochs 1 --threads 2 --iwae-n 0) ;;
@@ -25,13 +30,15 @@ case $KIND in
 esac
 
 for r in $(seq 1 "$ROUNDS"); do
-  /usr/bin/python3 "${torch_cmd[@]}" >"$T/torch.jsonl" 2>/dev/null
+  env ${TORCH_WAIT:+OMP_WAIT_POLICY=$TORCH_WAIT} /usr/bin/python3 "${torch_cmd[@]}" >"$T/torch.jsonl" 2>/dev/null
+  [[ -n $GM_WAIT ]] && export OMP_WAIT_POLICY=$GM_WAIT
   "$G" fit "$KIND" --data fashion-mnist:train --binarize 0.5 --epochs 1 --batch-size 100 --threads 2 \
     --out "$T/m.safetensors" >"$T/fit.txt"
   if [[ $KIND == fvsbn ]]; then
     "$G" log-prob "$T/m.safetensors" --data fashion-mnist:test --binarize 0.5 --threads 2 --json >"$T/lp.json"
     "$G" sample "$T/m.safetensors" --n 1000 --threads 2 --out "$T/s.npy" >"$T/sample.txt"
   fi
+  unset OMP_WAIT_POLICY
   /usr/bin/python3 - "$T" "$r" "$KIND" >>"$T/rounds.jsonl" <<'PY'
 import json, re, sys
 T, r, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]

@@ -182,7 +182,6 @@ void require_finite_step(double loss, const nn::ParamSpan& grads, int threads, c
 
 TrainReport train(Trainable& model, const DataView& data, const TrainerSettings& settings) {
   const FitOptions& fit = settings.fit;
-  const int threads = resolve_threads(fit.threads);
   nn::ParameterStore& store = model.parameter_store();
 
   nn::AdamOptions adam = settings.adam;
@@ -191,16 +190,15 @@ TrainReport train(Trainable& model, const DataView& data, const TrainerSettings&
   nn::Adam optimiser(store.span(), adam);
 
   int64_t steps = 0;
+  store.zero_grad();  // from here on, each step_if_finite_and_zero_grad leaves them zero
   auto step = [&](const DataView& batch, Rng& rng, int64_t epoch) {
-    store.zero_grad();
     const double loss = model.train_step(batch, rng);
     ++steps;
-    if (!std::isfinite(loss) || !all_finite(store.grads(), store.trainable_size(), threads))
+    if (!std::isfinite(loss) || !optimiser.step_if_finite_and_zero_grad())
       fail(Status::diverged,
            "{} diverged at epoch {} step {} (loss {}): the model keeps the parameters of the step before; lower "
            "the learning rate",
            settings.kind, epoch, steps, loss / static_cast<double>(batch.n));
-    optimiser.step();
     return loss;
   };
   Batch val_batch;

@@ -39,6 +39,36 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void adam_range(con
   }
 }
 
+// Equal static chunks, each a multiple of 16 floats, one per thread of the current team.
+struct Chunk {
+  int64_t begin, end;
+};
+Chunk chunk_of(int64_t n) {
+  const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+  const int64_t chunk = (n / threads + 15) / 16 * 16;
+  const int64_t begin = std::min(n, id * chunk);
+  return {begin, std::min(n, begin + chunk)};
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) int64_t count_nonfinite(const float* g, int64_t begin,
+                                                                                    int64_t end) {
+  int64_t bad = 0;
+#pragma omp simd reduction(+ : bad)
+  for (int64_t i = begin; i < end; ++i) bad += !std::isfinite(g[i]);
+  return bad;
+}
+
+// The constants of step number t (1-based).
+AdamStep adam_step(const AdamOptions& o, int64_t step) {
+  const double t = static_cast<double>(step);
+  const float step_size = static_cast<float>(o.lr / (1.0 - std::pow(double(o.beta1), t)));
+  const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(double(o.beta2), t)));
+  // One formula for both weight-decay styles: l2 = 0 or decay = 1 leave the other exact.
+  const float l2 = o.decoupled ? 0.0f : o.weight_decay;
+  const float decay = o.decoupled ? 1.0f - o.lr * o.weight_decay : 1.0f;
+  return AdamStep{o.beta1, o.beta2, o.eps, step_size, inv_sqrt_bc2, l2, decay};
+}
+
 void check_span(const ParamSpan& s, const char* who) {
   if (s.count < 0 || (s.count > 0 && (s.value == nullptr || s.grad == nullptr)))
     fail(Status::invalid_argument, "{}: invalid parameter span", who);
@@ -58,32 +88,58 @@ Adam::Adam(ParamSpan span, const AdamOptions& options)
 }
 
 void Adam::step() {
+  const AdamStep k = adam_step(opt_, t_ + 1);
   ++t_;
-  const double t = static_cast<double>(t_);
-  const float b1 = opt_.beta1, b2 = opt_.beta2, eps = opt_.eps;
-  const float step_size = static_cast<float>(opt_.lr / (1.0 - std::pow(double(b1), t)));
-  const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(double(b2), t)));
-  // One formula for both weight-decay styles: l2 = 0 or decay = 1 leave the other exact.
-  const float l2 = opt_.decoupled ? 0.0f : opt_.weight_decay;
-  const float decay = opt_.decoupled ? 1.0f - opt_.lr * opt_.weight_decay : 1.0f;
   float* p = span_.value;
   const float* grad = span_.grad;
   float* m = m_.data();
   float* v = v_.data();
   const int64_t n = span_.count;
-  const AdamStep k{b1, b2, eps, step_size, inv_sqrt_bc2, l2, decay};
   if (n < kParallelMin) {
     adam_range(k, p, grad, m, v, 0, n);
     return;
   }
 #pragma omp parallel
   {
-    // Equal static chunks, each a multiple of 16 floats, one per thread.
-    const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-    const int64_t chunk = (n / threads + 15) / 16 * 16;
-    const int64_t begin = std::min(n, id * chunk), end = std::min(n, begin + chunk);
-    adam_range(k, p, grad, m, v, begin, end);
+    const Chunk c = chunk_of(n);
+    adam_range(k, p, grad, m, v, c.begin, c.end);
   }
+}
+
+bool Adam::step_if_finite_and_zero_grad() {
+  const AdamStep k = adam_step(opt_, t_ + 1);
+  float* p = span_.value;
+  float* grad = span_.grad;
+  float* m = m_.data();
+  float* v = v_.data();
+  const int64_t n = span_.count;
+  int64_t bad = 0;
+  if (n < kParallelMin) {
+    bad = count_nonfinite(grad, 0, n);
+    if (bad == 0) {
+      adam_range(k, p, grad, m, v, 0, n);
+      std::fill(grad, grad + n, 0.0f);
+    }
+  } else {
+#pragma omp parallel
+    {
+      const Chunk c = chunk_of(n);
+      const int64_t mine = count_nonfinite(grad, c.begin, c.end);
+#pragma omp atomic
+      bad += mine;
+#pragma omp barrier
+      int64_t all;
+#pragma omp atomic read
+      all = bad;
+      if (all == 0) {  // the barrier above: no thread updates before every thread has checked
+        adam_range(k, p, grad, m, v, c.begin, c.end);
+        std::fill(grad + c.begin, grad + c.end, 0.0f);
+      }
+    }
+  }
+  if (bad != 0) return false;
+  ++t_;
+  return true;
 }
 
 Sgd::Sgd(ParamSpan span, const SgdOptions& options)

@@ -32,6 +32,12 @@ class Adam {
  public:
   explicit Adam(ParamSpan span, const AdamOptions& options = {});
   void step();
+  // The trainer's step: checks that every gradient is finite and only then steps, in one
+  // thread team (each thread scans its chunk, a barrier, each updates its chunk), and zeroes
+  // the gradients it consumed for the next backward pass. Returns false, with nothing
+  // changed, if a gradient is NaN or infinite. One pass over the gradients instead of three
+  // (scan, update, memset) and one OpenMP wake-up instead of two: 5–10% of a vae step.
+  bool step_if_finite_and_zero_grad();
   void set_lr(float lr) { opt_.lr = lr; }
   const AdamOptions& options() const { return opt_; }
   int64_t steps() const { return t_; }

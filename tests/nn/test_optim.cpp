@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "helpers.hpp"
@@ -102,4 +103,45 @@ TEST_CASE("adam: SIMD lanes and the scalar tail compute the same update") {
   for (int t = 0; t < 5; ++t) adam.step();
   for (int i = 1; i < 7; ++i) CHECK(value[static_cast<std::size_t>(i)] == value[0]);
   CHECK(value[0] > 0.3f);
+}
+
+TEST_CASE("adam: step_if_finite_and_zero_grad is step() then zeroed gradients, or nothing at all") {
+  for (const int64_t n : {int64_t{100}, int64_t{100000}}) {  // below and above the threaded size
+    for (int threads : {1, 2}) {
+      ComputeScope scope(threads);
+      CAPTURE(n);
+      CAPTURE(threads);
+      ParameterStore a, b;
+      const ParamId pa = a.add("w", {n}), pb = b.add("w", {n});
+      const Vec init = randn(n, 1), g1 = randn(n, 2), g2 = randn(n, 3);
+      std::copy(init.begin(), init.end(), a.value(pa));
+      std::copy(init.begin(), init.end(), b.value(pb));
+      Adam reference(a.span(), {0.01f});
+      Adam fused(b.span(), {0.01f});
+      for (const Vec* g : {&g1, &g2}) {
+        std::copy(g->begin(), g->end(), a.grad(pa));
+        std::copy(g->begin(), g->end(), b.grad(pb));
+        reference.step();
+        CHECK(fused.step_if_finite_and_zero_grad());
+        CHECK(std::equal(a.value(pa), a.value(pa) + n, b.value(pb)));
+        CHECK(std::all_of(b.grad(pb), b.grad(pb) + n, [](float v) { return v == 0.0f; }));
+      }
+      // A NaN or an infinity anywhere: nothing moves, not even the step count.
+      for (const float bad : {std::nanf(""), INFINITY}) {
+        const Vec before(b.value(pb), b.value(pb) + n);
+        std::copy(g1.begin(), g1.end(), b.grad(pb));
+        b.grad(pb)[n - 1 - n / 3] = bad;
+        CHECK_FALSE(fused.step_if_finite_and_zero_grad());
+        CHECK(std::equal(before.begin(), before.end(), b.value(pb)));
+        CHECK(b.grad(pb)[0] == g1[0]);  // the gradients are left as they were
+        CHECK(fused.steps() == 2);
+      }
+      // And the moments did not move: the next good step still matches the reference.
+      std::copy(g1.begin(), g1.end(), a.grad(pa));
+      std::copy(g1.begin(), g1.end(), b.grad(pb));
+      reference.step();
+      CHECK(fused.step_if_finite_and_zero_grad());
+      CHECK(std::equal(a.value(pa), a.value(pa) + n, b.value(pb)));
+    }
+  }
 }
