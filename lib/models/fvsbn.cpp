@@ -16,7 +16,7 @@ namespace gm {
 
 namespace {
 
-constexpr int64_t kEvalRows = 256;  // rows per product in log_prob
+constexpr int64_t kEvalRows = 128;  // rows per product in log_prob (a thread takes them whole)
 constexpr float kDefaultLr = 1e-3f;
 
 // log(1 + e^l) without overflow.
@@ -113,9 +113,8 @@ double FvsbnModel::train_step(const DataView& batch, Rng&) {
 }
 
 double FvsbnModel::evaluate(const DataView& batch, Rng&) {
-  std::vector<float> logits(static_cast<std::size_t>(batch.n * shape_.d));
   std::vector<double> lp(static_cast<std::size_t>(batch.n));
-  row_log_probs(batch.x, batch.n, logits.data(), lp.data());
+  row_log_probs(batch, lp.data());
   double nll = 0;
   for (double v : lp) nll -= v;
   return nll;
@@ -123,13 +122,30 @@ double FvsbnModel::evaluate(const DataView& batch, Rng&) {
 
 // ---------------------------------------------------------------- log_prob
 
-void FvsbnModel::row_log_probs(const float* x, int64_t B, float* logits, double* out) const {
+// Chunks of kEvalRows rows go to the threads whole (index, product, likelihood): one thread
+// team for the call, and no barrier between the three (each a wake-up under a passive
+// OpenMP policy; see nn::SerialScope). The products inside run on their thread alone.
+void FvsbnModel::row_log_probs(const DataView& data, double* out) const {
   const int64_t d = shape_.d;
-  nn::BinaryRows rows;
-  rows.assign(x, B, d, d);
-  nn::binary_matmul(rows, store_->value(wt_), d, d, store_->value(b_), logits, d, true);
-#pragma omp parallel for
-  for (int64_t r = 0; r < B; ++r) out[r] = -nn::bce_row(logits + r * d, x + r * d, d, nullptr, 0.0f);
+  const float* wt = store_->value(wt_);
+  const float* b = store_->value(b_);
+  const int64_t chunks = (data.n + kEvalRows - 1) / kEvalRows;
+#pragma omp parallel if (chunks > 1)
+  {
+    nn::BinaryRows rows;
+    std::vector<float> logits(static_cast<std::size_t>(std::min(kEvalRows, data.n) * d));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t begin = c * kEvalRows, count = std::min(kEvalRows, data.n - begin);
+      const float* x = data.row(begin);
+      rows.assign(x, count, d, d);
+      {
+        const nn::SerialScope one_thread(true);
+        nn::binary_matmul(rows, wt, d, d, b, logits.data(), d, true);
+      }
+      for (int64_t r = 0; r < count; ++r) out[begin + r] = -nn::bce_row(&logits[r * d], x + r * d, d, nullptr, 0.0f);
+    }
+  }
 }
 
 void FvsbnModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
@@ -137,11 +153,7 @@ void FvsbnModel::log_prob(const DataView& data, const EvalOptions& options, doub
   require_rows(data);
   require_binary(data, kind(), options.threads);
   nn::ComputeScope scope(options.threads);
-  std::vector<float> logits(static_cast<std::size_t>(std::min(kEvalRows, data.n) * shape_.d));
-  for (int64_t begin = 0; begin < data.n; begin += kEvalRows) {
-    const int64_t count = std::min(kEvalRows, data.n - begin);
-    row_log_probs(data.row(begin), count, logits.data(), out + begin);
-  }
+  row_log_probs(data, out);
 }
 
 // ---------------------------------------------------------------- sample and complete

@@ -63,8 +63,8 @@ class FvsbnModel final : public GenerativeModel, public Trainable {
  private:
   void build(int64_t d);              // (re)creates the store for D pixels
   void refresh_derived();             // W, the file's layout, after fit or restore
-  // Sum over rows of log p(x) for rows of `x` (B, D); logits scratch (B, D).
-  void row_log_probs(const float* x, int64_t B, float* logits, double* out) const;
+  // log p(x) of every row of data into out (n).
+  void row_log_probs(const DataView& data, double* out) const;
   // Draws rows in raster order; observed/values clamp pixels (may be null); log_w (B)
   // receives Σ over clamped pixels of log p(x_i | x_<i) when not null.
   void draw(int64_t B, const float* values, const uint8_t* observed, uint64_t seed, int64_t first_stream,
