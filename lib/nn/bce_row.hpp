@@ -76,9 +76,9 @@ namespace gm::nn {
 }
 
 // −log p(x | l) of one row of D pixels; with g, also writes g = scale·(σ(l) − x). Terms and
-// partial sums of 256 pixels in float (vectorised), the row total in double. Runs an AVX2
-// build of the same loops where the CPU has AVX2 and FMA (bce_row.cpp); the two builds
-// differ in the last bits of the partial sums (8 lanes instead of 4), each is deterministic.
+// partial sums of 256 pixels in float (vectorised), the row total in double. Compiled for
+// AVX2 and baseline x86-64 (bce_row.cpp); the builds differ in the last bits of the
+// partial sums, each is deterministic.
 double bce_row(const float* l, const float* x, int64_t D, float* g, float scale);
 
 }  // namespace gm::nn

@@ -139,11 +139,14 @@ void check_gradient(VaeModel& m, const Rows& batch) {
       const double right = (up - centre) / eps, left = (centre - down) / eps;
       auto near = [](double a, double b) { return std::fabs(a - b) <= 3e-3 + 3e-2 * std::fabs(b); };
       if (std::fabs(right - left) > 5e-3 + 5e-2 * std::fabs(numeric)) {
-        // A kink: the analytic gradient is the derivative on the side θ itself lies on.
+        // A kink: with one kink within ε the analytic gradient is the derivative on the side θ
+        // itself lies on; with kinks on both sides each one-sided secant averages the slopes
+        // of its half, and the derivative at θ lies between them.
         ++kinks;
         INFO(entry.name << "[" << k - entry.offset << "] at a kink: analytic " << analytic[k] << ", one-sided "
                         << left << ", " << right);
-        CHECK((near(analytic[k], left) || near(analytic[k], right)));
+        const bool between = analytic[k] >= std::min(left, right) - 3e-3 && analytic[k] <= std::max(left, right) + 3e-3;
+        CHECK((near(analytic[k], left) || near(analytic[k], right) || between));
         continue;
       }
       const double err = std::fabs(analytic[k] - numeric);
