@@ -159,9 +159,13 @@ void FvsbnModel::log_prob(const DataView& data, const EvalOptions& options, doub
 // ---------------------------------------------------------------- sample and complete
 
 // One row in raster order. Clamped pixels take values[i] and add log p(x_i | x_<i) to
-// *log_w; the others are drawn. l (D) is scratch for the running logits.
-static void draw_row(const float* b, const float* wt, int64_t d, const float* values, const uint8_t* observed,
-                     Rng& rng, float* out, double* log_w, float* l) {
+// *log_w; the others are drawn. l (D) is scratch for the running logits. The additions of a
+// row of Wt (l[j] += w[j] after a pixel that is on) are ~60% of a draw: compiled for AVX-512
+// and AVX2 too (the library's baseline is SSE2), 15% faster. (Drawing 8 rows in lockstep, so
+// that each row of Wt is read once for the 8, was slower: the draw is not bound by L3.)
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void draw_row(
+    const float* b, const float* wt, int64_t d, const float* values, const uint8_t* observed, Rng& rng, float* out,
+    double* log_w, float* l) {
   std::memcpy(l, b, static_cast<std::size_t>(d) * sizeof(float));
   double lw = 0;
   for (int64_t i = 0; i < d; ++i) {
