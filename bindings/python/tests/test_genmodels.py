@@ -190,8 +190,15 @@ class TestModel(unittest.TestCase):
         def ctrl_c(*_):  # a real SIGINT, as Ctrl-C during fit delivers it
             signal.raise_signal(signal.SIGINT)
 
-        with self.assertRaises(KeyboardInterrupt):
-            m.fit(bars().X, progress=ctrl_c)
+        # Python's own handler, as in an interactive session: a shell starts background jobs
+        # with SIGINT ignored, and then the signal would never reach Python (seen when the test
+        # suite was run with `&`).
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            with self.assertRaises(KeyboardInterrupt):
+                m.fit(bars().X, progress=ctrl_c)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         self.assertFalse(m.is_fitted)
 
         def reenter(*_):  # the model is being fitted: using it would be a data race
