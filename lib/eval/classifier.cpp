@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <exception>
 #include <numeric>
 
 #include "core/error.hpp"
@@ -15,6 +14,7 @@
 #include "nn/compute.hpp"
 #include "nn/loss.hpp"
 #include "nn/optim.hpp"
+#include "nn/tiles.hpp"
 
 namespace gm::eval {
 
@@ -163,26 +163,12 @@ void FeatureClassifier::run(const float* x, int64_t n, float* features, float* l
   if (n == 0) return;
   nn::ComputeScope scope(threads);
   const ClassifierNet& net = *net_;
-  const int64_t tiles = (n + kTile - 1) / kTile;
-  std::exception_ptr error;
-#pragma omp parallel
-  {
-    nn::ComputeScope one(1);
-    ClassifierActs a;
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t t = 0; t < tiles; ++t) {
-      try {
-        const int64_t r0 = t * kTile, b = std::min(kTile, n - r0);
-        classifier_forward(net, x + r0 * kPixels, b, a);
-        if (features != nullptr) std::memcpy(features + r0 * F, a.h.data(), static_cast<std::size_t>(b * F) * sizeof(float));
-        if (logits != nullptr) std::memcpy(logits + r0 * K, a.logits.data(), static_cast<std::size_t>(b * K) * sizeof(float));
-      } catch (...) {
-#pragma omp critical(gm_classifier_tile_error)
-        if (!error) error = std::current_exception();
-      }
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  nn::for_tiles<ClassifierActs>((n + kTile - 1) / kTile, [&](int64_t t, ClassifierActs& a) {
+    const int64_t r0 = t * kTile, b = std::min(kTile, n - r0);
+    classifier_forward(net, x + r0 * kPixels, b, a);
+    if (features != nullptr) std::memcpy(features + r0 * F, a.h.data(), static_cast<std::size_t>(b * F) * sizeof(float));
+    if (logits != nullptr) std::memcpy(logits + r0 * K, a.logits.data(), static_cast<std::size_t>(b * K) * sizeof(float));
+  });
 }
 
 void FeatureClassifier::predict(const float* x, int64_t n, int32_t* labels, int threads) const {

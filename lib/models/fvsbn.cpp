@@ -11,6 +11,7 @@
 #include "nn/bce_row.hpp"
 #include "nn/binary_product.hpp"
 #include "nn/compute.hpp"
+#include "nn/tiles.hpp"
 
 namespace gm {
 
@@ -124,28 +125,23 @@ double FvsbnModel::evaluate(const DataView& batch, Rng&) {
 
 // Chunks of kEvalRows rows go to the threads whole (index, product, likelihood): one thread
 // team for the call, and no barrier between the three (each a wake-up under a passive
-// OpenMP policy; see nn::SerialScope). The products inside run on their thread alone.
+// OpenMP policy; see nn::SerialScope).
 void FvsbnModel::row_log_probs(const DataView& data, double* out) const {
+  struct Scratch {
+    nn::BinaryRows rows;
+    std::vector<float> logits;
+  };
   const int64_t d = shape_.d;
   const float* wt = store_->value(wt_);
   const float* b = store_->value(b_);
-  const int64_t chunks = (data.n + kEvalRows - 1) / kEvalRows;
-#pragma omp parallel if (chunks > 1)
-  {
-    nn::BinaryRows rows;
-    std::vector<float> logits(static_cast<std::size_t>(std::min(kEvalRows, data.n) * d));
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t c = 0; c < chunks; ++c) {
-      const int64_t begin = c * kEvalRows, count = std::min(kEvalRows, data.n - begin);
-      const float* x = data.row(begin);
-      rows.assign(x, count, d, d);
-      {
-        const nn::SerialScope one_thread(true);
-        nn::binary_matmul(rows, wt, d, d, b, logits.data(), d, true);
-      }
-      for (int64_t r = 0; r < count; ++r) out[begin + r] = -nn::bce_row(&logits[r * d], x + r * d, d, nullptr, 0.0f);
-    }
-  }
+  nn::for_tiles<Scratch>((data.n + kEvalRows - 1) / kEvalRows, [&](int64_t c, Scratch& s) {
+    const int64_t begin = c * kEvalRows, count = std::min(kEvalRows, data.n - begin);
+    const float* x = data.row(begin);
+    s.rows.assign(x, count, d, d);
+    s.logits.resize(static_cast<std::size_t>(count * d));
+    nn::binary_matmul(s.rows, wt, d, d, b, s.logits.data(), d, true);
+    for (int64_t r = 0; r < count; ++r) out[begin + r] = -nn::bce_row(&s.logits[r * d], x + r * d, d, nullptr, 0.0f);
+  });
 }
 
 void FvsbnModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {

@@ -10,13 +10,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <exception>
 
 #include "core/error.hpp"
 #include "models/vae.hpp"
 #include "nn/bce_row.hpp"
 #include "models/vae_net.hpp"
 #include "nn/compute.hpp"
+#include "nn/tiles.hpp"
 
 namespace gm {
 
@@ -40,29 +40,6 @@ double gaussian_log_lik(const float* mean, const float* x, const float* lv, cons
     s += -0.5 * (kLog2Pi + lv[d] + static_cast<double>(r) * r * inv_var[d]);
   }
   return s;
-}
-
-// body(tile, scratch) for every tile, on the team of the enclosing ComputeScope; each
-// thread runs its products single-threaded and keeps one Scratch for all its tiles. The
-// first exception thrown by a tile is rethrown after the loop.
-template <typename Scratch, typename Body>
-void for_tiles(int64_t tiles, Body&& body) {
-  std::exception_ptr error;
-#pragma omp parallel
-  {
-    nn::ComputeScope one(1);
-    Scratch scratch;
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t t = 0; t < tiles; ++t) {
-      try {
-        body(t, scratch);
-      } catch (...) {
-#pragma omp critical(gm_vae_tile_error)
-        if (!error) error = std::current_exception();
-      }
-    }
-  }
-  if (error) std::rethrow_exception(error);
 }
 
 struct RowsWork {
@@ -100,7 +77,7 @@ void VaeModel::log_prob(const DataView& data, const EvalOptions& options, double
   // k > kSampleRows is a tile of its own, decoded in several products.
   const int64_t group = std::max<int64_t>(1, kSampleRows / k);
 
-  for_tiles<BoundWork>((data.n + group - 1) / group, [&](int64_t t, BoundWork& w) {
+  nn::for_tiles<BoundWork>((data.n + group - 1) / group, [&](int64_t t, BoundWork& w) {
     const int64_t r0 = t * group, ng = std::min(group, data.n - r0), S = ng * k;
     const float* head = net.encoder.forward(data.row(r0), ng, w.enc);  // (ng, 2Z) = [μ | λ]
     w.rngs.clear();
@@ -161,7 +138,7 @@ void VaeModel::encode(const DataView& data, const EvalOptions& options, float* o
   require_finite(data);
   nn::ComputeScope scope(options.threads);
   const int64_t width = 2 * cfg_.latent;
-  for_tiles<RowsWork>((data.n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {
+  nn::for_tiles<RowsWork>((data.n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {
     const int64_t r0 = t * kRows, nb = std::min(kRows, data.n - r0);
     const float* head = net_->encoder.forward(data.row(r0), nb, w.net);
     std::memcpy(out + r0 * width, head, static_cast<std::size_t>(nb * width) * sizeof(float));
@@ -171,7 +148,7 @@ void VaeModel::encode(const DataView& data, const EvalOptions& options, float* o
 void VaeModel::decoder_output(const float* z, int64_t n, float* out) const {
   require_fitted("decode");
   const int64_t D = shape_.d, Z = cfg_.latent;
-  for_tiles<RowsWork>((n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {
+  nn::for_tiles<RowsWork>((n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {
     const int64_t r0 = t * kRows, nb = std::min(kRows, n - r0);
     const float* o = net_->decoder.forward(z + r0 * Z, nb, w.net);
     std::memcpy(out + r0 * D, o, static_cast<std::size_t>(nb * D) * sizeof(float));
@@ -200,7 +177,7 @@ void VaeModel::sample(int64_t n, const SampleOptions& options, float* out) const
   nn::ComputeScope scope(options.threads);
   const int64_t D = shape_.d, Z = cfg_.latent;
   const std::vector<float> lv_pix = pixel_logvar();
-  for_tiles<RowsWork>((n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {
+  nn::for_tiles<RowsWork>((n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {
     const int64_t r0 = t * kRows, nb = std::min(kRows, n - r0);
     w.rngs.clear();
     w.z.resize(static_cast<std::size_t>(nb * Z));
