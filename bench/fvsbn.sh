@@ -5,11 +5,10 @@
 # Usage: bench/fvsbn.sh [BUILD_DIR] [EPOCHS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-G=${1:-build}/tools/genmodels/genmodels
 EPOCHS=${2:-20}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export OMP_NUM_THREADS=2
+source bench/lib.sh
+gm_setup "${1:-build}"
+gm_machine
 
 /usr/bin/time -v /usr/bin/python3 bench/torch/fvsbn.py --epochs "$EPOCHS" --threads 2 >"$T/torch.jsonl" 2>"$T/torch.time"
 /usr/bin/time -v "$G" fit fvsbn --data fashion-mnist:train --binarize 0.5 --epochs "$EPOCHS" --batch-size 100 \

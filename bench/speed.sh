@@ -14,17 +14,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KIND=$1
-G=${GENMODELS:-${2:-build}/tools/genmodels/genmodels}
 ROUNDS=${3:-3}
 EPOCHS=${4:-1}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export OMP_NUM_THREADS=2
+source bench/lib.sh
+gm_setup "${2:-build}"
 TORCH_WAIT=${TORCH_WAIT:-${OMP_WAIT_POLICY:-}}
 GM_WAIT=${GM_WAIT:-${OMP_WAIT_POLICY:-}}
 unset OMP_WAIT_POLICY
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg);" \
-  "OMP_WAIT_POLICY: PyTorch ${TORCH_WAIT:-default}, genmodels ${GM_WAIT:-default}; date $(date -u +%Y-%m-%dT%H:%MZ)"
+gm_machine "PyTorch ${TORCH_WAIT:-default}, genmodels ${GM_WAIT:-default}"
 
 case $KIND in
   vae) torch_cmd=(bench/torch/vae.py --epochs "$EPOCHS" --threads 2 --iwae-n 0) ;;

@@ -5,12 +5,10 @@
 # Usage: bench/dcgan/profile.sh [BUILD_DIR] [THREADS] [STEPS]     (defaults: build 2 20)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-G=${GENMODELS:-${1:-build}/tools/genmodels/genmodels}
 THREADS=${2:-2}
 STEPS=${3:-20}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export OMP_NUM_THREADS=$THREADS
+source bench/lib.sh
+gm_setup "${1:-build}" "$THREADS"
 ONEDNN_VERBOSE=1 "$G" fit dcgan --data fashion-mnist:train --max-examples $((STEPS * 128)) --epochs 1 \
   --batch-size 128 --threads "$THREADS" --out "$T/g.safetensors" >"$T/verbose.txt"
 /usr/bin/python3 - "$T/verbose.txt" "$STEPS" <<'PY'

@@ -15,23 +15,13 @@
 # OMP_WAIT_POLICY=passive (both sides use libgomp; spinning workers collapse under contention).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-G=${GENMODELS:-${1:-build}/tools/genmodels/genmodels}
 EPOCHS=${2:-25}
 SEED=${3:-0}
 OUT=bench/dcgan
-if [[ -n ${KEEP:-} ]]; then
-  T=$KEEP
-  mkdir -p "$T"
-else
-  T=$(mktemp -d)
-  trap 'rm -rf "$T"' EXIT
-fi
-export OMP_NUM_THREADS=2
+source bench/lib.sh
+gm_setup "${1:-build}"
 
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
-  "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default}"
-echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "libblas.so.3 -> $(update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | sed -n 's/^Value: //p')"
+gm_machine
 
 # The real test images as a floor for the distance; scoring them first also trains the
 # feature classifier into eval's cache if it is not there, before anything is timed.

@@ -5,14 +5,11 @@
 # Usage: bench/dcgan/speed.sh [BUILD_DIR] [N] [ROUNDS]     (defaults: build 6400 3)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-G=${GENMODELS:-${1:-build}/tools/genmodels/genmodels}
 N=${2:-6400}
 ROUNDS=${3:-3}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export OMP_NUM_THREADS=2
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
-  "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default}; date $(date -u +%Y-%m-%dT%H:%MZ)"
+source bench/lib.sh
+gm_setup "${1:-build}"
+gm_machine
 echo "| round | PyTorch images/s | genmodels images/s | ratio |"
 echo "|---|---|---|---|"
 ratios=()

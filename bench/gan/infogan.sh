@@ -7,14 +7,12 @@
 # Usage: bench/gan/infogan.sh [BUILD_DIR] [EPOCHS] [SEED] [CONFIG]   (defaults: build 5 0 {})
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-G=${GENMODELS:-${1:-build}/tools/genmodels/genmodels}
 EPOCHS=${2:-5}
 SEED=${3:-0}
 CONFIG=${4:-"{}"}
-T=${KEEP:-$(mktemp -d)}
-mkdir -p "$T"
-export OMP_NUM_THREADS=2
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg); date $(date -u +%Y-%m-%dT%H:%MZ)"
+source bench/lib.sh
+gm_setup "${1:-build}"
+gm_machine
 echo "command: genmodels fit infogan --config '$CONFIG' --data fashion-mnist:train --epochs $EPOCHS --batch-size 128 --seed $SEED"
 "$G" fit infogan --config "$CONFIG" --data fashion-mnist:train --epochs "$EPOCHS" --batch-size 128 --threads 2 \
   --seed "$SEED" --out "$T/info.safetensors" | head -1

@@ -16,18 +16,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build}
-G=${GENMODELS:-$B/tools/genmodels/genmodels}
 EPOCHS=${2:-4}
 CONFIG=${3:-'{"condition":"text"}'}
 SEED=${4:-0}
 REPEAT=${REPEAT:-50}
-T=${KEEP:-$(mktemp -d)}
-mkdir -p "$T"
 CLF=()
 [[ -n "${CLASSIFIER:-}" ]] && CLF=(--classifier "$CLASSIFIER")
-export OMP_NUM_THREADS=2 OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
-  "OMP_WAIT_POLICY=$OMP_WAIT_POLICY; date $(date -u +%Y-%m-%dT%H:%MZ)"
+source bench/lib.sh
+gm_setup "$B"
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+gm_machine
 
 FIT=(fit cgan --config "$CONFIG" --data fashion-mnist:train --captions builtin --text-dim 1024 --epochs "$EPOCHS"
      --batch-size 64 --seed "$SEED" --threads 2)

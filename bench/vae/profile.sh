@@ -7,11 +7,9 @@
 # Usage: bench/vae/profile.sh [BUILD_DIR] [THREADS]     (defaults: build 1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-G=${GENMODELS:-${1:-build}/tools/genmodels/genmodels}
 THREADS=${2:-1}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export OMP_NUM_THREADS=$THREADS
+source bench/lib.sh
+gm_setup "${1:-build}" "$THREADS"
 perf record -q -o "$T/perf.data" "$G" fit vae --data fashion-mnist:train --binarize 0.5 --epochs 2 \
   --threads "$THREADS" --out "$T/v.safetensors" | grep fitted
 perf report -i "$T/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8 || true

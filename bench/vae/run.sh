@@ -13,22 +13,12 @@
 # programs 30x (measured: PyTorch 368 images/s, genmodels ~700, against 13 500 and 20 500).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-G=${GENMODELS:-${1:-build}/tools/genmodels/genmodels}
 EPOCHS=${2:-20}
 SEED=${3:-0}
-if [[ -n ${KEEP:-} ]]; then
-  T=$KEEP
-  mkdir -p "$T"
-else
-  T=$(mktemp -d)
-  trap 'rm -rf "$T"' EXIT
-fi
-export OMP_NUM_THREADS=2
+source bench/lib.sh
+gm_setup "${1:-build}"
 
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
-  "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default}"
-echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "libblas.so.3 -> $(update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | sed -n 's/^Value: //p')"
+gm_machine
 
 /usr/bin/time -v /usr/bin/python3 bench/torch/vae.py --epochs "$EPOCHS" --threads 2 >"$T/torch.jsonl" 2>"$T/torch.time"
 /usr/bin/time -v "$G" fit vae --data fashion-mnist:train --binarize 0.5 --epochs "$EPOCHS" --batch-size 100 \
