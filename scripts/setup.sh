@@ -1,17 +1,42 @@
 #!/usr/bin/env bash
 # Installs the Debian packages genmodels needs (only those missing) and configures and
-# builds it in ./build. Run as root on Debian 12 (or with sudo available).
+# builds it in ./build (or $GM_BUILD_DIR). Run as root on Debian 12 (or with sudo).
+# Every step that fails prints its own output and one line saying what to do.
+# Extra arguments go to `meson setup` on the first configure (e.g. --prefix=/opt/genmodels).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
+  # compilers and build tools
   g++ meson ninja-build cmake pkg-config
-  libdnnl-dev xtensor-dev doctest-dev libstb-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libfmt-dev
-  python3-numpy dataset-fashion-mnist
-  python3-setuptools python3-pip golang-go
+  # libraries; ocl-icd-opencl-dev: Debian's oneDNN CMake config calls find_package(OpenCL)
+  # and fails without its headers (only a "recommends" of libdnnl-dev)
+  libdnnl-dev ocl-icd-opencl-dev xtensor-dev doctest-dev libstb-dev zlib1g-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev
+  # data for the demo and the benchmarks
+  dataset-fashion-mnist
+  # bindings: Python (numpy, pip + meson-python for `pip install .`, venv for the tests), Go
+  python3-numpy python3-pip python3-venv python3-mesonpy python3-build golang-go
 )
 # Rust: the machine's own cargo if there is one, else Debian's.
 command -v cargo >/dev/null 2>&1 || packages+=(cargo)
+
+log=$(mktemp -t genmodels-setup.XXXXXX)
+trap 'rm -f "$log"' EXIT
+# step "what" "hint" COMMAND...: runs COMMAND quietly; on failure shows its output and the hint.
+step() {
+  local what=$1 hint=$2
+  shift 2
+  local status=0
+  "$@" >"$log" 2>&1 || status=$?
+  if ((status != 0)); then
+    tail -n 60 "$log" >&2
+    echo "setup: FAILED: $what (exit status $status)" >&2
+    echo "setup: what to do: $hint" >&2
+    exit 1
+  fi
+}
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,14 +44,28 @@ done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   sudo_cmd=()
-  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || {
+      echo "setup: FAILED: packages missing (${missing[*]}) and not root" >&2
+      echo "setup: what to do: run this script as root, or install them with apt-get as root first" >&2
+      exit 1
+    }
+    sudo_cmd=(sudo)
+  fi
+  step "apt-get update" "check the network and /etc/apt/sources.list, then run again" \
+    "${sudo_cmd[@]}" apt-get update
+  step "apt-get install ${missing[*]}" \
+    "this needs Debian 12 (bookworm) with its main archive; see the apt-get output above" \
+    env DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
 build=${GM_BUILD_DIR:-build}
 if [[ ! -f "$build/build.ninja" ]]; then
-  meson setup "$build" --buildtype=release >/dev/null
+  step "meson setup $build" \
+    "read the meson log above (a missing dependency means a package this script does not install: report it); delete '$build' and run again" \
+    meson setup "$build" --buildtype=release "$@"
 fi
-ninja -C "$build" >/dev/null
+echo "setup: building in $build (a few minutes the first time)"
+step "build (ninja -C $build)" "read the compiler output above; 'rm -rf $build' and run again if the folder is stale" \
+  ninja -C "$build"
 echo "setup: built $build"

@@ -14,12 +14,15 @@
 // one Model; Fit and Close wait for them (a sync.RWMutex). A progress callback must not use
 // the model it is fitting.
 //
-// Linking: #cgo pkg-config: --static genmodels. Point PKG_CONFIG_PATH at <build>/capi
-// (the build-tree genmodels.pc) or install genmodels.
+// Linking: the static archive by default (link_static.go: pkg-config genmodels-static), so
+// a Go binary does not need libgenmodels.so where it runs (only oneDNN and OpenMP, which
+// Debian ships as shared libraries); build with -tags genmodels_shared to link the shared
+// library instead. pkg-config must find genmodels: an install under /usr or /usr/local
+// needs nothing, another prefix needs PKG_CONFIG_PATH=<prefix>/lib/<triplet>/pkgconfig,
+// a build tree PKG_CONFIG_PATH=<build>/capi (docs/bindings.md, "Go").
 package genmodels
 
 /*
-#cgo pkg-config: --static genmodels
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

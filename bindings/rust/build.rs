@@ -1,8 +1,10 @@
-// Links libgenmodels. With GENMODELS_BUILD_DIR=<meson build folder>: its static archive
-// <dir>/capi/libgenmodels.a. Otherwise the `pkg-config --static --libs genmodels` command
-// (an installed library, or PKG_CONFIG_PATH=<build>/capi for a build tree), linking the
-// archive when one is there and the shared library else. The private libraries (oneDNN,
-// OpenMP, the C++ runtime...) come from the .pc file in both cases.
+// Links libgenmodels statically, so a Rust binary needs no libgenmodels.so where it runs.
+// With GENMODELS_BUILD_DIR=<meson build folder>: that folder's capi/genmodels-static.pc
+// (its libgenmodels.a). Otherwise `pkg-config --libs genmodels-static`: an install under
+// /usr or /usr/local needs nothing, another prefix PKG_CONFIG_PATH=<prefix>/lib/<triplet>/pkgconfig.
+// An older install without genmodels-static.pc falls back to `pkg-config --static
+// --libs genmodels`, linking the archive when one is there and the shared library else.
+// The private libraries (oneDNN, OpenMP, the C++ runtime...) come from the .pc file.
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,27 +16,24 @@ fn main() {
         Some(dir) => {
             let capi = Path::new(&dir).join("capi");
             println!("cargo:rerun-if-changed={}", capi.join("libgenmodels.a").display());
-            (capi.join("genmodels.pc").into_os_string(), true)
+            (capi.join("genmodels-static.pc").into_os_string(), true)
         }
-        None => ("genmodels".into(), false),
+        None => ("genmodels-static".into(), false),
     };
-    let out = Command::new("pkg-config").args(["--static", "--libs"]).arg(&pc).output().unwrap_or_else(|e| {
-        panic!("genmodels: cannot run pkg-config ({e}); install pkg-config or set GENMODELS_BUILD_DIR")
-    });
-    if !out.status.success() {
-        panic!(
-            "genmodels: `pkg-config --static --libs {}` failed: {}\nset GENMODELS_BUILD_DIR to a meson build folder \
-             or PKG_CONFIG_PATH to where genmodels.pc is",
-            pc.to_string_lossy(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    let flags = String::from_utf8(out.stdout).expect("pkg-config output is UTF-8");
+    let flags = match pkg_config(&["--libs"], &pc) {
+        Ok(flags) => flags,
+        Err(_) if !force_static => {
+            pkg_config(&["--static", "--libs"], "genmodels".as_ref()).unwrap_or_else(|e| fail(&e))
+        }
+        Err(e) => fail(&e),
+    };
     let mut search: Vec<PathBuf> = Vec::new();
     for flag in flags.split_whitespace() {
         if let Some(dir) = flag.strip_prefix("-L") {
             println!("cargo:rustc-link-search=native={dir}");
             search.push(dir.into());
+        } else if flag == "-l:libgenmodels.a" {
+            println!("cargo:rustc-link-lib=static=genmodels");
         } else if flag == "-lgenmodels" {
             let archive = search.iter().any(|d| d.join("libgenmodels.a").exists());
             if force_static && !archive {
@@ -51,4 +50,30 @@ fn main() {
             println!("cargo:rustc-link-arg={flag}"); // this crate's tests and examples only
         }
     }
+}
+
+/// The output of `pkg-config ARGS PC`, or what went wrong.
+fn pkg_config(args: &[&str], pc: &std::ffi::OsStr) -> Result<String, String> {
+    let out = Command::new("pkg-config")
+        .args(args)
+        .arg(pc)
+        .output()
+        .map_err(|e| format!("cannot run pkg-config ({e}); install pkg-config"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`pkg-config {} {}` failed: {}",
+            args.join(" "),
+            pc.to_string_lossy(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8(out.stdout).expect("pkg-config output is UTF-8"))
+}
+
+fn fail(why: &str) -> ! {
+    panic!(
+        "genmodels: {why}\nInstall genmodels (meson install), and if its prefix is not /usr or /usr/local set \
+         PKG_CONFIG_PATH=<prefix>/lib/<triplet>/pkgconfig (the folder holding genmodels-static.pc); \
+         or set GENMODELS_BUILD_DIR to a meson build folder"
+    )
 }
