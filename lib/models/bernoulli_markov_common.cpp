@@ -16,9 +16,7 @@ void require_fit_data(const DataView& data, const char* kind, int threads) {
 
 void require_complete_data(const DataShape& shape, const DataView& data, const uint8_t* observed,
                            const char* kind) {
-  if (data.d != shape.d)
-    fail(Status::invalid_data, "complete: rows have d = {} values but the {} model was fitted on d = {}", data.d,
-         kind, shape.d);
+  require_fitted_rows(shape, data, kind);
   if (data.n == 0) return;
   if (observed == nullptr) fail(Status::invalid_argument, "complete: the observed mask is NULL");
   for (int64_t r = 0; r < data.n; ++r) {

@@ -21,7 +21,7 @@ double read_alpha(ConfigReader& reader);
 
 // fit: at least one row, every value exactly 0 or 1.
 void require_fit_data(const DataView& data, const char* kind, int threads);
-// complete: the fitted width, observed non-null, observed entries exactly 0 or 1 (the
+// complete: the fitted width and layout (require_fitted_rows), observed non-null, observed entries exactly 0 or 1 (the
 // unobserved ones are ignored and may be NaN).
 void require_complete_data(const DataShape& shape, const DataView& data, const uint8_t* observed,
                            const char* kind);

@@ -24,9 +24,20 @@ void GenerativeModel::require_capability(uint32_t cap, const char* verb) const {
 
 void GenerativeModel::require_rows(const DataView& view) const {
   validate_view(view);
-  if (view.d != shape_.d)
-    fail(Status::invalid_data, "rows have d = {} values but the {} model was fitted on d = {}", view.d, kind(),
-         shape_.d);
+  require_fitted_rows(shape_, view, kind());
+}
+
+void require_fitted_rows(const DataShape& fitted, const DataView& view, const char* kind) {
+  if (view.d != fitted.d)
+    fail(Status::invalid_data, "rows have d = {} values but the {} model was fitted on d = {}", view.d, kind,
+         fitted.d);
+  const ImageShape& a = view.image;
+  const ImageShape& b = fitted.image;
+  if (a.is_image() && b.is_image() && (a.channels != b.channels || a.height != b.height || a.width != b.width))
+    fail(Status::invalid_data,
+         "the data's image layout is {}x{}x{} (channels x height x width) but the {} model was fitted on {}x{}x{}; "
+         "give data of the model's layout, or flat rows of d = {} values",
+         a.channels, a.height, a.width, kind, b.channels, b.height, b.width, fitted.d);
 }
 
 void GenerativeModel::sample(int64_t, const SampleOptions&, float*) const { unsupported("sample"); }

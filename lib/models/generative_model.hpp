@@ -102,7 +102,8 @@ class GenerativeModel {
 
   // Throws not_fitted with a message naming the verb.
   void require_fitted(const char* verb) const;
-  // Throws unless view is well formed and its rows have the width the model was fitted on.
+  // Throws unless view is well formed and its rows fit what the model was fitted on
+  // (require_fitted_rows). Every verb that takes data rows calls this.
   void require_rows(const DataView& view) const;
   // Throws unsupported with the family's reason unless capabilities() has every bit of cap.
   void require_capability(uint32_t cap, const char* verb) const;
@@ -114,6 +115,14 @@ class GenerativeModel {
 
   DataShape shape_;
 };
+
+// The one check of caller rows against a model's DataShape (so the C ABI, the command line
+// and every binding refuse the same things): the width must equal fitted.d, and rows that
+// carry an image layout must carry the model's, when the model has one. Flat rows of the
+// right width are accepted — a layout is a claim about the data, and a (4, 16) image read
+// by an (8, 8) model is a silent wrong answer, while plain rows make no claim to break.
+// Throws invalid_data naming both sides.
+void require_fitted_rows(const DataShape& fitted, const DataView& view, const char* kind);
 
 // Looks up a tensor by name in a loaded file; throws corrupt_file if it is missing or its
 // dtype or shape differ from what the configuration implies.

@@ -221,3 +221,31 @@ TEST_CASE("bernoulli: a cancelled fit leaves the model unchanged") {
   CHECK(status_of([&] { m.fit(rows.view(), f); }) == Status::cancelled);
   CHECK_FALSE(m.fitted());
 }
+
+// require_fitted_rows, through the verbs: a layout is a claim about the data, so one that
+// contradicts the model's is refused, while flat rows and an unlaid model accept anything
+// of the right width.
+TEST_CASE("bernoulli: rows whose image layout disagrees with the model's are invalid_data") {
+  const Rows bas = bars_and_stripes_3x3();  // 1x3x3
+  const BernoulliModel m = fitted_bernoulli(bas);
+  std::vector<double> lp(static_cast<std::size_t>(bas.n));
+  std::vector<float> out(bas.x.size());
+  const std::vector<uint8_t> mask(bas.x.size(), 1);
+  Rows strip = bas;
+  strip.image = ImageShape{1, 1, 9};
+  CHECK(status_of([&] { m.log_prob(strip.view(), EvalOptions{}, lp.data()); }) == Status::invalid_data);
+  CHECK(status_of([&] { m.complete(strip.view(), mask.data(), SampleOptions{}, out.data()); }) ==
+        Status::invalid_data);
+  const std::string message = message_of([&] { m.log_prob(strip.view(), EvalOptions{}, lp.data()); });
+  CHECK(message.find("1x1x9") != std::string::npos);
+  CHECK(message.find("1x3x3") != std::string::npos);
+
+  Rows flat = bas;
+  flat.image = ImageShape{};
+  CHECK(status_of([&] { m.log_prob(flat.view(), EvalOptions{}, lp.data()); }) == Status::ok);
+  CHECK(status_of([&] { m.complete(flat.view(), mask.data(), SampleOptions{}, out.data()); }) == Status::ok);
+
+  const BernoulliModel unlaid = fitted_bernoulli(flat);
+  CHECK_FALSE(unlaid.data_shape().image.is_image());
+  CHECK(status_of([&] { unlaid.log_prob(strip.view(), EvalOptions{}, lp.data()); }) == Status::ok);
+}
