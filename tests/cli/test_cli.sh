@@ -92,6 +92,66 @@ expect 9 "truncated model is GM_CORRUPT_FILE" -- "$G" info "$T/trunc.safetensors
 expect 9 "sample from a truncated model is GM_CORRUPT_FILE" -- "$G" sample "$T/trunc.safetensors" --out "$T/x.png"
 expect 1 "an output that is neither .png nor .npy is GM_INVALID_ARGUMENT" -- "$G" sample "$T/m.safetensors" --out "$T/x.txt"
 
+# Image layout: --shape gives flat rows one (checked against d), fit stores it, --hide needs
+# one, and data whose own layout disagrees with the model's is refused.
+/usr/bin/python3 -c "
+import numpy as np
+np.save('$T/zeros64.npy', np.zeros((20, 64), np.float32))
+np.save('$T/ones64.npy', np.ones((3, 64), np.float32))
+np.save('$T/ones4x16.npy', np.ones((3, 4, 16), np.float32))
+np.save('$T/ones8x8.npy', np.ones((3, 1, 8, 8), np.float32))
+"
+# alpha 1e-6 on all-zero rows: every hidden pixel is drawn as 0 (p ~ 5e-8), every input is 1.
+expect 0 "fit flat rows" -- "$G" fit bernoulli --data "npy:$T/zeros64.npy" --config '{"alpha": 1e-6}' --out "$T/flat.safetensors"
+expect 1 "--hide on data and a model without a layout is GM_INVALID_ARGUMENT" -- \
+  "$G" complete "$T/flat.safetensors" --data "npy:$T/ones64.npy" --hide bottom-half --out "$T/x.npy"
+contains "$T/err" "needs an image layout" "the message says --hide needs a layout"
+contains "$T/err" "--shape 1,8,8" "the message says how to give one"
+[[ ! -e "$T/x.npy" ]] && ok || bad "a refused complete writes nothing"
+expect 0 "complete --hide bottom-half --shape 1,8,8" -- "$G" complete "$T/flat.safetensors" --data "npy:$T/ones64.npy" \
+  --shape 1,8,8 --hide bottom-half --out "$T/half.npy"
+/usr/bin/python3 -c "
+import numpy as np
+a = np.load('$T/half.npy')
+assert a.shape == (3, 1, 8, 8), a.shape
+assert (a[:, :, :4, :] == 1).all() and (a[:, :, 4:, :] == 0).all(), a[0, 0]
+" && ok || bad "exactly the bottom four rows of each 8x8 image are drawn, the top four kept"
+expect 0 "complete --hide top-half --shape 8,8 (H,W)" -- "$G" complete "$T/flat.safetensors" --data "npy:$T/ones64.npy" \
+  --shape 8,8 --hide top-half --out "$T/top.npy"
+/usr/bin/python3 -c "
+import numpy as np
+a = np.load('$T/top.npy')
+assert (a[:, :, :4, :] == 0).all() and (a[:, :, 4:, :] == 1).all(), a[0, 0]
+" && ok || bad "top-half hides exactly the top four rows"
+expect 1 "sample --out .png without a layout is GM_INVALID_ARGUMENT" -- "$G" sample "$T/flat.safetensors" --out "$T/x.png"
+contains "$T/err" "--shape C,H,W" "the message says to refit with --shape"
+expect 0 "fit --shape 1,8,8" -- "$G" fit bernoulli --data "npy:$T/zeros64.npy" --shape 1,8,8 --out "$T/laid.safetensors"
+expect 0 "info shows the layout" -- "$G" info "$T/laid.safetensors"
+contains "$T/out" "1 x 8 x 8 image" "info prints the stored layout"
+expect 0 "info --json shows the layout" -- "$G" info "$T/laid.safetensors" --json
+contains "$T/out" '"data_shape":{"channels":1,"d":64,"height":8,"width":8}' "info --json has the stored layout"
+expect 0 "sample --out .png with the stored layout" -- "$G" sample "$T/laid.safetensors" --n 4 --out "$T/laid.png"
+[[ $(head -c 4 "$T/laid.png" | tail -c 3) == PNG ]] && ok || bad "sample writes a PNG once the model has a layout"
+expect 0 "complete --hide uses the model's layout" -- "$G" complete "$T/laid.safetensors" --data "npy:$T/ones64.npy" \
+  --hide centre --out "$T/centre.png"
+expect 0 "log-prob of flat rows against a laid-out model" -- "$G" log-prob "$T/laid.safetensors" --data "npy:$T/ones64.npy"
+expect 0 "log-prob of 1x8x8 images against a 1x8x8 model" -- "$G" log-prob "$T/laid.safetensors" --data "npy:$T/ones8x8.npy"
+expect 4 "log-prob of 4x16 images against a 1x8x8 model is GM_INVALID_DATA" -- \
+  "$G" log-prob "$T/laid.safetensors" --data "npy:$T/ones4x16.npy"
+contains "$T/err" "1x4x16" "the message names the data's layout"
+contains "$T/err" "1x8x8" "the message names the model's layout"
+expect 4 "log-prob --shape 2,4,8 against a 1x8x8 model is GM_INVALID_DATA" -- \
+  "$G" log-prob "$T/laid.safetensors" --data "npy:$T/ones64.npy" --shape 2,4,8
+for s in 1,8,9 0,8,8 8 1,1,8,8 a,b,c 1,,8; do
+  expect 1 "fit --shape $s is GM_INVALID_ARGUMENT" -- "$G" fit bernoulli --data "npy:$T/zeros64.npy" --shape $s \
+    --out "$T/x.safetensors"
+done
+expect 1 "fit --shape 1,8,9 ..." -- "$G" fit bernoulli --data "npy:$T/zeros64.npy" --shape 1,8,9 --out "$T/x.safetensors"
+contains "$T/err" "C\*H\*W must equal d" "a --shape of the wrong size says what must hold"
+expect 1 "--shape that contradicts the data's own layout is GM_INVALID_ARGUMENT" -- \
+  "$G" log-prob "$T/laid.safetensors" --data "npy:$T/ones4x16.npy" --shape 1,8,8
+[[ ! -e "$T/x.safetensors" ]] && ok || bad "a refused fit writes no model"
+
 # The main job, on the built-in set (Fashion-MNIST is the benchmark's business).
 expect 0 "demo falls back to bars-and-stripes" -- env GM_FASHION_MNIST_DIR=/nonexistent "$G" demo --out-dir "$T/demo"
 contains "$T/out" "test log-likelihood" "demo reports the test log-likelihood"

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -25,10 +26,44 @@ void DataFlags::add_to(CLI::App& cmd, bool required) {
   cmd.add_option("--binarize", binarize, "map x >= T to 1 and the rest to 0 (e.g. 0.5)")
       ->check(CLI::Range(0.0, 1.0e30));
   cmd.add_option("--max-examples", max_examples, "use only the first N examples")->check(CLI::NonNegativeNumber);
+  cmd.add_option("--shape", shape,
+                 "image layout of each row, C,H,W (or H,W for one channel), C*H*W = the row width; fit stores it "
+                 "in the model (for PNG output and --hide)");
+}
+
+ImageShape parse_shape_flag(const std::string& text) {
+  std::vector<int64_t> v;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string part = text.substr(start, comma - start);
+    // Digits only (no sign, no spaces), at most 9 of them: the product stays far from overflow.
+    const bool digits = !part.empty() && part.size() <= 9 &&
+                        part.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stoll(part) < 1)
+      fail(Status::invalid_argument, "--shape {}: give positive integers below 10^9, C,H,W (or H,W), e.g. --shape 1,28,28",
+           text);
+    v.push_back(std::stoll(part));
+    start = comma + 1;
+  }
+  if (v.size() == 2) return ImageShape{1, v[0], v[1]};
+  if (v.size() == 3) return ImageShape{v[0], v[1], v[2]};
+  fail(Status::invalid_argument, "--shape {}: give three numbers C,H,W (or two, H,W), e.g. --shape 1,28,28", text);
 }
 
 Dataset DataFlags::load() const {
+  const ImageShape layout = shape.empty() ? ImageShape{} : parse_shape_flag(shape);  // before a slow load
   Dataset data = load_dataset(spec);
+  if (layout.is_image()) {
+    if (layout.size() != data.d)
+      fail(Status::invalid_argument, "--shape {} holds {} values but the rows of {} have d = {}: C*H*W must equal d",
+           shape, layout.size(), spec, data.d);
+    const ImageShape& own = data.image;
+    if (own.is_image() && (own.channels != layout.channels || own.height != layout.height || own.width != layout.width))
+      fail(Status::invalid_argument, "--shape {} contradicts the layout {} has already, {}x{}x{}: drop --shape", shape,
+           spec, own.channels, own.height, own.width);
+    data.image = layout;
+  }
   if (max_examples > 0 && max_examples < data.n) data.truncate(max_examples);
   if (binarize >= 0) gm::binarize(data, binarize);
   return data;
@@ -147,20 +182,25 @@ void write_npy_file(const std::string& path, const float* x, const std::vector<i
   write_file_atomic(path, bytes.data(), bytes.size());
 }
 
+void require_output(const std::string& path, int64_t d, const ImageShape& image) {
+  if (ends_with(path, ".npy")) return;
+  if (!ends_with(path, ".png")) fail(Status::invalid_argument, "{}: output must end in .png or .npy", path);
+  if (!image.is_image())
+    fail(Status::invalid_argument,
+         "{}: rows of d = {} values without an image layout cannot be drawn; write .npy instead, or give the model "
+         "a layout: fit it again with --shape C,H,W (C*H*W = {})",
+         path, d, d);
+}
+
 void write_rows(const std::string& path, const float* x, int64_t n, int64_t d, const ImageShape& image,
                 int64_t columns) {
-  if (ends_with(path, ".png")) {
-    if (!image.is_image())
-      fail(Status::invalid_argument, "{}: the model's data has no image layout; write .npy instead", path);
+  require_output(path, d, image);
+  if (ends_with(path, ".png"))
     write_png_grid(path, x, n, image, columns);
-  } else if (ends_with(path, ".npy")) {
-    if (image.is_image())
-      write_npy_file(path, x, {n, image.channels, image.height, image.width});
-    else
-      write_npy_file(path, x, {n, d});
-  } else {
-    fail(Status::invalid_argument, "{}: output must end in .png or .npy", path);
-  }
+  else if (image.is_image())
+    write_npy_file(path, x, {n, image.channels, image.height, image.width});
+  else
+    write_npy_file(path, x, {n, d});
 }
 
 ProgressFn terminal_progress(const std::string& label) {

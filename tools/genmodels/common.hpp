@@ -20,10 +20,16 @@ struct DataFlags {
   std::string spec;
   double binarize = -1.0;  // < 0: keep values
   int64_t max_examples = 0;
+  std::string shape;  // --shape C,H,W or H,W: the image layout of flat rows ("" = as loaded)
 
   void add_to(CLI::App& cmd, bool required = true);
+  // The data with the flags applied. Throws invalid_argument for a malformed --shape, one
+  // whose C*H*W is not the row width, or one that contradicts the data's own layout.
   Dataset load() const;
 };
+
+// Parses --shape's "C,H,W" or "H,W" (C = 1): positive integers. Throws invalid_argument.
+ImageShape parse_shape_flag(const std::string& text);
 
 // The condition a model takes, as its configuration names it: "" (none), "label", "vector"
 // or "text" (cgan).
@@ -64,6 +70,9 @@ struct ConditionFlags {
   mutable std::vector<std::string> sentences_;  // of --texts, read once
 };
 
+// Throws invalid_argument unless path ends in .npy, or in .png and rows of d values have an
+// image layout (the message says how to give one). Commands call it before the work.
+void require_output(const std::string& path, int64_t d, const ImageShape& image);
 // Writes (n, D) rows as a PNG grid (needs the image layout) or an .npy array, by extension.
 void write_rows(const std::string& path, const float* x, int64_t n, int64_t d, const ImageShape& image,
                 int64_t columns);

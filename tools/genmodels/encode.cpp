@@ -1,4 +1,6 @@
 // encode and complete: the verbs that map data rows to other rows.
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "commands.hpp"
@@ -22,24 +24,43 @@ struct CompleteArgs {
   int64_t columns = 0;
 };
 
-// The observed mask for a named pattern over an image of height H and width W.
-std::vector<uint8_t> mask_for(const std::string& hide, const DataShape& shape, int64_t n) {
-  const int64_t d = shape.d;
-  const int64_t h = shape.image.is_image() ? shape.image.height : 1;
-  const int64_t w = shape.image.is_image() ? shape.image.width : d;
-  std::vector<uint8_t> mask(static_cast<std::size_t>(n * d), 1);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < d; ++j) {
-      const int64_t row = (j / w) % h, col = j % w;
-      bool hidden = false;
-      if (hide == "bottom-half") hidden = row >= h / 2;
-      else if (hide == "top-half") hidden = row < h / 2;
-      else if (hide == "right-half") hidden = col >= w / 2;
-      else if (hide == "left-half") hidden = col < w / 2;
-      else if (hide == "centre") hidden = row >= h / 4 && row < h - h / 4 && col >= w / 4 && col < w - w / 4;
-      else fail(Status::invalid_argument, "--hide must be bottom-half, top-half, left-half, right-half or centre");
-      mask[static_cast<std::size_t>(i * d + j)] = hidden ? 0 : 1;
-    }
+const char* const kHideHelp = "bottom-half, top-half, left-half, right-half or centre";
+
+// Whether pixel (row, col) of an h x w image is hidden by the named pattern.
+bool hidden_at(const std::string& hide, int64_t row, int64_t col, int64_t h, int64_t w) {
+  if (hide == "bottom-half") return row >= h / 2;
+  if (hide == "top-half") return row < h / 2;
+  if (hide == "right-half") return col >= w / 2;
+  if (hide == "left-half") return col < w / 2;
+  return row >= h / 4 && row < h - h / 4 && col >= w / 4 && col < w - w / 4;  // centre
+}
+
+// The image layout --hide works on: the data's own (or its --shape), else the model's.
+// require_rows has already refused the two when they disagree. Without either, "the bottom
+// half" has no meaning: a row of 64 values read as one image row of 64 pixels would hide
+// all of it or none, so this refuses rather than answer wrongly.
+ImageShape hide_layout(const std::string& hide, const Dataset& data, const GenerativeModel& model,
+                       const std::string& spec) {
+  if (data.image.is_image()) return data.image;
+  if (model.data_shape().image.is_image()) return model.data_shape().image;
+  const auto side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(data.d))));
+  const std::string example = side * side == data.d ? fmt::format(" (e.g. --shape 1,{},{})", side, side) : "";
+  fail(Status::invalid_argument,
+       "--hide {} needs an image layout, but neither the data ({}: rows of d = {} values) nor the {} model has one: "
+       "pass --shape C,H,W with C*H*W = {}{}, or fit the model with --shape",
+       hide, spec, data.d, model.kind(), data.d, example);
+}
+
+// The observed mask (1 = observed) for a named pattern over CHW rows: every channel hides
+// the same pixels.
+std::vector<uint8_t> mask_for(const std::string& hide, const ImageShape& image, int64_t n) {
+  const int64_t d = image.size(), h = image.height, w = image.width;
+  std::vector<uint8_t> row_mask(static_cast<std::size_t>(d));
+  for (int64_t j = 0; j < d; ++j)
+    row_mask[static_cast<std::size_t>(j)] = hidden_at(hide, (j / w) % h, j % w, h, w) ? 0 : 1;
+  std::vector<uint8_t> mask;
+  mask.reserve(static_cast<std::size_t>(n * d));
+  for (int64_t i = 0; i < n; ++i) mask.insert(mask.end(), row_mask.begin(), row_mask.end());
   return mask;
 }
 }  // namespace
@@ -72,22 +93,28 @@ void add_complete_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("complete", "hide part of each example and fill it in from the model");
   cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
   args->data.add_to(*cmd);
-  cmd->add_option("--hide", args->hide, "bottom-half, top-half, left-half, right-half or centre");
+  cmd->add_option("--hide", args->hide,
+                  fmt::format("{} (of each image: needs the data's or the model's layout, or --shape)", kHideHelp));
   cmd->add_option("--out", args->out, "FILE.png (grid: inputs with the hidden part blanked, then completions) or FILE.npy")
       ->required();
   cmd->add_option("--seed", args->options.seed, "random seed");
   cmd->add_option("--columns", args->columns, "images per grid row (0 = one row per example pair)");
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
+      const std::string& hide = args->hide;
+      if (hide != "bottom-half" && hide != "top-half" && hide != "left-half" && hide != "right-half" && hide != "centre")
+        fail(Status::invalid_argument, "--hide {}: give {}", hide, kHideHelp);
       const auto model = load_model_file(args->model);
       model->require_capability(cap_complete, "complete");
       const Dataset data = args->data.load();
       model->require_rows(data.view());
-      const std::vector<uint8_t> mask = mask_for(args->hide, model->data_shape(), data.n);
+      const ImageShape image = hide_layout(hide, data, *model, args->data.spec);
+      require_output(args->out, data.d, image);
+      const std::vector<uint8_t> mask = mask_for(hide, image, data.n);
       std::vector<float> out(data.x.size());
       model->complete(data.view(), mask.data(), args->options, out.data());
       if (args->out.size() > 4 && args->out.compare(args->out.size() - 4, 4, ".npy") == 0) {
-        write_rows(args->out, out.data(), data.n, data.d, model->data_shape().image, 0);
+        write_rows(args->out, out.data(), data.n, data.d, image, 0);
         fmt::print("wrote {} completions ({} hidden) to {}\n", data.n, args->hide, args->out);
         return;
       }
@@ -101,8 +128,7 @@ void add_complete_command(CLI::App& app, int& exit_code) {
         }
         pairs.insert(pairs.end(), out.begin() + i * data.d, out.begin() + (i + 1) * data.d);
       }
-      write_rows(args->out, pairs.data(), 2 * data.n, data.d, model->data_shape().image,
-                 args->columns ? args->columns : 2);
+      write_rows(args->out, pairs.data(), 2 * data.n, data.d, image, args->columns ? args->columns : 2);
       fmt::print("wrote {} completions ({} hidden) to {}\n", data.n, args->hide, args->out);
     });
   });

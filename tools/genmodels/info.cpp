@@ -53,7 +53,11 @@ void add_info_commands(CLI::App& app, int& exit_code) {
                  file.metadata.at("genmodels_version"));
       fmt::print("  configuration: {}\n", model->config().dump());
       fmt::print("  data: d = {}", s.d);
-      if (s.image.is_image()) fmt::print(" ({} x {} x {} image)", s.image.channels, s.image.height, s.image.width);
+      if (s.image.is_image())
+        fmt::print(" ({} x {} x {} image, channels x height x width)", s.image.channels, s.image.height,
+                   s.image.width);
+      else
+        fmt::print(" (no image layout: fit with --shape C,H,W for PNG output and --hide)");
       fmt::print("\n  verbs: {}\n", fmt::join(capability_names(model->capabilities()), ", "));
       fmt::print("  {} parameters in {} tensors, {} bytes\n", parameters, file.tensors.size(), bytes.size());
       for (const TensorRef& t : file.tensors)

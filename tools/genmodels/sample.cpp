@@ -34,6 +34,7 @@ void add_sample_command(CLI::App& app, int& exit_code) {
       if (n_opt->count() == 0 && args->conditions.rows() > 0) args->n = args->conditions.rows();
       args->conditions.apply(*model, args->n, args->options);
       const DataShape& shape = model->data_shape();
+      require_output(args->out, shape.d, shape.image);  // before sampling, not after
       std::vector<float> x(static_cast<std::size_t>(args->n * shape.d));
       const auto start = std::chrono::steady_clock::now();
       model->sample(args->n, args->options, x.data());
