@@ -99,6 +99,9 @@ GM_API void gm_buffer_free(gm_buffer* buf);
  * kept after the call returns.
  *  - channels/height/width: optional image layout (0 = not an image). When given,
  *    channels*height*width must equal d; convolutional models and PNG grids use it.
+ *    fit stores it in the model (gm_model_data_shape; saved in the model file). log_prob,
+ *    encode and complete refuse data whose layout differs from a fitted model's layout
+ *    (GM_INVALID_DATA, naming both); flat rows (0s) of the right width are accepted.
  *  - labels: optional N class indices in [0, num_classes) for conditional models.
  *  - conditions: optional N x condition_dim float32 condition vectors, row-major. */
 typedef struct gm_data {

@@ -200,6 +200,20 @@ static void test_fitted_verbs(const char* kind, const char* config) {
   EXPECT_ERR(GM_INVALID_DATA, gm_model_log_prob(m, &labelled, NULL, lp, 4, ERR));
   labelled.num_classes = 0;
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_log_prob(m, &labelled, NULL, lp, 4, ERR));
+  /* an image layout other than the model's 1x3x3 is GM_INVALID_DATA (the message names
+   * both); flat rows of the right width, and the model's own layout, are accepted */
+  gm_data strip = view(x, 4, 9);
+  strip.channels = 1, strip.height = 1, strip.width = 9;
+  {
+    gm_error* e = NULL;
+    CHECK(gm_model_log_prob(m, &strip, NULL, lp, 4, &e) == GM_INVALID_DATA);
+    CHECK(e && strstr(gm_error_message(e), "1x1x9") && strstr(gm_error_message(e), "1x3x3"));
+    gm_error_free(e);
+  }
+  gm_data square = view(x, 4, 9);
+  square.channels = 1, square.height = 3, square.width = 3;
+  EXPECT_OK(gm_model_log_prob(m, &square, NULL, lp, 4, ERR));
+  EXPECT_OK(gm_model_log_prob(m, &v, NULL, lp, 4, ERR));
   /* zero rows is fine and writes nothing */
   gm_data empty = view(x, 0, 9);
   EXPECT_OK(gm_model_log_prob(m, &empty, NULL, NULL, 0, ERR));
@@ -228,6 +242,9 @@ static void test_fitted_verbs(const char* kind, const char* config) {
   CHECK(kept && bin);
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_complete(m, &pv, NULL, &so, filled, 18, ERR));
   EXPECT_ERR(GM_BUFFER_TOO_SMALL, gm_model_complete(m, &pv, mask, &so, filled, 17, ERR));
+  pv.channels = 3, pv.height = 3, pv.width = 1;
+  EXPECT_ERR(GM_INVALID_DATA, gm_model_complete(m, &pv, mask, &so, filled, 18, ERR));
+  pv.channels = 0, pv.height = 0, pv.width = 0;
   partial[0] = 0.25f;
   EXPECT_ERR(GM_INVALID_DATA, gm_model_complete(m, &pv, mask, &so, filled, 18, ERR));
 
