@@ -56,15 +56,17 @@ cpp_example() {
     "$work/example_cpp" && "$work/example_cpp_static" >/dev/null
 }
 
-docs_show_examples() {  # docs/bindings.md quotes every example verbatim
+docs_show_examples() {  # docs/bindings.md and docs/install.md quote these files verbatim
   "$python" - "$root" <<'PY'
 import sys
 root = sys.argv[1]
-doc = open(f"{root}/docs/bindings.md").read()
-stale = [p for p in ("bindings/cpp/examples/example.cpp", "bindings/python/examples/example.py",
-                     "bindings/rust/examples/example.rs", "bindings/go/examples/example/main.go")
-         if open(f"{root}/{p}").read().rstrip("\n") not in doc]
-print("docs/bindings.md is out of date for: " + ", ".join(stale) if stale else "docs/bindings.md shows every example")
+quoted = {"docs/bindings.md": ("bindings/cpp/examples/example.cpp", "bindings/python/examples/example.py",
+                               "bindings/rust/examples/example.rs", "bindings/go/examples/example/main.go"),
+          "docs/install.md": ("tests/user/go/go.mod", "tests/user/rust/Cargo.toml",
+                              "tests/user/cmake/CMakeLists.txt")}
+stale = [f"{doc} ({p})" for doc, files in quoted.items() for p in files
+         if open(f"{root}/{p}").read().rstrip("\n") not in open(f"{root}/{doc}").read()]
+print("out of date: " + ", ".join(stale) if stale else "the docs show every example verbatim")
 sys.exit(1 if stale else 0)
 PY
 }
@@ -77,7 +79,7 @@ run "Rust binding (cargo test)" bash -c "cd '$here/rust' && cargo test --offline
 run "Rust example" bash -c "cd '$here/rust' && cargo run --offline --quiet --example example"
 run "Go binding (go test)" bash -c "cd '$here/go' && go vet ./... && go test ./..."
 run "Go example" bash -c "cd '$here/go' && go run ./examples/example"
-run "docs/bindings.md examples" docs_show_examples
+run "docs quote the examples" docs_show_examples
 
 echo
 echo "=== bindings summary"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: set up in a fresh build folder, then the C++ unit suites, the C ABI tests
-# (compiled as C, shared and static), the command-line tests and the bindings' own
-# runners. Ends with the line "tests: N passed, N failed".
+# (compiled as C, shared and static), the command-line tests, the "as a user" group
+# (install, then build and run a program in every language from outside the checkout) and
+# the bindings' own runners. Ends with the line "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export GM_BUILD_DIR=${GM_BUILD_DIR:-build-test}
@@ -21,7 +22,8 @@ log="$GM_BUILD_DIR/meson-logs/testlog.json"
 passed=$(grep -c '"result": "OK"' "$log" || true)
 failed=$(grep -vc '"result": "OK"' "$log" || true)
 
-step "install and link from C (shared and static)" tests/install/check_install.sh "$GM_BUILD_DIR"
+step "as a user: install, then C, C++, CMake, Go, Rust and Python from outside the checkout" \
+  tests/user/run.sh "$GM_BUILD_DIR"
 if [[ -x bindings/run_tests.sh ]]; then
   step "bindings (Python, Rust, Go, C++)" bindings/run_tests.sh "$GM_BUILD_DIR"
 fi
