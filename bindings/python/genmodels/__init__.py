@@ -5,6 +5,7 @@
     m.fit(X)                      # X: (n, d) array of 0/1 values
     lp = m.log_prob(X)            # nats per row
     S = m.sample(10, seed=1)
+    m.fit(X64, shape=(1, 8, 8))   # flat rows of 64 values, stored as 1x8x8 images
 
 float32 C-contiguous arrays go to the library without a copy; anything else is converted
 once. Every library status is an exception class derived from GenmodelsError. The sample,
@@ -12,13 +13,17 @@ log_prob, encode, decode, complete, save and to_bytes methods may run concurrent
 threads on one model (the GIL is released during the C call); fit waits for them and they
 wait for fit.
 """
+from __future__ import annotations
+
 import ctypes
 import enum
 import json
 import os
 import threading
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _native
 from ._native import ABI_VERSION, lib as _lib
@@ -27,6 +32,11 @@ __all__ = [
     "ABI_VERSION", "Capability", "Dataset", "GenmodelsError", "Model", "build_info", "kind_capabilities",
     "kinds", "version", "write_png_grid",
 ]
+
+#: A fit progress callback: (step, total, loss) -> True to cancel.
+ProgressFn = Callable[[int, int, float], Optional[bool]]
+#: An image layout: (channels, height, width), or (height, width) for one channel.
+Shape = Union[tuple[int, int, int], tuple[int, int], Sequence[int]]
 
 _byref = ctypes.byref
 _F32 = np.dtype(np.float32)
@@ -38,16 +48,16 @@ _DATA_SIZE = ctypes.sizeof(_native.Data)
 class GenmodelsError(Exception):
     """A failed genmodels call: `code` is the GM_* status, `message` the library's text."""
 
-    code = None
+    code: Optional[int] = None
 
-    def __init__(self, message, code=None):
+    def __init__(self, message: str, code: Optional[int] = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
 
     @property
-    def status_name(self):
+    def status_name(self) -> str:
         return _lib.gm_status_name(self.code if self.code is not None else -1).decode()
 
 
@@ -104,11 +114,15 @@ class Capability(enum.IntFlag):
     EXACT_LOG_PROB = 1 << 9
 
 
-def version():
+def version() -> str:
+    """The loaded library's version, "MAJOR.MINOR.PATCH" (gm_version)."""
     return _lib.gm_version().decode()
 
 
-def build_info():
+__version__: str = version()
+
+
+def build_info() -> dict[str, Any]:
     return json.loads(_lib.gm_build_info().decode())
 
 
@@ -119,20 +133,47 @@ def _take_text(buf):
         _lib.gm_buffer_free(buf)
 
 
-def kinds():
+def kinds() -> list[dict[str, Any]]:
     """The kinds this library knows: a list of {"kind", "capabilities", "description"}."""
     buf, err = ctypes.c_void_p(), ctypes.c_void_p()
     _check(_lib.gm_kinds_json(_byref(buf), _byref(err)), err)
     return json.loads(_take_text(buf))
 
 
-def kind_capabilities(kind):
+def kind_capabilities(kind: str) -> Capability:
     caps, err = ctypes.c_uint32(), ctypes.c_void_p()
     _check(_lib.gm_kind_capabilities(kind.encode(), _byref(caps), _byref(err)), err)
     return Capability(caps.value)
 
 
 # ----------------------------------------------------------------------------- data
+
+
+def _layout(shape: Shape) -> tuple[int, int, int]:
+    """(c, h, w) of a shape= argument: three positive integers, or two (h, w) with c = 1."""
+    try:
+        dims = tuple(int(v) for v in shape)
+    except (TypeError, ValueError):
+        dims = ()
+    if len(dims) == 2:
+        dims = (1,) + dims
+    if len(dims) != 3 or min(dims) < 1:
+        raise _ERRORS[1](f"shape must be (channels, height, width) or (height, width) of positive integers, "
+                         f"got {shape!r}", 1)
+    return dims
+
+
+def _set_layout(data: _native.Data, shape: Shape) -> None:
+    """Gives the rows of `data` the layout `shape`; refuses one that contradicts X's own image dims."""
+    c, h, w = _layout(shape)
+    if c * h * w != data.d:
+        raise _ERRORS[1](f"shape {(c, h, w)} holds {c * h * w} values but the rows of X have d = {data.d}: "
+                         "channels * height * width must equal d", 1)
+    own = (data.channels, data.height, data.width)
+    if data.width and own != (c, h, w):
+        raise _ERRORS[1](f"shape {(c, h, w)} contradicts X's own image layout {own}: drop shape=, or reshape X "
+                         f"to (n, {data.d})", 1)
+    data.channels, data.height, data.width = c, h, w
 
 
 def _rows(X, y=None, num_classes=None):
@@ -224,7 +265,7 @@ class _RWLock:
 class Model:
     """A generative model of one kind ("bernoulli", "markov", ...) and its hyper-parameters."""
 
-    def __init__(self, kind, **config):
+    def __init__(self, kind: str, **config: Any) -> None:
         handle, err = ctypes.c_void_p(), ctypes.c_void_p()
         cfg = json.dumps(config).encode() if config else None
         self._lock = _RWLock()
@@ -239,21 +280,21 @@ class Model:
         return m
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: Union[str, os.PathLike]) -> Model:
         """A model from a file written by save (any safetensors file genmodels wrote)."""
         handle, err = ctypes.c_void_p(), ctypes.c_void_p()
         _check(_lib.gm_model_load(os.fsencode(path), _byref(handle), _byref(err)), err)
         return cls._adopt(handle)
 
     @classmethod
-    def from_bytes(cls, data):
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview]) -> Model:
         """A model from the bytes of to_bytes."""
         data = bytes(data)
         handle, err = ctypes.c_void_p(), ctypes.c_void_p()
         _check(_lib.gm_model_load_buffer(data, len(data), _byref(handle), _byref(err)), err)
         return cls._adopt(handle)
 
-    def close(self):
+    def close(self) -> None:
         """Frees the model now (also done when it is garbage-collected)."""
         if getattr(self, "_h", None) is None:
             return
@@ -270,16 +311,16 @@ class Model:
         except Exception:  # interpreter shutdown
             pass
 
-    def __enter__(self):
+    def __enter__(self) -> Model:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
     def __reduce__(self):  # pickle and copy through the model file format
         return (Model.from_bytes, (self.to_bytes(),))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<genmodels.Model {self.kind!r} {'fitted' if self._h and self.is_fitted else 'not fitted'}>"
 
     # -- queries
@@ -290,44 +331,56 @@ class Model:
         return out.value
 
     @property
-    def kind(self):
+    def kind(self) -> Optional[str]:
         k = _lib.gm_model_kind(self._h)
         return k.decode() if k else None
 
     @property
-    def capabilities(self):
+    def capabilities(self) -> Capability:
         return Capability(self._query(_lib.gm_model_capabilities, ctypes.c_uint32))
 
     @property
-    def config(self):
+    def config(self) -> dict[str, Any]:
         """The effective hyper-parameters, defaults filled in."""
         buf = self._query(_lib.gm_model_config_json, ctypes.c_void_p)
         return json.loads(_take_text(buf))
 
     @property
-    def is_fitted(self):
+    def is_fitted(self) -> bool:
         return bool(self._query(_lib.gm_model_is_fitted, ctypes.c_int32))
 
     @property
-    def data_shape(self):
-        """(d, channels, height, width) of the data the model was fitted on (0s if not images)."""
+    def data_shape(self) -> tuple[int, int, int, int]:
+        """(d, channels, height, width) of the data the model was fitted on (0s if not images).
+
+        The layout comes from X's image dims or fit's shape=; it is saved with the model, and
+        log_prob, encode and complete refuse image arrays of another layout (flat rows of d
+        values are always accepted)."""
         v, err = [ctypes.c_int64() for _ in range(4)], ctypes.c_void_p()
         _check(_lib.gm_model_data_shape(self._h, *map(_byref, v), _byref(err)), err)
         return tuple(x.value for x in v)
 
     @property
-    def encode_dim(self):
+    def encode_dim(self) -> int:
         return self._query(_lib.gm_model_encode_dim, ctypes.c_int64)
 
     @property
-    def latent_dim(self):
+    def latent_dim(self) -> int:
         return self._query(_lib.gm_model_latent_dim, ctypes.c_int64)
 
     # -- fit
 
-    def fit(self, X, y=None, *, epochs=None, batch_size=None, lr=None, seed=None, threads=None,
-            progress=None, num_classes=None, validation_fraction=None, patience=None):
+    def fit(self, X: npt.ArrayLike, y: Optional[npt.ArrayLike] = None, *, epochs: Optional[int] = None,
+            batch_size: Optional[int] = None, lr: Optional[float] = None, seed: Optional[int] = None,
+            threads: Optional[int] = None, progress: Optional[ProgressFn] = None,
+            num_classes: Optional[int] = None, validation_fraction: Optional[float] = None,
+            patience: Optional[int] = None, shape: Optional[Shape] = None) -> Model:
         """Fits on X (and labels y for conditional kinds). Returns self.
+
+        shape=(c, h, w) or (h, w) gives flat (n, d) rows an image layout (c*h*w must be d),
+        which the model keeps (PNG grids, convolutional kinds, the layout check of the other
+        verbs); image arrays (n, h, w) / (n, c, h, w) carry theirs already, and a shape that
+        contradicts it is an InvalidArgumentError (a ValueError).
 
         progress(step, total, loss) is called on this thread; returning True stops fit with
         CancelledError, and an exception it raises (KeyboardInterrupt too) stops fit and is
@@ -335,6 +388,8 @@ class Model:
         closed-form kinds: the previous ones).
         """
         data, X = _rows(X, y, num_classes)
+        if shape is not None:
+            _set_layout(data, shape)
         o = _native.FitOptions.from_buffer_copy(_native.FIT_DEFAULTS)
         for field, value in (("epochs", epochs), ("batch_size", batch_size), ("learning_rate", lr),
                              ("seed", seed), ("threads", threads),
@@ -376,7 +431,7 @@ class Model:
         if status:
             _raise(status, err)
 
-    def sample(self, n, *, seed=0, threads=0, y=None):
+    def sample(self, n: int, *, seed: int = 0, threads: int = 0, y: Optional[npt.ArrayLike] = None) -> np.ndarray:
         """n draws as an (n, d) float32 array; the same seed gives the same draws."""
         d = self.data_shape[0]
         out = np.empty((n, d), dtype=np.float32)
@@ -384,15 +439,18 @@ class Model:
         self._call(_lib.gm_model_sample, n, opts, out.ctypes.data, out.size)
         return out
 
-    def log_prob(self, X, *, y=None, seed=0, threads=0, samples=0):
-        """log p(x) in nats for each row of X, as a float64 array."""
+    def log_prob(self, X: npt.ArrayLike, *, y: Optional[npt.ArrayLike] = None, seed: int = 0, threads: int = 0,
+                 samples: int = 0) -> np.ndarray:
+        """log p(x) in nats for each row of X, as a float64 array.
+
+        Images of another layout than the model's are an InvalidDataError (see data_shape)."""
         data, X = _rows(X, y)
         out = np.empty(data.n, dtype=np.float64)
         self._call(_lib.gm_model_log_prob, _byref(data), _eval_options(seed, threads, samples),
                    out.ctypes.data, data.n)
         return out
 
-    def encode(self, X, *, seed=0, threads=0, samples=0):
+    def encode(self, X: npt.ArrayLike, *, seed: int = 0, threads: int = 0, samples: int = 0) -> np.ndarray:
         """Features of each row: an (n, encode_dim) float32 array."""
         data, X = _rows(X)
         out = np.empty((data.n, self.encode_dim), dtype=np.float32)
@@ -400,7 +458,8 @@ class Model:
                    out.ctypes.data, out.size)
         return out
 
-    def decode(self, Z, *, seed=0, threads=0, y=None):
+    def decode(self, Z: npt.ArrayLike, *, seed: int = 0, threads: int = 0,
+               y: Optional[npt.ArrayLike] = None) -> np.ndarray:
         """Latent codes (n, latent_dim) to an (n, d) float32 array."""
         data, Z = _rows(Z)
         out = np.empty((data.n, self.data_shape[0]), dtype=np.float32)
@@ -408,7 +467,8 @@ class Model:
         self._call(_lib.gm_model_decode, _byref(data), opts, out.ctypes.data, out.size)
         return out
 
-    def complete(self, X, mask=None, *, seed=0, threads=0, y=None):
+    def complete(self, X: npt.ArrayLike, mask: Optional[npt.ArrayLike] = None, *, seed: int = 0, threads: int = 0,
+                 y: Optional[npt.ArrayLike] = None) -> np.ndarray:
         """X with its unobserved entries drawn from the model (same shape as X).
 
         mask is True/nonzero where X is observed; None means "observed where X is not NaN".
@@ -430,11 +490,11 @@ class Model:
 
     # -- files
 
-    def save(self, path):
+    def save(self, path: Union[str, os.PathLike]) -> None:
         """Writes the model as a safetensors file (atomically)."""
         self._call(_lib.gm_model_save, os.fsencode(path))
 
-    def to_bytes(self):
+    def to_bytes(self) -> bytes:
         """The model file as bytes."""
         buf = ctypes.c_void_p()
         self._call(_lib.gm_model_save_buffer, _byref(buf))
@@ -467,7 +527,12 @@ class Dataset:
     and images is X as (n, c, h, w).
     """
 
-    def __init__(self, spec, *, binarize=None, max_examples=0):
+    X: np.ndarray
+    y: Optional[np.ndarray]
+    num_classes: int
+    image_shape: Optional[tuple[int, int, int]]
+
+    def __init__(self, spec: str, *, binarize: Optional[float] = None, max_examples: int = 0) -> None:
         o = _native.DatasetOptions.from_buffer_copy(_native.DATASET_DEFAULTS)
         if binarize is not None:
             o.binarize = binarize
@@ -483,10 +548,10 @@ class Dataset:
         self.image_shape = (v.channels, v.height, v.width) if v.width else None
 
     @property
-    def images(self):
+    def images(self) -> np.ndarray:
         return self.X.reshape((len(self.X),) + self.image_shape) if self.image_shape else self.X
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.X)
 
 
@@ -502,7 +567,7 @@ def _borrowed(owner, address, ctype, shape):
     return a
 
 
-def write_png_grid(path, images, columns=0):
+def write_png_grid(path: Union[str, os.PathLike], images: npt.ArrayLike, columns: int = 0) -> None:
     """Writes images ((n, h, w) or (n, c, h, w), values in [0, 1]) as one PNG grid."""
     data, images = _rows(images)
     err = ctypes.c_void_p()

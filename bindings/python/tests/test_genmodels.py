@@ -96,6 +96,60 @@ class TestModel(unittest.TestCase):
         self.assertEqual(m.data_shape[0], 4)
         self.assertAlmostEqual(np.exp(m.log_prob(((np.arange(16)[:, None] >> np.arange(4)) & 1))).sum(), 1.0)
 
+    def test_version_is_the_librarys(self):
+        self.assertEqual(genmodels.__version__, _native.lib.gm_version().decode())
+        self.assertRegex(genmodels.__version__, r"^\d+\.\d+\.\d+")
+
+    def test_fit_shape_gives_flat_rows_a_layout(self):
+        rng = np.random.default_rng(4)
+        flat = (rng.random((30, 64)) < 0.3).astype(np.float32)
+        for shape, want in (((1, 8, 8), (64, 1, 8, 8)), ((8, 8), (64, 1, 8, 8)), ((4, 4, 4), (64, 4, 4, 4)),
+                            (None, (64, 0, 0, 0))):
+            with self.subTest(shape=shape):
+                m = genmodels.Model("bernoulli").fit(flat, shape=shape)
+                self.assertEqual(m.data_shape, want)
+                self.assertEqual(genmodels.Model.from_bytes(m.to_bytes()).data_shape, want)  # saved with it
+        m = genmodels.Model("bernoulli").fit(flat.reshape(30, 1, 8, 8), shape=(1, 8, 8))  # agrees with X
+        self.assertEqual(m.data_shape, (64, 1, 8, 8))
+        # A model with a layout can be drawn: the samples reshape to its images.
+        path = os.path.join(self.tmp, "s.png")
+        genmodels.write_png_grid(path, m.sample(4, seed=1).reshape(4, 1, 8, 8))
+        self.assertTrue(os.path.getsize(path) > 0)
+
+    def test_fit_shape_that_does_not_fit_x_is_refused(self):
+        flat = np.zeros((5, 64), dtype=np.float32)
+        cases = [
+            (flat, (1, 8, 9)),            # 72 values, rows have 64
+            (flat, (0, 8, 8)),            # not positive
+            (flat, (8,)),                 # neither (c, h, w) nor (h, w)
+            (flat, "1,8,8"),              # not a sequence of integers
+            (flat.reshape(5, 4, 16), (1, 8, 8)),  # contradicts X's own image dims
+            (flat.reshape(5, 1, 8, 8), (2, 4, 8)),
+        ]
+        for X, shape in cases:
+            m = genmodels.Model("bernoulli")
+            with self.subTest(X=X.shape, shape=shape), self.assertRaises(ValueError) as cm:
+                m.fit(X, shape=shape)
+            self.assertIsInstance(cm.exception, genmodels.InvalidArgumentError)
+            self.assertIn("shape", str(cm.exception))
+            self.assertFalse(m.is_fitted)
+
+    def test_data_of_another_layout_is_invalid_data(self):
+        rng = np.random.default_rng(5)
+        X = (rng.random((20, 1, 8, 8)) < 0.5).astype(np.float32)
+        m = genmodels.Model("markov", order=2).fit(X)
+        self.assertEqual(m.data_shape, (64, 1, 8, 8))
+        for other in (X.reshape(20, 4, 16), X.reshape(20, 2, 4, 8), X.reshape(20, 1, 1, 64)):
+            with self.subTest(shape=other.shape):
+                with self.assertRaises(genmodels.InvalidDataError) as cm:
+                    m.log_prob(other)
+                self.assertIn("1x8x8", str(cm.exception))
+                with self.assertRaises(genmodels.InvalidDataError):
+                    m.complete(other, np.ones(other.shape, dtype=bool))
+        # Flat rows of the right width, and the model's own layout, are accepted.
+        np.testing.assert_array_equal(m.log_prob(X.reshape(20, 64)), m.log_prob(X))
+        np.testing.assert_array_equal(m.log_prob(X.reshape(20, 8, 8)), m.log_prob(X))  # (h, w): c = 1
+
     def test_encode_and_decode_are_unsupported_for_closed_forms(self):
         # Their success path is tested once a kind with a latent space (nade, vae) exists.
         m = fitted("bernoulli")
