@@ -15,8 +15,9 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev
   # data for the demo and the benchmarks
   dataset-fashion-mnist
-  # bindings: Python (numpy, pip + meson-python for `pip install .`, venv for the tests), Go
-  python3-numpy python3-pip python3-venv python3-mesonpy python3-build golang-go
+  # bindings: Python (numpy, pip + meson-python for `pip install .`, venv for the tests;
+  # python3-build and patchelf for `python3 -m build`), Go
+  python3-numpy python3-pip python3-venv python3-mesonpy python3-build patchelf golang-go
 )
 # Rust: the machine's own cargo if there is one, else Debian's.
 command -v cargo >/dev/null 2>&1 || packages+=(cargo)
