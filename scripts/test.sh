@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export GM_BUILD_DIR=${GM_BUILD_DIR:-build-test}
 rm -rf "$GM_BUILD_DIR"
-scripts/setup.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
+scripts/setup.sh -Dwerror=true || { echo "tests: 0 passed, 1 failed"; exit 1; }
 
 passed=0
 failed=0
