@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   # compilers and build tools
-  g++ meson ninja-build cmake pkg-config
+  g++ make meson ninja-build cmake pkg-config   # make: CMake's default generator (tests/user)
   # libraries; ocl-icd-opencl-dev: Debian's oneDNN CMake config calls find_package(OpenCL)
   # and fails without its headers (only a "recommends" of libdnnl-dev)
   libdnnl-dev ocl-icd-opencl-dev xtensor-dev doctest-dev libstb-dev zlib1g-dev
