@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "condition.hpp"
 #include "core/engine.hpp"
 #include "gm_build_config.h"
 #include "handles.hpp"
@@ -22,6 +23,22 @@ static_assert(GM_DIVERGED == static_cast<int>(gm::Status::diverged));
 static_assert(GM_OUT_OF_MEMORY == static_cast<int>(gm::Status::out_of_memory));
 static_assert(GM_VERSION_MISMATCH == static_cast<int>(gm::Status::version_mismatch));
 static_assert(GM_INTERNAL == static_cast<int>(gm::Status::internal));
+
+// lib/ keeps its own copies of the capability bits and condition kinds, without this header.
+constexpr bool same_bit(gm_capability c, gm::Capability own) { return static_cast<uint32_t>(c) == own; }
+static_assert(same_bit(GM_CAP_FIT, gm::cap_fit) && same_bit(GM_CAP_SAMPLE, gm::cap_sample) &&
+              same_bit(GM_CAP_LOG_PROB, gm::cap_log_prob) && same_bit(GM_CAP_ENCODE, gm::cap_encode) &&
+              same_bit(GM_CAP_DECODE, gm::cap_decode) && same_bit(GM_CAP_COMPLETE, gm::cap_complete) &&
+              same_bit(GM_CAP_TRANSLATE, gm::cap_translate) && same_bit(GM_CAP_CONDITIONAL, gm::cap_conditional) &&
+              same_bit(GM_CAP_BINARY_DATA, gm::cap_binary_data) &&
+              same_bit(GM_CAP_EXACT_LOG_PROB, gm::cap_exact_log_prob));
+constexpr bool same_condition(gm_condition_kind c, gm::ConditionKind own) {
+  return static_cast<int32_t>(c) == static_cast<int32_t>(own);
+}
+static_assert(same_condition(GM_CONDITION_NONE, gm::ConditionKind::none) &&
+              same_condition(GM_CONDITION_LABEL, gm::ConditionKind::label) &&
+              same_condition(GM_CONDITION_VECTOR, gm::ConditionKind::vector) &&
+              same_condition(GM_CONDITION_TEXT, gm::ConditionKind::text));
 
 namespace gm::capi {
 

@@ -97,7 +97,7 @@ int32_t gm_dataset_view_sized(const gm_dataset* ds, gm_data* out, uint32_t struc
   });
 }
 
-int32_t gm_write_png_grid(const char* path, const gm_data* images, int64_t columns, gm_error** err) {
+int32_t gm_png_grid_write(const char* path, const gm_data* images, int64_t columns, gm_error** err) {
   return guarded(err, [&] {
     const DataView v = view_of(images, "images");
     if (!v.image.is_image())
@@ -105,6 +105,10 @@ int32_t gm_write_png_grid(const char* path, const gm_data* images, int64_t colum
     if (columns < 0) fail(Status::invalid_argument, "columns must be >= 0, got {}", columns);
     write_png_grid(require(path, "path"), v.x, v.n, v.image, columns);
   });
+}
+
+int32_t gm_write_png_grid(const char* path, const gm_data* images, int64_t columns, gm_error** err) {
+  return gm_png_grid_write(path, images, columns, err);
 }
 
 }  // extern "C"

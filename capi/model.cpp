@@ -1,6 +1,7 @@
 // Model handles: create, query, fit and the inference verbs.
 #include <cmath>
 
+#include "condition.hpp"
 #include "handles.hpp"
 #include "models/registry.hpp"
 
@@ -51,17 +52,20 @@ SampleOptions sample_options_of(const gm_sample_options* o) {
   return s;
 }
 
-EvalOptions eval_options_of(const gm_eval_options* o) {
+EvalOptions score_options_of(const gm_score_options* o) {
   EvalOptions e;
   if (!o) return e;
-  if (o->struct_size < sizeof(uint32_t)) fail(Status::invalid_argument, "eval options: call gm_eval_options_init");
-  if (GM_HAS_FIELD(o, gm_eval_options, seed)) e.seed = o->seed;
-  if (GM_HAS_FIELD(o, gm_eval_options, threads)) e.threads = o->threads;
-  if (GM_HAS_FIELD(o, gm_eval_options, samples)) e.samples = o->samples;
+  if (o->struct_size < sizeof(uint32_t)) fail(Status::invalid_argument, "score options: call gm_score_options_init");
+  if (GM_HAS_FIELD(o, gm_score_options, seed)) e.seed = o->seed;
+  if (GM_HAS_FIELD(o, gm_score_options, threads)) e.threads = o->threads;
+  if (GM_HAS_FIELD(o, gm_score_options, samples)) e.samples = o->samples;  // 0: the model decides
   if (e.threads < 0) fail(Status::invalid_argument, "threads must be >= 0 (0 = all cores), got {}", e.threads);
   if (e.samples < 0) fail(Status::invalid_argument, "samples must be >= 0 (0 = default), got {}", e.samples);
   return e;
 }
+
+// GM_CAP_TRANSLATE is reserved until gm_model_translate exists: never reported.
+uint32_t reported(uint32_t caps) { return caps & ~static_cast<uint32_t>(GM_CAP_TRANSLATE); }
 
 }  // namespace
 
@@ -72,14 +76,14 @@ int32_t gm_kinds_json(gm_buffer** out, gm_error** err) {
     require(out, "out");
     Json list = Json::array();
     for (const KindInfo& k : all_kinds())
-      list.push_back({{"kind", k.name}, {"capabilities", capability_names(k.capabilities)},
+      list.push_back({{"kind", k.name}, {"capabilities", capability_names(reported(k.capabilities))},
                       {"description", k.description}});
     *out = make_text_buffer(list.dump());
   });
 }
 
 int32_t gm_kind_capabilities(const char* kind, uint32_t* out, gm_error** err) {
-  return guarded(err, [&] { *require(out, "out") = find_kind(require(kind, "kind")).capabilities; });
+  return guarded(err, [&] { *require(out, "out") = reported(find_kind(require(kind, "kind")).capabilities); });
 }
 
 int32_t gm_model_create(const char* kind, const char* config_json, gm_model** out, gm_error** err) {
@@ -98,7 +102,7 @@ const char* gm_model_kind(const gm_model* model) {
 }
 
 int32_t gm_model_capabilities(const gm_model* model, uint32_t* out, gm_error** err) {
-  return guarded(err, [&] { *require(out, "out") = model_of(model).capabilities(); });
+  return guarded(err, [&] { *require(out, "out") = reported(model_of(model).capabilities()); });
 }
 
 int32_t gm_model_config_json(const gm_model* model, gm_buffer** out, gm_error** err) {
@@ -136,6 +140,14 @@ int32_t gm_model_latent_dim(const gm_model* model, int64_t* out, gm_error** err)
   });
 }
 
+int32_t gm_model_condition(const gm_model* model, int32_t* kind, int64_t* dim, gm_error** err) {
+  return guarded(err, [&] {
+    const ModelCondition c = model_condition(model_of(model));
+    if (kind) *kind = static_cast<int32_t>(c.kind);
+    if (dim) *dim = c.dim;
+  });
+}
+
 int32_t gm_model_fit(gm_model* model, const gm_data* data, const gm_fit_options* opts, gm_error** err) {
   return guarded(err, [&] {
     model_of(model);
@@ -158,12 +170,12 @@ int32_t gm_model_sample(const gm_model* model, int64_t n, const gm_sample_option
   });
 }
 
-int32_t gm_model_log_prob(const gm_model* model, const gm_data* data, const gm_eval_options* opts, double* out,
+int32_t gm_model_log_prob(const gm_model* model, const gm_data* data, const gm_score_options* opts, double* out,
                           int64_t out_capacity, gm_error** err) {
   return guarded(err, [&] {
     const GenerativeModel& m = model_of(model);
     const DataView view = view_of(data, "data");
-    const EvalOptions e = eval_options_of(opts);
+    const EvalOptions e = score_options_of(opts);
     m.require_capability(cap_log_prob, "log_prob");
     m.require_fitted("log_prob");
     m.require_rows(view);
@@ -172,12 +184,12 @@ int32_t gm_model_log_prob(const gm_model* model, const gm_data* data, const gm_e
   });
 }
 
-int32_t gm_model_encode(const gm_model* model, const gm_data* data, const gm_eval_options* opts, float* out,
+int32_t gm_model_encode(const gm_model* model, const gm_data* data, const gm_score_options* opts, float* out,
                         int64_t out_capacity, gm_error** err) {
   return guarded(err, [&] {
     const GenerativeModel& m = model_of(model);
     const DataView view = view_of(data, "data");
-    const EvalOptions e = eval_options_of(opts);
+    const EvalOptions e = score_options_of(opts);
     m.require_capability(cap_encode, "encode");
     const int64_t width = m.encode_dim();
     m.require_fitted("encode");

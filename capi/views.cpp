@@ -92,11 +92,15 @@ void gm_sample_options_init(gm_sample_options* opts) {
   opts->struct_size = sizeof(*opts);
 }
 
-void gm_eval_options_init(gm_eval_options* opts) {
+void gm_score_options_init(gm_score_options* opts) {
   if (!opts) return;
   std::memset(opts, 0, sizeof(*opts));
   opts->struct_size = sizeof(*opts);
+  // samples stays 0: each model's own default decides (vae: its "iwae_samples"), so the
+  // count lives in one place and gm_model_config_json shows it.
 }
+
+void gm_eval_options_init(gm_eval_options* opts) { gm_score_options_init(opts); }
 
 void gm_dataset_options_init(gm_dataset_options* opts) {
   if (!opts) return;
@@ -110,7 +114,10 @@ void gm_fit_options_init_sized(gm_fit_options* opts, uint32_t size) { init_sized
 void gm_sample_options_init_sized(gm_sample_options* opts, uint32_t size) {
   init_sized(opts, size, gm_sample_options_init);
 }
-void gm_eval_options_init_sized(gm_eval_options* opts, uint32_t size) { init_sized(opts, size, gm_eval_options_init); }
+void gm_score_options_init_sized(gm_score_options* opts, uint32_t size) {
+  init_sized(opts, size, gm_score_options_init);
+}
+void gm_eval_options_init_sized(gm_eval_options* opts, uint32_t size) { gm_score_options_init_sized(opts, size); }
 void gm_dataset_options_init_sized(gm_dataset_options* opts, uint32_t size) {
   init_sized(opts, size, gm_dataset_options_init);
 }

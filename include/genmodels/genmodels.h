@@ -16,14 +16,43 @@
  *    variable-size outputs come back as an owned gm_buffer.
  *  - log_prob is in nats per example, summed over dimensions.
  *
+ * Names: gm_<object>_<verb> (gm_model_fit, gm_png_grid_write, gm_text_features_compute), or
+ * gm_<object>_<property> for queries (gm_model_kind, gm_error_message, gm_buffer_size).
+ * Names that stay as they are, and why:
+ *  - gm_version, gm_abi_version, gm_build_info: properties of the library itself, the one
+ *    object that needs no handle; "gm_library_version" would only lengthen them.
+ *  - gm_kinds_json: a property (the JSON list) of the one set of kinds, like
+ *    gm_model_config_json is of a model; gm_kind_capabilities asks about one kind.
+ *  - gm_status_name: a property of a status value.
+ *  - gm_*_init, gm_*_init_sized, gm_dataset_view_sized: <object>_<verb>[_variant] already.
+ * Renamed before the ABI was frozen (issue 11); the old names stay, deprecated, as
+ * aliases with the same behaviour (GM_DEPRECATED: a compiler warning, silenced by defining
+ * GM_NO_DEPRECATION_WARNINGS before including this header):
+ *    gm_write_png_grid           -> gm_png_grid_write
+ *    gm_text_features            -> gm_text_features_compute
+ *    gm_eval_options (typedef)   -> gm_score_options  ("eval" is the GAN yardstick elsewhere;
+ *    gm_eval_options_init        -> gm_score_options_init      these options configure
+ *    gm_eval_options_init_sized  -> gm_score_options_init_sized  log_prob and encode)
+ *
+ * Statuses, capabilities and condition kinds are typed enums (gm_status, gm_capability,
+ * gm_condition_kind) whose enumerators keep the numbers and names the macros had; each name
+ * is also #defined to itself, so `#ifdef GM_CAP_COMPLETE` still tells whether a header has
+ * it (arithmetic in `#if` on them does not work: they are enumerators). Functions keep
+ * returning int32_t and writing uint32_t / int32_t rather than the enum types: the size of a
+ * C enum is the compiler's choice, while every binding declares these as fixed 32-bit
+ * integers, and a newer library may return a status this header does not list yet (compare
+ * with the enumerators; switch with a default case).
+ *
  * Thread safety: gm_model_sample, gm_model_log_prob, gm_model_encode, gm_model_decode,
  * gm_model_complete, gm_model_save*, and every query on one fitted model may run
  * concurrently from many threads (each call has its own scratch memory and its own seed).
  * gm_model_fit, gm_model_free and anything that replaces a handle need exclusive access.
  * The fit progress callback runs on the thread that called gm_model_fit.
  *
- * This header changes only by appending once released; GM_ABI_VERSION counts breaking
- * changes (there are none so far).
+ * This header changes only by appending once released: no declaration, enumerator value,
+ * struct field or exported symbol is removed, renamed or reordered; new declarations sit
+ * beside the ones they belong with. GM_ABI_VERSION counts breaking changes (there are none
+ * so far).
  */
 #ifndef GENMODELS_GENMODELS_H
 #define GENMODELS_GENMODELS_H
@@ -45,23 +74,51 @@ extern "C" {
 
 #define GM_ABI_VERSION 1
 
+/* Marks a deprecated alias; define GM_NO_DEPRECATION_WARNINGS to silence the warnings. */
+#if defined(GM_NO_DEPRECATION_WARNINGS) || defined(GM_BUILDING_LIBRARY)
+#define GM_DEPRECATED(replacement)
+#elif defined(__GNUC__) || defined(__clang__)
+#define GM_DEPRECATED(replacement) __attribute__((deprecated("use " replacement)))
+#elif defined(_MSC_VER)
+#define GM_DEPRECATED(replacement) __declspec(deprecated("use " replacement))
+#else
+#define GM_DEPRECATED(replacement)
+#endif
+
 /* ---------------------------------------------------------------- status codes */
 
-#define GM_OK 0
-#define GM_INVALID_ARGUMENT 1  /* a NULL pointer, a negative count, a bad option value */
-#define GM_UNSUPPORTED 2       /* this kind has no such verb (the message says why) */
-#define GM_BUFFER_TOO_SMALL 3  /* output capacity smaller than what the call writes */
-#define GM_INVALID_DATA 4      /* NaN/Inf, non-binary data for a binary model, wrong width */
-#define GM_INVALID_CONFIG 5    /* unknown key, wrong type or out-of-range hyper-parameter */
-#define GM_UNKNOWN_KIND 6      /* the kind name is not one genmodels knows */
-#define GM_NOT_FITTED 7        /* the verb needs a fitted model */
-#define GM_IO_ERROR 8          /* a file could not be opened, read or written */
-#define GM_CORRUPT_FILE 9      /* a model or data file is malformed or hostile */
-#define GM_CANCELLED 10        /* the progress callback asked to stop */
-#define GM_DIVERGED 11         /* training produced a non-finite loss or gradient */
-#define GM_OUT_OF_MEMORY 12    /* an allocation failed or a size budget was exceeded */
-#define GM_VERSION_MISMATCH 13 /* a file written by an incompatible library version */
-#define GM_INTERNAL 99         /* a bug in genmodels: please report it with the message */
+typedef enum gm_status {
+  GM_OK = 0,
+  GM_INVALID_ARGUMENT = 1,  /* a NULL pointer, a negative count, a bad option value */
+  GM_UNSUPPORTED = 2,       /* this kind has no such verb (the message says why) */
+  GM_BUFFER_TOO_SMALL = 3,  /* output capacity smaller than what the call writes */
+  GM_INVALID_DATA = 4,      /* NaN/Inf, non-binary data for a binary model, wrong width */
+  GM_INVALID_CONFIG = 5,    /* unknown key, wrong type or out-of-range hyper-parameter */
+  GM_UNKNOWN_KIND = 6,      /* the kind name is not one genmodels knows */
+  GM_NOT_FITTED = 7,        /* the verb needs a fitted model */
+  GM_IO_ERROR = 8,          /* a file could not be opened, read or written */
+  GM_CORRUPT_FILE = 9,      /* a model or data file is malformed or hostile */
+  GM_CANCELLED = 10,        /* the progress callback asked to stop */
+  GM_DIVERGED = 11,         /* training produced a non-finite loss or gradient */
+  GM_OUT_OF_MEMORY = 12,    /* an allocation failed or a size budget was exceeded */
+  GM_VERSION_MISMATCH = 13, /* a file written by an incompatible library version */
+  GM_INTERNAL = 99          /* a bug in genmodels: please report it with the message */
+} gm_status;
+#define GM_OK GM_OK
+#define GM_INVALID_ARGUMENT GM_INVALID_ARGUMENT
+#define GM_UNSUPPORTED GM_UNSUPPORTED
+#define GM_BUFFER_TOO_SMALL GM_BUFFER_TOO_SMALL
+#define GM_INVALID_DATA GM_INVALID_DATA
+#define GM_INVALID_CONFIG GM_INVALID_CONFIG
+#define GM_UNKNOWN_KIND GM_UNKNOWN_KIND
+#define GM_NOT_FITTED GM_NOT_FITTED
+#define GM_IO_ERROR GM_IO_ERROR
+#define GM_CORRUPT_FILE GM_CORRUPT_FILE
+#define GM_CANCELLED GM_CANCELLED
+#define GM_DIVERGED GM_DIVERGED
+#define GM_OUT_OF_MEMORY GM_OUT_OF_MEMORY
+#define GM_VERSION_MISMATCH GM_VERSION_MISMATCH
+#define GM_INTERNAL GM_INTERNAL
 
 /* ---------------------------------------------------------------- errors */
 
@@ -154,31 +211,67 @@ typedef struct gm_sample_options {
 } gm_sample_options;
 GM_API void gm_sample_options_init(gm_sample_options* opts);
 
-/* For log_prob and encode. */
-typedef struct gm_eval_options {
+/* For log_prob and encode (called gm_eval_options before issue 11). */
+typedef struct gm_score_options {
   uint32_t struct_size;
   uint64_t seed;      /* default 0 (stochastic bounds only) */
   int32_t threads;    /* default 0 = all cores */
-  int64_t samples;    /* default 0 = the kind's default (importance samples for bounds) */
-} gm_eval_options;
-GM_API void gm_eval_options_init(gm_eval_options* opts);
+  int64_t samples;    /* default 0 = the model's own count. Only vae uses it: the importance
+                       * samples k of its log_prob bound, whose default is the model's
+                       * configuration key "iwae_samples" (gm_model_config_json shows it) */
+} gm_score_options;
+GM_API void gm_score_options_init(gm_score_options* opts);
+
+/* Deprecated: the old names of gm_score_options and gm_score_options_init. */
+typedef gm_score_options gm_eval_options;
+GM_DEPRECATED("gm_score_options_init") GM_API void gm_eval_options_init(gm_eval_options* opts);
 
 /* ---------------------------------------------------------------- kinds and capabilities */
 
-#define GM_CAP_FIT (1u << 0)
-#define GM_CAP_SAMPLE (1u << 1)
-#define GM_CAP_LOG_PROB (1u << 2)     /* exact or a documented bound */
-#define GM_CAP_ENCODE (1u << 3)
-#define GM_CAP_DECODE (1u << 4)
-#define GM_CAP_COMPLETE (1u << 5)
-#define GM_CAP_TRANSLATE (1u << 6)
-#define GM_CAP_CONDITIONAL (1u << 7)  /* fit/sample take labels or condition vectors */
-#define GM_CAP_BINARY_DATA (1u << 8)  /* data must be exactly 0 or 1 */
-#define GM_CAP_EXACT_LOG_PROB (1u << 9)
+typedef enum gm_capability {
+  GM_CAP_FIT = 1 << 0,
+  GM_CAP_SAMPLE = 1 << 1,
+  GM_CAP_LOG_PROB = 1 << 2,     /* exact or a documented bound */
+  GM_CAP_ENCODE = 1 << 3,
+  GM_CAP_DECODE = 1 << 4,
+  GM_CAP_COMPLETE = 1 << 5,
+  GM_CAP_TRANSLATE = 1 << 6,    /* reserved for translate, not reported until gm_model_translate
+                                 * exists */
+  GM_CAP_CONDITIONAL = 1 << 7,  /* fit/sample take labels or condition vectors
+                                 * (gm_model_condition says which) */
+  GM_CAP_BINARY_DATA = 1 << 8,  /* data must be exactly 0 or 1 */
+  GM_CAP_EXACT_LOG_PROB = 1 << 9
+} gm_capability;
+#define GM_CAP_FIT GM_CAP_FIT
+#define GM_CAP_SAMPLE GM_CAP_SAMPLE
+#define GM_CAP_LOG_PROB GM_CAP_LOG_PROB
+#define GM_CAP_ENCODE GM_CAP_ENCODE
+#define GM_CAP_DECODE GM_CAP_DECODE
+#define GM_CAP_COMPLETE GM_CAP_COMPLETE
+#define GM_CAP_TRANSLATE GM_CAP_TRANSLATE
+#define GM_CAP_CONDITIONAL GM_CAP_CONDITIONAL
+#define GM_CAP_BINARY_DATA GM_CAP_BINARY_DATA
+#define GM_CAP_EXACT_LOG_PROB GM_CAP_EXACT_LOG_PROB
 
 /* JSON array of {"kind": ..., "capabilities": [...], "description": ...}. */
 GM_API int32_t gm_kinds_json(gm_buffer** out, gm_error** err);
+/* The GM_CAP_* bits of a kind (or of a model: gm_model_capabilities). */
 GM_API int32_t gm_kind_capabilities(const char* kind, uint32_t* out, gm_error** err);
+
+/* What a conditional model is conditioned on (gm_model_condition). */
+typedef enum gm_condition_kind {
+  GM_CONDITION_NONE = 0,   /* not conditional; dim = 0 */
+  GM_CONDITION_LABEL = 1,  /* class labels (gm_data.labels, gm_sample_options.labels);
+                            * dim = the number of classes */
+  GM_CONDITION_VECTOR = 2, /* float vectors (gm_data.conditions, gm_sample_options.conditions);
+                            * dim = their width */
+  GM_CONDITION_TEXT = 3    /* sentences, passed as vectors of gm_text_features_compute(sentence,
+                            * dim); dim = their width */
+} gm_condition_kind;
+#define GM_CONDITION_NONE GM_CONDITION_NONE
+#define GM_CONDITION_LABEL GM_CONDITION_LABEL
+#define GM_CONDITION_VECTOR GM_CONDITION_VECTOR
+#define GM_CONDITION_TEXT GM_CONDITION_TEXT
 
 /* ---------------------------------------------------------------- models */
 
@@ -204,6 +297,11 @@ GM_API int32_t gm_model_data_shape(const gm_model* model, int64_t* d, int64_t* c
 GM_API int32_t gm_model_encode_dim(const gm_model* model, int64_t* out, gm_error** err);
 /* The width of one latent code that decode takes. */
 GM_API int32_t gm_model_latent_dim(const gm_model* model, int64_t* out, gm_error** err);
+/* The condition the model takes: *kind receives a GM_CONDITION_* value and *dim the number
+ * of classes (LABEL) or the vector width (VECTOR, TEXT); 0 while fit has yet to fix it (a
+ * cgan without "classes" / "condition_dim" in its configuration takes them from its data).
+ * Works on unfitted models; kind and dim may be NULL. */
+GM_API int32_t gm_model_condition(const gm_model* model, int32_t* kind, int64_t* dim, gm_error** err);
 
 /* Fit on N x D data. opts may be NULL (defaults). Refitting replaces the parameters. */
 GM_API int32_t gm_model_fit(gm_model* model, const gm_data* data, const gm_fit_options* opts,
@@ -215,12 +313,12 @@ GM_API int32_t gm_model_sample(const gm_model* model, int64_t n, const gm_sample
 
 /* log p(x) in nats for each of data->n rows into out (capacity >= n). opts may be NULL. */
 GM_API int32_t gm_model_log_prob(const gm_model* model, const gm_data* data,
-                                 const gm_eval_options* opts, double* out, int64_t out_capacity,
+                                 const gm_score_options* opts, double* out, int64_t out_capacity,
                                  gm_error** err);
 
 /* Features of each row: out needs n * gm_model_encode_dim floats. */
 GM_API int32_t gm_model_encode(const gm_model* model, const gm_data* data,
-                               const gm_eval_options* opts, float* out, int64_t out_capacity,
+                               const gm_score_options* opts, float* out, int64_t out_capacity,
                                gm_error** err);
 
 /* Map latent codes (data->d == latent dim) to data space: out needs n * D floats. */
@@ -273,6 +371,10 @@ GM_API int32_t gm_dataset_view(const gm_dataset* ds, gm_data* out, gm_error** er
 
 /* Write n images (rows of data, laid out by its channels/height/width, values in [0,1])
  * as one PNG grid with `columns` images per row (0 = square-ish). */
+GM_API int32_t gm_png_grid_write(const char* path, const gm_data* images, int64_t columns,
+                                 gm_error** err);
+/* Deprecated: the old name of gm_png_grid_write. */
+GM_DEPRECATED("gm_png_grid_write")
 GM_API int32_t gm_write_png_grid(const char* path, const gm_data* images, int64_t columns,
                                  gm_error** err);
 
@@ -286,7 +388,9 @@ GM_API int32_t gm_write_png_grid(const char* path, const gm_data* images, int64_
 GM_API void gm_data_init_sized(gm_data* data, uint32_t struct_size);
 GM_API void gm_fit_options_init_sized(gm_fit_options* opts, uint32_t struct_size);
 GM_API void gm_sample_options_init_sized(gm_sample_options* opts, uint32_t struct_size);
+GM_DEPRECATED("gm_score_options_init_sized")
 GM_API void gm_eval_options_init_sized(gm_eval_options* opts, uint32_t struct_size);
+GM_API void gm_score_options_init_sized(gm_score_options* opts, uint32_t struct_size);
 GM_API void gm_dataset_options_init_sized(gm_dataset_options* opts, uint32_t struct_size);
 GM_API int32_t gm_dataset_view_sized(const gm_dataset* ds, gm_data* out, uint32_t struct_size,
                                      gm_error** err);
@@ -306,6 +410,10 @@ GM_API int32_t gm_dataset_view_sized(const gm_dataset* ds, gm_data* out, uint32_
  *   scale:  the row is divided by its L2 norm (sentence length does not matter); a
  *           sentence without tokens gives all zeros.
  * sentence is NUL-terminated UTF-8; out receives dim floats (dim >= 1). Thread-safe. */
+GM_API int32_t gm_text_features_compute(const char* sentence, int64_t dim, float* out,
+                                        gm_error** err);
+/* Deprecated: the old name of gm_text_features_compute. */
+GM_DEPRECATED("gm_text_features_compute")
 GM_API int32_t gm_text_features(const char* sentence, int64_t dim, float* out, gm_error** err);
 
 #ifdef __cplusplus

@@ -102,21 +102,14 @@ struct ModelDeleter {
 struct DatasetDeleter {
   void operator()(gm_dataset* d) const noexcept { gm_dataset_free(d); }
 };
-// The library's *_init functions write the library's sizeof(T), which is larger than this
-// header's when the linked library is newer (fields are appended). So initialise a roomy
-// scratch once, keep this header's prefix and say so in struct_size.
+// The library's defaults for this header's struct T: the *_init_sized functions fill only
+// sizeof(T) bytes, so a newer library (whose structs have grown) cannot write past it.
 template <class T>
-T defaults_of(void (*init)(T*)) {
-  static const T cached = [init] {
-    union {
-      T value;
-      unsigned char bytes[1024];
-    } scratch;
-    std::memset(&scratch, 0, sizeof scratch);
-    init(&scratch.value);
+T defaults_of(void (*init_sized)(T*, uint32_t)) {
+  static const T cached = [init_sized] {
     T out;
-    std::memcpy(&out, &scratch, sizeof out);
-    out.struct_size = static_cast<uint32_t>(sizeof out);
+    std::memset(&out, 0, sizeof out);
+    init_sized(&out, static_cast<uint32_t>(sizeof out));
     return out;
   }();
   return cached;
@@ -179,7 +172,7 @@ struct Rows {
   Rows& with_labels(const int32_t* l, int64_t classes) { labels = l, num_classes = classes; return *this; }
 
   gm_data c() const noexcept {
-    gm_data v = detail::defaults_of(gm_data_init);
+    gm_data v = detail::defaults_of(gm_data_init_sized);
     v.x = x, v.n = n, v.d = d;
     v.channels = channels, v.height = height, v.width = width;
     v.labels = labels, v.num_classes = num_classes;
@@ -204,7 +197,7 @@ struct FitOptions {
   int64_t patience;            // > 0: stop after this many epochs without improvement
   Progress progress;
   FitOptions() {  // the library's defaults
-    const gm_fit_options o = detail::defaults_of(gm_fit_options_init);
+    const gm_fit_options o = detail::defaults_of(gm_fit_options_init_sized);
     epochs = o.epochs, batch_size = o.batch_size, learning_rate = o.learning_rate;
     seed = o.seed, threads = o.threads;
     validation_fraction = o.validation_fraction, patience = o.patience;
@@ -218,22 +211,31 @@ struct SampleOptions {
   const float* conditions = nullptr;
   int64_t condition_dim = 0;
   gm_sample_options c() const noexcept {
-    gm_sample_options o = detail::defaults_of(gm_sample_options_init);
+    gm_sample_options o = detail::defaults_of(gm_sample_options_init_sized);
     o.seed = seed, o.threads = threads;
     o.labels = labels, o.conditions = conditions, o.condition_dim = condition_dim;
     return o;
   }
 };
 
-struct EvalOptions {
+// For log_prob and encode (gm_score_options).
+struct ScoreOptions {
   uint64_t seed = 0;
   int32_t threads = 0;
-  int64_t samples = 0;
-  gm_eval_options c() const noexcept {
-    gm_eval_options o = detail::defaults_of(gm_eval_options_init);
+  int64_t samples = 0;  // 0 = the model's own count (vae: its "iwae_samples")
+  gm_score_options c() const noexcept {
+    gm_score_options o = detail::defaults_of(gm_score_options_init_sized);
     o.seed = seed, o.threads = threads, o.samples = samples;
     return o;
   }
+};
+using EvalOptions = ScoreOptions;  // the name before issue 11
+
+// What a conditional model takes (gm_model_condition): kind is a GM_CONDITION_* value, dim
+// the number of classes or the vector width (0 until fit fixes it).
+struct Condition {
+  int32_t kind = GM_CONDITION_NONE;
+  int64_t dim = 0;
 };
 
 struct DataShape {
@@ -338,13 +340,19 @@ class Model {
     call.check(gm_model_latent_dim(get(), &w, call.err()));
     return w;
   }
+  genmodels::Condition condition() const {
+    genmodels::Condition c;
+    detail::Call call;
+    call.check(gm_model_condition(get(), &c.kind, &c.dim, call.err()));
+    return c;
+  }
 
   void fit(const Rows& data, const FitOptions& options = {}) {
     struct Context {
       const Progress* progress;
       std::exception_ptr error;
     } ctx{&options.progress, nullptr};
-    gm_fit_options o = detail::defaults_of(gm_fit_options_init);
+    gm_fit_options o = detail::defaults_of(gm_fit_options_init_sized);
     o.epochs = options.epochs, o.batch_size = options.batch_size;
     o.learning_rate = options.learning_rate, o.seed = options.seed, o.threads = options.threads;
     o.validation_fraction = options.validation_fraction, o.patience = options.patience;
@@ -380,26 +388,26 @@ class Model {
   }
 
   // log p(x) in nats per row.
-  void log_prob(const Rows& data, Span<double> out, const EvalOptions& options = {}) const {
+  void log_prob(const Rows& data, Span<double> out, const ScoreOptions& options = {}) const {
     const gm_data v = data.c();
-    const gm_eval_options o = options.c();
+    const gm_score_options o = options.c();
     detail::Call call;
     call.check(gm_model_log_prob(get(), &v, &o, out.data(), out.ssize(), call.err()));
   }
-  std::vector<double> log_prob(const Rows& data, const EvalOptions& options = {}) const {
+  std::vector<double> log_prob(const Rows& data, const ScoreOptions& options = {}) const {
     std::vector<double> out(rows_size(data.n, 1));
     log_prob(data, Span<double>(out), options);
     return out;
   }
 
   // Features of each row (encode_dim() values per row).
-  void encode(const Rows& data, Span<float> out, const EvalOptions& options = {}) const {
+  void encode(const Rows& data, Span<float> out, const ScoreOptions& options = {}) const {
     const gm_data v = data.c();
-    const gm_eval_options o = options.c();
+    const gm_score_options o = options.c();
     detail::Call call;
     call.check(gm_model_encode(get(), &v, &o, out.data(), out.ssize(), call.err()));
   }
-  std::vector<float> encode(const Rows& data, const EvalOptions& options = {}) const {
+  std::vector<float> encode(const Rows& data, const ScoreOptions& options = {}) const {
     std::vector<float> out(rows_size(data.n, encode_dim()));
     encode(data, Span<float>(out), options);
     return out;
@@ -467,7 +475,7 @@ struct DatasetOptions {
 class Dataset {
  public:
   explicit Dataset(const std::string& spec, const DatasetOptions& options = {}) {
-    gm_dataset_options o = detail::defaults_of(gm_dataset_options_init);
+    gm_dataset_options o = detail::defaults_of(gm_dataset_options_init_sized);
     o.binarize = options.binarize, o.max_examples = options.max_examples;
     gm_dataset* ds = nullptr;
     detail::Call call;
@@ -478,14 +486,10 @@ class Dataset {
 
   // A view of the rows, valid while this Dataset lives.
   Rows rows() const {
-    union {  // gm_dataset_view writes the library's whole gm_data (see defaults_of)
-      gm_data v;
-      unsigned char bytes[1024];
-    } out;
-    std::memset(&out, 0, sizeof out);
+    gm_data v;  // the _sized view fills only this header's gm_data
+    std::memset(&v, 0, sizeof v);
     detail::Call call;
-    call.check(gm_dataset_view(get(), &out.v, call.err()));
-    const gm_data& v = out.v;
+    call.check(gm_dataset_view_sized(get(), &v, static_cast<uint32_t>(sizeof v), call.err()));
     Rows r(v.x, v.n, v.d);
     r.image(v.channels, v.height, v.width).with_labels(v.labels, v.num_classes);
     r.conditions = v.conditions, r.condition_dim = v.condition_dim;
@@ -499,21 +503,21 @@ class Dataset {
 inline void write_png_grid(const std::string& path, const Rows& images, int64_t columns = 0) {
   const gm_data v = images.c();
   detail::Call call;
-  call.check(gm_write_png_grid(path.c_str(), &v, columns, call.err()));
+  call.check(gm_png_grid_write(path.c_str(), &v, columns, call.err()));
 }
 
 // ------------------------------------------------------------------ sentences
 
-// The hashed word and bigram features of a sentence (gm_text_features): the condition
+// The hashed word and bigram features of a sentence (gm_text_features_compute): the condition
 // vector cgan with {"condition": "text"} takes per row, dim values with L2 norm 1 (or 0).
 inline void text_features(const std::string& sentence, Span<float> out) {
   detail::Call call;
-  call.check(gm_text_features(sentence.c_str(), out.ssize(), out.data(), call.err()));
+  call.check(gm_text_features_compute(sentence.c_str(), out.ssize(), out.data(), call.err()));
 }
 inline std::vector<float> text_features(const std::string& sentence, int64_t dim) {
   std::vector<float> out(dim > 0 ? static_cast<size_t>(dim) : 0);
   detail::Call call;
-  call.check(gm_text_features(sentence.c_str(), dim, out.data(), call.err()));
+  call.check(gm_text_features_compute(sentence.c_str(), dim, out.data(), call.err()));
   return out;
 }
 // One row per sentence, (sentences.size(), dim) row-major: gm_data.conditions for fit.
@@ -521,7 +525,7 @@ inline std::vector<float> text_features(const std::vector<std::string>& sentence
   std::vector<float> out(dim > 0 ? sentences.size() * static_cast<size_t>(dim) : 0);
   for (size_t r = 0; r < sentences.size(); ++r) {
     detail::Call call;
-    call.check(gm_text_features(sentences[r].c_str(), dim, out.data() + r * static_cast<size_t>(dim > 0 ? dim : 0),
+    call.check(gm_text_features_compute(sentences[r].c_str(), dim, out.data() + r * static_cast<size_t>(dim > 0 ? dim : 0),
                                 call.err()));
   }
   return out;

@@ -68,7 +68,88 @@ static void test_library(void) {
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_kind_capabilities(NULL, &caps, ERR));
   /* err may be NULL: the status alone still tells. */
   CHECK(gm_kind_capabilities("nonesuch", &caps, NULL) == GM_UNKNOWN_KIND);
+
+  /* GM_CAP_TRANSLATE is reserved: no kind reports it, by bit or by name */
+  const char* const kinds_known[] = {"bernoulli", "markov", "fvsbn", "nade", "vae", "gan", "dcgan", "cgan", "infogan"};
+  for (size_t i = 0; i < sizeof kinds_known / sizeof kinds_known[0]; ++i) {
+    EXPECT_OK(gm_kind_capabilities(kinds_known[i], &caps, ERR));
+    CHECK(caps != 0 && !(caps & GM_CAP_TRANSLATE));
+  }
+  EXPECT_OK(gm_kinds_json(&kinds, ERR));
+  CHECK(kinds && strstr((const char*)gm_buffer_data(kinds), "translate") == NULL);
+  gm_buffer_free(kinds);
+
+  /* the typed enums keep the numbers the macros had, and the names still #ifdef */
+  gm_status st = GM_VERSION_MISMATCH;
+  gm_capability cap = GM_CAP_EXACT_LOG_PROB;
+  gm_condition_kind ck = GM_CONDITION_TEXT;
+  CHECK(GM_OK == 0 && GM_INVALID_ARGUMENT == 1 && st == 13 && GM_INTERNAL == 99);
+  CHECK(GM_CAP_FIT == 1u && GM_CAP_TRANSLATE == (1u << 6) && cap == (1u << 9));
+  CHECK(GM_CONDITION_NONE == 0 && GM_CONDITION_LABEL == 1 && GM_CONDITION_VECTOR == 2 && ck == 3);
+#if !defined(GM_OK) || !defined(GM_CAP_TRANSLATE) || !defined(GM_CONDITION_TEXT)
+  CHECK(!"the enumerators are #defined to themselves");
+#endif
 }
+
+/* gm_model_condition on unfitted models: the kind from the configuration, the size once known. */
+static void test_condition_query(void) {
+  int32_t kind = -1;
+  int64_t dim = -1;
+  gm_model* m = NULL;
+  EXPECT_OK(gm_model_create("markov", NULL, &m, ERR));
+  EXPECT_OK(gm_model_condition(m, &kind, &dim, ERR));
+  CHECK(kind == GM_CONDITION_NONE && dim == 0);
+  gm_model_free(m);
+  EXPECT_OK(gm_model_create("cgan", "{\"condition\": \"vector\", \"condition_dim\": 5}", &m, ERR));
+  EXPECT_OK(gm_model_condition(m, &kind, &dim, ERR));
+  CHECK(kind == GM_CONDITION_VECTOR && dim == 5);
+  gm_model_free(m);
+  EXPECT_OK(gm_model_create("cgan", NULL, &m, ERR));
+  EXPECT_OK(gm_model_condition(m, &kind, &dim, ERR));
+  CHECK(kind == GM_CONDITION_LABEL && dim == 0); /* classes come from the labels at fit */
+  gm_model_free(m);
+  EXPECT_OK(gm_model_create("infogan", NULL, &m, ERR)); /* codes, not conditions */
+  EXPECT_OK(gm_model_condition(m, &kind, &dim, ERR));
+  CHECK(kind == GM_CONDITION_NONE);
+  gm_model_free(m);
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_condition(NULL, &kind, &dim, ERR));
+}
+
+/* The deprecated names issue 11 replaced still link and behave like the new ones. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+static void test_deprecated_aliases(void) {
+  gm_eval_options old_opts;
+  gm_score_options new_opts;
+  memset(&old_opts, 0x5A, sizeof old_opts);
+  memset(&new_opts, 0xA5, sizeof new_opts);
+  gm_eval_options_init(&old_opts);
+  gm_score_options_init(&new_opts);
+  CHECK(old_opts.struct_size == sizeof(gm_score_options) && old_opts.samples == new_opts.samples &&
+        old_opts.seed == new_opts.seed && old_opts.threads == new_opts.threads);
+  gm_eval_options small;
+  memset(&small, 0x5A, sizeof small);
+  gm_eval_options_init_sized(&small, (uint32_t)offsetof(gm_eval_options, samples));
+  CHECK(small.struct_size == offsetof(gm_eval_options, samples) && small.threads == 0);
+
+  float v[16], w[16];
+  EXPECT_OK(gm_text_features("a pair of trousers", 16, v, ERR));
+  EXPECT_OK(gm_text_features_compute("a pair of trousers", 16, w, ERR));
+  CHECK(memcmp(v, w, sizeof v) == 0);
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features("x", 0, v, ERR));
+
+  float x[4] = {1, 0, 0, 1};
+  gm_data img = view(x, 1, 4);
+  img.channels = 1, img.height = 2, img.width = 2;
+  EXPECT_OK(gm_write_png_grid(tmp_path("old_name.png"), &img, 0, ERR));
+  img.channels = img.height = img.width = 0;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_write_png_grid(tmp_path("old_name_flat.png"), &img, 0, ERR));
+}
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 static void test_create_errors(void) {
   gm_model* m = (gm_model*)&m; /* garbage that create must overwrite with NULL */
@@ -414,14 +495,14 @@ static void test_datasets(void) {
   EXPECT_OK(gm_dataset_load("builtin:bars-and-stripes:4", &opts, &ds, ERR));
   EXPECT_OK(gm_dataset_view(ds, &data, ERR));
   CHECK(data.n == 5 && data.d == 16);
-  EXPECT_OK(gm_write_png_grid(tmp_path("bars.png"), &data, 0, ERR));
+  EXPECT_OK(gm_png_grid_write(tmp_path("bars.png"), &data, 0, ERR));
   FILE* f = fopen(tmp_path("bars.png"), "rb");
   unsigned char sig[8] = {0};
   CHECK(f && fread(sig, 1, 8, f) == 8 && sig[1] == 'P' && sig[2] == 'N' && sig[3] == 'G');
   if (f) fclose(f);
   gm_data flat = data;
   flat.channels = flat.height = flat.width = 0;
-  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_write_png_grid(tmp_path("flat.png"), &flat, 0, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_png_grid_write(tmp_path("flat.png"), &flat, 0, ERR));
   gm_dataset_free(ds);
 
   /* binarised grey images */
@@ -677,6 +758,10 @@ static void test_cgan_labels(void) {
   EXPECT_OK(gm_model_config_json(m, &cfg, ERR));
   CHECK(cfg && strstr((const char*)gm_buffer_data(cfg), "\"classes\":4") != NULL);
   gm_buffer_free(cfg);
+  int32_t ckind = -1;
+  int64_t cdim = -1;
+  EXPECT_OK(gm_model_condition(m, &ckind, &cdim, ERR));
+  CHECK(ckind == GM_CONDITION_LABEL && cdim == 4);
 
   int32_t want[4] = {3, 2, 1, 0};
   gm_sample_options so;
@@ -712,25 +797,25 @@ static void test_cgan_labels(void) {
 
 static void test_text_features(void) {
   float v[TEXT_DIM], w[TEXT_DIM];
-  EXPECT_OK(gm_text_features("A pair of Trousers", TEXT_DIM, v, ERR));
-  EXPECT_OK(gm_text_features("a pair of trousers", TEXT_DIM, w, ERR));
+  EXPECT_OK(gm_text_features_compute("A pair of Trousers", TEXT_DIM, v, ERR));
+  EXPECT_OK(gm_text_features_compute("a pair of trousers", TEXT_DIM, w, ERR));
   CHECK(memcmp(v, w, sizeof v) == 0);
   double norm = 0;
   for (int i = 0; i < TEXT_DIM; ++i) norm += (double)v[i] * v[i];
   CHECK(fabs(norm - 1.0) < 1e-6);
-  EXPECT_OK(gm_text_features("trousers of pair a", TEXT_DIM, w, ERR));
+  EXPECT_OK(gm_text_features_compute("trousers of pair a", TEXT_DIM, w, ERR));
   CHECK(memcmp(v, w, sizeof v) != 0); /* bigrams see the order */
-  EXPECT_OK(gm_text_features("", TEXT_DIM, w, ERR));
+  EXPECT_OK(gm_text_features_compute("", TEXT_DIM, w, ERR));
   int zeros = 1;
   for (int i = 0; i < TEXT_DIM; ++i) zeros &= w[i] == 0.0f;
   CHECK(zeros);
   /* "a": one token in bucket FNV-1a("a") mod 1024 = 140 */
   float wide[1024];
-  EXPECT_OK(gm_text_features("a", 1024, wide, ERR));
+  EXPECT_OK(gm_text_features_compute("a", 1024, wide, ERR));
   CHECK(wide[140] == 1.0f);
-  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features(NULL, TEXT_DIM, v, ERR));
-  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features("x", 0, v, ERR));
-  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features("x", TEXT_DIM, NULL, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features_compute(NULL, TEXT_DIM, v, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features_compute("x", 0, v, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features_compute("x", TEXT_DIM, NULL, ERR));
 }
 
 static void test_cgan_text(void) {
@@ -738,7 +823,7 @@ static void test_cgan_text(void) {
   int32_t labels[GAN_N];
   gan_images(x, labels);
   float* cond = malloc(sizeof(float) * GAN_N * TEXT_DIM);
-  for (int r = 0; r < GAN_N; ++r) EXPECT_OK(gm_text_features(kCaptions[labels[r]], TEXT_DIM, cond + r * TEXT_DIM, ERR));
+  for (int r = 0; r < GAN_N; ++r) EXPECT_OK(gm_text_features_compute(kCaptions[labels[r]], TEXT_DIM, cond + r * TEXT_DIM, ERR));
   gm_data data = gan_view(x);
   gm_model* m = NULL;
   EXPECT_OK(gm_model_create("cgan", "{\"condition\": \"text\", \"ngf\": 4, \"ndf\": 4, \"latent\": 8, \"embed\": 8}",
@@ -746,17 +831,24 @@ static void test_cgan_text(void) {
   gm_fit_options fo;
   gm_fit_options_init(&fo);
   fo.epochs = 1;
+  int32_t ckind = -1;
+  int64_t cdim = -1;
+  EXPECT_OK(gm_model_condition(m, &ckind, &cdim, ERR)); /* unfitted: the width is not known yet */
+  CHECK(ckind == GM_CONDITION_TEXT && cdim == 0);
   EXPECT_ERR(GM_INVALID_DATA, gm_model_fit(m, &data, &fo, ERR)); /* no sentences */
   gm_model_free(m);
   data.conditions = cond;
   data.condition_dim = TEXT_DIM;
   m = fit_gan("cgan", "{\"condition\": \"text\", \"ngf\": 4, \"ndf\": 4, \"latent\": 8, \"embed\": 8}", &data);
+  EXPECT_OK(gm_model_condition(m, &ckind, &cdim, ERR));
+  CHECK(ckind == GM_CONDITION_TEXT && cdim == TEXT_DIM);
+  EXPECT_OK(gm_model_condition(m, NULL, NULL, ERR));
 
   /* four rows, four sentences (one of them never seen in training) */
   float asked[4 * TEXT_DIM];
   const char* sentences[4] = {"a square at the top left", "bottom right", "a square at the top right",
                               "top left, please"};
-  for (int r = 0; r < 4; ++r) EXPECT_OK(gm_text_features(sentences[r], TEXT_DIM, asked + r * TEXT_DIM, ERR));
+  for (int r = 0; r < 4; ++r) EXPECT_OK(gm_text_features_compute(sentences[r], TEXT_DIM, asked + r * TEXT_DIM, ERR));
   gm_sample_options so;
   gm_sample_options_init(&so);
   so.seed = 4;
@@ -844,6 +936,8 @@ int main(int argc, char** argv) {
   snprintf(g_tmp, sizeof g_tmp, "%s", argc > 1 ? argv[1] : ".");
   test_library();
   test_create_errors();
+  test_deprecated_aliases();
+  test_condition_query();
   test_fitted_verbs("bernoulli", NULL);
   test_fitted_verbs("markov", "{\"order\": 1}");
   test_fitted_verbs("markov", "{\"order\": 3}");

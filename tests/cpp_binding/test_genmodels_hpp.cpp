@@ -68,6 +68,18 @@ TEST_CASE("library queries") {
   CHECK(gm::build_info().front() == '{');
   CHECK(gm::kinds_json().find("\"bernoulli\"") != std::string::npos);
   CHECK((gm::kind_capabilities("markov") & GM_CAP_COMPLETE) != 0);
+  static_assert(std::is_same<gm::EvalOptions, gm::ScoreOptions>::value, "the old name is an alias");
+}
+
+TEST_CASE("condition: none, label classes, vector width") {
+  CHECK(gm::Model("bernoulli").condition().kind == GM_CONDITION_NONE);
+  const gm::Condition label = gm::Model("cgan", R"({"classes": 7})").condition();
+  CHECK(label.kind == GM_CONDITION_LABEL);
+  CHECK(label.dim == 7);
+  const gm::Condition vec = gm::Model("cgan", R"({"condition": "vector", "condition_dim": 3})").condition();
+  CHECK(vec.kind == GM_CONDITION_VECTOR);
+  CHECK(vec.dim == 3);
+  CHECK(gm::Model("cgan", R"({"condition": "text"})").condition().kind == GM_CONDITION_TEXT);
 }
 
 TEST_CASE("fit, sample, log_prob, complete on bars and stripes") {
@@ -141,7 +153,7 @@ TEST_CASE("every status is its own exception class with the library's message") 
   const std::vector<float> half(9, 0.5f);
   CHECK_THROWS_AS(m.log_prob(gm::Rows(half, 9)), gm::InvalidData);  // not binary
   CHECK_THROWS_AS(gm::Rows(eight, 9), gm::InvalidArgument);        // not whole rows
-  gm::EvalOptions bad;
+  gm::ScoreOptions bad;
   bad.threads = -1;
   CHECK_THROWS_AS(m.log_prob(gm::Rows(eight, 8), bad), gm::InvalidArgument);
   CHECK_THROWS_AS(gm::Model::load(tmp_path("no-such-file.safetensors")), gm::IoError);
