@@ -69,12 +69,6 @@ Dataset DataFlags::load() const {
   return data;
 }
 
-std::string condition_kind(const GenerativeModel& model) {
-  if ((model.capabilities() & cap_conditional) == 0) return "";
-  const Json& cfg = model.config();
-  return cfg.contains("condition") && cfg["condition"].is_string() ? cfg["condition"].get<std::string>() : "label";
-}
-
 // Up to max_lines lines of a text file (without their line ends).
 static std::vector<std::string> read_lines(const std::string& path, const char* flag, int64_t max_lines) {
   std::ifstream in(path, std::ios::binary);
@@ -131,19 +125,20 @@ int64_t ConditionFlags::rows() const {
 }
 
 void ConditionFlags::apply(const GenerativeModel& model, int64_t n, SampleOptions& options) {
-  const std::string kind = condition_kind(model);
+  const ModelCondition condition = model_condition(model);
+  const ConditionKind kind = condition.kind;
   if (!given()) {
-    if (kind == "text" || kind == "vector")
+    if (kind == ConditionKind::text || kind == ConditionKind::vector)
       fail(Status::invalid_argument, "this {} model is conditioned on {}: give --text SENTENCE", model.kind(),
-           kind == "text" ? "sentences" : "vectors (not available from the command line)");
+           kind == ConditionKind::text ? "sentences" : "vectors (not available from the command line)");
     return;
   }
-  if (kind.empty())
+  if (kind == ConditionKind::none)
     fail(Status::invalid_argument, "--label, --labels and --text are for conditional models; this {} model is not one",
          model.kind());
   if ((label >= 0) + !labels.empty() + !text.empty() + !texts_file.empty() > 1)
     fail(Status::invalid_argument, "give only one of --label, --labels, --text and --texts");
-  if (kind == "label") {
+  if (kind == ConditionKind::label) {
     if (!text.empty() || !texts_file.empty())
       fail(Status::invalid_argument, "this {} model is conditioned on class labels: use --label K or --labels a,b,c",
            model.kind());
@@ -154,14 +149,13 @@ void ConditionFlags::apply(const GenerativeModel& model, int64_t n, SampleOption
     options.labels = row_labels_.data();
     return;
   }
-  if (kind != "text")
+  if (kind != ConditionKind::text)
     fail(Status::invalid_argument, "this {} model is conditioned on vectors, which the command line cannot give; "
          "use the C API (gm_sample_options.conditions)", model.kind());
   if (text.empty() && texts_file.empty())
     fail(Status::invalid_argument, "this {} model is conditioned on sentences: use --text SENTENCE or --texts FILE",
          model.kind());
-  const Json& cfg = model.config();
-  const int64_t dim = cfg.value("condition_dim", int64_t{0});
+  const int64_t dim = condition.dim;
   if (dim < 1) fail(Status::corrupt_file, "this {} model has no fitted \"condition_dim\"", model.kind());
   if (!texts_file.empty() && rows() != n)
     fail(Status::invalid_argument, "--texts {} has {} sentences for {} rows: give one per row", texts_file, rows(), n);

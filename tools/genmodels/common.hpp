@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "condition.hpp"  // capi/: model_condition, the query behind gm_model_condition
 #include "data/dataset.hpp"
 #include "models/generative_model.hpp"
 
@@ -30,10 +31,6 @@ struct DataFlags {
 
 // Parses --shape's "C,H,W" or "H,W" (C = 1): positive integers. Throws invalid_argument.
 ImageShape parse_shape_flag(const std::string& text);
-
-// The condition a model takes, as its configuration names it: "" (none), "label", "vector"
-// or "text" (cgan).
-std::string condition_kind(const GenerativeModel& model);
 
 // fit's --captions / --text-dim: one sentence per row of the data, hashed
 // (data/text_features.hpp) into the conditions of cgan with "condition": "text".

@@ -84,14 +84,14 @@ void require_fashion_shape(const GenerativeModel& model, const std::string& path
 // Label-conditional models get n/10 samples of each class; other kinds of condition
 // (vectors, sentences) cannot be chosen from a class label.
 bool label_conditional(const GenerativeModel& model, const std::string& path) {
-  if ((model.capabilities() & cap_conditional) == 0) return false;
-  const Json& cfg = model.config();
-  if (cfg.contains("condition") && cfg["condition"] != "label")
-    fail(Status::unsupported, "{}: this {} model is conditioned on {}, not on class labels: eval can only ask for "
-         "Fashion-MNIST classes", path, model.kind(), cfg["condition"].dump());
-  if (cfg.contains("classes") && cfg["classes"].is_number_integer() && cfg["classes"].get<int64_t>() != kClasses)
+  const ModelCondition condition = model_condition(model);
+  if (condition.kind == ConditionKind::none) return false;
+  if (condition.kind != ConditionKind::label)
+    fail(Status::unsupported, "{}: this {} model is conditioned on \"{}\", not on class labels: eval can only ask for "
+         "Fashion-MNIST classes", path, model.kind(), condition_name(condition.kind));
+  if (condition.dim != 0 && condition.dim != kClasses)
     fail(Status::unsupported, "{}: this model has {} classes, the feature classifier knows Fashion-MNIST's {}", path,
-         cfg["classes"].get<int64_t>(), kClasses);
+         condition.dim, kClasses);
   return true;
 }
 

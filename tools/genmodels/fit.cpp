@@ -36,7 +36,7 @@ class EpochGrids {
     if (!image_.is_image())
       fail(Status::invalid_argument, "--grid-dir draws image grids, but this data has no image layout");
     std::filesystem::create_directories(dir_);
-    if (condition_kind(model) == "text") {
+    if (model_condition(model).kind == ConditionKind::text) {
       std::vector<std::string> rows;
       if (captions.source == "builtin") {
         for (int c = 0; c < kFashionClasses; ++c) rows.push_back(fashion_caption("a photo of {a}", c, 0));
@@ -55,8 +55,9 @@ class EpochGrids {
   void operator()(int64_t epoch) {
     SampleOptions options;
     options.seed = kGridSeed;
-    if (condition_kind(model_) == "label") {  // "classes" is known once fit has read the labels
-      const int64_t classes = std::min<int64_t>(model_.config().value("classes", int64_t{10}), 16);
+    const ModelCondition condition = model_condition(model_);
+    if (condition.kind == ConditionKind::label) {  // the class count is known once fit has read the labels
+      const int64_t classes = std::min<int64_t>(condition.dim > 0 ? condition.dim : 10, 16);
       n_ = classes * kGridColumns;
       labels_.resize(static_cast<std::size_t>(n_));
       for (int64_t r = 0; r < n_; ++r) labels_[static_cast<std::size_t>(r)] = static_cast<int32_t>(r / kGridColumns);
@@ -108,7 +109,7 @@ void add_fit_command(CLI::App& app, int& exit_code) {
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
       auto model = create_model(args->kind, parse_config(args->config));
-      const bool text = condition_kind(*model) == "text";
+      const bool text = model_condition(*model).kind == ConditionKind::text;
       if (!args->captions.source.empty() && !text)
         fail(Status::invalid_argument, "--captions is for cgan with {{\"condition\": \"text\"}}; this is {} {}",
              model->kind(), model->config().dump());

@@ -23,7 +23,7 @@ void add_log_prob_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("log-prob", "score data: mean negative log-likelihood in nats");
   cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
   args->data.add_to(*cmd);
-  cmd->add_option("--samples", args->options.samples, "importance samples for bounds (0 = default)")
+  cmd->add_option("--samples", args->options.samples, "importance samples k of vae's bound (0 = the model's \"iwae_samples\", see `info`)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", args->options.seed, "random seed for stochastic bounds");
   cmd->add_option("--threads", args->options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
