@@ -6,6 +6,10 @@
 #   Python  /usr/bin/python3 -m unittest (plus examples/example.py)
 #   Rust    cargo test --offline (plus cargo run --example example)
 #   Go      go vet + go test (plus go run ./examples/example)
+#   Layout  bindings/layout/print_layout.c prints genmodels.h's structs (offsetof, sizeof)
+#           and constants as JSON ($GENMODELS_LAYOUT_JSON); each binding's layout test
+#           (Python tests/test_layout.py, Rust tests/layout.rs, Go layout_test.go) compares
+#           its own declarations with it
 # It installs nothing. Each runner prints its own summary; the closing table says which
 # failed, and the exit status is non-zero if any did.
 #   bindings/run_tests.sh BUILD_DIR
@@ -26,6 +30,15 @@ export CARGO_TARGET_DIR=$build/bindings/cargo GOFLAGS=-mod=mod GOPROXY=off
 python=${PYTHON:-/usr/bin/python3}
 work=$build/bindings
 mkdir -p "$work"
+
+# The C compiler's view of genmodels.h, for the layout tests (which skip without it).
+export GENMODELS_LAYOUT_JSON=$work/layout.json
+rm -f "$GENMODELS_LAYOUT_JSON"
+if ! cc -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$root/include" "$here/layout/print_layout.c" \
+  -o "$work/print_layout" || ! "$work/print_layout" >"$GENMODELS_LAYOUT_JSON"; then
+  echo "run_tests: bindings/layout/print_layout.c failed; the layout tests cannot run" >&2
+  rm -f "$GENMODELS_LAYOUT_JSON"
+fi
 
 declare -a names results
 run() {  # run NAME COMMAND...: prints a header, runs it, records ok/FAILED
@@ -71,6 +84,14 @@ sys.exit(1 if stale else 0)
 PY
 }
 
+layouts() {  # each binding's structs and constants against the C compiler's (the suites run them too)
+  [[ -s $GENMODELS_LAYOUT_JSON ]] || { echo "no $GENMODELS_LAYOUT_JSON"; return 1; }
+  (cd "$here/python" && "$python" -m unittest tests.test_layout) &&
+    (cd "$here/rust" && cargo test --offline --quiet --test layout) &&
+    (cd "$here/go" && go test -count=1 -run TestLayoutMatchesGenmodelsH .)
+}
+
+run "struct layouts match genmodels.h" layouts
 run "C++ binding (meson test)" cpp_test
 run "C++ example" cpp_example
 run "Python binding (unittest)" bash -c "cd '$here/python' && '$python' -m unittest discover -s tests"

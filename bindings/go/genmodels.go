@@ -43,18 +43,18 @@ typedef struct {
   int64_t condition_dim;
 } gmgo_sample;
 
-// The library's *_init writes the library's sizeof, larger than this header's when the
-// library is newer: initialise a roomy scratch and keep our prefix.
+// The library's defaults for this header's struct: *_init_sized fills only sizeof(T)
+// bytes, so a newer library (whose structs have grown) cannot write past it.
 #define GMGO_DEFAULTS(T)                        \
   static T gmgo_##T##_defaults(void) {          \
-    union { T v; unsigned char b[1024]; } s;    \
-    memset(&s, 0, sizeof s);                    \
-    T##_init(&s.v);                             \
-    s.v.struct_size = sizeof(T);                \
-    return s.v;                                 \
+    T v;                                        \
+    memset(&v, 0, sizeof v);                    \
+    T##_init_sized(&v, (uint32_t)sizeof v);     \
+    return v;                                   \
   }
 GMGO_DEFAULTS(gm_fit_options)
 GMGO_DEFAULTS(gm_sample_options)
+GMGO_DEFAULTS(gm_score_options)
 GMGO_DEFAULTS(gm_dataset_options)
 
 static gm_data gmgo_data(const float* x, const int32_t* labels, const float* cond, const gmgo_shape* s) {
@@ -90,14 +90,14 @@ static int32_t gmgo_sample_rows(const gm_model* m, int64_t n, const gmgo_sample*
 }
 
 static int32_t gmgo_log_prob(const gm_model* m, const float* x, const int32_t* labels, const float* cond,
-                             const gmgo_shape* s, const gm_eval_options* o, double* out, int64_t cap,
+                             const gmgo_shape* s, const gm_score_options* o, double* out, int64_t cap,
                              gm_error** err) {
   gm_data v = gmgo_data(x, labels, cond, s);
   return gm_model_log_prob(m, &v, o, out, cap, err);
 }
 
 static int32_t gmgo_encode(const gm_model* m, const float* x, const int32_t* labels, const float* cond,
-                           const gmgo_shape* s, const gm_eval_options* o, float* out, int64_t cap,
+                           const gmgo_shape* s, const gm_score_options* o, float* out, int64_t cap,
                            gm_error** err) {
   gm_data v = gmgo_data(x, labels, cond, s);
   return gm_model_encode(m, &v, o, out, cap, err);
@@ -121,16 +121,13 @@ static int32_t gmgo_complete(const gm_model* m, const float* x, const gmgo_shape
 static int32_t gmgo_write_png_grid(const char* path, const float* x, const gmgo_shape* s, int64_t columns,
                                    gm_error** err) {
   gm_data v = gmgo_data(x, NULL, NULL, s);
-  return gm_write_png_grid(path, &v, columns, err);
+  return gm_png_grid_write(path, &v, columns, err);
 }
 
-// gm_dataset_view writes the library's whole gm_data: a roomy scratch again.
+// The view fills only this header's gm_data.
 static int32_t gmgo_dataset_view(const gm_dataset* ds, gm_data* out, gm_error** err) {
-  union { gm_data v; unsigned char b[1024]; } s;
-  memset(&s, 0, sizeof s);
-  int32_t status = gm_dataset_view(ds, &s.v, err);
-  *out = s.v;
-  return status;
+  memset(out, 0, sizeof *out);
+  return gm_dataset_view_sized(ds, out, (uint32_t)sizeof *out, err);
 }
 */
 import "C"
@@ -256,7 +253,7 @@ const (
 	CapEncode       Capability = C.GM_CAP_ENCODE
 	CapDecode       Capability = C.GM_CAP_DECODE
 	CapComplete     Capability = C.GM_CAP_COMPLETE
-	CapTranslate    Capability = C.GM_CAP_TRANSLATE
+	CapTranslate    Capability = C.GM_CAP_TRANSLATE // reserved: no kind reports it (no translate verb yet)
 	CapConditional  Capability = C.GM_CAP_CONDITIONAL
 	CapBinaryData   Capability = C.GM_CAP_BINARY_DATA
 	CapExactLogProb Capability = C.GM_CAP_EXACT_LOG_PROB
@@ -366,15 +363,18 @@ func (o *SampleOptions) c(rows int) (C.gmgo_sample, *C.int32_t, *C.float, error)
 	return s, i32ptr(o.Labels), f32ptr(o.Conditions), nil
 }
 
-// EvalOptions for LogProb and Encode.
-type EvalOptions struct {
+// ScoreOptions for LogProb and Encode (gm_score_options).
+type ScoreOptions struct {
 	Seed    uint64
 	Threads int
-	Samples int64 // importance samples for stochastic bounds (0 = the kind's default)
+	Samples int64 // 0 = the model's own count (vae: its "iwae_samples" importance samples)
 }
 
-func (o *EvalOptions) c() C.gm_eval_options {
-	e := C.gm_eval_options{struct_size: C.uint32_t(unsafe.Sizeof(C.gm_eval_options{}))}
+// EvalOptions is the name of ScoreOptions before issue 11.
+type EvalOptions = ScoreOptions
+
+func (o *ScoreOptions) c() C.gm_score_options {
+	e := C.gmgo_gm_score_options_defaults()
 	if o != nil {
 		e.seed, e.threads, e.samples = C.uint64_t(o.Seed), C.int32_t(o.Threads), C.int64_t(o.Samples)
 	}
@@ -587,7 +587,7 @@ func (m *Model) Sample(n int, opts *SampleOptions) ([]float32, error) {
 }
 
 // LogProb is log p(x) in nats for each row.
-func (m *Model) LogProb(data Data, opts *EvalOptions) ([]float64, error) {
+func (m *Model) LogProb(data Data, opts *ScoreOptions) ([]float64, error) {
 	s, err := data.shape()
 	if err != nil {
 		return nil, err
@@ -607,7 +607,7 @@ func (m *Model) LogProb(data Data, opts *EvalOptions) ([]float64, error) {
 }
 
 // Encode gives the features of each row (N*EncodeDim values).
-func (m *Model) Encode(data Data, opts *EvalOptions) ([]float32, error) {
+func (m *Model) Encode(data Data, opts *ScoreOptions) ([]float32, error) {
 	s, err := data.shape()
 	if err != nil {
 		return nil, err

@@ -190,7 +190,7 @@ func TestEveryStatusIsAnError(t *testing.T) {
 		{genmodels.InvalidData, drop(m.LogProb(genmodels.Rows(make([]float32, 16), 8), nil))}, // wrong width
 		{genmodels.InvalidData, drop(m.LogProb(genmodels.Rows([]float32{0.5, 0, 0, 0, 0, 0, 0, 0, 0}, 9), nil))},
 		{genmodels.InvalidArgument, drop(m.LogProb(genmodels.Rows(make([]float32, 16), 9), nil))}, // not whole rows
-		{genmodels.InvalidArgument, drop(m.LogProb(genmodels.Rows(make([]float32, 9), 9), &genmodels.EvalOptions{Threads: -1}))},
+		{genmodels.InvalidArgument, drop(m.LogProb(genmodels.Rows(make([]float32, 9), 9), &genmodels.ScoreOptions{Threads: -1}))},
 		{genmodels.InvalidArgument, drop(m.Complete(genmodels.Rows(make([]float32, 9), 9), make([]bool, 3), nil))},
 		{genmodels.NotFitted, drop(unfitted.Sample(1, nil))},
 		{genmodels.Unsupported, drop(m.Encode(genmodels.Rows(make([]float32, 9), 9), nil))},

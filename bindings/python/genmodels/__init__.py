@@ -108,7 +108,7 @@ class Capability(enum.IntFlag):
     ENCODE = 1 << 3
     DECODE = 1 << 4
     COMPLETE = 1 << 5
-    TRANSLATE = 1 << 6
+    TRANSLATE = 1 << 6  # reserved: no kind reports it until the library has a translate verb
     CONDITIONAL = 1 << 7
     BINARY_DATA = 1 << 8
     EXACT_LOG_PROB = 1 << 9
@@ -215,10 +215,10 @@ def _sample_options(seed, threads, y=None):
     return _byref(o), (o, y)
 
 
-def _eval_options(seed, threads, samples):
+def _score_options(seed, threads, samples):
     if not seed and not threads and not samples:
         return None
-    o = _native.EvalOptions.from_buffer_copy(_native.EVAL_DEFAULTS)
+    o = _native.ScoreOptions.from_buffer_copy(_native.SCORE_DEFAULTS)
     o.seed, o.threads, o.samples = seed, threads, samples
     return _byref(o)
 
@@ -361,6 +361,15 @@ class Model:
         return tuple(x.value for x in v)
 
     @property
+    def condition(self) -> tuple[str, int]:
+        """What the model is conditioned on (gm_model_condition): ("none", 0), ("label", number
+        of classes), ("vector", width) or ("text", width); the size is 0 until fit fixes it."""
+        kind, dim, err = ctypes.c_int32(), ctypes.c_int64(), ctypes.c_void_p()
+        _check(_lib.gm_model_condition(self._h, _byref(kind), _byref(dim), _byref(err)), err)
+        names = ("none", "label", "vector", "text")
+        return (names[kind.value] if 0 <= kind.value < len(names) else f"condition {kind.value}"), dim.value
+
+    @property
     def encode_dim(self) -> int:
         return self._query(_lib.gm_model_encode_dim, ctypes.c_int64)
 
@@ -446,7 +455,7 @@ class Model:
         Images of another layout than the model's are an InvalidDataError (see data_shape)."""
         data, X = _rows(X, y)
         out = np.empty(data.n, dtype=np.float64)
-        self._call(_lib.gm_model_log_prob, _byref(data), _eval_options(seed, threads, samples),
+        self._call(_lib.gm_model_log_prob, _byref(data), _score_options(seed, threads, samples),
                    out.ctypes.data, data.n)
         return out
 
@@ -454,7 +463,7 @@ class Model:
         """Features of each row: an (n, encode_dim) float32 array."""
         data, X = _rows(X)
         out = np.empty((data.n, self.encode_dim), dtype=np.float32)
-        self._call(_lib.gm_model_encode, _byref(data), _eval_options(seed, threads, samples),
+        self._call(_lib.gm_model_encode, _byref(data), _score_options(seed, threads, samples),
                    out.ctypes.data, out.size)
         return out
 
@@ -540,8 +549,8 @@ class Dataset:
         handle, err = ctypes.c_void_p(), ctypes.c_void_p()
         _check(_lib.gm_dataset_load(spec.encode(), _byref(o), _byref(handle), _byref(err)), err)
         owner = _DatasetHandle(handle.value)
-        v, status = _native.written(lambda p: _lib.gm_dataset_view(owner.h, p, _byref(err)), _native.Data)
-        _check(status, err)
+        v = _native.Data()
+        _check(_lib.gm_dataset_view_sized(owner.h, _byref(v), ctypes.sizeof(v), _byref(err)), err)
         self.X = _borrowed(owner, v.x, ctypes.c_float, (v.n, v.d))
         self.y = _borrowed(owner, v.labels, ctypes.c_int32, (v.n,)) if v.labels else None
         self.num_classes = v.num_classes
@@ -571,4 +580,4 @@ def write_png_grid(path: Union[str, os.PathLike], images: npt.ArrayLike, columns
     """Writes images ((n, h, w) or (n, c, h, w), values in [0, 1]) as one PNG grid."""
     data, images = _rows(images)
     err = ctypes.c_void_p()
-    _check(_lib.gm_write_png_grid(os.fsencode(path), _byref(data), columns, _byref(err)), err)
+    _check(_lib.gm_png_grid_write(os.fsencode(path), _byref(data), columns, _byref(err)), err)

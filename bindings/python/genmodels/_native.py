@@ -35,15 +35,22 @@ class SampleOptions(ctypes.Structure):  # gm_sample_options
                 ("conditions", _p), ("condition_dim", _i64)]
 
 
-class EvalOptions(ctypes.Structure):  # gm_eval_options
+class ScoreOptions(ctypes.Structure):  # gm_score_options (gm_eval_options before issue 11)
     _fields_ = [("struct_size", _u32), ("seed", _u64), ("threads", _i32), ("samples", _i64)]
+
+
+EvalOptions = ScoreOptions  # the old name
 
 
 class DatasetOptions(ctypes.Structure):  # gm_dataset_options
     _fields_ = [("struct_size", _u32), ("binarize", _f64), ("max_examples", _i64)]
 
 
-_D, _F, _S, _E, _O = (ctypes.POINTER(t) for t in (Data, FitOptions, SampleOptions, EvalOptions, DatasetOptions))
+_D, _F, _S, _E, _O = (ctypes.POINTER(t) for t in (Data, FitOptions, SampleOptions, ScoreOptions, DatasetOptions))
+
+# The public structs by their C names (the layout test compares them with genmodels.h).
+STRUCTS = {"gm_data": Data, "gm_fit_options": FitOptions, "gm_sample_options": SampleOptions,
+           "gm_score_options": ScoreOptions, "gm_dataset_options": DatasetOptions}
 
 # name: (restype, argtypes); every status-returning function ends with gm_error** err.
 _PROTOTYPES = {
@@ -56,11 +63,13 @@ _PROTOTYPES = {
     "gm_buffer_data": (_p, [_p]),
     "gm_buffer_size": (_i64, [_p]),
     "gm_buffer_free": (None, [_p]),
-    "gm_data_init": (None, [_D]),
-    "gm_fit_options_init": (None, [_F]),
-    "gm_sample_options_init": (None, [_S]),
-    "gm_eval_options_init": (None, [_E]),
-    "gm_dataset_options_init": (None, [_O]),
+    # The sized initialisers fill only the first struct_size bytes: a newer library, whose
+    # structs have grown, never writes past these (smaller) ones.
+    "gm_data_init_sized": (None, [_D, _u32]),
+    "gm_fit_options_init_sized": (None, [_F, _u32]),
+    "gm_sample_options_init_sized": (None, [_S, _u32]),
+    "gm_score_options_init_sized": (None, [_E, _u32]),
+    "gm_dataset_options_init_sized": (None, [_O, _u32]),
     "gm_kinds_json": (_i32, [_pp, _pp]),
     "gm_kind_capabilities": (_i32, [_s, ctypes.POINTER(_u32), _pp]),
     "gm_model_create": (_i32, [_s, _s, _pp, _pp]),
@@ -72,6 +81,7 @@ _PROTOTYPES = {
     "gm_model_data_shape": (_i32, [_p] + [ctypes.POINTER(_i64)] * 4 + [_pp]),
     "gm_model_encode_dim": (_i32, [_p, ctypes.POINTER(_i64), _pp]),
     "gm_model_latent_dim": (_i32, [_p, ctypes.POINTER(_i64), _pp]),
+    "gm_model_condition": (_i32, [_p, ctypes.POINTER(_i32), ctypes.POINTER(_i64), _pp]),
     "gm_model_fit": (_i32, [_p, _D, _F, _pp]),
     "gm_model_sample": (_i32, [_p, _i64, _S, _p, _i64, _pp]),
     "gm_model_log_prob": (_i32, [_p, _D, _E, _p, _i64, _pp]),
@@ -84,8 +94,8 @@ _PROTOTYPES = {
     "gm_model_load_buffer": (_i32, [_p, _i64, _pp, _pp]),
     "gm_dataset_load": (_i32, [_s, _O, _pp, _pp]),
     "gm_dataset_free": (None, [_p]),
-    "gm_dataset_view": (_i32, [_p, _D, _pp]),
-    "gm_write_png_grid": (_i32, [_s, _D, _i64, _pp]),
+    "gm_dataset_view_sized": (_i32, [_p, _D, _u32, _pp]),
+    "gm_png_grid_write": (_i32, [_s, _D, _i64, _pp]),
 }
 
 
@@ -123,22 +133,15 @@ for _name, (_res, _args) in _PROTOTYPES.items():
     _fn.restype, _fn.argtypes = _res, _args
 
 
-def written(call, struct):
-    """A `struct` that the library filled through call(pointer).
-
-    The library writes its own sizeof, which exceeds ours when it is newer than this
-    binding (fields are only appended): it writes into a roomy scratch and we keep our prefix,
-    with struct_size saying how much of it we know.
-    """
-    scratch = (ctypes.c_uint64 * 128)()
-    status = call(ctypes.cast(scratch, ctypes.POINTER(struct)))
-    out = struct.from_buffer_copy(scratch)
-    out.struct_size = ctypes.sizeof(struct)
-    return out, status
+def defaults(init_sized, struct):
+    """A `struct` holding the library's defaults, through its *_init_sized function."""
+    out = struct()
+    init_sized(ctypes.byref(out), ctypes.sizeof(struct))
+    return out
 
 
 # The library's defaults, copied per call with from_buffer_copy.
-FIT_DEFAULTS = bytes(written(lib.gm_fit_options_init, FitOptions)[0])
-SAMPLE_DEFAULTS = bytes(written(lib.gm_sample_options_init, SampleOptions)[0])
-EVAL_DEFAULTS = bytes(written(lib.gm_eval_options_init, EvalOptions)[0])
-DATASET_DEFAULTS = bytes(written(lib.gm_dataset_options_init, DatasetOptions)[0])
+FIT_DEFAULTS = bytes(defaults(lib.gm_fit_options_init_sized, FitOptions))
+SAMPLE_DEFAULTS = bytes(defaults(lib.gm_sample_options_init_sized, SampleOptions))
+SCORE_DEFAULTS = bytes(defaults(lib.gm_score_options_init_sized, ScoreOptions))
+DATASET_DEFAULTS = bytes(defaults(lib.gm_dataset_options_init_sized, DatasetOptions))

@@ -45,16 +45,22 @@ class TestModel(unittest.TestCase):
         self.assertIn("markov", [k["kind"] for k in genmodels.kinds()])
         self.assertIn(genmodels.Capability.COMPLETE, genmodels.kind_capabilities("bernoulli"))
 
-    def test_struct_sizes_match_the_library(self):
-        # Each *_init writes the library's sizeof into struct_size.
-        for init, struct in ((_native.lib.gm_data_init, _native.Data),
-                             (_native.lib.gm_fit_options_init, _native.FitOptions),
-                             (_native.lib.gm_sample_options_init, _native.SampleOptions),
-                             (_native.lib.gm_eval_options_init, _native.EvalOptions),
-                             (_native.lib.gm_dataset_options_init, _native.DatasetOptions)):
-            scratch = (ctypes.c_uint64 * 128)()
-            init(ctypes.cast(scratch, ctypes.POINTER(struct)))
-            self.assertEqual(ctypes.c_uint32.from_buffer(scratch).value, ctypes.sizeof(struct), struct.__name__)
+    def test_sized_defaults_keep_our_struct_size(self):
+        # The *_init_sized functions write our prefix only, struct_size = our sizeof
+        # (tests/test_layout.py checks the layouts themselves against genmodels.h).
+        for init, struct in ((_native.lib.gm_data_init_sized, _native.Data),
+                             (_native.lib.gm_fit_options_init_sized, _native.FitOptions),
+                             (_native.lib.gm_sample_options_init_sized, _native.SampleOptions),
+                             (_native.lib.gm_score_options_init_sized, _native.ScoreOptions),
+                             (_native.lib.gm_dataset_options_init_sized, _native.DatasetOptions)):
+            self.assertEqual(_native.defaults(init, struct).struct_size, ctypes.sizeof(struct), struct.__name__)
+        self.assertEqual(_native.defaults(_native.lib.gm_fit_options_init_sized, _native.FitOptions).epochs, 10)
+
+    def test_condition(self):
+        self.assertEqual(genmodels.Model("bernoulli").condition, ("none", 0))
+        self.assertEqual(genmodels.Model("cgan", classes=7).condition, ("label", 7))
+        self.assertEqual(genmodels.Model("cgan", condition="vector", condition_dim=3).condition, ("vector", 3))
+        self.assertEqual(genmodels.Model("cgan", condition="text").condition, ("text", 0))
 
     def test_fit_sample_log_prob_complete(self):
         for kind, config in (("bernoulli", {}), ("markov", {"order": 2})):

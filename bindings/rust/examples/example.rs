@@ -1,5 +1,5 @@
 //! Fit a Markov model on bars and stripes, score two images, draw a few and round-trip it.
-use genmodels::{Data, Dataset, EvalOptions, FitOptions, Model, SampleOptions, Status};
+use genmodels::{Data, Dataset, FitOptions, Model, SampleOptions, ScoreOptions, Status};
 use std::ops::ControlFlow;
 
 fn main() -> Result<(), genmodels::Error> {
@@ -15,7 +15,7 @@ fn main() -> Result<(), genmodels::Error> {
         1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, // stripes: likely
         1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, // a diagonal: unlikely
     ];
-    let log_p = model.log_prob(&Data::new(&images, 9), &EvalOptions::default())?;
+    let log_p = model.log_prob(&Data::new(&images, 9), &ScoreOptions::default())?;
     println!("log p = {:.3}, {:.3} nats", log_p[0], log_p[1]);
     let x = model.sample(2, &SampleOptions { seed: 1, ..Default::default() })?;
     for row in x.chunks(9) {
@@ -24,10 +24,10 @@ fn main() -> Result<(), genmodels::Error> {
     }
 
     let copy = Model::from_bytes(&model.to_bytes()?)?;
-    let same = copy.log_prob(&Data::new(&images, 9), &EvalOptions::default())? == log_p;
+    let same = copy.log_prob(&Data::new(&images, 9), &ScoreOptions::default())? == log_p;
     println!("round trip identical: {}", if same { "yes" } else { "no" });
 
-    match model.encode(&Data::new(&images, 9), &EvalOptions::default()) {
+    match model.encode(&Data::new(&images, 9), &ScoreOptions::default()) {
         Err(e) if e.status == Status::Unsupported => println!("encode: {}", e.status.name()),
         other => println!("encode: {:?}", other.map(|v| v.len())),
     }

@@ -1,13 +1,13 @@
 //! Generative models over the genmodels C ABI: a thin, safe wrapper over [`sys`].
 //!
 //! ```
-//! use genmodels::{Data, Dataset, EvalOptions, FitOptions, Model, SampleOptions};
+//! use genmodels::{Data, Dataset, FitOptions, Model, SampleOptions, ScoreOptions};
 //!
 //! let bars = Dataset::load("builtin:bars-and-stripes:3", &Default::default())?;
 //! let mut model = Model::new("markov", r#"{"order": 2}"#)?;
 //! model.fit(&bars.data(), &FitOptions::default())?;
 //! let x = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0];
-//! let log_p = model.log_prob(&Data::new(&x, 9), &EvalOptions::default())?;
+//! let log_p = model.log_prob(&Data::new(&x, 9), &ScoreOptions::default())?;
 //! let draws = model.sample(4, &SampleOptions { seed: 1, ..Default::default() })?;
 //! assert_eq!((log_p.len(), draws.len()), (1, 36));
 //! # Ok::<(), genmodels::Error>(())
@@ -151,26 +151,15 @@ fn c_path(path: &Path) -> Result<CString> {
     CString::new(bytes).map_err(|_| Error::new(Status::InvalidArgument, "the path contains a NUL byte"))
 }
 
-/// A `T` the library wrote through `f`. The library writes its own `sizeof`, larger than
-/// ours when it is newer than this crate (fields are only appended), so it writes into a
-/// roomy scratch and we keep our prefix, with `struct_size` (the first field) set to ours.
-fn written<T: Copy>(f: impl FnOnce(*mut T) -> i32) -> (T, i32) {
-    #[repr(C, align(16))]
-    struct Scratch([u8; 1024]);
-    assert!(mem::size_of::<T>() <= 1024 && mem::align_of::<T>() <= 16);
-    let mut scratch = Scratch([0; 1024]);
-    let status = f(scratch.0.as_mut_ptr() as *mut T);
-    let mut value: T = unsafe { ptr::read(scratch.0.as_ptr() as *const T) };
-    unsafe { ptr::write(&mut value as *mut T as *mut u32, mem::size_of::<T>() as u32) };
-    (value, status)
-}
-
-fn defaults<T: Copy>(init: unsafe extern "C" fn(*mut T)) -> T {
-    written(|p| unsafe {
-        init(p);
-        0
-    })
-    .0
+/// The library's defaults for our `T`, through its `*_init_sized` function: it fills only
+/// `size_of::<T>()` bytes (and says so in `struct_size`), so a newer library, whose structs
+/// have grown, never writes past ours.
+fn defaults<T: Copy>(init_sized: unsafe extern "C" fn(*mut T, u32)) -> T {
+    let mut value = mem::MaybeUninit::<T>::zeroed();
+    unsafe {
+        init_sized(value.as_mut_ptr(), mem::size_of::<T>() as u32);
+        value.assume_init() // every field is an integer, float, nullable pointer or Option<fn>
+    }
 }
 
 // ------------------------------------------------------------------------- library
@@ -234,6 +223,7 @@ impl Capabilities {
     pub const ENCODE: Capabilities = Capabilities(sys::GM_CAP_ENCODE);
     pub const DECODE: Capabilities = Capabilities(sys::GM_CAP_DECODE);
     pub const COMPLETE: Capabilities = Capabilities(sys::GM_CAP_COMPLETE);
+    /// Reserved: no kind reports it until the library has a translate function.
     pub const TRANSLATE: Capabilities = Capabilities(sys::GM_CAP_TRANSLATE);
     pub const CONDITIONAL: Capabilities = Capabilities(sys::GM_CAP_CONDITIONAL);
     pub const BINARY_DATA: Capabilities = Capabilities(sys::GM_CAP_BINARY_DATA);
@@ -350,7 +340,7 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> FitOptions {
-        let o = defaults(sys::gm_fit_options_init);
+        let o = defaults(sys::gm_fit_options_init_sized);
         FitOptions {
             epochs: o.epochs,
             batch_size: o.batch_size,
@@ -377,7 +367,7 @@ pub struct SampleOptions<'a> {
 
 impl SampleOptions<'_> {
     fn to_c(self, rows: usize) -> Result<sys::gm_sample_options> {
-        let mut o = defaults(sys::gm_sample_options_init);
+        let mut o = defaults(sys::gm_sample_options_init_sized);
         o.seed = self.seed;
         o.threads = self.threads;
         if let Some(l) = self.labels {
@@ -397,23 +387,26 @@ impl SampleOptions<'_> {
     }
 }
 
-/// Options of log_prob and encode.
+/// Options of log_prob and encode (`gm_score_options`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct EvalOptions {
+pub struct ScoreOptions {
     pub seed: u64,
     pub threads: i32,
-    /// 0 = the kind's default number of importance samples (stochastic bounds only).
+    /// 0 = the model's own count (vae: the importance samples of its configuration's
+    /// `iwae_samples`); other kinds ignore it.
     pub samples: i64,
 }
 
-impl EvalOptions {
-    fn to_c(self) -> sys::gm_eval_options {
-        sys::gm_eval_options {
-            struct_size: mem::size_of::<sys::gm_eval_options>() as u32,
-            seed: self.seed,
-            threads: self.threads,
-            samples: self.samples,
-        }
+/// The name of [`ScoreOptions`] before issue 11.
+pub type EvalOptions = ScoreOptions;
+
+impl ScoreOptions {
+    fn to_c(self) -> sys::gm_score_options {
+        let mut o = defaults(sys::gm_score_options_init_sized);
+        o.seed = self.seed;
+        o.threads = self.threads;
+        o.samples = self.samples;
+        o
     }
 }
 
@@ -567,7 +560,7 @@ impl Model {
         }
         let view = data.to_c()?;
         let mut ctx = Context { progress: &mut progress, panic: None };
-        let mut o = defaults(sys::gm_fit_options_init);
+        let mut o = defaults(sys::gm_fit_options_init_sized);
         o.epochs = opts.epochs;
         o.batch_size = opts.batch_size;
         o.learning_rate = opts.learning_rate;
@@ -593,7 +586,7 @@ impl Model {
     }
 
     /// log p(x) in nats for each row.
-    pub fn log_prob(&self, data: &Data, opts: &EvalOptions) -> Result<Vec<f64>> {
+    pub fn log_prob(&self, data: &Data, opts: &ScoreOptions) -> Result<Vec<f64>> {
         let view = data.to_c()?;
         let o = opts.to_c();
         let mut out = vec![0f64; data.rows()];
@@ -602,7 +595,7 @@ impl Model {
     }
 
     /// Features of each row (rows * encode_dim values).
-    pub fn encode(&self, data: &Data, opts: &EvalOptions) -> Result<Vec<f32>> {
+    pub fn encode(&self, data: &Data, opts: &ScoreOptions) -> Result<Vec<f32>> {
         let view = data.to_c()?;
         let o = opts.to_c();
         let mut out = vec![0f32; out_len(data.rows(), self.encode_dim()?)?];
@@ -663,7 +656,7 @@ pub struct DatasetOptions {
 
 impl Default for DatasetOptions {
     fn default() -> DatasetOptions {
-        let o = defaults(sys::gm_dataset_options_init);
+        let o = defaults(sys::gm_dataset_options_init_sized);
         DatasetOptions {
             binarize: if o.binarize >= 0.0 { Some(o.binarize) } else { None },
             max_examples: o.max_examples as usize,
@@ -690,17 +683,15 @@ impl Drop for Dataset {
 impl Dataset {
     pub fn load(spec: &str, opts: &DatasetOptions) -> Result<Dataset> {
         let spec = c_string(spec)?;
-        let mut o = defaults(sys::gm_dataset_options_init);
+        let mut o = defaults(sys::gm_dataset_options_init_sized);
         o.binarize = opts.binarize.unwrap_or(-1.0);
         o.max_examples = opts.max_examples as i64;
         let mut raw = ptr::null_mut();
         call(|err| unsafe { sys::gm_dataset_load(spec.as_ptr(), &o, &mut raw, err) })?;
         let raw = NonNull::new(raw).ok_or_else(|| Error::new(Status::Internal, "no data set"))?;
-        let mut ds = Dataset { raw, view: defaults(sys::gm_data_init) }; // frees the data set on error
-        let mut err = ptr::null_mut();
-        let (view, status) = written(|p| unsafe { sys::gm_dataset_view(raw.as_ptr(), p, &mut err) });
-        check(status, err)?;
-        ds.view = view;
+        let mut ds = Dataset { raw, view: defaults(sys::gm_data_init_sized) }; // frees the data set on error
+        let size = mem::size_of::<sys::gm_data>() as u32;
+        call(|err| unsafe { sys::gm_dataset_view_sized(raw.as_ptr(), &mut ds.view, size, err) })?;
         Ok(ds)
     }
 
@@ -738,5 +729,5 @@ impl Dataset {
 pub fn write_png_grid(path: impl AsRef<Path>, images: &Data, columns: usize) -> Result<()> {
     let path = c_path(path.as_ref())?;
     let view = images.to_c()?;
-    call(|err| unsafe { sys::gm_write_png_grid(path.as_ptr(), &view, columns as i64, err) })
+    call(|err| unsafe { sys::gm_png_grid_write(path.as_ptr(), &view, columns as i64, err) })
 }

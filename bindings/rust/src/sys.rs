@@ -1,7 +1,8 @@
-//! Raw FFI: hand-written declarations matching `include/genmodels/genmodels.h`.
-//! The `*_init` functions write the library's own `sizeof`, which is larger than these
-//! structs when the linked library is newer: call them through [`crate::defaults`]-style
-//! scratch space (as the safe wrapper does), never on a struct of this module directly.
+//! Raw FFI: hand-written declarations matching `include/genmodels/genmodels.h`
+//! (`tests/layout.rs` checks the structs and constants against the C compiler's view).
+//! Initialise structs with the `*_init_sized` functions, passing `size_of` the struct: they
+//! fill only that prefix, so a newer library (whose structs have grown) never writes past
+//! these. The plain `*_init` functions write the library's own `sizeof` and are not declared.
 #![allow(non_camel_case_types)]
 
 use std::os::raw::{c_char, c_void};
@@ -30,10 +31,16 @@ pub const GM_CAP_LOG_PROB: u32 = 1 << 2;
 pub const GM_CAP_ENCODE: u32 = 1 << 3;
 pub const GM_CAP_DECODE: u32 = 1 << 4;
 pub const GM_CAP_COMPLETE: u32 = 1 << 5;
+/// Reserved for translate: no kind reports it until the library has a translate function.
 pub const GM_CAP_TRANSLATE: u32 = 1 << 6;
 pub const GM_CAP_CONDITIONAL: u32 = 1 << 7;
 pub const GM_CAP_BINARY_DATA: u32 = 1 << 8;
 pub const GM_CAP_EXACT_LOG_PROB: u32 = 1 << 9;
+
+pub const GM_CONDITION_NONE: i32 = 0;
+pub const GM_CONDITION_LABEL: i32 = 1;
+pub const GM_CONDITION_VECTOR: i32 = 2;
+pub const GM_CONDITION_TEXT: i32 = 3;
 
 #[repr(C)]
 pub struct gm_error {
@@ -98,12 +105,15 @@ pub struct gm_sample_options {
 
 #[repr(C)]
 #[derive(Clone, Copy)]
-pub struct gm_eval_options {
+pub struct gm_score_options {
     pub struct_size: u32,
     pub seed: u64,
     pub threads: i32,
     pub samples: i64,
 }
+
+/// The name of `gm_score_options` before issue 11.
+pub type gm_eval_options = gm_score_options;
 
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -127,11 +137,11 @@ extern "C" {
     pub fn gm_buffer_size(buf: *const gm_buffer) -> i64;
     pub fn gm_buffer_free(buf: *mut gm_buffer);
 
-    pub fn gm_data_init(data: *mut gm_data);
-    pub fn gm_fit_options_init(opts: *mut gm_fit_options);
-    pub fn gm_sample_options_init(opts: *mut gm_sample_options);
-    pub fn gm_eval_options_init(opts: *mut gm_eval_options);
-    pub fn gm_dataset_options_init(opts: *mut gm_dataset_options);
+    pub fn gm_data_init_sized(data: *mut gm_data, struct_size: u32);
+    pub fn gm_fit_options_init_sized(opts: *mut gm_fit_options, struct_size: u32);
+    pub fn gm_sample_options_init_sized(opts: *mut gm_sample_options, struct_size: u32);
+    pub fn gm_score_options_init_sized(opts: *mut gm_score_options, struct_size: u32);
+    pub fn gm_dataset_options_init_sized(opts: *mut gm_dataset_options, struct_size: u32);
 
     pub fn gm_kinds_json(out: *mut *mut gm_buffer, err: *mut *mut gm_error) -> i32;
     pub fn gm_kind_capabilities(kind: *const c_char, out: *mut u32, err: *mut *mut gm_error) -> i32;
@@ -157,6 +167,7 @@ extern "C" {
     ) -> i32;
     pub fn gm_model_encode_dim(model: *const gm_model, out: *mut i64, err: *mut *mut gm_error) -> i32;
     pub fn gm_model_latent_dim(model: *const gm_model, out: *mut i64, err: *mut *mut gm_error) -> i32;
+    pub fn gm_model_condition(model: *const gm_model, kind: *mut i32, dim: *mut i64, err: *mut *mut gm_error) -> i32;
 
     pub fn gm_model_fit(
         model: *mut gm_model,
@@ -175,7 +186,7 @@ extern "C" {
     pub fn gm_model_log_prob(
         model: *const gm_model,
         data: *const gm_data,
-        opts: *const gm_eval_options,
+        opts: *const gm_score_options,
         out: *mut f64,
         out_capacity: i64,
         err: *mut *mut gm_error,
@@ -183,7 +194,7 @@ extern "C" {
     pub fn gm_model_encode(
         model: *const gm_model,
         data: *const gm_data,
-        opts: *const gm_eval_options,
+        opts: *const gm_score_options,
         out: *mut f32,
         out_capacity: i64,
         err: *mut *mut gm_error,
@@ -223,8 +234,14 @@ extern "C" {
         err: *mut *mut gm_error,
     ) -> i32;
     pub fn gm_dataset_free(ds: *mut gm_dataset);
-    pub fn gm_dataset_view(ds: *const gm_dataset, out: *mut gm_data, err: *mut *mut gm_error) -> i32;
+    pub fn gm_dataset_view_sized(
+        ds: *const gm_dataset,
+        out: *mut gm_data,
+        struct_size: u32,
+        err: *mut *mut gm_error,
+    ) -> i32;
 
-    pub fn gm_write_png_grid(path: *const c_char, images: *const gm_data, columns: i64, err: *mut *mut gm_error)
+    pub fn gm_png_grid_write(path: *const c_char, images: *const gm_data, columns: i64, err: *mut *mut gm_error)
         -> i32;
+    pub fn gm_text_features_compute(sentence: *const c_char, dim: i64, out: *mut f32, err: *mut *mut gm_error) -> i32;
 }

@@ -1,7 +1,7 @@
 //! Tests of the safe wrapper: fit, sample, log_prob, encode, complete, files, every status,
 //! progress and cancellation, and 8 threads on one model.
 use genmodels::{
-    sys, Capabilities, Data, Dataset, DatasetOptions, EvalOptions, FitOptions, Model, SampleOptions, Status,
+    sys, Capabilities, Data, Dataset, DatasetOptions, FitOptions, Model, SampleOptions, ScoreOptions, Status,
 };
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -42,18 +42,22 @@ fn library() {
 }
 
 #[test]
-fn struct_sizes_match_the_library() {
-    // Each *_init writes the library's sizeof into struct_size.
-    fn size_written<T>(init: unsafe extern "C" fn(*mut T)) -> u32 {
-        let mut scratch = [0u64; 128];
-        unsafe { init(scratch.as_mut_ptr() as *mut T) };
-        scratch[0] as u32
+fn sized_defaults_keep_our_struct_size() {
+    // The *_init_sized functions write our prefix only (tests/layout.rs checks the layouts).
+    fn size_written<T>(init: unsafe extern "C" fn(*mut T, u32)) -> u32 {
+        let mut buf = [0u64; 32];
+        assert!(std::mem::size_of::<T>() <= std::mem::size_of_val(&buf));
+        unsafe { init(buf.as_mut_ptr() as *mut T, std::mem::size_of::<T>() as u32) };
+        buf[0] as u32
     }
-    assert_eq!(size_written(sys::gm_data_init) as usize, std::mem::size_of::<sys::gm_data>());
-    assert_eq!(size_written(sys::gm_fit_options_init) as usize, std::mem::size_of::<sys::gm_fit_options>());
-    assert_eq!(size_written(sys::gm_sample_options_init) as usize, std::mem::size_of::<sys::gm_sample_options>());
-    assert_eq!(size_written(sys::gm_eval_options_init) as usize, std::mem::size_of::<sys::gm_eval_options>());
-    assert_eq!(size_written(sys::gm_dataset_options_init) as usize, std::mem::size_of::<sys::gm_dataset_options>());
+    assert_eq!(size_written(sys::gm_data_init_sized) as usize, std::mem::size_of::<sys::gm_data>());
+    assert_eq!(size_written(sys::gm_fit_options_init_sized) as usize, std::mem::size_of::<sys::gm_fit_options>());
+    assert_eq!(size_written(sys::gm_sample_options_init_sized) as usize, std::mem::size_of::<sys::gm_sample_options>());
+    assert_eq!(size_written(sys::gm_score_options_init_sized) as usize, std::mem::size_of::<sys::gm_score_options>());
+    assert_eq!(
+        size_written(sys::gm_dataset_options_init_sized) as usize,
+        std::mem::size_of::<sys::gm_dataset_options>()
+    );
 }
 
 #[test]
@@ -69,7 +73,7 @@ fn fit_sample_log_prob_complete() {
         assert_eq!((shape.d, shape.channels, shape.height, shape.width), (9, 1, 3, 3));
 
         let x = all9();
-        let lp = m.log_prob(&Data::new(&x, 9), &EvalOptions::default()).unwrap();
+        let lp = m.log_prob(&Data::new(&x, 9), &ScoreOptions::default()).unwrap();
         assert_eq!(lp.len(), 512);
         let total: f64 = lp.iter().map(|v| v.exp()).sum();
         assert!((total - 1.0).abs() < 1e-9, "{kind}: {total}");
@@ -95,7 +99,7 @@ fn encode_and_decode_are_unsupported_for_closed_forms() {
     // Their success path gets tested once a kind with a latent space (nade, vae) exists.
     let m = fitted("bernoulli", "");
     let x = [0f32; 9];
-    let e = m.encode(&Data::new(&x, 9), &EvalOptions::default()).unwrap_err();
+    let e = m.encode(&Data::new(&x, 9), &ScoreOptions::default()).unwrap_err();
     assert_eq!(e.status, Status::Unsupported);
     assert!(e.message.contains("encode"), "{e}");
     assert!(e.to_string().starts_with("GM_UNSUPPORTED: "));
@@ -113,7 +117,7 @@ fn save_and_load_give_identical_results() {
     for other in [Model::load(&path).unwrap(), Model::from_bytes(&m.to_bytes().unwrap()).unwrap()] {
         assert_eq!(other.kind(), "markov");
         assert_eq!(other.config_json().unwrap(), m.config_json().unwrap());
-        let eval = EvalOptions::default();
+        let eval = ScoreOptions::default();
         assert_eq!(other.log_prob(&data, &eval).unwrap(), m.log_prob(&data, &eval).unwrap());
         let opts = SampleOptions { seed: 9, ..Default::default() };
         assert_eq!(other.sample(50, &opts).unwrap(), m.sample(50, &opts).unwrap());
@@ -130,11 +134,11 @@ fn every_status_maps_to_an_error() {
     assert_eq!(status(Model::new("markov", r#"{"ordr": 2}"#).map(drop)), Status::InvalidConfig);
     assert_eq!(status(Model::new("markov", "{order").map(drop)), Status::InvalidConfig);
     let eight = [0f32; 16];
-    let eval = EvalOptions::default();
+    let eval = ScoreOptions::default();
     assert_eq!(status(m.log_prob(&Data::new(&eight, 8), &eval).map(drop)), Status::InvalidData); // wrong width
     assert_eq!(status(m.log_prob(&Data::new(&[0.5; 9], 9), &eval).map(drop)), Status::InvalidData);
     assert_eq!(status(m.log_prob(&Data::new(&eight, 9), &eval).map(drop)), Status::InvalidArgument); // not whole rows
-    let bad = EvalOptions { threads: -1, ..Default::default() };
+    let bad = ScoreOptions { threads: -1, ..Default::default() };
     assert_eq!(status(m.log_prob(&Data::new(&[0.0; 9], 9), &bad).map(drop)), Status::InvalidArgument);
     assert_eq!(
         status(m.complete(&Data::new(&[0.0; 9], 9), &[true; 3], &Default::default()).map(drop)),
@@ -194,14 +198,14 @@ fn eight_threads_agree_with_one() {
     let m = fitted("markov", r#"{"order": 3}"#);
     let x = all9();
     let opts = SampleOptions { seed: 42, ..Default::default() };
-    let lp = m.log_prob(&Data::new(&x, 9), &EvalOptions::default()).unwrap();
+    let lp = m.log_prob(&Data::new(&x, 9), &ScoreOptions::default()).unwrap();
     let s = m.sample(300, &opts).unwrap();
     thread::scope(|scope| {
         let workers: Vec<_> = (0..8)
             .map(|_| {
                 scope.spawn(|| {
                     (0..20).all(|_| {
-                        m.log_prob(&Data::new(&x, 9), &EvalOptions::default()).unwrap() == lp
+                        m.log_prob(&Data::new(&x, 9), &ScoreOptions::default()).unwrap() == lp
                             && m.sample(300, &opts).unwrap() == s
                     })
                 })

@@ -1,0 +1,95 @@
+package genmodels
+
+// The structs and constants of genmodels.h as cgo sees them, for layout_test.go, which
+// compares them with the C compiler's own view (bindings/layout/print_layout.c).
+
+/*
+#include <genmodels/genmodels.h>
+*/
+import "C"
+
+import "unsafe"
+
+// cField is [name, offset, size] of one field, as print_layout.c writes it.
+type cField struct {
+	Name         string
+	Offset, Size uintptr
+}
+
+type cStruct struct {
+	Size, Align uintptr
+	Fields      []cField
+}
+
+func cLayout() map[string]cStruct {
+	var data C.gm_data
+	var fit C.gm_fit_options
+	var sample C.gm_sample_options
+	var score C.gm_score_options
+	var dataset C.gm_dataset_options
+	return map[string]cStruct{
+		"gm_data": {unsafe.Sizeof(data), unsafe.Alignof(data), []cField{
+			{"struct_size", unsafe.Offsetof(data.struct_size), unsafe.Sizeof(data.struct_size)},
+			{"x", unsafe.Offsetof(data.x), unsafe.Sizeof(data.x)},
+			{"n", unsafe.Offsetof(data.n), unsafe.Sizeof(data.n)},
+			{"d", unsafe.Offsetof(data.d), unsafe.Sizeof(data.d)},
+			{"channels", unsafe.Offsetof(data.channels), unsafe.Sizeof(data.channels)},
+			{"height", unsafe.Offsetof(data.height), unsafe.Sizeof(data.height)},
+			{"width", unsafe.Offsetof(data.width), unsafe.Sizeof(data.width)},
+			{"labels", unsafe.Offsetof(data.labels), unsafe.Sizeof(data.labels)},
+			{"num_classes", unsafe.Offsetof(data.num_classes), unsafe.Sizeof(data.num_classes)},
+			{"conditions", unsafe.Offsetof(data.conditions), unsafe.Sizeof(data.conditions)},
+			{"condition_dim", unsafe.Offsetof(data.condition_dim), unsafe.Sizeof(data.condition_dim)},
+		}},
+		"gm_fit_options": {unsafe.Sizeof(fit), unsafe.Alignof(fit), []cField{
+			{"struct_size", unsafe.Offsetof(fit.struct_size), unsafe.Sizeof(fit.struct_size)},
+			{"epochs", unsafe.Offsetof(fit.epochs), unsafe.Sizeof(fit.epochs)},
+			{"batch_size", unsafe.Offsetof(fit.batch_size), unsafe.Sizeof(fit.batch_size)},
+			{"learning_rate", unsafe.Offsetof(fit.learning_rate), unsafe.Sizeof(fit.learning_rate)},
+			{"seed", unsafe.Offsetof(fit.seed), unsafe.Sizeof(fit.seed)},
+			{"threads", unsafe.Offsetof(fit.threads), unsafe.Sizeof(fit.threads)},
+			{"progress", unsafe.Offsetof(fit.progress), unsafe.Sizeof(fit.progress)},
+			{"user_data", unsafe.Offsetof(fit.user_data), unsafe.Sizeof(fit.user_data)},
+			{"validation_fraction", unsafe.Offsetof(fit.validation_fraction), unsafe.Sizeof(fit.validation_fraction)},
+			{"patience", unsafe.Offsetof(fit.patience), unsafe.Sizeof(fit.patience)},
+		}},
+		"gm_sample_options": {unsafe.Sizeof(sample), unsafe.Alignof(sample), []cField{
+			{"struct_size", unsafe.Offsetof(sample.struct_size), unsafe.Sizeof(sample.struct_size)},
+			{"seed", unsafe.Offsetof(sample.seed), unsafe.Sizeof(sample.seed)},
+			{"threads", unsafe.Offsetof(sample.threads), unsafe.Sizeof(sample.threads)},
+			{"labels", unsafe.Offsetof(sample.labels), unsafe.Sizeof(sample.labels)},
+			{"conditions", unsafe.Offsetof(sample.conditions), unsafe.Sizeof(sample.conditions)},
+			{"condition_dim", unsafe.Offsetof(sample.condition_dim), unsafe.Sizeof(sample.condition_dim)},
+		}},
+		"gm_score_options": {unsafe.Sizeof(score), unsafe.Alignof(score), []cField{
+			{"struct_size", unsafe.Offsetof(score.struct_size), unsafe.Sizeof(score.struct_size)},
+			{"seed", unsafe.Offsetof(score.seed), unsafe.Sizeof(score.seed)},
+			{"threads", unsafe.Offsetof(score.threads), unsafe.Sizeof(score.threads)},
+			{"samples", unsafe.Offsetof(score.samples), unsafe.Sizeof(score.samples)},
+		}},
+		"gm_dataset_options": {unsafe.Sizeof(dataset), unsafe.Alignof(dataset), []cField{
+			{"struct_size", unsafe.Offsetof(dataset.struct_size), unsafe.Sizeof(dataset.struct_size)},
+			{"binarize", unsafe.Offsetof(dataset.binarize), unsafe.Sizeof(dataset.binarize)},
+			{"max_examples", unsafe.Offsetof(dataset.max_examples), unsafe.Sizeof(dataset.max_examples)},
+		}},
+	}
+}
+
+// cConstants are the values this package uses for the header's constants.
+func cConstants() map[string]int64 {
+	return map[string]int64{
+		"GM_ABI_VERSION": ABIVersion,
+		"GM_OK":          C.GM_OK, "GM_INVALID_ARGUMENT": int64(InvalidArgument), "GM_UNSUPPORTED": int64(Unsupported),
+		"GM_BUFFER_TOO_SMALL": int64(BufferTooSmall), "GM_INVALID_DATA": int64(InvalidData),
+		"GM_INVALID_CONFIG": int64(InvalidConfig), "GM_UNKNOWN_KIND": int64(UnknownKind),
+		"GM_NOT_FITTED": int64(NotFitted), "GM_IO_ERROR": int64(IOError), "GM_CORRUPT_FILE": int64(CorruptFile),
+		"GM_CANCELLED": int64(Cancelled), "GM_DIVERGED": int64(Diverged), "GM_OUT_OF_MEMORY": int64(OutOfMemory),
+		"GM_VERSION_MISMATCH": int64(VersionMismatch), "GM_INTERNAL": int64(Internal),
+		"GM_CAP_FIT": int64(CapFit), "GM_CAP_SAMPLE": int64(CapSample), "GM_CAP_LOG_PROB": int64(CapLogProb),
+		"GM_CAP_ENCODE": int64(CapEncode), "GM_CAP_DECODE": int64(CapDecode), "GM_CAP_COMPLETE": int64(CapComplete),
+		"GM_CAP_TRANSLATE": int64(CapTranslate), "GM_CAP_CONDITIONAL": int64(CapConditional),
+		"GM_CAP_BINARY_DATA": int64(CapBinaryData), "GM_CAP_EXACT_LOG_PROB": int64(CapExactLogProb),
+		"GM_CONDITION_NONE": C.GM_CONDITION_NONE, "GM_CONDITION_LABEL": C.GM_CONDITION_LABEL,
+		"GM_CONDITION_VECTOR": C.GM_CONDITION_VECTOR, "GM_CONDITION_TEXT": C.GM_CONDITION_TEXT,
+	}
+}
