@@ -27,6 +27,9 @@ export GENMODELS_LIBRARY=$build/capi/libgenmodels.so  # Python (ctypes)
 export GENMODELS_BUILD_DIR=$build                       # Rust build.rs: the static archive
 export PKG_CONFIG_PATH=$build/capi${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}  # Go, C++: the build-tree .pc
 export CARGO_TARGET_DIR=$build/bindings/cargo GOFLAGS=-mod=mod GOPROXY=off
+# Go caches cgo packages with the link flags of their first build (it does not rerun
+# pkg-config): a cache of its own per build folder, so an install elsewhere cannot leak in.
+export GOCACHE=$build/bindings/go-cache
 python=${PYTHON:-/usr/bin/python3}
 work=$build/bindings
 mkdir -p "$work"
