@@ -33,8 +33,8 @@ void BernoulliModel::install(const DataShape& shape, Tensor<double, 1> p) {
   shape_ = shape;
 }
 
-void BernoulliModel::fit(const DataView& data, const FitOptions& options) {
-  exact_binary::require_fit_data(data, kind(), options.threads);
+void BernoulliModel::do_fit(const DataView& data, const FitOptions& options) {
+  require_binary(data, kind(), options.threads);
   const int64_t n = data.n, d = data.d;
 
   // c_i = #rows with x_i = 1. Threads own disjoint pixel blocks and stream all rows, so
@@ -64,9 +64,7 @@ void BernoulliModel::fit(const DataView& data, const FitOptions& options) {
   install(DataShape{d, data.image}, std::move(p));
 }
 
-void BernoulliModel::sample(int64_t n, const SampleOptions& options, float* out) const {
-  require_fitted("sample");
-  if (n < 0) fail(Status::invalid_argument, "sample: n must be >= 0, got {}", n);
+void BernoulliModel::do_sample(int64_t n, const SampleOptions& options, float* out) const {
   const int64_t d = shape_.d;
   const double* p = p_.data();
 #pragma omp parallel for num_threads(resolve_threads(options.threads)) schedule(static)
@@ -77,9 +75,7 @@ void BernoulliModel::sample(int64_t n, const SampleOptions& options, float* out)
   }
 }
 
-void BernoulliModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
-  require_fitted("log_prob");
-  require_rows(data);
+void BernoulliModel::do_log_prob(const DataView& data, const EvalOptions& options, double* out) const {
   require_binary(data, kind(), options.threads);
   const int64_t d = shape_.d;
   const double* lp = log_p_.data();
@@ -95,10 +91,9 @@ void BernoulliModel::log_prob(const DataView& data, const EvalOptions& options, 
 
 // Pixels are independent, so p(x_u | x_o) = Π_{i∈u} p(x_i): draw each unobserved pixel
 // from its own p_i and copy the observed ones.
-void BernoulliModel::complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
-                              float* out) const {
-  require_fitted("complete");
-  exact_binary::require_complete_data(shape_, data, observed, kind());
+void BernoulliModel::do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                                 float* out) const {
+  exact_binary::require_observed_binary(data, observed, kind());
   const int64_t d = shape_.d;
   const double* p = p_.data();
 #pragma omp parallel for num_threads(resolve_threads(options.threads)) schedule(static)
@@ -111,13 +106,11 @@ void BernoulliModel::complete(const DataView& data, const uint8_t* observed, con
   }
 }
 
-std::vector<TensorRef> BernoulliModel::tensors() const {
-  require_fitted("save");
+std::vector<TensorRef> BernoulliModel::do_tensors() const {
   return {tensor_ref("p", p_)};
 }
 
-void BernoulliModel::restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
-  exact_binary::require_restore_shape(shape, kind());
+void BernoulliModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   const TensorRef& t = find_tensor(tensors, "p", DType::f64, {shape.d});
   Tensor<double, 1> p(Tensor<double, 1>::shape_type{static_cast<std::size_t>(shape.d)});
   exact_binary::read_probabilities(t, p.data(), 0.0, kind());

@@ -19,7 +19,7 @@
 
 namespace gm {
 
-class BernoulliModel final : public GenerativeModel {
+class BernoulliModel final : public ModelKind<BernoulliModel> {
  public:
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
@@ -30,17 +30,15 @@ class BernoulliModel final : public GenerativeModel {
   uint32_t capabilities() const override { return capability_bits; }
   const Json& config() const override { return config_; }
 
-  void fit(const DataView& data, const FitOptions& options) override;
-  void sample(int64_t n, const SampleOptions& options, float* out) const override;
-  void log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
-  void complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
-                float* out) const override;
-
-  // One tensor: "p" (D) f64, P(x_i = 1).
-  std::vector<TensorRef> tensors() const override;
-  void restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
-
  protected:
+  void do_fit(const DataView& data, const FitOptions& options) override;
+  void do_sample(int64_t n, const SampleOptions& options, float* out) const override;
+  void do_log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
+  void do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                   float* out) const override;
+  // One tensor: "p" (D) f64, P(x_i = 1).
+  std::vector<TensorRef> do_tensors() const override;
+  void do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
   std::string unsupported_why(const char* verb) const override;
 
  private:

@@ -8,17 +8,7 @@ namespace gm::exact_binary {
 
 double read_alpha(ConfigReader& reader) { return reader.number("alpha", 1.0, 1e-10, 1e10); }
 
-void require_fit_data(const DataView& data, const char* kind, int threads) {
-  if (data.n < 1) fail(Status::invalid_data, "fit needs at least one row, got n = {}", data.n);
-  if (data.d < 1) fail(Status::invalid_argument, "row width d must be > 0, got {}", data.d);
-  require_binary(data, kind, threads);
-}
-
-void require_complete_data(const DataShape& shape, const DataView& data, const uint8_t* observed,
-                           const char* kind) {
-  require_fitted_rows(shape, data, kind);
-  if (data.n == 0) return;
-  if (observed == nullptr) fail(Status::invalid_argument, "complete: the observed mask is NULL");
+void require_observed_binary(const DataView& data, const uint8_t* observed, const char* kind) {
   for (int64_t r = 0; r < data.n; ++r) {
     const float* x = data.row(r);
     const uint8_t* o = observed + r * data.d;
@@ -29,15 +19,6 @@ void require_complete_data(const DataShape& shape, const DataView& data, const u
              "or mark it unobserved",
              kind, r, j, x[j]);
   }
-}
-
-void require_restore_shape(const DataShape& shape, const char* kind) {
-  if (shape.d < 1) fail(Status::corrupt_file, "{} model file has data width d = {}, expected > 0", kind, shape.d);
-  const ImageShape& im = shape.image;
-  if (im.channels < 0 || im.height < 0 || im.width < 0 ||
-      ((im.channels || im.height || im.width) && im.size() != shape.d))
-    fail(Status::corrupt_file, "{} model file has image layout {}x{}x{} that does not hold d = {} values", kind,
-         im.channels, im.height, im.width, shape.d);
 }
 
 void read_probabilities(const TensorRef& t, double* out, double floor, const char* kind) {

@@ -19,14 +19,10 @@ namespace gm::exact_binary {
 // stay finite and the filtering in markov's complete cannot underflow.
 double read_alpha(ConfigReader& reader);
 
-// fit: at least one row, every value exactly 0 or 1.
-void require_fit_data(const DataView& data, const char* kind, int threads);
-// complete: the fitted width and layout (require_fitted_rows), observed non-null, observed entries exactly 0 or 1 (the
-// unobserved ones are ignored and may be NaN).
-void require_complete_data(const DataShape& shape, const DataView& data, const uint8_t* observed,
-                           const char* kind);
-// restore: d > 0 and an image layout, if any, that holds d values. Throws corrupt_file.
-void require_restore_shape(const DataShape& shape, const char* kind);
+// complete (after GenerativeModel::complete's checks of width, layout and a non-null mask):
+// the observed entries are exactly 0 or 1; the unobserved ones are ignored and may be NaN.
+// Also used by fvsbn and nade.
+void require_observed_binary(const DataView& data, const uint8_t* observed, const char* kind);
 
 // Copies an f64 tensor (its bytes may be unaligned) into out and checks every value is a
 // probability in [floor, 1) and > 0. Throws corrupt_file naming the first bad entry.

@@ -10,7 +10,6 @@
 #include "models/bernoulli_markov_common.hpp"
 #include "nn/bce_row.hpp"
 #include "nn/binary_product.hpp"
-#include "nn/compute.hpp"
 #include "nn/tiles.hpp"
 
 namespace gm {
@@ -35,6 +34,8 @@ FvsbnModel::FvsbnModel(const Json& config) {
 }
 
 FvsbnModel::~FvsbnModel() = default;
+FvsbnModel::FvsbnModel(FvsbnModel&&) noexcept = default;
+FvsbnModel& FvsbnModel::operator=(FvsbnModel&&) noexcept = default;
 
 std::string FvsbnModel::unsupported_why(const char* verb) const {
   const std::string why = exact_binary::no_latent_space(kind(), verb);
@@ -57,9 +58,8 @@ void FvsbnModel::refresh_derived() {
 
 // ---------------------------------------------------------------- fit
 
-void FvsbnModel::fit(const DataView& data, const FitOptions& options) {
-  exact_binary::require_fit_data(data, kind(), options.threads);
-  nn::ComputeScope scope(options.threads);
+void FvsbnModel::do_fit(const DataView& data, const FitOptions& options) {
+  require_binary(data, kind(), options.threads);
   const int64_t d = data.d;
   build(d);
   // Start from the independent model: b_i = logit of the smoothed pixel mean, W = 0.
@@ -79,8 +79,8 @@ void FvsbnModel::fit(const DataView& data, const FitOptions& options) {
   settings.kind = kind();
   try {
     report_ = train(*this, data, settings);
-  } catch (const Error& e) {
-    // Cancelled or diverged: the parameters of the last good step stay in place.
+  } catch (const Error&) {
+    // A cancel keeps the last completed step (GenerativeModel::fit): W must match it.
     refresh_derived();
     throw;
   }
@@ -144,11 +144,8 @@ void FvsbnModel::row_log_probs(const DataView& data, double* out) const {
   });
 }
 
-void FvsbnModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
-  require_fitted("log_prob");
-  require_rows(data);
+void FvsbnModel::do_log_prob(const DataView& data, const EvalOptions& options, double* out) const {
   require_binary(data, kind(), options.threads);
-  nn::ComputeScope scope(options.threads);
   row_log_probs(data, out);
 }
 
@@ -181,8 +178,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) static void draw_ro
   if (log_w) *log_w = lw;
 }
 
-void FvsbnModel::sample(int64_t n, const SampleOptions& options, float* out) const {
-  require_fitted("sample");
+void FvsbnModel::do_sample(int64_t n, const SampleOptions& options, float* out) const {
   const int64_t d = shape_.d;
   const float* b = store_->value(b_);
 #pragma omp parallel num_threads(resolve_threads(options.threads))
@@ -196,10 +192,9 @@ void FvsbnModel::sample(int64_t n, const SampleOptions& options, float* out) con
   }
 }
 
-void FvsbnModel::complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
-                          float* out) const {
-  require_fitted("complete");
-  exact_binary::require_complete_data(shape_, data, observed, kind());
+void FvsbnModel::do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                             float* out) const {
+  exact_binary::require_observed_binary(data, observed, kind());
   const int64_t d = shape_.d, k = complete_samples_;
   const float* b = store_->value(b_);
 #pragma omp parallel num_threads(resolve_threads(options.threads))
@@ -232,38 +227,30 @@ void FvsbnModel::complete(const DataView& data, const uint8_t* observed, const S
 
 // ---------------------------------------------------------------- persistence
 
-std::vector<TensorRef> FvsbnModel::tensors() const {
-  require_fitted("save");
+std::vector<TensorRef> FvsbnModel::do_tensors() const {
   const int64_t d = shape_.d;
   return {{"W", DType::f32, {d, d}, w_.data()}, {"b", DType::f32, {d}, store_->value(b_)}};
 }
 
-void FvsbnModel::restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
-  exact_binary::require_restore_shape(shape, kind());
+void FvsbnModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   const int64_t d = shape.d;
   if (d > 16384) fail(Status::corrupt_file, "fvsbn model file has d = {}, more than the 16384 supported", d);
-  auto previous = std::move(store_);
-  build(d);
-  try {
-    const TensorRef& w = find_tensor(tensors, "W", DType::f32, {d, d});
-    const TensorRef& b = find_tensor(tensors, "b", DType::f32, {d});
-    std::memcpy(store_->value(b_), b.data, b.bytes());
-    const auto* wv = static_cast<const float*>(w.data);
-    float* wt = store_->value(wt_);
-    for (int64_t i = 0; i < d; ++i)
-      for (int64_t j = 0; j < d; ++j) {
-        const float v = wv[i * d + j];
-        if (!std::isfinite(v) || (j >= i && v != 0.0f))
-          fail(Status::corrupt_file, "fvsbn tensor W[{}, {}] is {}: W must be finite and strictly lower triangular",
-               i, j, v);
-        wt[j * d + i] = v;
-      }
-    for (int64_t j = 0; j < d; ++j)
-      if (!std::isfinite(store_->value(b_)[j])) fail(Status::corrupt_file, "fvsbn tensor b[{}] is not finite", j);
-  } catch (...) {
-    store_ = std::move(previous);
-    throw;
-  }
+  build(d);  // on an unfitted model (GenerativeModel::restore): a throw below leaves nothing to undo
+  const TensorRef& w = find_tensor(tensors, "W", DType::f32, {d, d});
+  const TensorRef& b = find_tensor(tensors, "b", DType::f32, {d});
+  std::memcpy(store_->value(b_), b.data, b.bytes());
+  const auto* wv = static_cast<const float*>(w.data);
+  float* wt = store_->value(wt_);
+  for (int64_t i = 0; i < d; ++i)
+    for (int64_t j = 0; j < d; ++j) {
+      const float v = wv[i * d + j];
+      if (!std::isfinite(v) || (j >= i && v != 0.0f))
+        fail(Status::corrupt_file, "fvsbn tensor W[{}, {}] is {}: W must be finite and strictly lower triangular",
+             i, j, v);
+      wt[j * d + i] = v;
+    }
+  for (int64_t j = 0; j < d; ++j)
+    if (!std::isfinite(store_->value(b_)[j])) fail(Status::corrupt_file, "fvsbn tensor b[{}] is not finite", j);
   shape_ = shape;
   refresh_derived();
 }

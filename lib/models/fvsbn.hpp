@@ -29,26 +29,19 @@
 
 namespace gm {
 
-class FvsbnModel final : public GenerativeModel, public Trainable {
+class FvsbnModel final : public ModelKind<FvsbnModel>, public Trainable {
  public:
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
 
   explicit FvsbnModel(const Json& config);
   ~FvsbnModel() override;
+  FvsbnModel(FvsbnModel&&) noexcept;
+  FvsbnModel& operator=(FvsbnModel&&) noexcept;
 
   const char* kind() const override { return "fvsbn"; }
   uint32_t capabilities() const override { return capability_bits; }
   const Json& config() const override { return config_; }
-
-  void fit(const DataView& data, const FitOptions& options) override;
-  void sample(int64_t n, const SampleOptions& options, float* out) const override;
-  void log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
-  void complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
-                float* out) const override;
-
-  std::vector<TensorRef> tensors() const override;
-  void restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
 
   const TrainReport& last_report() const { return report_; }
 
@@ -58,6 +51,13 @@ class FvsbnModel final : public GenerativeModel, public Trainable {
   double evaluate(const DataView& batch, Rng& rng) override;
 
  protected:
+  void do_fit(const DataView& data, const FitOptions& options) override;
+  void do_sample(int64_t n, const SampleOptions& options, float* out) const override;
+  void do_log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
+  void do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                   float* out) const override;
+  std::vector<TensorRef> do_tensors() const override;
+  void do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
   std::string unsupported_why(const char* verb) const override;
 
  private:

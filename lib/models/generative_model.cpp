@@ -1,10 +1,174 @@
+// The verbs' rules, once for every kind (see generative_model.hpp): checks, the compute
+// scope, then the kind's hook; fit and restore replace the state all or nothing.
 #include "models/generative_model.hpp"
+
+#include <cmath>
 
 #include <fmt/ranges.h>
 
 #include "core/error.hpp"
+#include "nn/compute.hpp"
 
 namespace gm {
+
+namespace {
+
+void require_threads(int threads, const char* verb) {
+  if (threads < 0) fail(Status::invalid_argument, "{}: threads must be >= 0 (0 = all cores), got {}", verb, threads);
+}
+
+template <typename T>
+T* require_out(T* out, const char* verb) {
+  if (out == nullptr) fail(Status::invalid_argument, "{}: the output buffer is NULL", verb);
+  return out;
+}
+
+// The ranges the C ABI documents for gm_fit_options, for every caller.
+void check_fit_options(const FitOptions& f) {
+  if (f.epochs < 1) fail(Status::invalid_argument, "epochs must be >= 1, got {}", f.epochs);
+  if (f.batch_size < 1) fail(Status::invalid_argument, "batch_size must be >= 1, got {}", f.batch_size);
+  if (!std::isfinite(f.learning_rate) || f.learning_rate < 0)
+    fail(Status::invalid_argument, "learning_rate must be finite and >= 0 (0 = default), got {}", f.learning_rate);
+  if (!(f.validation_fraction >= 0 && f.validation_fraction < 1))
+    fail(Status::invalid_argument, "validation_fraction must be in [0, 1), got {}", f.validation_fraction);
+  if (f.patience < 0) fail(Status::invalid_argument, "patience must be >= 0, got {}", f.patience);
+  require_threads(f.threads, "fit");
+}
+
+void check_eval_options(const EvalOptions& e, const char* verb) {
+  require_threads(e.threads, verb);
+  if (e.samples < 0) fail(Status::invalid_argument, "{}: samples must be >= 0 (0 = default), got {}", verb, e.samples);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- all or nothing
+
+// fit and restore must leave the model exactly as it was when they throw. The mechanism,
+// written once so that no kind can get it wrong: the current state is swapped out into a
+// blank model of the same kind and configuration, the kind builds the new state in *this
+// (in place, so FitOptions::on_epoch and the trainer see the model being trained), and on
+// any exception the two are swapped back — the old state was never touched, only moved, so
+// it comes back bit for bit (parameters, configuration, data shape, caches, last report).
+// The failed attempt is freed with `previous`. The one exception is the C ABI's documented
+// cancel (genmodels.h, gm_progress_fn): a cancel keeps the parameters of the last completed
+// step, which is when the kind has set a data shape; a closed-form kind asks the callback
+// before it commits, so its cancel finds *this unfitted and restores the previous model.
+template <typename Build>
+void GenerativeModel::replace_state(Build&& build, bool keep_on_cancel) {
+  std::unique_ptr<GenerativeModel> previous = blank();
+  swap_state(*previous);
+  try {
+    build();
+  } catch (const Error& e) {
+    if (!(keep_on_cancel && e.status() == Status::cancelled && fitted())) swap_state(*previous);
+    throw;
+  } catch (...) {
+    swap_state(*previous);
+    throw;
+  }
+}
+
+void GenerativeModel::fit(const DataView& data, const FitOptions& options) {
+  require_capability(cap_fit, "fit");
+  validate_view(data);
+  if (data.n < 1) fail(Status::invalid_data, "{} fit needs at least one row, got n = {}", kind(), data.n);
+  check_fit_options(options);
+  nn::ComputeScope scope(options.threads);
+  replace_state([&] { do_fit(data, options); }, true);
+}
+
+void GenerativeModel::restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
+  const DataShape s = shape;  // the caller may pass our own data_shape(), which the swap changes
+  const ImageShape& im = s.image;
+  if (s.d < 1) fail(Status::corrupt_file, "{} model file has data width d = {}, expected > 0", kind(), s.d);
+  if (im.channels < 0 || im.height < 0 || im.width < 0 ||
+      ((im.channels || im.height || im.width) && im.size() != s.d))
+    fail(Status::corrupt_file, "{} model file has image layout {}x{}x{} that does not hold d = {} values", kind(),
+         im.channels, im.height, im.width, s.d);
+  replace_state([&] { do_restore(s, tensors); }, false);
+}
+
+std::vector<TensorRef> GenerativeModel::tensors() const {
+  require_fitted("save");
+  return do_tensors();
+}
+
+// ---------------------------------------------------------------- the other verbs
+
+void GenerativeModel::sample(int64_t n, const SampleOptions& options, float* out) const {
+  require_capability(cap_sample, "sample");
+  require_fitted("sample");
+  if (n < 0) fail(Status::invalid_argument, "{} sample: n must be >= 0, got {}", kind(), n);
+  require_threads(options.threads, "sample");
+  if (n == 0) return;
+  require_out(out, "sample");
+  nn::ComputeScope scope(options.threads);
+  do_sample(n, options, out);
+}
+
+void GenerativeModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
+  require_capability(cap_log_prob, "log_prob");
+  require_fitted("log_prob");
+  require_rows(data);
+  check_eval_options(options, "log_prob");
+  if (data.n == 0) return;
+  require_out(out, "log_prob");
+  nn::ComputeScope scope(options.threads);
+  do_log_prob(data, options, out);
+}
+
+int64_t GenerativeModel::encode_dim() const {
+  require_capability(cap_encode, "encode");
+  return do_encode_dim();
+}
+
+void GenerativeModel::encode(const DataView& data, const EvalOptions& options, float* out) const {
+  require_capability(cap_encode, "encode");
+  require_fitted("encode");
+  require_rows(data);
+  check_eval_options(options, "encode");
+  if (data.n == 0) return;
+  require_out(out, "encode");
+  nn::ComputeScope scope(options.threads);
+  do_encode(data, options, out);
+}
+
+int64_t GenerativeModel::latent_dim() const {
+  require_capability(cap_decode, "decode");
+  return do_latent_dim();
+}
+
+void GenerativeModel::decode(const DataView& codes, const SampleOptions& options, float* out) const {
+  require_capability(cap_decode, "decode");
+  require_fitted("decode");
+  validate_view(codes);
+  const int64_t z = latent_dim();
+  if (codes.d != z)
+    fail(Status::invalid_data, "{} decode: codes have {} values per row, the model's latent size is {}", kind(),
+         codes.d, z);
+  require_finite(codes);
+  require_threads(options.threads, "decode");
+  if (codes.n == 0) return;
+  require_out(out, "decode");
+  nn::ComputeScope scope(options.threads);
+  do_decode(codes, options, out);
+}
+
+void GenerativeModel::complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                               float* out) const {
+  require_capability(cap_complete, "complete");
+  require_fitted("complete");
+  require_rows(data);
+  require_threads(options.threads, "complete");
+  if (data.n == 0) return;
+  if (observed == nullptr) fail(Status::invalid_argument, "complete: the observed mask is NULL");
+  require_out(out, "complete");
+  nn::ComputeScope scope(options.threads);
+  do_complete(data, observed, options, out);
+}
+
+// ---------------------------------------------------------------- checks
 
 std::string GenerativeModel::unsupported_why(const char* verb) const {
   return fmt::format("{} has no {} verb", kind(), verb);
@@ -40,16 +204,24 @@ void require_fitted_rows(const DataShape& fitted, const DataView& view, const ch
          a.channels, a.height, a.width, kind, b.channels, b.height, b.width, fitted.d);
 }
 
-void GenerativeModel::sample(int64_t, const SampleOptions&, float*) const { unsupported("sample"); }
-void GenerativeModel::log_prob(const DataView&, const EvalOptions&, double*) const {
-  unsupported("log_prob");
+// A hook's default body is reached only when capabilities() claims a verb the kind does not
+// implement: the verb checked the capability first. That is a bug in the kind.
+namespace {
+[[noreturn]] void missing_hook(const GenerativeModel& m, const char* verb) {
+  fail(Status::internal, "{} lists {} in its capabilities but does not implement it", m.kind(), verb);
 }
-int64_t GenerativeModel::encode_dim() const { unsupported("encode"); }
-void GenerativeModel::encode(const DataView&, const EvalOptions&, float*) const { unsupported("encode"); }
-int64_t GenerativeModel::latent_dim() const { unsupported("decode"); }
-void GenerativeModel::decode(const DataView&, const SampleOptions&, float*) const { unsupported("decode"); }
-void GenerativeModel::complete(const DataView&, const uint8_t*, const SampleOptions&, float*) const {
-  unsupported("complete");
+}  // namespace
+
+void GenerativeModel::do_sample(int64_t, const SampleOptions&, float*) const { missing_hook(*this, "sample"); }
+void GenerativeModel::do_log_prob(const DataView&, const EvalOptions&, double*) const {
+  missing_hook(*this, "log_prob");
+}
+int64_t GenerativeModel::do_encode_dim() const { missing_hook(*this, "encode"); }
+void GenerativeModel::do_encode(const DataView&, const EvalOptions&, float*) const { missing_hook(*this, "encode"); }
+int64_t GenerativeModel::do_latent_dim() const { missing_hook(*this, "decode"); }
+void GenerativeModel::do_decode(const DataView&, const SampleOptions&, float*) const { missing_hook(*this, "decode"); }
+void GenerativeModel::do_complete(const DataView&, const uint8_t*, const SampleOptions&, float*) const {
+  missing_hook(*this, "complete");
 }
 
 const TensorRef& find_tensor(const std::vector<TensorRef>& tensors, const std::string& name,

@@ -1,12 +1,16 @@
 // The one interface every family implements. capi/ translates the C verbs onto it; the
-// command line and tests use it directly. Verbs a family lacks keep the default body,
-// which throws Status::unsupported with the reason the family gives in unsupported_why().
+// command line and tests use it directly. A kind derives from ModelKind<Kind>, registers in
+// registry.cpp and implements the do_* hooks of the verbs in its capabilities(); a verb
+// outside them answers Status::unsupported with the reason the kind gives in unsupported_why()
+// (tests/models/test_contract.cpp runs every registered kind through these rules).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/config.hpp"
@@ -66,6 +70,12 @@ struct DataShape {
   ImageShape image;
 };
 
+// The verbs are not virtual. Each one checks, in one place for every kind, what the caller
+// can get wrong — capability, fitted state, row width and layout, sizes, null buffers,
+// option ranges — opens the compute scope (nn::ComputeScope: thread count, FTZ/DAZ) and only
+// then calls the kind's protected hook (do_fit, do_sample, ...). A hook may assume its
+// arguments passed those checks; it checks only what is its own (binary values, conditions).
+// n = 0 rows (or samples) is an empty call: checked like any other, the hook is not called.
 class GenerativeModel {
  public:
   virtual ~GenerativeModel() = default;
@@ -78,27 +88,31 @@ class GenerativeModel {
   bool fitted() const { return shape_.d > 0; }
   const DataShape& data_shape() const { return shape_; }
 
-  // Fit on validated data (capi and the CLI call validate_view first).
-  virtual void fit(const DataView& data, const FitOptions& options) = 0;
+  // Fit on data (n >= 1 rows). All or nothing: if fit throws, the model is exactly as it
+  // was before the call (parameters, configuration, data shape) — with one exception kept
+  // from the C ABI's contract: a cancel from the progress callback keeps the parameters of
+  // the last completed step when there was one (gradient-trained kinds; closed-form kinds
+  // commit after the callback, so a cancel leaves them as they were).
+  void fit(const DataView& data, const FitOptions& options);
 
   // out: (n, D)
-  virtual void sample(int64_t n, const SampleOptions& options, float* out) const;
+  void sample(int64_t n, const SampleOptions& options, float* out) const;
   // out: (N) log p(x) in nats
-  virtual void log_prob(const DataView& data, const EvalOptions& options, double* out) const;
-  virtual int64_t encode_dim() const;
+  void log_prob(const DataView& data, const EvalOptions& options, double* out) const;
+  int64_t encode_dim() const;
   // out: (N, encode_dim())
-  virtual void encode(const DataView& data, const EvalOptions& options, float* out) const;
-  virtual int64_t latent_dim() const;
+  void encode(const DataView& data, const EvalOptions& options, float* out) const;
+  int64_t latent_dim() const;
   // codes: (N, latent_dim()); out: (N, D)
-  virtual void decode(const DataView& codes, const SampleOptions& options, float* out) const;
+  void decode(const DataView& codes, const SampleOptions& options, float* out) const;
   // observed: (N, D) nonzero = observed; out: (N, D)
-  virtual void complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
-                        float* out) const;
+  void complete(const DataView& data, const uint8_t* observed, const SampleOptions& options, float* out) const;
 
-  // Persistence: the tensors to write, and the inverse. restore() validates shapes
-  // against the configuration and values (finite, in range) and throws corrupt_file.
-  virtual std::vector<TensorRef> tensors() const = 0;
-  virtual void restore(const DataShape& shape, const std::vector<TensorRef>& tensors) = 0;
+  // Persistence: the tensors to write (fitted models only), and the inverse. restore()
+  // validates shapes against the configuration and values (finite, in range) and throws
+  // corrupt_file; like fit it is all or nothing.
+  std::vector<TensorRef> tensors() const;
+  void restore(const DataShape& shape, const std::vector<TensorRef>& tensors);
 
   // Throws not_fitted with a message naming the verb.
   void require_fitted(const char* verb) const;
@@ -109,12 +123,71 @@ class GenerativeModel {
   void require_capability(uint32_t cap, const char* verb) const;
 
  protected:
+  GenerativeModel() = default;
+  // Kinds move their whole state for fit's and restore's swap (ModelKind below); copying a
+  // model is never needed.
+  GenerativeModel(GenerativeModel&&) noexcept = default;
+  GenerativeModel& operator=(GenerativeModel&&) noexcept = default;
+
+  // The kind's work. Each runs inside the checks and the compute scope of its verb.
+  // do_fit trains *this in place (so FitOptions::on_epoch sees the model it trains) and sets
+  // shape_; it may leave a half-trained state behind when it throws — fit() discards it.
+  virtual void do_fit(const DataView& data, const FitOptions& options) = 0;
+  virtual void do_sample(int64_t n, const SampleOptions& options, float* out) const;
+  virtual void do_log_prob(const DataView& data, const EvalOptions& options, double* out) const;
+  virtual int64_t do_encode_dim() const;
+  virtual void do_encode(const DataView& data, const EvalOptions& options, float* out) const;
+  virtual int64_t do_latent_dim() const;
+  virtual void do_decode(const DataView& codes, const SampleOptions& options, float* out) const;
+  virtual void do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                           float* out) const;
+  virtual std::vector<TensorRef> do_tensors() const = 0;
+  // Called on an unfitted model of this configuration; sets shape_.
+  virtual void do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) = 0;
+
   // Why a verb is missing, e.g. "bernoulli has no latent space". Families override.
   virtual std::string unsupported_why(const char* verb) const;
   [[noreturn]] void unsupported(const char* verb) const;
 
+  // What fit() and restore() need to be all or nothing; ModelKind<Self> implements both.
+  // A new, unfitted model of the same kind and configuration.
+  virtual std::unique_ptr<GenerativeModel> blank() const = 0;
+  // Exchanges the whole state of *this and other (the same kind).
+  virtual void swap_state(GenerativeModel& other) noexcept = 0;
+
   DataShape shape_;
+
+ private:
+  template <typename Build>
+  void replace_state(Build&& build, bool keep_on_cancel);
 };
+
+// The base every kind derives from: blank() and swap_state() written once, from the kind's
+// own (defaulted) move operations, so they cannot forget a member. Self must be nothrow
+// move-constructible and move-assignable; a member that is not fails to compile.
+template <typename Self>
+class ModelKind : public GenerativeModel {
+ protected:
+  ModelKind() = default;
+  std::unique_ptr<GenerativeModel> blank() const override;
+  void swap_state(GenerativeModel& other) noexcept final {
+    static_assert(std::is_nothrow_move_constructible_v<Self> && std::is_nothrow_move_assignable_v<Self>,
+                  "a model kind's state must move without throwing");
+    Self& a = static_cast<Self&>(*this);
+    Self& b = static_cast<Self&>(other);
+    Self tmp(std::move(a));
+    a = std::move(b);
+    b = std::move(tmp);
+  }
+};
+
+// A new model of kind with config, through the registry (registry.cpp).
+std::unique_ptr<GenerativeModel> create_blank_model(const char* kind, const Json& config);
+
+template <typename Self>
+std::unique_ptr<GenerativeModel> ModelKind<Self>::blank() const {
+  return create_blank_model(this->kind(), this->config());
+}
 
 // The one check of caller rows against a model's DataShape (so the C ABI, the command line
 // and every binding refuse the same things): the width must equal fitted.d, and rows that

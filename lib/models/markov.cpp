@@ -43,8 +43,8 @@ void MarkovModel::install(const DataShape& shape, Tensor<double, 2> p) {
   shape_ = shape;
 }
 
-void MarkovModel::fit(const DataView& data, const FitOptions& options) {
-  exact_binary::require_fit_data(data, kind(), options.threads);
+void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
+  require_binary(data, kind(), options.threads);
   const int64_t n = data.n, d = data.d, k = order_, states = int64_t{1} << k;
   const uint32_t mask = static_cast<uint32_t>(states - 1);
 
@@ -86,9 +86,7 @@ void MarkovModel::fit(const DataView& data, const FitOptions& options) {
   install(DataShape{d, data.image}, std::move(p));
 }
 
-void MarkovModel::sample(int64_t n, const SampleOptions& options, float* out) const {
-  require_fitted("sample");
-  if (n < 0) fail(Status::invalid_argument, "sample: n must be >= 0, got {}", n);
+void MarkovModel::do_sample(int64_t n, const SampleOptions& options, float* out) const {
   const int64_t d = shape_.d, states = int64_t{1} << order_;
   const uint32_t mask = static_cast<uint32_t>(states - 1);
 #pragma omp parallel for num_threads(resolve_threads(options.threads)) schedule(static)
@@ -105,9 +103,7 @@ void MarkovModel::sample(int64_t n, const SampleOptions& options, float* out) co
   }
 }
 
-void MarkovModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
-  require_fitted("log_prob");
-  require_rows(data);
+void MarkovModel::do_log_prob(const DataView& data, const EvalOptions& options, double* out) const {
   require_binary(data, kind(), options.threads);
   const int64_t d = shape_.d, states = int64_t{1} << order_;
   const uint32_t mask = static_cast<uint32_t>(states - 1);
@@ -189,11 +185,9 @@ void MarkovModel::complete_row(const float* x, const uint8_t* o, uint64_t seed, 
     if (o[i]) y[i] = x[i];
 }
 
-void MarkovModel::complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
-                           float* out) const {
-  require_fitted("complete");
-  exact_binary::require_complete_data(shape_, data, observed, kind());
-  if (data.n == 0) return;
+void MarkovModel::do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                              float* out) const {
+  exact_binary::require_observed_binary(data, observed, kind());
   const int64_t d = shape_.d, scratch = d * (int64_t{1} << order_);
   const int64_t blocks = std::min<int64_t>(resolve_threads(options.threads), data.n);
   // One forward table per thread, allocated here so that a failure is an Error, not an
@@ -214,13 +208,11 @@ void MarkovModel::complete(const DataView& data, const uint8_t* observed, const 
   }
 }
 
-std::vector<TensorRef> MarkovModel::tensors() const {
-  require_fitted("save");
+std::vector<TensorRef> MarkovModel::do_tensors() const {
   return {tensor_ref("p", p_)};
 }
 
-void MarkovModel::restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
-  exact_binary::require_restore_shape(shape, kind());
+void MarkovModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   const int64_t states = int64_t{1} << order_;
   const TensorRef& t = find_tensor(tensors, "p", DType::f64, {shape.d, states});
   Tensor<double, 2> p(Tensor<double, 2>::shape_type{static_cast<std::size_t>(shape.d), static_cast<std::size_t>(states)});

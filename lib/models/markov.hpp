@@ -28,7 +28,7 @@
 
 namespace gm {
 
-class MarkovModel final : public GenerativeModel {
+class MarkovModel final : public ModelKind<MarkovModel> {
  public:
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
@@ -40,17 +40,15 @@ class MarkovModel final : public GenerativeModel {
   const Json& config() const override { return config_; }
   int order() const { return order_; }
 
-  void fit(const DataView& data, const FitOptions& options) override;
-  void sample(int64_t n, const SampleOptions& options, float* out) const override;
-  void log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
-  void complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
-                float* out) const override;
-
-  // One tensor: "p" (D, 2^k) f64, p[i][c] = P(x_i = 1 | context c).
-  std::vector<TensorRef> tensors() const override;
-  void restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
-
  protected:
+  void do_fit(const DataView& data, const FitOptions& options) override;
+  void do_sample(int64_t n, const SampleOptions& options, float* out) const override;
+  void do_log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
+  void do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                   float* out) const override;
+  // One tensor: "p" (D, 2^k) f64, p[i][c] = P(x_i = 1 | context c).
+  std::vector<TensorRef> do_tensors() const override;
+  void do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
   std::string unsupported_why(const char* verb) const override;
 
  private:

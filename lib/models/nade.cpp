@@ -11,7 +11,6 @@
 #include "core/rng.hpp"
 #include "models/bernoulli_markov_common.hpp"
 #include "models/nade_kernels.hpp"
-#include "nn/compute.hpp"
 #include "nn/init.hpp"
 
 namespace gm {
@@ -55,6 +54,8 @@ NadeModel::NadeModel(const Json& config) {
 }
 
 NadeModel::~NadeModel() = default;
+NadeModel::NadeModel(NadeModel&&) noexcept = default;
+NadeModel& NadeModel::operator=(NadeModel&&) noexcept = default;
 
 std::string NadeModel::unsupported_why(const char* verb) const {
   if (std::string(verb) == "decode")
@@ -77,20 +78,14 @@ nade::Weights NadeModel::weights() const {
   return {store_->value(w_), store_->value(v_), store_->value(b_), store_->value(c_), shape_.d, hidden_};
 }
 
-int64_t NadeModel::encode_dim() const { return hidden_; }
-
 // ---------------------------------------------------------------- fit
 
-void NadeModel::fit(const DataView& data, const FitOptions& options) {
-  exact_binary::require_fit_data(data, kind(), options.threads);
+void NadeModel::do_fit(const DataView& data, const FitOptions& options) {
+  require_binary(data, kind(), options.threads);
   const int64_t d = data.d;
   if (d > kMaxWeights / hidden_)
     fail(Status::invalid_argument, "nade with d = {} and hidden = {} needs {} weights per matrix, more than {}", d,
          hidden_, d * hidden_, kMaxWeights);
-  nn::ComputeScope scope(options.threads);
-
-  auto previous = std::move(store_);
-  const DataShape previous_shape = shape_;
   store_ = make_store(d);
   Rng init(options.seed, kInitStream);
   nn::init_normal(store_->value(w_), d * hidden_, init, 0.0f, kInitStd);
@@ -114,21 +109,7 @@ void NadeModel::fit(const DataView& data, const FitOptions& options) {
   settings.adam.lr = kDefaultLr;
   settings.adam.weight_decay = static_cast<float>(weight_decay_);
   settings.kind = kind();
-  try {
-    report_ = train(*this, data, settings);
-  } catch (const Error& e) {
-    // Cancelled or diverged: the parameters of the last good step stay in place. Refused
-    // before the first step (bad options): the previous model is kept.
-    if (e.status() != Status::cancelled && e.status() != Status::diverged) {
-      store_ = std::move(previous);
-      shape_ = previous_shape;
-    }
-    throw;
-  } catch (...) {
-    store_ = std::move(previous);
-    shape_ = previous_shape;
-    throw;
-  }
+  report_ = train(*this, data, settings);
 }
 
 double NadeModel::train_step(const DataView& batch, Rng&) {
@@ -242,40 +223,33 @@ void NadeModel::row_log_probs(const float* x, int64_t n, int threads, double* ou
   }
 }
 
-void NadeModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
-  require_fitted("log_prob");
-  require_rows(data);
+void NadeModel::do_log_prob(const DataView& data, const EvalOptions& options, double* out) const {
   require_binary(data, kind(), options.threads);
-  nn::ComputeScope scope(options.threads);
   row_log_probs(data.x, data.n, options.threads, out);
 }
 
-void NadeModel::encode(const DataView& data, const EvalOptions& options, float* out) const {
-  require_fitted("encode");
-  require_rows(data);
+void NadeModel::do_encode(const DataView& data, const EvalOptions& options, float* out) const {
   require_binary(data, kind(), options.threads);
-  nn::ComputeScope scope(options.threads);
+  const int threads = resolve_threads(options.threads);
   const int64_t D = shape_.d, H = hidden_;
   const nade::Kernels& k = nade::kernels();
   for (int64_t r0 = 0; r0 < data.n; r0 += kEncodeRows) {
     const int64_t nr = std::min(kEncodeRows, data.n - r0);
     float* o = out + r0 * H;
     encode_gemm_.run(nr, H, D, data.row(r0), D, store_->value(w_), H, o, H, store_->value(c_));
-#pragma omp parallel for num_threads(scope.threads()) if (nr * H >= kParallelWork)
+#pragma omp parallel for num_threads(threads) if (nr * H >= kParallelWork)
     for (int64_t r = 0; r < nr; ++r) k.sigmoid(o + r * H, H);
   }
 }
 
 // ---------------------------------------------------------------- sample and complete
 
-void NadeModel::sample(int64_t n, const SampleOptions& options, float* out) const {
-  require_fitted("sample");
-  nn::ComputeScope scope(options.threads);
+void NadeModel::do_sample(int64_t n, const SampleOptions& options, float* out) const {
   const nade::Weights p = weights();
   const nade::Kernels& k = nade::kernels();
   const int64_t D = p.d, H = p.h;
   const int64_t blocks = (n + kEvalRows - 1) / kEvalRows;
-  const int team = blocks > 1 && n * D * H >= kParallelWork ? scope.threads() : 1;
+  const int team = blocks > 1 && n * D * H >= kParallelWork ? resolve_threads(options.threads) : 1;
   const int64_t per = 2 * kEvalRows * H;  // a, h (rows, H) per thread
   std::vector<float> scratch(static_cast<std::size_t>(team * per));
   std::vector<Rng> rngs(static_cast<std::size_t>(team * kEvalRows), Rng(0, 0));
@@ -293,15 +267,13 @@ void NadeModel::sample(int64_t n, const SampleOptions& options, float* out) cons
   }
 }
 
-void NadeModel::complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
-                         float* out) const {
-  require_fitted("complete");
-  exact_binary::require_complete_data(shape_, data, observed, kind());
-  nn::ComputeScope scope(options.threads);
+void NadeModel::do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                            float* out) const {
+  exact_binary::require_observed_binary(data, observed, kind());
   const nade::Weights p = weights();
   const nade::Kernels& k = nade::kernels();
   const int64_t D = p.d, H = p.h, K = complete_samples_;
-  const int team = data.n > 1 ? scope.threads() : 1;
+  const int team = data.n > 1 ? resolve_threads(options.threads) : 1;
   // Per-thread a, h (rows, H), the K candidate rows (K, D) and their log weights (K),
   // allocated on the calling thread: K·D can be large, and bad_alloc must not be thrown
   // inside the parallel region.
@@ -344,37 +316,29 @@ void NadeModel::complete(const DataView& data, const uint8_t* observed, const Sa
 
 // ---------------------------------------------------------------- persistence
 
-std::vector<TensorRef> NadeModel::tensors() const {
-  require_fitted("save");
+std::vector<TensorRef> NadeModel::do_tensors() const {
   return store_->tensors();
 }
 
-void NadeModel::restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
-  exact_binary::require_restore_shape(shape, kind());
+void NadeModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   const int64_t d = shape.d, h = hidden_;
   if (d > kMaxWeights / h)
     fail(Status::corrupt_file, "nade model file has d = {} and hidden = {}: more than {} weights per matrix", d, h,
          kMaxWeights);
-  auto previous = std::move(store_);
-  try {
-    store_ = make_store(d);
-    const struct {
-      nn::ParamId id;
-      const char* name;
-      std::vector<int64_t> shape;
-    } expected[] = {{w_, "W", {d, h}}, {v_, "V", {d, h}}, {b_, "b", {d}}, {c_, "c", {h}}};
-    for (const auto& e : expected) {
-      const TensorRef& t = find_tensor(tensors, e.name, DType::f32, e.shape);
-      float* dst = store_->value(e.id);
-      std::memcpy(dst, t.data, t.bytes());  // the file's bytes may be unaligned
-      const int64_t count = t.elements();
-      for (int64_t j = 0; j < count; ++j)
-        if (!std::isfinite(dst[j]))
-          fail(Status::corrupt_file, "nade tensor {} entry {} is {}: parameters must be finite", e.name, j, dst[j]);
-    }
-  } catch (...) {
-    store_ = std::move(previous);
-    throw;
+  store_ = make_store(d);
+  const struct {
+    nn::ParamId id;
+    const char* name;
+    std::vector<int64_t> shape;
+  } expected[] = {{w_, "W", {d, h}}, {v_, "V", {d, h}}, {b_, "b", {d}}, {c_, "c", {h}}};
+  for (const auto& e : expected) {
+    const TensorRef& t = find_tensor(tensors, e.name, DType::f32, e.shape);
+    float* dst = store_->value(e.id);
+    std::memcpy(dst, t.data, t.bytes());  // the file's bytes may be unaligned
+    const int64_t count = t.elements();
+    for (int64_t j = 0; j < count; ++j)
+      if (!std::isfinite(dst[j]))
+        fail(Status::corrupt_file, "nade tensor {} entry {} is {}: parameters must be finite", e.name, j, dst[j]);
   }
   shape_ = shape;
 }

@@ -49,28 +49,19 @@ namespace nade {
 struct Weights;
 }
 
-class NadeModel final : public GenerativeModel, public Trainable {
+class NadeModel final : public ModelKind<NadeModel>, public Trainable {
  public:
   static constexpr uint32_t capability_bits = cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob |
                                               cap_encode | cap_complete | cap_binary_data;
 
   explicit NadeModel(const Json& config);
   ~NadeModel() override;
+  NadeModel(NadeModel&&) noexcept;
+  NadeModel& operator=(NadeModel&&) noexcept;
 
   const char* kind() const override { return "nade"; }
   uint32_t capabilities() const override { return capability_bits; }
   const Json& config() const override { return config_; }
-
-  void fit(const DataView& data, const FitOptions& options) override;
-  void sample(int64_t n, const SampleOptions& options, float* out) const override;
-  void log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
-  int64_t encode_dim() const override;
-  void encode(const DataView& data, const EvalOptions& options, float* out) const override;
-  void complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
-                float* out) const override;
-
-  std::vector<TensorRef> tensors() const override;
-  void restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
 
   int64_t hidden() const { return hidden_; }
   const TrainReport& last_report() const { return report_; }
@@ -81,6 +72,15 @@ class NadeModel final : public GenerativeModel, public Trainable {
   double evaluate(const DataView& batch, Rng& rng) override;
 
  protected:
+  void do_fit(const DataView& data, const FitOptions& options) override;
+  void do_sample(int64_t n, const SampleOptions& options, float* out) const override;
+  void do_log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
+  int64_t do_encode_dim() const override { return hidden_; }
+  void do_encode(const DataView& data, const EvalOptions& options, float* out) const override;
+  void do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
+                   float* out) const override;
+  std::vector<TensorRef> do_tensors() const override;
+  void do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
   std::string unsupported_why(const char* verb) const override;
 
  private:

@@ -80,6 +80,10 @@ std::unique_ptr<GenerativeModel> create_model(const std::string& kind, const Jso
   return find_kind(kind).create(config);
 }
 
+std::unique_ptr<GenerativeModel> create_blank_model(const char* kind, const Json& config) {
+  return create_model(kind, config);
+}
+
 std::vector<std::string> capability_names(uint32_t caps) {
   static const char* const names[] = {"fit",       "sample",      "log_prob",    "encode",
                                       "decode",    "complete",    "translate",   "conditional",

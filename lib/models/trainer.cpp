@@ -175,8 +175,7 @@ void require_finite_step(double loss, const nn::ParamSpan& grads, int threads, c
                          int64_t step) {
   if (!std::isfinite(loss) || !all_finite(grads.grad, grads.count, threads))
     fail(Status::diverged,
-         "{} diverged at step {} ({} loss {}): the model keeps the parameters of the step before; lower the "
-         "learning rate",
+         "{} diverged at step {} ({} loss {}): lower the learning rate (the model is left as it was before fit)",
          kind, step, what, loss);
 }
 
@@ -196,8 +195,8 @@ TrainReport train(Trainable& model, const DataView& data, const TrainerSettings&
     ++steps;
     if (!std::isfinite(loss) || !optimiser.step_if_finite_and_zero_grad())
       fail(Status::diverged,
-           "{} diverged at epoch {} step {} (loss {}): the model keeps the parameters of the step before; lower "
-           "the learning rate",
+           "{} diverged at epoch {} step {} (loss {}): lower the learning rate (the model is left as it was "
+           "before fit)",
            settings.kind, epoch, steps, loss / static_cast<double>(batch.n));
     return loss;
   };

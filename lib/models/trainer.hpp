@@ -10,6 +10,9 @@
 //    Status::cancelled; the parameters are those of the last completed step.
 //  - With a validation split and patience > 0, the parameters of the best validation
 //    epoch are restored at the end.
+// Those are the loop's guarantees about the Trainable it steps. What a caller of
+// GenerativeModel::fit sees on top: every failure leaves the model as it was before fit, and
+// a cancel keeps the last completed step (generative_model.hpp).
 #pragma once
 
 #include <cstdint>

@@ -133,6 +133,8 @@ struct VaeModel::Scratch {
 VaeModel::VaeModel(const Json& config) : cfg_(read_config(config, config_)) {}
 
 VaeModel::~VaeModel() = default;
+VaeModel::VaeModel(VaeModel&&) noexcept = default;
+VaeModel& VaeModel::operator=(VaeModel&&) noexcept = default;
 
 uint32_t VaeModel::capabilities() const {
   return cfg_.gaussian ? capability_bits & ~cap_binary_data : capability_bits;
@@ -176,37 +178,23 @@ std::vector<float> VaeModel::pixel_logvar() const {
 
 // ---------------------------------------------------------------- fit
 
-void VaeModel::fit(const DataView& data, const FitOptions& options) {
-  if (data.n < 1) fail(Status::invalid_data, "vae fit needs at least one row");
+void VaeModel::do_fit(const DataView& data, const FitOptions& options) {
   check_data(data, options.threads);
   const DataShape shape{data.d, data.image};
   const std::vector<vae::LayerPlan> plan = vae::plan_layers(cfg_, shape, Status::invalid_data);
-  nn::ComputeScope scope(options.threads);
-  auto net = std::make_unique<vae::VaeNet>(cfg_, shape, plan);
+  net_ = std::make_unique<vae::VaeNet>(cfg_, shape, plan);
   Rng init(options.seed, kInitStream);
-  net->init(init);
-  if (net->logvar.valid()) nn::init_constant(net->store.value(net->logvar), data.d, cfg_.logvar);
-  auto previous_net = std::exchange(net_, std::move(net));
-  auto previous_scratch = std::exchange(scratch_, std::make_unique<Scratch>());
-  const DataShape previous_shape = std::exchange(shape_, shape);
+  net_->init(init);
+  if (net_->logvar.valid()) nn::init_constant(net_->store.value(net_->logvar), data.d, cfg_.logvar);
+  scratch_ = std::make_unique<Scratch>();
+  shape_ = shape;
 
   TrainerSettings settings;
   settings.fit = options;
   settings.adam.lr = kDefaultLr;
   settings.adam.weight_decay = static_cast<float>(cfg_.weight_decay);
   settings.kind = kind();
-  try {
-    report_ = train(*this, data, settings);
-  } catch (const Error& e) {
-    // Cancelled or diverged: the parameters of the last good step stay (the trainer's
-    // contract). Anything else (a refused option) leaves the model as it was before fit.
-    if (e.status() != Status::cancelled && e.status() != Status::diverged) {
-      net_ = std::move(previous_net);
-      scratch_ = std::move(previous_scratch);
-      shape_ = previous_shape;
-    }
-    throw;
-  }
+  report_ = train(*this, data, settings);
 }
 
 double VaeModel::train_step(const DataView& batch, Rng& rng) { return elbo_pass(batch, rng, true, nullptr, nullptr); }
@@ -301,14 +289,11 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
 
 // ---------------------------------------------------------------- persistence
 
-std::vector<TensorRef> VaeModel::tensors() const {
-  require_fitted("save");
+std::vector<TensorRef> VaeModel::do_tensors() const {
   return net_->store.tensors();
 }
 
-void VaeModel::restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
-  if (shape.d <= 0 || (shape.image.is_image() && shape.image.size() != shape.d))
-    fail(Status::corrupt_file, "vae model file has an invalid data shape (d = {})", shape.d);
+void VaeModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   // Every tensor is checked against the configuration before anything is allocated, so a
   // hostile configuration cannot ask for more memory than the file itself holds.
   const std::vector<vae::LayerPlan> plan = vae::plan_layers(cfg_, shape, Status::corrupt_file);

@@ -83,7 +83,7 @@ struct Config {
 };
 }  // namespace vae
 
-class VaeModel final : public GenerativeModel, public Trainable {
+class VaeModel final : public ModelKind<VaeModel>, public Trainable {
  public:
   // The default (Bernoulli) configuration's bits; capabilities() drops binary_data for a
   // Gaussian decoder.
@@ -92,21 +92,12 @@ class VaeModel final : public GenerativeModel, public Trainable {
 
   explicit VaeModel(const Json& config);
   ~VaeModel() override;
+  VaeModel(VaeModel&&) noexcept;
+  VaeModel& operator=(VaeModel&&) noexcept;
 
   const char* kind() const override { return "vae"; }
   uint32_t capabilities() const override;
   const Json& config() const override { return config_; }
-
-  void fit(const DataView& data, const FitOptions& options) override;
-  void sample(int64_t n, const SampleOptions& options, float* out) const override;
-  void log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
-  int64_t encode_dim() const override { return 2 * cfg_.latent; }
-  void encode(const DataView& data, const EvalOptions& options, float* out) const override;
-  int64_t latent_dim() const override { return cfg_.latent; }
-  void decode(const DataView& codes, const SampleOptions& options, float* out) const override;
-
-  std::vector<TensorRef> tensors() const override;
-  void restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
 
   const TrainReport& last_report() const { return report_; }
   const vae::Config& settings() const { return cfg_; }
@@ -124,6 +115,15 @@ class VaeModel final : public GenerativeModel, public Trainable {
   std::vector<float> pixel_logvar() const;
 
  protected:
+  void do_fit(const DataView& data, const FitOptions& options) override;
+  void do_sample(int64_t n, const SampleOptions& options, float* out) const override;
+  void do_log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
+  int64_t do_encode_dim() const override { return 2 * cfg_.latent; }
+  void do_encode(const DataView& data, const EvalOptions& options, float* out) const override;
+  int64_t do_latent_dim() const override { return cfg_.latent; }
+  void do_decode(const DataView& codes, const SampleOptions& options, float* out) const override;
+  std::vector<TensorRef> do_tensors() const override;
+  void do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
   std::string unsupported_why(const char* verb) const override;
 
  private:

@@ -15,7 +15,6 @@
 #include "models/vae.hpp"
 #include "nn/bce_row.hpp"
 #include "models/vae_net.hpp"
-#include "nn/compute.hpp"
 #include "nn/tiles.hpp"
 
 namespace gm {
@@ -59,15 +58,12 @@ struct BoundWork {
 
 // ---------------------------------------------------------------- log_prob
 
-void VaeModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
-  require_fitted("log_prob");
-  require_rows(data);
+void VaeModel::do_log_prob(const DataView& data, const EvalOptions& options, double* out) const {
   check_data(data, options.threads);
-  if (options.samples < 0 || options.samples > kMaxSamples)
+  if (options.samples > kMaxSamples)
     fail(Status::invalid_argument, "vae log_prob: samples must be in [0, {}] (0 = the default {}), got {}",
          kMaxSamples, cfg_.iwae_samples, options.samples);
   const int64_t k = options.samples > 0 ? options.samples : cfg_.iwae_samples;
-  nn::ComputeScope scope(options.threads);
   const vae::VaeNet& net = *net_;
   const int64_t D = shape_.d, Z = cfg_.latent;
   const std::vector<float> lv_pix = pixel_logvar();
@@ -132,11 +128,8 @@ void VaeModel::log_prob(const DataView& data, const EvalOptions& options, double
 
 // ---------------------------------------------------------------- encode, decode, sample
 
-void VaeModel::encode(const DataView& data, const EvalOptions& options, float* out) const {
-  require_fitted("encode");
-  require_rows(data);
+void VaeModel::do_encode(const DataView& data, const EvalOptions&, float* out) const {
   require_finite(data);
-  nn::ComputeScope scope(options.threads);
   const int64_t width = 2 * cfg_.latent;
   nn::for_tiles<RowsWork>((data.n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {
     const int64_t r0 = t * kRows, nb = std::min(kRows, data.n - r0);
@@ -155,14 +148,7 @@ void VaeModel::decoder_output(const float* z, int64_t n, float* out) const {
   });
 }
 
-void VaeModel::decode(const DataView& codes, const SampleOptions& options, float* out) const {
-  require_fitted("decode");
-  validate_view(codes);
-  if (codes.d != cfg_.latent)
-    fail(Status::invalid_data, "vae decode: codes have {} values per row, the latent size is {}", codes.d,
-         cfg_.latent);
-  require_finite(codes);
-  nn::ComputeScope scope(options.threads);
+void VaeModel::do_decode(const DataView& codes, const SampleOptions&, float* out) const {
   decoder_output(codes.x, codes.n, out);
   if (!cfg_.gaussian) {
     const int64_t total = codes.n * shape_.d;
@@ -171,10 +157,7 @@ void VaeModel::decode(const DataView& codes, const SampleOptions& options, float
   }
 }
 
-void VaeModel::sample(int64_t n, const SampleOptions& options, float* out) const {
-  require_fitted("sample");
-  if (n < 0) fail(Status::invalid_argument, "vae sample: n must be >= 0, got {}", n);
-  nn::ComputeScope scope(options.threads);
+void VaeModel::do_sample(int64_t n, const SampleOptions& options, float* out) const {
   const int64_t D = shape_.d, Z = cfg_.latent;
   const std::vector<float> lv_pix = pixel_logvar();
   nn::for_tiles<RowsWork>((n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {

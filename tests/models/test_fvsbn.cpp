@@ -194,6 +194,24 @@ TEST_CASE("fvsbn: training loop — cancel, divergence, early stopping") {
   }
 }
 
+TEST_CASE("fvsbn: a refit refused for its learning rate keeps the fitted parameters (issue 11)") {
+  // It used to build fresh parameters before the trainer refused the rate: row 0's log_prob
+  // moved (−11.0942 → −11.0904 on the issue's data).
+  const Rows data = random_binary(200, 8, 6);
+  FvsbnModel m(Json::object());
+  FitOptions o;
+  o.epochs = 3;
+  o.batch_size = 20;
+  m.fit(data.view(), o);
+  const std::vector<double> before = log_probs(m, data);
+  const std::vector<uint8_t> bytes = save_model_bytes(m);
+  FitOptions refused = o;
+  refused.learning_rate = 100;
+  CHECK(status_of([&] { m.fit(data.view(), refused); }) == Status::invalid_argument);
+  CHECK(log_probs(m, data) == before);
+  CHECK(save_model_bytes(m) == bytes);
+}
+
 TEST_CASE("fvsbn: bars-and-stripes 4x4 (its logistic conditionals cannot reach ln 30)") {
   std::vector<float> patterns;
   Rows bars{{}, 0, 16, ImageShape{1, 4, 4}};

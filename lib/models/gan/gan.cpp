@@ -11,7 +11,6 @@
 #include "core/error.hpp"
 #include "models/gan/gan_nets.hpp"
 #include "models/gan/gan_scratch.hpp"
-#include "nn/compute.hpp"
 #include "nn/optim.hpp"
 
 namespace gm {
@@ -31,6 +30,8 @@ uint32_t GanModel::capability_bits(gan::Flavor flavor) {
 GanModel::GanModel(gan::Flavor flavor, const Json& config) : cfg_(gan::read_config(flavor, config, config_)) {}
 
 GanModel::~GanModel() = default;
+GanModel::GanModel(GanModel&&) noexcept = default;
+GanModel& GanModel::operator=(GanModel&&) noexcept = default;
 
 std::string GanModel::unsupported_why(const char* verb) const {
   if (std::strcmp(verb, "log_prob") == 0)
@@ -46,13 +47,8 @@ std::string GanModel::unsupported_why(const char* verb) const {
   return GenerativeModel::unsupported_why(verb);
 }
 
-int64_t GanModel::latent_dim() const {
+int64_t GanModel::do_latent_dim() const {
   return cfg_.latent + (cfg_.flavor == gan::Flavor::infogan ? cfg_.code_width() : 0);
-}
-
-int64_t GanModel::encode_dim() const {
-  if (cfg_.flavor != gan::Flavor::infogan) unsupported("encode");
-  return cfg_.code_width();
 }
 
 // ---------------------------------------------------------------- fit
@@ -93,33 +89,17 @@ void GanModel::check_fit_data(const DataView& data) {
   }
 }
 
-void GanModel::fit(const DataView& data, const FitOptions& options) {
-  const gan::Config saved_cfg = cfg_;
-  const Json saved_json = config_;
-  try {
-    check_fit_data(data);
-  } catch (...) {
-    cfg_ = saved_cfg;
-    config_ = saved_json;
-    throw;
-  }
+void GanModel::do_fit(const DataView& data, const FitOptions& options) {
+  check_fit_data(data);  // may fill in cfg_.classes / condition_dim: GenerativeModel::fit undoes it on failure
   const DataShape shape{data.d, data.image};
-  nn::ComputeScope scope(options.threads);
   threads_ = resolve_threads(options.threads);
-  std::unique_ptr<gan::Nets> nets;
-  try {
-    nets = std::make_unique<gan::Nets>(cfg_, shape, Status::invalid_data);
-  } catch (...) {
-    cfg_ = saved_cfg;
-    config_ = saved_json;
-    throw;
-  }
+  nets_ = std::make_unique<gan::Nets>(cfg_, shape, Status::invalid_data);
   Rng init(options.seed, kInitStream);
-  nets->init(cfg_, init);
+  nets_->init(cfg_, init);
+  scratch_ = std::make_unique<gan::Scratch>();
+  shape_ = shape;
+  const float configured_lr = cfg_.lr;
   if (options.learning_rate > 0) cfg_.lr = static_cast<float>(options.learning_rate);
-  auto previous_nets = std::exchange(nets_, std::move(nets));
-  auto previous_scratch = std::exchange(scratch_, std::make_unique<gan::Scratch>());
-  const DataShape previous_shape = std::exchange(shape_, shape);
   optimisers_.reset();
   FitOptions fo = options;
   sum_d_ = sum_g_ = 0;
@@ -131,22 +111,17 @@ void GanModel::fit(const DataView& data, const FitOptions& options) {
     rows_d_ = rows_g_ = 0;
     if (options.on_epoch) options.on_epoch(epoch);
   };
-  try {
-    report_ = train(static_cast<SteppedTrainable&>(*this), data, fo, kind());
-  } catch (const Error& e) {
-    if (e.status() != Status::cancelled && e.status() != Status::diverged) {
-      nets_ = std::move(previous_nets);
-      scratch_ = std::move(previous_scratch);
-      shape_ = previous_shape;
-      cfg_ = saved_cfg;
-      config_ = saved_json;
+  // The fit's learning rate and optimisers are not part of the model: drop them however the
+  // loop ends (a cancel keeps this model).
+  struct EndOfFit {
+    GanModel& m;
+    float lr;
+    ~EndOfFit() {
+      m.optimisers_.reset();
+      m.cfg_.lr = lr;
     }
-    optimisers_.reset();
-    cfg_.lr = saved_cfg.lr;
-    throw;
-  }
-  optimisers_.reset();
-  cfg_.lr = saved_cfg.lr;
+  } end{*this, configured_lr};
+  report_ = train(static_cast<SteppedTrainable&>(*this), data, fo, kind());
   scratch_ = std::make_unique<gan::Scratch>();  // release the training buffers
 }
 
@@ -216,11 +191,9 @@ void check_condition(const gan::Config& cfg, const char* kind, const char* verb,
 }
 }  // namespace
 
-void GanModel::sample(int64_t n, const SampleOptions& options, float* out) const {
-  require_fitted("sample");
+void GanModel::do_sample(int64_t n, const SampleOptions& options, float* out) const {
   check_condition(cfg_, kind(), "sample", n, options.labels, options.conditions, options.condition_dim);
-  nn::ComputeScope scope(options.threads);
-  const int64_t Z = cfg_.latent, CW = cfg_.code_width(), L = latent_dim();
+  const int64_t Z = cfg_.latent, CW = cfg_.code_width(), L = do_latent_dim();
   std::vector<float> codes(static_cast<std::size_t>(std::min(n, kChunk) * L));
   std::vector<int32_t> labels(static_cast<std::size_t>(std::min(n, kChunk)));
   for (int64_t begin = 0; begin < n; begin += kChunk) {
@@ -249,21 +222,15 @@ void GanModel::sample(int64_t n, const SampleOptions& options, float* out) const
     SampleOptions chunk = options;
     chunk.labels = labels.data();
     if (options.conditions) chunk.conditions = options.conditions + begin * options.condition_dim;
-    decode(view, chunk, out + begin * shape_.d);
+    do_decode(view, chunk, out + begin * shape_.d);
   }
 }
 
-void GanModel::decode(const DataView& codes, const SampleOptions& options, float* out) const {
-  require_fitted("decode");
-  if (codes.d != latent_dim())
-    fail(Status::invalid_argument, "{} decode takes codes of {} values per row ({}), got {}", kind(), latent_dim(),
-         cfg_.flavor == gan::Flavor::infogan ? "z, then the one-hot categorical and continuous codes" : "z",
-         codes.d);
+void GanModel::do_decode(const DataView& codes, const SampleOptions& options, float* out) const {
   check_condition(cfg_, kind(), "decode", codes.n, options.labels, options.conditions, options.condition_dim);
   if (cfg_.condition == gan::Condition::label && !options.labels)
     fail(Status::invalid_argument, "cgan decode needs a label per row (SampleOptions.labels)");
-  nn::ComputeScope scope(options.threads);
-  const int64_t Z = cfg_.latent, CW = cfg_.code_width(), L = latent_dim(), D = shape_.d;
+  const int64_t Z = cfg_.latent, CW = cfg_.code_width(), L = do_latent_dim(), D = shape_.d;
   const int64_t G_IN = Z + cfg_.g_condition_width();
   std::vector<float> z(static_cast<std::size_t>(std::min(codes.n, kChunk) * Z));
   std::vector<float> code(static_cast<std::size_t>(std::min(codes.n, kChunk) * std::max<int64_t>(CW, 1)));
@@ -285,12 +252,8 @@ void GanModel::decode(const DataView& codes, const SampleOptions& options, float
   }
 }
 
-void GanModel::encode(const DataView& data, const EvalOptions& options, float* out) const {
-  require_capability(cap_encode, "encode");
-  require_fitted("encode");
-  require_rows(data);
+void GanModel::do_encode(const DataView& data, const EvalOptions&, float* out) const {
   require_finite(data);
-  nn::ComputeScope scope(options.threads);
   const int64_t D = shape_.d, CW = cfg_.code_width();
   std::vector<float> xs(static_cast<std::size_t>(std::min(data.n, kChunk) * D));
   nn::SequentialWork trunk, q;
@@ -318,14 +281,11 @@ void GanModel::encode(const DataView& data, const EvalOptions& options, float* o
 
 // ---------------------------------------------------------------- persistence
 
-std::vector<TensorRef> GanModel::tensors() const {
-  require_fitted("save");
+std::vector<TensorRef> GanModel::do_tensors() const {
   return nets_->store.tensors();
 }
 
-void GanModel::restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
-  if (shape.d <= 0 || (shape.image.is_image() && shape.image.size() != shape.d))
-    fail(Status::corrupt_file, "{} model file has an invalid data shape (d = {})", kind(), shape.d);
+void GanModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   if ((cfg_.condition == gan::Condition::label && cfg_.classes < 2) ||
       ((cfg_.condition == gan::Condition::vector || cfg_.condition == gan::Condition::text) && cfg_.condition_dim < 1))
     fail(Status::corrupt_file, "cgan model file lacks its fitted \"classes\" or \"condition_dim\"");

@@ -50,26 +50,18 @@ struct Widths;
 }  // namespace gan
 struct GanOptimisers;
 
-class GanModel final : public GenerativeModel, public SteppedTrainable {
+class GanModel final : public ModelKind<GanModel>, public SteppedTrainable {
  public:
   static uint32_t capability_bits(gan::Flavor flavor);
 
   GanModel(gan::Flavor flavor, const Json& config);
   ~GanModel() override;
+  GanModel(GanModel&&) noexcept;
+  GanModel& operator=(GanModel&&) noexcept;
 
   const char* kind() const override { return gan::flavor_name(cfg_.flavor); }
   uint32_t capabilities() const override { return capability_bits(cfg_.flavor); }
   const Json& config() const override { return config_; }
-
-  void fit(const DataView& data, const FitOptions& options) override;
-  void sample(int64_t n, const SampleOptions& options, float* out) const override;
-  int64_t latent_dim() const override;
-  void decode(const DataView& codes, const SampleOptions& options, float* out) const override;
-  int64_t encode_dim() const override;
-  void encode(const DataView& data, const EvalOptions& options, float* out) const override;
-
-  std::vector<TensorRef> tensors() const override;
-  void restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
 
   // SteppedTrainable (public for tests).
   double train_batch(const DataView& batch, Rng& rng, int64_t step) override;
@@ -92,6 +84,14 @@ class GanModel final : public GenerativeModel, public SteppedTrainable {
   const gan::Config& settings() const { return cfg_; }
 
  protected:
+  void do_fit(const DataView& data, const FitOptions& options) override;
+  void do_sample(int64_t n, const SampleOptions& options, float* out) const override;
+  int64_t do_latent_dim() const override;
+  void do_decode(const DataView& codes, const SampleOptions& options, float* out) const override;
+  int64_t do_encode_dim() const override { return cfg_.code_width(); }
+  void do_encode(const DataView& data, const EvalOptions& options, float* out) const override;
+  std::vector<TensorRef> do_tensors() const override;
+  void do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
   std::string unsupported_why(const char* verb) const override;
 
  private:
