@@ -1,5 +1,5 @@
 // The oneDNN handles behind lib/nn: one CPU engine for the process and one stream per
-// calling thread. Internal: only lib/core and lib/nn include this header (DESIGN §2), so
+// calling thread. Internal: only lib/core and lib/nn include this header (docs/design.md, "Layers"), so
 // no oneDNN type leaks into lib/models or the C ABI.
 #pragma once
 

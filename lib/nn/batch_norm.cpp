@@ -99,7 +99,7 @@ void BatchNorm::backward(const float* x, const float* dy, const float* mean, con
     const bnorm_bwd::desc d(dnnl::prop_kind::backward, m, m, eps_, kAffine);
     const bnorm_bwd::primitive_desc pd(d, plan_attr(), cpu_engine(), train_pd(B, C_, S, eps_));
     // SHIFT must be passed although the maths does not read it (oneDNN 2.6 refuses to run
-    // otherwise, DESIGN §8).
+    // otherwise, docs/design.md, "The hardware").
     return make_plan(pd, {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE,
                           DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_DIFF_SRC, DNNL_ARG_DIFF_SCALE,
                           DNNL_ARG_DIFF_SHIFT});

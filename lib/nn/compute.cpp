@@ -10,7 +10,7 @@ namespace gm::nn {
 namespace {
 // MXCSR bit 15 = flush to zero (denormal results become 0), bit 6 = denormals are zero
 // (denormal inputs read as 0). Denormals cost nothing measurable on Zen 3 but are slow
-// on many other x86 cores; nothing in training needs them (DESIGN §8).
+// on many other x86 cores; nothing in training needs them (docs/design.md, "The hardware").
 constexpr unsigned kFtzDaz = 0x8040u;
 }  // namespace
 

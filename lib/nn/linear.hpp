@@ -7,7 +7,7 @@
 //
 // All three products are one oneDNN matmul each with transposed strided views (no copies).
 // Storing W as (O, I) rather than (I, O) avoided a slow large-power-of-two stride case
-// measured at width 512 (DESIGN §8).
+// measured at width 512 (docs/nn.md).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// DESIGN §3: sample / log_prob / encode on one model may run from many threads at once.
+// docs/design.md, "The C ABI": sample / log_prob / encode on one model may run from many threads at once.
 // Every layer's forward is const and executes shared primitives with a scratchpad per call.
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
 // Plain-loop reference kernels: the oracles the oneDNN layers are tested against
-// (DESIGN §2). Written for obviousness, not speed — straight from the formulas in each
+// (docs/design.md, "Layers"). Written for obviousness, not speed — straight from the formulas in each
 // layer's header, accumulating in double. Forward writes its output; backward writes dx
 // (when not null) and ADDS into the parameter gradients, like the layers.
 #pragma once
