@@ -1,4 +1,4 @@
-#include "core/tensor.hpp"
+#include "core/tensor_ref.hpp"
 
 namespace gm {
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/tensor.hpp"
 #include "models/generative_model.hpp"
 
 namespace gm {

@@ -15,7 +15,7 @@
 
 #include "core/config.hpp"
 #include "core/data_view.hpp"
-#include "core/tensor.hpp"
+#include "core/tensor_ref.hpp"
 
 namespace gm {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.hpp"
+#include "core/tensor_ref.hpp"
 #include "nn/buffer.hpp"
 
 namespace gm::nn {
