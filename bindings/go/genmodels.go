@@ -18,7 +18,7 @@
 // a Go binary does not need libgenmodels.so where it runs (only oneDNN and OpenMP, which
 // Debian ships as shared libraries); build with -tags genmodels_shared to link the shared
 // library instead. pkg-config must find genmodels: an install under /usr or /usr/local
-// needs nothing, another prefix needs PKG_CONFIG_PATH=<prefix>/lib/<triplet>/pkgconfig,
+// needs nothing, another prefix needs PKG_CONFIG_PATH=<prefix>/lib/pkgconfig,
 // a build tree PKG_CONFIG_PATH=<build>/capi (docs/bindings.md, "Go").
 package genmodels
 

@@ -1,7 +1,7 @@
 // Links libgenmodels statically, so a Rust binary needs no libgenmodels.so where it runs.
 // With GENMODELS_BUILD_DIR=<meson build folder>: that folder's capi/genmodels-static.pc
 // (its libgenmodels.a). Otherwise `pkg-config --libs genmodels-static`: an install under
-// /usr or /usr/local needs nothing, another prefix PKG_CONFIG_PATH=<prefix>/lib/<triplet>/pkgconfig.
+// /usr or /usr/local needs nothing, another prefix PKG_CONFIG_PATH=<prefix>/lib/pkgconfig.
 // An older install without genmodels-static.pc falls back to `pkg-config --static
 // --libs genmodels`, linking the archive when one is there and the shared library else.
 // The private libraries (oneDNN, OpenMP, the C++ runtime...) come from the .pc file.
@@ -73,7 +73,7 @@ fn pkg_config(args: &[&str], pc: &std::ffi::OsStr) -> Result<String, String> {
 fn fail(why: &str) -> ! {
     panic!(
         "genmodels: {why}\nInstall genmodels (meson install), and if its prefix is not /usr or /usr/local set \
-         PKG_CONFIG_PATH=<prefix>/lib/<triplet>/pkgconfig (the folder holding genmodels-static.pc); \
+         PKG_CONFIG_PATH=<prefix>/lib/pkgconfig (the folder holding genmodels-static.pc); \
          or set GENMODELS_BUILD_DIR to a meson build folder"
     )
 }
