@@ -1,6 +1,6 @@
 // A text cgan between two sentences: row r keeps one noise vector z_r, column k decodes it
 // with the condition c = (1 − t)·f(A) + t·f(B), t = k / (steps − 1), where f is the hashed
-// sentence vector (gm_text_features). The sentence embeddings are linear in c, so this is
+// sentence vector (gm_text_features_compute). The sentence embeddings are linear in c, so this is
 // also the straight line between the two learned embeddings. Uses only the public C++
 // binding (include/genmodels/genmodels.hpp) over the C ABI.
 // Usage: text_mix MODEL OUT.png "sentence A" "sentence B" [ROWS=4] [STEPS=8] [SEED=3]

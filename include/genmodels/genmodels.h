@@ -1,7 +1,7 @@
 /*
  * genmodels.h — the stable C ABI of genmodels, a library of generative models.
  *
- * Rules this header keeps (DESIGN.md §3):
+ * Rules this header keeps (docs/design.md, "The C ABI"):
  *  - Opaque typed handles with create/free pairs; every free function accepts NULL.
  *  - Every fallible function returns an int32_t status (GM_OK == 0) and takes a last
  *    `gm_error** err` that may be NULL. On failure *err receives an error object

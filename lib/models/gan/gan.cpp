@@ -181,7 +181,7 @@ void check_condition(const gan::Config& cfg, const char* kind, const char* verb,
     case gan::Condition::text:
       if (!conditions)
         fail(Status::invalid_argument, "{} {} needs a condition per row ({} values{})", kind, verb, cfg.condition_dim,
-             cfg.condition == gan::Condition::text ? "; gm_text_features turns a sentence into them" : "");
+             cfg.condition == gan::Condition::text ? "; gm_text_features_compute turns a sentence into them" : "");
       if (condition_dim != cfg.condition_dim)
         fail(Status::invalid_argument, "{} {}: conditions have {} values, the model was fitted on {}", kind, verb,
              condition_dim, cfg.condition_dim);

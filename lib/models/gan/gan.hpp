@@ -14,7 +14,7 @@
 //     images with a wrong sentence (the batch's sentences rolled by one row):
 //       L_D = softplus(−D(x, t)) + (1−w)·softplus(D(G(z, t), t)) + w·softplus(D(x, t̃)),
 //     w = wrong_text_weight (½, the paper's). Sentences arrive as hashed word and bigram
-//     counts (gm_text_features); g.embed and d.embed learn their embeddings.
+//     counts (gm_text_features_compute); g.embed and d.embed learn their embeddings.
 //   infogan (Chen et al. 2016): G takes z and codes c (one-hot categorical, uniform
 //     continuous); Q shares D's trunk and both steps add λ·L_info (info_loss in gan_losses.hpp):
 //     the D step trains Q and the trunk, the G step the generator.
