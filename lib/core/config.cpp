@@ -2,9 +2,45 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "core/error.hpp"
 
 namespace gm {
+
+namespace {
+
+const char* type_name(KeyType t) {
+  switch (t) {
+    case KeyType::integer: return "integer";
+    case KeyType::number: return "number";
+    case KeyType::boolean: return "boolean";
+    case KeyType::text: return "string";
+    case KeyType::integers: return "integers";
+  }
+  return "?";
+}
+
+KeySpec key(std::string name, KeyType type, Json fallback) {
+  KeySpec s;
+  s.name = std::move(name);
+  s.type = type;
+  s.fallback = std::move(fallback);
+  return s;
+}
+
+bool integral(KeyType t) { return t == KeyType::integer || t == KeyType::integers; }
+
+// Integer bounds print as integers ("[1, 12]"), number bounds as the shortest double.
+std::string bound(const KeySpec& s, double v) {
+  return integral(s.type) ? fmt::format("{}", static_cast<int64_t>(v)) : fmt::format("{:g}", v);
+}
+
+Json bound_json(const KeySpec& s, double v) {
+  return integral(s.type) ? Json(static_cast<int64_t>(v)) : Json(v);
+}
+
+}  // namespace
 
 Json parse_config(const std::string& text) {
   if (text.empty()) return Json::object();
@@ -17,100 +53,243 @@ Json parse_config(const std::string& text) {
   return parsed;
 }
 
+// ---------------------------------------------------------------- the schema
+
+std::string KeySpec::range_text() const {
+  switch (type) {
+    case KeyType::integer:
+    case KeyType::number: return fmt::format("[{}, {}]", bound(*this, min), bound(*this, max));
+    case KeyType::boolean: return "true | false";
+    case KeyType::text: {
+      if (values.empty()) return "any string";
+      std::string out;
+      for (const std::string& v : values) out += (out.empty() ? "\"" : " | \"") + v + "\"";
+      return out;
+    }
+    case KeyType::integers:
+      return fmt::format("{}..{} x [{}, {}]", min_count, max_count, bound(*this, min), bound(*this, max));
+  }
+  return {};
+}
+
+Json KeySpec::to_json() const {
+  Json j = {{"name", name}, {"type", type_name(type)}, {"default", fallback}};
+  if (type == KeyType::text) {
+    if (!values.empty()) j["values"] = values;
+  } else if (type != KeyType::boolean) {
+    j["range"] = {bound_json(*this, min), bound_json(*this, max)};
+  }
+  if (type == KeyType::integers) j["count"] = {min_count, max_count};
+  j["doc"] = doc;
+  return j;
+}
+
+KeySpec integer_key(std::string name, int64_t fallback, int64_t min, int64_t max, std::string doc) {
+  KeySpec s = key(std::move(name), KeyType::integer, fallback);
+  s.min = static_cast<double>(min);
+  s.max = static_cast<double>(max);
+  s.doc = std::move(doc);
+  return s;
+}
+
+KeySpec number_key(std::string name, double fallback, double min, double max, std::string doc) {
+  KeySpec s = key(std::move(name), KeyType::number, fallback);
+  s.min = min;
+  s.max = max;
+  s.doc = std::move(doc);
+  return s;
+}
+
+KeySpec boolean_key(std::string name, bool fallback, std::string doc) {
+  KeySpec s = key(std::move(name), KeyType::boolean, fallback);
+  s.doc = std::move(doc);
+  return s;
+}
+
+KeySpec text_key(std::string name, std::string fallback, std::vector<std::string> values, std::string doc) {
+  KeySpec s = key(std::move(name), KeyType::text, std::move(fallback));
+  s.values = std::move(values);
+  s.doc = std::move(doc);
+  return s;
+}
+
+KeySpec integers_key(std::string name, std::vector<int64_t> fallback, std::size_t min_count, std::size_t max_count,
+                     int64_t min, int64_t max, std::string doc) {
+  KeySpec s = key(std::move(name), KeyType::integers, std::move(fallback));
+  s.min = static_cast<double>(min);
+  s.max = static_cast<double>(max);
+  s.min_count = min_count;
+  s.max_count = max_count;
+  s.doc = std::move(doc);
+  return s;
+}
+
+const KeySpec* Schema::find(const std::string& name) const {
+  for (const KeySpec& k : keys)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+std::string Schema::names() const {
+  std::string out;
+  for (const KeySpec& k : keys) out += (out.empty() ? "" : ", ") + k.name;
+  return out.empty() ? "no keys" : out;
+}
+
+Json Schema::to_json() const {
+  Json out = Json::array();
+  for (const KeySpec& k : keys) out.push_back(k.to_json());
+  return out;
+}
+
+// ---------------------------------------------------------------- reading
+
 ConfigReader::ConfigReader(Json config) : given_(std::move(config)) {
   if (given_.is_null()) given_ = Json::object();
   if (!given_.is_object()) fail(Status::invalid_config, "configuration must be a JSON object");
 }
 
-const Json* ConfigReader::lookup(const std::string& key) {
+ConfigReader::ConfigReader(Json config, const Schema& schema) : ConfigReader(std::move(config)) {
+  schema_ = &schema;
+}
+
+const Json* ConfigReader::lookup(const std::string& key) const {
   const auto it = given_.find(key);
   return it == given_.end() ? nullptr : &*it;
 }
 
-int64_t ConfigReader::integer(const std::string& key, int64_t fallback, int64_t min, int64_t max) {
-  int64_t value = fallback;
-  if (const Json* v = lookup(key)) {
-    if (v->is_number_integer() || v->is_number_unsigned()) {
-      if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
-        fail(Status::invalid_config, "\"{}\" is too large: {}", key, v->dump());
+// A kind asking for a key its schema lacks, or with another type, is a bug in the kind.
+const KeySpec& ConfigReader::spec(const std::string& key, KeyType type) const {
+  const KeySpec* s = schema_ ? schema_->find(key) : nullptr;
+  if (!s || s->type != type)
+    fail(Status::internal, "configuration key \"{}\" is read as a {} but the schema {}", key, type_name(type),
+         s ? fmt::format("declares a {}", type_name(s->type)) : std::string("lacks it"));
+  return *s;
+}
+
+int64_t ConfigReader::read_integer(const KeySpec& s) {
+  int64_t value = s.fallback.get<int64_t>();
+  if (const Json* v = lookup(s.name)) {
+    if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+      fail(Status::invalid_config, "\"{}\" must be an integer in {}, got {}", s.name, s.range_text(), v->dump());
+    if (v->is_number_integer()) {
       value = v->get<int64_t>();
     } else if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>() &&
                std::fabs(v->get<double>()) < 9.0e15) {
-      value = static_cast<int64_t>(v->get<double>());
+      value = static_cast<int64_t>(v->get<double>());  // 4.0 is 4: JSON writers differ
     } else {
-      fail(Status::invalid_config, "\"{}\" must be an integer, got {}", key, v->dump());
+      fail(Status::invalid_config, "\"{}\" must be an integer in {}, got {}", s.name, s.range_text(), v->dump());
     }
-    if (value < min || value > max)
-      fail(Status::invalid_config, "\"{}\" must be in [{}, {}], got {}", key, min, max, value);
+    if (static_cast<double>(value) < s.min || static_cast<double>(value) > s.max)
+      fail(Status::invalid_config, "\"{}\" must be an integer in {}, got {}", s.name, s.range_text(), value);
   }
-  effective_[key] = value;
+  effective_[s.name] = value;
   return value;
 }
 
-double ConfigReader::number(const std::string& key, double fallback, double min, double max) {
-  double value = fallback;
-  if (const Json* v = lookup(key)) {
-    if (!v->is_number()) fail(Status::invalid_config, "\"{}\" must be a number, got {}", key, v->dump());
+double ConfigReader::read_number(const KeySpec& s) {
+  double value = s.fallback.get<double>();
+  if (const Json* v = lookup(s.name)) {
+    if (!v->is_number())
+      fail(Status::invalid_config, "\"{}\" must be a number in {}, got {}", s.name, s.range_text(), v->dump());
     value = v->get<double>();
-    if (!std::isfinite(value) || value < min || value > max)
-      fail(Status::invalid_config, "\"{}\" must be in [{}, {}], got {}", key, min, max, value);
+    if (!std::isfinite(value) || value < s.min || value > s.max)
+      fail(Status::invalid_config, "\"{}\" must be a number in {}, got {}", s.name, s.range_text(), value);
   }
-  effective_[key] = value;
+  effective_[s.name] = value;
   return value;
 }
 
-bool ConfigReader::boolean(const std::string& key, bool fallback) {
-  bool value = fallback;
-  if (const Json* v = lookup(key)) {
-    if (!v->is_boolean()) fail(Status::invalid_config, "\"{}\" must be true or false, got {}", key, v->dump());
+bool ConfigReader::read_boolean(const KeySpec& s) {
+  bool value = s.fallback.get<bool>();
+  if (const Json* v = lookup(s.name)) {
+    if (!v->is_boolean()) fail(Status::invalid_config, "\"{}\" must be true or false, got {}", s.name, v->dump());
     value = v->get<bool>();
   }
-  effective_[key] = value;
+  effective_[s.name] = value;
   return value;
 }
 
-std::string ConfigReader::text(const std::string& key, const std::string& fallback) {
-  std::string value = fallback;
-  if (const Json* v = lookup(key)) {
-    if (!v->is_string()) fail(Status::invalid_config, "\"{}\" must be a string, got {}", key, v->dump());
-    value = v->get<std::string>();
+std::string ConfigReader::read_text(const KeySpec& s) {
+  std::string value = s.fallback.get<std::string>();
+  if (const Json* v = lookup(s.name)) {
+    bool allowed = v->is_string();
+    if (allowed) value = v->get<std::string>();
+    if (allowed && !s.values.empty()) {
+      allowed = false;
+      for (const std::string& a : s.values) allowed = allowed || a == value;
+    }
+    if (!allowed)
+      fail(Status::invalid_config, "\"{}\" must be {}, got {}", s.name,
+           s.values.empty() ? std::string("a string") : "one of " + s.range_text(), v->dump());
   }
-  effective_[key] = value;
+  effective_[s.name] = value;
   return value;
 }
 
-std::vector<int64_t> ConfigReader::integers(const std::string& key, const std::vector<int64_t>& fallback,
-                                            std::size_t min_count, std::size_t max_count, int64_t min, int64_t max) {
-  std::vector<int64_t> out = fallback;
-  if (const Json* v = lookup(key)) {
+std::vector<int64_t> ConfigReader::read_integers(const KeySpec& s) {
+  std::vector<int64_t> out = s.fallback.get<std::vector<int64_t>>();
+  if (const Json* v = lookup(s.name)) {
     out.clear();
+    auto wrong = [&] {
+      fail(Status::invalid_config, "\"{}\" must be a list of {} to {} integers in [{}, {}], got {}", s.name,
+           s.min_count, s.max_count, bound(s, s.min), bound(s, s.max), v->dump());
+    };
     auto one = [&](const Json& e) {
-      if (!e.is_number_integer() || e.get<int64_t>() < min || e.get<int64_t>() > max)
-        fail(Status::invalid_config, "\"{}\" must be a list of integers in [{}, {}], got {}", key, min, max,
-             v->dump());
-      out.push_back(e.get<int64_t>());
+      if (!e.is_number_integer()) wrong();
+      const int64_t x = e.get<int64_t>();
+      if (static_cast<double>(x) < s.min || static_cast<double>(x) > s.max) wrong();
+      out.push_back(x);
     };
     if (v->is_array())
       for (const Json& e : *v) one(e);
     else
       one(*v);
-    if (out.size() < min_count || out.size() > max_count)
-      fail(Status::invalid_config, "\"{}\" must list {} to {} integers, got {}", key, min_count, max_count,
-           v->dump());
+    if (out.size() < s.min_count || out.size() > s.max_count) wrong();
   }
-  effective_[key] = out;
+  effective_[s.name] = out;
   return out;
+}
+
+int64_t ConfigReader::integer(const std::string& key) { return read_integer(spec(key, KeyType::integer)); }
+double ConfigReader::number(const std::string& key) { return read_number(spec(key, KeyType::number)); }
+bool ConfigReader::boolean(const std::string& key) { return read_boolean(spec(key, KeyType::boolean)); }
+std::string ConfigReader::text(const std::string& key) { return read_text(spec(key, KeyType::text)); }
+std::vector<int64_t> ConfigReader::integers(const std::string& key) {
+  return read_integers(spec(key, KeyType::integers));
+}
+
+int64_t ConfigReader::integer(const std::string& key, int64_t fallback, int64_t min, int64_t max) {
+  return read_integer(integer_key(key, fallback, min, max, ""));
+}
+double ConfigReader::number(const std::string& key, double fallback, double min, double max) {
+  return read_number(number_key(key, fallback, min, max, ""));
+}
+bool ConfigReader::boolean(const std::string& key, bool fallback) {
+  return read_boolean(boolean_key(key, fallback, ""));
+}
+std::string ConfigReader::text(const std::string& key, const std::string& fallback) {
+  return read_text(text_key(key, fallback, {}, ""));
+}
+std::vector<int64_t> ConfigReader::integers(const std::string& key, const std::vector<int64_t>& fallback,
+                                            std::size_t min_count, std::size_t max_count, int64_t min, int64_t max) {
+  return read_integers(integers_key(key, fallback, min_count, max_count, min, max, ""));
 }
 
 void ConfigReader::finish() const {
   for (auto it = given_.begin(); it != given_.end(); ++it) {
-    if (!effective_.contains(it.key())) {
-      std::string known;
-      for (auto k = effective_.begin(); k != effective_.end(); ++k)
-        known += (known.empty() ? "" : ", ") + k.key();
-      fail(Status::invalid_config, "unknown configuration key \"{}\" (this kind takes: {})", it.key(),
-           known.empty() ? "no keys" : known);
+    if (effective_.contains(it.key())) continue;
+    // Known to the kind but not read: another key's value rules it out; its doc says which.
+    if (const KeySpec* s = schema_ ? schema_->find(it.key()) : nullptr)
+      fail(Status::invalid_config, "\"{}\" does not apply to this configuration: {}", s->name, s->doc);
+    std::string known;
+    if (schema_) {
+      known = schema_->names();
+    } else {
+      for (auto k = effective_.begin(); k != effective_.end(); ++k) known += (known.empty() ? "" : ", ") + k.key();
+      if (known.empty()) known = "no keys";
     }
+    fail(Status::invalid_config, "unknown configuration key \"{}\" (this kind takes: {})", it.key(), known);
   }
 }
 

@@ -1,6 +1,11 @@
-// Hyper-parameters arrive as one JSON object. ConfigReader hands them out by name with a
-// type, a default and a valid range, remembers every key it was asked for, and finish()
-// rejects keys nobody asked for — so a typo ("hiden") is an error, not a silent default.
+// Hyper-parameters arrive as one JSON object. Each kind declares its keys once, as a Schema:
+// name, type, default, range or allowed values and a one-line doc. ConfigReader hands the
+// values out by name, checking them against their KeySpec, remembers every key it was asked
+// for, and finish() rejects keys nobody asked for — so a typo ("hiden") is an error naming
+// the known keys, not a silent default. The same Schema drives the registry's description,
+// gm_kinds_json and `genmodels kinds`, so the documentation cannot drift from the parser.
+// Rules between keys (cgan's "condition" decides which keys apply) stay code in the kind:
+// it reads only the keys that apply, and each such key's doc line says when it applies.
 // The values read (defaults included) form the effective configuration.
 #pragma once
 
@@ -17,16 +22,57 @@ using Json = nlohmann::json;
 // Parses a JSON object text; empty or null text is {}. Throws Error(invalid_config).
 Json parse_config(const std::string& text);
 
+enum class KeyType { integer, number, boolean, text, integers };
+
+struct KeySpec {
+  std::string name;
+  KeyType type = KeyType::integer;
+  Json fallback;                     // the default, as the effective configuration shows it
+  double min = 0, max = 0;           // integer, number; integers: each entry
+  std::vector<std::string> values;   // text: the allowed values (empty: any string)
+  std::size_t min_count = 0, max_count = 0;  // integers: how many entries
+  std::string doc;
+
+  // "[1, 12]", "\"mlp\" | \"conv\"", "1..8 × [1, 16384]", "true | false": quoted by errors.
+  std::string range_text() const;
+  // {"name", "type", "default", "range" | "values", ["count"], "doc"}.
+  Json to_json() const;
+};
+
+KeySpec integer_key(std::string name, int64_t fallback, int64_t min, int64_t max, std::string doc);
+KeySpec number_key(std::string name, double fallback, double min, double max, std::string doc);
+KeySpec boolean_key(std::string name, bool fallback, std::string doc);
+KeySpec text_key(std::string name, std::string fallback, std::vector<std::string> values, std::string doc);
+// A list of integers, each in [min, max], with min_count..max_count entries; a bare integer
+// is a list of one ("hidden": 400 is [400]).
+KeySpec integers_key(std::string name, std::vector<int64_t> fallback, std::size_t min_count, std::size_t max_count,
+                     int64_t min, int64_t max, std::string doc);
+
+struct Schema {
+  std::vector<KeySpec> keys;
+  const KeySpec* find(const std::string& name) const;
+  std::string names() const;  // "alpha, order"
+  Json to_json() const;       // array of KeySpec::to_json
+};
+
 class ConfigReader {
  public:
   explicit ConfigReader(Json config);
+  // Keys are read by name with the schema's default and range; finish() then also tells a
+  // key the schema knows but this configuration does not use from a key that does not exist.
+  ConfigReader(Json config, const Schema& schema);
 
+  int64_t integer(const std::string& key);
+  double number(const std::string& key);
+  bool boolean(const std::string& key);
+  std::string text(const std::string& key);  // checked against the allowed values
+  std::vector<int64_t> integers(const std::string& key);
+
+  // Without a schema (and for tests): the spec given inline.
   int64_t integer(const std::string& key, int64_t fallback, int64_t min, int64_t max);
   double number(const std::string& key, double fallback, double min, double max);
   bool boolean(const std::string& key, bool fallback);
   std::string text(const std::string& key, const std::string& fallback);
-  // A list of integers, each in [min, max], with min_count..max_count entries; a bare
-  // integer is a list of one ("hidden": 400 is [400]).
   std::vector<int64_t> integers(const std::string& key, const std::vector<int64_t>& fallback, std::size_t min_count,
                                 std::size_t max_count, int64_t min, int64_t max);
 
@@ -36,9 +82,16 @@ class ConfigReader {
   const Json& effective() const { return effective_; }
 
  private:
-  const Json* lookup(const std::string& key);
+  const KeySpec& spec(const std::string& key, KeyType type) const;
+  const Json* lookup(const std::string& key) const;
+  int64_t read_integer(const KeySpec& s);
+  double read_number(const KeySpec& s);
+  bool read_boolean(const KeySpec& s);
+  std::string read_text(const KeySpec& s);
+  std::vector<int64_t> read_integers(const KeySpec& s);
 
   Json given_;
+  const Schema* schema_ = nullptr;
   Json effective_ = Json::object();
 };
 
