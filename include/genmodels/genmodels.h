@@ -253,7 +253,12 @@ typedef enum gm_capability {
 #define GM_CAP_BINARY_DATA GM_CAP_BINARY_DATA
 #define GM_CAP_EXACT_LOG_PROB GM_CAP_EXACT_LOG_PROB
 
-/* JSON array of {"kind": ..., "capabilities": [...], "description": ...}. */
+/* JSON array of {"kind": ..., "capabilities": [...], "description": ..., "config": [...]}.
+ * "config" lists the keys gm_model_create's config_json takes, in the kind's order:
+ * {"name", "type": "integer" | "number" | "boolean" | "string" | "integers", "default",
+ *  "range": [min, max] (numbers; for "integers" each entry's), "count": [min, max] (how many
+ *  entries "integers" takes), "values": [...] (a string's allowed values), "doc"}. A key whose
+ * doc says "only with ..." applies only when another key has that value. */
 GM_API int32_t gm_kinds_json(gm_buffer** out, gm_error** err);
 /* The GM_CAP_* bits of a kind (or of a model: gm_model_capabilities). */
 GM_API int32_t gm_kind_capabilities(const char* kind, uint32_t* out, gm_error** err);

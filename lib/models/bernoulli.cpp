@@ -12,9 +12,14 @@
 
 namespace gm {
 
+const Schema& BernoulliModel::config_schema() {
+  static const Schema schema{{exact_binary::alpha_key()}};
+  return schema;
+}
+
 BernoulliModel::BernoulliModel(const Json& config) {
-  ConfigReader reader(config);
-  alpha_ = exact_binary::read_alpha(reader);
+  ConfigReader reader(config, config_schema());
+  alpha_ = reader.number("alpha");
   reader.finish();
   config_ = reader.effective();
 }

@@ -25,6 +25,8 @@ class BernoulliModel final : public ModelKind<BernoulliModel> {
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
 
+  // The configuration keys (registry.cpp lists it with the kind).
+  static const Schema& config_schema();
   explicit BernoulliModel(const Json& config);
 
   const char* kind() const override { return "bernoulli"; }

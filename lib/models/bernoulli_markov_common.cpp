@@ -6,7 +6,11 @@
 
 namespace gm::exact_binary {
 
-double read_alpha(ConfigReader& reader) { return reader.number("alpha", 1.0, 1e-10, 1e10); }
+KeySpec alpha_key() {
+  return number_key("alpha", 1.0, 1e-10, 1e10,
+                    "Beta(alpha, alpha) prior on each probability: 1 is Laplace's rule, small values approach "
+                    "maximum likelihood");
+}
 
 void require_observed_binary(const DataView& data, const uint8_t* observed, const char* kind) {
   for (int64_t r = 0; r < data.n; ++r) {

@@ -14,10 +14,10 @@
 
 namespace gm::exact_binary {
 
-// "alpha" of the Beta(alpha, alpha) prior. The floor keeps every fitted probability far
-// above the smallest double (p >= alpha / (N + 2 alpha) >= 1e-10 / 2^63 ~ 1e-29), so logs
-// stay finite and the filtering in markov's complete cannot underflow.
-double read_alpha(ConfigReader& reader);
+// The config key "alpha" of the Beta(alpha, alpha) prior. Its floor keeps every fitted
+// probability far above the smallest double (p >= alpha / (N + 2 alpha) >= 1e-10 / 2^63 ~
+// 1e-29), so logs stay finite and the filtering in markov's complete cannot underflow.
+KeySpec alpha_key();
 
 // complete (after GenerativeModel::complete's checks of width, layout and a non-null mask):
 // the observed entries are exactly 0 or 1; the unobserved ones are ignored and may be NaN.

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "models/bernoulli_markov_common.hpp"
+#include "models/common_keys.hpp"
 #include "nn/bce_row.hpp"
 #include "nn/binary_product.hpp"
 #include "nn/tiles.hpp"
@@ -25,10 +26,15 @@ inline float sigmoid(float l) { return 1.0f / (1.0f + std::exp(-l)); }
 
 }  // namespace
 
+const Schema& FvsbnModel::config_schema() {
+  static const Schema schema{{keys::weight_decay(), keys::complete_samples()}};
+  return schema;
+}
+
 FvsbnModel::FvsbnModel(const Json& config) {
-  ConfigReader reader(config);
-  weight_decay_ = reader.number("weight_decay", 0.0, 0.0, 1.0);
-  complete_samples_ = reader.integer("complete_samples", 256, 1, int64_t{1} << 20);
+  ConfigReader reader(config, config_schema());
+  weight_decay_ = reader.number("weight_decay");
+  complete_samples_ = reader.integer("complete_samples");
   reader.finish();
   config_ = reader.effective();
 }

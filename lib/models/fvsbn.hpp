@@ -34,6 +34,8 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public Trainable {
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
 
+  // The configuration keys (registry.cpp lists it with the kind).
+  static const Schema& config_schema();
   explicit FvsbnModel(const Json& config);
   ~FvsbnModel() override;
   FvsbnModel(FvsbnModel&&) noexcept;

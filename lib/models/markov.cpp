@@ -22,10 +22,18 @@ namespace {
 constexpr double kMinProb = 1e-100;
 }  // namespace
 
+const Schema& MarkovModel::config_schema() {
+  static const Schema schema{{
+      integer_key("order", 1, 1, 12, "how many previous pixels (in raster order) each pixel depends on"),
+      exact_binary::alpha_key(),
+  }};
+  return schema;
+}
+
 MarkovModel::MarkovModel(const Json& config) {
-  ConfigReader reader(config);
-  order_ = static_cast<int>(reader.integer("order", 1, 1, 12));
-  alpha_ = exact_binary::read_alpha(reader);
+  ConfigReader reader(config, config_schema());
+  order_ = static_cast<int>(reader.integer("order"));
+  alpha_ = reader.number("alpha");
   reader.finish();
   config_ = reader.effective();
 }

@@ -34,6 +34,8 @@ class MarkovModel final : public ModelKind<MarkovModel> {
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
 
+  // The configuration keys (registry.cpp lists it with the kind).
+  static const Schema& config_schema();
   explicit MarkovModel(const Json& config);
 
   const char* kind() const override { return "markov"; }

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "models/bernoulli_markov_common.hpp"
+#include "models/common_keys.hpp"
 #include "models/nade_kernels.hpp"
 #include "nn/init.hpp"
 
@@ -44,11 +45,20 @@ inline double pixel_nll(double l, double x, double* dl) {
 
 }  // namespace
 
+const Schema& NadeModel::config_schema() {
+  static const Schema schema{{
+      integer_key("hidden", 500, 1, 1 << 16, "H, the sigmoid hidden units (log_prob costs O(H*D))"),
+      keys::weight_decay(),
+      keys::complete_samples(),
+  }};
+  return schema;
+}
+
 NadeModel::NadeModel(const Json& config) {
-  ConfigReader reader(config);
-  hidden_ = reader.integer("hidden", 500, 1, 1 << 16);
-  weight_decay_ = reader.number("weight_decay", 0.0, 0.0, 1.0);
-  complete_samples_ = reader.integer("complete_samples", 256, 1, int64_t{1} << 20);
+  ConfigReader reader(config, config_schema());
+  hidden_ = reader.integer("hidden");
+  weight_decay_ = reader.number("weight_decay");
+  complete_samples_ = reader.integer("complete_samples");
   reader.finish();
   config_ = reader.effective();
 }

@@ -54,6 +54,8 @@ class NadeModel final : public ModelKind<NadeModel>, public Trainable {
   static constexpr uint32_t capability_bits = cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob |
                                               cap_encode | cap_complete | cap_binary_data;
 
+  // The configuration keys (registry.cpp lists it with the kind).
+  static const Schema& config_schema();
   explicit NadeModel(const Json& config);
   ~NadeModel() override;
   NadeModel(NadeModel&&) noexcept;

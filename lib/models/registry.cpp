@@ -19,50 +19,46 @@ template <gan::Flavor flavor>
 std::unique_ptr<GenerativeModel> make_gan(const Json& config) {
   return std::make_unique<GanModel>(flavor, config);
 }
+template <gan::Flavor flavor>
+const Schema& gan_schema() {
+  return gan::schema(flavor);
+}
 }  // namespace
 
 const std::vector<KindInfo>& all_kinds() {
   static const std::vector<KindInfo> kinds = {
-      {"bernoulli", BernoulliModel::capability_bits,
-       "independent Bernoulli pixels; closed-form smoothed maximum likelihood (config: alpha)",
-       make<BernoulliModel>},
-      {"markov", MarkovModel::capability_bits,
-       "order-k Markov chain along the raster ordering; smoothed counts (config: order, alpha)",
-       make<MarkovModel>},
+      {"bernoulli", BernoulliModel::capability_bits, "independent Bernoulli pixels; closed-form smoothed maximum likelihood",
+       &BernoulliModel::config_schema, make<BernoulliModel>},
+      {"markov", MarkovModel::capability_bits, "order-k Markov chain along the raster ordering; smoothed counts",
+       &MarkovModel::config_schema, make<MarkovModel>},
       {"fvsbn", FvsbnModel::capability_bits,
-       "fully-visible sigmoid belief network: logistic p(x_i | x_<i), maximum likelihood with Adam "
-       "(config: weight_decay, complete_samples)",
-       make<FvsbnModel>},
+       "fully-visible sigmoid belief network: logistic p(x_i | x_<i), maximum likelihood with Adam",
+       &FvsbnModel::config_schema, make<FvsbnModel>},
       {"nade", NadeModel::capability_bits,
        "neural autoregressive distribution estimator: tied weights, H sigmoid hidden units, exact "
-       "log_prob in O(H*D); maximum likelihood with Adam; encode = hidden units sigmoid(c + W x) "
-       "(config: hidden, weight_decay, complete_samples)",
-       make<NadeModel>},
+       "log_prob in O(H*D); maximum likelihood with Adam; encode = hidden units sigmoid(c + W x)",
+       &NadeModel::config_schema, make<NadeModel>},
       {"vae", VaeModel::capability_bits,
        "variational autoencoder: MLP or conv encoder/decoder, Bernoulli or Gaussian decoder; fit maximises "
        "the ELBO with Adam; log_prob = importance-weighted bound with k samples (k = 1: the ELBO); encode = "
-       "posterior mean and log-variance (config: architecture, hidden, latent, decoder, iwae_samples, "
-       "sample_mean, weight_decay, conv_channels, variance, logvar, min_logvar)",
-       make<VaeModel>},
+       "posterior mean and log-variance",
+       &VaeModel::config_schema, make<VaeModel>},
       {"gan", GanModel::capability_bits(gan::Flavor::gan),
-       "generative adversarial network with MLP generator and discriminator, non-saturating loss, Adam "
-       "(config: latent, g_hidden, d_hidden, d_steps, learning_rate, beta1, beta2); no likelihood: judge it "
-       "with `genmodels eval`",
-       make_gan<gan::Flavor::gan>},
+       "generative adversarial network with MLP generator and discriminator, non-saturating loss, Adam; no "
+       "likelihood: judge it with `genmodels eval`",
+       gan_schema<gan::Flavor::gan>, make_gan<gan::Flavor::gan>},
       {"dcgan", GanModel::capability_bits(gan::Flavor::dcgan),
        "deep convolutional GAN (Radford et al. 2016): transposed convolutions in G, strided convolutions in D, "
-       "batch norm, Adam lr 2e-4 beta1 0.5 (config: latent, ngf, ndf, d_steps, learning_rate, beta1, beta2)",
-       make_gan<gan::Flavor::dcgan>},
+       "batch norm, Adam lr 2e-4 beta1 0.5",
+       gan_schema<gan::Flavor::dcgan>, make_gan<gan::Flavor::dcgan>},
       {"cgan", GanModel::capability_bits(gan::Flavor::cgan),
        "conditional GAN on a class label, a condition vector or a sentence (GAN-CLS matching-aware "
-       "discriminator) (config: condition, classes, condition_dim, embed, wrong_text_weight, architecture, "
-       "and the dcgan or gan keys)",
-       make_gan<gan::Flavor::cgan>},
+       "discriminator); MLP or DCGAN networks",
+       gan_schema<gan::Flavor::cgan>, make_gan<gan::Flavor::cgan>},
       {"infogan", GanModel::capability_bits(gan::Flavor::infogan),
        "InfoGAN (Chen et al. 2016): categorical and continuous codes, a Q head on D's trunk, mutual-information "
-       "term; encode = the codes Q infers (config: categorical, continuous, info_weight, architecture, and the "
-       "dcgan or gan keys)",
-       make_gan<gan::Flavor::infogan>},
+       "term; encode = the codes Q infers; MLP or DCGAN networks",
+       gan_schema<gan::Flavor::infogan>, make_gan<gan::Flavor::infogan>},
   };
   return kinds;
 }
@@ -82,6 +78,20 @@ std::unique_ptr<GenerativeModel> create_model(const std::string& kind, const Jso
 
 std::unique_ptr<GenerativeModel> create_blank_model(const char* kind, const Json& config) {
   return create_model(kind, config);
+}
+
+std::string describe(const KindInfo& kind) {
+  return std::string(kind.description) + " (config: " + kind.schema().names() + ")";
+}
+
+Json kinds_json(uint32_t capability_mask) {
+  Json list = Json::array();
+  for (const KindInfo& k : all_kinds())
+    list.push_back({{"kind", k.name},
+                    {"capabilities", capability_names(k.capabilities & capability_mask)},
+                    {"description", describe(k)},
+                    {"config", k.schema().to_json()}});
+  return list;
 }
 
 std::vector<std::string> capability_names(uint32_t caps) {

@@ -1,4 +1,6 @@
-// The kinds genmodels knows: name, capabilities, a one-line description and a factory.
+// The kinds genmodels knows: name, capabilities, a one-line description, the configuration
+// schema and a factory. gm_kinds_json, `genmodels kinds` and the README's table are all
+// generated from these entries.
 #pragma once
 
 #include <functional>
@@ -13,7 +15,8 @@ namespace gm {
 struct KindInfo {
   const char* name;
   uint32_t capabilities;
-  const char* description;
+  const char* description;  // what the kind is; the keys come from the schema
+  const Schema& (*schema)();
   std::function<std::unique_ptr<GenerativeModel>(const Json& config)> create;
 };
 
@@ -22,6 +25,11 @@ const std::vector<KindInfo>& all_kinds();
 const KindInfo& find_kind(const std::string& name);
 // Throws unknown_kind or invalid_config.
 std::unique_ptr<GenerativeModel> create_model(const std::string& kind, const Json& config);
+// The description followed by "(config: key, key, ...)" from the schema.
+std::string describe(const KindInfo& kind);
+// gm_kinds_json's list: {"kind", "capabilities", "description", "config": schema} per kind,
+// capabilities filtered through capability_mask.
+Json kinds_json(uint32_t capability_mask);
 // Names of capability bits, in bit order ("fit", "sample", ...).
 std::vector<std::string> capability_names(uint32_t caps);
 

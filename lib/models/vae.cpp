@@ -12,6 +12,7 @@
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "nn/bce_row.hpp"
+#include "models/common_keys.hpp"
 #include "models/vae_net.hpp"
 #include "nn/compute.hpp"
 #include "nn/init.hpp"
@@ -30,81 +31,28 @@ constexpr int64_t kMaxWidth = int64_t{1} << 16;
 constexpr int64_t kParallelDraws = int64_t{1} << 14;
 constexpr int64_t kParallelElements = int64_t{1} << 18;
 
-// "hidden": [400, 200] (or a bare integer for one layer).
-std::vector<int64_t> read_widths(const Json& given, const char* key, std::vector<int64_t> fallback,
-                                 std::size_t min_count, std::size_t max_count) {
-  const auto it = given.find(key);
-  if (it == given.end()) return fallback;
-  std::vector<int64_t> out;
-  auto width = [&](const Json& v) {
-    if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > kMaxWidth)
-      fail(Status::invalid_config, "\"{}\" must be a list of integers in [1, {}], got {}", key, kMaxWidth,
-           it->dump());
-    out.push_back(v.get<int64_t>());
-  };
-  if (it->is_array())
-    for (const Json& v : *it) width(v);
-  else
-    width(*it);
-  if (out.size() < min_count || out.size() > max_count)
-    fail(Status::invalid_config, "\"{}\" must list {} to {} widths, got {}", key, min_count, max_count, it->dump());
-  return out;
-}
-
 vae::Config read_config(const Json& config, Json& effective) {
-  const Json given = config.is_null() ? Json::object() : config;
-  if (!given.is_object()) fail(Status::invalid_config, "vae configuration must be a JSON object");
-  Json scalars = given;
-  scalars.erase("hidden");
-  scalars.erase("conv_channels");
-  ConfigReader r(scalars);
+  ConfigReader r(config, VaeModel::config_schema());
   vae::Config c;
-  const std::string arch = r.text("architecture", "mlp");
-  if (arch != "mlp" && arch != "conv")
-    fail(Status::invalid_config, "\"architecture\" must be \"mlp\" or \"conv\", got \"{}\"", arch);
-  c.conv = arch == "conv";
-  c.latent = r.integer("latent", 20, 1, 4096);
-  const std::string decoder = r.text("decoder", "bernoulli");
-  if (decoder != "bernoulli" && decoder != "gaussian")
-    fail(Status::invalid_config, "\"decoder\" must be \"bernoulli\" or \"gaussian\", got \"{}\"", decoder);
-  c.gaussian = decoder == "gaussian";
-  c.iwae_samples = r.integer("iwae_samples", 100, 1, int64_t{1} << 20);
-  c.sample_mean = r.boolean("sample_mean", false);
-  c.weight_decay = r.number("weight_decay", 0.0, 0.0, 1.0);
+  c.conv = r.text("architecture") == "conv";
+  c.latent = r.integer("latent");
+  c.gaussian = r.text("decoder") == "gaussian";
+  c.iwae_samples = r.integer("iwae_samples");
+  c.sample_mean = r.boolean("sample_mean");
+  c.weight_decay = r.number("weight_decay");
   if (c.gaussian) {
-    const std::string variance = r.text("variance", "learned");
-    if (variance != "learned" && variance != "fixed")
-      fail(Status::invalid_config, "\"variance\" must be \"learned\" or \"fixed\", got \"{}\"", variance);
-    c.learn_variance = variance == "learned";
-    c.logvar = static_cast<float>(r.number("logvar", 0.0, -20.0, 20.0));
+    c.learn_variance = r.text("variance") == "learned";
+    c.logvar = static_cast<float>(r.number("logvar"));
     if (c.learn_variance) {
-      c.min_logvar = static_cast<float>(r.number("min_logvar", -8.0, -20.0, 20.0));
+      c.min_logvar = static_cast<float>(r.number("min_logvar"));
       if (c.logvar < c.min_logvar)
         fail(Status::invalid_config, "\"logvar\" {} is below \"min_logvar\" {}", c.logvar, c.min_logvar);
     }
   }
-  c.hidden = read_widths(given, "hidden", c.hidden, 0, 16);
-  if (c.conv) c.conv_channels = read_widths(given, "conv_channels", c.conv_channels, 1, 6);
-
-  // Keys that exist but do not apply to this configuration get their own message.
-  const Json& seen = r.effective();
-  for (auto it = given.begin(); it != given.end(); ++it) {
-    const std::string& key = it.key();
-    if (seen.contains(key) || key == "hidden" || (c.conv && key == "conv_channels")) continue;
-    if (key == "conv_channels") fail(Status::invalid_config, "\"conv_channels\" applies only to \"architecture\": \"conv\"");
-    if (key == "variance" || key == "logvar")
-      fail(Status::invalid_config, "\"{}\" applies only to \"decoder\": \"gaussian\"", key);
-    if (key == "min_logvar")
-      fail(Status::invalid_config, "\"min_logvar\" applies only to a Gaussian decoder with \"variance\": \"learned\"");
-    fail(Status::invalid_config,
-         "unknown configuration key \"{}\" (vae takes: architecture, conv_channels, decoder, hidden, iwae_samples, "
-         "latent, logvar, min_logvar, sample_mean, variance, weight_decay)",
-         key);
-  }
-  r.finish();
+  c.hidden = r.integers("hidden");
+  if (c.conv) c.conv_channels = r.integers("conv_channels");
+  r.finish();  // keys the choices above rule out (conv_channels for an MLP, ...) fail here
   effective = r.effective();
-  effective["hidden"] = c.hidden;
-  if (c.conv) effective["conv_channels"] = c.conv_channels;
   return c;
 }
 
@@ -129,6 +77,29 @@ struct VaeModel::Scratch {
     kl.resize(static_cast<std::size_t>(B));
   }
 };
+
+const Schema& VaeModel::config_schema() {
+  static const Schema schema{{
+      text_key("architecture", "mlp", {"mlp", "conv"}, "MLP encoder/decoder, or conv layers (image data) before them"),
+      integers_key("hidden", {400}, 0, 16, 1, kMaxWidth, "widths of the ReLU hidden layers, mirrored in the decoder"),
+      integers_key("conv_channels", {32, 64}, 1, 6, 1, kMaxWidth,
+                   "channels of the stride-2 conv layers (only with architecture \"conv\")"),
+      integer_key("latent", 20, 1, 4096, "Z, the size of the latent code"),
+      text_key("decoder", "bernoulli", {"bernoulli", "gaussian"}, "p(x | z): Bernoulli pixels (binary data) or Gaussian"),
+      text_key("variance", "learned", {"learned", "fixed"},
+               "Gaussian decoder's per-pixel variance (only with decoder \"gaussian\")"),
+      number_key("logvar", 0.0, -20.0, 20.0,
+                 "fixed log-variance, or the initial one when learned (only with decoder \"gaussian\")"),
+      number_key("min_logvar", -8.0, -20.0, 20.0,
+                 "floor of the learned log-variance (only with decoder \"gaussian\" and variance \"learned\"; "
+                 "logvar >= min_logvar)"),
+      integer_key("iwae_samples", 100, 1, int64_t{1} << 20,
+                  "k of log_prob's importance-weighted bound when the caller gives none (1: the ELBO)"),
+      boolean_key("sample_mean", false, "sample returns the decoder mean instead of drawing pixels"),
+      keys::weight_decay(),
+  }};
+  return schema;
+}
 
 VaeModel::VaeModel(const Json& config) : cfg_(read_config(config, config_)) {}
 

@@ -46,12 +46,8 @@
 //         dec.fc{i} mirrored, then dec.fc{n+1} → C_L·(H/2^L)·(W/2^L) with ReLU, then
 //         dec.deconv{i}.weight (C_{L+1−i}, C_{L−i}, 4, 4) .bias, the last one to the image.
 //
-// Config keys (unknown keys, and keys that do not apply, are invalid_config):
-//   architecture "mlp" | "conv" ("mlp"); hidden [400] (list of widths, may be empty);
-//   latent 20; decoder "bernoulli" | "gaussian" ("bernoulli"); iwae_samples 100;
-//   sample_mean false; weight_decay 0; conv only: conv_channels [32, 64];
-//   gaussian only: variance "learned" | "fixed" ("learned"), logvar 0 (the fixed value, or
-//   the initial one when learned), min_logvar −8 (learned only).
+// Config keys: VaeModel::config_schema() in vae.cpp (unknown keys, and keys that do not
+// apply, are invalid_config).
 #pragma once
 
 #include <memory>
@@ -90,6 +86,8 @@ class VaeModel final : public ModelKind<VaeModel>, public Trainable {
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_encode | cap_decode | cap_binary_data;
 
+  // The configuration keys (registry.cpp lists it with the kind).
+  static const Schema& config_schema();
   explicit VaeModel(const Json& config);
   ~VaeModel() override;
   VaeModel(VaeModel&&) noexcept;

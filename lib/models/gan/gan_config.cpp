@@ -8,7 +8,7 @@ namespace gm::gan {
 
 namespace {
 constexpr int64_t kMaxWidth = int64_t{1} << 14;
-}
+}  // namespace
 
 const char* flavor_name(Flavor f) {
   switch (f) {
@@ -36,58 +36,110 @@ int64_t Config::g_condition_width() const {
 
 int64_t Config::d_condition_width() const { return flavor == Flavor::infogan ? 0 : g_condition_width(); }
 
-Config read_config(Flavor flavor, const Json& given, Json& effective) {
-  ConfigReader r(given);
-  Config c;
-  c.flavor = flavor;
-  const char* name = flavor_name(flavor);
-  if (flavor == Flavor::cgan || flavor == Flavor::infogan) {
-    const std::string arch = r.text("architecture", "conv");
-    if (arch != "mlp" && arch != "conv")
-      fail(Status::invalid_config, "{}: \"architecture\" must be \"mlp\" or \"conv\", got \"{}\"", name, arch);
-    c.conv = arch == "conv";
-  } else {
-    c.conv = flavor == Flavor::dcgan;
-  }
+namespace {
+
+// One schema per flavor: the keys every flavor shares, then the network keys of its
+// architecture(s), then the flavor's own. Defaults that differ by flavor are set here.
+Schema make_schema(Flavor flavor) {
+  const bool both = flavor == Flavor::cgan || flavor == Flavor::infogan;  // mlp or conv
+  const char* mlp_only = both ? " (only with architecture \"mlp\")" : "";
+  const char* conv_only = both ? " (only with architecture \"conv\")" : "";
+  Schema s;
+  auto& k = s.keys;
+  if (both) k.push_back(text_key("architecture", "conv", {"mlp", "conv"}, "MLP networks or DCGAN's convolutions"));
   // InfoGAN's paper used 62 noise dimensions beside the codes on MNIST; DCGAN 100.
-  c.latent = r.integer("latent", flavor == Flavor::gan ? 64 : flavor == Flavor::infogan ? 62 : 100, 1, 4096);
-  c.d_steps = r.integer("d_steps", 1, 1, 100);
+  k.push_back(integer_key("latent", flavor == Flavor::gan ? 64 : flavor == Flavor::infogan ? 62 : 100, 1, 4096,
+                          "size of the noise z"));
+  k.push_back(integer_key("d_steps", 1, 1, 100, "discriminator steps per generator step"));
   // InfoGAN defaults to a small noise scale: with z ~ N(0, 1) its generator and Q agree on a
   // category written into small details and the codes ignore the classes (bench/RESULTS.md,
   // "infogan": 18% matched accuracy against 57% with 0.2).
-  c.noise_std = r.number("noise_std", flavor == Flavor::infogan ? 0.2 : 1.0, 1e-3, 10.0);
-  c.lr = static_cast<float>(r.number("learning_rate", 2e-4, 1e-8, 1.0));
-  c.d_lr = static_cast<float>(r.number("d_learning_rate", 0.0, 0.0, 1.0));
-  c.beta1 = static_cast<float>(r.number("beta1", 0.5, 0.0, 0.999));
-  c.beta2 = static_cast<float>(r.number("beta2", 0.999, 0.0, 0.99999));
-  if (c.conv) {
-    c.ngf = r.integer("ngf", 64, 1, 1024);
-    c.ndf = r.integer("ndf", 64, 1, 1024);
-  } else {
-    c.g_hidden = r.integers("g_hidden", c.g_hidden, 1, 8, 1, kMaxWidth);
-    c.d_hidden = r.integers("d_hidden", c.d_hidden, 1, 8, 1, kMaxWidth);
+  k.push_back(number_key("noise_std", flavor == Flavor::infogan ? 0.2 : 1.0, 1e-3, 10.0,
+                         "z ~ N(0, noise_std^2); small values make InfoGAN's codes carry the main modes"));
+  k.push_back(number_key("learning_rate", 2e-4, 1e-8, 1.0, "Adam's step size"));
+  k.push_back(number_key("d_learning_rate", 0.0, 0.0, 1.0,
+                         "the discriminator's step size (0: learning_rate; Heusel et al.'s two time-scale rule)"));
+  k.push_back(number_key("beta1", 0.5, 0.0, 0.999, "Adam's beta1"));
+  k.push_back(number_key("beta2", 0.999, 0.0, 0.99999, "Adam's beta2"));
+  if (flavor != Flavor::gan) {
+    k.push_back(integer_key("ngf", 64, 1, 1024, std::string("generator width (DCGAN's ngf feature maps)") + conv_only));
+    k.push_back(
+        integer_key("ndf", 64, 1, 1024, std::string("discriminator width (DCGAN's ndf feature maps)") + conv_only));
+  }
+  if (flavor != Flavor::dcgan) {
+    k.push_back(integers_key("g_hidden", {256, 512}, 1, 8, 1, kMaxWidth,
+                             std::string("generator hidden widths, LeakyReLU 0.2") + mlp_only));
+    k.push_back(integers_key("d_hidden", {512, 256}, 1, 8, 1, kMaxWidth,
+                             std::string("discriminator hidden widths, LeakyReLU 0.2") + mlp_only));
   }
   if (flavor == Flavor::cgan) {
-    const std::string cond = r.text("condition", "label");
+    k.push_back(text_key("condition", "label", {"label", "vector", "text"},
+                         "what G and D are conditioned on: a class label, a vector, or a sentence (GAN-CLS)"));
+    k.push_back(integer_key("classes", 0, 0, 100000, "classes (0: from the data's labels; only with condition \"label\")"));
+    k.push_back(integer_key("condition_dim", 0, 0, 1 << 20,
+                            "width of the condition (0: from the data; only with condition \"vector\" or \"text\")"));
+    k.push_back(integer_key("embed", 64, 1, 4096, "width of the learned sentence embedding (only with condition \"text\")"));
+    k.push_back(number_key("wrong_text_weight", 0.5, 0.0, 1.0,
+                           "GAN-CLS weight of the real-image, wrong-text term (only with condition \"text\")"));
+  }
+  if (flavor == Flavor::infogan) {
+    k.push_back(integers_key("categorical", {10}, 0, 8, 2, 1000, "sizes of the categorical codes"));
+    k.push_back(integer_key("continuous", 2, 0, 64,
+                            "uniform codes in [-1, 1] (with categorical: at least one code in all)"));
+    k.push_back(number_key("info_weight", 1.0, 0.0, 100.0, "lambda, the weight of the mutual-information term"));
+  }
+  return s;
+}
+
+}  // namespace
+
+const Schema& schema(Flavor flavor) {
+  static const Schema schemas[] = {make_schema(Flavor::gan), make_schema(Flavor::dcgan), make_schema(Flavor::cgan),
+                                   make_schema(Flavor::infogan)};
+  return schemas[static_cast<int>(flavor)];
+}
+
+Config read_config(Flavor flavor, const Json& given, Json& effective) {
+  ConfigReader r(given, schema(flavor));
+  Config c;
+  c.flavor = flavor;
+  if (flavor == Flavor::cgan || flavor == Flavor::infogan)
+    c.conv = r.text("architecture") == "conv";
+  else
+    c.conv = flavor == Flavor::dcgan;
+  c.latent = r.integer("latent");
+  c.d_steps = r.integer("d_steps");
+  c.noise_std = r.number("noise_std");
+  c.lr = static_cast<float>(r.number("learning_rate"));
+  c.d_lr = static_cast<float>(r.number("d_learning_rate"));
+  c.beta1 = static_cast<float>(r.number("beta1"));
+  c.beta2 = static_cast<float>(r.number("beta2"));
+  if (c.conv) {
+    c.ngf = r.integer("ngf");
+    c.ndf = r.integer("ndf");
+  } else {
+    c.g_hidden = r.integers("g_hidden");
+    c.d_hidden = r.integers("d_hidden");
+  }
+  if (flavor == Flavor::cgan) {
+    const std::string cond = r.text("condition");
     if (cond == "label") {
       c.condition = Condition::label;
-      c.classes = r.integer("classes", 0, 0, 100000);
+      c.classes = r.integer("classes");
     } else if (cond == "vector") {
       c.condition = Condition::vector;
-      c.condition_dim = r.integer("condition_dim", 0, 0, 1 << 20);
-    } else if (cond == "text") {
-      c.condition = Condition::text;
-      c.condition_dim = r.integer("condition_dim", 0, 0, 1 << 20);
-      c.embed = r.integer("embed", 64, 1, 4096);
-      c.wrong_text_weight = static_cast<float>(r.number("wrong_text_weight", 0.5, 0.0, 1.0));
+      c.condition_dim = r.integer("condition_dim");
     } else {
-      fail(Status::invalid_config, "cgan: \"condition\" must be \"label\", \"vector\" or \"text\", got \"{}\"", cond);
+      c.condition = Condition::text;
+      c.condition_dim = r.integer("condition_dim");
+      c.embed = r.integer("embed");
+      c.wrong_text_weight = static_cast<float>(r.number("wrong_text_weight"));
     }
   }
   if (flavor == Flavor::infogan) {
-    c.categorical = r.integers("categorical", {10}, 0, 8, 2, 1000);
-    c.continuous = r.integer("continuous", 2, 0, 64);
-    c.info_weight = static_cast<float>(r.number("info_weight", 1.0, 0.0, 100.0));
+    c.categorical = r.integers("categorical");
+    c.continuous = r.integer("continuous");
+    c.info_weight = static_cast<float>(r.number("info_weight"));
     if (c.code_width() == 0)
       fail(Status::invalid_config, "infogan needs at least one code: give \"categorical\" or \"continuous\"");
   }

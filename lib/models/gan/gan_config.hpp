@@ -1,20 +1,9 @@
 // The GAN family's configuration: one struct for gan, dcgan, cgan and infogan, each kind
 // with its own defaults and its own set of keys (a key of another kind is invalid_config).
 //
-// Keys, by kind (defaults in brackets):
-//   all       latent [gan 64, infogan 62, others 100], d_steps [1] (discriminator steps per generator
-//             step), learning_rate [2e-4], d_learning_rate [0 = learning_rate; the two
-//             time-scale rule of Heusel et al. 2017 when set], beta1 [0.5], beta2 [0.999],
-//             noise_std [infogan 0.2, others 1] (z ~ N(0, noise_std²); a small value makes InfoGAN's categorical
-//             code carry the main modes, as ClusterGAN's prior does — Mukherjee et al. 2019)
-//   mlp       (gan; cgan and infogan with "architecture": "mlp") g_hidden [256, 512],
-//             d_hidden [512, 256], LeakyReLU 0.2 in both, tanh output
-//   conv      (dcgan; cgan and infogan by default) ngf [64], ndf [64]
-//   cgan      condition "label" | "vector" | "text" ["label"]; classes [from the data's
-//             labels], condition_dim [from the data's conditions]; text: embed [64] (the
-//             learned width of the sentence embedding), wrong_text_weight [0.5] (GAN-CLS)
-//   infogan   categorical [[10]] (sizes of categorical codes), continuous [2] (uniform codes
-//             in [−1, 1]), info_weight λ [1.0]
+// The keys, their defaults and ranges: make_schema in gan_config.cpp (`genmodels kinds`
+// lists them); read_config holds the rules between keys (architecture picks ngf/ndf or
+// g_hidden/d_hidden, cgan's condition picks classes, condition_dim or the text keys).
 // Data: values in [0, 1] (scaled to [−1, 1] inside; samples come back in [0, 1]).
 #pragma once
 
@@ -59,6 +48,8 @@ struct Config {
 
 // Reads and validates; effective receives the configuration with defaults filled in.
 Config read_config(Flavor flavor, const Json& given, Json& effective);
+// The configuration keys of a flavor (registry.cpp lists them with the kind).
+const Schema& schema(Flavor flavor);
 const char* flavor_name(Flavor f);
 
 }  // namespace gm::gan
