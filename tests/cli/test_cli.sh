@@ -22,6 +22,13 @@ contains() {  # contains FILE TEXT DESCRIPTION
 
 expect 0 "kinds" -- "$G" kinds
 contains "$T/out" "markov" "kinds lists markov"
+contains "$T/out" "complete_samples" "kinds lists the configuration keys"
+expect 0 "kinds --json" -- "$G" kinds --json
+contains "$T/out" '"config":\[{"default":1.0,"doc":' "kinds --json carries each kind's schema"
+expect 0 "kinds --markdown" -- "$G" kinds --markdown
+contains "$T/out" '^| `markov` | `order` | integer | `1` | \[1, 12\] |' "kinds --markdown is a table"
+expect 5 "unknown key names the known ones" -- "$G" fit markov --data builtin:bars-and-stripes:3 --config '{"ordr": 2}' --out "$T/x.safetensors"
+contains "$T/err" 'this kind takes: order, alpha' "unknown key names the known ones"
 expect 0 "help" -- "$G" --help
 contains "$T/out" "log-prob" "help lists log-prob"
 

@@ -11,7 +11,8 @@ void add_log_prob_command(CLI::App& app, int& exit_code);
 void add_encode_command(CLI::App& app, int& exit_code);
 void add_decode_command(CLI::App& app, int& exit_code);
 void add_complete_command(CLI::App& app, int& exit_code);
-void add_info_commands(CLI::App& app, int& exit_code);  // info, kinds, version
+void add_info_commands(CLI::App& app, int& exit_code);  // info
+void add_kinds_command(CLI::App& app, int& exit_code);
 void add_demo_command(CLI::App& app, int& exit_code);
 void add_classifier_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);

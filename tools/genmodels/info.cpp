@@ -1,4 +1,4 @@
-// info, kinds: inspect model files and the kinds the library knows.
+// info: inspect a model file.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -62,15 +62,6 @@ void add_info_commands(CLI::App& app, int& exit_code) {
       fmt::print("  {} parameters in {} tensors, {} bytes\n", parameters, file.tensors.size(), bytes.size());
       for (const TensorRef& t : file.tensors)
         fmt::print("    {} {} [{}]\n", t.name, dtype_name(t.dtype), fmt::join(t.shape, ", "));
-    });
-  });
-
-  CLI::App* kinds = app.add_subcommand("kinds", "list the model kinds and their verbs");
-  kinds->callback([&exit_code] {
-    exit_code = run_command([] {
-      for (const KindInfo& k : all_kinds())
-        fmt::print("{:<10} {}\n{:<10} verbs: {}\n", k.name, k.description, "",
-                   fmt::join(capability_names(k.capabilities), ", "));
     });
   });
 }

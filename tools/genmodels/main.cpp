@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   gm::cli::add_decode_command(app, exit_code);
   gm::cli::add_complete_command(app, exit_code);
   gm::cli::add_info_commands(app, exit_code);
+  gm::cli::add_kinds_command(app, exit_code);
   gm::cli::add_demo_command(app, exit_code);
   gm::cli::add_classifier_command(app, exit_code);
   gm::cli::add_eval_command(app, exit_code);
