@@ -78,13 +78,13 @@ void FvsbnModel::do_fit(const DataView& data, const FitOptions& options) {
   }
   shape_ = DataShape{d, data.image};
 
-  TrainerSettings settings;
+  nn::TrainerSettings settings;
   settings.fit = options;
   settings.adam.lr = kDefaultLr;
   settings.adam.weight_decay = static_cast<float>(weight_decay_);
   settings.kind = kind();
   try {
-    report_ = train(*this, data, settings);
+    report_ = nn::train(*this, data, settings);
   } catch (const Error&) {
     // A cancel keeps the last completed step (GenerativeModel::fit): W must match it.
     refresh_derived();

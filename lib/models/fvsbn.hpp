@@ -22,14 +22,14 @@
 #include <vector>
 
 #include "models/generative_model.hpp"
-#include "models/trainer.hpp"
+#include "nn/trainer.hpp"
 #include "nn/binary_product.hpp"
 #include "nn/gemm.hpp"
 #include "nn/parameter_store.hpp"
 
 namespace gm {
 
-class FvsbnModel final : public ModelKind<FvsbnModel>, public Trainable {
+class FvsbnModel final : public ModelKind<FvsbnModel>, public nn::Trainable {
  public:
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
@@ -45,7 +45,7 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public Trainable {
   uint32_t capabilities() const override { return capability_bits; }
   const Json& config() const override { return config_; }
 
-  const TrainReport& last_report() const { return report_; }
+  const nn::TrainReport& last_report() const { return report_; }
 
   // Trainable (public so tests can check the loss gradient as a whole)
   nn::ParameterStore& parameter_store() override { return *store_; }
@@ -81,7 +81,7 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public Trainable {
   nn::BinaryRows rows_;                   // training scratch: the pixels on in the batch
   nn::Gemm grad_wt_gemm_{true, false, true};  // dWt += Xᵀ · dL
   std::vector<float> logits_, dlogits_;   // training scratch (B, D)
-  TrainReport report_;
+  nn::TrainReport report_;
 };
 
 }  // namespace gm

@@ -16,6 +16,7 @@
 #include "core/config.hpp"
 #include "core/data_view.hpp"
 #include "core/tensor_ref.hpp"
+#include "nn/trainer.hpp"
 
 namespace gm {
 
@@ -33,22 +34,9 @@ enum Capability : uint32_t {
   cap_exact_log_prob = 1u << 9,
 };
 
-// Returns true to cancel. step runs from 1 to total.
-using ProgressFn = std::function<bool(int64_t step, int64_t total, double loss)>;
-
-struct FitOptions {
-  int64_t epochs = 10;
-  int64_t batch_size = 100;
-  double learning_rate = 0.0;  // 0 = the family's default
-  uint64_t seed = 0;
-  int threads = 0;             // 0 = all cores
-  ProgressFn progress;
-  double validation_fraction = 0.0;  // held-out rows scored after each epoch
-  int64_t patience = 0;              // epochs without improvement before stopping; 0 = never
-  // C++ only (not in the C ABI): called after each completed epoch, parameters consistent;
-  // the command line writes its per-epoch sample grids from here.
-  std::function<void(int64_t epoch)> on_epoch;
-};
+// The options of fit, run by the shared training loop (nn/trainer.hpp).
+using ProgressFn = nn::ProgressFn;
+using FitOptions = nn::FitOptions;
 
 struct SampleOptions {
   uint64_t seed = 0;

@@ -114,12 +114,12 @@ void NadeModel::do_fit(const DataView& data, const FitOptions& options) {
   }
   shape_ = DataShape{d, data.image};
 
-  TrainerSettings settings;
+  nn::TrainerSettings settings;
   settings.fit = options;
   settings.adam.lr = kDefaultLr;
   settings.adam.weight_decay = static_cast<float>(weight_decay_);
   settings.kind = kind();
-  report_ = train(*this, data, settings);
+  report_ = nn::train(*this, data, settings);
 }
 
 double NadeModel::train_step(const DataView& batch, Rng&) {

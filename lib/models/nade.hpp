@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "models/generative_model.hpp"
-#include "models/trainer.hpp"
+#include "nn/trainer.hpp"
 #include "nn/gemm.hpp"
 #include "nn/parameter_store.hpp"
 
@@ -49,7 +49,7 @@ namespace nade {
 struct Weights;
 }
 
-class NadeModel final : public ModelKind<NadeModel>, public Trainable {
+class NadeModel final : public ModelKind<NadeModel>, public nn::Trainable {
  public:
   static constexpr uint32_t capability_bits = cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob |
                                               cap_encode | cap_complete | cap_binary_data;
@@ -66,7 +66,7 @@ class NadeModel final : public ModelKind<NadeModel>, public Trainable {
   const Json& config() const override { return config_; }
 
   int64_t hidden() const { return hidden_; }
-  const TrainReport& last_report() const { return report_; }
+  const nn::TrainReport& last_report() const { return report_; }
 
   // Trainable (public so tests can check the loss gradient as a whole)
   nn::ParameterStore& parameter_store() override { return *store_; }
@@ -100,7 +100,7 @@ class NadeModel final : public ModelKind<NadeModel>, public Trainable {
   // Training scratch, grown once: a, h, s (B, H) chunk-major; part (chunks, B, D); g (B, D).
   std::vector<float> a_, h_, s_, part_, g_;
   std::vector<double> row_loss_;
-  TrainReport report_;
+  nn::TrainReport report_;
 };
 
 }  // namespace gm

@@ -160,12 +160,12 @@ void VaeModel::do_fit(const DataView& data, const FitOptions& options) {
   scratch_ = std::make_unique<Scratch>();
   shape_ = shape;
 
-  TrainerSettings settings;
+  nn::TrainerSettings settings;
   settings.fit = options;
   settings.adam.lr = kDefaultLr;
   settings.adam.weight_decay = static_cast<float>(cfg_.weight_decay);
   settings.kind = kind();
-  report_ = train(*this, data, settings);
+  report_ = nn::train(*this, data, settings);
 }
 
 double VaeModel::train_step(const DataView& batch, Rng& rng) { return elbo_pass(batch, rng, true, nullptr, nullptr); }

@@ -55,7 +55,7 @@
 #include <vector>
 
 #include "models/generative_model.hpp"
-#include "models/trainer.hpp"
+#include "nn/trainer.hpp"
 #include "nn/buffer.hpp"
 #include "nn/parameter_store.hpp"
 
@@ -79,7 +79,7 @@ struct Config {
 };
 }  // namespace vae
 
-class VaeModel final : public ModelKind<VaeModel>, public Trainable {
+class VaeModel final : public ModelKind<VaeModel>, public nn::Trainable {
  public:
   // The default (Bernoulli) configuration's bits; capabilities() drops binary_data for a
   // Gaussian decoder.
@@ -97,7 +97,7 @@ class VaeModel final : public ModelKind<VaeModel>, public Trainable {
   uint32_t capabilities() const override;
   const Json& config() const override { return config_; }
 
-  const TrainReport& last_report() const { return report_; }
+  const nn::TrainReport& last_report() const { return report_; }
   const vae::Config& settings() const { return cfg_; }
 
   // Trainable (public so tests can check the loss gradient as a whole). Both draw ε the
@@ -137,7 +137,7 @@ class VaeModel final : public ModelKind<VaeModel>, public Trainable {
   vae::Config cfg_;
   std::unique_ptr<vae::VaeNet> net_;
   std::unique_ptr<Scratch> scratch_;
-  TrainReport report_;
+  nn::TrainReport report_;
 };
 
 }  // namespace gm

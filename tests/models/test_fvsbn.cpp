@@ -185,11 +185,11 @@ TEST_CASE("fvsbn: training loop — cancel, divergence, early stopping") {
     o.validation_fraction = 0.2;
     o.patience = 3;
     m.fit(data.view(), o);
-    const TrainReport& r = m.last_report();
+    const nn::TrainReport& r = m.last_report();
     CHECK(r.stopped_early);
     CHECK(static_cast<int64_t>(r.epochs.size()) < 400);
     double best = INFINITY;
-    for (const EpochRecord& e : r.epochs) best = std::min(best, e.validation_loss);
+    for (const nn::EpochRecord& e : r.epochs) best = std::min(best, e.validation_loss);
     CHECK(r.epochs.back().validation_loss > best);
   }
 }

@@ -5,9 +5,10 @@
 #include <cmath>
 
 #include "exact_helpers.hpp"
-#include "models/trainer.hpp"
+#include "nn/trainer.hpp"
 
 using namespace gm;
+using namespace gm::nn;
 using gm_test::status_of;
 
 namespace {

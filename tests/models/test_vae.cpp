@@ -339,7 +339,7 @@ TEST_CASE("vae: on 4x4 bars-and-stripes the NLL bound falls with k (k = 1, 10, 1
 TEST_CASE("vae: encode, decode and sample shapes and ranges; fit lowers the loss") {
   const Rows data = random_binary(300, 12, 7);
   auto m = fitted(data, Json{{"hidden", Json::array({32})}, {"latent", 3}}, 20);
-  const TrainReport& r = m->last_report();
+  const nn::TrainReport& r = m->last_report();
   REQUIRE(r.epochs.size() == 20);
   CHECK(r.epochs.back().train_loss < r.epochs.front().train_loss - 0.5);
   CHECK(m->encode_dim() == 6);
@@ -492,7 +492,7 @@ TEST_CASE("vae: the gaussian decoder fits continuous data") {
   const int64_t d = 10;
   const Rows data = manifold(600, d, 3);
   auto m = fitted(data, Json{{"hidden", Json::array({32})}, {"latent", 2}, {"decoder", "gaussian"}}, 60, 0.005);
-  const TrainReport& r = m->last_report();
+  const nn::TrainReport& r = m->last_report();
   CHECK(r.epochs.back().train_loss < r.epochs.front().train_loss);
   // Baseline: independent per-pixel Gaussians fitted by maximum likelihood.
   double baseline = 0;
@@ -530,7 +530,7 @@ TEST_CASE("vae: the conv variant fits 28x28 images and has the right shapes") {
   const Json cfg{{"architecture", "conv"}, {"conv_channels", Json::array({4, 8})}, {"hidden", Json::array({32})},
                  {"latent", 4}};
   auto m = fitted(data, cfg, 6, 0.003, 16);
-  const TrainReport& r = m->last_report();
+  const nn::TrainReport& r = m->last_report();
   CHECK(r.epochs.back().train_loss < r.epochs.front().train_loss);
   const std::vector<TensorRef> t = m->tensors();
   std::vector<std::string> names;

@@ -121,7 +121,7 @@ void GanModel::do_fit(const DataView& data, const FitOptions& options) {
       m.cfg_.lr = lr;
     }
   } end{*this, configured_lr};
-  report_ = train(static_cast<SteppedTrainable&>(*this), data, fo, kind());
+  report_ = nn::train(static_cast<nn::SteppedTrainable&>(*this), data, fo, kind());
   scratch_ = std::make_unique<gan::Scratch>();  // release the training buffers
 }
 

@@ -37,7 +37,7 @@
 
 #include "models/gan/gan_config.hpp"
 #include "models/generative_model.hpp"
-#include "models/trainer.hpp"
+#include "nn/trainer.hpp"
 #include "nn/parameter_store.hpp"
 #include "nn/sequential.hpp"
 
@@ -50,7 +50,7 @@ struct Widths;
 }  // namespace gan
 struct GanOptimisers;
 
-class GanModel final : public ModelKind<GanModel>, public SteppedTrainable {
+class GanModel final : public ModelKind<GanModel>, public nn::SteppedTrainable {
  public:
   static uint32_t capability_bits(gan::Flavor flavor);
 
@@ -74,7 +74,7 @@ class GanModel final : public ModelKind<GanModel>, public SteppedTrainable {
   nn::ParameterStore& parameter_store();
   nn::ParamSpan discriminator_span();
   nn::ParamSpan generator_span();
-  const TrainReport& last_report() const { return report_; }
+  const nn::TrainReport& last_report() const { return report_; }
   // The mean discriminator and generator losses of the last completed epoch.
   double last_d_loss() const { return epoch_d_; }
   double last_g_loss() const { return epoch_g_; }
@@ -115,7 +115,7 @@ class GanModel final : public ModelKind<GanModel>, public SteppedTrainable {
   std::unique_ptr<gan::Nets> nets_;
   std::unique_ptr<gan::Scratch> scratch_;
   std::unique_ptr<GanOptimisers> optimisers_;  // of the current fit
-  TrainReport report_;
+  nn::TrainReport report_;
   int threads_ = 1;
   double epoch_d_ = 0, epoch_g_ = 0, sum_d_ = 0, sum_g_ = 0, last_d_ = 0, last_g_ = 0;
   int64_t rows_d_ = 0, rows_g_ = 0;

@@ -281,7 +281,7 @@ double GanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
   }
 
   const double loss_d = discriminator_pass(batch, true);
-  gm::require_finite_step(loss_d, nets.d_span(), threads_, kind(), "discriminator", step);
+  nn::require_finite_step(loss_d, nets.d_span(), threads_, kind(), "discriminator", step);
   optimisers_->d.step();
   sum_d_ += loss_d;
   rows_d_ += B;
@@ -289,7 +289,7 @@ double GanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
   if (step % cfg_.d_steps != 0) return loss_d;
 
   const double loss_g = generator_pass(batch, true);
-  gm::require_finite_step(loss_g, nets.g_span(), threads_, kind(), "generator", step);
+  nn::require_finite_step(loss_g, nets.g_span(), threads_, kind(), "generator", step);
   optimisers_->g.step();
   sum_g_ += loss_g;
   rows_g_ += B;

@@ -1,4 +1,4 @@
-#include "models/trainer.hpp"
+#include "nn/trainer.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -10,7 +10,7 @@
 #include "core/engine.hpp"
 #include "core/error.hpp"
 
-namespace gm {
+namespace gm::nn {
 
 namespace {
 
@@ -57,7 +57,7 @@ struct Batch {
 bool all_finite(const float* g, int64_t n, int threads) {
   int64_t bad = 0;
   // Models below ~1M parameters scan on the calling thread (~0.1 ms): waking a passive thread
-  // team costs 20–50 µs (nn::SerialScope), and on a busy machine a barrier can wait a whole
+  // team costs 20–50 µs (SerialScope), and on a busy machine a barrier can wait a whole
   // scheduler slice.
 #pragma omp parallel for simd num_threads(threads) reduction(+ : bad) if (n >= (int64_t{1} << 20))
   for (int64_t i = 0; i < n; ++i) bad += !std::isfinite(g[i]);
@@ -171,7 +171,7 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
 
 }  // namespace
 
-void require_finite_step(double loss, const nn::ParamSpan& grads, int threads, const char* kind, const char* what,
+void require_finite_step(double loss, const ParamSpan& grads, int threads, const char* kind, const char* what,
                          int64_t step) {
   if (!std::isfinite(loss) || !all_finite(grads.grad, grads.count, threads))
     fail(Status::diverged,
@@ -181,12 +181,12 @@ void require_finite_step(double loss, const nn::ParamSpan& grads, int threads, c
 
 TrainReport train(Trainable& model, const DataView& data, const TrainerSettings& settings) {
   const FitOptions& fit = settings.fit;
-  nn::ParameterStore& store = model.parameter_store();
+  ParameterStore& store = model.parameter_store();
 
-  nn::AdamOptions adam = settings.adam;
+  AdamOptions adam = settings.adam;
   if (fit.learning_rate > 0) adam.lr = static_cast<float>(fit.learning_rate);
   check_learning_rate(adam.lr);
-  nn::Adam optimiser(store.span(), adam);
+  Adam optimiser(store.span(), adam);
 
   int64_t steps = 0;
   store.zero_grad();  // from here on, each step_if_finite_and_zero_grad leaves them zero
@@ -219,4 +219,4 @@ TrainReport train(SteppedTrainable& model, const DataView& data, const FitOption
   return run_loop(data, fit, kind, step, nullptr);
 }
 
-}  // namespace gm
+}  // namespace gm::nn

@@ -11,26 +11,44 @@
 //  - With a validation split and patience > 0, the parameters of the best validation
 //    epoch are restored at the end.
 // Those are the loop's guarantees about the Trainable it steps. What a caller of
-// GenerativeModel::fit sees on top: every failure leaves the model as it was before fit, and
+// GenerativeModel::fit sees on top (lib/models): every failure leaves the model as it was before fit, and
 // a cancel keeps the last completed step (generative_model.hpp).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/data_view.hpp"
 #include "core/rng.hpp"
-#include "models/generative_model.hpp"
 #include "nn/optim.hpp"
 #include "nn/parameter_store.hpp"
 
-namespace gm {
+namespace gm::nn {
+
+// Returns true to cancel. step runs from 1 to total.
+using ProgressFn = std::function<bool(int64_t step, int64_t total, double loss)>;
+
+// What the loop runs (GenerativeModel::fit takes these as gm::FitOptions).
+struct FitOptions {
+  int64_t epochs = 10;
+  int64_t batch_size = 100;
+  double learning_rate = 0.0;  // 0 = the family's default
+  uint64_t seed = 0;
+  int threads = 0;             // 0 = all cores
+  ProgressFn progress;
+  double validation_fraction = 0.0;  // held-out rows scored after each epoch
+  int64_t patience = 0;              // epochs without improvement before stopping; 0 = never
+  // C++ only (not in the C ABI): called after each completed epoch, parameters consistent;
+  // the command line writes its per-epoch sample grids from here.
+  std::function<void(int64_t epoch)> on_epoch;
+};
 
 // What a family gives the loop.
 class Trainable {
  public:
   virtual ~Trainable() = default;
-  virtual nn::ParameterStore& parameter_store() = 0;
+  virtual ParameterStore& parameter_store() = 0;
   // Forward and backward on one batch: returns the SUM over rows of the per-example loss
   // (nats) and ADDS d(mean loss)/d(parameters) into parameter_store().grads() (the loop
   // zeroes them before the call). rng is this step's stream.
@@ -41,7 +59,7 @@ class Trainable {
 
 struct TrainerSettings {
   FitOptions fit;         // epochs, batch size, seed, threads, progress, validation
-  nn::AdamOptions adam;   // adam.lr is used when fit.learning_rate is 0
+  AdamOptions adam;   // adam.lr is used when fit.learning_rate is 0
   const char* kind = "model";  // for messages
 };
 
@@ -77,7 +95,7 @@ TrainReport train(SteppedTrainable& model, const DataView& data, const FitOption
 
 // Throws Status::diverged unless loss and every gradient in grads are finite; what names the
 // part ("discriminator", "generator") in the message.
-void require_finite_step(double loss, const nn::ParamSpan& grads, int threads, const char* kind, const char* what,
+void require_finite_step(double loss, const ParamSpan& grads, int threads, const char* kind, const char* what,
                          int64_t step);
 
-}  // namespace gm
+}  // namespace gm::nn
