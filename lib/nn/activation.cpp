@@ -18,6 +18,7 @@ dnnl::algorithm algorithm_of(Act kind) {
     case Act::sigmoid: return dnnl::algorithm::eltwise_logistic_use_dst_for_bwd;
     case Act::tanh: return dnnl::algorithm::eltwise_tanh_use_dst_for_bwd;
     case Act::softplus: return dnnl::algorithm::eltwise_soft_relu;
+    case Act::none: break;
   }
   fail(Status::internal, "unknown activation {}", static_cast<int>(kind));
 }
@@ -33,6 +34,8 @@ Activation::Activation(Act kind, float alpha)
     : kind_(kind), alpha_(kind == Act::leaky_relu ? alpha : 0.0f),
       fwd_(std::make_unique<PlanCache>()), bwd_(std::make_unique<PlanCache>()) {
   // relu_use_dst_for_bwd recovers the sign of x from y, which needs α ≥ 0.
+  if (kind == Act::none)
+    fail(Status::invalid_argument, "an Activation needs a function: Act::none is the identity, skip the call");
   if (kind == Act::leaky_relu && !(alpha >= 0.0f && std::isfinite(alpha)))
     fail(Status::invalid_argument, "leaky_relu slope must be finite and >= 0, got {}", alpha);
 }

@@ -5,6 +5,8 @@
 //   sigmoid     y = 1 / (1 + e^{−x})                y' = y (1 − y)
 //   tanh        y = tanh x                          y' = 1 − y²
 //   softplus    y = log(1 + e^x)                    y' = σ(x)
+//   none        y = x (the identity: a layer without activation, e.g. in nn::StageSpec;
+//               an Activation object refuses it, callers skip the call instead)
 //
 // All but softplus use oneDNN's *_use_dst_for_bwd algorithms: backward reads the output y,
 // not the input, so forward may overwrite its input (x == y) and save a buffer. Softplus
@@ -20,7 +22,8 @@ namespace detail {
 class PlanCache;
 }
 
-enum class Act { relu, leaky_relu, sigmoid, tanh, softplus };
+// The one activation enum of the kit (Activation, nn::StageSpec, the reference kernels).
+enum class Act { none, relu, leaky_relu, sigmoid, tanh, softplus };
 
 class Activation {
  public:

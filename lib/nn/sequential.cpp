@@ -8,15 +8,6 @@ namespace {
 void grow(Buffer& b, int64_t n) {
   if (b.size() < n) b.resize(n);
 }
-
-Act eltwise_kind(Nonlinearity n) {
-  switch (n) {
-    case Nonlinearity::leaky_relu: return Act::leaky_relu;
-    case Nonlinearity::tanh: return Act::tanh;
-    case Nonlinearity::sigmoid: return Act::sigmoid;
-    default: return Act::relu;
-  }
-}
 }  // namespace
 
 void Sequential::add(ParameterStore& store, const StageSpec& spec) {
@@ -42,8 +33,10 @@ void Sequential::add(ParameterStore& store, const StageSpec& spec) {
     s.out_w = s.conv->out_size(spec.in_w);
   }
   if (spec.batch_norm) s.bn = std::make_unique<BatchNorm>(store, spec.name + ".bn", spec.out);
-  if (spec.act != Nonlinearity::none && spec.act != Nonlinearity::relu)
-    s.act = std::make_unique<Activation>(eltwise_kind(spec.act), spec.act == Nonlinearity::leaky_relu ? spec.alpha : 0.0f);
+  if (spec.act == Act::softplus)
+    fail(Status::invalid_config, "stage {}: softplus cannot run in place (its backward reads the input)", spec.name);
+  if (spec.act != Act::none && spec.act != Act::relu)
+    s.act = std::make_unique<Activation>(spec.act, spec.act == Act::leaky_relu ? spec.alpha : 0.0f);
   const ParamId w = s.linear ? s.linear->weight() : s.conv->weight();
   if (!first_.valid()) first_ = w;
   last_ = s.bn ? s.bn->beta() : (s.linear ? (s.linear->bias().valid() ? s.linear->bias() : w)
@@ -97,7 +90,7 @@ void Sequential::layer_forward(const Stage& s, const float* in, float* z, int64_
 }
 
 void Sequential::activate(const Stage& s, float* y, int64_t n) const {
-  if (s.spec.act == Nonlinearity::relu)
+  if (s.spec.act == Act::relu)
     relu_inplace(y, n);
   else if (s.act)
     s.act->forward(y, y, n);
@@ -148,7 +141,7 @@ void Sequential::backward(const float* x, float* dy, float* dx, int64_t B, Seque
     SequentialWork::StageBuffers& w = work.stages[i];
     const int64_t n = B * s.out_floats();
     const float* y = s.bn ? w.y.data() : w.z.data();
-    if (s.spec.act == Nonlinearity::relu)
+    if (s.spec.act == Act::relu)
       relu_backward_inplace(y, g, n);
     else if (s.act)
       s.act->backward(nullptr, y, g, g, n);

@@ -7,7 +7,8 @@
 //               which is exactly PyTorch's flatten of NCHW.
 //   batch norm  per output channel (per feature for dense), batch statistics in training
 //               and running statistics in inference (nn/batch_norm.hpp)
-//   activation  none, relu, leaky_relu(α), tanh, sigmoid
+//   activation  nn::Act: none, relu, leaky_relu(α), tanh, sigmoid (not softplus: its backward
+//               reads the input, which the in-place activation overwrites)
 //
 // Stored per stage for backward: z = the layer's output (batch norm's input) and y = the
 // stage's output (the activation's output; the same buffer as z without batch norm, as the
@@ -33,7 +34,6 @@
 namespace gm::nn {
 
 enum class Layer { dense, conv, deconv };
-enum class Nonlinearity { none, relu, leaky_relu, tanh, sigmoid };
 
 struct StageSpec {
   Layer layer = Layer::dense;
@@ -43,7 +43,7 @@ struct StageSpec {
   int64_t kernel = 0, stride = 1, padding = 0;
   bool bias = true;
   bool batch_norm = false;
-  Nonlinearity act = Nonlinearity::none;
+  Act act = Act::none;             // relu runs as plain loops, the others on oneDNN eltwise
   float alpha = 0.2f;            // leaky_relu slope
 };
 

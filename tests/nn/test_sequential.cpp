@@ -13,17 +13,17 @@ namespace {
 void build(Sequential& net, ParameterStore& store) {
   StageSpec a;
   a.layer = Layer::deconv; a.name = "a"; a.in = 2; a.out = 3; a.in_h = a.in_w = 3;
-  a.kernel = 4; a.stride = 2; a.padding = 1; a.bias = false; a.batch_norm = true; a.act = Nonlinearity::relu;
+  a.kernel = 4; a.stride = 2; a.padding = 1; a.bias = false; a.batch_norm = true; a.act = Act::relu;
   net.add(store, a);
   StageSpec b;
   b.layer = Layer::conv; b.name = "b"; b.in = 3; b.out = 4; b.in_h = b.in_w = 6;
-  b.kernel = 3; b.stride = 2; b.padding = 1; b.batch_norm = true; b.act = Nonlinearity::leaky_relu;
+  b.kernel = 3; b.stride = 2; b.padding = 1; b.batch_norm = true; b.act = Act::leaky_relu;
   net.add(store, b);
   StageSpec c;
-  c.name = "c"; c.in = 4 * 3 * 3; c.out = 5; c.act = Nonlinearity::tanh;
+  c.name = "c"; c.in = 4 * 3 * 3; c.out = 5; c.act = Act::tanh;
   net.add(store, c);
   StageSpec d;
-  d.name = "d"; d.in = 5; d.out = 2; d.act = Nonlinearity::sigmoid;
+  d.name = "d"; d.in = 5; d.out = 2; d.act = Act::sigmoid;
   net.add(store, d);
 }
 }  // namespace

@@ -18,7 +18,7 @@ struct Plan {
   bool head_bias = true;
 };
 
-nn::StageSpec dense(std::string name, int64_t in, int64_t out, nn::Nonlinearity act, bool bn = false) {
+nn::StageSpec dense(std::string name, int64_t in, int64_t out, nn::Act act, bool bn = false) {
   nn::StageSpec s;
   s.layer = nn::Layer::dense;
   s.name = std::move(name);
@@ -31,7 +31,7 @@ nn::StageSpec dense(std::string name, int64_t in, int64_t out, nn::Nonlinearity 
 }
 
 nn::StageSpec conv(nn::Layer layer, std::string name, int64_t in, int64_t out, int64_t size, int64_t kernel,
-                   int64_t stride, int64_t padding, bool bn, nn::Nonlinearity act) {
+                   int64_t stride, int64_t padding, bool bn, nn::Act act) {
   nn::StageSpec s;
   s.layer = layer;
   s.name = std::move(name);
@@ -53,7 +53,7 @@ Plan make_plan(const Config& cfg, const DataShape& shape, Status status) {
   const int64_t D = shape.d, gin = cfg.latent + cfg.g_condition_width();
   if (cfg.condition == Condition::text) p.g_embed_in = p.d_embed_in = cfg.condition_dim;
   using nn::Layer;
-  using nn::Nonlinearity;
+  using nn::Act;
   int64_t F = 0;
   if (cfg.conv) {
     const ImageShape& im = shape.image;
@@ -70,29 +70,29 @@ Plan make_plan(const Config& cfg, const DataShape& shape, Status status) {
            flavor_name(cfg.flavor), im.height);
     const int64_t base = im.height >> n, C = im.channels;
     int64_t ch = cfg.ngf << (n - 1), size = base;
-    p.g.push_back(conv(Layer::deconv, "g.0", gin, ch, 1, base, 1, 0, true, Nonlinearity::relu));
+    p.g.push_back(conv(Layer::deconv, "g.0", gin, ch, 1, base, 1, 0, true, Act::relu));
     for (int64_t i = 1; i < n; ++i, ch /= 2, size *= 2)
-      p.g.push_back(conv(Layer::deconv, "g." + std::to_string(i), ch, ch / 2, size, 4, 2, 1, true, Nonlinearity::relu));
-    p.g.push_back(conv(Layer::deconv, "g." + std::to_string(n), ch, C, size, 4, 2, 1, false, Nonlinearity::tanh));
+      p.g.push_back(conv(Layer::deconv, "g." + std::to_string(i), ch, ch / 2, size, 4, 2, 1, true, Act::relu));
+    p.g.push_back(conv(Layer::deconv, "g." + std::to_string(n), ch, C, size, 4, 2, 1, false, Act::tanh));
     ch = cfg.ndf;
     size = im.height;
-    p.d.push_back(conv(Layer::conv, "d.0", C, ch, size, 4, 2, 1, false, Nonlinearity::leaky_relu));
+    p.d.push_back(conv(Layer::conv, "d.0", C, ch, size, 4, 2, 1, false, Act::leaky_relu));
     for (int64_t i = 1; i < n; ++i, ch *= 2) {
       size /= 2;
-      p.d.push_back(conv(Layer::conv, "d." + std::to_string(i), ch, ch * 2, size, 4, 2, 1, true, Nonlinearity::leaky_relu));
+      p.d.push_back(conv(Layer::conv, "d." + std::to_string(i), ch, ch * 2, size, 4, 2, 1, true, Act::leaky_relu));
     }
     F = ch * base * base;
     p.head_bias = false;
   } else {
     int64_t width = gin;
     for (std::size_t i = 0; i < cfg.g_hidden.size(); ++i) {
-      p.g.push_back(dense("g." + std::to_string(i), width, cfg.g_hidden[i], Nonlinearity::leaky_relu));
+      p.g.push_back(dense("g." + std::to_string(i), width, cfg.g_hidden[i], Act::leaky_relu));
       width = cfg.g_hidden[i];
     }
-    p.g.push_back(dense("g." + std::to_string(cfg.g_hidden.size()), width, D, Nonlinearity::tanh));
+    p.g.push_back(dense("g." + std::to_string(cfg.g_hidden.size()), width, D, Act::tanh));
     width = D;
     for (std::size_t i = 0; i < cfg.d_hidden.size(); ++i) {
-      p.d.push_back(dense("d." + std::to_string(i), width, cfg.d_hidden[i], Nonlinearity::leaky_relu));
+      p.d.push_back(dense("d." + std::to_string(i), width, cfg.d_hidden[i], Act::leaky_relu));
       width = cfg.d_hidden[i];
     }
     F = width;
@@ -100,8 +100,8 @@ Plan make_plan(const Config& cfg, const DataShape& shape, Status status) {
   p.head_in = F;
   p.proj_in = cfg.d_condition_width();
   if (cfg.flavor == Flavor::infogan) {
-    p.q.push_back(dense("q.0", F, kQHidden, Nonlinearity::leaky_relu, true));
-    p.q.push_back(dense("q.1", kQHidden, cfg.code_width(), Nonlinearity::none));
+    p.q.push_back(dense("q.0", F, kQHidden, Act::leaky_relu, true));
+    p.q.push_back(dense("q.1", kQHidden, cfg.code_width(), Act::none));
   }
   return p;
 }

@@ -117,6 +117,7 @@ void activation_forward(Act kind, float alpha, const float* x, float* y, int64_t
     const double v = x[i];
     double r = 0;
     switch (kind) {
+      case Act::none: r = v; break;
       case Act::relu: r = v > 0 ? v : 0; break;
       case Act::leaky_relu: r = v > 0 ? v : alpha * v; break;
       case Act::sigmoid: r = sigmoid(v); break;
@@ -133,6 +134,7 @@ void activation_backward(Act kind, float alpha, const float* x, const float* dy,
     const double v = x[i];
     double d = 0;
     switch (kind) {
+      case Act::none: d = 1; break;
       case Act::relu: d = v > 0 ? 1 : 0; break;
       case Act::leaky_relu: d = v > 0 ? 1 : alpha; break;
       case Act::sigmoid: d = sigmoid(v) * (1 - sigmoid(v)); break;
