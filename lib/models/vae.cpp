@@ -59,7 +59,7 @@ vae::Config read_config(const Json& config, Json& effective) {
 }  // namespace
 
 struct VaeModel::Scratch {
-  vae::NetWork enc, dec;
+  nn::SequentialWork enc, dec;
   nn::Buffer mu, lv, sd, eps, z, dz, dmu, dlv, dhead, dout, pixel_lv, lv_full, dlv_full;
   std::vector<double> rec, kl;
 
@@ -193,7 +193,9 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
   s.reserve(B, D, Z, cfg_.gaussian);
   float *mu = s.mu.data(), *lv = s.lv.data(), *sd = s.sd.data(), *eps = s.eps.data(), *z = s.z.data();
 
-  const float* head = net.encoder.forward(batch.x, B, s.enc);  // (B, 2Z) = [μ | λ]
+  // (B, 2Z) = [μ | λ]; no batch norm, so both passes compute the same values.
+  const float* head =
+      backward ? net.encoder.forward_train(batch.x, B, s.enc) : net.encoder.forward_infer(batch.x, B, s.enc);
   // One draw from the step's stream keys a stream per row, so rows draw in parallel and the
   // noise depends only on rng's state (not on the thread count).
   const uint64_t key = rng.next_u64();
@@ -209,7 +211,8 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
       z[i] = mu[i] + sd[i] * eps[i];
     }
   }
-  const float* out = net.decoder.forward(z, B, s.dec);  // (B, D)
+  const float* out =
+      backward ? net.decoder.forward_train(z, B, s.dec) : net.decoder.forward_infer(z, B, s.dec);  // (B, D)
 
   const float scale = 1.0f / static_cast<float>(B);
   float* dout = backward ? s.dout.data() : nullptr;

@@ -63,7 +63,6 @@ namespace gm {
 
 namespace vae {
 class VaeNet;
-struct NetWork;
 
 struct Config {
   bool conv = false;

@@ -42,13 +42,13 @@ double gaussian_log_lik(const float* mean, const float* x, const float* lv, cons
 }
 
 struct RowsWork {
-  vae::NetWork net;
+  nn::SequentialWork net;
   std::vector<float> z;
   std::vector<Rng> rngs;
 };
 
 struct BoundWork {
-  vae::NetWork enc, dec;
+  nn::SequentialWork enc, dec;
   std::vector<float> z;
   std::vector<double> log_w, q_term;
   std::vector<Rng> rngs;
@@ -75,7 +75,7 @@ void VaeModel::do_log_prob(const DataView& data, const EvalOptions& options, dou
 
   nn::for_tiles<BoundWork>((data.n + group - 1) / group, [&](int64_t t, BoundWork& w) {
     const int64_t r0 = t * group, ng = std::min(group, data.n - r0), S = ng * k;
-    const float* head = net.encoder.forward(data.row(r0), ng, w.enc);  // (ng, 2Z) = [μ | λ]
+    const float* head = net.encoder.forward_infer(data.row(r0), ng, w.enc);  // (ng, 2Z) = [μ | λ]
     w.rngs.clear();
     for (int64_t r = 0; r < ng; ++r) w.rngs.emplace_back(options.seed, static_cast<uint64_t>(r0 + r));
     w.log_w.resize(static_cast<std::size_t>(S));
@@ -97,7 +97,7 @@ void VaeModel::do_log_prob(const DataView& data, const EvalOptions& options, dou
         }
         w.q_term[s - s0] = q;
       }
-      const float* o = net.decoder.forward(w.z.data(), s1 - s0, w.dec);
+      const float* o = net.decoder.forward_infer(w.z.data(), s1 - s0, w.dec);
       for (int64_t s = s0; s < s1; ++s) {
         const float* x = data.row(r0 + s / k);
         const float* os = o + (s - s0) * D;
@@ -133,7 +133,7 @@ void VaeModel::do_encode(const DataView& data, const EvalOptions&, float* out) c
   const int64_t width = 2 * cfg_.latent;
   nn::for_tiles<RowsWork>((data.n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {
     const int64_t r0 = t * kRows, nb = std::min(kRows, data.n - r0);
-    const float* head = net_->encoder.forward(data.row(r0), nb, w.net);
+    const float* head = net_->encoder.forward_infer(data.row(r0), nb, w.net);
     std::memcpy(out + r0 * width, head, static_cast<std::size_t>(nb * width) * sizeof(float));
   });
 }
@@ -143,7 +143,7 @@ void VaeModel::decoder_output(const float* z, int64_t n, float* out) const {
   const int64_t D = shape_.d, Z = cfg_.latent;
   nn::for_tiles<RowsWork>((n + kRows - 1) / kRows, [&](int64_t t, RowsWork& w) {
     const int64_t r0 = t * kRows, nb = std::min(kRows, n - r0);
-    const float* o = net_->decoder.forward(z + r0 * Z, nb, w.net);
+    const float* o = net_->decoder.forward_infer(z + r0 * Z, nb, w.net);
     std::memcpy(out + r0 * D, o, static_cast<std::size_t>(nb * D) * sizeof(float));
   });
 }
@@ -168,7 +168,7 @@ void VaeModel::do_sample(int64_t n, const SampleOptions& options, float* out) co
       w.rngs.emplace_back(options.seed, static_cast<uint64_t>(r0 + r));
       for (int64_t j = 0; j < Z; ++j) w.z[r * Z + j] = static_cast<float>(w.rngs[r].normal());
     }
-    const float* o = net_->decoder.forward(w.z.data(), nb, w.net);
+    const float* o = net_->decoder.forward_infer(w.z.data(), nb, w.net);
     // Each row continues its own stream: x ~ p(x | z), or the mean with sample_mean.
     for (int64_t r = 0; r < nb; ++r) {
       const float* l = o + r * D;
