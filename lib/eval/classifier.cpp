@@ -1,4 +1,4 @@
-// FeatureClassifier: the network, its training loop and its tiled inference. The file
+// FeatureClassifier: the network, its training (on the shared loop) and its tiled inference. The file
 // format is in classifier_file.cpp.
 #include "eval/classifier.hpp"
 
@@ -10,17 +10,15 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "eval/classifier_net.hpp"
-#include "nn/activation.hpp"
 #include "nn/compute.hpp"
 #include "nn/loss.hpp"
-#include "nn/optim.hpp"
+#include "nn/trainer.hpp"
 #include "nn/tiles.hpp"
 
 namespace gm::eval {
 
 namespace {
 constexpr int64_t kTile = 128;  // rows per inference tile: fixed, so results ignore the thread count
-constexpr int64_t kA1 = 32 * 14 * 14, kA2 = 64 * 7 * 7;
 constexpr int64_t F = FeatureClassifier::kFeatures, K = FeatureClassifier::kClasses;
 constexpr int64_t kPixels = FeatureClassifier::kPixels;
 // Inputs are standardised with Fashion-MNIST's training-set pixel mean and standard
@@ -28,41 +26,66 @@ constexpr int64_t kPixels = FeatureClassifier::kPixels;
 // scale as the other layers'.
 constexpr float kPixelMean = 0.2860f, kPixelStd = 0.3530f;
 
+const float* standardise(const float* x, int64_t B, ClassifierActs& a) {
+  a.x.resize(B * kPixels);
+  for (int64_t i = 0; i < B * kPixels; ++i) a.x[i] = (x[i] - kPixelMean) * (1.0f / kPixelStd);
+  return a.x.data();
+}
+
+nn::StageSpec stage(nn::Layer layer, const char* name, int64_t in, int64_t out, int64_t side, nn::Act act) {
+  nn::StageSpec s;
+  s.layer = layer;
+  s.name = name;
+  s.in = in;
+  s.out = out;
+  if (layer == nn::Layer::conv) {
+    s.in_h = s.in_w = side;
+    s.kernel = 4;
+    s.stride = 2;
+    s.padding = 1;
+  }
+  s.act = act;
+  return s;
+}
+
+// The shared training loop's view of the network: Σ cross-entropy of a batch, gradients of
+// its mean.
+class Trainee final : public nn::Trainable {
+ public:
+  explicit Trainee(ClassifierNet& net) : net_(net) {}
+  nn::ParameterStore& parameter_store() override { return net_.store; }
+  double train_step(const DataView& batch, Rng&) override {
+    return classifier_loss_and_gradients(net_, batch.x, batch.labels, batch.n, 1.0f / static_cast<float>(batch.n));
+  }
+  double evaluate(const DataView& batch, Rng&) override {
+    ClassifierActs& a = net_.train_acts;
+    classifier_forward(net_, batch.x, batch.n, a);
+    a.per_example.resize(static_cast<std::size_t>(batch.n));
+    return nn::softmax_cross_entropy(a.logits, batch.labels, batch.n, K, a.per_example.data(), nullptr);
+  }
+
+ private:
+  ClassifierNet& net_;
+};
+
 }  // namespace
 
-// x (B, 784) → a1 (B, 32·14·14) → a2 (B, 3136) → h (B, 128) → logits (B, 10), ReLU in place.
+// x (B, 784) → conv1 (B, 32·14·14) → conv2 (B, 3136) → fc1 (B, 128) → fc2 (B, 10), ReLU in place.
 void classifier_forward(const ClassifierNet& net, const float* x, int64_t B, ClassifierActs& a) {
-  a.reserve(B);
-  for (int64_t i = 0; i < B * kPixels; ++i) a.a0[i] = (x[i] - kPixelMean) * (1.0f / kPixelStd);
-  net.conv1.forward(a.a0.data(), a.a1.data(), B, 28, 28);
-  nn::relu_inplace(a.a1.data(), B * kA1);
-  net.conv2.forward(a.a1.data(), a.a2.data(), B, 14, 14);
-  nn::relu_inplace(a.a2.data(), B * kA2);
-  net.fc1.forward(a.a2.data(), a.h.data(), B);
-  nn::relu_inplace(a.h.data(), B * F);
-  net.fc2.forward(a.h.data(), a.logits.data(), B);
+  a.logits = net.net.forward_infer(standardise(x, B, a), B, a.work);
+  a.features = net.net.stage_output(ClassifierNet::kFeatureStage, a.work);
 }
 
-void ClassifierActs::reserve(int64_t B) {
-  a0.resize(B * kPixels);
-  a1.resize(B * kA1);
-  a2.resize(B * kA2);
-  h.resize(B * F);
-  logits.resize(B * K);
+ClassifierNet::ClassifierNet() {
+  net.add(store, stage(nn::Layer::conv, "conv1", 1, 32, 28, nn::Act::relu));
+  net.add(store, stage(nn::Layer::conv, "conv2", 32, 64, 14, nn::Act::relu));
+  net.add(store, stage(nn::Layer::dense, "fc1", 64 * 7 * 7, F, 0, nn::Act::relu));
+  net.add(store, stage(nn::Layer::dense, "fc2", F, K, 0, nn::Act::none));
 }
-
-ClassifierNet::ClassifierNet()
-    : conv1(store, "conv1", nn::ConvSpec{1, 32, 4, 2, 1, true}),
-      conv2(store, "conv2", nn::ConvSpec{32, 64, 4, 2, 1, true}),
-      fc1(store, "fc1", kA2, F),
-      fc2(store, "fc2", F, K) {}
 
 void ClassifierNet::init(uint64_t seed) {
   Rng rng(seed, 0);
-  conv1.init(rng);
-  conv2.init(rng);
-  fc1.init(rng);
-  fc2.init(rng);
+  net.init_default(rng);
 }
 
 FeatureClassifier::FeatureClassifier(uint64_t seed) : net_(std::make_unique<ClassifierNet>()) { net_->init(seed); }
@@ -85,23 +108,15 @@ void require_unit_images(const float* x, int64_t n, const std::string& what) {
 double classifier_loss_and_gradients(ClassifierNet& net, const float* x, const int32_t* labels, int64_t B,
                                      float grad_scale) {
   ClassifierActs& a = net.train_acts;
-  classifier_forward(net, x, B, a);
+  const float* xs = standardise(x, B, a);
+  a.logits = net.net.forward_train(xs, B, a.work);
+  a.features = net.net.stage_output(ClassifierNet::kFeatureStage, a.work);
   a.d_logits.resize(B * K);
-  a.dh.resize(B * F);
-  a.da2.resize(B * kA2);
-  a.da1.resize(B * kA1);
-  std::vector<double>& per = a.per_example;
-  per.resize(static_cast<std::size_t>(B));
-  const double loss = nn::softmax_cross_entropy(a.logits.data(), labels, B, K, per.data(), a.d_logits.data(), grad_scale);
-  // Back through the chain; each ReLU's backward reads its (in-place) output.
+  a.per_example.resize(static_cast<std::size_t>(B));
+  const double loss =
+      nn::softmax_cross_entropy(a.logits, labels, B, K, a.per_example.data(), a.d_logits.data(), grad_scale);
   net.store.zero_grad();
-  net.fc2.backward(a.h.data(), a.d_logits.data(), a.dh.data(), B);
-  nn::relu_backward_inplace(a.h.data(), a.dh.data(), B * F);
-  net.fc1.backward(a.a2.data(), a.dh.data(), a.da2.data(), B);
-  nn::relu_backward_inplace(a.a2.data(), a.da2.data(), B * kA2);
-  net.conv2.backward(a.a1.data(), a.da2.data(), a.da1.data(), B, 14, 14);
-  nn::relu_backward_inplace(a.a1.data(), a.da1.data(), B * kA1);
-  net.conv1.backward(a.a0.data(), a.da1.data(), nullptr, B, 28, 28);  // first layer: no dx
+  net.net.backward(xs, a.d_logits.data(), nullptr, B, a.work);  // first layer: no dx
   return loss;
 }
 
@@ -122,39 +137,31 @@ void FeatureClassifier::train(const DataView& data, const ClassifierTrainOptions
   nn::ComputeScope scope(options.threads);
   ClassifierNet& net = *net_;
   net.init(options.seed);
-  nn::AdamOptions adam_options;
-  adam_options.lr = options.learning_rate;
-  nn::Adam adam(net.store.span(), adam_options);
-
-  const int64_t B = std::min(options.batch_size, data.n);
-  const int64_t steps_per_epoch = (data.n + B - 1) / B;
-  const int64_t total = steps_per_epoch * options.epochs;
-  std::vector<int64_t> order(static_cast<std::size_t>(data.n));
-  std::vector<float> xb(static_cast<std::size_t>(B * kPixels));
-  std::vector<int32_t> yb(static_cast<std::size_t>(B));
-  int64_t step = 0;
-  for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
-    // A fresh Fisher–Yates shuffle per epoch from its own stream (seed, epoch + 1).
-    std::iota(order.begin(), order.end(), 0);
-    Rng rng(options.seed, static_cast<uint64_t>(epoch) + 1);
-    for (int64_t i = data.n - 1; i > 0; --i) std::swap(order[i], order[rng.below(static_cast<uint64_t>(i) + 1)]);
-    for (int64_t start = 0; start < data.n; start += B) {
-      const int64_t b = std::min(B, data.n - start);
-      for (int64_t r = 0; r < b; ++r) {
-        std::memcpy(xb.data() + r * kPixels, data.row(order[start + r]), kPixels * sizeof(float));
-        yb[r] = data.labels[order[start + r]];
-      }
-      // Cosine decay from lr to 0 over the run (Loshchilov & Hutter 2017, without restarts):
-      // the last epochs average out the minibatch noise that a constant lr leaves.
-      adam.set_lr(static_cast<float>(options.learning_rate * 0.5 * (1.0 + std::cos(M_PI * step / total))));
-      const double loss = classifier_loss_and_gradients(net, xb.data(), yb.data(), b, 1.0f / static_cast<float>(b)) / b;
-      if (!std::isfinite(loss)) fail(Status::diverged, "classifier training diverged at step {} (loss {})", step + 1, loss);
-      adam.step();
-      ++step;
-      if (options.progress && options.progress(step, total, loss))
-        fail(Status::cancelled, "classifier training cancelled at step {} of {}", step, total);
-    }
-  }
+  // The shared loop (nn/trainer.hpp) with the classifier's own epoch order and schedule.
+  nn::TrainerSettings settings;
+  settings.kind = "feature classifier";
+  settings.fit.epochs = options.epochs;
+  settings.fit.batch_size = options.batch_size;
+  settings.fit.learning_rate = options.learning_rate;
+  settings.fit.seed = options.seed;
+  settings.fit.threads = options.threads;
+  settings.fit.progress = options.progress;
+  // Cosine decay from lr to 0 over the run (Loshchilov & Hutter 2017, without restarts):
+  // the last epochs average out the minibatch noise that a constant lr leaves.
+  const float lr = options.learning_rate;
+  settings.lr_schedule = [lr](int64_t step, int64_t total) {
+    return static_cast<float>(lr * 0.5 * (1.0 + std::cos(M_PI * step / total)));
+  };
+  // Each epoch a fresh Fisher–Yates shuffle of the rows in order, from its own stream (seed, epoch).
+  const uint64_t seed = options.seed;
+  settings.shuffle = [seed](std::vector<int64_t>& order, int64_t epoch) {
+    std::sort(order.begin(), order.end());
+    Rng rng(seed, static_cast<uint64_t>(epoch));
+    for (auto i = static_cast<int64_t>(order.size()) - 1; i > 0; --i)
+      std::swap(order[i], order[rng.below(static_cast<uint64_t>(i) + 1)]);
+  };
+  Trainee trainee(net);
+  nn::train(trainee, data, settings);
   metadata_.clear();
 }
 
@@ -166,8 +173,8 @@ void FeatureClassifier::run(const float* x, int64_t n, float* features, float* l
   nn::for_tiles<ClassifierActs>((n + kTile - 1) / kTile, [&](int64_t t, ClassifierActs& a) {
     const int64_t r0 = t * kTile, b = std::min(kTile, n - r0);
     classifier_forward(net, x + r0 * kPixels, b, a);
-    if (features != nullptr) std::memcpy(features + r0 * F, a.h.data(), static_cast<std::size_t>(b * F) * sizeof(float));
-    if (logits != nullptr) std::memcpy(logits + r0 * K, a.logits.data(), static_cast<std::size_t>(b * K) * sizeof(float));
+    if (features != nullptr) std::memcpy(features + r0 * F, a.features, static_cast<std::size_t>(b * F) * sizeof(float));
+    if (logits != nullptr) std::memcpy(logits + r0 * K, a.logits, static_cast<std::size_t>(b * K) * sizeof(float));
   });
 }
 

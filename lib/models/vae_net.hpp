@@ -17,24 +17,7 @@
 
 namespace gm::vae {
 
-struct Stage {
-  enum Kind { dense, conv, deconv };
-  Kind kind = dense;
-  bool relu = false;
-  int64_t in = 0, out = 0;  // floats per row
-  int64_t h = 0, w = 0;     // input height and width (conv, deconv)
-  std::unique_ptr<nn::Linear> linear;
-  std::unique_ptr<nn::Conv2d> conv2d;  // a Conv2d or a ConvTranspose2d
-};
-
-// Activations of one network for B rows: acts[i] (B, stage i out), and two gradient buffers
-// (B, widest stage). Buffers only grow, so alternating batch sizes do not allocate.
-struct NetWork {
-  std::vector<nn::Buffer> acts;
-  nn::Buffer grad_a, grad_b;
-};
-
-// One layer of the architecture, before anything is allocated. dense: in, out are widths;
+// One stage of the architecture, before anything is allocated. dense: in, out are widths;
 // conv / deconv: channels, with a 4×4 kernel, stride 2, padding 1, so an (in, h, w) input
 // becomes (out, h/2, w/2), or (out, 2h, 2w) transposed; activation none or relu.
 struct LayerPlan {

@@ -92,6 +92,11 @@ class Sequential {
   // activation's backward runs in place), dx (B, in_size()) written if not null, parameter
   // gradients added when weights is true.
   void backward(const float* x, float* dy, float* dx, int64_t B, SequentialWork& work, bool weights = true);
+  // Stage i's output (B, stage i's out floats) of the last pass with work: an inner layer's
+  // activations, e.g. a classifier's features before its last stage.
+  const float* stage_output(std::size_t i, const SequentialWork& work) const {
+    return stages_[i].bn ? work.stages[i].y.data() : work.stages[i].z.data();
+  }
 
  private:
   struct Stage {

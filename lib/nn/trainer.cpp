@@ -92,8 +92,11 @@ struct Validation {
   std::function<void()> keep_best, restore_best;
 };
 
-TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* kind,
-                     const std::function<double(const DataView&, Rng&, int64_t)>& step, const Validation* val) {
+// shuffle_epoch (may be empty) replaces the default epoch shuffle (TrainerSettings::shuffle).
+using StepFn = std::function<double(const DataView& batch, Rng& rng, int64_t epoch, int64_t total_steps)>;
+using ShuffleFn = std::function<void(std::vector<int64_t>& order, int64_t epoch)>;
+TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* kind, const StepFn& step,
+                     const Validation* val, const ShuffleFn& shuffle_epoch) {
   // Seeded split: the first n_val rows of a shuffled order are held out.
   std::vector<int64_t> order(static_cast<std::size_t>(data.n));
   std::iota(order.begin(), order.end(), 0);
@@ -126,15 +129,19 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
 
   for (int64_t epoch = 1; epoch <= fit.epochs; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
-    Rng shuffle_rng(fit.seed, kShuffleStream + static_cast<uint64_t>(epoch));
-    shuffle(order, shuffle_rng);
+    if (shuffle_epoch) {
+      shuffle_epoch(order, epoch);
+    } else {
+      Rng shuffle_rng(fit.seed, kShuffleStream + static_cast<uint64_t>(epoch));
+      shuffle(order, shuffle_rng);
+    }
     double epoch_loss = 0;
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t begin = b * batch_size;
       const int64_t count = std::min(batch_size, n_train - begin);
       batch.gather(data, order.data() + begin, count);
       Rng step_rng(fit.seed, kStepStream + static_cast<uint64_t>(report.steps));
-      const double loss = step(batch.view, step_rng, epoch);
+      const double loss = step(batch.view, step_rng, epoch, total_steps);
       ++report.steps;
       epoch_loss += loss;
       if (fit.progress && fit.progress(report.steps, total_steps, loss / static_cast<double>(count)))
@@ -190,7 +197,8 @@ TrainReport train(Trainable& model, const DataView& data, const TrainerSettings&
 
   int64_t steps = 0;
   store.zero_grad();  // from here on, each step_if_finite_and_zero_grad leaves them zero
-  auto step = [&](const DataView& batch, Rng& rng, int64_t epoch) {
+  auto step = [&](const DataView& batch, Rng& rng, int64_t epoch, int64_t total_steps) {
+    if (settings.lr_schedule) optimiser.set_lr(settings.lr_schedule(steps, total_steps));
     const double loss = model.train_step(batch, rng);
     ++steps;
     if (!std::isfinite(loss) || !optimiser.step_if_finite_and_zero_grad())
@@ -209,14 +217,14 @@ TrainReport train(Trainable& model, const DataView& data, const TrainerSettings&
   };
   val.keep_best = [&] { best.assign(store.values(), store.values() + store.trainable_size()); };
   val.restore_best = [&] { std::memcpy(store.values(), best.data(), best.size() * sizeof(float)); };
-  return run_loop(data, fit, settings.kind, step, &val);
+  return run_loop(data, fit, settings.kind, step, &val, settings.shuffle);
 }
 
 TrainReport train(SteppedTrainable& model, const DataView& data, const FitOptions& fit, const char* kind) {
   if (fit.learning_rate > 0) check_learning_rate(static_cast<float>(fit.learning_rate));
   int64_t steps = 0;
-  auto step = [&](const DataView& batch, Rng& rng, int64_t) { return model.train_batch(batch, rng, ++steps); };
-  return run_loop(data, fit, kind, step, nullptr);
+  auto step = [&](const DataView& batch, Rng& rng, int64_t, int64_t) { return model.train_batch(batch, rng, ++steps); };
+  return run_loop(data, fit, kind, step, nullptr, nullptr);
 }
 
 }  // namespace gm::nn

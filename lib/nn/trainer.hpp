@@ -61,6 +61,13 @@ struct TrainerSettings {
   FitOptions fit;         // epochs, batch size, seed, threads, progress, validation
   AdamOptions adam;   // adam.lr is used when fit.learning_rate is 0
   const char* kind = "model";  // for messages
+  // Optional: the learning rate of step s (0-based) of total, set before the step; empty
+  // keeps it constant. (The feature classifier's cosine decay.)
+  std::function<float(int64_t step, int64_t total)> lr_schedule;
+  // Optional: replaces the epoch shuffle. order holds the training rows as the previous
+  // epoch left them (sorted before the first); epoch runs from 1. The default shuffles that
+  // order in place with the stream (fit.seed, 0xF17'0000'1000 + epoch).
+  std::function<void(std::vector<int64_t>& order, int64_t epoch)> shuffle;
 };
 
 struct EpochRecord {
