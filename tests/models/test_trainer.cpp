@@ -2,7 +2,10 @@
 // rows is minimised at the row mean.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "exact_helpers.hpp"
 #include "nn/trainer.hpp"
@@ -124,4 +127,27 @@ TEST_CASE("trainer: the same seed gives the same parameters; a validation split 
   TrainerSettings s;
   s.fit.validation_fraction = 0.1;  // 0.4 of a row
   CHECK(status_of([&] { train(q, Data{}.view(), s); }) == Status::invalid_argument);
+}
+
+TEST_CASE("trainer: lr_schedule sets each step's rate and shuffle replaces the epoch order") {
+  Quadratic q(3);
+  TrainerSettings s;
+  s.fit.epochs = 3;
+  s.fit.batch_size = 2;  // 2 steps an epoch, 6 in all
+  std::vector<std::pair<int64_t, int64_t>> asked;
+  s.lr_schedule = [&](int64_t step, int64_t total) {
+    asked.emplace_back(step, total);
+    return 0.0f;  // a zero rate leaves θ where it starts
+  };
+  std::vector<int64_t> epochs;
+  s.shuffle = [&](std::vector<int64_t>& order, int64_t epoch) {
+    CHECK(order.size() == 4);
+    epochs.push_back(epoch);
+    std::reverse(order.begin(), order.end());
+  };
+  const std::vector<float> before = q.theta();
+  train(q, Data{}.view(), s);
+  CHECK(asked == std::vector<std::pair<int64_t, int64_t>>{{0, 6}, {1, 6}, {2, 6}, {3, 6}, {4, 6}, {5, 6}});
+  CHECK(epochs == std::vector<int64_t>{1, 2, 3});
+  CHECK(q.theta() == before);
 }
