@@ -22,6 +22,7 @@ log="$GM_BUILD_DIR/meson-logs/testlog.json"
 passed=$(grep -c '"result": "OK"' "$log" || true)
 failed=$(grep -vc '"result": "OK"' "$log" || true)
 
+step "C/C++ files match .clang-format" scripts/check_format.sh
 step "as a user: install, then C, C++, CMake, Go, Rust and Python from outside the checkout" \
   tests/user/run.sh "$GM_BUILD_DIR"
 if [[ -x bindings/run_tests.sh ]]; then
