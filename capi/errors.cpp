@@ -87,9 +87,9 @@ const char* gm_build_info(void) {
   // Built once (thread-safe static initialisation); never throws out of here.
   static const std::string info = [] {
     try {
-      nlohmann::json j = {{"version", GM_VERSION_STRING},     {"abi_version", GM_ABI_VERSION},
-                          {"compiler", GM_COMPILER},          {"build_type", GM_BUILD_TYPE},
-                          {"onednn", gm::onednn_version()},   {"openmp_max_threads", omp_get_max_threads()}};
+      nlohmann::json j = {{"version", GM_VERSION_STRING},   {"abi_version", GM_ABI_VERSION},
+                          {"compiler", GM_COMPILER},        {"build_type", GM_BUILD_TYPE},
+                          {"onednn", gm::onednn_version()}, {"openmp_max_threads", omp_get_max_threads()}};
       return j.dump();
     } catch (...) {
       return std::string("{}");

@@ -69,8 +69,7 @@ const gm::GenerativeModel& model_of(const gm_model* model);
 
 // Fields a caller's (possibly older, smaller) struct actually has: a field is read only
 // if struct_size covers it, else it keeps its default.
-#define GM_HAS_FIELD(ptr, type, field) \
-  ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type*)nullptr)->field))
+#define GM_HAS_FIELD(ptr, type, field) ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type*)nullptr)->field))
 
 gm::DataView view_of(const gm_data* data, const char* name);
 // out_capacity must hold rows * width values (overflow-checked).

@@ -94,9 +94,7 @@ int32_t gm_model_create(const char* kind, const char* config_json, gm_model** ou
 
 void gm_model_free(gm_model* model) { delete model; }
 
-const char* gm_model_kind(const gm_model* model) {
-  return (model && model->impl) ? model->impl->kind() : nullptr;
-}
+const char* gm_model_kind(const gm_model* model) { return (model && model->impl) ? model->impl->kind() : nullptr; }
 
 int32_t gm_model_capabilities(const gm_model* model, uint32_t* out, gm_error** err) {
   return guarded(err, [&] { *require(out, "out") = reported(model_of(model).capabilities()); });
@@ -110,8 +108,8 @@ int32_t gm_model_is_fitted(const gm_model* model, int32_t* out, gm_error** err) 
   return guarded(err, [&] { *require(out, "out") = model_of(model).fitted() ? 1 : 0; });
 }
 
-int32_t gm_model_data_shape(const gm_model* model, int64_t* d, int64_t* channels, int64_t* height,
-                            int64_t* width, gm_error** err) {
+int32_t gm_model_data_shape(const gm_model* model, int64_t* d, int64_t* channels, int64_t* height, int64_t* width,
+                            gm_error** err) {
   return guarded(err, [&] {
     const DataShape& s = model_of(model).data_shape();
     if (d) *d = s.d;
@@ -205,7 +203,8 @@ int32_t gm_model_decode(const gm_model* model, const gm_data* codes, const gm_sa
     m.require_capability(cap_decode, "decode");
     const int64_t z = m.latent_dim();
     m.require_fitted("decode");
-    if (view.d != z) fail(Status::invalid_data, "codes have {} values per row, the model's latent size is {}", view.d, z);
+    if (view.d != z)
+      fail(Status::invalid_data, "codes have {} values per row, the model's latent size is {}", view.d, z);
     require_finite(view);
     require_capacity(view.n, m.data_shape().d, out_capacity, "out_capacity");
     if (view.n > 0) m.decode(view, s, require(out, "out"));

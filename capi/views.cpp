@@ -13,8 +13,7 @@ const gm::GenerativeModel& model_of(const gm_model* model) {
 gm::DataView view_of(const gm_data* data, const char* name) {
   require(data, name);
   if (data->struct_size < offsetof(gm_data, d) + sizeof(data->d))
-    fail(Status::invalid_argument, "{}->struct_size is {}: initialise it with gm_data_init", name,
-         data->struct_size);
+    fail(Status::invalid_argument, "{}->struct_size is {}: initialise it with gm_data_init", name, data->struct_size);
   gm::DataView v;
   v.x = data->x;
   v.n = data->n;
@@ -37,8 +36,8 @@ void require_capacity(int64_t rows, int64_t width, int64_t capacity, const char*
   if (rows < 0 || width < 0 || __builtin_mul_overflow(rows, width, &needed))
     fail(Status::invalid_argument, "output size {} x {} is not representable", rows, width);
   if (capacity < needed)
-    fail(Status::buffer_too_small, "{} holds {} values but the call writes {} ({} rows x {})", name, capacity,
-         needed, rows, width);
+    fail(Status::buffer_too_small, "{} holds {} values but the call writes {} ({} rows x {})", name, capacity, needed,
+         rows, width);
 }
 
 gm_buffer* make_buffer(std::vector<uint8_t> bytes) {

@@ -45,9 +45,11 @@ int main(int argc, char** argv) {
       for (int64_t k = 0; k < steps; ++k) {
         const int64_t i = r * steps + k;
         const float t = steps > 1 ? static_cast<float>(k) / static_cast<float>(steps - 1) : 0.0f;
-        for (int64_t j = 0; j < z_dim; ++j) codes[static_cast<size_t>(i * z_dim + j)] = z[static_cast<size_t>(r * z_dim + j)];
+        for (int64_t j = 0; j < z_dim; ++j)
+          codes[static_cast<size_t>(i * z_dim + j)] = z[static_cast<size_t>(r * z_dim + j)];
         for (int64_t j = 0; j < dim; ++j)
-          cond[static_cast<size_t>(i * dim + j)] = (1.0f - t) * a[static_cast<size_t>(j)] + t * b[static_cast<size_t>(j)];
+          cond[static_cast<size_t>(i * dim + j)] =
+              (1.0f - t) * a[static_cast<size_t>(j)] + t * b[static_cast<size_t>(j)];
       }
     gm::SampleOptions so;
     so.conditions = cond.data();

@@ -32,19 +32,29 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const char* v = argv[i + 1];
-    if (k == "--epochs") epochs = std::atoll(v);
-    else if (k == "--hidden") hidden = std::atoll(v);
-    else if (k == "--threads") threads = std::atoi(v);
-    else if (k == "--seed") seed = std::strtoull(v, nullptr, 10);
-    else if (k == "--steps") steps = std::atoll(v);
-    else if (k == "--eval") eval = std::atoll(v);
-    else { std::fprintf(stderr, "unknown option %s\n", k.c_str()); return 2; }
+    if (k == "--epochs")
+      epochs = std::atoll(v);
+    else if (k == "--hidden")
+      hidden = std::atoll(v);
+    else if (k == "--threads")
+      threads = std::atoi(v);
+    else if (k == "--seed")
+      seed = std::strtoull(v, nullptr, 10);
+    else if (k == "--steps")
+      steps = std::atoll(v);
+    else if (k == "--eval")
+      eval = std::atoll(v);
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
   }
   Dataset train = load_dataset("fashion-mnist:train"), test = load_dataset("fashion-mnist:test");
   binarize(train, 0.5);
   binarize(test, 0.5);
-  std::printf("{\"model\": \"nade\", \"impl\": \"genmodels\", \"kernels\": \"%s\", \"hidden\": %lld, \"threads\": %d}\n",
-              nade::kernels().name, static_cast<long long>(hidden), threads);
+  std::printf(
+      "{\"model\": \"nade\", \"impl\": \"genmodels\", \"kernels\": \"%s\", \"hidden\": %lld, \"threads\": %d}\n",
+      nade::kernels().name, static_cast<long long>(hidden), threads);
   std::fflush(stdout);
 
   NadeModel m(Json{{"hidden", hidden}});
@@ -70,10 +80,11 @@ int main(int argc, char** argv) {
     for (double v : test_lp) nll -= v;
     nll /= static_cast<double>(test.n);
     scoring_s += since(t);
-    std::printf("{\"epoch\": %lld, \"train_nll\": %.4f, \"test_nll\": %.4f, \"train_seconds\": %.2f, "
-                "\"images_per_s\": %.1f}\n",
-                static_cast<long long>(step / batches), epoch_loss / static_cast<double>(batches), nll,
-                train_s - last_mark, static_cast<double>(train.n) / (train_s - last_mark));
+    std::printf(
+        "{\"epoch\": %lld, \"train_nll\": %.4f, \"test_nll\": %.4f, \"train_seconds\": %.2f, "
+        "\"images_per_s\": %.1f}\n",
+        static_cast<long long>(step / batches), epoch_loss / static_cast<double>(batches), nll, train_s - last_mark,
+        static_cast<double>(train.n) / (train_s - last_mark));
     std::fflush(stdout);
     last_mark = train_s;
     epoch_loss = 0;
@@ -109,8 +120,9 @@ int main(int argc, char** argv) {
   t = Clock::now();
   m.sample(1000, s, samples.data());
   const double sample_rate = 1000.0 / since(t);
-  std::printf("{\"final\": true, \"steps\": %lld, \"train_images_per_s\": %.1f, \"test_nll\": %.4f, "
-              "\"log_prob_per_s\": %.1f, \"samples_per_s\": %.1f}\n",
-              static_cast<long long>(done), train_rate, nll, lp_rate, sample_rate);
+  std::printf(
+      "{\"final\": true, \"steps\": %lld, \"train_images_per_s\": %.1f, \"test_nll\": %.4f, "
+      "\"log_prob_per_s\": %.1f, \"samples_per_s\": %.1f}\n",
+      static_cast<long long>(done), train_rate, nll, lp_rate, sample_rate);
   return 0;
 }

@@ -27,8 +27,8 @@ int main(void) {
   if ((s = gm_model_log_prob(model, &data, NULL, log_prob, 30, &err))) return report(s, err);
   double nll = 0;
   for (int64_t i = 0; i < data.n; ++i) nll -= log_prob[i] / (double)data.n;
-  printf("genmodels %s: %lld patterns, NLL %.4f nats (optimum ln 30 = %.4f)\n", gm_version(),
-         (long long)data.n, nll, log(30.0));
+  printf("genmodels %s: %lld patterns, NLL %.4f nats (optimum ln 30 = %.4f)\n", gm_version(), (long long)data.n, nll,
+         log(30.0));
 
   float samples[4 * 16];
   gm_sample_options opts;

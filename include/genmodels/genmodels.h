@@ -203,8 +203,8 @@ GM_API void gm_fit_options_init(gm_fit_options* opts);
  * conditional kind (N of them, matching the row count of the call). */
 typedef struct gm_sample_options {
   uint32_t struct_size;
-  uint64_t seed;     /* default 0; the same seed gives the same output on any thread count */
-  int32_t threads;   /* default 0 = all cores */
+  uint64_t seed;   /* default 0; the same seed gives the same output on any thread count */
+  int32_t threads; /* default 0 = all cores */
   const int32_t* labels;
   const float* conditions;
   int64_t condition_dim;
@@ -214,11 +214,11 @@ GM_API void gm_sample_options_init(gm_sample_options* opts);
 /* For log_prob and encode (called gm_eval_options before issue 11). */
 typedef struct gm_score_options {
   uint32_t struct_size;
-  uint64_t seed;      /* default 0 (stochastic bounds only) */
-  int32_t threads;    /* default 0 = all cores */
-  int64_t samples;    /* default 0 = the model's own count. Only vae uses it: the importance
-                       * samples k of its log_prob bound, whose default is the model's
-                       * configuration key "iwae_samples" (gm_model_config_json shows it) */
+  uint64_t seed;   /* default 0 (stochastic bounds only) */
+  int32_t threads; /* default 0 = all cores */
+  int64_t samples; /* default 0 = the model's own count. Only vae uses it: the importance
+                    * samples k of its log_prob bound, whose default is the model's
+                    * configuration key "iwae_samples" (gm_model_config_json shows it) */
 } gm_score_options;
 GM_API void gm_score_options_init(gm_score_options* opts);
 
@@ -231,15 +231,15 @@ GM_DEPRECATED("gm_score_options_init") GM_API void gm_eval_options_init(gm_eval_
 typedef enum gm_capability {
   GM_CAP_FIT = 1 << 0,
   GM_CAP_SAMPLE = 1 << 1,
-  GM_CAP_LOG_PROB = 1 << 2,     /* exact or a documented bound */
+  GM_CAP_LOG_PROB = 1 << 2, /* exact or a documented bound */
   GM_CAP_ENCODE = 1 << 3,
   GM_CAP_DECODE = 1 << 4,
   GM_CAP_COMPLETE = 1 << 5,
-  GM_CAP_TRANSLATE = 1 << 6,    /* reserved for translate, not reported until gm_model_translate
-                                 * exists */
-  GM_CAP_CONDITIONAL = 1 << 7,  /* fit/sample take labels or condition vectors
-                                 * (gm_model_condition says which) */
-  GM_CAP_BINARY_DATA = 1 << 8,  /* data must be exactly 0 or 1 */
+  GM_CAP_TRANSLATE = 1 << 6,   /* reserved for translate, not reported until gm_model_translate
+                                * exists */
+  GM_CAP_CONDITIONAL = 1 << 7, /* fit/sample take labels or condition vectors
+                                * (gm_model_condition says which) */
+  GM_CAP_BINARY_DATA = 1 << 8, /* data must be exactly 0 or 1 */
   GM_CAP_EXACT_LOG_PROB = 1 << 9
 } gm_capability;
 #define GM_CAP_FIT GM_CAP_FIT
@@ -284,8 +284,7 @@ typedef struct gm_model gm_model;
 
 /* kind: e.g. "bernoulli", "markov". config_json: a JSON object of hyper-parameters, or
  * NULL / "" / "{}" for the defaults. Unknown keys are GM_INVALID_CONFIG. */
-GM_API int32_t gm_model_create(const char* kind, const char* config_json, gm_model** out,
-                               gm_error** err);
+GM_API int32_t gm_model_create(const char* kind, const char* config_json, gm_model** out, gm_error** err);
 GM_API void gm_model_free(gm_model* model);
 
 /* The kind name (a static string; NULL for a NULL model). */
@@ -296,8 +295,8 @@ GM_API int32_t gm_model_config_json(const gm_model* model, gm_buffer** out, gm_e
 /* 1 when the model has been fitted or loaded, else 0. */
 GM_API int32_t gm_model_is_fitted(const gm_model* model, int32_t* out, gm_error** err);
 /* The data width D the model was fitted on and its image layout (0s if not an image). */
-GM_API int32_t gm_model_data_shape(const gm_model* model, int64_t* d, int64_t* channels,
-                                   int64_t* height, int64_t* width, gm_error** err);
+GM_API int32_t gm_model_data_shape(const gm_model* model, int64_t* d, int64_t* channels, int64_t* height,
+                                   int64_t* width, gm_error** err);
 /* The width of one row of encode's output (GM_UNSUPPORTED if the kind has no encode). */
 GM_API int32_t gm_model_encode_dim(const gm_model* model, int64_t* out, gm_error** err);
 /* The width of one latent code that decode takes. */
@@ -309,35 +308,30 @@ GM_API int32_t gm_model_latent_dim(const gm_model* model, int64_t* out, gm_error
 GM_API int32_t gm_model_condition(const gm_model* model, int32_t* kind, int64_t* dim, gm_error** err);
 
 /* Fit on N x D data. opts may be NULL (defaults). Refitting replaces the parameters. */
-GM_API int32_t gm_model_fit(gm_model* model, const gm_data* data, const gm_fit_options* opts,
-                            gm_error** err);
+GM_API int32_t gm_model_fit(gm_model* model, const gm_data* data, const gm_fit_options* opts, gm_error** err);
 
 /* Draw n examples into out (capacity in floats, at least n * D). opts may be NULL. */
-GM_API int32_t gm_model_sample(const gm_model* model, int64_t n, const gm_sample_options* opts,
-                               float* out, int64_t out_capacity, gm_error** err);
+GM_API int32_t gm_model_sample(const gm_model* model, int64_t n, const gm_sample_options* opts, float* out,
+                               int64_t out_capacity, gm_error** err);
 
 /* log p(x) in nats for each of data->n rows into out (capacity >= n). opts may be NULL. */
-GM_API int32_t gm_model_log_prob(const gm_model* model, const gm_data* data,
-                                 const gm_score_options* opts, double* out, int64_t out_capacity,
-                                 gm_error** err);
+GM_API int32_t gm_model_log_prob(const gm_model* model, const gm_data* data, const gm_score_options* opts, double* out,
+                                 int64_t out_capacity, gm_error** err);
 
 /* Features of each row: out needs n * gm_model_encode_dim floats. */
-GM_API int32_t gm_model_encode(const gm_model* model, const gm_data* data,
-                               const gm_score_options* opts, float* out, int64_t out_capacity,
-                               gm_error** err);
+GM_API int32_t gm_model_encode(const gm_model* model, const gm_data* data, const gm_score_options* opts, float* out,
+                               int64_t out_capacity, gm_error** err);
 
 /* Map latent codes (data->d == latent dim) to data space: out needs n * D floats. */
-GM_API int32_t gm_model_decode(const gm_model* model, const gm_data* codes,
-                               const gm_sample_options* opts, float* out, int64_t out_capacity,
-                               gm_error** err);
+GM_API int32_t gm_model_decode(const gm_model* model, const gm_data* codes, const gm_sample_options* opts, float* out,
+                               int64_t out_capacity, gm_error** err);
 
 /* Fill the unobserved entries of partially observed rows. observed has n * D bytes,
  * nonzero = observed; the values of unobserved entries are ignored (NaN is fine).
  * out (n * D floats) receives the observed values unchanged and a draw from the model's
  * conditional for the rest. */
-GM_API int32_t gm_model_complete(const gm_model* model, const gm_data* data,
-                                 const uint8_t* observed, const gm_sample_options* opts,
-                                 float* out, int64_t out_capacity, gm_error** err);
+GM_API int32_t gm_model_complete(const gm_model* model, const gm_data* data, const uint8_t* observed,
+                                 const gm_sample_options* opts, float* out, int64_t out_capacity, gm_error** err);
 
 /* ---------------------------------------------------------------- model files */
 
@@ -347,8 +341,7 @@ GM_API int32_t gm_model_complete(const gm_model* model, const gm_data* data,
 GM_API int32_t gm_model_save(const gm_model* model, const char* path, gm_error** err);
 GM_API int32_t gm_model_load(const char* path, gm_model** out, gm_error** err);
 GM_API int32_t gm_model_save_buffer(const gm_model* model, gm_buffer** out, gm_error** err);
-GM_API int32_t gm_model_load_buffer(const void* data, int64_t size, gm_model** out,
-                                    gm_error** err);
+GM_API int32_t gm_model_load_buffer(const void* data, int64_t size, gm_model** out, gm_error** err);
 
 /* ---------------------------------------------------------------- datasets */
 
@@ -363,25 +356,22 @@ typedef struct gm_dataset gm_dataset;
 
 typedef struct gm_dataset_options {
   uint32_t struct_size;
-  double binarize;        /* default -1 = keep values; t >= 0 maps x >= t to 1, else 0 */
-  int64_t max_examples;   /* default 0 = all; else keep the first max_examples */
+  double binarize;      /* default -1 = keep values; t >= 0 maps x >= t to 1, else 0 */
+  int64_t max_examples; /* default 0 = all; else keep the first max_examples */
 } gm_dataset_options;
 GM_API void gm_dataset_options_init(gm_dataset_options* opts);
 
-GM_API int32_t gm_dataset_load(const char* spec, const gm_dataset_options* opts,
-                               gm_dataset** out, gm_error** err);
+GM_API int32_t gm_dataset_load(const char* spec, const gm_dataset_options* opts, gm_dataset** out, gm_error** err);
 GM_API void gm_dataset_free(gm_dataset* ds);
 /* Fill a view of the data set (valid until gm_dataset_free). */
 GM_API int32_t gm_dataset_view(const gm_dataset* ds, gm_data* out, gm_error** err);
 
 /* Write n images (rows of data, laid out by its channels/height/width, values in [0,1])
  * as one PNG grid with `columns` images per row (0 = square-ish). */
-GM_API int32_t gm_png_grid_write(const char* path, const gm_data* images, int64_t columns,
-                                 gm_error** err);
+GM_API int32_t gm_png_grid_write(const char* path, const gm_data* images, int64_t columns, gm_error** err);
 /* Deprecated: the old name of gm_png_grid_write. */
 GM_DEPRECATED("gm_png_grid_write")
-GM_API int32_t gm_write_png_grid(const char* path, const gm_data* images, int64_t columns,
-                                 gm_error** err);
+GM_API int32_t gm_write_png_grid(const char* path, const gm_data* images, int64_t columns, gm_error** err);
 
 /* ---------------------------------------------------------------- sized initialisers */
 
@@ -397,8 +387,7 @@ GM_DEPRECATED("gm_score_options_init_sized")
 GM_API void gm_eval_options_init_sized(gm_eval_options* opts, uint32_t struct_size);
 GM_API void gm_score_options_init_sized(gm_score_options* opts, uint32_t struct_size);
 GM_API void gm_dataset_options_init_sized(gm_dataset_options* opts, uint32_t struct_size);
-GM_API int32_t gm_dataset_view_sized(const gm_dataset* ds, gm_data* out, uint32_t struct_size,
-                                     gm_error** err);
+GM_API int32_t gm_dataset_view_sized(const gm_dataset* ds, gm_data* out, uint32_t struct_size, gm_error** err);
 
 /* ---------------------------------------------------------------- sentences */
 
@@ -415,8 +404,7 @@ GM_API int32_t gm_dataset_view_sized(const gm_dataset* ds, gm_data* out, uint32_
  *   scale:  the row is divided by its L2 norm (sentence length does not matter); a
  *           sentence without tokens gives all zeros.
  * sentence is NUL-terminated UTF-8; out receives dim floats (dim >= 1). Thread-safe. */
-GM_API int32_t gm_text_features_compute(const char* sentence, int64_t dim, float* out,
-                                        gm_error** err);
+GM_API int32_t gm_text_features_compute(const char* sentence, int64_t dim, float* out, gm_error** err);
 /* Deprecated: the old name of gm_text_features_compute. */
 GM_DEPRECATED("gm_text_features_compute")
 GM_API int32_t gm_text_features(const char* sentence, int64_t dim, float* out, gm_error** err);

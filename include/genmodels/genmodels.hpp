@@ -35,9 +35,9 @@ class Error : public std::runtime_error {
   int32_t status_;
 };
 
-#define GENMODELS_ERROR_CLASS(Name, code) \
-  class Name : public Error {             \
-   public:                                \
+#define GENMODELS_ERROR_CLASS(Name, code)                   \
+  class Name : public Error {                               \
+   public:                                                  \
     explicit Name(const std::string& m) : Error(code, m) {} \
   };
 GENMODELS_ERROR_CLASS(InvalidArgument, GM_INVALID_ARGUMENT)
@@ -168,8 +168,14 @@ struct Rows {
                             " values are not a whole number of rows of width " + std::to_string(d_));
     n = values.ssize() / d_;
   }
-  Rows& image(int64_t c, int64_t h, int64_t w) { channels = c, height = h, width = w; return *this; }
-  Rows& with_labels(const int32_t* l, int64_t classes) { labels = l, num_classes = classes; return *this; }
+  Rows& image(int64_t c, int64_t h, int64_t w) {
+    channels = c, height = h, width = w;
+    return *this;
+  }
+  Rows& with_labels(const int32_t* l, int64_t classes) {
+    labels = l, num_classes = classes;
+    return *this;
+  }
 
   gm_data c() const noexcept {
     gm_data v = detail::defaults_of(gm_data_init_sized);
@@ -438,8 +444,7 @@ class Model {
     detail::Call call;
     call.check(gm_model_complete(get(), &v, observed.data(), &o, out.data(), out.ssize(), call.err()));
   }
-  std::vector<float> complete(const Rows& data, Span<const uint8_t> observed,
-                              const SampleOptions& options = {}) const {
+  std::vector<float> complete(const Rows& data, Span<const uint8_t> observed, const SampleOptions& options = {}) const {
     std::vector<float> out(rows_size(data.n, data.d));
     complete(data, observed, Span<float>(out), options);
     return out;
@@ -525,8 +530,8 @@ inline std::vector<float> text_features(const std::vector<std::string>& sentence
   std::vector<float> out(dim > 0 ? sentences.size() * static_cast<size_t>(dim) : 0);
   for (size_t r = 0; r < sentences.size(); ++r) {
     detail::Call call;
-    call.check(gm_text_features_compute(sentences[r].c_str(), dim, out.data() + r * static_cast<size_t>(dim > 0 ? dim : 0),
-                                call.err()));
+    call.check(gm_text_features_compute(sentences[r].c_str(), dim,
+                                        out.data() + r * static_cast<size_t>(dim > 0 ? dim : 0), call.err()));
   }
   return out;
 }

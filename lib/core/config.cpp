@@ -36,9 +36,7 @@ std::string bound(const KeySpec& s, double v) {
   return integral(s.type) ? fmt::format("{}", static_cast<int64_t>(v)) : fmt::format("{:g}", v);
 }
 
-Json bound_json(const KeySpec& s, double v) {
-  return integral(s.type) ? Json(static_cast<int64_t>(v)) : Json(v);
-}
+Json bound_json(const KeySpec& s, double v) { return integral(s.type) ? Json(static_cast<int64_t>(v)) : Json(v); }
 
 }  // namespace
 
@@ -48,8 +46,7 @@ Json parse_config(const std::string& text) {
   if (parsed.is_discarded()) fail(Status::invalid_config, "configuration is not valid JSON: {}", text);
   if (parsed.is_null()) return Json::object();
   if (!parsed.is_object())
-    fail(Status::invalid_config, "configuration must be a JSON object like {{\"alpha\": 1}}, got {}",
-         parsed.dump());
+    fail(Status::invalid_config, "configuration must be a JSON object like {{\"alpha\": 1}}, got {}", parsed.dump());
   return parsed;
 }
 
@@ -149,9 +146,7 @@ ConfigReader::ConfigReader(Json config) : given_(std::move(config)) {
   if (!given_.is_object()) fail(Status::invalid_config, "configuration must be a JSON object");
 }
 
-ConfigReader::ConfigReader(Json config, const Schema& schema) : ConfigReader(std::move(config)) {
-  schema_ = &schema;
-}
+ConfigReader::ConfigReader(Json config, const Schema& schema) : ConfigReader(std::move(config)) { schema_ = &schema; }
 
 const Json* ConfigReader::lookup(const std::string& key) const {
   const auto it = given_.find(key);

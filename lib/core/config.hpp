@@ -27,9 +27,9 @@ enum class KeyType { integer, number, boolean, text, integers };
 struct KeySpec {
   std::string name;
   KeyType type = KeyType::integer;
-  Json fallback;                     // the default, as the effective configuration shows it
-  double min = 0, max = 0;           // integer, number; integers: each entry
-  std::vector<std::string> values;   // text: the allowed values (empty: any string)
+  Json fallback;                             // the default, as the effective configuration shows it
+  double min = 0, max = 0;                   // integer, number; integers: each entry
+  std::vector<std::string> values;           // text: the allowed values (empty: any string)
   std::size_t min_count = 0, max_count = 0;  // integers: how many entries
   std::string doc;
 

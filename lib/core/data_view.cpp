@@ -13,19 +13,17 @@ void validate_view(const DataView& data) {
   if (data.n > 0 && data.x == nullptr) fail(Status::invalid_argument, "data pointer x is NULL");
   const ImageShape& im = data.image;
   if (im.channels < 0 || im.height < 0 || im.width < 0)
-    fail(Status::invalid_argument, "image shape must be non-negative, got {}x{}x{}", im.channels,
-         im.height, im.width);
+    fail(Status::invalid_argument, "image shape must be non-negative, got {}x{}x{}", im.channels, im.height, im.width);
   if ((im.channels || im.height || im.width) && im.size() != data.d)
-    fail(Status::invalid_argument, "image shape {}x{}x{} holds {} values but rows have d = {}",
-         im.channels, im.height, im.width, im.size(), data.d);
+    fail(Status::invalid_argument, "image shape {}x{}x{} holds {} values but rows have d = {}", im.channels, im.height,
+         im.width, im.size(), data.d);
   if (data.labels) {
     if (data.num_classes <= 0)
       fail(Status::invalid_argument, "labels were given but num_classes is {}; set it to the class count",
            data.num_classes);
     for (int64_t i = 0; i < data.n; ++i)
       if (data.labels[i] < 0 || data.labels[i] >= data.num_classes)
-        fail(Status::invalid_data, "label of row {} is {}, outside [0, {})", i, data.labels[i],
-             data.num_classes);
+        fail(Status::invalid_data, "label of row {} is {}, outside [0, {})", i, data.labels[i], data.num_classes);
   }
   if (data.conditions && data.condition_dim <= 0)
     fail(Status::invalid_argument, "conditions were given but condition_dim is {}", data.condition_dim);

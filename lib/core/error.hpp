@@ -32,8 +32,7 @@ enum class Status : int32_t {
 
 class Error : public std::runtime_error {
  public:
-  Error(Status status, std::string message)
-      : std::runtime_error(std::move(message)), status_(status) {}
+  Error(Status status, std::string message) : std::runtime_error(std::move(message)), status_(status) {}
   Status status() const noexcept { return status_; }
 
  private:

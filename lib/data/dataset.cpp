@@ -38,8 +38,8 @@ std::string find_idx(const std::string& dir, const std::string& name) {
 int parse_size(const std::string& text, const std::string& spec) {
   // Digits only: stoi would accept "4x" and a leading '-' or whitespace.
   if (text.empty() || text.size() > 3 || text.find_first_not_of("0123456789") != std::string::npos)
-    fail(Status::invalid_argument, "'{}': size '{}' is not a number in [{}, {}]", spec, text,
-         kMinBarsAndStripes, kMaxBarsAndStripes);
+    fail(Status::invalid_argument, "'{}': size '{}' is not a number in [{}, {}]", spec, text, kMinBarsAndStripes,
+         kMaxBarsAndStripes);
   return std::stoi(text);
 }
 
@@ -83,7 +83,8 @@ Dataset load_fashion_mnist(bool train) {
     fail(Status::io_error,
          "Fashion-MNIST not found: '{}' has no {}-images-idx3-ubyte[.gz] and {}-labels-idx1-ubyte[.gz]. "
          "Install Debian's package with `apt-get install dataset-fashion-mnist`, or set "
-         "GM_FASHION_MNIST_DIR to a folder holding the files", dir, prefix, prefix);
+         "GM_FASHION_MNIST_DIR to a folder holding the files",
+         dir, prefix, prefix);
   Dataset ds = load_idx(images, labels);
   if (ds.image.channels != 1 || ds.image.height != 28 || ds.image.width != 28 || ds.num_classes > 10)
     fail(Status::invalid_data, "'{}' is not Fashion-MNIST: images are {}x{}x{} with {} classes", images,
@@ -115,8 +116,7 @@ Dataset load_dataset(const std::string& spec) {
   if (scheme == "builtin") {
     const auto [name, size] = split_first(rest, spec);
     if (name == "bars-and-stripes") return bars_and_stripes(size.empty() ? 4 : parse_size(size, spec));
-    fail(Status::invalid_argument, "'{}': unknown built-in set '{}'; available: bars-and-stripes[:N]", spec,
-         name);
+    fail(Status::invalid_argument, "'{}': unknown built-in set '{}'; available: bars-and-stripes[:N]", spec, name);
   }
   fail(Status::invalid_argument, "unknown data spec '{}'; valid forms: {}", spec, kSpecForms);
 }

@@ -17,15 +17,13 @@ GzReader::GzReader(const std::string& path) : path_(path) {
   // checking first gives the user a message about the path itself.
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status))
-    fail(Status::io_error, "cannot open '{}': no such file", path);
+  if (ec || !std::filesystem::exists(status)) fail(Status::io_error, "cannot open '{}': no such file", path);
   if (std::filesystem::is_directory(status))
     fail(Status::io_error, "cannot open '{}': it is a folder, expected a file", path);
   errno = 0;
   file_ = gzopen(path.c_str(), "rb");
   if (!file_)
-    fail(Status::io_error, "cannot open '{}': {}", path,
-         errno ? std::strerror(errno) : "out of memory in zlib");
+    fail(Status::io_error, "cannot open '{}': {}", path, errno ? std::strerror(errno) : "out of memory in zlib");
   // Large buffer: decompression of a 47 MB file is dominated by per-call overhead otherwise.
   gzbuffer(file_, 1u << 18);
 }
@@ -57,8 +55,8 @@ void GzReader::fail_truncated(size_t got, size_t size, const char* what) {
   // A truncated gzip member ends with Z_BUF_ERROR rather than a clean end of file.
   int code = 0;
   const char* msg = gzerror(file_, &code);
-  fail(Status::corrupt_file, "'{}' is truncated: it ended after {} of {} bytes of {}{}{}", path_, got, size,
-       what, code != Z_OK ? "; zlib: " : "", code != Z_OK ? msg : "");
+  fail(Status::corrupt_file, "'{}' is truncated: it ended after {} of {} bytes of {}{}{}", path_, got, size, what,
+       code != Z_OK ? "; zlib: " : "", code != Z_OK ? msg : "");
 }
 
 void GzReader::read_exact(void* out, size_t size, const char* what) {
@@ -96,8 +94,7 @@ int64_t checked_count(const int64_t* dims, size_t ndim, int64_t limit, const std
   for (size_t i = 0; i < ndim; ++i) {
     // Divide instead of multiplying so the check itself cannot overflow.
     if (count > limit / dims[i])
-      fail(Status::corrupt_file, "'{}' declares more than {} elements, the loader's limit", path,
-           limit);
+      fail(Status::corrupt_file, "'{}' declares more than {} elements, the loader's limit", path, limit);
     count *= dims[i];
   }
   return count;

@@ -29,11 +29,11 @@ IdxU8 read_idx_u8(const std::string& path) {
   in.read_exact(magic, 4, "the IDX magic number");
   if (magic[0] != 0 || magic[1] != 0 || !idx_type_name(magic[2]))
     fail(Status::corrupt_file,
-         "'{}' is not an IDX file: magic bytes are {:02x} {:02x} {:02x} {:02x}, expected 00 00 08 <ndim>",
-         path, magic[0], magic[1], magic[2], magic[3]);
+         "'{}' is not an IDX file: magic bytes are {:02x} {:02x} {:02x} {:02x}, expected 00 00 08 <ndim>", path,
+         magic[0], magic[1], magic[2], magic[3]);
   if (magic[2] != 0x08)
-    fail(Status::unsupported, "'{}' holds IDX type 0x{:02x} ({}); only 0x08 (unsigned byte) is supported",
-         path, magic[2], idx_type_name(magic[2]));
+    fail(Status::unsupported, "'{}' holds IDX type 0x{:02x} ({}); only 0x08 (unsigned byte) is supported", path,
+         magic[2], idx_type_name(magic[2]));
   const int ndim = magic[3];
   if (ndim < 1 || ndim > 4)
     fail(Status::corrupt_file, "'{}' declares {} dimensions; IDX data sets have 1 to 4", path, ndim);
@@ -60,7 +60,8 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path)
   if (dims.size() == 1)
     fail(Status::invalid_data,
          "'{}' is 1-dimensional (it looks like a labels file); an images file is (N, H, W), "
-         "(N, H, W, C) or (N, D)", images_path);
+         "(N, H, W, C) or (N, D)",
+         images_path);
   if (dims.size() == 2) {
     ds.d = dims[1];
   } else {
@@ -90,11 +91,10 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path)
   if (labels_path.empty()) return ds;
   const IdxU8 labels = read_idx_u8(labels_path);
   if (labels.dims.size() != 1)
-    fail(Status::invalid_data, "labels file '{}' has {} dimensions; expected 1 (N)", labels_path,
-         labels.dims.size());
+    fail(Status::invalid_data, "labels file '{}' has {} dimensions; expected 1 (N)", labels_path, labels.dims.size());
   if (labels.dims[0] != ds.n)
-    fail(Status::invalid_data, "labels file '{}' has {} labels but images file '{}' has {} images",
-         labels_path, labels.dims[0], images_path, ds.n);
+    fail(Status::invalid_data, "labels file '{}' has {} labels but images file '{}' has {} images", labels_path,
+         labels.dims[0], images_path, ds.n);
   ds.labels.assign(labels.data.begin(), labels.data.end());
   ds.num_classes = *std::max_element(labels.data.begin(), labels.data.end()) + 1;
   return ds;
@@ -108,8 +108,7 @@ std::vector<uint8_t> encode_idx_u8(const uint8_t* data, const std::vector<int64_
     if (dim < 0 || dim > 0xffffffffLL)
       fail(Status::invalid_argument, "IDX dimension {} does not fit an unsigned 32-bit field", dim);
     if (dim > 0 && count > kMaxIdxElements / dim)
-      fail(Status::invalid_argument, "the dimensions exceed the IDX limit of {} elements",
-           kMaxIdxElements);
+      fail(Status::invalid_argument, "the dimensions exceed the IDX limit of {} elements", kMaxIdxElements);
     count *= dim;
   }
   std::vector<uint8_t> out = {0, 0, 0x08, static_cast<uint8_t>(dims.size())};

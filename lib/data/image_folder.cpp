@@ -47,8 +47,7 @@ void list_folder(const fs::path& dir, std::vector<fs::path>& folders, std::vecto
 
 Dataset load_image_folder(const std::string& dir) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    fail(Status::io_error, "image folder '{}' does not exist or is not a folder", dir);
+  if (!fs::is_directory(dir, ec)) fail(Status::io_error, "image folder '{}' does not exist or is not a folder", dir);
 
   Dataset ds;
   std::vector<Item> items;
@@ -57,7 +56,8 @@ Dataset load_image_folder(const std::string& dir) {
   if (!folders.empty() && !loose.empty())
     fail(Status::invalid_data,
          "'{}' mixes images (e.g. '{}') with class sub-folders; put every image in its class folder, or "
-         "remove the sub-folders for an unlabelled set", dir, loose.front().string());
+         "remove the sub-folders for an unlabelled set",
+         dir, loose.front().string());
   for (const fs::path& p : loose) items.push_back({p.string(), 0});
   for (const fs::path& folder : folders) {
     std::vector<fs::path> nested, images;
@@ -84,8 +84,8 @@ Dataset load_image_folder(const std::string& dir) {
       width = w;
       height = h;
     } else if (w != width || h != height) {
-      fail(Status::invalid_data, "image '{}' is {}x{} but '{}' is {}x{}; all images must be the same size",
-           item.path, w, h, items.front().path, width, height);
+      fail(Status::invalid_data, "image '{}' is {}x{} but '{}' is {}x{}; all images must be the same size", item.path,
+           w, h, items.front().path, width, height);
     }
     colour |= comp >= 3;  // 1 = grey, 2 = grey + alpha
   }
@@ -94,8 +94,8 @@ Dataset load_image_folder(const std::string& dir) {
   ds.image = ImageShape{channels, height, width};
   ds.d = ds.image.size();
   if (ds.n > kMaxImageFolderValues / ds.d)
-    fail(Status::invalid_data, "'{}': {} images of {}x{}x{} exceed the budget of {} values", dir, ds.n,
-         channels, height, width, kMaxImageFolderValues);
+    fail(Status::invalid_data, "'{}': {} images of {}x{}x{} exceed the budget of {} values", dir, ds.n, channels,
+         height, width, kMaxImageFolderValues);
   ds.x.resize(static_cast<size_t>(ds.n * ds.d));
 
   // Pass 2: decode in parallel; exceptions cannot cross the OpenMP region, so each image
@@ -115,8 +115,7 @@ Dataset load_image_folder(const std::string& dir) {
     } else {
       float* row = ds.x.data() + i * ds.d;  // HWC (stb) -> CHW
       for (int64_t p = 0; p < hw; ++p)
-        for (int c = 0; c < channels; ++c)
-          row[c * hw + p] = static_cast<float>(pixels[p * channels + c]) / 255.0f;
+        for (int c = 0; c < channels; ++c) row[c * hw + p] = static_cast<float>(pixels[p * channels + c]) / 255.0f;
     }
     stbi_image_free(pixels);
   }

@@ -38,8 +38,7 @@ class HeaderParser {
       const std::string key = string();
       expect(':');
       if (key == "descr") {
-        if (peek('['))
-          fail(Status::unsupported, "'{}' holds a structured array; save a plain numeric array", path_);
+        if (peek('[')) fail(Status::unsupported, "'{}' holds a structured array; save a plain numeric array", path_);
         descr = string();
         has_descr = true;
       } else if (key == "fortran_order") {
@@ -55,16 +54,15 @@ class HeaderParser {
       expect(',');
     }
     expect('}');
-    if (!has_descr || !has_fortran || !has_shape)
-      bad("the header must give 'descr', 'fortran_order' and 'shape'");
+    if (!has_descr || !has_fortran || !has_shape) bad("the header must give 'descr', 'fortran_order' and 'shape'");
   }
 
  private:
   [[noreturn]] void bad(const std::string& what) {
     std::string_view shown = s_.substr(0, 200);
     while (!shown.empty() && (shown.back() == ' ' || shown.back() == '\n')) shown.remove_suffix(1);
-    fail(Status::corrupt_file, "'{}' has an invalid .npy header: {} (at offset {} of \"{}\")", path_,
-         what, pos_, std::string(shown));
+    fail(Status::corrupt_file, "'{}' has an invalid .npy header: {} (at offset {} of \"{}\")", path_, what, pos_,
+         std::string(shown));
   }
   void skip_ws() {
     while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n')) ++pos_;
@@ -129,14 +127,13 @@ NpyType parse_descr(const std::string& descr, const std::string& path) {
     for (const NpyTypeInfo& t : kTypes) {
       if (descr.substr(1) != std::string(1, t.kind) + std::to_string(t.size)) continue;
       if (descr[0] == '>' && t.size > 1)
-        fail(Status::unsupported, "'{}' is big-endian ({}); convert with a.astype('<{}{}')", path, descr,
-             t.kind, t.size);
+        fail(Status::unsupported, "'{}' is big-endian ({}); convert with a.astype('<{}{}')", path, descr, t.kind,
+             t.size);
       return t.type;
     }
   }
   fail(Status::unsupported,
-       "'{}' has dtype '{}'; supported are <f4 <f8 |u1 <i4 <i8 |b1 (convert with a.astype(np.float32))",
-       path, descr);
+       "'{}' has dtype '{}'; supported are <f4 <f8 |u1 <i4 <i8 |b1 (convert with a.astype(np.float32))", path, descr);
 }
 
 template <typename T>
@@ -180,8 +177,7 @@ NpyArray read_npy(const std::string& path) {
     fail(Status::corrupt_file, "'{}' is not a .npy file (it does not start with \\x93NUMPY)", path);
   const int major = pre[kMagicSize], minor = pre[kMagicSize + 1];
   if (major < 1 || major > 3 || minor != 0)
-    fail(Status::unsupported, "'{}' is .npy format {}.{}; supported are 1.0, 2.0 and 3.0", path, major,
-         minor);
+    fail(Status::unsupported, "'{}' is .npy format {}.{}; supported are 1.0, 2.0 and 3.0", path, major, minor);
   uint8_t len_bytes[4] = {0, 0, 0, 0};
   in.read_exact(len_bytes, major == 1 ? 2 : 4, "the .npy header length");
   const uint32_t header_len = load_as<uint32_t>(len_bytes);
@@ -200,8 +196,7 @@ NpyArray read_npy(const std::string& path) {
     fail(Status::unsupported, "'{}' is stored in Fortran order; save np.ascontiguousarray(a) instead", path);
 
   const int64_t count = checked_count(a.shape.data(), a.shape.size(), kMaxNpyElements, path);
-  in.read_vector(a.bytes, static_cast<size_t>(count) * static_cast<size_t>(npy_item_size(a.type)),
-                 "the array data");
+  in.read_vector(a.bytes, static_cast<size_t>(count) * static_cast<size_t>(npy_item_size(a.type)), "the array data");
   in.expect_end();
   return a;
 }
@@ -242,8 +237,8 @@ std::vector<int64_t> npy_to_int64(const NpyArray& a, const std::string& what) {
   switch (a.type) {
     case NpyType::f4:
     case NpyType::f8:
-      fail(Status::invalid_data, "{} holds floats ({}); integer labels are needed, save a.astype(np.int64)",
-           what, npy_descr(a.type));
+      fail(Status::invalid_data, "{} holds floats ({}); integer labels are needed, save a.astype(np.int64)", what,
+           npy_descr(a.type));
     case NpyType::u1:
       for (int64_t i = 0; i < n; ++i) out[i] = p[i];
       break;
@@ -271,8 +266,8 @@ std::vector<uint8_t> encode_npy(NpyType type, const void* data, const std::vecto
     dims += (dims.empty() ? "" : ", ") + std::to_string(dim);
   }
   if (shape.size() == 1) dims += ',';  // a 1-tuple is spelt "(3,)" in Python
-  std::string header = std::string("{'descr': '") + npy_descr(type) +
-                       "', 'fortran_order': False, 'shape': (" + dims + "), }";
+  std::string header =
+      std::string("{'descr': '") + npy_descr(type) + "', 'fortran_order': False, 'shape': (" + dims + "), }";
   // numpy pads so the data starts on a 64-byte boundary; the header ends with '\n'.
   const size_t prefix_v1 = kMagicSize + 2 + 2;
   const bool v2 = prefix_v1 + header.size() + 1 > 65535;
@@ -306,16 +301,15 @@ Dataset load_npy(const std::string& path, const std::string& labels_path) {
   ds.n = a.shape[0];
   ds.d = 1;
   for (size_t k = 1; k < a.shape.size(); ++k) ds.d *= a.shape[k];
-  if (ds.n == 0 || ds.d == 0)
-    fail(Status::invalid_data, "'{}' is empty (shape has a zero dimension)", path);
+  if (ds.n == 0 || ds.d == 0) fail(Status::invalid_data, "'{}' is empty (shape has a zero dimension)", path);
   if (a.shape.size() == 3) ds.image = ImageShape{1, a.shape[1], a.shape[2]};
   if (a.shape.size() == 4) ds.image = ImageShape{a.shape[1], a.shape[2], a.shape[3]};
   ds.x = npy_to_float(a);
   // f8 values beyond float range become inf here, so check after the conversion.
   for (int64_t i = 0; i < ds.n * ds.d; ++i)
     if (!std::isfinite(ds.x[i]))
-      fail(Status::invalid_data, "'{}' row {} column {} is {} (as float32); clean or clip the data", path,
-           i / ds.d, i % ds.d, ds.x[i]);
+      fail(Status::invalid_data, "'{}' row {} column {} is {} (as float32); clean or clip the data", path, i / ds.d,
+           i % ds.d, ds.x[i]);
 
   if (labels_path.empty()) return ds;
   const NpyArray l = read_npy(labels_path);
@@ -324,15 +318,15 @@ Dataset load_npy(const std::string& path, const std::string& labels_path) {
     fail(Status::invalid_data, "labels file '{}' has {} dimensions; expected (N) or (N, 1)", labels_path,
          l.shape.size());
   if (l.shape[0] != ds.n)
-    fail(Status::invalid_data, "labels file '{}' has {} labels but '{}' has {} rows", labels_path,
-         l.shape[0], path, ds.n);
+    fail(Status::invalid_data, "labels file '{}' has {} labels but '{}' has {} rows", labels_path, l.shape[0], path,
+         ds.n);
   const std::vector<int64_t> values = npy_to_int64(l, "labels file '" + labels_path + "'");
   ds.labels.resize(values.size());
   int64_t max_label = 0;
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i] < 0 || values[i] > kMaxNpyLabel)
-      fail(Status::invalid_data, "labels file '{}' entry {} is {}; labels are class indices in [0, {}]",
-           labels_path, i, values[i], kMaxNpyLabel);
+      fail(Status::invalid_data, "labels file '{}' entry {} is {}; labels are class indices in [0, {}]", labels_path, i,
+           values[i], kMaxNpyLabel);
     ds.labels[i] = static_cast<int32_t>(values[i]);
     max_label = std::max(max_label, values[i]);
   }

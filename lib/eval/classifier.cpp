@@ -12,8 +12,8 @@
 #include "eval/classifier_net.hpp"
 #include "nn/compute.hpp"
 #include "nn/loss.hpp"
-#include "nn/trainer.hpp"
 #include "nn/tiles.hpp"
+#include "nn/trainer.hpp"
 
 namespace gm::eval {
 
@@ -128,10 +128,12 @@ void FeatureClassifier::train(const DataView& data, const ClassifierTrainOptions
   if (data.labels == nullptr) fail(Status::invalid_data, "the feature classifier needs labelled data (labels 0..9)");
   for (int64_t i = 0; i < data.n; ++i)
     if (data.labels[i] < 0 || data.labels[i] >= kClasses)
-      fail(Status::invalid_data, "label {} of row {} is outside 0..9 (the classifier has 10 classes)", data.labels[i], i);
+      fail(Status::invalid_data, "label {} of row {} is outside 0..9 (the classifier has 10 classes)", data.labels[i],
+           i);
   if (options.epochs < 1 || options.batch_size < 1 || !(options.learning_rate > 0))
-    fail(Status::invalid_argument, "classifier training: epochs {}, batch size {} and learning rate {} must be positive",
-         options.epochs, options.batch_size, options.learning_rate);
+    fail(Status::invalid_argument,
+         "classifier training: epochs {}, batch size {} and learning rate {} must be positive", options.epochs,
+         options.batch_size, options.learning_rate);
   require_unit_images(data.x, data.n, "classifier training data");
 
   nn::ComputeScope scope(options.threads);
@@ -173,7 +175,8 @@ void FeatureClassifier::run(const float* x, int64_t n, float* features, float* l
   nn::for_tiles<ClassifierActs>((n + kTile - 1) / kTile, [&](int64_t t, ClassifierActs& a) {
     const int64_t r0 = t * kTile, b = std::min(kTile, n - r0);
     classifier_forward(net, x + r0 * kPixels, b, a);
-    if (features != nullptr) std::memcpy(features + r0 * F, a.features, static_cast<std::size_t>(b * F) * sizeof(float));
+    if (features != nullptr)
+      std::memcpy(features + r0 * F, a.features, static_cast<std::size_t>(b * F) * sizeof(float));
     if (logits != nullptr) std::memcpy(logits + r0 * K, a.logits, static_cast<std::size_t>(b * K) * sizeof(float));
   });
 }

@@ -29,8 +29,10 @@ constexpr std::size_t kMaxFileBytes = std::size_t{64} << 20;  // the real file i
 const std::string& meta_or_fail(const Metadata& meta, const char* key) {
   const auto it = meta.find(key);
   if (it == meta.end())
-    fail(Status::corrupt_file, "not a feature classifier file: its metadata has no \"{}\" (train one with "
-         "`genmodels classifier --out FILE`)", key);
+    fail(Status::corrupt_file,
+         "not a feature classifier file: its metadata has no \"{}\" (train one with "
+         "`genmodels classifier --out FILE`)",
+         key);
   return it->second;
 }
 }  // namespace
@@ -54,19 +56,25 @@ FeatureClassifier FeatureClassifier::load_bytes(const uint8_t* data, std::size_t
   const std::string& format = meta_or_fail(file.metadata, "format");
   if (format == "genmodels") {
     const auto kind = file.metadata.find("kind");
-    fail(Status::corrupt_file, "this is a genmodels model file ({}), not a feature classifier: pass a file written "
-         "by `genmodels classifier`", kind != file.metadata.end() ? kind->second : "unknown kind");
+    fail(Status::corrupt_file,
+         "this is a genmodels model file ({}), not a feature classifier: pass a file written "
+         "by `genmodels classifier`",
+         kind != file.metadata.end() ? kind->second : "unknown kind");
   }
-  if (format != kFormat) fail(Status::corrupt_file, "not a feature classifier file (metadata format is \"{}\")", format);
+  if (format != kFormat)
+    fail(Status::corrupt_file, "not a feature classifier file (metadata format is \"{}\")", format);
   const std::string& arch = meta_or_fail(file.metadata, "architecture");
   if (arch != kArchitecture)
-    fail(Status::corrupt_file, "the classifier file is for architecture \"{}\", this genmodels uses \"{}\": "
-         "retrain it with `genmodels classifier`", arch, kArchitecture);
+    fail(Status::corrupt_file,
+         "the classifier file is for architecture \"{}\", this genmodels uses \"{}\": "
+         "retrain it with `genmodels classifier`",
+         arch, kArchitecture);
 
   FeatureClassifier c;
   nn::ParameterStore& store = c.net_->store;
   if (file.tensors.size() != static_cast<std::size_t>(store.count()))
-    fail(Status::corrupt_file, "the classifier file has {} tensors, the network has {}", file.tensors.size(), store.count());
+    fail(Status::corrupt_file, "the classifier file has {} tensors, the network has {}", file.tensors.size(),
+         store.count());
   for (const TensorRef& t : file.tensors) {
     nn::ParamId id;
     try {

@@ -14,10 +14,10 @@ namespace gm::eval {
 
 // One pass's buffers for B rows (only grow). d_logits and per_example are used by training only.
 struct ClassifierActs {
-  nn::Buffer x;                    // (B, 784) standardised input
-  nn::SequentialWork work;         // every stage's output, ReLUs in place
-  const float* features = nullptr; // (B, 128): fc1 after its ReLU, in work
-  const float* logits = nullptr;   // (B, 10), in work
+  nn::Buffer x;                     // (B, 784) standardised input
+  nn::SequentialWork work;          // every stage's output, ReLUs in place
+  const float* features = nullptr;  // (B, 128): fc1 after its ReLU, in work
+  const float* logits = nullptr;    // (B, 10), in work
   nn::Buffer d_logits;
   std::vector<double> per_example;
 };

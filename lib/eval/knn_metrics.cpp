@@ -43,7 +43,8 @@ void for_distance_rows(const float* a, int64_t na, const float* b, int64_t nb, i
 
 void check(const float* x, int64_t n, int64_t dim, int64_t k, const char* what) {
   if (x == nullptr || dim <= 0 || k < 1 || n <= k)
-    fail(Status::invalid_argument, "precision/recall: the {} set needs more than k = {} vectors, got {}×{}", what, k, n, dim);
+    fail(Status::invalid_argument, "precision/recall: the {} set needs more than k = {} vectors, got {}×{}", what, k, n,
+         dim);
 }
 }  // namespace
 

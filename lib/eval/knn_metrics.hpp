@@ -24,8 +24,8 @@
 namespace gm::eval {
 
 struct KnnMetrics {
-  double precision = 0.0, recall = 0.0;   // Kynkäänniemi et al. 2019
-  double density = 0.0, coverage = 0.0;   // Naeem et al. 2020
+  double precision = 0.0, recall = 0.0;  // Kynkäänniemi et al. 2019
+  double density = 0.0, coverage = 0.0;  // Naeem et al. 2020
 };
 
 // The squared distance from each of the n rows of x (n, dim) to its k-th nearest other row.

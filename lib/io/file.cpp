@@ -149,7 +149,8 @@ void write_file_atomic(const std::string& path, const void* data, std::size_t si
   // fsync on a folder (EINVAL); the file is already in place then, so that is not an error.
   const std::string folder = parent_folder(path);
   Fd dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.fd < 0) fail(Status::io_error, "saved '{}' but cannot open its folder to sync it: {}", path, std::strerror(errno));
+  if (dir.fd < 0)
+    fail(Status::io_error, "saved '{}' but cannot open its folder to sync it: {}", path, std::strerror(errno));
   if (::fsync(dir.fd) != 0 && errno != EINVAL)
     fail(Status::io_error, "saved '{}' but syncing its folder failed: {}", path, std::strerror(errno));
 }

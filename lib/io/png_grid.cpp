@@ -42,8 +42,7 @@ void append_bytes(void* context, void* data, int size) {
 
 }  // namespace
 
-void write_png_grid(const std::string& path, const float* x, int64_t n, const ImageShape& image,
-                    int64_t columns) {
+void write_png_grid(const std::string& path, const float* x, int64_t n, const ImageShape& image, int64_t columns) {
   if (x == nullptr || n < 1) fail(Status::invalid_argument, "image grid needs at least one image (n = {})", n);
   if (!image.is_image())
     fail(Status::invalid_argument, "image grid needs an image shape (channels, height, width), got ({}, {}, {})",
@@ -79,12 +78,13 @@ void write_png_grid(const std::string& path, const float* x, int64_t n, const Im
     for (int64_t c = 0; c < C; ++c)
       for (int64_t y = 0; y < H; ++y)
         for (int64_t xx = 0; xx < W; ++xx)
-          pixels[static_cast<std::size_t>(((top + y) * width + left + xx) * C + c)] = to_byte(img[(c * H + y) * W + xx]);
+          pixels[static_cast<std::size_t>(((top + y) * width + left + xx) * C + c)] =
+              to_byte(img[(c * H + y) * W + xx]);
   }
 
   PngSink png;
-  if (stbi_write_png_to_func(append_bytes, &png, static_cast<int>(width), static_cast<int>(height),
-                             static_cast<int>(C), pixels.data(), static_cast<int>(width * C)) == 0 ||
+  if (stbi_write_png_to_func(append_bytes, &png, static_cast<int>(width), static_cast<int>(height), static_cast<int>(C),
+                             pixels.data(), static_cast<int>(width * C)) == 0 ||
       png.failed)
     fail(Status::out_of_memory, "could not encode a {}x{} PNG", width, height);
   write_file_atomic(path, png.bytes.data(), png.bytes.size());

@@ -13,7 +13,6 @@ namespace gm {
 // black border separates images. NaN is drawn as 0. Throws invalid_argument for n < 1, no
 // image shape, other channel counts, or a grid above 16384 px a side / 64 Mpx; io_error
 // if the file cannot be written (the write is atomic).
-void write_png_grid(const std::string& path, const float* x, int64_t n, const ImageShape& image,
-                    int64_t columns);
+void write_png_grid(const std::string& path, const float* x, int64_t n, const ImageShape& image, int64_t columns);
 
 }  // namespace gm

@@ -76,17 +76,14 @@ OJson parse_header(const char* begin, const char* end) {
         if (depth >= kMaxJsonDepth) fail(Status::corrupt_file, "safetensors header is nested too deeply");
         if (event == OJson::parse_event_t::object_start) keys.emplace_back();
         break;
-      case OJson::parse_event_t::object_end:
-        keys.pop_back();
-        break;
+      case OJson::parse_event_t::object_end: keys.pop_back(); break;
       case OJson::parse_event_t::key: {
         const auto& key = parsed.get_ref<const std::string&>();
         if (!keys.back().insert(key).second)
           fail(Status::corrupt_file, "safetensors header has duplicate key '{}'", shown(key));
         break;
       }
-      default:
-        break;
+      default: break;
     }
     return true;
   };
@@ -112,10 +109,8 @@ bool get_uint(const OJson& j, uint64_t* out) {
 
 Entry parse_entry(const std::string& name, const OJson& j, uint64_t data_size) {
   const std::string what = shown(name);
-  if (!j.is_object() || j.size() != 3 || !j.contains("dtype") || !j.contains("shape") ||
-      !j.contains("data_offsets"))
-    fail(Status::corrupt_file,
-         "safetensors tensor '{}' must have exactly the keys dtype, shape, data_offsets", what);
+  if (!j.is_object() || j.size() != 3 || !j.contains("dtype") || !j.contains("shape") || !j.contains("data_offsets"))
+    fail(Status::corrupt_file, "safetensors tensor '{}' must have exactly the keys dtype, shape, data_offsets", what);
   Entry e;
   e.ref.name = name;
   const OJson& dtype = j["dtype"];
@@ -127,7 +122,8 @@ Entry parse_entry(const std::string& name, const OJson& j, uint64_t data_size) {
   const OJson& shape = j["shape"];
   if (!shape.is_array()) fail(Status::corrupt_file, "safetensors tensor '{}': shape is not an array", what);
   if (shape.size() > kMaxRank)
-    fail(Status::corrupt_file, "safetensors tensor '{}': rank {} exceeds the limit of {}", what, shape.size(), kMaxRank);
+    fail(Status::corrupt_file, "safetensors tensor '{}': rank {} exceeds the limit of {}", what, shape.size(),
+         kMaxRank);
   for (const OJson& dim : shape) {
     uint64_t d = 0;
     if (!get_uint(dim, &d) || d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
@@ -146,8 +142,8 @@ Entry parse_entry(const std::string& name, const OJson& j, uint64_t data_size) {
     fail(Status::corrupt_file, "safetensors tensor '{}': data_offsets [{}, {}] outside the data section of {} bytes",
          what, e.begin, e.end, data_size);
   if (e.end - e.begin != bytes)
-    fail(Status::corrupt_file, "safetensors tensor '{}': data_offsets span {} bytes but shape {} of {} needs {}",
-         what, e.end - e.begin, shape.dump(), dtype_name(e.ref.dtype), bytes);
+    fail(Status::corrupt_file, "safetensors tensor '{}': data_offsets span {} bytes but shape {} of {} needs {}", what,
+         e.end - e.begin, shape.dump(), dtype_name(e.ref.dtype), bytes);
   return e;
 }
 
@@ -218,7 +214,8 @@ SafetensorsContents decode_safetensors(const uint8_t* data, std::size_t size) {
     if (key == kMetadataKey) {
       if (!value.is_object()) fail(Status::corrupt_file, "safetensors __metadata__ is not an object");
       for (const auto& [mkey, mvalue] : value.items()) {
-        if (!mvalue.is_string()) fail(Status::corrupt_file, "safetensors __metadata__ value '{}' is not a string", shown(mkey));
+        if (!mvalue.is_string())
+          fail(Status::corrupt_file, "safetensors __metadata__ value '{}' is not a string", shown(mkey));
         out.metadata[mkey] = mvalue.get<std::string>();
       }
       continue;

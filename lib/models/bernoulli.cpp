@@ -111,9 +111,7 @@ void BernoulliModel::do_complete(const DataView& data, const uint8_t* observed, 
   }
 }
 
-std::vector<TensorRef> BernoulliModel::do_tensors() const {
-  return {tensor_ref("p", p_)};
-}
+std::vector<TensorRef> BernoulliModel::do_tensors() const { return {tensor_ref("p", p_)}; }
 
 void BernoulliModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   const TensorRef& t = find_tensor(tensors, "p", DType::f64, {shape.d});

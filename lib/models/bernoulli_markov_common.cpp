@@ -33,8 +33,8 @@ void read_probabilities(const TensorRef& t, double* out, double floor, const cha
     const double v = out[i];
     // Written so that NaN fails too.
     if (!(v > 0.0 && v >= floor && v < 1.0))
-      fail(Status::corrupt_file, "{} tensor \"{}\" entry {} is {}: a probability must lie in ({}, 1)", kind,
-           t.name, i, v, floor);
+      fail(Status::corrupt_file, "{} tensor \"{}\" entry {} is {}: a probability must lie in ({}, 1)", kind, t.name, i,
+           v, floor);
   }
 }
 
@@ -47,8 +47,7 @@ std::string no_latent_space(const char* kind, const char* verb) {
   const std::string v = verb;
   if (v != "encode" && v != "decode") return {};
   return fmt::format(
-      "{} has no latent space: {} is for nade, vae and the GAN family (use sample, log_prob or complete)",
-      kind, v);
+      "{} has no latent space: {} is for nade, vae and the GAN family (use sample, log_prob or complete)", kind, v);
 }
 
 }  // namespace gm::exact_binary

@@ -104,8 +104,7 @@ double FvsbnModel::train_step(const DataView& batch, Rng&) {
   const float inv_b = 1.0f / static_cast<float>(B);
   double loss = 0;
 #pragma omp parallel for reduction(+ : loss)
-  for (int64_t r = 0; r < B; ++r)
-    loss += nn::bce_row(&logits_[r * d], batch.x + r * d, d, &dlogits_[r * d], inv_b);
+  for (int64_t r = 0; r < B; ++r) loss += nn::bce_row(&logits_[r * d], batch.x + r * d, d, &dlogits_[r * d], inv_b);
   // dWt (D, D) += Xᵀ · dL, dense: at 31% ones a product that adds rows gains nothing here
   // (nn/binary_product.hpp). Wt's entries i ≤ j are not parameters: their gradient is reset
   // to 0, so Adam (and weight decay of a zero) leaves them at 0.
@@ -162,9 +161,10 @@ void FvsbnModel::do_log_prob(const DataView& data, const EvalOptions& options, d
 // row of Wt (l[j] += w[j] after a pixel that is on) are ~60% of a draw: compiled for AVX-512
 // and AVX2 too (the library's baseline is SSE2), 15% faster. (Drawing 8 rows in lockstep, so
 // that each row of Wt is read once for the 8, was slower: the draw is not bound by L3.)
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void draw_row(
-    const float* b, const float* wt, int64_t d, const float* values, const uint8_t* observed, Rng& rng, float* out,
-    double* log_w, float* l) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void draw_row(const float* b, const float* wt,
+                                                                                  int64_t d, const float* values,
+                                                                                  const uint8_t* observed, Rng& rng,
+                                                                                  float* out, double* log_w, float* l) {
   std::memcpy(l, b, static_cast<std::size_t>(d) * sizeof(float));
   double lw = 0;
   for (int64_t i = 0; i < d; ++i) {
@@ -251,8 +251,8 @@ void FvsbnModel::do_restore(const DataShape& shape, const std::vector<TensorRef>
     for (int64_t j = 0; j < d; ++j) {
       const float v = wv[i * d + j];
       if (!std::isfinite(v) || (j >= i && v != 0.0f))
-        fail(Status::corrupt_file, "fvsbn tensor W[{}, {}] is {}: W must be finite and strictly lower triangular",
-             i, j, v);
+        fail(Status::corrupt_file, "fvsbn tensor W[{}, {}] is {}: W must be finite and strictly lower triangular", i, j,
+             v);
       wt[j * d + i] = v;
     }
   for (int64_t j = 0; j < d; ++j)

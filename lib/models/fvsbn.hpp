@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "models/generative_model.hpp"
-#include "nn/trainer.hpp"
 #include "nn/binary_product.hpp"
 #include "nn/gemm.hpp"
 #include "nn/parameter_store.hpp"
+#include "nn/trainer.hpp"
 
 namespace gm {
 
@@ -63,24 +63,24 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public nn::Trainable {
   std::string unsupported_why(const char* verb) const override;
 
  private:
-  void build(int64_t d);              // (re)creates the store for D pixels
-  void refresh_derived();             // W, the file's layout, after fit or restore
+  void build(int64_t d);   // (re)creates the store for D pixels
+  void refresh_derived();  // W, the file's layout, after fit or restore
   // log p(x) of every row of data into out (n).
   void row_log_probs(const DataView& data, double* out) const;
   // Draws rows in raster order; observed/values clamp pixels (may be null); log_w (B)
   // receives Σ over clamped pixels of log p(x_i | x_<i) when not null.
-  void draw(int64_t B, const float* values, const uint8_t* observed, uint64_t seed, int64_t first_stream,
-            float* out, double* log_w) const;
+  void draw(int64_t B, const float* values, const uint8_t* observed, uint64_t seed, int64_t first_stream, float* out,
+            double* log_w) const;
 
   Json config_;
   double learning_rate_, weight_decay_;
   int64_t complete_samples_;
   std::unique_ptr<nn::ParameterStore> store_;
-  nn::ParamId wt_, b_;     // Wt (D, D): row j holds the weights pixel j gives to later pixels
-  std::vector<float> w_;   // (D, D) W = Wtᵀ, as the model file stores it
-  nn::BinaryRows rows_;                   // training scratch: the pixels on in the batch
+  nn::ParamId wt_, b_;                        // Wt (D, D): row j holds the weights pixel j gives to later pixels
+  std::vector<float> w_;                      // (D, D) W = Wtᵀ, as the model file stores it
+  nn::BinaryRows rows_;                       // training scratch: the pixels on in the batch
   nn::Gemm grad_wt_gemm_{true, false, true};  // dWt += Xᵀ · dL
-  std::vector<float> logits_, dlogits_;   // training scratch (B, D)
+  std::vector<float> logits_, dlogits_;       // training scratch (B, D)
   nn::TrainReport report_;
 };
 

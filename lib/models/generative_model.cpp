@@ -82,8 +82,7 @@ void GenerativeModel::restore(const DataShape& shape, const std::vector<TensorRe
   const DataShape s = shape;  // the caller may pass our own data_shape(), which the swap changes
   const ImageShape& im = s.image;
   if (s.d < 1) fail(Status::corrupt_file, "{} model file has data width d = {}, expected > 0", kind(), s.d);
-  if (im.channels < 0 || im.height < 0 || im.width < 0 ||
-      ((im.channels || im.height || im.width) && im.size() != s.d))
+  if (im.channels < 0 || im.height < 0 || im.width < 0 || ((im.channels || im.height || im.width) && im.size() != s.d))
     fail(Status::corrupt_file, "{} model file has image layout {}x{}x{} that does not hold d = {} values", kind(),
          im.channels, im.height, im.width, s.d);
   replace_state([&] { do_restore(s, tensors); }, false);
@@ -174,9 +173,7 @@ std::string GenerativeModel::unsupported_why(const char* verb) const {
   return fmt::format("{} has no {} verb", kind(), verb);
 }
 
-void GenerativeModel::unsupported(const char* verb) const {
-  throw Error(Status::unsupported, unsupported_why(verb));
-}
+void GenerativeModel::unsupported(const char* verb) const { throw Error(Status::unsupported, unsupported_why(verb)); }
 
 void GenerativeModel::require_fitted(const char* verb) const {
   if (!fitted()) fail(Status::not_fitted, "{}: the {} model must be fitted or loaded first", verb, kind());
@@ -193,8 +190,7 @@ void GenerativeModel::require_rows(const DataView& view) const {
 
 void require_fitted_rows(const DataShape& fitted, const DataView& view, const char* kind) {
   if (view.d != fitted.d)
-    fail(Status::invalid_data, "rows have d = {} values but the {} model was fitted on d = {}", view.d, kind,
-         fitted.d);
+    fail(Status::invalid_data, "rows have d = {} values but the {} model was fitted on d = {}", view.d, kind, fitted.d);
   const ImageShape& a = view.image;
   const ImageShape& b = fitted.image;
   if (a.is_image() && b.is_image() && (a.channels != b.channels || a.height != b.height || a.width != b.width))
@@ -224,8 +220,8 @@ void GenerativeModel::do_complete(const DataView&, const uint8_t*, const SampleO
   missing_hook(*this, "complete");
 }
 
-const TensorRef& find_tensor(const std::vector<TensorRef>& tensors, const std::string& name,
-                             DType dtype, const std::vector<int64_t>& shape) {
+const TensorRef& find_tensor(const std::vector<TensorRef>& tensors, const std::string& name, DType dtype,
+                             const std::vector<int64_t>& shape) {
   for (const TensorRef& t : tensors) {
     if (t.name != name) continue;
     if (t.dtype != dtype)

@@ -187,7 +187,7 @@ void require_fitted_rows(const DataShape& fitted, const DataView& view, const ch
 
 // Looks up a tensor by name in a loaded file; throws corrupt_file if it is missing or its
 // dtype or shape differ from what the configuration implies.
-const TensorRef& find_tensor(const std::vector<TensorRef>& tensors, const std::string& name,
-                             DType dtype, const std::vector<int64_t>& shape);
+const TensorRef& find_tensor(const std::vector<TensorRef>& tensors, const std::string& name, DType dtype,
+                             const std::vector<int64_t>& shape);
 
 }  // namespace gm

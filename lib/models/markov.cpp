@@ -204,10 +204,12 @@ void MarkovModel::do_complete(const DataView& data, const uint8_t* observed, con
   try {
     alpha.resize(static_cast<std::size_t>(blocks * scratch));
   } catch (const std::bad_alloc&) {
-    fail(Status::out_of_memory, "complete: {} threads x {} MiB of forward tables for order {} on d = {}; use "
-         "fewer threads or a lower order", blocks, scratch * 8 >> 20, order_, d);
+    fail(Status::out_of_memory,
+         "complete: {} threads x {} MiB of forward tables for order {} on d = {}; use "
+         "fewer threads or a lower order",
+         blocks, scratch * 8 >> 20, order_, d);
   }
-#pragma omp parallel for num_threads(static_cast<int>(blocks)) schedule(static, 1)
+#pragma omp parallel for num_threads(static_cast <int>(blocks)) schedule(static, 1)
   for (int64_t blk = 0; blk < blocks; ++blk) {
     double* a = alpha.data() + blk * scratch;
     const int64_t end = exact_binary::block_begin(data.n, blocks, blk + 1);
@@ -216,14 +218,13 @@ void MarkovModel::do_complete(const DataView& data, const uint8_t* observed, con
   }
 }
 
-std::vector<TensorRef> MarkovModel::do_tensors() const {
-  return {tensor_ref("p", p_)};
-}
+std::vector<TensorRef> MarkovModel::do_tensors() const { return {tensor_ref("p", p_)}; }
 
 void MarkovModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   const int64_t states = int64_t{1} << order_;
   const TensorRef& t = find_tensor(tensors, "p", DType::f64, {shape.d, states});
-  Tensor<double, 2> p(Tensor<double, 2>::shape_type{static_cast<std::size_t>(shape.d), static_cast<std::size_t>(states)});
+  Tensor<double, 2> p(
+      Tensor<double, 2>::shape_type{static_cast<std::size_t>(shape.d), static_cast<std::size_t>(states)});
   exact_binary::read_probabilities(t, p.data(), kMinProb, kind());
   install(shape, std::move(p));
 }

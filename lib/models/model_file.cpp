@@ -19,9 +19,7 @@ constexpr const char* kFormat = "genmodels";
 // pixels is 25 MiB; neural models stay far below).
 constexpr std::size_t kMaxModelBytes = std::size_t{4} << 30;
 
-Json shape_json(const DataShape& s) {
-  return Json::array({s.d, s.image.channels, s.image.height, s.image.width});
-}
+Json shape_json(const DataShape& s) { return Json::array({s.d, s.image.channels, s.image.height, s.image.width}); }
 
 DataShape parse_shape(const std::string& text) {
   const Json j = Json::parse(text, nullptr, false);

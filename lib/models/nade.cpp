@@ -26,7 +26,7 @@ constexpr uint64_t kInitStream = 0x4ADE'0000'0001ull;
 // rows at a time (their activation state, 2 · rows · chunk floats, stays in L1).
 constexpr int64_t kChunk = 64;
 constexpr int64_t kTrainRows = 32;
-constexpr int64_t kEvalRows = 4;     // rows per kernel call in log_prob and sampling
+constexpr int64_t kEvalRows = 4;  // rows per kernel call in log_prob and sampling
 constexpr int64_t kEncodeRows = 1024;
 // Below this much work (rows · D · H) a team of threads costs more in fork and barriers
 // than it saves.
@@ -326,9 +326,7 @@ void NadeModel::do_complete(const DataView& data, const uint8_t* observed, const
 
 // ---------------------------------------------------------------- persistence
 
-std::vector<TensorRef> NadeModel::do_tensors() const {
-  return store_->tensors();
-}
+std::vector<TensorRef> NadeModel::do_tensors() const { return store_->tensors(); }
 
 void NadeModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   const int64_t d = shape.d, h = hidden_;

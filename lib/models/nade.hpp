@@ -19,10 +19,9 @@
 // default). Initialisation: W, V ~ N(0, 0.01²) (the PyTorch reference's), c = 0, and
 // b_i = logit of the smoothed mean of pixel i — with V ≈ 0 training starts from the
 // independent-Bernoulli model. (A larger W, N(0, 0.2²), learns faster in the first epochs
-// on Fashion-MNIST but generalises worse: 104.5 against 103.5 nats after 20.) The gradient is the O(H·D) recurrence run backwards
-// (nade_kernels.hpp), H split into fixed chunks of 64 units across threads, so gradients
-// are written disjointly and a fit is bit-identical for any thread count (given the CPU's
-// kernel build, see nade_kernels.hpp).
+// on Fashion-MNIST but generalises worse: 104.5 against 103.5 nats after 20.) The gradient is the O(H·D) recurrence run
+// backwards (nade_kernels.hpp), H split into fixed chunks of 64 units across threads, so gradients are written
+// disjointly and a fit is bit-identical for any thread count (given the CPU's kernel build, see nade_kernels.hpp).
 //
 // Config: "hidden" H (default 500), "weight_decay" (Adam's L2 term, default 0),
 // "complete_samples" K (default 256).
@@ -39,9 +38,9 @@
 #include <vector>
 
 #include "models/generative_model.hpp"
-#include "nn/trainer.hpp"
 #include "nn/gemm.hpp"
 #include "nn/parameter_store.hpp"
+#include "nn/trainer.hpp"
 
 namespace gm {
 
@@ -51,8 +50,8 @@ struct Weights;
 
 class NadeModel final : public ModelKind<NadeModel>, public nn::Trainable {
  public:
-  static constexpr uint32_t capability_bits = cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob |
-                                              cap_encode | cap_complete | cap_binary_data;
+  static constexpr uint32_t capability_bits =
+      cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_encode | cap_complete | cap_binary_data;
 
   // The configuration keys (registry.cpp lists it with the kind).
   static const Schema& config_schema();

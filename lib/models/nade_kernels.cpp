@@ -77,8 +77,8 @@ void forward(const Weights& p, int64_t h0, int64_t hc, const float* x, int64_t n
   }
 }
 
-void backward(const Weights& p, int64_t h0, int64_t hc, const float* x, const float* g, int64_t n, float* a,
-              float* h, float* s, float* gw, float* gv, float* gc) {
+void backward(const Weights& p, int64_t h0, int64_t hc, const float* x, const float* g, int64_t n, float* a, float* h,
+              float* s, float* gw, float* gv, float* gc) {
   const int64_t D = p.d, H = p.h;
   std::memset(s, 0, static_cast<std::size_t>(n * hc) * sizeof(float));
   for (int64_t i = D - 1; i >= 0; --i) {

@@ -35,8 +35,7 @@ struct Kernels {
   //   part (n, D) out: part[r, i] = Σ_{k in range} V[i, k] σ(a_i[k])   (logit i minus b_i)
   //   a, h (n, hc) out: a_D = c + Σ_i W_i x_i and σ(a_D) on the range, where backward starts.
   // With the whole range (h0 = 0, hc = H) part is bit-identical to draw's logits − b.
-  void (*forward)(const Weights& p, int64_t h0, int64_t hc, const float* x, int64_t n, float* a, float* h,
-                  float* part);
+  void (*forward)(const Weights& p, int64_t h0, int64_t hc, const float* x, int64_t n, float* a, float* h, float* part);
 
   // The backward recurrence over the same range, i = D−1 … 0:
   //   a_i = a_{i+1} − W_i x_i (walked back by subtraction: nothing is stored per pixel),
@@ -52,8 +51,8 @@ struct Kernels {
   // log p(x_i | x_<i) to log_w[r]; the others are drawn with rng[r] (one uniform each).
   // observed/values may be null (plain sampling); log_w may be null. cond_stride = 0
   // shares one row. a, h (n, H) scratch; out (n, D).
-  void (*draw)(const Weights& p, int64_t n, const float* values, const uint8_t* observed, int64_t cond_stride,
-               Rng* rng, float* a, float* h, float* out, double* log_w);
+  void (*draw)(const Weights& p, int64_t n, const float* values, const uint8_t* observed, int64_t cond_stride, Rng* rng,
+               float* a, float* h, float* out, double* log_w);
 
   // x ← σ(x) elementwise, the fast sigmoid the other kernels use (for tests and encode).
   void (*sigmoid)(float* x, int64_t n);

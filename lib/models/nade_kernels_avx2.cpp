@@ -22,9 +22,7 @@ namespace {
 // Lane masks for a tail of m < 8 elements: tail_mask(m) = table + 8 − m.
 alignas(32) constexpr int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
-inline __m256i tail_mask(int64_t m) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - m));
-}
+inline __m256i tail_mask(int64_t m) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - m)); }
 
 template <bool Masked>
 inline __m256 load(const float* p, __m256i m) {
@@ -134,8 +132,8 @@ void forward(const Weights& p, int64_t h0, int64_t hc, const float* x, int64_t n
   }
 }
 
-void backward(const Weights& p, int64_t h0, int64_t hc, const float* x, const float* g, int64_t n, float* a,
-              float* h, float* s, float* gw, float* gv, float* gc) {
+void backward(const Weights& p, int64_t h0, int64_t hc, const float* x, const float* g, int64_t n, float* a, float* h,
+              float* s, float* gw, float* gv, float* gc) {
   const int64_t D = p.d, H = p.h;
   std::memset(s, 0, static_cast<std::size_t>(n * hc) * sizeof(float));
   for (int64_t i = D - 1; i >= 0; --i) {

@@ -27,8 +27,9 @@ const Schema& gan_schema() {
 
 const std::vector<KindInfo>& all_kinds() {
   static const std::vector<KindInfo> kinds = {
-      {"bernoulli", BernoulliModel::capability_bits, "independent Bernoulli pixels; closed-form smoothed maximum likelihood",
-       &BernoulliModel::config_schema, make<BernoulliModel>},
+      {"bernoulli", BernoulliModel::capability_bits,
+       "independent Bernoulli pixels; closed-form smoothed maximum likelihood", &BernoulliModel::config_schema,
+       make<BernoulliModel>},
       {"markov", MarkovModel::capability_bits, "order-k Markov chain along the raster ordering; smoothed counts",
        &MarkovModel::config_schema, make<MarkovModel>},
       {"fvsbn", FvsbnModel::capability_bits,
@@ -95,9 +96,8 @@ Json kinds_json(uint32_t capability_mask) {
 }
 
 std::vector<std::string> capability_names(uint32_t caps) {
-  static const char* const names[] = {"fit",       "sample",      "log_prob",    "encode",
-                                      "decode",    "complete",    "translate",   "conditional",
-                                      "binary_data", "exact_log_prob"};
+  static const char* const names[] = {"fit",      "sample",    "log_prob",    "encode",      "decode",
+                                      "complete", "translate", "conditional", "binary_data", "exact_log_prob"};
   std::vector<std::string> out;
   for (uint32_t bit = 0; bit < sizeof(names) / sizeof(names[0]); ++bit)
     if (caps & (1u << bit)) out.emplace_back(names[bit]);

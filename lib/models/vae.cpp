@@ -11,9 +11,9 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
-#include "nn/bce_row.hpp"
 #include "models/common_keys.hpp"
 #include "models/vae_net.hpp"
+#include "nn/bce_row.hpp"
 #include "nn/compute.hpp"
 #include "nn/init.hpp"
 #include "nn/loss.hpp"
@@ -85,7 +85,8 @@ const Schema& VaeModel::config_schema() {
       integers_key("conv_channels", {32, 64}, 1, 6, 1, kMaxWidth,
                    "channels of the stride-2 conv layers (only with architecture \"conv\")"),
       integer_key("latent", 20, 1, 4096, "Z, the size of the latent code"),
-      text_key("decoder", "bernoulli", {"bernoulli", "gaussian"}, "p(x | z): Bernoulli pixels (binary data) or Gaussian"),
+      text_key("decoder", "bernoulli", {"bernoulli", "gaussian"},
+               "p(x | z): Bernoulli pixels (binary data) or Gaussian"),
       text_key("variance", "learned", {"learned", "fixed"},
                "Gaussian decoder's per-pixel variance (only with decoder \"gaussian\")"),
       number_key("logvar", 0.0, -20.0, 20.0,
@@ -107,9 +108,7 @@ VaeModel::~VaeModel() = default;
 VaeModel::VaeModel(VaeModel&&) noexcept = default;
 VaeModel& VaeModel::operator=(VaeModel&&) noexcept = default;
 
-uint32_t VaeModel::capabilities() const {
-  return cfg_.gaussian ? capability_bits & ~cap_binary_data : capability_bits;
-}
+uint32_t VaeModel::capabilities() const { return cfg_.gaussian ? capability_bits & ~cap_binary_data : capability_bits; }
 
 std::string VaeModel::unsupported_why(const char* verb) const {
   if (std::strcmp(verb, "complete") == 0)
@@ -263,9 +262,7 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
 
 // ---------------------------------------------------------------- persistence
 
-std::vector<TensorRef> VaeModel::do_tensors() const {
-  return net_->store.tensors();
-}
+std::vector<TensorRef> VaeModel::do_tensors() const { return net_->store.tensors(); }
 
 void VaeModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   // Every tensor is checked against the configuration before anything is allocated, so a

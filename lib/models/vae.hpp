@@ -55,9 +55,9 @@
 #include <vector>
 
 #include "models/generative_model.hpp"
-#include "nn/trainer.hpp"
 #include "nn/buffer.hpp"
 #include "nn/parameter_store.hpp"
+#include "nn/trainer.hpp"
 
 namespace gm {
 

@@ -13,16 +13,16 @@
 
 #include "core/error.hpp"
 #include "models/vae.hpp"
-#include "nn/bce_row.hpp"
 #include "models/vae_net.hpp"
+#include "nn/bce_row.hpp"
 #include "nn/tiles.hpp"
 
 namespace gm {
 
 namespace {
 
-constexpr int64_t kRows = 256;          // rows per tile in encode, decode, sample
-constexpr int64_t kSampleRows = 1024;   // latent samples per decoder product in log_prob
+constexpr int64_t kRows = 256;                     // rows per tile in encode, decode, sample
+constexpr int64_t kSampleRows = 1024;              // latent samples per decoder product in log_prob
 constexpr int64_t kMaxSamples = int64_t{1} << 20;  // log weights of one row: 8 MiB
 constexpr double kLog2Pi = 1.8378770664093454836;
 
@@ -61,8 +61,8 @@ struct BoundWork {
 void VaeModel::do_log_prob(const DataView& data, const EvalOptions& options, double* out) const {
   check_data(data, options.threads);
   if (options.samples > kMaxSamples)
-    fail(Status::invalid_argument, "vae log_prob: samples must be in [0, {}] (0 = the default {}), got {}",
-         kMaxSamples, cfg_.iwae_samples, options.samples);
+    fail(Status::invalid_argument, "vae log_prob: samples must be in [0, {}] (0 = the default {}), got {}", kMaxSamples,
+         cfg_.iwae_samples, options.samples);
   const int64_t k = options.samples > 0 ? options.samples : cfg_.iwae_samples;
   const vae::VaeNet& net = *net_;
   const int64_t D = shape_.d, Z = cfg_.latent;
@@ -101,8 +101,8 @@ void VaeModel::do_log_prob(const DataView& data, const EvalOptions& options, dou
       for (int64_t s = s0; s < s1; ++s) {
         const float* x = data.row(r0 + s / k);
         const float* os = o + (s - s0) * D;
-        const double ll = cfg_.gaussian ? gaussian_log_lik(os, x, lv_pix.data(), inv_var.data(), D)
-                                        : bernoulli_log_lik(os, x, D);
+        const double ll =
+            cfg_.gaussian ? gaussian_log_lik(os, x, lv_pix.data(), inv_var.data(), D) : bernoulli_log_lik(os, x, D);
         w.log_w[s] = k == 1 ? ll : ll + w.q_term[s - s0];
       }
     }

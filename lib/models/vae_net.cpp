@@ -16,8 +16,8 @@ std::vector<LayerPlan> plan_layers(const Config& cfg, const DataShape& shape, St
   const auto n_hidden = static_cast<int64_t>(hid.size());
   const auto L = static_cast<int64_t>(cfg.conv_channels.size());
   std::vector<LayerPlan> plan;
-  auto layer = [&](bool decoder, nn::Layer kind, std::string name, int64_t in, int64_t out, int64_t h,
-                   int64_t w, bool relu) {
+  auto layer = [&](bool decoder, nn::Layer kind, std::string name, int64_t in, int64_t out, int64_t h, int64_t w,
+                   bool relu) {
     nn::StageSpec s;
     s.layer = kind;
     s.name = std::move(name);

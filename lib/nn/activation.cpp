@@ -24,15 +24,17 @@ dnnl::algorithm algorithm_of(Act kind) {
 }
 
 dnnl::eltwise_forward::primitive_desc forward_pd(Act kind, float alpha, int64_t n) {
-  const dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_training, algorithm_of(kind),
-                                      md({n}, Tag::a), alpha, 0.0f);
+  const dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_training, algorithm_of(kind), md({n}, Tag::a), alpha,
+                                      0.0f);
   return dnnl::eltwise_forward::primitive_desc(d, plan_attr(), cpu_engine());
 }
 }  // namespace
 
 Activation::Activation(Act kind, float alpha)
-    : kind_(kind), alpha_(kind == Act::leaky_relu ? alpha : 0.0f),
-      fwd_(std::make_unique<PlanCache>()), bwd_(std::make_unique<PlanCache>()) {
+    : kind_(kind),
+      alpha_(kind == Act::leaky_relu ? alpha : 0.0f),
+      fwd_(std::make_unique<PlanCache>()),
+      bwd_(std::make_unique<PlanCache>()) {
   // relu_use_dst_for_bwd recovers the sign of x from y, which needs α ≥ 0.
   if (kind == Act::none)
     fail(Status::invalid_argument, "an Activation needs a function: Act::none is the identity, skip the call");
@@ -53,8 +55,7 @@ void Activation::forward(const float* x, float* y, int64_t n) const {
   e.run();
 }
 
-void Activation::backward(const float* x, const float* y, const float* dy, float* dx,
-                          int64_t n) const {
+void Activation::backward(const float* x, const float* y, const float* dy, float* dx, int64_t n) const {
   if (n <= 0) return;
   const float* data = uses_output() ? y : x;
   if (data == nullptr)
@@ -62,8 +63,7 @@ void Activation::backward(const float* x, const float* y, const float* dy, float
   Exec e = bwd_->acquire({n, 0, 0, 0, 0, 0, 0, 0}, [&] {
     const memory::desc m = md({n}, Tag::a);
     const dnnl::eltwise_backward::desc d(algorithm_of(kind_), m, m, alpha_, 0.0f);
-    const dnnl::eltwise_backward::primitive_desc pd(d, plan_attr(), cpu_engine(),
-                                                    forward_pd(kind_, alpha_, n));
+    const dnnl::eltwise_backward::primitive_desc pd(d, plan_attr(), cpu_engine(), forward_pd(kind_, alpha_, n));
     const int data_arg = uses_output() ? DNNL_ARG_DST : DNNL_ARG_SRC;
     return make_plan(pd, {data_arg, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC});
   });

@@ -27,10 +27,13 @@ bnorm_fwd::primitive_desc train_pd(int64_t B, int64_t C, int64_t S, float eps) {
 }
 }  // namespace
 
-BatchNorm::BatchNorm(ParameterStore& store, const std::string& name, int64_t C, float eps,
-                     float momentum)
-    : store_(&store), C_(C), eps_(eps), momentum_(momentum),
-      train_(std::make_unique<PlanCache>()), infer_(std::make_unique<PlanCache>()),
+BatchNorm::BatchNorm(ParameterStore& store, const std::string& name, int64_t C, float eps, float momentum)
+    : store_(&store),
+      C_(C),
+      eps_(eps),
+      momentum_(momentum),
+      train_(std::make_unique<PlanCache>()),
+      infer_(std::make_unique<PlanCache>()),
       bwd_(std::make_unique<PlanCache>()) {
   if (C <= 0) fail(Status::invalid_argument, "batch_norm {}: {} channels", name, C);
   if (!(eps > 0.0f)) fail(Status::invalid_argument, "batch_norm {}: eps {} must be > 0", name, eps);
@@ -47,12 +50,11 @@ BatchNorm::~BatchNorm() = default;
 BatchNorm::BatchNorm(BatchNorm&&) noexcept = default;
 BatchNorm& BatchNorm::operator=(BatchNorm&&) noexcept = default;
 
-void BatchNorm::forward_train(const float* x, float* y, float* mean, float* var, int64_t B,
-                              int64_t S) {
+void BatchNorm::forward_train(const float* x, float* y, float* mean, float* var, int64_t B, int64_t S) {
   ParameterStore& s = *store_;
   Exec e = train_->acquire({B, S, 0, 0, 0, 0, 0, 0}, [&] {
-    return make_plan(train_pd(B, C_, S, eps_), {DNNL_ARG_SRC, DNNL_ARG_DST, DNNL_ARG_MEAN,
-                                                DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT});
+    return make_plan(train_pd(B, C_, S, eps_),
+                     {DNNL_ARG_SRC, DNNL_ARG_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT});
   });
   e.set(0, x);
   e.set(1, y);
@@ -79,8 +81,7 @@ void BatchNorm::forward_infer(const float* x, float* y, int64_t B, int64_t S) co
     const bnorm_fwd::desc d(dnnl::prop_kind::forward_inference, data_md(B, C_, S), eps_,
                             kAffine | normalization_flags::use_global_stats);
     return make_plan(bnorm_fwd::primitive_desc(d, plan_attr(), cpu_engine()),
-                     {DNNL_ARG_SRC, DNNL_ARG_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE,
-                      DNNL_ARG_SHIFT});
+                     {DNNL_ARG_SRC, DNNL_ARG_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT});
   });
   e.set(0, x);
   e.set(1, y);
@@ -91,8 +92,8 @@ void BatchNorm::forward_infer(const float* x, float* y, int64_t B, int64_t S) co
   e.run();
 }
 
-void BatchNorm::backward(const float* x, const float* dy, const float* mean, const float* var,
-                         float* dx, int64_t B, int64_t S) {
+void BatchNorm::backward(const float* x, const float* dy, const float* mean, const float* var, float* dx, int64_t B,
+                         int64_t S) {
   ParameterStore& s = *store_;
   Exec e = bwd_->acquire({B, S, 0, 0, 0, 0, 0, 0}, [&] {
     const memory::desc m = data_md(B, C_, S);
@@ -100,9 +101,8 @@ void BatchNorm::backward(const float* x, const float* dy, const float* mean, con
     const bnorm_bwd::primitive_desc pd(d, plan_attr(), cpu_engine(), train_pd(B, C_, S, eps_));
     // SHIFT must be passed although the maths does not read it (oneDNN 2.6 refuses to run
     // otherwise, docs/design.md, "The hardware").
-    return make_plan(pd, {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE,
-                          DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_DIFF_SRC, DNNL_ARG_DIFF_SCALE,
-                          DNNL_ARG_DIFF_SHIFT});
+    return make_plan(pd, {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE,
+                          DNNL_ARG_SHIFT, DNNL_ARG_DIFF_SRC, DNNL_ARG_DIFF_SCALE, DNNL_ARG_DIFF_SHIFT});
   });
   // oneDNN overwrites dγ, dβ: compute them in temporaries and add (the layer contract).
   float* tmp = e.temp(2 * C_);

@@ -30,8 +30,7 @@ class BatchNorm {
  public:
   // Registers "<name>.weight" γ (C) = 1, "<name>.bias" β (C) = 0 and the state
   // "<name>.running_mean" (C) = 0, "<name>.running_var" (C) = 1.
-  BatchNorm(ParameterStore& store, const std::string& name, int64_t C, float eps = 1e-5f,
-            float momentum = 0.1f);
+  BatchNorm(ParameterStore& store, const std::string& name, int64_t C, float eps = 1e-5f, float momentum = 0.1f);
   ~BatchNorm();
   BatchNorm(BatchNorm&&) noexcept;
   BatchNorm& operator=(BatchNorm&&) noexcept;
@@ -43,8 +42,7 @@ class BatchNorm {
   void forward_infer(const float* x, float* y, int64_t B, int64_t S) const;
   // dx (B, C, S) written; dγ, dβ added into the store's gradients. mean, var from
   // forward_train on the same x.
-  void backward(const float* x, const float* dy, const float* mean, const float* var, float* dx,
-                int64_t B, int64_t S);
+  void backward(const float* x, const float* dy, const float* mean, const float* var, float* dx, int64_t B, int64_t S);
 
   int64_t channels() const { return C_; }
   float eps() const { return eps_; }

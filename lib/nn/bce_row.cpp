@@ -11,8 +11,8 @@ namespace {
 constexpr int64_t kChunk = 256;
 }  // namespace
 
-__attribute__((target_clones("avx2", "default"))) double bce_row(const float* l, const float* x,
-                                                                             int64_t D, float* g, float scale) {
+__attribute__((target_clones("avx2", "default"))) double bce_row(const float* l, const float* x, int64_t D, float* g,
+                                                                 float scale) {
   alignas(64) float t[kChunk];
   double sum = 0.0;
   for (int64_t d0 = 0; d0 < D; d0 += kChunk) {

@@ -23,9 +23,10 @@ typedef float V16 __attribute__((vector_size(64), aligned(4), may_alias));
 inline const V16& at(const float* p) { return *reinterpret_cast<const V16*>(p); }
 inline V16& at(float* p) { return *reinterpret_cast<V16*>(p); }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void forward_block(
-    const BinaryRows& x, const float* wt, int64_t ldw, const float* bias, float* y, int64_t ldy, int64_t c0,
-    int64_t w, bool strictly_lower) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) void forward_block(const BinaryRows& x, const float* wt,
+                                                                                int64_t ldw, const float* bias,
+                                                                                float* y, int64_t ldy, int64_t c0,
+                                                                                int64_t w, bool strictly_lower) {
   // Rows j that can reach the block: all, or, strictly lower, those with j < c0 + w (row j
   // reaches only the columns i > j). The index lists ascend, so the first row past it ends a list.
   const int64_t limit = strictly_lower ? c0 + w : std::numeric_limits<int64_t>::max();

@@ -21,9 +21,7 @@ void set_flush_denormals(int threads) {
 }
 
 ComputeScope::ComputeScope(int threads)
-    : threads_(resolve_threads(threads)),
-      saved_threads_(omp_get_max_threads()),
-      saved_csr_(_mm_getcsr()) {
+    : threads_(resolve_threads(threads)), saved_threads_(omp_get_max_threads()), saved_csr_(_mm_getcsr()) {
   omp_set_num_threads(threads_);
   set_flush_denormals(threads_);
 }

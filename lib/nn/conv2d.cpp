@@ -64,16 +64,15 @@ template <bool T>
 std::shared_ptr<Plan> forward_plan(const Geometry& g) {
   using O = Ops<T>;
   const std::vector<memory::desc> user{g.src(), g.weights(O::weight_tag), g.dst(), memory::desc()};
-  if (g.bias)
-    return make_plan(forward_pd<T>(g), {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS}, user);
+  if (g.bias) return make_plan(forward_pd<T>(g), {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS}, user);
   return make_plan(forward_pd<T>(g), {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}, user);
 }
 
 template <bool T>
 std::shared_ptr<Plan> backward_data_plan(const Geometry& g) {
   using O = Ops<T>;
-  const typename O::bwd_data::desc d(O::alg, g.src_any(), g.weights_any(O::weight_tag), g.dst_any(), g.strides(), g.pad(),
-                                     g.pad());
+  const typename O::bwd_data::desc d(O::alg, g.src_any(), g.weights_any(O::weight_tag), g.dst_any(), g.strides(),
+                                     g.pad(), g.pad());
   const typename O::bwd_data::primitive_desc pd(d, plan_attr(), cpu_engine(), forward_pd<T>(g));
   return make_plan(pd, {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
                    {g.dst(), g.weights(O::weight_tag), g.src()});
@@ -86,8 +85,7 @@ std::shared_ptr<Plan> backward_weights_plan(const Geometry& g) {
                                         g.strides(), g.pad(), g.pad());
   const typename O::bwd_weights::primitive_desc pd(d, plan_attr(), cpu_engine(), forward_pd<T>(g));
   const std::vector<memory::desc> user{g.src(), g.dst(), g.weights(O::weight_tag), memory::desc()};
-  if (g.bias)
-    return make_plan(pd, {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS}, user);
+  if (g.bias) return make_plan(pd, {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS}, user);
   return make_plan(pd, {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}, user);
 }
 
@@ -96,19 +94,19 @@ std::shared_ptr<Plan> backward_weights_plan(const Geometry& g) {
 Conv2d::Conv2d(ParameterStore& store, const std::string& name, const ConvSpec& spec)
     : Conv2d(store, name, spec, false) {}
 
-Conv2d::Conv2d(ParameterStore& store, const std::string& name, const ConvSpec& spec,
-               bool transposed)
-    : store_(&store), spec_(spec), transposed_(transposed),
-      fwd_(std::make_unique<PlanCache>()), bwd_data_(std::make_unique<PlanCache>()),
+Conv2d::Conv2d(ParameterStore& store, const std::string& name, const ConvSpec& spec, bool transposed)
+    : store_(&store),
+      spec_(spec),
+      transposed_(transposed),
+      fwd_(std::make_unique<PlanCache>()),
+      bwd_data_(std::make_unique<PlanCache>()),
       bwd_weights_(std::make_unique<PlanCache>()) {
   const ConvSpec& s = spec;
-  if (s.in_ch <= 0 || s.out_ch <= 0 || s.kernel <= 0 || s.stride <= 0 || s.padding < 0 ||
-      s.padding >= s.kernel)
+  if (s.in_ch <= 0 || s.out_ch <= 0 || s.kernel <= 0 || s.stride <= 0 || s.padding < 0 || s.padding >= s.kernel)
     fail(Status::invalid_argument,
          "{} {}: need channels, kernel, stride > 0 and 0 <= padding < kernel (got {}→{}, k={}, "
          "s={}, p={})",
-         transposed ? "conv_transpose2d" : "conv2d", name, s.in_ch, s.out_ch, s.kernel, s.stride,
-         s.padding);
+         transposed ? "conv_transpose2d" : "conv2d", name, s.in_ch, s.out_ch, s.kernel, s.stride, s.padding);
   const int64_t K = s.kernel;
   w_ = transposed ? store.add(name + ".weight", {s.in_ch, s.out_ch, K, K})
                   : store.add(name + ".weight", {s.out_ch, s.in_ch, K, K});
@@ -142,9 +140,8 @@ Geometry geometry(const ConvSpec& s, int64_t B, int64_t H, int64_t W, int64_t OH
 
 void Conv2d::forward(const float* x, float* y, int64_t B, int64_t H, int64_t W) const {
   const Geometry g = geometry(spec_, B, H, W, out_size(H), out_size(W));
-  Exec e = fwd_->acquire({B, H, W, 0, 0, 0, 0, 0}, [&] {
-    return transposed_ ? forward_plan<true>(g) : forward_plan<false>(g);
-  });
+  Exec e = fwd_->acquire({B, H, W, 0, 0, 0, 0, 0},
+                         [&] { return transposed_ ? forward_plan<true>(g) : forward_plan<false>(g); });
   e.set(0, x);
   e.set(1, store_->value(w_));
   e.set(2, y);
@@ -154,9 +151,8 @@ void Conv2d::forward(const float* x, float* y, int64_t B, int64_t H, int64_t W) 
 
 void Conv2d::backward_data(const float* dy, float* dx, int64_t B, int64_t H, int64_t W) const {
   const Geometry g = geometry(spec_, B, H, W, out_size(H), out_size(W));
-  Exec e = bwd_data_->acquire(Key{B, H, W, 0, 0, 0, 0, 0}, [&] {
-    return transposed_ ? backward_data_plan<true>(g) : backward_data_plan<false>(g);
-  });
+  Exec e = bwd_data_->acquire(Key{B, H, W, 0, 0, 0, 0, 0},
+                              [&] { return transposed_ ? backward_data_plan<true>(g) : backward_data_plan<false>(g); });
   e.set(0, dy);
   e.set(1, store_->value(w_));
   e.set(2, dx);
@@ -168,9 +164,8 @@ void Conv2d::backward(const float* x, const float* dy, float* dx, int64_t B, int
   const Geometry g = geometry(spec_, B, H, W, out_size(H), out_size(W));
   const Key key{B, H, W, 0, 0, 0, 0, 0};
   if (dx != nullptr) backward_data(dy, dx, B, H, W);
-  Exec e = bwd_weights_->acquire(key, [&] {
-    return transposed_ ? backward_weights_plan<true>(g) : backward_weights_plan<false>(g);
-  });
+  Exec e = bwd_weights_->acquire(
+      key, [&] { return transposed_ ? backward_weights_plan<true>(g) : backward_weights_plan<false>(g); });
   const int64_t nw = s.size(w_), nb = b_.valid() ? spec_.out_ch : 0;
   float* tmp = e.temp(nw + nb);
   e.set(0, x);

@@ -14,14 +14,13 @@ constexpr double kSerialFlops = 4e6;
 }  // namespace
 
 Gemm::Gemm(bool trans_a, bool trans_b, bool accumulate)
-    : trans_a_(trans_a), trans_b_(trans_b), accumulate_(accumulate),
-      cache_(std::make_unique<PlanCache>()) {}
+    : trans_a_(trans_a), trans_b_(trans_b), accumulate_(accumulate), cache_(std::make_unique<PlanCache>()) {}
 Gemm::~Gemm() = default;
 Gemm::Gemm(Gemm&&) noexcept = default;
 Gemm& Gemm::operator=(Gemm&&) noexcept = default;
 
-void Gemm::run(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-               int64_t ldb, float* C, int64_t ldc, const float* bias) const {
+void Gemm::run(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+               int64_t ldc, const float* bias) const {
   if (M <= 0 || N <= 0 || K <= 0)
     fail(Status::invalid_argument, "gemm needs positive sizes, got M={} N={} K={}", M, N, K);
   const bool has_bias = bias != nullptr;

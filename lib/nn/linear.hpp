@@ -22,8 +22,7 @@ namespace gm::nn {
 class Linear {
  public:
   // Registers "<name>.weight" (O, I) and, with bias, "<name>.bias" (O).
-  Linear(ParameterStore& store, const std::string& name, int64_t in, int64_t out,
-         bool bias = true);
+  Linear(ParameterStore& store, const std::string& name, int64_t in, int64_t out, bool bias = true);
 
   // PyTorch's default: W, b ~ U(±1/√I).
   void init(Rng& rng);
@@ -45,8 +44,8 @@ class Linear {
   ParameterStore* store_;
   int64_t in_, out_;
   ParamId w_, b_;
-  Gemm fwd_{false, true};                       // x · Wᵀ
-  Gemm bwd_data_{false, false};                 // dy · W
+  Gemm fwd_{false, true};                        // x · Wᵀ
+  Gemm bwd_data_{false, false};                  // dy · W
   Gemm bwd_weights_{true, false, /*acc*/ true};  // dyᵀ · x, added into dW
 };
 

@@ -24,8 +24,8 @@ double total(const double* per_example, int64_t B) {
 }
 }  // namespace
 
-double bce_with_logits(const float* logits, const float* x, int64_t B, int64_t D,
-                       double* per_example, float* dlogits, float grad_scale) {
+double bce_with_logits(const float* logits, const float* x, int64_t B, int64_t D, double* per_example, float* dlogits,
+                       float grad_scale) {
   check("bce_with_logits", B, D, per_example);
 #pragma omp parallel for schedule(static) if (B * D >= kParallelMin)
   for (int64_t b = 0; b < B; ++b) {
@@ -35,8 +35,8 @@ double bce_with_logits(const float* logits, const float* x, int64_t B, int64_t D
   return total(per_example, B);
 }
 
-double gaussian_nll(const float* x, const float* mean, const float* logvar, int64_t B, int64_t D,
-                    double* per_example, float* dmean, float* dlogvar, float grad_scale) {
+double gaussian_nll(const float* x, const float* mean, const float* logvar, int64_t B, int64_t D, double* per_example,
+                    float* dmean, float* dlogvar, float grad_scale) {
   check("gaussian_nll", B, D, per_example);
 #pragma omp parallel for schedule(static) if (B * D >= kParallelMin)
   for (int64_t b = 0; b < B; ++b) {
@@ -47,16 +47,15 @@ double gaussian_nll(const float* x, const float* mean, const float* logvar, int6
       const float r = x[i] - mean[i];
       sum += 0.5 * (kLog2Pi + lv + static_cast<double>(r) * r * inv_var);
       if (dmean != nullptr) dmean[i] = -grad_scale * r * inv_var;
-      if (dlogvar != nullptr && logvar != nullptr)
-        dlogvar[i] = grad_scale * 0.5f * (1.0f - r * r * inv_var);
+      if (dlogvar != nullptr && logvar != nullptr) dlogvar[i] = grad_scale * 0.5f * (1.0f - r * r * inv_var);
     }
     per_example[b] = sum;
   }
   return total(per_example, B);
 }
 
-double kl_std_normal(const float* mu, const float* logvar, int64_t B, int64_t Z,
-                     double* per_example, float* dmu, float* dlogvar, float grad_scale) {
+double kl_std_normal(const float* mu, const float* logvar, int64_t B, int64_t Z, double* per_example, float* dmu,
+                     float* dlogvar, float grad_scale) {
   check("kl_std_normal", B, Z, per_example);
 #pragma omp parallel for schedule(static) if (B * Z >= kParallelMin)
   for (int64_t b = 0; b < B; ++b) {
@@ -72,8 +71,8 @@ double kl_std_normal(const float* mu, const float* logvar, int64_t B, int64_t Z,
   return total(per_example, B);
 }
 
-double softmax_cross_entropy(const float* logits, const int32_t* labels, int64_t B, int64_t K,
-                             double* per_example, float* dlogits, float grad_scale) {
+double softmax_cross_entropy(const float* logits, const int32_t* labels, int64_t B, int64_t K, double* per_example,
+                             float* dlogits, float grad_scale) {
   check("softmax_cross_entropy", B, K, per_example);
   if (labels == nullptr) fail(Status::invalid_argument, "softmax_cross_entropy: labels is null");
   for (int64_t b = 0; b < B; ++b)  // checked up front: no throwing inside the parallel loop

@@ -1,6 +1,5 @@
 #include "nn/optim.hpp"
 
-
 #include <omp.h>
 
 #include <algorithm>
@@ -24,9 +23,8 @@ struct AdamStep {
 // lanes halve the divide's share). Every clone computes the same bits: the ISO -std mode
 // turns off FMA contraction, and sqrt and divide are correctly rounded in every width.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void adam_range(const AdamStep& k, float* p,
-                                                                                const float* grad, float* m,
-                                                                                float* v, int64_t begin,
-                                                                                int64_t end) {
+                                                                             const float* grad, float* m, float* v,
+                                                                             int64_t begin, int64_t end) {
   const float b1 = k.b1, b2 = k.b2, c1 = 1.0f - k.b1, c2 = 1.0f - k.b2;
 #pragma omp simd
   for (int64_t i = begin; i < end; ++i) {
@@ -51,7 +49,7 @@ Chunk chunk_of(int64_t n) {
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) int64_t count_nonfinite(const float* g, int64_t begin,
-                                                                                    int64_t end) {
+                                                                                     int64_t end) {
   int64_t bad = 0;
 #pragma omp simd reduction(+ : bad)
   for (int64_t i = begin; i < end; ++i) bad += !std::isfinite(g[i]);
@@ -75,12 +73,10 @@ void check_span(const ParamSpan& s, const char* who) {
 }
 }  // namespace
 
-Adam::Adam(ParamSpan span, const AdamOptions& options)
-    : span_(span), opt_(options), m_(span.count), v_(span.count) {
+Adam::Adam(ParamSpan span, const AdamOptions& options) : span_(span), opt_(options), m_(span.count), v_(span.count) {
   check_span(span, "adam");
-  if (!(opt_.lr >= 0.0f) || !(opt_.beta1 >= 0.0f && opt_.beta1 < 1.0f) ||
-      !(opt_.beta2 >= 0.0f && opt_.beta2 < 1.0f) || !(opt_.eps > 0.0f) ||
-      !(opt_.weight_decay >= 0.0f))
+  if (!(opt_.lr >= 0.0f) || !(opt_.beta1 >= 0.0f && opt_.beta1 < 1.0f) || !(opt_.beta2 >= 0.0f && opt_.beta2 < 1.0f) ||
+      !(opt_.eps > 0.0f) || !(opt_.weight_decay >= 0.0f))
     fail(Status::invalid_argument,
          "adam: need lr >= 0, 0 <= beta1, beta2 < 1, eps > 0, weight_decay >= 0 (got {}, {}, {}, "
          "{}, {})",
@@ -148,8 +144,8 @@ Sgd::Sgd(ParamSpan span, const SgdOptions& options)
   if (!(opt_.lr >= 0.0f) || !(opt_.momentum >= 0.0f) || !(opt_.weight_decay >= 0.0f) ||
       (opt_.nesterov && opt_.momentum <= 0.0f))
     fail(Status::invalid_argument,
-         "sgd: need lr, momentum, weight_decay >= 0 and momentum > 0 for nesterov (got {}, {}, {})",
-         opt_.lr, opt_.momentum, opt_.weight_decay);
+         "sgd: need lr, momentum, weight_decay >= 0 and momentum > 0 for nesterov (got {}, {}, {})", opt_.lr,
+         opt_.momentum, opt_.weight_decay);
 }
 
 void Sgd::step() {

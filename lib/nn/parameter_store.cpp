@@ -10,8 +10,7 @@ namespace {
 int64_t round_up16(int64_t n) { return (n + 15) / 16 * 16; }
 }  // namespace
 
-ParamId ParameterStore::push(const std::string& name, const std::vector<int64_t>& shape,
-                             bool trainable) {
+ParamId ParameterStore::push(const std::string& name, const std::vector<int64_t>& shape, bool trainable) {
   if (name.empty()) fail(Status::invalid_argument, "parameter name is empty");
   for (const Entry& e : entries_)
     if (e.name == name) fail(Status::invalid_argument, "parameter '{}' is registered twice", name);
@@ -63,9 +62,7 @@ float* ParameterStore::grad(ParamId id) {
   return grads_.data() + e.offset;
 }
 
-const float* ParameterStore::grad(ParamId id) const {
-  return const_cast<ParameterStore*>(this)->grad(id);
-}
+const float* ParameterStore::grad(ParamId id) const { return const_cast<ParameterStore*>(this)->grad(id); }
 
 ParamId ParameterStore::find(const std::string& name) const {
   for (std::size_t i = 0; i < entries_.size(); ++i)

@@ -39,8 +39,9 @@ void Sequential::add(ParameterStore& store, const StageSpec& spec) {
     s.act = std::make_unique<Activation>(spec.act, spec.act == Act::leaky_relu ? spec.alpha : 0.0f);
   const ParamId w = s.linear ? s.linear->weight() : s.conv->weight();
   if (!first_.valid()) first_ = w;
-  last_ = s.bn ? s.bn->beta() : (s.linear ? (s.linear->bias().valid() ? s.linear->bias() : w)
-                                          : (s.conv->bias().valid() ? s.conv->bias() : w));
+  last_ = s.bn ? s.bn->beta()
+               : (s.linear ? (s.linear->bias().valid() ? s.linear->bias() : w)
+                           : (s.conv->bias().valid() ? s.conv->bias() : w));
   stages_.push_back(std::move(s));
 }
 

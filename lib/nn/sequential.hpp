@@ -37,14 +37,14 @@ enum class Layer { dense, conv, deconv };
 
 struct StageSpec {
   Layer layer = Layer::dense;
-  std::string name;              // parameter prefix: "<name>.weight", "<name>.bn.weight", ...
-  int64_t in = 0, out = 0;       // features (dense) or channels (conv, deconv)
-  int64_t in_h = 1, in_w = 1;    // input spatial size (conv, deconv)
+  std::string name;            // parameter prefix: "<name>.weight", "<name>.bn.weight", ...
+  int64_t in = 0, out = 0;     // features (dense) or channels (conv, deconv)
+  int64_t in_h = 1, in_w = 1;  // input spatial size (conv, deconv)
   int64_t kernel = 0, stride = 1, padding = 0;
   bool bias = true;
   bool batch_norm = false;
-  Act act = Act::none;             // relu runs as plain loops, the others on oneDNN eltwise
-  float alpha = 0.2f;            // leaky_relu slope
+  Act act = Act::none;  // relu runs as plain loops, the others on oneDNN eltwise
+  float alpha = 0.2f;   // leaky_relu slope
 };
 
 // Activations of one pass for B rows; sized on first use, only grows.
@@ -76,7 +76,7 @@ class Sequential {
   const StageSpec& spec(std::size_t i) const { return stages_[i].spec; }
   // Parameters of stage i's layer and batch norm (for custom initialisers).
   ParamId weight(std::size_t i) const;
-  ParamId bias(std::size_t i) const;          // invalid without bias
+  ParamId bias(std::size_t i) const;  // invalid without bias
   const BatchNorm* batch_norm(std::size_t i) const { return stages_[i].bn.get(); }
   // The first and last trainable tensor this network registered: the span an optimiser of
   // this network alone steps (ParameterStore::span(first, last)).

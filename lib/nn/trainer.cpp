@@ -172,7 +172,8 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
   }
   if (have_best && fit.patience > 0) val->restore_best();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  report.images_per_second = seconds > 0 ? static_cast<double>(report.steps) * static_cast<double>(batch_size) / seconds : 0;
+  report.images_per_second =
+      seconds > 0 ? static_cast<double>(report.steps) * static_cast<double>(batch_size) / seconds : 0;
   return report;
 }
 
@@ -182,8 +183,8 @@ void require_finite_step(double loss, const ParamSpan& grads, int threads, const
                          int64_t step) {
   if (!std::isfinite(loss) || !all_finite(grads.grad, grads.count, threads))
     fail(Status::diverged,
-         "{} diverged at step {} ({} loss {}): lower the learning rate (the model is left as it was before fit)",
-         kind, step, what, loss);
+         "{} diverged at step {} ({} loss {}): lower the learning rate (the model is left as it was before fit)", kind,
+         step, what, loss);
 }
 
 TrainReport train(Trainable& model, const DataView& data, const TrainerSettings& settings) {

@@ -35,7 +35,7 @@ struct FitOptions {
   int64_t batch_size = 100;
   double learning_rate = 0.0;  // 0 = the family's default
   uint64_t seed = 0;
-  int threads = 0;             // 0 = all cores
+  int threads = 0;  // 0 = all cores
   ProgressFn progress;
   double validation_fraction = 0.0;  // held-out rows scored after each epoch
   int64_t patience = 0;              // epochs without improvement before stopping; 0 = never
@@ -58,8 +58,8 @@ class Trainable {
 };
 
 struct TrainerSettings {
-  FitOptions fit;         // epochs, batch size, seed, threads, progress, validation
-  AdamOptions adam;   // adam.lr is used when fit.learning_rate is 0
+  FitOptions fit;              // epochs, batch size, seed, threads, progress, validation
+  AdamOptions adam;            // adam.lr is used when fit.learning_rate is 0
   const char* kind = "model";  // for messages
   // Optional: the learning rate of step s (0-based) of total, set before the step; empty
   // keeps it constant. (The feature classifier's cosine decay.)

@@ -22,27 +22,27 @@ static void check_at(int ok, const char* what, const char* file, int line) {
 #define CHECK(cond) check_at((cond) != 0, #cond, __FILE__, __LINE__)
 
 /* The call must succeed; on failure its message is printed. Use ERR as the last argument. */
-#define EXPECT_OK(call)                                                                    \
-  do {                                                                                     \
-    gm_error* e_ = NULL;                                                                   \
-    int32_t s_ = (call);                                                                   \
+#define EXPECT_OK(call)                                                                       \
+  do {                                                                                        \
+    gm_error* e_ = NULL;                                                                      \
+    int32_t s_ = (call);                                                                      \
     if (s_ != GM_OK) fprintf(stderr, "  %s: %s\n", gm_status_name(s_), gm_error_message(e_)); \
-    check_at(s_ == GM_OK && e_ == NULL, #call, __FILE__, __LINE__);                        \
-    gm_error_free(e_);                                                                     \
+    check_at(s_ == GM_OK && e_ == NULL, #call, __FILE__, __LINE__);                           \
+    gm_error_free(e_);                                                                        \
   } while (0)
 
 /* The call must fail with `expected`, and the error object must carry the same code and a
  * non-empty message. */
-#define EXPECT_ERR(expected, call)                                                         \
-  do {                                                                                     \
-    gm_error* e_ = NULL;                                                                   \
-    int32_t s_ = (call);                                                                   \
-    int ok_ = s_ == (expected) && e_ != NULL && gm_error_code(e_) == (expected) &&         \
-              strlen(gm_error_message(e_)) > 0;                                            \
-    if (!ok_) fprintf(stderr, "  got %s (%s), expected %s\n", gm_status_name(s_),          \
-                      gm_error_message(e_), gm_status_name(expected));                     \
-    check_at(ok_, #call, __FILE__, __LINE__);                                              \
-    gm_error_free(e_);                                                                     \
+#define EXPECT_ERR(expected, call)                                                                                   \
+  do {                                                                                                               \
+    gm_error* e_ = NULL;                                                                                             \
+    int32_t s_ = (call);                                                                                             \
+    int ok_ = s_ == (expected) && e_ != NULL && gm_error_code(e_) == (expected) && strlen(gm_error_message(e_)) > 0; \
+    if (!ok_)                                                                                                        \
+      fprintf(stderr, "  got %s (%s), expected %s\n", gm_status_name(s_), gm_error_message(e_),                      \
+              gm_status_name(expected));                                                                             \
+    check_at(ok_, #call, __FILE__, __LINE__);                                                                        \
+    gm_error_free(e_);                                                                                               \
   } while (0)
 
 #define ERR (&e_)

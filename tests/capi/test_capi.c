@@ -823,7 +823,8 @@ static void test_cgan_text(void) {
   int32_t labels[GAN_N];
   gan_images(x, labels);
   float* cond = malloc(sizeof(float) * GAN_N * TEXT_DIM);
-  for (int r = 0; r < GAN_N; ++r) EXPECT_OK(gm_text_features_compute(kCaptions[labels[r]], TEXT_DIM, cond + r * TEXT_DIM, ERR));
+  for (int r = 0; r < GAN_N; ++r)
+    EXPECT_OK(gm_text_features_compute(kCaptions[labels[r]], TEXT_DIM, cond + r * TEXT_DIM, ERR));
   gm_data data = gan_view(x);
   gm_model* m = NULL;
   EXPECT_OK(gm_model_create("cgan", "{\"condition\": \"text\", \"ngf\": 4, \"ndf\": 4, \"latent\": 8, \"embed\": 8}",
@@ -868,8 +869,8 @@ static void test_infogan(void) {
   int32_t labels[GAN_N];
   gan_images(x, labels);
   gm_data data = gan_view(x);
-  gm_model* m = fit_gan("infogan",
-                        "{\"ngf\": 4, \"ndf\": 4, \"latent\": 8, \"categorical\": [4, 3], \"continuous\": 2}", &data);
+  gm_model* m =
+      fit_gan("infogan", "{\"ngf\": 4, \"ndf\": 4, \"latent\": 8, \"categorical\": [4, 3], \"continuous\": 2}", &data);
   gm_sample_options so;
   gm_sample_options_init(&so);
   so.seed = 2;
@@ -895,7 +896,7 @@ static void test_infogan(void) {
   for (int r = 0; r < 2; ++r) {
     for (int j = 0; j < 8; ++j) codes[r * 17 + j] = 0.5f * (float)(j % 3) - 0.5f;
     codes[r * 17 + 8 + (r == 0 ? 0 : 3)] = 1.0f; /* first code: one-hot of 4 */
-    codes[r * 17 + 12 + 1] = 1.0f;                /* second code: one-hot of 3 */
+    codes[r * 17 + 12 + 1] = 1.0f;               /* second code: one-hot of 3 */
     codes[r * 17 + 15] = -0.5f, codes[r * 17 + 16] = 0.5f;
   }
   float out[2 * GAN_D];

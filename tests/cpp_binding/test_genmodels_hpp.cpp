@@ -152,7 +152,7 @@ TEST_CASE("every status is its own exception class with the library's message") 
   CHECK_THROWS_AS(m.log_prob(gm::Rows(eight, 8)), gm::InvalidData);  // wrong width
   const std::vector<float> half(9, 0.5f);
   CHECK_THROWS_AS(m.log_prob(gm::Rows(half, 9)), gm::InvalidData);  // not binary
-  CHECK_THROWS_AS(gm::Rows(eight, 9), gm::InvalidArgument);        // not whole rows
+  CHECK_THROWS_AS(gm::Rows(eight, 9), gm::InvalidArgument);         // not whole rows
   gm::ScoreOptions bad;
   bad.threads = -1;
   CHECK_THROWS_AS(m.log_prob(gm::Rows(eight, 8), bad), gm::InvalidArgument);
@@ -224,8 +224,7 @@ TEST_CASE("8 threads calling log_prob and sample on one model agree with one thr
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&, t] {
       bool ok = true;
-      for (int rep = 0; rep < 20; ++rep)
-        ok = ok && m.log_prob(gm::Rows(x, 9)) == lp && m.sample(200, so) == s;
+      for (int rep = 0; rep < 20; ++rep) ok = ok && m.log_prob(gm::Rows(x, 9)) == lp && m.sample(200, so) == s;
       same[static_cast<size_t>(t)] = ok ? 1 : 0;
     });
   for (auto& t : threads) t.join();

@@ -44,9 +44,9 @@ TEST_CASE("bars and stripes: data set and spec") {
   CHECK(ds.labels.empty());
   CHECK(gm::load_dataset("builtin:bars-and-stripes:3").n == 14);
   CHECK(gm::load_dataset("builtin:bars-and-stripes:8").n == 510);
-  for (const std::string bad : {"builtin:bars-and-stripes:1", "builtin:bars-and-stripes:9",
-                          "builtin:bars-and-stripes:4x", "builtin:bars-and-stripes:-3",
-                          "builtin:bars-and-stripes:", "builtin:nope"}) {
+  for (const std::string bad :
+       {"builtin:bars-and-stripes:1", "builtin:bars-and-stripes:9", "builtin:bars-and-stripes:4x",
+        "builtin:bars-and-stripes:-3", "builtin:bars-and-stripes:", "builtin:nope"}) {
     CAPTURE(bad);
     CHECK(catch_error([&] { gm::load_dataset(bad); }).status == Status::invalid_argument);
   }

@@ -15,8 +15,8 @@ using gm::Status;
 using namespace gm_test;
 
 TEST_CASE("load_dataset: unknown or malformed specs list the valid forms") {
-  for (const std::string spec : {"", "mnist:train", "csv:x.csv", "fashion-mnist", "fashion-mnist:val", "idx:",
-                           "npy:", "images:", "idx:a:", "npy:x.npy:"}) {
+  for (const std::string spec : {"", "mnist:train", "csv:x.csv", "fashion-mnist", "fashion-mnist:val",
+                                 "idx:", "npy:", "images:", "idx:a:", "npy:x.npy:"}) {
     CAPTURE(spec);
     const Caught e = catch_error([&] { gm::load_dataset(spec); });
     CHECK(e.status == Status::invalid_argument);

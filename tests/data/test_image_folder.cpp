@@ -20,8 +20,8 @@ void write_png(const std::string& path, int w, int h, int comp, int base) {
   std::vector<uint8_t> px(static_cast<size_t>(w * h * comp));
   for (int r = 0; r < h; ++r)
     for (int c = 0; c < w; ++c)
-      for (int k = 0; k < comp; ++k) px[static_cast<size_t>((r * w + c) * comp + k)] =
-          static_cast<uint8_t>(base + 10 * r + c + 100 * k);
+      for (int k = 0; k < comp; ++k)
+        px[static_cast<size_t>((r * w + c) * comp + k)] = static_cast<uint8_t>(base + 10 * r + c + 100 * k);
   REQUIRE(stbi_write_png(path.c_str(), w, h, comp, px.data(), w * comp) != 0);
 }
 

@@ -140,26 +140,24 @@ TEST_CASE("npy: hostile and unsupported files get specific errors naming the fil
   expect(npy_file("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (3, 2), }", x, 24), Status::corrupt_file,
          "True or False");
   expect(npy_file("{'descr': '<f4', 'shape': (3, 2), }", x, 24), Status::corrupt_file, "fortran_order");
-  expect(npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (3, -2), }", x, 24),
-         Status::corrupt_file, "integer");
+  expect(npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (3, -2), }", x, 24), Status::corrupt_file,
+         "integer");
   expect(npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", x, 24),
          Status::corrupt_file, "limit");
-  expect(npy_file("{'descr': '<f4', 'fortran_order': True, 'shape': (3, 2), }", x, 24), Status::unsupported,
-         "Fortran");
+  expect(npy_file("{'descr': '<f4', 'fortran_order': True, 'shape': (3, 2), }", x, 24), Status::unsupported, "Fortran");
   expect(npy_file("{'descr': '>f4', 'fortran_order': False, 'shape': (3, 2), }", x, 24), Status::unsupported,
          "big-endian");
-  expect(npy_file("{'descr': '<c8', 'fortran_order': False, 'shape': (3, 1), }", x, 24), Status::unsupported,
-         "dtype");
-  expect(npy_file("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (3,), }", x, 12),
-         Status::unsupported, "structured");
+  expect(npy_file("{'descr': '<c8', 'fortran_order': False, 'shape': (3, 1), }", x, 24), Status::unsupported, "dtype");
+  expect(npy_file("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (3,), }", x, 12), Status::unsupported,
+         "structured");
   // Header length field of 0xffffffff in a 2.0 file: refused before allocating.
   expect({0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, 0xff, 0xff, 0xff, 0xff, '{'}, Status::corrupt_file, "header");
   const float nan_row[2] = {1.0f, std::nanf("")};
-  expect(npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }", nan_row, 8),
-         Status::invalid_data, "row 0 column 1");
+  expect(npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }", nan_row, 8), Status::invalid_data,
+         "row 0 column 1");
   const double too_big[1] = {1e300};
-  expect(npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", too_big, 8),
-         Status::invalid_data, "inf");
+  expect(npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", too_big, 8), Status::invalid_data,
+         "inf");
   CHECK(catch_error([&] { gm::load_npy(dir + "/missing.npy"); }).status == Status::io_error);
 }
 

@@ -11,8 +11,8 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "data/dataset.hpp"
-#include "data/idx.hpp"
 #include "data/helpers.hpp"  // tests/data: catch_error
+#include "data/idx.hpp"
 
 namespace evaltest {
 
@@ -56,7 +56,7 @@ inline gm::Dataset small_image_set(int64_t n) {
 }
 
 // The suites share one error catcher (tests/data/helpers.hpp).
-using gm_test::Caught;
 using gm_test::catch_error;
+using gm_test::Caught;
 
 }  // namespace evaltest

@@ -18,8 +18,8 @@
 #include "nn/compute.hpp"
 #include "nn/helpers.hpp"
 
-using gm::eval::FeatureClassifier;
 using evaltest::catch_error;
+using gm::eval::FeatureClassifier;
 
 namespace {
 

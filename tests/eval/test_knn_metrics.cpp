@@ -64,7 +64,7 @@ TEST_CASE("knn metrics: identical sets, far sets, a collapsed set, a fresh sampl
   const std::vector<float> same = gaussian_cloud(n, dim, 0.0f, 3);
   pr = knn_metrics(real.data(), n, same.data(), n, dim);
   MESSAGE("fresh sample: precision " << pr.precision << ", recall " << pr.recall << ", density " << pr.density
-          << ", coverage " << pr.coverage);
+                                     << ", coverage " << pr.coverage);
   CHECK(pr.precision > 0.6);
   CHECK(pr.recall > 0.6);
   CHECK(pr.density > 0.6);

@@ -40,9 +40,9 @@ TEST_CASE("grey grid of two images") {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   // Two 2x3 grey images (C=1, H=2, W=3).
   const std::vector<float> x = {
-      0.0f, 0.5f, 1.0f,  //
-      2.0f, -1.0f, nan,  //
-      1.0f, 1.0f, 1.0f,  //
+      0.0f,  0.5f,  1.0f,  //
+      2.0f,  -1.0f, nan,   //
+      1.0f,  1.0f,  1.0f,  //
       0.25f, 0.75f, 0.0f,
   };
   write_png_grid(path, x.data(), 2, ImageShape{1, 2, 3}, 0);  // ceil(sqrt(2)) = 2 columns
@@ -98,13 +98,15 @@ TEST_CASE("png grid argument errors") {
   CHECK(status_of([&] { write_png_grid(path, x.data(), 1, ImageShape{2, 2, 2}, 0); }) == Status::invalid_argument);
   CHECK(status_of([&] { write_png_grid(path, x.data(), 1, ImageShape{1, 2, 2}, -1); }) == Status::invalid_argument);
   // Budgets are checked before touching x, so huge requests fail cleanly.
-  CHECK(status_of([&] { write_png_grid(path, x.data(), 1, ImageShape{1, 1, 20000}, 0); }) ==
-        Status::invalid_argument);
-  CHECK(status_of([&] { write_png_grid(path, x.data(), int64_t{1} << 40, ImageShape{1, 2, 2}, 0); }) ==
-        Status::invalid_argument);
-  CHECK(status_of([&] { write_png_grid(path, x.data(), 100000, ImageShape{1, 100, 100}, 1); }) ==
-        Status::invalid_argument);
-  CHECK(status_of([&] { write_png_grid(dir + "/no/such/grid.png", x.data(), 1, ImageShape{1, 2, 2}, 0); }) ==
-        Status::io_error);
+  CHECK(status_of([&] { write_png_grid(path, x.data(), 1, ImageShape{1, 1, 20000}, 0); }) == Status::invalid_argument);
+  CHECK(status_of([&] {
+          write_png_grid(path, x.data(), int64_t{1} << 40, ImageShape{1, 2, 2}, 0);
+        }) == Status::invalid_argument);
+  CHECK(status_of([&] {
+          write_png_grid(path, x.data(), 100000, ImageShape{1, 100, 100}, 1);
+        }) == Status::invalid_argument);
+  CHECK(status_of([&] {
+          write_png_grid(dir + "/no/such/grid.png", x.data(), 1, ImageShape{1, 2, 2}, 0);
+        }) == Status::io_error);
   CHECK(list_dir(dir).empty());
 }

@@ -131,14 +131,15 @@ TEST_CASE("safetensors accepts a foreign file with unpadded header and unaligned
 
 TEST_CASE("encode rejects tensors it could not read back") {
   const float x[2] = {1, 2};
-  CHECK(status_of([&] { encode_safetensors({{"a", DType::f32, {2}, x}, {"a", DType::f32, {2}, x}}, {}); }) ==
-        Status::invalid_argument);
-  CHECK(status_of([&] { encode_safetensors({{"__metadata__", DType::f32, {2}, x}}, {}); }) ==
-        Status::invalid_argument);
+  CHECK(status_of([&] {
+          encode_safetensors({{"a", DType::f32, {2}, x}, {"a", DType::f32, {2}, x}}, {});
+        }) == Status::invalid_argument);
+  CHECK(status_of([&] { encode_safetensors({{"__metadata__", DType::f32, {2}, x}}, {}); }) == Status::invalid_argument);
   CHECK(status_of([&] { encode_safetensors({{"a", DType::f32, {-2}, x}}, {}); }) == Status::invalid_argument);
   CHECK(status_of([&] { encode_safetensors({{"a", DType::f32, {2}, nullptr}}, {}); }) == Status::invalid_argument);
-  CHECK(status_of([&] { encode_safetensors({{"a", DType::f32, std::vector<int64_t>(9, 1), x}}, {}); }) ==
-        Status::invalid_argument);
+  CHECK(status_of([&] {
+          encode_safetensors({{"a", DType::f32, std::vector<int64_t>(9, 1), x}}, {});
+        }) == Status::invalid_argument);
   CHECK(status_of([&] { encode_safetensors({}, {{"bad", "\xff"}}); }) == Status::invalid_argument);
 }
 
@@ -209,8 +210,7 @@ TEST_CASE("malformed safetensors files are corrupt_file") {
   }
   // Sanity: the building blocks above do make a valid file when put together right.
   CHECK(decode_status(raw_file(R"({"a":)" + ok4 + R"(,"__metadata__":{"k":"v"}}   )", 4)) == Status::ok);
-  CHECK(decode_status(raw_file(R"({"a":)" + T("U8", "[0,4294967296,4294967296]", "[0,0]") + "}", 0)) ==
-        Status::ok);
+  CHECK(decode_status(raw_file(R"({"a":)" + T("U8", "[0,4294967296,4294967296]", "[0,0]") + "}", 0)) == Status::ok);
 }
 
 TEST_CASE("every truncation of a valid file is corrupt_file") {
@@ -226,8 +226,8 @@ TEST_CASE("every truncation of a valid file is corrupt_file") {
 TEST_CASE("flipping any byte of a valid file never crashes") {
   const float a[3] = {1, 2, 3};
   const int32_t b[2] = {7, 8};
-  const std::vector<uint8_t> file = encode_safetensors(
-      {{"a", DType::f32, {3}, a}, {"b", DType::i32, {2}, b}}, {{"kind", "x"}});
+  const std::vector<uint8_t> file =
+      encode_safetensors({{"a", DType::f32, {3}, a}, {"b", DType::i32, {2}, b}}, {{"kind", "x"}});
   int accepted = 0;
   for (std::size_t i = 0; i < file.size(); ++i) {
     for (uint8_t mask : {uint8_t{0x01}, uint8_t{0x20}, uint8_t{0x80}, uint8_t{0xFF}}) {

@@ -32,8 +32,8 @@ TEST_CASE("bernoulli: configuration defaults and the effective config") {
   BernoulliModel m(Json::object());
   CHECK(std::string(m.kind()) == "bernoulli");
   CHECK(m.config() == Json::parse(R"({"alpha": 1.0})"));
-  CHECK(m.capabilities() == (cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete |
-                             cap_binary_data));
+  CHECK(m.capabilities() ==
+        (cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data));
   CHECK_FALSE(m.fitted());
   CHECK(BernoulliModel(Json{{"alpha", 0.25}}).config()["alpha"] == 0.25);
   CHECK(status_of([] { BernoulliModel(Json{{"alpah", 1.0}}); }) == Status::invalid_config);
@@ -203,8 +203,7 @@ TEST_CASE("bernoulli: errors name the problem") {
   CHECK(((out[1] == 0.0f || out[1] == 1.0f) && (out[3] == 0.0f || out[3] == 1.0f)));
   const uint8_t all[4] = {1, 1, 1, 1};
   CHECK(status_of([&] { m.complete(partial.view(), all, SampleOptions{}, out); }) == Status::invalid_data);
-  CHECK(status_of([&] { m.complete(partial.view(), nullptr, SampleOptions{}, out); }) ==
-        Status::invalid_argument);
+  CHECK(status_of([&] { m.complete(partial.view(), nullptr, SampleOptions{}, out); }) == Status::invalid_argument);
 
   float codes[4];
   CHECK(status_of([&] { m.encode(one.view(), EvalOptions{}, codes); }) == Status::unsupported);
@@ -234,8 +233,7 @@ TEST_CASE("bernoulli: rows whose image layout disagrees with the model's are inv
   Rows strip = bas;
   strip.image = ImageShape{1, 1, 9};
   CHECK(status_of([&] { m.log_prob(strip.view(), EvalOptions{}, lp.data()); }) == Status::invalid_data);
-  CHECK(status_of([&] { m.complete(strip.view(), mask.data(), SampleOptions{}, out.data()); }) ==
-        Status::invalid_data);
+  CHECK(status_of([&] { m.complete(strip.view(), mask.data(), SampleOptions{}, out.data()); }) == Status::invalid_data);
   const std::string message = message_of([&] { m.log_prob(strip.view(), EvalOptions{}, lp.data()); });
   CHECK(message.find("1x1x9") != std::string::npos);
   CHECK(message.find("1x3x3") != std::string::npos);

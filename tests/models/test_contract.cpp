@@ -99,12 +99,29 @@ TEST_CASE("contract: a refused or failed refit leaves the model bit-identical") 
     const std::vector<Attempt> attempts = {
         {"a NaN in the data", nan.view(), o, Status::invalid_data},
         {"no rows", rows_view(nullptr, 0, 64), o, Status::invalid_data},
-        {"epochs = 0", good, [&] { FitOptions f = o; f.epochs = 0; return f; }(), Status::invalid_argument},
-        {"batch_size = 0", good, [&] { FitOptions f = o; f.batch_size = 0; return f; }(), Status::invalid_argument},
-        {"validation_fraction = 1", good, [&] { FitOptions f = o; f.validation_fraction = 1; return f; }(),
+        {"epochs = 0", good,
+         [&] {
+           FitOptions f = o;
+           f.epochs = 0;
+           return f;
+         }(),
          Status::invalid_argument},
-        {"progress throws std::runtime_error",
-         good, throwing_progress([]() -> bool { throw std::runtime_error("callback failed"); }), Status::internal},
+        {"batch_size = 0", good,
+         [&] {
+           FitOptions f = o;
+           f.batch_size = 0;
+           return f;
+         }(),
+         Status::invalid_argument},
+        {"validation_fraction = 1", good,
+         [&] {
+           FitOptions f = o;
+           f.validation_fraction = 1;
+           return f;
+         }(),
+         Status::invalid_argument},
+        {"progress throws std::runtime_error", good,
+         throwing_progress([]() -> bool { throw std::runtime_error("callback failed"); }), Status::internal},
         {"progress throws std::bad_alloc", good, throwing_progress([]() -> bool { throw std::bad_alloc(); }),
          Status::internal},
         {"progress throws out_of_memory", good,
@@ -191,7 +208,8 @@ TEST_CASE("contract: capabilities say which verbs work; the others answer unsupp
         {cap_encode, [&](const GenerativeModel& g) { g.encode(rows, EvalOptions{}, out.data()); }},
         {cap_encode, [&](const GenerativeModel& g) { g.encode_dim(); }},
         {cap_decode, [&](const GenerativeModel& g) { g.latent_dim(); }},
-        {cap_decode, [&](const GenerativeModel& g) { g.decode(rows_view(out.data(), 1, 1), SampleOptions{}, out.data()); }},
+        {cap_decode,
+         [&](const GenerativeModel& g) { g.decode(rows_view(out.data(), 1, 1), SampleOptions{}, out.data()); }},
         {cap_complete,
          [&](const GenerativeModel& g) { g.complete(rows, observed.data(), SampleOptions{}, out.data()); }},
     };
@@ -290,8 +308,7 @@ TEST_CASE("contract: every verb refuses bad arguments with its specific status")
     if (caps & cap_encode) {
       std::vector<float> nan(x, x + 2 * d);
       nan[3] = NAN;
-      CHECK(outcome([&] { m.encode(rows_view(nan.data(), 2, d), EvalOptions{}, out.data()); }) ==
-            Status::invalid_data);
+      CHECK(outcome([&] { m.encode(rows_view(nan.data(), 2, d), EvalOptions{}, out.data()); }) == Status::invalid_data);
     }
     if (caps & cap_sample) {
       CHECK(outcome([&] { m.sample(-1, so, out.data()); }) == Status::invalid_argument);

@@ -32,8 +32,8 @@ std::vector<float> values_of(FvsbnModel& m) {
 }
 
 // Total variation between an empirical completion histogram and the exact conditional.
-double completion_tv(const FvsbnModel& m, const std::vector<float>& row, const std::vector<uint8_t>& mask,
-                     int64_t n, uint64_t seed) {
+double completion_tv(const FvsbnModel& m, const std::vector<float>& row, const std::vector<uint8_t>& mask, int64_t n,
+                     uint64_t seed) {
   const int64_t d = static_cast<int64_t>(row.size());
   Rows in{{}, n, d, {}};
   std::vector<uint8_t> observed;

@@ -88,7 +88,8 @@ TEST_CASE("gan losses: gradients match central differences") {
   std::vector<float> dq(q.size());
   const double total = gan::info_loss(q.data(), c.data(), 2, sizes, 1, 2, 2.0f, dq.data());
   for (std::size_t i = 0; i < q.size(); ++i) {
-    const double num = central([&] { return 2.0 * gan::info_loss(q.data(), c.data(), 2, sizes, 1, 2, 2.0f, nullptr) / 2.0; }, q[i]);
+    const double num =
+        central([&] { return 2.0 * gan::info_loss(q.data(), c.data(), 2, sizes, 1, 2, 2.0f, nullptr) / 2.0; }, q[i]);
     CHECK(dq[i] == doctest::Approx(num).epsilon(1e-3));
   }
   // Hand value of row 0: −log softmax([0.2, −1, 0.5])[2] + ½(0.3 − 0.5)² + ½(−0.4 + 0.5)².
@@ -166,8 +167,9 @@ TEST_CASE("gan: configuration per kind") {
   CHECK(status_of([] { GanModel(gan::Flavor::dcgan, Json{{"condition", "label"}}); }) == Status::invalid_config);
   CHECK(status_of([] { GanModel(gan::Flavor::gan, Json{{"ngf", 3}}); }) == Status::invalid_config);
   CHECK(status_of([] { GanModel(gan::Flavor::cgan, Json{{"condition", "sound"}}); }) == Status::invalid_config);
-  CHECK(status_of([] { GanModel(gan::Flavor::infogan, Json{{"categorical", Json::array()}, {"continuous", 0}}); }) ==
-        Status::invalid_config);
+  CHECK(status_of([] {
+          GanModel(gan::Flavor::infogan, Json{{"categorical", Json::array()}, {"continuous", 0}});
+        }) == Status::invalid_config);
   CHECK(status_of([] { GanModel(gan::Flavor::gan, Json{{"g_hidden", Json::array({0})}}); }) == Status::invalid_config);
   CHECK(message_of([] { GanModel(gan::Flavor::dcgan, Json{{"laten", 3}}); }).find("laten") != std::string::npos);
 }
@@ -298,7 +300,8 @@ TEST_CASE("cgan: labels condition the generator; conditions are checked") {
 TEST_CASE("cgan: vector and text conditions") {
   Images data = squares(32, 6);
   std::vector<float> cond(32 * 3, 0.0f);
-  for (int64_t r = 0; r < 32; ++r) cond[static_cast<std::size_t>(r * 3 + data.labels[static_cast<std::size_t>(r)])] = 1.0f;
+  for (int64_t r = 0; r < 32; ++r)
+    cond[static_cast<std::size_t>(r * 3 + data.labels[static_cast<std::size_t>(r)])] = 1.0f;
   for (const char* kind : {"vector", "text"}) {
     CAPTURE(kind);
     Json cfg{{"architecture", "mlp"}, {"condition", kind}, {"g_hidden", 16}, {"d_hidden", 16}, {"latent", 4}};
@@ -324,19 +327,21 @@ TEST_CASE("cgan: vector and text conditions") {
 
 TEST_CASE("infogan: codes in, codes out") {
   const Images data = squares(64, 7);
-  GanModel m(gan::Flavor::infogan, Json{{"ngf", 4}, {"ndf", 4}, {"latent", 6}, {"categorical", Json::array({3})}, {"continuous", 2}});
+  GanModel m(gan::Flavor::infogan,
+             Json{{"ngf", 4}, {"ndf", 4}, {"latent", 6}, {"categorical", Json::array({3})}, {"continuous", 2}});
   m.fit(data.view(), options(2, 32));
   CHECK(m.latent_dim() == 6 + 5);
   CHECK(m.encode_dim() == 5);
   std::vector<float> e(64 * 5);
   m.encode(data.view(), EvalOptions{}, e.data());
   for (int64_t r = 0; r < 64; ++r) {
-    const float sum = e[static_cast<std::size_t>(r * 5)] + e[static_cast<std::size_t>(r * 5 + 1)] + e[static_cast<std::size_t>(r * 5 + 2)];
+    const float sum = e[static_cast<std::size_t>(r * 5)] + e[static_cast<std::size_t>(r * 5 + 1)] +
+                      e[static_cast<std::size_t>(r * 5 + 2)];
     CHECK(sum == doctest::Approx(1.0f).epsilon(1e-5));
   }
   std::vector<float> codes(2 * 11, 0.0f), out(2 * 64);
-  codes[6] = 1.0f;        // row 0: category 0
-  codes[11 + 8] = 1.0f;   // row 1: category 2
+  codes[6] = 1.0f;       // row 0: category 0
+  codes[11 + 8] = 1.0f;  // row 1: category 2
   DataView v;
   v.x = codes.data();
   v.n = 2;

@@ -35,8 +35,8 @@ TEST_CASE("markov: configuration defaults and ranges") {
   MarkovModel m(Json::object());
   CHECK(std::string(m.kind()) == "markov");
   CHECK(m.config() == Json::parse(R"({"alpha": 1.0, "order": 1})"));
-  CHECK(m.capabilities() == (cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete |
-                             cap_binary_data));
+  CHECK(m.capabilities() ==
+        (cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data));
   CHECK(MarkovModel(Json{{"order", 12}}).order() == 12);
   CHECK(status_of([] { MarkovModel(Json{{"order", 0}}); }) == Status::invalid_config);
   CHECK(status_of([] { MarkovModel(Json{{"order", 13}}); }) == Status::invalid_config);
@@ -52,7 +52,9 @@ TEST_CASE("markov: order 1 on a tiny set gives the hand-computed transitions") {
                    1, 0, 0,  //
                    0, 0, 1,  //
                    0, 0, 0},
-                  5, 3, {}};
+                  5,
+                  3,
+                  {}};
   double reported = 0.0;
   FitOptions f;
   f.progress = [&](int64_t, int64_t, double loss) {
@@ -212,8 +214,7 @@ TEST_CASE("markov: errors name the problem") {
   m.fit(one.view(), FitOptions{});
   CHECK(status_of([&] { m.log_prob(half.view(), EvalOptions{}, lp); }) == Status::invalid_data);
   CHECK(status_of([&] { m.log_prob(nan.view(), EvalOptions{}, lp); }) == Status::invalid_data);
-  CHECK(status_of([&] { m.log_prob(Rows{{0, 1, 0}, 1, 3, {}}.view(), EvalOptions{}, lp); }) ==
-        Status::invalid_data);
+  CHECK(status_of([&] { m.log_prob(Rows{{0, 1, 0}, 1, 3, {}}.view(), EvalOptions{}, lp); }) == Status::invalid_data);
   CHECK(status_of([&] { m.complete(nan.view(), mask, SampleOptions{}, out); }) == Status::ok);
   const Rows bad_observed{{0.5f, 1, 0, 1}, 1, 4, {}};
   CHECK(status_of([&] { m.complete(bad_observed.view(), mask, SampleOptions{}, out); }) == Status::invalid_data);

@@ -121,7 +121,8 @@ TEST_CASE("nade: the selected kernels agree with the plain-loop build") {
   const Rows x = random_binary(n, d, 12);
   auto close = [](const std::vector<float>& a, const std::vector<float>& e, double tol) {
     double worst = 0;
-    for (std::size_t j = 0; j < a.size(); ++j) worst = std::max(worst, std::fabs(a[j] - e[j]) / (1.0 + std::fabs(e[j])));
+    for (std::size_t j = 0; j < a.size(); ++j)
+      worst = std::max(worst, std::fabs(a[j] - e[j]) / (1.0 + std::fabs(e[j])));
     INFO("worst difference " << worst);
     CHECK(worst < tol);
   };
@@ -226,7 +227,8 @@ TEST_CASE("nade: the loss gradient matches central differences for W, V, b and c
       diff2 += (analytic[k] - numeric) * (analytic[k] - numeric);
       norm2 += numeric * numeric;
       if (std::fabs(analytic[k] - numeric) > 2e-4 + 1e-2 * std::fabs(numeric)) {
-        if (++bad <= 5) MESSAGE(name << "[" << k - e.offset << "]: analytic " << analytic[k] << ", numeric " << numeric);
+        if (++bad <= 5)
+          MESSAGE(name << "[" << k - e.offset << "]: analytic " << analytic[k] << ", numeric " << numeric);
       }
     }
     INFO(name << ": relative error " << std::sqrt(diff2 / norm2));

@@ -70,7 +70,8 @@ Rows bars_4x4() {
 
 // Binary images of side s with a bright square at a random place: structure a conv net sees.
 Rows squares(int64_t n, int64_t side, uint64_t seed) {
-  Rows r{std::vector<float>(static_cast<std::size_t>(n * side * side), 0.0f), n, side * side, ImageShape{1, side, side}};
+  Rows r{std::vector<float>(static_cast<std::size_t>(n * side * side), 0.0f), n, side * side,
+         ImageShape{1, side, side}};
   for (int64_t i = 0; i < n; ++i) {
     Rng rng(seed, static_cast<uint64_t>(i));
     const int64_t size = side / 4 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(side / 4)));
@@ -143,8 +144,8 @@ void check_gradient(VaeModel& m, const Rows& batch) {
         // itself lies on; with kinks on both sides each one-sided secant averages the slopes
         // of its half, and the derivative at θ lies between them.
         ++kinks;
-        INFO(entry.name << "[" << k - entry.offset << "] at a kink: analytic " << analytic[k] << ", one-sided "
-                        << left << ", " << right);
+        INFO(entry.name << "[" << k - entry.offset << "] at a kink: analytic " << analytic[k] << ", one-sided " << left
+                        << ", " << right);
         const bool between = analytic[k] >= std::min(left, right) - 3e-3 && analytic[k] <= std::max(left, right) + 3e-3;
         CHECK((near(analytic[k], left) || near(analytic[k], right) || between));
         continue;
@@ -210,8 +211,11 @@ TEST_CASE("vae: the negative ELBO gradient matches central differences") {
   }
   SUBCASE("conv, bernoulli") {
     Rows data = squares(8, 8, 4);
-    auto m = fitted(data, Json{{"architecture", "conv"}, {"conv_channels", Json::array({2, 3})},
-                               {"hidden", Json::array({4})}, {"latent", 2}},
+    auto m = fitted(data,
+                    Json{{"architecture", "conv"},
+                         {"conv_channels", Json::array({2, 3})},
+                         {"hidden", Json::array({4})},
+                         {"latent", 2}},
                     1);
     Rows batch = squares(3, 8, 5);
     check_gradient(*m, batch);
@@ -325,8 +329,7 @@ TEST_CASE("vae: on 4x4 bars-and-stripes the NLL bound falls with k (k = 1, 10, 1
   std::vector<float> code(static_cast<std::size_t>(bars.n * 8)), mu(static_cast<std::size_t>(bars.n * 4)),
       recon(static_cast<std::size_t>(bars.n * 16));
   m->encode(bars.view(), EvalOptions{}, code.data());
-  for (int64_t r = 0; r < bars.n; ++r)
-    std::copy(&code[r * 8], &code[r * 8 + 4], &mu[r * 4]);
+  for (int64_t r = 0; r < bars.n; ++r) std::copy(&code[r * 8], &code[r * 8 + 4], &mu[r * 4]);
   Rows codes{mu, bars.n, 4, {}};
   m->decode(codes.view(), SampleOptions{}, recon.data());
   int64_t right = 0;
@@ -507,8 +510,8 @@ TEST_CASE("vae: the gaussian decoder fits continuous data") {
   double elbo = 0;
   for (uint64_t seed = 0; seed < 20; ++seed) elbo += mean_of(bounds(*m, data, 1, seed)) / 20;
   const double iwae = mean_of(bounds(*m, data, 100));
-  MESSAGE("gaussian vae on a 2-D manifold in 10-D: ELBO " << elbo << ", L_100 " << iwae
-                                                          << ", independent Gaussians " << baseline);
+  MESSAGE("gaussian vae on a 2-D manifold in 10-D: ELBO " << elbo << ", L_100 " << iwae << ", independent Gaussians "
+                                                          << baseline);
   CHECK(elbo > baseline + 3.0);
   CHECK(iwae >= elbo);
   for (float v : sample_rows(*m, 100, 1, 0)) CHECK(std::isfinite(v));
@@ -516,8 +519,12 @@ TEST_CASE("vae: the gaussian decoder fits continuous data") {
   REQUIRE(lv.size() == static_cast<std::size_t>(d));
   for (float v : lv) CHECK(v >= -8.0f);
   SUBCASE("fixed variance") {
-    auto f = fitted(data, Json{{"hidden", Json::array({32})}, {"latent", 2}, {"decoder", "gaussian"},
-                               {"variance", "fixed"}, {"logvar", -3.0}},
+    auto f = fitted(data,
+                    Json{{"hidden", Json::array({32})},
+                         {"latent", 2},
+                         {"decoder", "gaussian"},
+                         {"variance", "fixed"},
+                         {"logvar", -3.0}},
                     20, 0.005);
     CHECK(f->parameter_store().count() == m->parameter_store().count() - 1);  // no dec.logvar
     CHECK(f->pixel_logvar() == std::vector<float>(d, -3.0f));
@@ -527,19 +534,19 @@ TEST_CASE("vae: the gaussian decoder fits continuous data") {
 
 TEST_CASE("vae: the conv variant fits 28x28 images and has the right shapes") {
   const Rows data = squares(64, 28, 2);
-  const Json cfg{{"architecture", "conv"}, {"conv_channels", Json::array({4, 8})}, {"hidden", Json::array({32})},
-                 {"latent", 4}};
+  const Json cfg{
+      {"architecture", "conv"}, {"conv_channels", Json::array({4, 8})}, {"hidden", Json::array({32})}, {"latent", 4}};
   auto m = fitted(data, cfg, 6, 0.003, 16);
   const nn::TrainReport& r = m->last_report();
   CHECK(r.epochs.back().train_loss < r.epochs.front().train_loss);
   const std::vector<TensorRef> t = m->tensors();
   std::vector<std::string> names;
   for (const TensorRef& x : t) names.push_back(x.name);
-  CHECK(names == std::vector<std::string>{"enc.conv1.weight", "enc.conv1.bias", "enc.conv2.weight",
-                                          "enc.conv2.bias", "enc.fc1.weight", "enc.fc1.bias",
-                                          "enc.head.weight", "enc.head.bias", "dec.fc1.weight", "dec.fc1.bias",
-                                          "dec.fc2.weight", "dec.fc2.bias", "dec.deconv1.weight",
-                                          "dec.deconv1.bias", "dec.deconv2.weight", "dec.deconv2.bias"});
+  CHECK(names == std::vector<std::string>{"enc.conv1.weight", "enc.conv1.bias", "enc.conv2.weight", "enc.conv2.bias",
+                                          "enc.fc1.weight", "enc.fc1.bias", "enc.head.weight", "enc.head.bias",
+                                          "dec.fc1.weight", "dec.fc1.bias", "dec.fc2.weight", "dec.fc2.bias",
+                                          "dec.deconv1.weight", "dec.deconv1.bias", "dec.deconv2.weight",
+                                          "dec.deconv2.bias"});
   CHECK(t[0].shape == std::vector<int64_t>{4, 1, 4, 4});
   CHECK(t[2].shape == std::vector<int64_t>{8, 4, 4, 4});
   CHECK(t[4].shape == std::vector<int64_t>{32, 8 * 7 * 7});

@@ -54,8 +54,8 @@ inline double dot(const Vec& r, const float* y) {
 // Central differences of loss() w.r.t. each of the n values at p, compared with analytic.
 // Per element the error is |a − num| / max(|a|, |num|, 0.05·max|num|): a wrong sign, a
 // missing term or a transposed index gives O(1), f32 rounding and O(eps²) truncation ~1e-3.
-inline double grad_check(float* p, const float* analytic, int64_t n,
-                         const std::function<double()>& loss, float eps = 1e-2f) {
+inline double grad_check(float* p, const float* analytic, int64_t n, const std::function<double()>& loss,
+                         float eps = 1e-2f) {
   std::vector<double> num(static_cast<std::size_t>(n));
   double scale = 0;
   for (int64_t i = 0; i < n; ++i) {

@@ -11,9 +11,15 @@ using namespace gm::nn;
 using namespace nntest;
 
 namespace {
-struct Kind { Act act; float alpha; const char* name; };
-const Kind kinds[] = {{Act::relu, 0, "relu"},       {Act::leaky_relu, 0.2f, "leaky_relu"},
-                      {Act::sigmoid, 0, "sigmoid"}, {Act::tanh, 0, "tanh"},
+struct Kind {
+  Act act;
+  float alpha;
+  const char* name;
+};
+const Kind kinds[] = {{Act::relu, 0, "relu"},
+                      {Act::leaky_relu, 0.2f, "leaky_relu"},
+                      {Act::sigmoid, 0, "sigmoid"},
+                      {Act::tanh, 0, "tanh"},
                       {Act::softplus, 0, "softplus"}};
 }  // namespace
 
@@ -45,7 +51,8 @@ TEST_CASE("activations: oneDNN matches the reference, in place too") {
   ComputeScope scope(2);
   for (const Kind& k : kinds) {
     for (const int64_t n : {int64_t{1}, int64_t{37}, int64_t{4099}}) {
-      CAPTURE(k.name); CAPTURE(n);
+      CAPTURE(k.name);
+      CAPTURE(n);
       Activation f(k.act, k.alpha);
       const Vec x = randn(n, 20, 3.0f), dy = randn(n, 21);
       Vec y(x.size()), y_ref(x.size()), dx(x.size()), dx_ref(x.size());

@@ -40,9 +40,13 @@ TEST_CASE("batch_norm: hand-computed statistics, output and running update") {
 
 TEST_CASE("batch_norm: oneDNN matches the reference, (B, C) and (B, C, H·W)") {
   ComputeScope scope(2);
-  struct Case { int64_t B, C, S; };
+  struct Case {
+    int64_t B, C, S;
+  };
   for (const Case c : {Case{3, 1, 1}, Case{7, 5, 1}, Case{64, 33, 1}, Case{3, 4, 9}, Case{1, 3, 25}, Case{5, 16, 16}}) {
-    CAPTURE(c.B); CAPTURE(c.C); CAPTURE(c.S);
+    CAPTURE(c.B);
+    CAPTURE(c.C);
+    CAPTURE(c.S);
     ParameterStore store;
     BatchNorm bn(store, "bn", c.C);
     const Vec gamma = randu(c.C, 1, 0.5f, 1.5f), beta = randn(c.C, 2);
@@ -54,8 +58,8 @@ TEST_CASE("batch_norm: oneDNN matches the reference, (B, C) and (B, C, H·W)") {
     const Vec dy = randn(n, 4);
     Vec y(x.size()), y_ref(x.size()), mean(c.C), var(c.C), mean_ref(c.C), var_ref(c.C);
     bn.forward_train(x.data(), y.data(), mean.data(), var.data(), c.B, c.S);
-    ref::batch_norm_forward_train(x.data(), gamma.data(), beta.data(), y_ref.data(),
-                                  mean_ref.data(), var_ref.data(), c.B, c.C, c.S, bn.eps());
+    ref::batch_norm_forward_train(x.data(), gamma.data(), beta.data(), y_ref.data(), mean_ref.data(), var_ref.data(),
+                                  c.B, c.C, c.S, bn.eps());
     CHECK(rel_err(mean, mean_ref) < 1e-5);
     CHECK(rel_err(var, var_ref) < 1e-5);
     CHECK(rel_err(y, y_ref) < 1e-4);
@@ -63,16 +67,15 @@ TEST_CASE("batch_norm: oneDNN matches the reference, (B, C) and (B, C, H·W)") {
     Vec dx(x.size()), dx_ref(x.size()), dg_ref(c.C, 0.5f), db_ref(c.C, 0.5f);
     std::fill(store.grads(), store.grads() + store.trainable_size(), 0.5f);
     bn.backward(x.data(), dy.data(), mean.data(), var.data(), dx.data(), c.B, c.S);
-    ref::batch_norm_backward(x.data(), gamma.data(), mean.data(), var.data(), dy.data(),
-                             dx_ref.data(), dg_ref.data(), db_ref.data(), c.B, c.C, c.S, bn.eps());
+    ref::batch_norm_backward(x.data(), gamma.data(), mean.data(), var.data(), dy.data(), dx_ref.data(), dg_ref.data(),
+                             db_ref.data(), c.B, c.C, c.S, bn.eps());
     if (c.B * c.S > 1) CHECK(rel_err(dx, dx_ref) < 1e-4);
     CHECK(rel_err(store.grad(bn.gamma()), dg_ref.data(), dg_ref.size()) < 1e-4);
     CHECK(rel_err(store.grad(bn.beta()), db_ref.data(), db_ref.size()) < 1e-5);
 
     bn.forward_infer(x.data(), y.data(), c.B, c.S);
-    ref::batch_norm_forward_infer(x.data(), gamma.data(), beta.data(),
-                                  store.value(bn.running_mean()), store.value(bn.running_var()),
-                                  y_ref.data(), c.B, c.C, c.S, bn.eps());
+    ref::batch_norm_forward_infer(x.data(), gamma.data(), beta.data(), store.value(bn.running_mean()),
+                                  store.value(bn.running_var()), y_ref.data(), c.B, c.C, c.S, bn.eps());
     CHECK(rel_err(y, y_ref) < 1e-5);
   }
 }

@@ -27,7 +27,7 @@ struct Net {
   Conv2d conv{store, "conv", {C, Co, 4, 2, 1, false}};
   BatchNorm bn{store, "bn", Co};
   Activation act{Act::leaky_relu, 0.2f};
-  Linear fc{store, "fc", Co * OH * OH, O};
+  Linear fc{store, "fc", Co* OH* OH, O};
   Activation out{Act::sigmoid};
 
   Net() {

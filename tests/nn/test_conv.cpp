@@ -36,7 +36,7 @@ TEST_CASE("conv_transpose2d: hand-computed stride-2 upsampling") {
   ConvTranspose2d up(store, "u", {1, 1, 2, 2, 0, false});
   const Vec w = {1, 2, 3, 4};
   std::copy(w.begin(), w.end(), store.value(up.weight()));
-  REQUIRE(up.out_size(2) == 4);  // (2 − 1)·2 − 0 + 2
+  REQUIRE(up.out_size(2) == 4);      // (2 − 1)·2 − 0 + 2
   const Vec x = {1, 10, 100, 1000};  // (1, 1, 2, 2)
   Vec y(16);
   up.forward(x.data(), y.data(), 1, 2, 2);
@@ -46,11 +46,21 @@ TEST_CASE("conv_transpose2d: hand-computed stride-2 upsampling") {
 }
 
 namespace {
-struct Case { int64_t B, Ci, Co, H, W, K, S, P; bool bias; };
+struct Case {
+  int64_t B, Ci, Co, H, W, K, S, P;
+  bool bias;
+};
 
 void compare_with_reference(bool transposed, const Case& c) {
-  CAPTURE(transposed); CAPTURE(c.B); CAPTURE(c.Ci); CAPTURE(c.Co); CAPTURE(c.H);
-  CAPTURE(c.W); CAPTURE(c.K); CAPTURE(c.S); CAPTURE(c.P);
+  CAPTURE(transposed);
+  CAPTURE(c.B);
+  CAPTURE(c.Ci);
+  CAPTURE(c.Co);
+  CAPTURE(c.H);
+  CAPTURE(c.W);
+  CAPTURE(c.K);
+  CAPTURE(c.S);
+  CAPTURE(c.P);
   ParameterStore store;
   const ConvSpec spec{c.Ci, c.Co, c.K, c.S, c.P, c.bias};
   Conv2d conv = transposed ? ConvTranspose2d(store, "c", spec) : Conv2d(store, "c", spec);
@@ -101,8 +111,7 @@ void check_gradients(bool transposed, const Case& c) {
   store.zero_grad();
   conv.backward(x.data(), r.data(), dx.data(), c.B, c.H, c.W);
   CHECK(grad_check(x.data(), dx.data(), static_cast<int64_t>(x.size()), loss) < 1e-2);
-  CHECK(grad_check(store.value(conv.weight()), store.grad(conv.weight()),
-                   store.size(conv.weight()), loss) < 1e-2);
+  CHECK(grad_check(store.value(conv.weight()), store.grad(conv.weight()), store.size(conv.weight()), loss) < 1e-2);
   CHECK(grad_check(store.value(conv.bias()), store.grad(conv.bias()), c.Co, loss) < 1e-2);
 }
 }  // namespace
@@ -110,11 +119,11 @@ void check_gradients(bool transposed, const Case& c) {
 TEST_CASE("conv2d and conv_transpose2d: oneDNN matches the reference loops") {
   ComputeScope scope(2);
   const Case cases[] = {
-      {1, 1, 1, 5, 5, 3, 1, 0, true},    // batch 1, one channel
-      {2, 3, 5, 7, 6, 3, 1, 1, true},    // odd sizes, non-square image, padding
-      {3, 4, 6, 8, 8, 4, 2, 1, false},   // DCGAN's k=4 s=2 p=1
-      {2, 5, 3, 9, 7, 3, 2, 0, true},    // stride 2 without padding, odd image
-      {1, 16, 8, 4, 4, 1, 1, 0, true},   // 1×1 kernel
+      {1, 1, 1, 5, 5, 3, 1, 0, true},   // batch 1, one channel
+      {2, 3, 5, 7, 6, 3, 1, 1, true},   // odd sizes, non-square image, padding
+      {3, 4, 6, 8, 8, 4, 2, 1, false},  // DCGAN's k=4 s=2 p=1
+      {2, 5, 3, 9, 7, 3, 2, 0, true},   // stride 2 without padding, odd image
+      {1, 16, 8, 4, 4, 1, 1, 0, true},  // 1×1 kernel
   };
   for (const Case& c : cases) {
     compare_with_reference(false, c);

@@ -37,10 +37,15 @@ TEST_CASE("linear: hand-computed forward and backward, gradients add") {
 
 TEST_CASE("linear: oneDNN matches the reference loops") {
   ComputeScope scope(2);
-  struct Case { int64_t B, I, O; bool bias; };
-  for (const Case c : {Case{1, 1, 1, true}, Case{1, 7, 3, false}, Case{5, 13, 17, true},
-                       Case{64, 100, 33, true}, Case{3, 512, 9, true}, Case{33, 9, 256, false}}) {
-    CAPTURE(c.B); CAPTURE(c.I); CAPTURE(c.O);
+  struct Case {
+    int64_t B, I, O;
+    bool bias;
+  };
+  for (const Case c : {Case{1, 1, 1, true}, Case{1, 7, 3, false}, Case{5, 13, 17, true}, Case{64, 100, 33, true},
+                       Case{3, 512, 9, true}, Case{33, 9, 256, false}}) {
+    CAPTURE(c.B);
+    CAPTURE(c.I);
+    CAPTURE(c.O);
     ParameterStore store;
     Linear fc(store, "fc", c.I, c.O, c.bias);
     gm::Rng rng(7, 0);
@@ -56,8 +61,8 @@ TEST_CASE("linear: oneDNN matches the reference loops") {
     Vec dW_ref(static_cast<std::size_t>(c.I * c.O), 0.5f), db_ref(static_cast<std::size_t>(c.O), 0.5f);
     std::fill(store.grads(), store.grads() + store.trainable_size(), 0.5f);  // backward adds
     fc.backward(x.data(), dy.data(), dx.data(), c.B);
-    ref::linear_backward(x.data(), W, dy.data(), dx_ref.data(), dW_ref.data(),
-                         c.bias ? db_ref.data() : nullptr, c.B, c.I, c.O);
+    ref::linear_backward(x.data(), W, dy.data(), dx_ref.data(), dW_ref.data(), c.bias ? db_ref.data() : nullptr, c.B,
+                         c.I, c.O);
     CHECK(rel_err(dx, dx_ref) < 1e-5);
     CHECK(rel_err(store.grad(fc.weight()), dW_ref.data(), dW_ref.size()) < 1e-5);
     if (c.bias) CHECK(rel_err(store.grad(fc.bias()), db_ref.data(), db_ref.size()) < 1e-5);
@@ -91,7 +96,9 @@ TEST_CASE("gemm: transposed views, leading dimensions, bias and accumulation") {
   for (int ta = 0; ta < 2; ++ta)
     for (int tb = 0; tb < 2; ++tb)
       for (int acc = 0; acc < 2; ++acc) {
-        CAPTURE(ta); CAPTURE(tb); CAPTURE(acc);
+        CAPTURE(ta);
+        CAPTURE(tb);
+        CAPTURE(acc);
         // Stored shapes with padded rows: A is (M, K) or (K, M), B is (K, N) or (N, K).
         const int64_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 2, ldc = N + 1;
         const Vec A = randn((ta ? K : M) * lda, 10), Bm = randn((tb ? N : K) * ldb, 11);
@@ -106,8 +113,7 @@ TEST_CASE("gemm: transposed views, leading dimensions, bias and accumulation") {
           }
         Gemm gemm(ta, tb, acc);
         gemm.run(M, N, K, A.data(), lda, Bm.data(), ldb, C.data(), ldc, bias.data());
-        for (int64_t i = 0; i < M; ++i)
-          CHECK(rel_err(C.data() + i * ldc, C_ref.data() + i * ldc, N) < 1e-5);
+        for (int64_t i = 0; i < M; ++i) CHECK(rel_err(C.data() + i * ldc, C_ref.data() + i * ldc, N) < 1e-5);
       }
 }
 

@@ -6,8 +6,8 @@
 
 #include "core/error.hpp"
 #include "helpers.hpp"
-#include "nn/compute.hpp"
 #include "nn/bce_row.hpp"
+#include "nn/compute.hpp"
 #include "nn/loss.hpp"
 
 using namespace gm::nn;
@@ -95,7 +95,7 @@ TEST_CASE("softmax_cross_entropy: closed forms, stability, bad labels") {
   CHECK(per[1] == doctest::Approx(std::log(5.0)));
   CHECK(per[2] == doctest::Approx(1000.0));
   CHECK(total == doctest::Approx(per[0] + per[1] + per[2]));
-  CHECK(g[0] == doctest::Approx(0.5f / 3));         // ½·(⅓ − 0)
+  CHECK(g[0] == doctest::Approx(0.5f / 3));            // ½·(⅓ − 0)
   CHECK(g[1] == doctest::Approx(0.5f * (-2.0f / 3)));  // ½·(⅓ − 1)
   CHECK(g[3] == doctest::Approx(0.5f * (0.2f - 1)));
   CHECK(g[4] == doctest::Approx(0.5f * 0.6f));

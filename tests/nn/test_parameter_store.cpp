@@ -72,7 +72,10 @@ TEST_CASE("initialisers: bounds, moments, fans and determinism") {
   CHECK(s2 / n == doctest::Approx(bound * bound / 3).epsilon(0.03));  // Var U(±a) = a²/3
   init_kaiming_normal(a.data(), n, {50, 10}, r1);
   double m = 0, q = 0;
-  for (float v : a) { m += v; q += double(v) * v; }
+  for (float v : a) {
+    m += v;
+    q += double(v) * v;
+  }
   CHECK(m / n == doctest::Approx(0.0).epsilon(0.01));
   CHECK(q / n == doctest::Approx(2.0 / 50).epsilon(0.03));
   init_normal(a.data(), n, r1, 3.0f, 0.02f);

@@ -12,18 +12,41 @@ namespace {
 // layer kind, batch norm on both spatial kinds, every activation the GANs use.
 void build(Sequential& net, ParameterStore& store) {
   StageSpec a;
-  a.layer = Layer::deconv; a.name = "a"; a.in = 2; a.out = 3; a.in_h = a.in_w = 3;
-  a.kernel = 4; a.stride = 2; a.padding = 1; a.bias = false; a.batch_norm = true; a.act = Act::relu;
+  a.layer = Layer::deconv;
+  a.name = "a";
+  a.in = 2;
+  a.out = 3;
+  a.in_h = a.in_w = 3;
+  a.kernel = 4;
+  a.stride = 2;
+  a.padding = 1;
+  a.bias = false;
+  a.batch_norm = true;
+  a.act = Act::relu;
   net.add(store, a);
   StageSpec b;
-  b.layer = Layer::conv; b.name = "b"; b.in = 3; b.out = 4; b.in_h = b.in_w = 6;
-  b.kernel = 3; b.stride = 2; b.padding = 1; b.batch_norm = true; b.act = Act::leaky_relu;
+  b.layer = Layer::conv;
+  b.name = "b";
+  b.in = 3;
+  b.out = 4;
+  b.in_h = b.in_w = 6;
+  b.kernel = 3;
+  b.stride = 2;
+  b.padding = 1;
+  b.batch_norm = true;
+  b.act = Act::leaky_relu;
   net.add(store, b);
   StageSpec c;
-  c.name = "c"; c.in = 4 * 3 * 3; c.out = 5; c.act = Act::tanh;
+  c.name = "c";
+  c.in = 4 * 3 * 3;
+  c.out = 5;
+  c.act = Act::tanh;
   net.add(store, c);
   StageSpec d;
-  d.name = "d"; d.in = 5; d.out = 2; d.act = Act::sigmoid;
+  d.name = "d";
+  d.in = 5;
+  d.out = 2;
+  d.act = Act::sigmoid;
   net.add(store, d);
 }
 }  // namespace
@@ -38,7 +61,9 @@ TEST_CASE("sequential: shapes, spans and a chain that does not fit") {
   CHECK(store.entry(net.first_param()).name == "a.weight");
   CHECK(store.entry(net.last_param()).name == "d.bias");
   StageSpec bad;
-  bad.name = "e"; bad.in = 3; bad.out = 1;
+  bad.name = "e";
+  bad.in = 3;
+  bad.out = 1;
   CHECK_THROWS(net.add(store, bad));
 }
 

@@ -89,7 +89,8 @@ void run_captions(CaptionsArgs& a) {
 
 void add_captions_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<CaptionsArgs>();
-  CLI::App* cmd = app.add_subcommand("captions", "the built-in Fashion-MNIST captions for text cgan (fit --captions builtin)");
+  CLI::App* cmd =
+      app.add_subcommand("captions", "the built-in Fashion-MNIST captions for text cgan (fit --captions builtin)");
   cmd->add_flag("--train", args->train, "write the training caption of every row of --data");
   cmd->add_flag("--held-out", args->held_out, "write every held-out phrasing of every class (never used in training)");
   cmd->add_option("--repeat", args->repeat, "--held-out: each caption this many times")

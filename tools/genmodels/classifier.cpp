@@ -21,15 +21,17 @@ std::string default_classifier_path() {
   if (!env("GENMODELS_CACHE").empty()) return env("GENMODELS_CACHE") + "/" + file;
   if (!env("XDG_CACHE_HOME").empty()) return env("XDG_CACHE_HOME") + "/genmodels/" + file;
   if (!env("HOME").empty()) return env("HOME") + "/.cache/genmodels/" + file;
-  fail(Status::invalid_argument, "no cache folder for the feature classifier: set GENMODELS_CACHE or pass --classifier FILE");
+  fail(Status::invalid_argument,
+       "no cache folder for the feature classifier: set GENMODELS_CACHE or pass --classifier FILE");
 }
 
 Dataset load_grey_images(const std::string& spec, const std::string& what, bool need_labels) {
   Dataset data = load_dataset(spec);
   const bool grey28 = !data.image.is_image() || (data.image.channels == 1 && data.image.height == 28);
   if (data.d != eval::FeatureClassifier::kPixels || !grey28)
-    fail(Status::invalid_data, "{} {}: the feature classifier reads 28×28 grey images (784 values a row), got rows of {}",
-         what, spec, data.d);
+    fail(Status::invalid_data,
+         "{} {}: the feature classifier reads 28×28 grey images (784 values a row), got rows of {}", what, spec,
+         data.d);
   if (need_labels && data.labels.empty())
     fail(Status::invalid_data, "{} {}: the classifier needs labels 0..9 (npy:IMAGES.npy:LABELS.npy)", what, spec);
   eval::require_unit_images(data.x.data(), data.n, what + " " + spec);
@@ -43,8 +45,10 @@ double train_and_save_classifier(const ClassifierJob& job, const std::string& pa
   const auto start = std::chrono::steady_clock::now();
   out.train(train.view(), options);
   const double seconds = seconds_since(start);
-  Metadata meta = {{"train_data", job.train}, {"train_examples", std::to_string(train.n)},
-                   {"epochs", std::to_string(options.epochs)}, {"seed", std::to_string(options.seed)},
+  Metadata meta = {{"train_data", job.train},
+                   {"train_examples", std::to_string(train.n)},
+                   {"epochs", std::to_string(options.epochs)},
+                   {"seed", std::to_string(options.seed)},
                    {"train_seconds", fmt::format("{:.1f}", seconds)}};
   double accuracy = -1.0;
   if (!job.test.empty()) {
@@ -72,7 +76,8 @@ eval::FeatureClassifier classifier_for_eval(const std::string& path, int threads
   if (std::filesystem::exists(cached)) return eval::FeatureClassifier::load(cached);
   fmt::print(stderr,
              "genmodels: no feature classifier at {}: training one on fashion-mnist:train first "
-             "(5 epochs; a few minutes on 2 cores, once)\n", cached);
+             "(5 epochs; a few minutes on 2 cores, once)\n",
+             cached);
   ClassifierJob job;
   job.options.threads = threads;
   eval::FeatureClassifier c;
@@ -90,9 +95,12 @@ struct ClassifierArgs {
 void add_classifier_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ClassifierArgs>();
   CLI::App* cmd = app.add_subcommand("classifier", "train the Fashion-MNIST feature classifier that `eval` uses");
-  cmd->add_option("--data", args->job.train, "labelled 28×28 grey images in [0, 1] (a data SPEC, see fit; default fashion-mnist:train)");
-  cmd->add_option("--test", args->job.test, "labelled images to measure the accuracy on (default fashion-mnist:test; \"\" to skip)");
-  cmd->add_option("--epochs", args->job.options.epochs, "passes over the data (default 5)")->check(CLI::Range(int64_t{1}, int64_t{1000}));
+  cmd->add_option("--data", args->job.train,
+                  "labelled 28×28 grey images in [0, 1] (a data SPEC, see fit; default fashion-mnist:train)");
+  cmd->add_option("--test", args->job.test,
+                  "labelled images to measure the accuracy on (default fashion-mnist:test; \"\" to skip)");
+  cmd->add_option("--epochs", args->job.options.epochs, "passes over the data (default 5)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000}));
   cmd->add_option("--seed", args->job.options.seed, "random seed (initialisation and shuffling)");
   cmd->add_option("--threads", args->job.options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", args->out, "file to write (default: the cache `eval` reads, see docs/eval.md)");

@@ -38,11 +38,10 @@ ImageShape parse_shape_flag(const std::string& text) {
     const std::size_t comma = std::min(text.find(',', start), text.size());
     const std::string part = text.substr(start, comma - start);
     // Digits only (no sign, no spaces), at most 9 of them: the product stays far from overflow.
-    const bool digits = !part.empty() && part.size() <= 9 &&
-                        part.find_first_not_of("0123456789") == std::string::npos;
+    const bool digits = !part.empty() && part.size() <= 9 && part.find_first_not_of("0123456789") == std::string::npos;
     if (!digits || std::stoll(part) < 1)
-      fail(Status::invalid_argument, "--shape {}: give positive integers below 10^9, C,H,W (or H,W), e.g. --shape 1,28,28",
-           text);
+      fail(Status::invalid_argument,
+           "--shape {}: give positive integers below 10^9, C,H,W (or H,W), e.g. --shape 1,28,28", text);
     v.push_back(std::stoll(part));
     start = comma + 1;
   }
@@ -94,11 +93,14 @@ std::vector<std::string> CaptionFlags::sentences(const Dataset& data, uint64_t s
   if (source.empty()) return {};
   if (source == "builtin") {
     if (data.labels.empty())
-      fail(Status::invalid_data, "--captions builtin writes Fashion-MNIST captions from the labels, but this data has "
+      fail(Status::invalid_data,
+           "--captions builtin writes Fashion-MNIST captions from the labels, but this data has "
            "no labels (use fashion-mnist:train, or --captions FILE.txt)");
     if (data.num_classes > kFashionClasses)
-      fail(Status::invalid_data, "--captions builtin knows Fashion-MNIST's {} classes; this data has {} (give "
-           "--captions FILE.txt instead)", kFashionClasses, data.num_classes);
+      fail(Status::invalid_data,
+           "--captions builtin knows Fashion-MNIST's {} classes; this data has {} (give "
+           "--captions FILE.txt instead)",
+           kFashionClasses, data.num_classes);
     return fashion_train_captions(data.labels.data(), data.n, seed);
   }
   const std::vector<std::string> lines = read_lines(source, "--captions", data.n);
@@ -144,14 +146,16 @@ void ConditionFlags::apply(const GenerativeModel& model, int64_t n, SampleOption
            model.kind());
     if (!labels.empty() && static_cast<int64_t>(labels.size()) != n)
       fail(Status::invalid_argument, "--labels gives {} labels for {} rows: give one per row", labels.size(), n);
-    row_labels_ = labels.empty() ? std::vector<int32_t>(static_cast<std::size_t>(n), static_cast<int32_t>(label))
-                                 : labels;
+    row_labels_ =
+        labels.empty() ? std::vector<int32_t>(static_cast<std::size_t>(n), static_cast<int32_t>(label)) : labels;
     options.labels = row_labels_.data();
     return;
   }
   if (kind != ConditionKind::text)
-    fail(Status::invalid_argument, "this {} model is conditioned on vectors, which the command line cannot give; "
-         "use the C API (gm_sample_options.conditions)", model.kind());
+    fail(Status::invalid_argument,
+         "this {} model is conditioned on vectors, which the command line cannot give; "
+         "use the C API (gm_sample_options.conditions)",
+         model.kind());
   if (text.empty() && texts_file.empty())
     fail(Status::invalid_argument, "this {} model is conditioned on sentences: use --text SENTENCE or --texts FILE",
          model.kind());

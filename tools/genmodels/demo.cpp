@@ -70,10 +70,11 @@ void add_demo_command(CLI::App& app, int& exit_code) {
       write_rows(png_path, x.data(), args->samples, shape.d, shape.image, 0);
 
       const Score s = score(*model, test, EvalOptions{});
-      fmt::print("{} {} fitted on {} ({} examples) in {:.2f} s\n", model->kind(), model->config().dump(),
-                 train_spec, train.n, fit_s);
-      fmt::print("test log-likelihood on {} ({} examples): {:.3f} nats per image (NLL {:.3f} ± {:.3f}, {:.4f} bits/dim)\n",
-                 test_spec, s.n, -s.nll_nats, s.nll_nats, s.nll_stderr, s.bits_per_dim);
+      fmt::print("{} {} fitted on {} ({} examples) in {:.2f} s\n", model->kind(), model->config().dump(), train_spec,
+                 train.n, fit_s);
+      fmt::print(
+          "test log-likelihood on {} ({} examples): {:.3f} nats per image (NLL {:.3f} ± {:.3f}, {:.4f} bits/dim)\n",
+          test_spec, s.n, -s.nll_nats, s.nll_nats, s.nll_stderr, s.bits_per_dim);
       fmt::print("wrote {} and {}\n", model_path, png_path);
       Json j = s.to_json();
       j["kind"] = model->kind();

@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
-#include "core/error.hpp"
 #include "common.hpp"
+#include "core/error.hpp"
 #include "models/model_file.hpp"
 
 namespace gm::cli {
@@ -95,14 +95,16 @@ void add_complete_command(CLI::App& app, int& exit_code) {
   args->data.add_to(*cmd);
   cmd->add_option("--hide", args->hide,
                   fmt::format("{} (of each image: needs the data's or the model's layout, or --shape)", kHideHelp));
-  cmd->add_option("--out", args->out, "FILE.png (grid: inputs with the hidden part blanked, then completions) or FILE.npy")
+  cmd->add_option("--out", args->out,
+                  "FILE.png (grid: inputs with the hidden part blanked, then completions) or FILE.npy")
       ->required();
   cmd->add_option("--seed", args->options.seed, "random seed");
   cmd->add_option("--columns", args->columns, "images per grid row (0 = one row per example pair)");
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
       const std::string& hide = args->hide;
-      if (hide != "bottom-half" && hide != "top-half" && hide != "left-half" && hide != "right-half" && hide != "centre")
+      if (hide != "bottom-half" && hide != "top-half" && hide != "left-half" && hide != "right-half" &&
+          hide != "centre")
         fail(Status::invalid_argument, "--hide {}: give {}", hide, kHideHelp);
       const auto model = load_model_file(args->model);
       model->require_capability(cap_complete, "complete");

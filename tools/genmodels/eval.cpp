@@ -14,8 +14,8 @@
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "data/npy.hpp"
-#include "eval/knn_metrics.hpp"
 #include "eval/frechet.hpp"
+#include "eval/knn_metrics.hpp"
 #include "eval_support.hpp"
 #include "models/model_file.hpp"
 
@@ -40,10 +40,13 @@ std::vector<float> read_images(const std::string& path, int64_t& n) {
   const bool ok = (s.size() == 2 && s[1] == kPixels) || (s.size() == 3 && s[1] == 28 && s[2] == 28) ||
                   (s.size() == 4 && s[1] == 1 && s[2] == 28 && s[3] == 28);
   if (!ok || s[0] < 2)
-    fail(Status::invalid_data, "{}: expected at least 2 images shaped (N, 784), (N, 28, 28) or (N, 1, 28, 28), got {} "
-         "dimensions", path, s.size());
+    fail(Status::invalid_data,
+         "{}: expected at least 2 images shaped (N, 784), (N, 28, 28) or (N, 1, 28, 28), got {} "
+         "dimensions",
+         path, s.size());
   if (a.type != NpyType::f4 && a.type != NpyType::f8 && a.type != NpyType::u1)
-    fail(Status::unsupported, "{}: images must be float32 in [0, 1] or uint8 0..255 (x.astype(np.float32) / 255)", path);
+    fail(Status::unsupported, "{}: images must be float32 in [0, 1] or uint8 0..255 (x.astype(np.float32) / 255)",
+         path);
   n = s[0];
   std::vector<float> x = npy_to_float(a);
   if (a.type == NpyType::u1)
@@ -62,8 +65,10 @@ std::vector<int32_t> read_labels(const std::string& path, int64_t rows) {
   const std::vector<float> v = npy_to_float(a);
   std::vector<int32_t> labels(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) {
-    if (!(v[i] >= 0.0f && v[i] < static_cast<float>(kClasses)) || v[i] != static_cast<float>(static_cast<int32_t>(v[i])))
-      fail(Status::invalid_data, "{}: label {} of row {} is not a Fashion-MNIST class in [0, {})", path, v[i], i, kClasses);
+    if (!(v[i] >= 0.0f && v[i] < static_cast<float>(kClasses)) ||
+        v[i] != static_cast<float>(static_cast<int32_t>(v[i])))
+      fail(Status::invalid_data, "{}: label {} of row {} is not a Fashion-MNIST class in [0, {})", path, v[i], i,
+           kClasses);
     labels[i] = static_cast<int32_t>(v[i]);
   }
   return labels;
@@ -76,8 +81,8 @@ void require_fashion_shape(const GenerativeModel& model, const std::string& path
   if (s.d != kPixels || !grey28)
     fail(Status::unsupported,
          "{}: eval compares 28×28 grey images (the feature classifier is trained on Fashion-MNIST), but this {} model "
-         "makes rows of {} values{}; fit it on 28×28 grey data, or score explicit models with log-prob", path,
-         model.kind(), s.d,
+         "makes rows of {} values{}; fit it on 28×28 grey data, or score explicit models with log-prob",
+         path, model.kind(), s.d,
          s.image.is_image() ? fmt::format(" ({}×{}×{})", s.image.channels, s.image.height, s.image.width) : "");
 }
 
@@ -87,8 +92,10 @@ bool label_conditional(const GenerativeModel& model, const std::string& path) {
   const ModelCondition condition = model_condition(model);
   if (condition.kind == ConditionKind::none) return false;
   if (condition.kind != ConditionKind::label)
-    fail(Status::unsupported, "{}: this {} model is conditioned on \"{}\", not on class labels: eval can only ask for "
-         "Fashion-MNIST classes", path, model.kind(), condition_name(condition.kind));
+    fail(Status::unsupported,
+         "{}: this {} model is conditioned on \"{}\", not on class labels: eval can only ask for "
+         "Fashion-MNIST classes",
+         path, model.kind(), condition_name(condition.kind));
   if (condition.dim != 0 && condition.dim != kClasses)
     fail(Status::unsupported, "{}: this model has {} classes, the feature classifier knows Fashion-MNIST's {}", path,
          condition.dim, kClasses);
@@ -178,7 +185,7 @@ void run_eval(const EvalArgs& a) {
       }
     }
   }
-  int64_t scored = n;  // rows the accuracy is over
+  int64_t scored = n;    // rows the accuracy is over
   if (!truth.empty()) {  // every labelled row, not only the first n
     scored = static_cast<int64_t>(truth.size());
     std::vector<int32_t> pred(truth.size());
@@ -200,9 +207,11 @@ void run_eval(const EvalArgs& a) {
   const double seconds = seconds_since(start);
 
   if (a.json) {
-    Json j = {{"frechet_distance", fd}, {"n", n}, {"precision", pr.precision}, {"recall", pr.recall},
-              {"density", pr.density}, {"coverage", pr.coverage}, {"reference", a.reference},
-              {"class_shares", share}, {"seconds", seconds}};
+    Json j = {{"frechet_distance", fd},    {"n", n},
+              {"precision", pr.precision}, {"recall", pr.recall},
+              {"density", pr.density},     {"coverage", pr.coverage},
+              {"reference", a.reference},  {"class_shares", share},
+              {"seconds", seconds}};
     j[a.images.empty() ? "model" : "images"] = a.images.empty() ? a.model : a.images;
     if (has_accuracy) {
       j["classifier_accuracy"] = static_cast<double>(right) / static_cast<double>(scored);
@@ -212,16 +221,19 @@ void run_eval(const EvalArgs& a) {
     fmt::print("{}\n", j.dump());
     return;
   }
-  fmt::print("Fréchet distance {:.4f} (classifier features, {} images of {} vs the first {} of {}; {:.1f} s)\n", fd,
-             n, source, n, a.reference, seconds);
-  fmt::print("precision {:.4f}, recall {:.4f}, density {:.4f}, coverage {:.4f} (k = {} nearest-neighbour balls in "
-             "feature space)\n", pr.precision, pr.recall, pr.density, pr.coverage, k);
+  fmt::print("Fréchet distance {:.4f} (classifier features, {} images of {} vs the first {} of {}; {:.1f} s)\n", fd, n,
+             source, n, a.reference, seconds);
+  fmt::print(
+      "precision {:.4f}, recall {:.4f}, density {:.4f}, coverage {:.4f} (k = {} nearest-neighbour balls in "
+      "feature space)\n",
+      pr.precision, pr.recall, pr.density, pr.coverage, k);
   fmt::print("predicted class shares:");
   for (double s : share) fmt::print(" {:.3f}", s);
   fmt::print("\n");
   if (has_accuracy) {
     fmt::print("classifier accuracy on the {} labels{}: {:.4f}\nper class:", truth.empty() ? "requested" : "given",
-               truth.empty() ? "" : fmt::format(" ({} images)", scored), static_cast<double>(right) / static_cast<double>(scored));
+               truth.empty() ? "" : fmt::format(" ({} images)", scored),
+               static_cast<double>(right) / static_cast<double>(scored));
     for (double c : per_class) fmt::print(" {:.3f}", c);
     fmt::print("\n");
   }
@@ -234,12 +246,18 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "eval", "feature Fréchet distance of a model's samples (or of images) to Fashion-MNIST; see docs/eval.md");
   cmd->add_option("model", args->model, "model file to sample (28×28 grey images)")->check(CLI::ExistingFile);
-  cmd->add_option("--images", args->images, "score these images instead: .npy float32 in [0, 1] or uint8, "
-                  "(N, 784), (N, 28, 28) or (N, 1, 28, 28)")->check(CLI::ExistingFile);
-  cmd->add_option("--labels", args->labels, "with --images: the class asked for of every image (.npy of N integers "
-                  "in [0, 10)); reports the classifier's accuracy over all of them")->check(CLI::ExistingFile);
-  cmd->add_option("--reference", args->reference, "real images to compare with (a data SPEC; default fashion-mnist:test)");
-  cmd->add_option("--classifier", args->classifier, "feature classifier file (default: the cache, trained on first use)");
+  cmd->add_option("--images", args->images,
+                  "score these images instead: .npy float32 in [0, 1] or uint8, "
+                  "(N, 784), (N, 28, 28) or (N, 1, 28, 28)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--labels", args->labels,
+                  "with --images: the class asked for of every image (.npy of N integers "
+                  "in [0, 10)); reports the classifier's accuracy over all of them")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--reference", args->reference,
+                  "real images to compare with (a data SPEC; default fashion-mnist:test)");
+  cmd->add_option("--classifier", args->classifier,
+                  "feature classifier file (default: the cache, trained on first use)");
   cmd->add_option("--n", args->n, "images on each side (default 10000; at most the reference's size)")
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 22));
   cmd->add_option("--seed", args->seed, "random seed for sampling");

@@ -48,7 +48,8 @@ class EpochGrids {
       n_ = static_cast<int64_t>(rows.size()) * kGridColumns;
       conditions_.resize(static_cast<std::size_t>(n_ * dim_));
       for (int64_t r = 0; r < n_; ++r)
-        text_features(rows[static_cast<std::size_t>(r / kGridColumns)], dim_, &conditions_[static_cast<std::size_t>(r * dim_)]);
+        text_features(rows[static_cast<std::size_t>(r / kGridColumns)], dim_,
+                      &conditions_[static_cast<std::size_t>(r * dim_)]);
     }
   }
 
@@ -114,13 +115,14 @@ void add_fit_command(CLI::App& app, int& exit_code) {
         fail(Status::invalid_argument, "--captions is for cgan with {{\"condition\": \"text\"}}; this is {} {}",
              model->kind(), model->config().dump());
       if (text && args->captions.source.empty())
-        fail(Status::invalid_argument, "cgan with \"condition\": \"text\" needs a sentence per row: give --captions "
+        fail(Status::invalid_argument,
+             "cgan with \"condition\": \"text\" needs a sentence per row: give --captions "
              "builtin (Fashion-MNIST) or --captions FILE.txt");
       const auto load_start = std::chrono::steady_clock::now();
       const Dataset data = args->data.load();
       const std::vector<std::string> sentences = args->captions.sentences(data, args->options.seed);
-      const std::vector<float> conditions = text ? text_features_rows(sentences, args->captions.text_dim)
-                                                 : std::vector<float>{};
+      const std::vector<float> conditions =
+          text ? text_features_rows(sentences, args->captions.text_dim) : std::vector<float>{};
       const double load_s = seconds_since(load_start);
       DataView view = data.view();
       if (text) {
@@ -139,8 +141,8 @@ void add_fit_command(CLI::App& app, int& exit_code) {
       model->fit(view, options);
       const double fit_s = seconds_since(fit_start);
       save_model_file(*model, args->out);
-      fmt::print("fitted {} on {} examples of {} values in {:.3f} s (data loaded in {:.3f} s)\n",
-                 model->kind(), data.n, data.d, fit_s, load_s);
+      fmt::print("fitted {} on {} examples of {} values in {:.3f} s (data loaded in {:.3f} s)\n", model->kind(), data.n,
+                 data.d, fit_s, load_s);
       if (text)
         fmt::print("captions: {} ({} values per sentence), e.g. \"{}\"\n", args->captions.source,
                    args->captions.text_dim, sentences.empty() ? "" : sentences.front());

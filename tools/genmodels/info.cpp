@@ -39,8 +39,8 @@ void add_info_commands(CLI::App& app, int& exit_code) {
                 {"kind", model->kind()},
                 {"genmodels_version", file.metadata.at("genmodels_version")},
                 {"config", model->config()},
-                {"data_shape", {{"d", s.d}, {"channels", s.image.channels}, {"height", s.image.height},
-                                {"width", s.image.width}}},
+                {"data_shape",
+                 {{"d", s.d}, {"channels", s.image.channels}, {"height", s.image.height}, {"width", s.image.width}}},
                 {"capabilities", capability_names(model->capabilities())},
                 {"parameters", parameters},
                 {"tensors", tensors},
@@ -54,8 +54,7 @@ void add_info_commands(CLI::App& app, int& exit_code) {
       fmt::print("  configuration: {}\n", model->config().dump());
       fmt::print("  data: d = {}", s.d);
       if (s.image.is_image())
-        fmt::print(" ({} x {} x {} image, channels x height x width)", s.image.channels, s.image.height,
-                   s.image.width);
+        fmt::print(" ({} x {} x {} image, channels x height x width)", s.image.channels, s.image.height, s.image.width);
       else
         fmt::print(" (no image layout: fit with --shape C,H,W for PNG output and --hide)");
       fmt::print("\n  verbs: {}\n", fmt::join(capability_names(model->capabilities()), ", "));

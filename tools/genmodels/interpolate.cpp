@@ -84,7 +84,8 @@ void add_interpolate_command(CLI::App& app, int& exit_code) {
       std::vector<float> codes(static_cast<std::size_t>(n * L)), a(static_cast<std::size_t>(L)),
           b(static_cast<std::size_t>(L));
       for (int64_t r = 0; r < R; ++r) {
-        Rng ra(args->options.seed, static_cast<uint64_t>(2 * r)), rb(args->options.seed, static_cast<uint64_t>(2 * r + 1));
+        Rng ra(args->options.seed, static_cast<uint64_t>(2 * r)),
+            rb(args->options.seed, static_cast<uint64_t>(2 * r + 1));
         draw_end(ra, L, gaussian, categories, a.data());
         draw_end(rb, L, gaussian, categories, b.data());
         for (int64_t s = 0; s < S; ++s) {

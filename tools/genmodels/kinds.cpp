@@ -39,9 +39,8 @@ void print_markdown() {
   for (const KindInfo& k : all_kinds()) {
     bool first = true;
     for (const KeySpec& s : k.schema().keys) {
-      fmt::print("| {} | `{}` | {} | `{}` | {} | {} |\n", first ? fmt::format("`{}`", k.name) : std::string(),
-                 s.name, s.to_json()["type"].get<std::string>(), s.fallback.dump(), cell(s.range_text()),
-                 cell(s.doc));
+      fmt::print("| {} | `{}` | {} | `{}` | {} | {} |\n", first ? fmt::format("`{}`", k.name) : std::string(), s.name,
+                 s.to_json()["type"].get<std::string>(), s.fallback.dump(), cell(s.range_text()), cell(s.doc));
       first = false;
     }
   }

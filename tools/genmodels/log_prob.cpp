@@ -1,9 +1,9 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "common.hpp"
 #include "data/npy.hpp"
 #include "io/file.hpp"
-#include "common.hpp"
 #include "models/model_file.hpp"
 #include "score.hpp"
 
@@ -23,7 +23,8 @@ void add_log_prob_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("log-prob", "score data: mean negative log-likelihood in nats");
   cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
   args->data.add_to(*cmd);
-  cmd->add_option("--samples", args->options.samples, "importance samples k of vae's bound (0 = the model's \"iwae_samples\", see `info`)")
+  cmd->add_option("--samples", args->options.samples,
+                  "importance samples k of vae's bound (0 = the model's \"iwae_samples\", see `info`)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", args->options.seed, "random seed for stochastic bounds");
   cmd->add_option("--threads", args->options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
@@ -46,8 +47,8 @@ void add_log_prob_command(CLI::App& app, int& exit_code) {
         j["data"] = args->data.spec;
         fmt::print("{}\n", j.dump());
       } else {
-        fmt::print("{} examples: NLL {:.4f} ± {:.4f} nats per example, {:.5f} bits/dim ({:.3f} s)\n", s.n,
-                   s.nll_nats, s.nll_stderr, s.bits_per_dim, s.seconds);
+        fmt::print("{} examples: NLL {:.4f} ± {:.4f} nats per example, {:.5f} bits/dim ({:.3f} s)\n", s.n, s.nll_nats,
+                   s.nll_stderr, s.bits_per_dim, s.seconds);
       }
     });
   });

@@ -21,8 +21,9 @@ void add_sample_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SampleArgs>();
   CLI::App* cmd = app.add_subcommand("sample", "draw samples from a model");
   cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
-  CLI::Option* n_opt = cmd->add_option("--n", args->n, "number of samples (default 64, or the count of --labels / --texts)")
-                           ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
+  CLI::Option* n_opt =
+      cmd->add_option("--n", args->n, "number of samples (default 64, or the count of --labels / --texts)")
+          ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   cmd->add_option("--out", args->out, "FILE.png (a grid) or FILE.npy")->required();
   cmd->add_option("--seed", args->options.seed, "random seed");
   cmd->add_option("--threads", args->options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);

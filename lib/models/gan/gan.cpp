@@ -35,13 +35,15 @@ GanModel& GanModel::operator=(GanModel&&) noexcept = default;
 
 std::string GanModel::unsupported_why(const char* verb) const {
   if (std::strcmp(verb, "log_prob") == 0)
-    return fmt::format("{} is an implicit model: it has no likelihood to evaluate; judge it with `genmodels eval` "
-                       "(feature Frechet distance and, for conditional models, classifier accuracy)",
-                       kind());
+    return fmt::format(
+        "{} is an implicit model: it has no likelihood to evaluate; judge it with `genmodels eval` "
+        "(feature Frechet distance and, for conditional models, classifier accuracy)",
+        kind());
   if (std::strcmp(verb, "encode") == 0)
-    return fmt::format("{} has no encoder (latent inversion is not implemented); infogan encodes its codes, vae "
-                       "its posterior",
-                       kind());
+    return fmt::format(
+        "{} has no encoder (latent inversion is not implemented); infogan encodes its codes, vae "
+        "its posterior",
+        kind());
   if (std::strcmp(verb, "complete") == 0)
     return fmt::format("{} cannot complete: it has no conditional p(x_missing | x_observed)", kind());
   return GenerativeModel::unsupported_why(verb);
@@ -58,8 +60,8 @@ void GanModel::check_fit_data(const DataView& data) {
   for (int64_t i = 0; i < data.n * data.d; ++i) {
     const float v = data.x[i];
     if (!(v >= 0.0f && v <= 1.0f))
-      fail(Status::invalid_data, "{} needs values in [0, 1]; row {} column {} is {}: scale the data to [0, 1]",
-           kind(), i / data.d, i % data.d, v);
+      fail(Status::invalid_data, "{} needs values in [0, 1]; row {} column {} is {}: scale the data to [0, 1]", kind(),
+           i / data.d, i % data.d, v);
   }
   switch (cfg_.condition) {
     case gan::Condition::label: {
@@ -77,7 +79,8 @@ void GanModel::check_fit_data(const DataView& data) {
     case gan::Condition::vector:
     case gan::Condition::text:
       if (!data.conditions || data.condition_dim < 1)
-        fail(Status::invalid_data, "cgan with \"condition\": \"{}\" needs a condition vector per row (gm_data.conditions)",
+        fail(Status::invalid_data,
+             "cgan with \"condition\": \"{}\" needs a condition vector per row (gm_data.conditions)",
              cfg_.condition == gan::Condition::text ? "text" : "vector");
       if (cfg_.condition_dim != 0 && cfg_.condition_dim != data.condition_dim)
         fail(Status::invalid_data, "cgan: the data's conditions have {} values, the configuration says {}",
@@ -150,18 +153,13 @@ void GanModel::generator_input(int64_t n, const float* z, const int32_t* labels,
     case gan::Condition::label:
       for (int64_t r = 0; r < n; ++r) block[static_cast<std::size_t>(r * CG + labels[r])] = 1.0f;
       break;
-    case gan::Condition::vector:
-      std::copy(conditions, conditions + n * CG, block.begin());
-      break;
-    case gan::Condition::text:
-      nets_->g_embed->forward(conditions, block.data(), n);
-      break;
-    case gan::Condition::none:
-      std::copy(codes, codes + n * CG, block.begin());
-      break;
+    case gan::Condition::vector: std::copy(conditions, conditions + n * CG, block.begin()); break;
+    case gan::Condition::text: nets_->g_embed->forward(conditions, block.data(), n); break;
+    case gan::Condition::none: std::copy(codes, codes + n * CG, block.begin()); break;
   }
   for (int64_t r = 0; r < n; ++r)
-    std::memcpy(gin + r * G_IN + Z, &block[static_cast<std::size_t>(r * CG)], static_cast<std::size_t>(CG) * sizeof(float));
+    std::memcpy(gin + r * G_IN + Z, &block[static_cast<std::size_t>(r * CG)],
+                static_cast<std::size_t>(CG) * sizeof(float));
 }
 
 namespace {
@@ -212,8 +210,9 @@ void GanModel::do_sample(int64_t n, const SampleOptions& options, float* out) co
         for (int64_t j = 0; j < cfg_.continuous; ++j) c[at + j] = 2.0f * row.uniform_f() - 1.0f;
       }
       if (cfg_.condition == gan::Condition::label)
-        labels[static_cast<std::size_t>(i)] = options.labels ? options.labels[begin + i]
-                                                             : static_cast<int32_t>(row.below(static_cast<uint64_t>(cfg_.classes)));
+        labels[static_cast<std::size_t>(i)] =
+            options.labels ? options.labels[begin + i]
+                           : static_cast<int32_t>(row.below(static_cast<uint64_t>(cfg_.classes)));
     }
     DataView view;
     view.x = codes.data();
@@ -241,11 +240,12 @@ void GanModel::do_decode(const DataView& codes, const SampleOptions& options, fl
     for (int64_t i = 0; i < count; ++i) {
       const float* row = codes.row(begin + i);
       std::copy(row, row + Z, &z[static_cast<std::size_t>(i * Z)]);
-      if (CW > 0 && cfg_.flavor == gan::Flavor::infogan) std::copy(row + Z, row + L, &code[static_cast<std::size_t>(i * CW)]);
+      if (CW > 0 && cfg_.flavor == gan::Flavor::infogan)
+        std::copy(row + Z, row + L, &code[static_cast<std::size_t>(i * CW)]);
     }
     generator_input(count, z.data(), options.labels ? options.labels + begin : nullptr,
-                    options.conditions ? options.conditions + begin * options.condition_dim : nullptr,
-                    code.data(), gin.data());
+                    options.conditions ? options.conditions + begin * options.condition_dim : nullptr, code.data(),
+                    gin.data());
     const float* y = nets_->g.forward_infer(gin.data(), count, work);
     float* o = out + begin * D;
     for (int64_t i = 0; i < count * D; ++i) o[i] = 0.5f * (y[i] + 1.0f);
@@ -271,7 +271,8 @@ void GanModel::do_encode(const DataView& data, const EvalOptions&, float* out) c
         const float top = *std::max_element(l + at, l + at + k);
         double z = 0;
         for (int64_t j = 0; j < k; ++j) z += std::exp(static_cast<double>(l[at + j] - top));
-        for (int64_t j = 0; j < k; ++j) o[at + j] = static_cast<float>(std::exp(static_cast<double>(l[at + j] - top)) / z);
+        for (int64_t j = 0; j < k; ++j)
+          o[at + j] = static_cast<float>(std::exp(static_cast<double>(l[at + j] - top)) / z);
         at += k;
       }
       for (int64_t j = at; j < CW; ++j) o[j] = l[j];
@@ -281,9 +282,7 @@ void GanModel::do_encode(const DataView& data, const EvalOptions&, float* out) c
 
 // ---------------------------------------------------------------- persistence
 
-std::vector<TensorRef> GanModel::do_tensors() const {
-  return nets_->store.tensors();
-}
+std::vector<TensorRef> GanModel::do_tensors() const { return nets_->store.tensors(); }
 
 void GanModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   if ((cfg_.condition == gan::Condition::label && cfg_.classes < 2) ||

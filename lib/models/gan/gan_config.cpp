@@ -48,8 +48,11 @@ Schema make_schema(Flavor flavor) {
   auto& k = s.keys;
   if (both) k.push_back(text_key("architecture", "conv", {"mlp", "conv"}, "MLP networks or DCGAN's convolutions"));
   // InfoGAN's paper used 62 noise dimensions beside the codes on MNIST; DCGAN 100.
-  k.push_back(integer_key("latent", flavor == Flavor::gan ? 64 : flavor == Flavor::infogan ? 62 : 100, 1, 4096,
-                          "size of the noise z"));
+  k.push_back(integer_key("latent",
+                          flavor == Flavor::gan       ? 64
+                          : flavor == Flavor::infogan ? 62
+                                                      : 100,
+                          1, 4096, "size of the noise z"));
   k.push_back(integer_key("d_steps", 1, 1, 100, "discriminator steps per generator step"));
   // InfoGAN defaults to a small noise scale: with z ~ N(0, 1) its generator and Q agree on a
   // category written into small details and the codes ignore the classes (bench/RESULTS.md,
@@ -75,17 +78,19 @@ Schema make_schema(Flavor flavor) {
   if (flavor == Flavor::cgan) {
     k.push_back(text_key("condition", "label", {"label", "vector", "text"},
                          "what G and D are conditioned on: a class label, a vector, or a sentence (GAN-CLS)"));
-    k.push_back(integer_key("classes", 0, 0, 100000, "classes (0: from the data's labels; only with condition \"label\")"));
+    k.push_back(
+        integer_key("classes", 0, 0, 100000, "classes (0: from the data's labels; only with condition \"label\")"));
     k.push_back(integer_key("condition_dim", 0, 0, 1 << 20,
                             "width of the condition (0: from the data; only with condition \"vector\" or \"text\")"));
-    k.push_back(integer_key("embed", 64, 1, 4096, "width of the learned sentence embedding (only with condition \"text\")"));
+    k.push_back(
+        integer_key("embed", 64, 1, 4096, "width of the learned sentence embedding (only with condition \"text\")"));
     k.push_back(number_key("wrong_text_weight", 0.5, 0.0, 1.0,
                            "GAN-CLS weight of the real-image, wrong-text term (only with condition \"text\")"));
   }
   if (flavor == Flavor::infogan) {
     k.push_back(integers_key("categorical", {10}, 0, 8, 2, 1000, "sizes of the categorical codes"));
-    k.push_back(integer_key("continuous", 2, 0, 64,
-                            "uniform codes in [-1, 1] (with categorical: at least one code in all)"));
+    k.push_back(
+        integer_key("continuous", 2, 0, 64, "uniform codes in [-1, 1] (with categorical: at least one code in all)"));
     k.push_back(number_key("info_weight", 1.0, 0.0, 100.0, "lambda, the weight of the mutual-information term"));
   }
   return s;

@@ -52,8 +52,8 @@ Plan make_plan(const Config& cfg, const DataShape& shape, Status status) {
   Plan p;
   const int64_t D = shape.d, gin = cfg.latent + cfg.g_condition_width();
   if (cfg.condition == Condition::text) p.g_embed_in = p.d_embed_in = cfg.condition_dim;
-  using nn::Layer;
   using nn::Act;
+  using nn::Layer;
   int64_t F = 0;
   if (cfg.conv) {
     const ImageShape& im = shape.image;
@@ -142,7 +142,8 @@ Nets::Nets(const Config& cfg, const DataShape& shape, Status status) {
   g_last_ = g.last_param();
   d_first_ = d_embed ? d_embed->weight() : d_trunk.first_param();
   d_last_ = q.size() > 0 ? q.last_param()
-                         : d_proj ? d_proj->weight() : (p.head_bias ? d_head->bias() : d_head->weight());
+            : d_proj     ? d_proj->weight()
+                         : (p.head_bias ? d_head->bias() : d_head->weight());
 }
 
 void Nets::init(const Config& cfg, Rng& rng) {

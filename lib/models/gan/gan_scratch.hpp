@@ -29,12 +29,12 @@ struct Widths {
 struct Scratch {
   // Network activations: the generator, D on real / fake (D step) / fake again (G step), Q.
   nn::SequentialWork g, d_real, d_fake, d_gen, q_fake, q_gen;
-  nn::Buffer xs;           // real rows scaled to [−1, 1]
-  nn::Buffer z, codes;     // noise (B, latent); infogan codes (B, code width)
-  nn::Buffer gin, dgin;    // G's input [z | c] and its gradient (text)
-  nn::Buffer cond;         // cgan: the condition D sees (one-hot or vector); text: d.embed out
-  nn::Buffer cond_wrong;   // text: the rolled sentences' embeddings
-  nn::Buffer proj, du;        // u = V c of the current head pass, and ∂/∂u
+  nn::Buffer xs;                       // real rows scaled to [−1, 1]
+  nn::Buffer z, codes;                 // noise (B, latent); infogan codes (B, code width)
+  nn::Buffer gin, dgin;                // G's input [z | c] and its gradient (text)
+  nn::Buffer cond;                     // cgan: the condition D sees (one-hot or vector); text: d.embed out
+  nn::Buffer cond_wrong;               // text: the rolled sentences' embeddings
+  nn::Buffer proj, du;                 // u = V c of the current head pass, and ∂/∂u
   nn::Buffer df_real, df_fake, dfake;  // gradients w.r.t. D's features and G's output
   nn::Buffer dcond, dcond_wrong;       // text: gradient w.r.t. d.embed's outputs
   nn::Buffer g_cond;                   // text: g.embed's output

@@ -32,8 +32,8 @@ void head_forward(gan::Nets& nets, const float* f, const float* c, int64_t B, fl
 // Its backward: df (B, F) ← dlogit·w + dlogit·u (written, or added with add_df); with
 // weights, dw, db, dV are added to the store's gradients; dc (B, C) receives ∂/∂c = du·V if
 // not null (written). du (B, F) is scratch.
-void head_backward(gan::Nets& nets, const float* f, const float* c, const float* proj, const float* dlogit,
-                   int64_t B, bool weights, float* df, bool add_df, float* dc, float* du, float* tmp) {
+void head_backward(gan::Nets& nets, const float* f, const float* c, const float* proj, const float* dlogit, int64_t B,
+                   bool weights, float* df, bool add_df, float* dc, float* du, float* tmp) {
   const int64_t F = nets.features();
   if (weights)
     nets.d_head->backward(f, dlogit, tmp, B);
@@ -129,7 +129,8 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
       // The wrong sentence of row r is row r+1's: an embedding is per row, so rolling the
       // embeddings rolls the sentences.
       for (int64_t r = 0; r < B; ++r)
-        std::memcpy(s.cond_wrong.data() + r * CD, cond + ((r + 1) % B) * CD, static_cast<std::size_t>(CD) * sizeof(float));
+        std::memcpy(s.cond_wrong.data() + r * CD, cond + ((r + 1) % B) * CD,
+                    static_cast<std::size_t>(CD) * sizeof(float));
       break;
     case gan::Condition::none: break;
   }
@@ -155,9 +156,9 @@ double GanModel::info_term(const float* f, int64_t B, nn::SequentialWork& work, 
   gan::Nets& nets = *nets_;
   gan::Scratch& s = *scratch_;
   const float* q = nets.q.forward_train(f, B, work);
-  const double loss = gan::info_loss(q, s.codes.data(), B, cfg_.categorical.data(),
-                                     static_cast<int64_t>(cfg_.categorical.size()), cfg_.continuous,
-                                     cfg_.info_weight, s.dq.data());
+  const double loss =
+      gan::info_loss(q, s.codes.data(), B, cfg_.categorical.data(), static_cast<int64_t>(cfg_.categorical.size()),
+                     cfg_.continuous, cfg_.info_weight, s.dq.data());
   if (!backward) return loss;
   float* tmp = s.dfq.data();
   nets.q.backward(f, s.dq.data(), tmp, B, work, weights);
@@ -195,7 +196,8 @@ double GanModel::discriminator_pass(const DataView& batch, bool backward) {
     const float* wrong = s.cond_wrong.data();
     head_forward(nets, f_real, wrong, B, logit, proj);
     loss_d += cfg_.wrong_text_weight * gan::bce_logit_const(logit, B, 0.0f, cfg_.wrong_text_weight, dlogit);
-    if (backward) head_backward(nets, f_real, wrong, proj, dlogit, B, true, s.df_real.data(), true, dcond_wrong, du, tmp);
+    if (backward)
+      head_backward(nets, f_real, wrong, proj, dlogit, B, true, s.df_real.data(), true, dcond_wrong, du, tmp);
     for (int64_t r = 0; backward && r < B; ++r) {  // un-roll: row r's wrong embedding was row r+1's
       const float* src = dcond_wrong + r * CD;
       float* dst = dcond + ((r + 1) % B) * CD;
@@ -277,7 +279,8 @@ double GanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
     o.beta2 = cfg_.beta2;
     nn::AdamOptions od = o;
     if (cfg_.d_lr > 0) od.lr = cfg_.d_lr;
-    optimisers_ = std::make_unique<GanOptimisers>(GanOptimisers{nn::Adam(nets.d_span(), od), nn::Adam(nets.g_span(), o)});
+    optimisers_ =
+        std::make_unique<GanOptimisers>(GanOptimisers{nn::Adam(nets.d_span(), od), nn::Adam(nets.g_span(), o)});
   }
 
   const double loss_d = discriminator_pass(batch, true);

@@ -50,8 +50,8 @@ Plan::Plan(const dnnl::primitive_desc& pd, std::initializer_list<int> args, cons
     const memory::desc& user = user_mds[i];
     if (user.is_zero() || user == arg_mds_[i]) continue;
     const bool out = is_output(arg_ids_[i]);
-    const dnnl::reorder::primitive_desc rpd =
-        out ? dnnl::reorder::primitive_desc(eng, arg_mds_[i], eng, user) : dnnl::reorder::primitive_desc(eng, user, eng, arg_mds_[i]);
+    const dnnl::reorder::primitive_desc rpd = out ? dnnl::reorder::primitive_desc(eng, arg_mds_[i], eng, user)
+                                                  : dnnl::reorder::primitive_desc(eng, user, eng, arg_mds_[i]);
     staged_.push_back({static_cast<int>(i), out, user, dnnl::reorder(rpd)});
   }
 }
@@ -90,9 +90,8 @@ void Exec::run() {
   for (std::size_t k = 0; k < staged.size(); ++k)
     if (!staged[k].output)
       staged[k].reorder.execute(s, bound_->user_mems[k], bound_->mems[static_cast<std::size_t>(staged[k].slot)]);
-  const dnnl_status_t st = dnnl_primitive_execute(plan_->prim_.get(), s.get(),
-                                                  static_cast<int>(bound_->args.size()),
-                                                  bound_->args.data());
+  const dnnl_status_t st =
+      dnnl_primitive_execute(plan_->prim_.get(), s.get(), static_cast<int>(bound_->args.size()), bound_->args.data());
   if (st != dnnl_success) fail(Status::internal, "oneDNN primitive execution failed (status {})", st);
   for (std::size_t k = 0; k < staged.size(); ++k)
     if (staged[k].output)
@@ -100,9 +99,7 @@ void Exec::run() {
   s.wait();
 }
 
-PlanCache::PlanCache(int capacity) : capacity_(capacity) {
-  slots_.reserve(static_cast<std::size_t>(capacity) + 1);
-}
+PlanCache::PlanCache(int capacity) : capacity_(capacity) { slots_.reserve(static_cast<std::size_t>(capacity) + 1); }
 
 PlanCache::~PlanCache() = default;
 

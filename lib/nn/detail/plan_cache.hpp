@@ -57,7 +57,7 @@ class Plan {
   friend class PlanCache;
   struct Staged {
     int slot;
-    bool output;             // reorder after the primitive (primitive → user), else before
+    bool output;  // reorder after the primitive (primitive → user), else before
     memory::desc user_md;
     dnnl::reorder reorder;
   };
@@ -131,8 +131,7 @@ class PlanCache {
 int64_t plans_created();
 
 // A plan for pd, executed with the DNNL_ARG_* ids args (the slot order of Exec::set).
-inline std::shared_ptr<Plan> make_plan(const dnnl::primitive_desc& pd,
-                                       std::initializer_list<int> args) {
+inline std::shared_ptr<Plan> make_plan(const dnnl::primitive_desc& pd, std::initializer_list<int> args) {
   return std::make_shared<Plan>(pd, args);
 }
 inline std::shared_ptr<Plan> make_plan(const dnnl::primitive_desc& pd, std::initializer_list<int> args,
@@ -142,8 +141,6 @@ inline std::shared_ptr<Plan> make_plan(const dnnl::primitive_desc& pd, std::init
 
 // Shorthand for a plain row-major memory descriptor.
 inline memory::desc md(const Dims& dims, Tag tag) { return memory::desc(dims, f32, tag); }
-inline memory::desc md_strided(const Dims& dims, const Dims& strides) {
-  return memory::desc(dims, f32, strides);
-}
+inline memory::desc md_strided(const Dims& dims, const Dims& strides) { return memory::desc(dims, f32, strides); }
 
 }  // namespace gm::nn::detail

@@ -30,15 +30,13 @@ void conv2d_forward(const Conv& g, const float* x, const float* w, const float* 
       for (auto& a : acc) a = b ? b[o] : 0.0;
       for (int64_t c = 0; c < g.Ci; ++c)
         for_each_tap(g, OH, OW, [&](int64_t i, int64_t j, int64_t u, int64_t v, int64_t h, int64_t ww) {
-          acc[i * OW + j] += double(w[((o * g.Ci + c) * K + u) * K + v]) *
-                             x[((n * g.Ci + c) * g.H + h) * g.W + ww];
+          acc[i * OW + j] += double(w[((o * g.Ci + c) * K + u) * K + v]) * x[((n * g.Ci + c) * g.H + h) * g.W + ww];
         });
       for (int64_t k = 0; k < OH * OW; ++k) y[(n * g.Co + o) * OH * OW + k] = float(acc[k]);
     }
 }
 
-void conv2d_backward(const Conv& g, const float* x, const float* w, const float* dy, float* dx,
-                     float* dw, float* db) {
+void conv2d_backward(const Conv& g, const float* x, const float* w, const float* dy, float* dx, float* dw, float* db) {
   const int64_t OH = g.out(g.H, false), OW = g.out(g.W, false), K = g.K;
   std::vector<double> gx(static_cast<std::size_t>(g.B * g.Ci * g.H * g.W), 0.0);
   std::vector<double> gw(static_cast<std::size_t>(g.Co * g.Ci * K * K), 0.0);
@@ -66,8 +64,7 @@ void conv2d_backward(const Conv& g, const float* x, const float* w, const float*
 
 // The transposed convolution is the same tap relation read backwards: its input is the
 // grid (i, j) of H×W and its output the OH×OW grid of positions (S·i − P + u, ...).
-void conv_transpose2d_forward(const Conv& g, const float* x, const float* w, const float* b,
-                              float* y) {
+void conv_transpose2d_forward(const Conv& g, const float* x, const float* w, const float* b, float* y) {
   const int64_t OH = g.out(g.H, true), OW = g.out(g.W, true), K = g.K;
   const Conv adj{g.B, g.Co, g.Ci, OH, OW, K, g.S, g.P};  // the conv whose adjoint this is
   std::vector<double> acc(static_cast<std::size_t>(g.B * g.Co * OH * OW));
@@ -83,8 +80,8 @@ void conv_transpose2d_forward(const Conv& g, const float* x, const float* w, con
   for (std::size_t i = 0; i < acc.size(); ++i) y[i] = float(acc[i]);
 }
 
-void conv_transpose2d_backward(const Conv& g, const float* x, const float* w, const float* dy,
-                               float* dx, float* dw, float* db) {
+void conv_transpose2d_backward(const Conv& g, const float* x, const float* w, const float* dy, float* dx, float* dw,
+                               float* db) {
   const int64_t OH = g.out(g.H, true), OW = g.out(g.W, true), K = g.K;
   const Conv adj{g.B, g.Co, g.Ci, OH, OW, K, g.S, g.P};
   std::vector<double> gx(static_cast<std::size_t>(g.B * g.Ci * g.H * g.W), 0.0);

@@ -6,8 +6,7 @@
 
 namespace gm::nn::ref {
 
-void linear_forward(const float* x, const float* W, const float* b, float* y, int64_t B,
-                    int64_t I, int64_t O) {
+void linear_forward(const float* x, const float* W, const float* b, float* y, int64_t B, int64_t I, int64_t O) {
   for (int64_t n = 0; n < B; ++n)
     for (int64_t o = 0; o < O; ++o) {
       double s = b ? b[o] : 0.0;
@@ -16,8 +15,8 @@ void linear_forward(const float* x, const float* W, const float* b, float* y, in
     }
 }
 
-void linear_backward(const float* x, const float* W, const float* dy, float* dx, float* dW,
-                     float* db, int64_t B, int64_t I, int64_t O) {
+void linear_backward(const float* x, const float* W, const float* dy, float* dx, float* dW, float* db, int64_t B,
+                     int64_t I, int64_t O) {
   if (dx)
     for (int64_t n = 0; n < B; ++n)
       for (int64_t i = 0; i < I; ++i) {
@@ -58,9 +57,8 @@ void stats(const float* x, int64_t B, int64_t C, int64_t S, int64_t c, double& m
 }
 }  // namespace
 
-void batch_norm_forward_train(const float* x, const float* gamma, const float* beta, float* y,
-                              float* mean, float* var, int64_t B, int64_t C, int64_t S,
-                              float eps) {
+void batch_norm_forward_train(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* var,
+                              int64_t B, int64_t C, int64_t S, float eps) {
   for (int64_t c = 0; c < C; ++c) {
     double mu, v;
     stats(x, B, C, S, c, mu, v);
@@ -70,9 +68,8 @@ void batch_norm_forward_train(const float* x, const float* gamma, const float* b
   batch_norm_forward_infer(x, gamma, beta, mean, var, y, B, C, S, eps);
 }
 
-void batch_norm_forward_infer(const float* x, const float* gamma, const float* beta,
-                              const float* mean, const float* var, float* y, int64_t B,
-                              int64_t C, int64_t S, float eps) {
+void batch_norm_forward_infer(const float* x, const float* gamma, const float* beta, const float* mean,
+                              const float* var, float* y, int64_t B, int64_t C, int64_t S, float eps) {
   for (int64_t c = 0; c < C; ++c) {
     const double inv = 1.0 / std::sqrt(double(var[c]) + eps);
     for (int64_t b = 0; b < B; ++b)
@@ -83,9 +80,8 @@ void batch_norm_forward_infer(const float* x, const float* gamma, const float* b
   }
 }
 
-void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* var,
-                         const float* dy, float* dx, float* dgamma, float* dbeta, int64_t B,
-                         int64_t C, int64_t S, float eps) {
+void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* var, const float* dy,
+                         float* dx, float* dgamma, float* dbeta, int64_t B, int64_t C, int64_t S, float eps) {
   const double n = double(B * S);
   for (int64_t c = 0; c < C; ++c) {
     const double inv = 1.0 / std::sqrt(double(var[c]) + eps);
@@ -128,8 +124,7 @@ void activation_forward(Act kind, float alpha, const float* x, float* y, int64_t
   }
 }
 
-void activation_backward(Act kind, float alpha, const float* x, const float* dy, float* dx,
-                         int64_t n) {
+void activation_backward(Act kind, float alpha, const float* x, const float* dy, float* dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const double v = x[i];
     double d = 0;
