@@ -532,6 +532,26 @@ func (m *Model) LatentDim() (int, error) {
 	return int(w), errorOf(C.gm_model_latent_dim(m.ptr, &w, &cerr), cerr)
 }
 
+// Condition kinds that Condition reports (GM_CONDITION_* in genmodels.h).
+const (
+	ConditionNone   = 0 // not conditional
+	ConditionLabel  = 1 // class labels; dim is the number of classes
+	ConditionVector = 2 // float vectors of width dim
+	ConditionText   = 3 // sentences, as vectors of width dim from gm_text_features_compute
+)
+
+// Condition says what the model is conditioned on (gm_model_condition): one of the
+// Condition* kinds and its size, which is 0 until Fit fixes it.
+func (m *Model) Condition() (kind int, dim int, err error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var k C.int32_t
+	var d C.int64_t
+	var cerr *C.gm_error
+	err = errorOf(C.gm_model_condition(m.ptr, &k, &d, &cerr), cerr)
+	return int(k), int(d), err
+}
+
 // Fit fits the model on data (opts may be nil). A cancelled fit keeps the model's last
 // good parameters (for closed-form kinds: the previous ones).
 func (m *Model) Fit(data Data, opts *FitOptions) error {

@@ -305,3 +305,29 @@ func TestCloseAndFinalizer(t *testing.T) {
 	runtime.GC()
 	runtime.GC()
 }
+
+func TestCondition(t *testing.T) {
+	cases := []struct {
+		kind      string
+		config    map[string]any
+		wantKind  int
+		wantWidth int
+	}{
+		{"bernoulli", nil, genmodels.ConditionNone, 0},
+		{"cgan", map[string]any{"classes": 7}, genmodels.ConditionLabel, 7},
+		{"cgan", map[string]any{"condition": "vector", "condition_dim": 3}, genmodels.ConditionVector, 3},
+		{"cgan", map[string]any{"condition": "text"}, genmodels.ConditionText, 0},
+		{"infogan", nil, genmodels.ConditionNone, 0},
+	}
+	for _, c := range cases {
+		m, err := genmodels.New(c.kind, c.config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kind, dim, err := m.Condition()
+		m.Close()
+		if err != nil || kind != c.wantKind || dim != c.wantWidth {
+			t.Errorf("%s %v: Condition() = %d, %d, %v; want %d, %d", c.kind, c.config, kind, dim, err, c.wantKind, c.wantWidth)
+		}
+	}
+}

@@ -448,6 +448,21 @@ impl fmt::Debug for Model {
     }
 }
 
+/// What a model is conditioned on: [`Model::condition`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// Not conditional.
+    None,
+    /// Class labels in `0..classes`.
+    Label { classes: usize },
+    /// Float vectors of width `dim`.
+    Vector { dim: usize },
+    /// Sentences, as vectors of `dim` from `gm_text_features_compute`.
+    Text { dim: usize },
+    /// A kind of condition newer than this binding.
+    Other { code: i32, dim: usize },
+}
+
 impl Model {
     fn adopt(raw: *mut sys::gm_model) -> Result<Model> {
         NonNull::new(raw)
@@ -527,6 +542,20 @@ impl Model {
         let mut w = 0;
         call(|err| unsafe { sys::gm_model_latent_dim(self.ptr(), &mut w, err) })?;
         Ok(w as usize)
+    }
+
+    /// What the model is conditioned on (`gm_model_condition`); the size is 0 until fit fixes it.
+    pub fn condition(&self) -> Result<Condition> {
+        let (mut kind, mut dim) = (0i32, 0i64);
+        call(|err| unsafe { sys::gm_model_condition(self.ptr(), &mut kind, &mut dim, err) })?;
+        let dim = dim as usize;
+        Ok(match kind {
+            0 => Condition::None,
+            1 => Condition::Label { classes: dim },
+            2 => Condition::Vector { dim },
+            3 => Condition::Text { dim },
+            other => Condition::Other { code: other, dim },
+        })
     }
 
     /// Fits on `data`; refitting replaces the parameters.

@@ -219,3 +219,14 @@ fn eight_threads_agree_with_one() {
     let moved = fitted("bernoulli", "");
     thread::spawn(move || assert!(moved.is_fitted().unwrap())).join().unwrap();
 }
+
+#[test]
+fn condition_query() {
+    use genmodels::Condition;
+    let of = |kind: &str, config: &str| Model::new(kind, config).unwrap().condition().unwrap();
+    assert_eq!(of("bernoulli", "{}"), Condition::None);
+    assert_eq!(of("cgan", r#"{"classes": 7}"#), Condition::Label { classes: 7 });
+    assert_eq!(of("cgan", r#"{"condition": "vector", "condition_dim": 3}"#), Condition::Vector { dim: 3 });
+    assert_eq!(of("cgan", r#"{"condition": "text"}"#), Condition::Text { dim: 0 });
+    assert_eq!(of("infogan", "{}"), Condition::None); // codes, not conditions
+}
