@@ -43,16 +43,8 @@ if ! cc -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$root/include" "$here/layou
   rm -f "$GENMODELS_LAYOUT_JSON"
 fi
 
-declare -a names results
-run() {  # run NAME COMMAND...: prints a header, runs it, records ok/FAILED
-  local name=$1
-  shift
-  echo
-  echo "=== $name"
-  local start=$SECONDS
-  if "$@"; then results+=("ok"); else results+=("FAILED"); fi
-  names+=("$name ($((SECONDS - start)) s)")
-}
+# shellcheck source=../scripts/cases.sh
+source "$root/scripts/cases.sh"
 
 cpp_test() {
   if [[ ! -x $build/tests/cpp_binding/test_cpp_binding ]]; then
@@ -105,11 +97,4 @@ run "Go binding (go test)" bash -c "cd '$here/go' && go vet ./... && go test ./.
 run "Go example" bash -c "cd '$here/go' && go run ./examples/example"
 run "docs quote the examples" docs_show_examples
 
-echo
-echo "=== bindings summary"
-status=0
-for i in "${!names[@]}"; do
-  printf '  %-36s %s\n' "${names[$i]}" "${results[$i]}"
-  [[ ${results[$i]} == ok ]] || status=1
-done
-exit $status
+summary "bindings"

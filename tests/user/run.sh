@@ -41,14 +41,8 @@ PY
 expected=$(cat "$work/x.npy.expected")
 echo "as a user: expecting '$expected' from every language"
 
-declare -a names results
-run() {  # run NAME COMMAND...: runs one case, records ok/FAILED
-  local name=$1
-  shift
-  echo "=== $name"
-  if "$@"; then results+=("ok"); else results+=("FAILED"); fi
-  names+=("$name")
-}
+# shellcheck source=../../scripts/cases.sh
+source "$root/scripts/cases.sh"
 check() {  # check PROGRAM...: runs it and compares its NLL line with the expected one
   local out
   out=$("$@" "$work/x.npy") || { echo "$* failed: $out"; return 1; }
@@ -130,10 +124,4 @@ run "Go, the documented go.mod lines" go_case
 run "Rust, a path dependency" rust_case
 run "Python, pip install of the repository in a venv" python_case
 
-echo "=== as a user: summary"
-status=0
-for i in "${!names[@]}"; do
-  printf '  %-52s %s\n' "${names[$i]}" "${results[$i]}"
-  [[ ${results[$i]} == ok ]] || status=1
-done
-exit $status
+summary "as a user"
