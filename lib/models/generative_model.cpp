@@ -40,6 +40,19 @@ void check_eval_options(const EvalOptions& e, const char* verb) {
   if (e.samples < 0) fail(Status::invalid_argument, "{}: samples must be >= 0 (0 = default), got {}", verb, e.samples);
 }
 
+// The checks log_prob and encode share: the verb exists, the model is fitted, the rows fit it,
+// the options are in range. False when there is nothing to do (no rows).
+bool scoring_call_ready(const GenerativeModel& model, uint32_t cap, const char* verb, const DataView& data,
+                        const EvalOptions& options, const void* out) {
+  model.require_capability(cap, verb);
+  model.require_fitted(verb);
+  model.require_rows(data);
+  check_eval_options(options, verb);
+  if (data.n == 0) return false;
+  require_out(out, verb);
+  return true;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- all or nothing
@@ -107,12 +120,7 @@ void GenerativeModel::sample(int64_t n, const SampleOptions& options, float* out
 }
 
 void GenerativeModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
-  require_capability(cap_log_prob, "log_prob");
-  require_fitted("log_prob");
-  require_rows(data);
-  check_eval_options(options, "log_prob");
-  if (data.n == 0) return;
-  require_out(out, "log_prob");
+  if (!scoring_call_ready(*this, cap_log_prob, "log_prob", data, options, out)) return;
   nn::ComputeScope scope(options.threads);
   do_log_prob(data, options, out);
 }
@@ -123,12 +131,7 @@ int64_t GenerativeModel::encode_dim() const {
 }
 
 void GenerativeModel::encode(const DataView& data, const EvalOptions& options, float* out) const {
-  require_capability(cap_encode, "encode");
-  require_fitted("encode");
-  require_rows(data);
-  check_eval_options(options, "encode");
-  if (data.n == 0) return;
-  require_out(out, "encode");
+  if (!scoring_call_ready(*this, cap_encode, "encode", data, options, out)) return;
   nn::ComputeScope scope(options.threads);
   do_encode(data, options, out);
 }
