@@ -66,6 +66,7 @@ T* require(T* pointer, const char* name) {
   return pointer;
 }
 const gm::GenerativeModel& model_of(const gm_model* model);
+gm::GenerativeModel& model_of(gm_model* model);
 
 // Fields a caller's (possibly older, smaller) struct actually has: a field is read only
 // if struct_size covers it, else it keeps its default.

@@ -1,6 +1,4 @@
 // Model handles: create, query, fit and the inference verbs.
-#include <cmath>
-
 #include "condition.hpp"
 #include "handles.hpp"
 #include "models/registry.hpp"
@@ -26,14 +24,6 @@ FitOptions fit_options_of(const gm_fit_options* o) {
   }
   if (GM_HAS_FIELD(o, gm_fit_options, validation_fraction)) f.validation_fraction = o->validation_fraction;
   if (GM_HAS_FIELD(o, gm_fit_options, patience)) f.patience = o->patience;
-  if (!(f.validation_fraction >= 0.0 && f.validation_fraction < 1.0))
-    fail(Status::invalid_argument, "validation_fraction must be in [0, 1), got {}", f.validation_fraction);
-  if (f.patience < 0) fail(Status::invalid_argument, "patience must be >= 0, got {}", f.patience);
-  if (f.epochs < 1) fail(Status::invalid_argument, "epochs must be >= 1, got {}", f.epochs);
-  if (f.batch_size < 1) fail(Status::invalid_argument, "batch_size must be >= 1, got {}", f.batch_size);
-  if (!std::isfinite(f.learning_rate) || f.learning_rate < 0)
-    fail(Status::invalid_argument, "learning_rate must be finite and >= 0 (0 = default), got {}", f.learning_rate);
-  if (f.threads < 0) fail(Status::invalid_argument, "threads must be >= 0 (0 = all cores), got {}", f.threads);
   return f;
 }
 
@@ -48,7 +38,6 @@ SampleOptions sample_options_of(const gm_sample_options* o) {
     s.conditions = o->conditions;
     s.condition_dim = o->condition_dim;
   }
-  if (s.threads < 0) fail(Status::invalid_argument, "threads must be >= 0 (0 = all cores), got {}", s.threads);
   return s;
 }
 
@@ -59,8 +48,6 @@ EvalOptions score_options_of(const gm_score_options* o) {
   if (GM_HAS_FIELD(o, gm_score_options, seed)) e.seed = o->seed;
   if (GM_HAS_FIELD(o, gm_score_options, threads)) e.threads = o->threads;
   if (GM_HAS_FIELD(o, gm_score_options, samples)) e.samples = o->samples;  // 0: the model decides
-  if (e.threads < 0) fail(Status::invalid_argument, "threads must be >= 0 (0 = all cores), got {}", e.threads);
-  if (e.samples < 0) fail(Status::invalid_argument, "samples must be >= 0 (0 = default), got {}", e.samples);
   return e;
 }
 
@@ -143,25 +130,20 @@ int32_t gm_model_condition(const gm_model* model, int32_t* kind, int64_t* dim, g
   });
 }
 
+// The verbs check their own arguments (capability, fitted state, rows, option ranges, NULL
+// buffers: GenerativeModel, lib/models/generative_model.cpp). What only the C ABI knows is the
+// output buffer's capacity, checked here first; a width still unknown (unfitted model) is 0.
 int32_t gm_model_fit(gm_model* model, const gm_data* data, const gm_fit_options* opts, gm_error** err) {
-  return guarded(err, [&] {
-    model_of(model);
-    const DataView view = view_of(data, "data");
-    if (view.n < 1) fail(Status::invalid_data, "fit needs at least one row, got n = 0");
-    model->impl->fit(view, fit_options_of(opts));
-  });
+  return guarded(err, [&] { model_of(model).fit(view_of(data, "data"), fit_options_of(opts)); });
 }
 
 int32_t gm_model_sample(const gm_model* model, int64_t n, const gm_sample_options* opts, float* out,
                         int64_t out_capacity, gm_error** err) {
   return guarded(err, [&] {
     const GenerativeModel& m = model_of(model);
-    if (n < 0) fail(Status::invalid_argument, "n must be >= 0, got {}", n);
     const SampleOptions s = sample_options_of(opts);
-    m.require_capability(cap_sample, "sample");
-    m.require_fitted("sample");
     require_capacity(n, m.data_shape().d, out_capacity, "out_capacity");
-    if (n > 0) m.sample(n, s, require(out, "out"));
+    m.sample(n, s, out);
   });
 }
 
@@ -171,11 +153,8 @@ int32_t gm_model_log_prob(const gm_model* model, const gm_data* data, const gm_s
     const GenerativeModel& m = model_of(model);
     const DataView view = view_of(data, "data");
     const EvalOptions e = score_options_of(opts);
-    m.require_capability(cap_log_prob, "log_prob");
-    m.require_fitted("log_prob");
-    m.require_rows(view);
     require_capacity(view.n, 1, out_capacity, "out_capacity");
-    if (view.n > 0) m.log_prob(view, e, require(out, "out"));
+    m.log_prob(view, e, out);
   });
 }
 
@@ -185,12 +164,8 @@ int32_t gm_model_encode(const gm_model* model, const gm_data* data, const gm_sco
     const GenerativeModel& m = model_of(model);
     const DataView view = view_of(data, "data");
     const EvalOptions e = score_options_of(opts);
-    m.require_capability(cap_encode, "encode");
-    const int64_t width = m.encode_dim();
-    m.require_fitted("encode");
-    m.require_rows(view);
-    require_capacity(view.n, width, out_capacity, "out_capacity");
-    if (view.n > 0) m.encode(view, e, require(out, "out"));
+    require_capacity(view.n, m.encode_dim(), out_capacity, "out_capacity");  // encode_dim: unsupported first
+    m.encode(view, e, out);
   });
 }
 
@@ -200,14 +175,9 @@ int32_t gm_model_decode(const gm_model* model, const gm_data* codes, const gm_sa
     const GenerativeModel& m = model_of(model);
     const DataView view = view_of(codes, "codes");
     const SampleOptions s = sample_options_of(opts);
-    m.require_capability(cap_decode, "decode");
-    const int64_t z = m.latent_dim();
-    m.require_fitted("decode");
-    if (view.d != z)
-      fail(Status::invalid_data, "codes have {} values per row, the model's latent size is {}", view.d, z);
-    require_finite(view);
+    m.latent_dim();  // unsupported before any size complaint
     require_capacity(view.n, m.data_shape().d, out_capacity, "out_capacity");
-    if (view.n > 0) m.decode(view, s, require(out, "out"));
+    m.decode(view, s, out);
   });
 }
 
@@ -218,10 +188,8 @@ int32_t gm_model_complete(const gm_model* model, const gm_data* data, const uint
     m.require_capability(cap_complete, "complete");
     const DataView view = view_of(data, "data");
     const SampleOptions s = sample_options_of(opts);
-    m.require_fitted("complete");
-    m.require_rows(view);
     require_capacity(view.n, view.d, out_capacity, "out_capacity");
-    if (view.n > 0) m.complete(view, require(observed, "observed"), s, require(out, "out"));
+    m.complete(view, observed, s, out);
   });
 }
 

@@ -10,6 +10,11 @@ const gm::GenerativeModel& model_of(const gm_model* model) {
   return *model->impl;
 }
 
+gm::GenerativeModel& model_of(gm_model* model) {
+  model_of(static_cast<const gm_model*>(model));
+  return *model->impl;
+}
+
 gm::DataView view_of(const gm_data* data, const char* name) {
   require(data, name);
   if (data->struct_size < offsetof(gm_data, d) + sizeof(data->d))
@@ -32,8 +37,9 @@ gm::DataView view_of(const gm_data* data, const char* name) {
 }
 
 void require_capacity(int64_t rows, int64_t width, int64_t capacity, const char* name) {
+  if (rows < 0 || width < 0) return;  // the verb refuses a negative count with its own message
   int64_t needed = 0;
-  if (rows < 0 || width < 0 || __builtin_mul_overflow(rows, width, &needed))
+  if (__builtin_mul_overflow(rows, width, &needed))
     fail(Status::invalid_argument, "output size {} x {} is not representable", rows, width);
   if (capacity < needed)
     fail(Status::buffer_too_small, "{} holds {} values but the call writes {} ({} rows x {})", name, capacity, needed,

@@ -22,6 +22,8 @@ namespace gm {
 
 class BernoulliModel final : public ModelKind<BernoulliModel> {
  public:
+  // The kind's one name: kind(), the registry and model files use it.
+  static constexpr const char* kind_name = "bernoulli";
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
 
@@ -29,7 +31,7 @@ class BernoulliModel final : public ModelKind<BernoulliModel> {
   static const Schema& config_schema();
   explicit BernoulliModel(const Json& config);
 
-  const char* kind() const override { return "bernoulli"; }
+  const char* kind() const override { return kind_name; }
   uint32_t capabilities() const override { return capability_bits; }
   const Json& config() const override { return config_; }
 

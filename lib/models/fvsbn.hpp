@@ -31,6 +31,8 @@ namespace gm {
 
 class FvsbnModel final : public ModelKind<FvsbnModel>, public nn::Trainable {
  public:
+  // The kind's one name: kind(), the registry and model files use it.
+  static constexpr const char* kind_name = "fvsbn";
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
 
@@ -41,7 +43,7 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public nn::Trainable {
   FvsbnModel(FvsbnModel&&) noexcept;
   FvsbnModel& operator=(FvsbnModel&&) noexcept;
 
-  const char* kind() const override { return "fvsbn"; }
+  const char* kind() const override { return kind_name; }
   uint32_t capabilities() const override { return capability_bits; }
   const Json& config() const override { return config_; }
 

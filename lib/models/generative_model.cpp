@@ -41,13 +41,14 @@ void check_eval_options(const EvalOptions& e, const char* verb) {
 }
 
 // The checks log_prob and encode share: the verb exists, the model is fitted, the rows fit it,
-// the options are in range. False when there is nothing to do (no rows).
+// the options are in range (checked first: they are wrong whatever the data). False when there is nothing to do (no
+// rows).
 bool scoring_call_ready(const GenerativeModel& model, uint32_t cap, const char* verb, const DataView& data,
                         const EvalOptions& options, const void* out) {
+  check_eval_options(options, verb);
   model.require_capability(cap, verb);
   model.require_fitted(verb);
   model.require_rows(data);
-  check_eval_options(options, verb);
   if (data.n == 0) return false;
   require_out(out, verb);
   return true;
@@ -74,7 +75,12 @@ void GenerativeModel::replace_state(Build&& build, bool keep_on_cancel) {
   try {
     build();
   } catch (const Error& e) {
-    if (!(keep_on_cancel && e.status() == Status::cancelled && fitted())) swap_state(*previous);
+    if (keep_on_cancel && e.status() == Status::cancelled && fitted()) throw;
+    swap_state(*previous);
+    // The trainer does not know it runs inside this swap (the feature classifier uses it
+    // too), so the promise is added here, where it is kept.
+    if (e.status() == Status::diverged)
+      throw Error(e.status(), std::string(e.what()) + " (the model is as it was before fit)");
     throw;
   } catch (...) {
     swap_state(*previous);

@@ -31,6 +31,8 @@ namespace gm {
 
 class MarkovModel final : public ModelKind<MarkovModel> {
  public:
+  // The kind's one name: kind(), the registry and model files use it.
+  static constexpr const char* kind_name = "markov";
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
 
@@ -38,7 +40,7 @@ class MarkovModel final : public ModelKind<MarkovModel> {
   static const Schema& config_schema();
   explicit MarkovModel(const Json& config);
 
-  const char* kind() const override { return "markov"; }
+  const char* kind() const override { return kind_name; }
   uint32_t capabilities() const override { return capability_bits; }
   const Json& config() const override { return config_; }
   int order() const { return order_; }

@@ -50,6 +50,8 @@ struct Weights;
 
 class NadeModel final : public ModelKind<NadeModel>, public nn::Trainable {
  public:
+  // The kind's one name: kind(), the registry and model files use it.
+  static constexpr const char* kind_name = "nade";
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_encode | cap_complete | cap_binary_data;
 
@@ -60,7 +62,7 @@ class NadeModel final : public ModelKind<NadeModel>, public nn::Trainable {
   NadeModel(NadeModel&&) noexcept;
   NadeModel& operator=(NadeModel&&) noexcept;
 
-  const char* kind() const override { return "nade"; }
+  const char* kind() const override { return kind_name; }
   uint32_t capabilities() const override { return capability_bits; }
   const Json& config() const override { return config_; }
 

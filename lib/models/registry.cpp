@@ -27,36 +27,37 @@ const Schema& gan_schema() {
 
 const std::vector<KindInfo>& all_kinds() {
   static const std::vector<KindInfo> kinds = {
-      {"bernoulli", BernoulliModel::capability_bits,
+      {BernoulliModel::kind_name, BernoulliModel::capability_bits,
        "independent Bernoulli pixels; closed-form smoothed maximum likelihood", &BernoulliModel::config_schema,
        make<BernoulliModel>},
-      {"markov", MarkovModel::capability_bits, "order-k Markov chain along the raster ordering; smoothed counts",
-       &MarkovModel::config_schema, make<MarkovModel>},
-      {"fvsbn", FvsbnModel::capability_bits,
+      {MarkovModel::kind_name, MarkovModel::capability_bits,
+       "order-k Markov chain along the raster ordering; smoothed counts", &MarkovModel::config_schema,
+       make<MarkovModel>},
+      {FvsbnModel::kind_name, FvsbnModel::capability_bits,
        "fully-visible sigmoid belief network: logistic p(x_i | x_<i), maximum likelihood with Adam",
        &FvsbnModel::config_schema, make<FvsbnModel>},
-      {"nade", NadeModel::capability_bits,
+      {NadeModel::kind_name, NadeModel::capability_bits,
        "neural autoregressive distribution estimator: tied weights, H sigmoid hidden units, exact "
        "log_prob in O(H*D); maximum likelihood with Adam; encode = hidden units sigmoid(c + W x)",
        &NadeModel::config_schema, make<NadeModel>},
-      {"vae", VaeModel::capability_bits,
+      {VaeModel::kind_name, VaeModel::capability_bits,
        "variational autoencoder: MLP or conv encoder/decoder, Bernoulli or Gaussian decoder; fit maximises "
        "the ELBO with Adam; log_prob = importance-weighted bound with k samples (k = 1: the ELBO); encode = "
        "posterior mean and log-variance",
        &VaeModel::config_schema, make<VaeModel>},
-      {"gan", GanModel::capability_bits(gan::Flavor::gan),
+      {gan::flavor_name(gan::Flavor::gan), GanModel::capability_bits(gan::Flavor::gan),
        "generative adversarial network with MLP generator and discriminator, non-saturating loss, Adam; no "
        "likelihood: judge it with `genmodels eval`",
        gan_schema<gan::Flavor::gan>, make_gan<gan::Flavor::gan>},
-      {"dcgan", GanModel::capability_bits(gan::Flavor::dcgan),
+      {gan::flavor_name(gan::Flavor::dcgan), GanModel::capability_bits(gan::Flavor::dcgan),
        "deep convolutional GAN (Radford et al. 2016): transposed convolutions in G, strided convolutions in D, "
        "batch norm, Adam lr 2e-4 beta1 0.5",
        gan_schema<gan::Flavor::dcgan>, make_gan<gan::Flavor::dcgan>},
-      {"cgan", GanModel::capability_bits(gan::Flavor::cgan),
+      {gan::flavor_name(gan::Flavor::cgan), GanModel::capability_bits(gan::Flavor::cgan),
        "conditional GAN on a class label, a condition vector or a sentence (GAN-CLS matching-aware "
        "discriminator); MLP or DCGAN networks",
        gan_schema<gan::Flavor::cgan>, make_gan<gan::Flavor::cgan>},
-      {"infogan", GanModel::capability_bits(gan::Flavor::infogan),
+      {gan::flavor_name(gan::Flavor::infogan), GanModel::capability_bits(gan::Flavor::infogan),
        "InfoGAN (Chen et al. 2016): categorical and continuous codes, a Q head on D's trunk, mutual-information "
        "term; encode = the codes Q infers; MLP or DCGAN networks",
        gan_schema<gan::Flavor::infogan>, make_gan<gan::Flavor::infogan>},

@@ -31,6 +31,13 @@ constexpr int64_t kMaxWidth = int64_t{1} << 16;
 constexpr int64_t kParallelDraws = int64_t{1} << 14;
 constexpr int64_t kParallelElements = int64_t{1} << 18;
 
+// A key that does not apply keeps the schema's default in Config (it is not in the
+// effective configuration, and a caller who gives it gets invalid_config from finish()).
+template <typename T>
+T schema_default(const char* key) {
+  return VaeModel::config_schema().find(key)->fallback.get<T>();
+}
+
 vae::Config read_config(const Json& config, Json& effective) {
   ConfigReader r(config, VaeModel::config_schema());
   vae::Config c;
@@ -40,17 +47,14 @@ vae::Config read_config(const Json& config, Json& effective) {
   c.iwae_samples = r.integer("iwae_samples");
   c.sample_mean = r.boolean("sample_mean");
   c.weight_decay = r.number("weight_decay");
-  if (c.gaussian) {
-    c.learn_variance = r.text("variance") == "learned";
-    c.logvar = static_cast<float>(r.number("logvar"));
-    if (c.learn_variance) {
-      c.min_logvar = static_cast<float>(r.number("min_logvar"));
-      if (c.logvar < c.min_logvar)
-        fail(Status::invalid_config, "\"logvar\" {} is below \"min_logvar\" {}", c.logvar, c.min_logvar);
-    }
-  }
+  c.learn_variance = (c.gaussian ? r.text("variance") : schema_default<std::string>("variance")) == "learned";
+  c.logvar = static_cast<float>(c.gaussian ? r.number("logvar") : schema_default<double>("logvar"));
+  c.min_logvar = static_cast<float>(c.gaussian && c.learn_variance ? r.number("min_logvar")
+                                                                   : schema_default<double>("min_logvar"));
+  if (c.gaussian && c.learn_variance && c.logvar < c.min_logvar)
+    fail(Status::invalid_config, "\"logvar\" {} is below \"min_logvar\" {}", c.logvar, c.min_logvar);
   c.hidden = r.integers("hidden");
-  if (c.conv) c.conv_channels = r.integers("conv_channels");
+  c.conv_channels = c.conv ? r.integers("conv_channels") : schema_default<std::vector<int64_t>>("conv_channels");
   r.finish();  // keys the choices above rule out (conv_channels for an MLP, ...) fail here
   effective = r.effective();
   return c;

@@ -64,17 +64,20 @@ namespace gm {
 namespace vae {
 class VaeNet;
 
+// The values read from the configuration: the defaults live in the schema only
+// (VaeModel::config_schema); read_config fills every field, the ones a key does not apply to
+// (conv_channels for an MLP, the variance keys for a Bernoulli decoder) from the schema too.
 struct Config {
-  bool conv = false;
-  std::vector<int64_t> hidden{400};
-  std::vector<int64_t> conv_channels{32, 64};
-  int64_t latent = 20;
-  bool gaussian = false;
-  bool learn_variance = true;
-  float logvar = 0.0f, min_logvar = -8.0f;
-  int64_t iwae_samples = 100;
-  bool sample_mean = false;
-  double weight_decay = 0.0;
+  bool conv{};
+  std::vector<int64_t> hidden;
+  std::vector<int64_t> conv_channels;
+  int64_t latent{};
+  bool gaussian{};
+  bool learn_variance{};
+  float logvar{}, min_logvar{};
+  int64_t iwae_samples{};
+  bool sample_mean{};
+  double weight_decay{};
 };
 }  // namespace vae
 
@@ -82,6 +85,8 @@ class VaeModel final : public ModelKind<VaeModel>, public nn::Trainable {
  public:
   // The default (Bernoulli) configuration's bits; capabilities() drops binary_data for a
   // Gaussian decoder.
+  // The kind's one name: kind(), the registry and model files use it.
+  static constexpr const char* kind_name = "vae";
   static constexpr uint32_t capability_bits =
       cap_fit | cap_sample | cap_log_prob | cap_encode | cap_decode | cap_binary_data;
 
@@ -92,7 +97,7 @@ class VaeModel final : public ModelKind<VaeModel>, public nn::Trainable {
   VaeModel(VaeModel&&) noexcept;
   VaeModel& operator=(VaeModel&&) noexcept;
 
-  const char* kind() const override { return "vae"; }
+  const char* kind() const override { return kind_name; }
   uint32_t capabilities() const override;
   const Json& config() const override { return config_; }
 

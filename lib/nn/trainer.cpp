@@ -182,9 +182,7 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
 void require_finite_step(double loss, const ParamSpan& grads, int threads, const char* kind, const char* what,
                          int64_t step) {
   if (!std::isfinite(loss) || !all_finite(grads.grad, grads.count, threads))
-    fail(Status::diverged,
-         "{} diverged at step {} ({} loss {}): lower the learning rate (the model is left as it was before fit)", kind,
-         step, what, loss);
+    fail(Status::diverged, "{} diverged at step {} ({} loss {}): lower the learning rate", kind, step, what, loss);
 }
 
 TrainReport train(Trainable& model, const DataView& data, const TrainerSettings& settings) {
@@ -203,10 +201,8 @@ TrainReport train(Trainable& model, const DataView& data, const TrainerSettings&
     const double loss = model.train_step(batch, rng);
     ++steps;
     if (!std::isfinite(loss) || !optimiser.step_if_finite_and_zero_grad())
-      fail(Status::diverged,
-           "{} diverged at epoch {} step {} (loss {}): lower the learning rate (the model is left as it was "
-           "before fit)",
-           settings.kind, epoch, steps, loss / static_cast<double>(batch.n));
+      fail(Status::diverged, "{} diverged at epoch {} step {} (loss {}): lower the learning rate", settings.kind, epoch,
+           steps, loss / static_cast<double>(batch.n));
     return loss;
   };
   Batch val_batch;

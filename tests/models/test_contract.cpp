@@ -132,6 +132,15 @@ TEST_CASE("contract: a refused or failed refit leaves the model bit-identical") 
       CHECK(outcome([&] { m->fit(a.data, a.options); }) == a.expected);
       CHECK(observe(*m, train_data()) == before);
     }
+    // A divergence says the model was rolled back (the trainer alone cannot promise it).
+    try {
+      m->fit(good, throwing_progress([]() -> bool { fail(Status::diverged, "simulated divergence"); }));
+      FAIL("a diverged fit returned");
+    } catch (const Error& e) {
+      CHECK(e.status() == Status::diverged);
+      CHECK(std::string(e.what()) == "simulated divergence (the model is as it was before fit)");
+    }
+    CHECK(observe(*m, train_data()) == before);
     // learning_rate = 100 is refused by the gradient-trained kinds (the trainer's bound, the
     // fvsbn bug of issue 11); closed-form kinds ignore the rate and refit.
     FitOptions fast = o;
