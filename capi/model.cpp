@@ -88,7 +88,12 @@ int32_t gm_model_capabilities(const gm_model* model, uint32_t* out, gm_error** e
 }
 
 int32_t gm_model_config_json(const gm_model* model, gm_buffer** out, gm_error** err) {
-  return guarded(err, [&] { *require(out, "out") = make_text_buffer(model_of(model).config().dump()); });
+  return guarded(err, [&] {
+    // Not `*require(out) = make_text_buffer(...)`: C++17 evaluates the right side first, and
+    // the buffer leaked when out was NULL (issue 12).
+    gm_buffer** dst = require(out, "out");
+    *dst = make_text_buffer(model_of(model).config().dump());
+  });
 }
 
 int32_t gm_model_is_fitted(const gm_model* model, int32_t* out, gm_error** err) {

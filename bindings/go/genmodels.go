@@ -552,8 +552,8 @@ func (m *Model) Condition() (kind int, dim int, err error) {
 	return int(k), int(d), err
 }
 
-// Fit fits the model on data (opts may be nil). A cancelled fit keeps the model's last
-// good parameters (for closed-form kinds: the previous ones).
+// Fit fits the model on data (opts may be nil). A cancelled first fit keeps the model's last
+// good parameters; a cancelled refit leaves the model as it was (closed-form kinds: always).
 func (m *Model) Fit(data Data, opts *FitOptions) error {
 	s, err := data.shape()
 	if err != nil {

@@ -178,8 +178,10 @@ GM_API void gm_data_init(gm_data* data);
 
 /* ---------------------------------------------------------------- options */
 
-/* Return nonzero to cancel fit; fit then returns GM_CANCELLED (within one batch) and
- * the model keeps its last good parameters. step counts from 1 to total. */
+/* Return nonzero to cancel fit; fit then returns GM_CANCELLED (within one batch). A refit
+ * (the model was fitted before the call) leaves the model exactly as it was before the call;
+ * a first fit keeps the parameters of its last completed step (closed-form kinds: stays
+ * unfitted). step counts from 1 to total. */
 typedef int32_t (*gm_progress_fn)(int64_t step, int64_t total, double loss, void* user_data);
 
 typedef struct gm_fit_options {

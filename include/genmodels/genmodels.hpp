@@ -189,9 +189,9 @@ struct Rows {
 
 // ------------------------------------------------------------------ options
 
-// Progress of fit: return true to stop (fit then throws Cancelled and the model keeps its
-// last good parameters). An exception thrown by the callback also stops fit and is
-// rethrown from fit.
+// Progress of fit: return true to stop (fit then throws Cancelled; a first fit keeps its
+// last good parameters, a refit leaves the model as it was before the call). An exception thrown by the callback also
+// stops fit and is rethrown from fit.
 using Progress = std::function<bool(int64_t step, int64_t total, double loss)>;
 
 struct FitOptions {

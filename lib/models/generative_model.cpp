@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "nn/compute.hpp"
 
 namespace gm {
@@ -15,6 +16,9 @@ namespace {
 
 void require_threads(int threads, const char* verb) {
   if (threads < 0) fail(Status::invalid_argument, "{}: threads must be >= 0 (0 = all cores), got {}", verb, threads);
+  if (threads > limits::max_threads())
+    fail(Status::invalid_argument, "{}: threads must be <= {} ({} per hardware thread), got {}", verb,
+         limits::max_threads(), limits::kThreadsPerCore, threads);
 }
 
 template <typename T>
@@ -25,7 +29,8 @@ T* require_out(T* out, const char* verb) {
 
 // The ranges the C ABI documents for gm_fit_options, for every caller.
 void check_fit_options(const FitOptions& f) {
-  if (f.epochs < 1) fail(Status::invalid_argument, "epochs must be >= 1, got {}", f.epochs);
+  if (f.epochs < 1 || f.epochs > limits::kMaxEpochs)
+    fail(Status::invalid_argument, "epochs must be in [1, {}], got {}", limits::kMaxEpochs, f.epochs);
   if (f.batch_size < 1) fail(Status::invalid_argument, "batch_size must be >= 1, got {}", f.batch_size);
   if (!std::isfinite(f.learning_rate) || f.learning_rate < 0)
     fail(Status::invalid_argument, "learning_rate must be finite and >= 0 (0 = default), got {}", f.learning_rate);
@@ -38,6 +43,20 @@ void check_fit_options(const FitOptions& f) {
 void check_eval_options(const EvalOptions& e, const char* verb) {
   require_threads(e.threads, verb);
   if (e.samples < 0) fail(Status::invalid_argument, "{}: samples must be >= 0 (0 = default), got {}", verb, e.samples);
+}
+
+// A score is finite or refused: a value that overflowed inside the forward pass (absurd
+// weights, an input far outside what the model was fitted on) is not an answer. Checked
+// after the kind wrote `out`, which the caller must then ignore.
+template <typename T>
+void require_finite_output(const GenerativeModel& model, const char* verb, const T* out, int64_t n, int64_t width) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < width; ++j)
+      if (!std::isfinite(out[i * width + j]))
+        fail(Status::invalid_data,
+             "{} {}: row {} gives a non-finite result ({}): the computation overflowed; check that the row is in the "
+             "range the model was fitted on, and that the model file is sound",
+             model.kind(), verb, i, static_cast<double>(out[i * width + j]));
 }
 
 // The checks log_prob and encode share: the verb exists, the model is fitted, the rows fit it,
@@ -65,17 +84,19 @@ bool scoring_call_ready(const GenerativeModel& model, uint32_t cap, const char* 
 // any exception the two are swapped back — the old state was never touched, only moved, so
 // it comes back bit for bit (parameters, configuration, data shape, caches, last report).
 // The failed attempt is freed with `previous`. The one exception is the C ABI's documented
-// cancel (genmodels.h, gm_progress_fn): a cancel keeps the parameters of the last completed
-// step, which is when the kind has set a data shape; a closed-form kind asks the callback
-// before it commits, so its cancel finds *this unfitted and restores the previous model.
+// cancel (genmodels.h, gm_progress_fn) of a *first* fit: it keeps the parameters of the last
+// completed step (there was no model to lose, and Python's Ctrl-C relies on it). A cancelled
+// refit restores the previous model like any other failure (issue 12); a closed-form kind
+// asks the callback before it commits, so its cancel always finds *this unfitted.
 template <typename Build>
 void GenerativeModel::replace_state(Build&& build, bool keep_on_cancel) {
   std::unique_ptr<GenerativeModel> previous = blank();
   swap_state(*previous);
+  const bool first_fit = !previous->fitted();
   try {
     build();
   } catch (const Error& e) {
-    if (keep_on_cancel && e.status() == Status::cancelled && fitted()) throw;
+    if (keep_on_cancel && first_fit && e.status() == Status::cancelled && fitted()) throw;
     swap_state(*previous);
     // The trainer does not know it runs inside this swap (the feature classifier uses it
     // too), so the promise is added here, where it is kept.
@@ -129,6 +150,7 @@ void GenerativeModel::log_prob(const DataView& data, const EvalOptions& options,
   if (!scoring_call_ready(*this, cap_log_prob, "log_prob", data, options, out)) return;
   nn::ComputeScope scope(options.threads);
   do_log_prob(data, options, out);
+  require_finite_output(*this, "log_prob", out, data.n, 1);
 }
 
 int64_t GenerativeModel::encode_dim() const {
@@ -140,6 +162,7 @@ void GenerativeModel::encode(const DataView& data, const EvalOptions& options, f
   if (!scoring_call_ready(*this, cap_encode, "encode", data, options, out)) return;
   nn::ComputeScope scope(options.threads);
   do_encode(data, options, out);
+  require_finite_output(*this, "encode", out, data.n, do_encode_dim());
 }
 
 int64_t GenerativeModel::latent_dim() const {

@@ -78,9 +78,9 @@ class GenerativeModel {
 
   // Fit on data (n >= 1 rows). All or nothing: if fit throws, the model is exactly as it
   // was before the call (parameters, configuration, data shape) — with one exception kept
-  // from the C ABI's contract: a cancel from the progress callback keeps the parameters of
-  // the last completed step when there was one (gradient-trained kinds; closed-form kinds
-  // commit after the callback, so a cancel leaves them as they were).
+  // from the C ABI's contract: a cancel of the *first* fit of a gradient-trained kind keeps
+  // the parameters of its last completed step. A cancelled refit restores the previous model;
+  // closed-form kinds commit after the callback, so their cancel changes nothing.
   void fit(const DataView& data, const FitOptions& options);
 
   // out: (n, D)

@@ -9,6 +9,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 
 namespace gm::nn {
 
@@ -118,7 +119,10 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
   const auto n_train = static_cast<int64_t>(order.size());
   const int64_t batch_size = std::min(fit.batch_size, n_train);
   const int64_t batches = (n_train + batch_size - 1) / batch_size;
-  const int64_t total_steps = batches * fit.epochs;
+  int64_t total_steps = 0;
+  if (__builtin_mul_overflow(batches, fit.epochs, &total_steps) || total_steps > limits::kMaxSteps)
+    fail(Status::invalid_argument, "{} epochs x {} batches per epoch is more than {} optimiser steps: fit fewer epochs",
+         fit.epochs, batches, limits::kMaxSteps);
 
   TrainReport report;
   Batch batch;

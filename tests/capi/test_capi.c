@@ -190,6 +190,11 @@ static void test_create_errors(void) {
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_fit(NULL, NULL, NULL, ERR));
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_save(NULL, tmp_path("x"), ERR));
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_config_json(NULL, &bytes, ERR));
+  /* A NULL out on a live model: refused, and nothing leaks (issue 12; the ASan run checks). */
+  gm_model* live = NULL;
+  EXPECT_OK(gm_model_create("bernoulli", NULL, &live, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_config_json(live, NULL, ERR));
+  gm_model_free(live);
 }
 
 static gm_model* fit_bars(const char* kind, const char* config) {

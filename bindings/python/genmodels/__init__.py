@@ -393,8 +393,8 @@ class Model:
 
         progress(step, total, loss) is called on this thread; returning True stops fit with
         CancelledError, and an exception it raises (KeyboardInterrupt too) stops fit and is
-        re-raised here. A stopped fit keeps the model's last good parameters (for the
-        closed-form kinds: the previous ones).
+        re-raised here. A stopped first fit keeps the model's last good parameters; a stopped
+        refit leaves the model as it was before the call (closed-form kinds: always).
         """
         data, X = _rows(X, y, num_classes)
         if shape is not None:

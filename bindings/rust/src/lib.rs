@@ -564,8 +564,8 @@ impl Model {
     }
 
     /// Fits, calling `progress(step, total, loss)` on this thread after each step;
-    /// `ControlFlow::Break(())` stops fit with [`Status::Cancelled`] and the model keeps its
-    /// last good parameters (closed-form kinds: the previous ones). A panic in `progress`
+    /// `ControlFlow::Break(())` stops fit with [`Status::Cancelled`]: a first fit keeps its
+    /// last good parameters, a refit leaves the model as it was (closed-form kinds: always). A panic in `progress`
     /// stops fit the same way and resumes after it returns.
     pub fn fit_with_progress<F>(&mut self, data: &Data, opts: &FitOptions, mut progress: F) -> Result<()>
     where
