@@ -94,6 +94,25 @@ expect 8 "missing Fashion-MNIST is GM_IO_ERROR" -- \
   env GM_FASHION_MNIST_DIR=/nonexistent "$G" fit markov --data fashion-mnist:train --out "$T/x.safetensors"
 contains "$T/err" "dataset-fashion-mnist" "the message names the Debian package"
 
+# Usage errors (issue 12): "genmodels: error:" and exit 64 (EX_USAGE), never a GM_* number.
+usage() {  # usage DESCRIPTION -- command...: exit 64 with the error prefix and where the usage is
+  expect 64 "$@"
+  contains "$T/err" "genmodels: error: " "$1: the error prefix"
+  contains "$T/err" "usage: genmodels" "$1: says where the usage is"
+}
+usage "--epochs 0" -- "$G" fit markov --data $BARS --epochs 0 --out "$T/x.safetensors"
+usage "--epochs 99999999999999999999" -- "$G" fit markov --data $BARS --epochs 99999999999999999999 --out "$T/x.safetensors"
+usage "--binarize nan" -- "$G" fit markov --data $BARS --binarize nan --out "$T/x.safetensors"
+usage "--binarize 2 (every pixel would be 0)" -- "$G" fit markov --data $BARS --binarize 2 --out "$T/x.safetensors"
+usage "--seed -1" -- "$G" fit markov --data $BARS --seed -1 --out "$T/x.safetensors"
+usage "--threads 2147483647" -- "$G" fit markov --data $BARS --threads 2147483647 --out "$T/x.safetensors"
+usage "an unknown flag" -- "$G" sample "$T/m.safetensors" --frobnicate --out "$T/x.png"
+usage "no command" -- "$G"
+expect 5 "a duplicate config key is GM_INVALID_CONFIG" -- \
+  "$G" fit markov --data $BARS --config '{"order": 2, "order": 3}' --out "$T/x.safetensors"
+expect 8 "a missing model file is GM_IO_ERROR" -- "$G" info "$T/no-such-model.safetensors"
+contains "$T/err" "genmodels: error: cannot open" "a missing model file names the file"
+
 head -c 100 "$T/m.safetensors" > "$T/trunc.safetensors"
 expect 9 "truncated model is GM_CORRUPT_FILE" -- "$G" info "$T/trunc.safetensors"
 expect 9 "sample from a truncated model is GM_CORRUPT_FILE" -- "$G" sample "$T/trunc.safetensors" --out "$T/x.png"

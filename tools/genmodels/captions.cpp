@@ -97,7 +97,7 @@ void add_captions_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cmd->add_option("--template", args->template_index, "--held-out: only held-out template K (see `genmodels captions`)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--seed", args->seed, "--train: the seed given to fit");
+  add_seed_option(*cmd, args->seed, "--train: the seed given to fit");
   cmd->add_option("--out", args->out, "FILE.txt, one caption per line (default: standard output)");
   cmd->add_option("--labels-out", args->labels_out, "FILE.npy: the class of every caption (int32)");
   args->data.add_to(*cmd, false);

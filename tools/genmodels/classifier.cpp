@@ -101,8 +101,8 @@ void add_classifier_command(CLI::App& app, int& exit_code) {
                   "labelled images to measure the accuracy on (default fashion-mnist:test; \"\" to skip)");
   cmd->add_option("--epochs", args->job.options.epochs, "passes over the data (default 5)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
-  cmd->add_option("--seed", args->job.options.seed, "random seed (initialisation and shuffling)");
-  cmd->add_option("--threads", args->job.options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  add_seed_option(*cmd, args->job.options.seed, "random seed (initialisation and shuffling)");
+  add_threads_option(*cmd, args->job.options.threads);
   cmd->add_option("--out", args->out, "file to write (default: the cache `eval` reads, see docs/eval.md)");
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "data/captions.hpp"
 #include "data/npy.hpp"
 #include "data/text_features.hpp"
@@ -23,8 +24,8 @@ void DataFlags::add_to(CLI::App& cmd, bool required) {
                              "data: fashion-mnist:train|test, idx:IMAGES[:LABELS], images:DIR, "
                              "npy:FILE[:LABELS.npy], builtin:bars-and-stripes[:N]");
   if (required) opt->required();
-  cmd.add_option("--binarize", binarize, "map x >= T to 1 and the rest to 0 (e.g. 0.5)")
-      ->check(CLI::Range(0.0, 1.0e30));
+  cmd.add_option("--binarize", binarize, "map x >= T to 1 and the rest to 0, T in (0, 1] (e.g. 0.5)")
+      ->check(kBinarizeThreshold);
   cmd.add_option("--max-examples", max_examples, "use only the first N examples")->check(CLI::NonNegativeNumber);
   cmd.add_option("--shape", shape,
                  "image layout of each row, C,H,W (or H,W for one channel), C*H*W = the row width; fit stores it "
@@ -216,6 +217,38 @@ ProgressFn terminal_progress(const std::string& label) {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int usage_error(const CLI::App& app, const CLI::ParseError& e) {
+  const CLI::App* cmd = &app;
+  for (const CLI::App* sub : app.get_subcommands()) cmd = sub;  // the command the error is about
+  const std::string help = cmd == &app ? "genmodels --help" : "genmodels " + cmd->get_name() + " --help";
+  fmt::print(stderr, "genmodels: error: {}\nusage: {}\n", e.what(), help);
+  return kUsageExit;
+}
+
+const CLI::Validator kBinarizeThreshold(
+    [](std::string& text) -> std::string {
+      double t = 0;
+      if (!CLI::detail::lexical_cast(text, t) || !std::isfinite(t) || !(t > 0 && t <= 1))
+        return "the threshold must be a number T in (0, 1] (x >= T becomes 1), got " + text;
+      return {};
+    },
+    "T in (0, 1]");
+
+CLI::Option* add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& doc) {
+  return cmd.add_option("--seed", seed, doc)
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+              return "a seed is an integer in [0, 2^64), written without a sign, got " + text;
+            return {};
+          },
+          "UINT64"));
+}
+
+CLI::Option* add_threads_option(CLI::App& cmd, int& threads) {
+  return cmd.add_option("--threads", threads, "threads (0 = all cores)")->check(CLI::Range(0, limits::max_threads()));
 }
 
 int run_command(const std::function<void()>& body) {

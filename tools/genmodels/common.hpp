@@ -80,6 +80,19 @@ ProgressFn terminal_progress(const std::string& label);
 
 double seconds_since(std::chrono::steady_clock::time_point start);
 
+// Exit code of a command-line usage error (sysexits.h's EX_USAGE): distinct from every GM_*
+// status, which the library's errors exit with.
+constexpr int kUsageExit = 64;
+// Prints "genmodels: error: <CLI11's message>" and where to find the usage; returns kUsageExit.
+int usage_error(const CLI::App& app, const CLI::ParseError& e);
+
+// Validators the flags share: a seed is an unsigned 64-bit integer written without a sign
+// (CLI11 would wrap "-1" to 2^64 - 1); a binarize threshold is a finite T in (0, 1] (T > 1
+// makes every pixel 0, NaN compares false everywhere); a thread count is 0..limits::max_threads().
+CLI::Option* add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& doc = "random seed");
+CLI::Option* add_threads_option(CLI::App& cmd, int& threads);
+extern const CLI::Validator kBinarizeThreshold;
+
 // Runs a command body; prints "genmodels: error: ..." and returns a nonzero exit code
 // for a library error (the code is the GM_* status).
 int run_command(const std::function<void()>& body);

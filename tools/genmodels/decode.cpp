@@ -21,10 +21,10 @@ struct DecodeArgs {
 void add_decode_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<DecodeArgs>();
   CLI::App* cmd = app.add_subcommand("decode", "map latent codes to data (the decoder / generator)");
-  cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--codes", args->codes, "FILE.npy of shape (N, latent size)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "model file")->required();
+  cmd->add_option("--codes", args->codes, "FILE.npy of shape (N, latent size)")->required();
   cmd->add_option("--out", args->out, "FILE.png (a grid) or FILE.npy")->required();
-  cmd->add_option("--seed", args->options.seed, "random seed");
+  add_seed_option(*cmd, args->options.seed, "random seed");
   cmd->add_option("--columns", args->columns, "images per grid row (0 = square)")->check(CLI::NonNegativeNumber);
   args->conditions.add_to(*cmd);
   cmd->callback([args, &exit_code] {

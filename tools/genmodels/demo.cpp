@@ -31,7 +31,7 @@ void add_demo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--config", args->config, "hyper-parameters as JSON");
   cmd->add_option("--out-dir", args->out_dir, "folder for model.safetensors and samples.png");
   cmd->add_option("--samples", args->samples, "number of samples in the grid")->check(CLI::Range(1, 1024));
-  cmd->add_option("--seed", args->seed, "random seed");
+  add_seed_option(*cmd, args->seed, "random seed");
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
       std::string train_spec = "fashion-mnist:train", test_spec = "fashion-mnist:test";

@@ -68,11 +68,11 @@ std::vector<uint8_t> mask_for(const std::string& hide, const ImageShape& image, 
 void add_encode_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<EncodeArgs>();
   CLI::App* cmd = app.add_subcommand("encode", "map data to the model's features or latent codes");
-  cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "model file")->required();
   args->data.add_to(*cmd);
   cmd->add_option("--out", args->out, "FILE.npy of shape (N, encode_dim)")->required();
-  cmd->add_option("--seed", args->options.seed, "random seed");
-  cmd->add_option("--threads", args->options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  add_seed_option(*cmd, args->options.seed, "random seed");
+  add_threads_option(*cmd, args->options.threads);
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
       const auto model = load_model_file(args->model);
@@ -91,14 +91,14 @@ void add_encode_command(CLI::App& app, int& exit_code) {
 void add_complete_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<CompleteArgs>();
   CLI::App* cmd = app.add_subcommand("complete", "hide part of each example and fill it in from the model");
-  cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "model file")->required();
   args->data.add_to(*cmd);
   cmd->add_option("--hide", args->hide,
                   fmt::format("{} (of each image: needs the data's or the model's layout, or --shape)", kHideHelp));
   cmd->add_option("--out", args->out,
                   "FILE.png (grid: inputs with the hidden part blanked, then completions) or FILE.npy")
       ->required();
-  cmd->add_option("--seed", args->options.seed, "random seed");
+  add_seed_option(*cmd, args->options.seed, "random seed");
   cmd->add_option("--columns", args->columns, "images per grid row (0 = one row per example pair)");
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {

@@ -245,23 +245,21 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* cmd = app.add_subcommand(
       "eval", "feature Fréchet distance of a model's samples (or of images) to Fashion-MNIST; see docs/eval.md");
-  cmd->add_option("model", args->model, "model file to sample (28×28 grey images)")->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "model file to sample (28×28 grey images)");
   cmd->add_option("--images", args->images,
                   "score these images instead: .npy float32 in [0, 1] or uint8, "
-                  "(N, 784), (N, 28, 28) or (N, 1, 28, 28)")
-      ->check(CLI::ExistingFile);
+                  "(N, 784), (N, 28, 28) or (N, 1, 28, 28)");
   cmd->add_option("--labels", args->labels,
                   "with --images: the class asked for of every image (.npy of N integers "
-                  "in [0, 10)); reports the classifier's accuracy over all of them")
-      ->check(CLI::ExistingFile);
+                  "in [0, 10)); reports the classifier's accuracy over all of them");
   cmd->add_option("--reference", args->reference,
                   "real images to compare with (a data SPEC; default fashion-mnist:test)");
   cmd->add_option("--classifier", args->classifier,
                   "feature classifier file (default: the cache, trained on first use)");
   cmd->add_option("--n", args->n, "images on each side (default 10000; at most the reference's size)")
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 22));
-  cmd->add_option("--seed", args->seed, "random seed for sampling");
-  cmd->add_option("--threads", args->threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  add_seed_option(*cmd, args->seed, "random seed for sampling");
+  add_threads_option(*cmd, args->threads);
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->callback([args, &exit_code] { exit_code = run_command([&] { run_eval(*args); }); });
 }

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "data/captions.hpp"
 #include "data/text_features.hpp"
 #include "models/model_file.hpp"
@@ -91,12 +92,13 @@ void add_fit_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", args->out, "model file to write (.safetensors)")->required();
   cmd->add_option("--config", args->config, "hyper-parameters as a JSON object, e.g. '{\"order\": 2}'");
   cmd->add_option("--epochs", args->options.epochs, "passes over the data (gradient-trained kinds)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch-size", args->options.batch_size, "mini-batch size")->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, limits::kMaxEpochs));
+  cmd->add_option("--batch-size", args->options.batch_size, "mini-batch size")
+      ->check(CLI::Range(int64_t{1}, limits::kMaxRows));
   cmd->add_option("--lr", args->options.learning_rate, "learning rate (0 = the kind's default)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--seed", args->options.seed, "random seed");
-  cmd->add_option("--threads", args->options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  add_seed_option(*cmd, args->options.seed, "random seed");
+  add_threads_option(*cmd, args->options.threads);
   cmd->add_option("--validation", args->options.validation_fraction,
                   "hold out this fraction of rows and score it after every epoch")
       ->check(CLI::Range(0.0, 0.99));

@@ -21,7 +21,7 @@ struct InfoArgs {
 void add_info_commands(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<InfoArgs>();
   CLI::App* cmd = app.add_subcommand("info", "describe a model file");
-  cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "model file")->required();
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {

@@ -62,13 +62,11 @@ void draw_end(Rng& rng, int64_t latent, int64_t gaussian, int64_t categories, fl
 void add_interpolate_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<InterpolateArgs>();
   CLI::App* cmd = app.add_subcommand("interpolate", "decode straight (spherical) paths between random latent codes");
-  cmd->add_option("model", args->model, "model file with a decoder (vae, gan, dcgan, cgan, infogan)")
-      ->required()
-      ->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "model file with a decoder (vae, gan, dcgan, cgan, infogan)")->required();
   cmd->add_option("--out", args->out, "FILE.png (rows x steps grid) or FILE.npy")->required();
   cmd->add_option("--rows", args->rows, "paths, one per grid row")->check(CLI::Range(1, 256));
   cmd->add_option("--steps", args->steps, "images per path, ends included")->check(CLI::Range(2, 256));
-  cmd->add_option("--seed", args->options.seed, "random seed (the same seed gives the same paths)");
+  add_seed_option(*cmd, args->options.seed, "random seed (the same seed gives the same paths)");
   args->conditions.add_to(*cmd);
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {

@@ -21,13 +21,13 @@ struct LogProbArgs {
 void add_log_prob_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<LogProbArgs>();
   CLI::App* cmd = app.add_subcommand("log-prob", "score data: mean negative log-likelihood in nats");
-  cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "model file")->required();
   args->data.add_to(*cmd);
   cmd->add_option("--samples", args->options.samples,
                   "importance samples k of vae's bound (0 = the model's \"iwae_samples\", see `info`)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--seed", args->options.seed, "random seed for stochastic bounds");
-  cmd->add_option("--threads", args->options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  add_seed_option(*cmd, args->options.seed, "random seed for stochastic bounds");
+  add_threads_option(*cmd, args->options.threads);
   cmd->add_flag("--json", args->json, "print one JSON object as the last line");
   cmd->add_option("--out", args->out, "also write every example's log p(x) (nats) to FILE.npy (float64)");
   cmd->callback([args, &exit_code] {

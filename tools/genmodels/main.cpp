@@ -4,6 +4,7 @@
 #include "gm_build_config.h"
 
 #include "commands.hpp"
+#include "common.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"genmodels: generative models on the CPU (fit, sample, log-prob, encode, decode, complete)"};
@@ -23,6 +24,14 @@ int main(int argc, char** argv) {
   gm::cli::add_eval_command(app, exit_code);
   gm::cli::add_captions_command(app, exit_code);
   gm::cli::add_interpolate_command(app, exit_code);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // A usage error: CLI11's own message, with the prefix every error of the program has, and
+    // EX_USAGE (64, sysexits.h) — not CLI11's 1xx codes, and not 2, which is GM_UNSUPPORTED.
+    return gm::cli::usage_error(app, e);
+  }
   return exit_code;
 }

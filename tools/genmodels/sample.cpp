@@ -20,13 +20,13 @@ struct SampleArgs {
 void add_sample_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SampleArgs>();
   CLI::App* cmd = app.add_subcommand("sample", "draw samples from a model");
-  cmd->add_option("model", args->model, "model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "model file")->required();
   CLI::Option* n_opt =
       cmd->add_option("--n", args->n, "number of samples (default 64, or the count of --labels / --texts)")
           ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   cmd->add_option("--out", args->out, "FILE.png (a grid) or FILE.npy")->required();
-  cmd->add_option("--seed", args->options.seed, "random seed");
-  cmd->add_option("--threads", args->options.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  add_seed_option(*cmd, args->options.seed, "random seed");
+  add_threads_option(*cmd, args->options.threads);
   cmd->add_option("--columns", args->columns, "images per grid row (0 = square)")->check(CLI::NonNegativeNumber);
   args->conditions.add_to(*cmd);
   cmd->callback([args, n_opt, &exit_code] {
