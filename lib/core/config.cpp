@@ -1,10 +1,12 @@
 #include "core/config.hpp"
 
 #include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/limits.hpp"
 
 namespace gm {
 
@@ -38,15 +40,66 @@ std::string bound(const KeySpec& s, double v) {
 
 Json bound_json(const KeySpec& s, double v) { return integral(s.type) ? Json(static_cast<int64_t>(v)) : Json(v); }
 
+// Text from a caller or a file can be megabytes long: messages quote a prefix.
+std::string shown_text(std::string_view text) {
+  return text.size() <= 80 ? std::string(text) : std::string(text.substr(0, 80)) + "...";
+}
+
 }  // namespace
+
+void check_json_bounds(std::string_view text, std::size_t max_bytes, Status status, const char* what) {
+  if (text.size() > max_bytes) fail(status, "{} is {} bytes; the limit is {} bytes", what, text.size(), max_bytes);
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;  // the escaped character cannot end the string
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limits::kJsonMaxDepth)
+        fail(status, "{} nests deeper than {} levels (limits::kJsonMaxDepth) at byte {}; flatten it", what,
+             limits::kJsonMaxDepth, i);
+    } else if (c == ']' || c == '}') {
+      --depth;  // unbalanced text is the parser's to refuse
+    }
+  }
+}
+
+Json parse_json_text(std::string_view text, std::size_t max_bytes, Status status, const char* what) {
+  check_json_bounds(text, max_bytes, status, what);
+  std::vector<std::set<std::string>> keys;  // one set per open object
+  auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      keys.emplace_back();
+    } else if (event == Json::parse_event_t::object_end) {
+      keys.pop_back();
+    } else if (event == Json::parse_event_t::key) {
+      const auto& key = parsed.get_ref<const std::string&>();
+      if (!keys.back().insert(key).second)
+        fail(status, "{} has the key \"{}\" twice; give each key once", what, shown_text(key));
+    }
+    return true;
+  };
+  try {
+    return Json::parse(text.begin(), text.end(), callback);
+  } catch (const Json::exception& e) {
+    // Bad syntax, ill-formed UTF-8, trailing text after the value.
+    fail(status, "{} is not valid JSON ({}): {}", what, e.what(), shown_text(text));
+  }
+}
 
 Json parse_config(const std::string& text) {
   if (text.empty()) return Json::object();
-  Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) fail(Status::invalid_config, "configuration is not valid JSON: {}", text);
+  Json parsed = parse_json_text(text, limits::kConfigMaxBytes, Status::invalid_config, "the configuration");
   if (parsed.is_null()) return Json::object();
   if (!parsed.is_object())
-    fail(Status::invalid_config, "configuration must be a JSON object like {{\"alpha\": 1}}, got {}", parsed.dump());
+    fail(Status::invalid_config, "configuration must be a JSON object like {{\"alpha\": 1}}, got {}",
+         shown_text(parsed.dump()));
   return parsed;
 }
 

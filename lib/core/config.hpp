@@ -9,18 +9,36 @@
 // The values read (defaults included) form the effective configuration.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
 
 namespace gm {
 
 using Json = nlohmann::json;
 
-// Parses a JSON object text; empty or null text is {}. Throws Error(invalid_config).
+// Parses a JSON object text; empty or null text is {}. Throws Error(invalid_config) for
+// invalid JSON, a duplicate key (naming it), text over limits::kConfigMaxBytes or nesting
+// deeper than limits::kJsonMaxDepth.
 Json parse_config(const std::string& text);
+
+// Every parse of caller or file JSON goes through these (issue 12). nlohmann's parser is
+// iterative, but copying, dumping and comparing a json value recurse once per level, so a
+// 100 000-level "[[[[" from a caller or a file overflows the host's stack later, far from
+// the parse. check_json_bounds is a linear scan (strings and escapes skipped) that refuses
+// text longer than max_bytes or nested deeper than limits::kJsonMaxDepth with Error(status)
+// naming `what` and the limit.
+void check_json_bounds(std::string_view text, std::size_t max_bytes, Status status, const char* what);
+// check_json_bounds, then the parse, refusing invalid JSON and duplicate keys at any level
+// (nlohmann keeps the last silently, so two readers could see different values) with
+// Error(status). Messages quote at most a short prefix of the text.
+Json parse_json_text(std::string_view text, std::size_t max_bytes, Status status, const char* what);
 
 enum class KeyType { integer, number, boolean, text, integers };
 

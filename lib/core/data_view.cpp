@@ -4,16 +4,31 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 
 namespace gm {
+
+void check_image_shape(const ImageShape& im, Status status, const char* what) {
+  if (im.channels < 0 || im.height < 0 || im.width < 0)
+    fail(status, "{}: image shape must be non-negative, got {}x{}x{}", what, im.channels, im.height, im.width);
+  if (im.channels > limits::kMaxImageSide || im.height > limits::kMaxImageSide || im.width > limits::kMaxImageSide)
+    fail(status, "{}: image shape {}x{}x{} has a side above {} (limits::kMaxImageSide)", what, im.channels, im.height,
+         im.width, limits::kMaxImageSide);
+  // Sides up to 2^16 cannot overflow int64 in a product of three.
+  if (im.size() > limits::kMaxRowWidth)
+    fail(status, "{}: image shape {}x{}x{} holds {} values, more than {} (limits::kMaxRowWidth)", what, im.channels,
+         im.height, im.width, im.size(), limits::kMaxRowWidth);
+}
 
 void validate_view(const DataView& data) {
   if (data.n < 0) fail(Status::invalid_argument, "row count must be >= 0, got {}", data.n);
   if (data.d <= 0) fail(Status::invalid_argument, "row width d must be > 0, got {}", data.d);
+  if (data.d > limits::kMaxRowWidth)
+    fail(Status::invalid_argument, "row width d = {} is above the limit of {} values (limits::kMaxRowWidth)", data.d,
+         limits::kMaxRowWidth);
   if (data.n > 0 && data.x == nullptr) fail(Status::invalid_argument, "data pointer x is NULL");
   const ImageShape& im = data.image;
-  if (im.channels < 0 || im.height < 0 || im.width < 0)
-    fail(Status::invalid_argument, "image shape must be non-negative, got {}x{}x{}", im.channels, im.height, im.width);
+  check_image_shape(im, Status::invalid_argument, "data");
   if ((im.channels || im.height || im.width) && im.size() != data.d)
     fail(Status::invalid_argument, "image shape {}x{}x{} holds {} values but rows have d = {}", im.channels, im.height,
          im.width, im.size(), data.d);

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "core/error.hpp"
+
 namespace gm {
 
 // Image layout of a row: channels x height x width, row-major (CHW). All zero when the
@@ -10,8 +12,19 @@ namespace gm {
 struct ImageShape {
   int64_t channels = 0, height = 0, width = 0;
   bool is_image() const { return channels > 0 && height > 0 && width > 0; }
-  int64_t size() const { return channels * height * width; }
+  // The product, or INT64_MAX when it overflows: sides come from callers and files, and a
+  // saturated size never equals a row width that passed check_image_shape / validate_view.
+  int64_t size() const {
+    int64_t hw = 0, chw = 0;
+    if (__builtin_mul_overflow(height, width, &hw) || __builtin_mul_overflow(channels, hw, &chw)) return INT64_MAX;
+    return chw;
+  }
 };
+
+// Throws Error(status) unless every side is in [0, limits::kMaxImageSide] and the product is
+// at most limits::kMaxRowWidth, naming `what` and the limit: corrupt_file for a file's
+// shape, invalid_argument / invalid_data for a caller's.
+void check_image_shape(const ImageShape& image, Status status, const char* what);
 
 struct DataView {
   const float* x = nullptr;  // (N, D) row-major
@@ -32,7 +45,8 @@ void require_finite(const DataView& data);
 // suggests binarising. A branch-free parallel scan does the work (47M values in a few
 // ms); the sequential search for the first bad entry runs only to word the error.
 void require_binary(const DataView& data, const char* kind, int threads = 0);
-// Throws invalid_argument / invalid_data on inconsistent shapes, labels out of range, ...
+// Throws invalid_argument / invalid_data on inconsistent shapes, labels out of range, row
+// widths above limits::kMaxRowWidth, image sides above limits::kMaxImageSide, ...
 void validate_view(const DataView& data);
 
 }  // namespace gm
