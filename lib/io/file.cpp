@@ -44,8 +44,11 @@ std::string parent_folder(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// A name no other writer (thread or process) will pick: pid plus random bits plus a
-// per-process counter. O_EXCL still guards against the astronomically unlikely clash.
+// A short hidden name in the target's folder: appending to the target's own name would
+// break a legal 255-byte name (NAME_MAX) — "File name too long" (issue 12). Random bits
+// mixed with the clock, the pid and a per-process counter make a clash with another writer
+// (thread or process) astronomically unlikely, and O_EXCL still guards against it. A
+// leftover from a crash is a dot-file that folder listings and the image loader skip.
 std::string temp_name(const std::string& path) {
   static std::atomic<uint64_t> counter{0};
   uint64_t bits = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -53,13 +56,22 @@ std::string temp_name(const std::string& path) {
     std::random_device rd;
     bits ^= (uint64_t{rd()} << 32) ^ rd();
   } catch (const std::exception&) {
-    // No entropy source: the clock and the counter are still unique within this host.
+    // No entropy source: the clock, the pid and the counter are still unique within this host.
   }
+  bits ^= static_cast<uint64_t>(::getpid()) << 40;
   bits ^= counter.fetch_add(1) * 0x9E3779B97F4A7C15ull;
-  char suffix[40];
-  std::snprintf(suffix, sizeof suffix, ".tmp.%ld.%016llx", static_cast<long>(::getpid()),
-                static_cast<unsigned long long>(bits));
-  return path + suffix;
+  char name[32];
+  std::snprintf(name, sizeof name, "/.gm-%016llx.tmp", static_cast<unsigned long long>(bits));
+  return parent_folder(path) + name;
+}
+
+const char* file_type(mode_t mode) {
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a plain file";
 }
 
 // write() may write less than asked (signals, pipes, quotas); false with errno set on error.
@@ -79,25 +91,29 @@ bool write_all(int fd, const uint8_t* p, std::size_t size) {
 }  // namespace
 
 std::vector<uint8_t> read_file(const std::string& path, std::size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. It
+  // has no effect on the regular files that are all we go on to read.
   int raw;
-  do raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  do raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   while (raw < 0 && errno == EINTR);
   if (raw < 0) fail(Status::io_error, "cannot open '{}': {}", path, std::strerror(errno));
   Fd fd(raw);
 
-  // The budget is checked against fstat's size first, so a huge regular file is refused
-  // before any allocation; the read loop enforces it again for pipes and for files that
-  // grow while we read them. The buffer never grows past limit + 1 bytes.
+  // Only regular files: /dev/zero or a pipe has no size to check, and reading one until a
+  // budget runs out costs gigabytes before the refusal (issue 12). fstat's size is checked
+  // against the budget before any allocation; the read loop enforces it again for a file
+  // that grows while we read it. The buffer never grows past limit + 1 bytes.
+  struct stat st {};
+  if (::fstat(fd.fd, &st) != 0) fail(Status::io_error, "cannot stat '{}': {}", path, std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    fail(Status::io_error, "'{}' is not a regular file ({}); give the path of a file", path, file_type(st.st_mode));
   const std::size_t limit = std::min<std::size_t>(max_bytes, PTRDIFF_MAX - 1);
+  if (static_cast<uint64_t>(st.st_size) > limit)
+    fail(Status::out_of_memory, "file '{}' is {} bytes, more than the limit of {} bytes", path,
+         static_cast<uint64_t>(st.st_size), max_bytes);
   std::vector<uint8_t> out;
   try {
-    struct stat st {};
-    if (::fstat(fd.fd, &st) == 0 && S_ISREG(st.st_mode)) {
-      if (static_cast<uint64_t>(st.st_size) > limit)
-        fail(Status::out_of_memory, "file '{}' is {} bytes, more than the limit of {} bytes", path,
-             static_cast<uint64_t>(st.st_size), max_bytes);
-      out.resize(static_cast<std::size_t>(st.st_size) + 1);  // +1 so the first read can see EOF
-    }
+    out.resize(static_cast<std::size_t>(st.st_size) + 1);  // +1 so the first read can see EOF
     std::size_t used = 0;
     for (;;) {
       if (used == out.size()) {
