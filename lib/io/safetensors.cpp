@@ -15,16 +15,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 
 namespace gm {
 namespace {
 
 // ordered_json keeps header keys in insertion order, so the header lists tensors in the
-// order of their bytes and decode can return them in the order they were given.
+// order of their bytes. Decoding does not use it: its insert is a linear search, which made
+// a 100 000-entry header take 44 s (issue 12). Decode parses into std::map-backed json and
+// records the order of the top-level keys itself.
 using OJson = nlohmann::ordered_json;
 
-constexpr std::size_t kMaxHeaderBytes = std::size_t{100} << 20;  // 100 MiB
 constexpr std::size_t kMaxRank = 8;
 // A valid header nests three levels ({name: {"shape": [dims]}}, depths 0..2). Anything
 // deeper is wrong anyway, and cutting it off early stops a hostile "[[[[..." at once.
@@ -64,23 +67,32 @@ uint64_t get_u64_le(const uint8_t* p) {
 // Names from a hostile file can be megabytes long; error messages show a prefix.
 std::string shown(const std::string& s) { return s.size() <= 64 ? s : s.substr(0, 64) + "..."; }
 
-// Parses the header, rejecting duplicate keys at any level (nlohmann would silently keep
-// the last one, so a file could show one tensor to us and another to a different reader)
-// and nesting deeper than kMaxJsonDepth.
-OJson parse_header(const char* begin, const char* end) {
+// Parses the header in O(n log n), rejecting duplicate keys at any level (nlohmann would
+// silently keep the last one, so a file could show one tensor to us and another to a
+// different reader), nesting deeper than kMaxJsonDepth and more than
+// limits::kModelMaxTensors entries; `order` receives the top-level keys in file order.
+// check_json_bounds has refused deep text before the parser runs.
+Json parse_header(const char* begin, const char* end, std::vector<std::string>* order) {
   std::vector<std::set<std::string>> keys;  // one set per open object
-  auto callback = [&keys](int depth, OJson::parse_event_t event, OJson& parsed) {
+  auto callback = [&keys, order](int depth, Json::parse_event_t event, Json& parsed) {
     switch (event) {
-      case OJson::parse_event_t::object_start:
-      case OJson::parse_event_t::array_start:
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
         if (depth >= kMaxJsonDepth) fail(Status::corrupt_file, "safetensors header is nested too deeply");
-        if (event == OJson::parse_event_t::object_start) keys.emplace_back();
+        if (event == Json::parse_event_t::object_start) keys.emplace_back();
         break;
-      case OJson::parse_event_t::object_end: keys.pop_back(); break;
-      case OJson::parse_event_t::key: {
+      case Json::parse_event_t::object_end: keys.pop_back(); break;
+      case Json::parse_event_t::key: {
         const auto& key = parsed.get_ref<const std::string&>();
         if (!keys.back().insert(key).second)
           fail(Status::corrupt_file, "safetensors header has duplicate key '{}'", shown(key));
+        if (depth == 1) {
+          // One more than the cap for __metadata__.
+          if (order->size() > limits::kModelMaxTensors)
+            fail(Status::corrupt_file, "safetensors header lists more than {} tensors (limits::kModelMaxTensors)",
+                 limits::kModelMaxTensors);
+          order->push_back(key);
+        }
         break;
       }
       default: break;
@@ -88,8 +100,8 @@ OJson parse_header(const char* begin, const char* end) {
     return true;
   };
   try {
-    return OJson::parse(begin, end, callback);
-  } catch (const OJson::exception& e) {
+    return Json::parse(begin, end, callback);
+  } catch (const Json::exception& e) {
     // Covers bad syntax, ill-formed UTF-8 and trailing garbage after the object.
     fail(Status::corrupt_file, "safetensors header is not valid JSON: {}", e.what());
   }
@@ -101,30 +113,30 @@ struct Entry {
 };
 
 // Both offsets must be plain non-negative JSON integers; floats and negatives are rejected.
-bool get_uint(const OJson& j, uint64_t* out) {
+bool get_uint(const Json& j, uint64_t* out) {
   if (!j.is_number_unsigned()) return false;
   *out = j.get<uint64_t>();
   return true;
 }
 
-Entry parse_entry(const std::string& name, const OJson& j, uint64_t data_size) {
+Entry parse_entry(const std::string& name, const Json& j, uint64_t data_size) {
   const std::string what = shown(name);
   if (!j.is_object() || j.size() != 3 || !j.contains("dtype") || !j.contains("shape") || !j.contains("data_offsets"))
     fail(Status::corrupt_file, "safetensors tensor '{}' must have exactly the keys dtype, shape, data_offsets", what);
   Entry e;
   e.ref.name = name;
-  const OJson& dtype = j["dtype"];
+  const Json& dtype = j["dtype"];
   if (!dtype.is_string()) fail(Status::corrupt_file, "safetensors tensor '{}': dtype is not a string", what);
   if (!dtype_from_name(dtype.get_ref<const std::string&>(), &e.ref.dtype))
     fail(Status::corrupt_file, "safetensors tensor '{}': unsupported dtype '{}' (expected F32, F64, I32, I64 or U8)",
          what, shown(dtype.get_ref<const std::string&>()));
 
-  const OJson& shape = j["shape"];
+  const Json& shape = j["shape"];
   if (!shape.is_array()) fail(Status::corrupt_file, "safetensors tensor '{}': shape is not an array", what);
   if (shape.size() > kMaxRank)
     fail(Status::corrupt_file, "safetensors tensor '{}': rank {} exceeds the limit of {}", what, shape.size(),
          kMaxRank);
-  for (const OJson& dim : shape) {
+  for (const Json& dim : shape) {
     uint64_t d = 0;
     if (!get_uint(dim, &d) || d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
       fail(Status::corrupt_file, "safetensors tensor '{}': shape entry {} is not a non-negative integer", what,
@@ -135,7 +147,7 @@ Entry parse_entry(const std::string& name, const OJson& j, uint64_t data_size) {
   if (!checked_size(e.ref.shape, e.ref.dtype, &bytes))
     fail(Status::corrupt_file, "safetensors tensor '{}': size of shape {} overflows", what, shape.dump());
 
-  const OJson& offsets = j["data_offsets"];
+  const Json& offsets = j["data_offsets"];
   if (!offsets.is_array() || offsets.size() != 2 || !get_uint(offsets[0], &e.begin) || !get_uint(offsets[1], &e.end))
     fail(Status::corrupt_file, "safetensors tensor '{}': data_offsets must be two non-negative integers", what);
   if (e.begin > e.end || e.end > data_size)
@@ -150,6 +162,9 @@ Entry parse_entry(const std::string& name, const OJson& j, uint64_t data_size) {
 }  // namespace
 
 std::vector<uint8_t> encode_safetensors(const std::vector<TensorRef>& tensors, const Metadata& metadata) {
+  if (tensors.size() > limits::kModelMaxTensors)
+    fail(Status::invalid_argument, "cannot save {} tensors; the limit is {} (limits::kModelMaxTensors)", tensors.size(),
+         limits::kModelMaxTensors);
   OJson header = OJson::object();
   if (!metadata.empty()) header[kMetadataKey] = OJson(metadata);
   std::set<std::string> names;
@@ -176,6 +191,9 @@ std::vector<uint8_t> encode_safetensors(const std::vector<TensorRef>& tensors, c
   }
   // Spaces after the JSON are allowed by the format and put the data 8-byte aligned.
   text.append((8 - text.size() % 8) % 8, ' ');
+  if (text.size() > limits::kModelHeaderMaxBytes)
+    fail(Status::invalid_argument, "cannot save: the header is {} bytes, more than {} (limits::kModelHeaderMaxBytes)",
+         text.size(), limits::kModelHeaderMaxBytes);
   if (offset > std::numeric_limits<std::size_t>::max() - 8 - text.size())
     fail(Status::out_of_memory, "safetensors data too large");
 
@@ -194,7 +212,10 @@ SafetensorsContents decode_safetensors(const uint8_t* data, std::size_t size) {
   if (data == nullptr || size < 8)
     fail(Status::corrupt_file, "safetensors file is {} bytes, shorter than its 8-byte header length", size);
   const uint64_t n = get_u64_le(data);
-  if (n > kMaxHeaderBytes) fail(Status::corrupt_file, "safetensors header length {} exceeds 100 MiB", n);
+  if (n > limits::kModelHeaderMaxBytes)
+    fail(Status::corrupt_file,
+         "safetensors header length {} exceeds the limit of {} bytes (limits::kModelHeaderMaxBytes)", n,
+         limits::kModelHeaderMaxBytes);
   if (n > size - 8)
     fail(Status::corrupt_file, "safetensors header length {} runs past the end of the {}-byte file", n, size);
   const char* text = reinterpret_cast<const char*>(data + 8);
@@ -203,14 +224,19 @@ SafetensorsContents decode_safetensors(const uint8_t* data, std::size_t size) {
   // nlohmann's lexer takes a NUL byte for the end of input, so "{...}\0junk" would pass;
   // valid JSON never holds a raw NUL (strings must escape it).
   if (std::memchr(text, 0, n) != nullptr) fail(Status::corrupt_file, "safetensors header contains a NUL byte");
-  const OJson header = parse_header(text, text + n);
+  check_json_bounds(std::string_view(text, n), limits::kModelHeaderMaxBytes, Status::corrupt_file,
+                    "safetensors header");
+  std::vector<std::string> order;
+  const Json header = parse_header(text, text + n, &order);
   if (!header.is_object()) fail(Status::corrupt_file, "safetensors header is not a JSON object");
 
   const uint64_t data_size = size - 8 - n;
   const uint8_t* base = data + 8 + n;
   SafetensorsContents out;
   std::vector<Entry> entries;
-  for (const auto& [key, value] : header.items()) {
+  entries.reserve(order.size());
+  for (const std::string& key : order) {
+    const Json& value = header.at(key);
     if (key == kMetadataKey) {
       if (!value.is_object()) fail(Status::corrupt_file, "safetensors __metadata__ is not an object");
       for (const auto& [mkey, mvalue] : value.items()) {
@@ -222,6 +248,9 @@ SafetensorsContents decode_safetensors(const uint8_t* data, std::size_t size) {
     }
     entries.push_back(parse_entry(key, value, data_size));
   }
+  if (entries.size() > limits::kModelMaxTensors)
+    fail(Status::corrupt_file, "safetensors header lists {} tensors, more than {} (limits::kModelMaxTensors)",
+         entries.size(), limits::kModelMaxTensors);
 
   // Sorted by (begin, end), each tensor must start where the previous one ended and the
   // last must end at the end of the file: no overlap, no holes, no trailing bytes. The

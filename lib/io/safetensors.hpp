@@ -25,7 +25,9 @@ struct SafetensorsContents {
 
 std::vector<uint8_t> encode_safetensors(const std::vector<TensorRef>& tensors, const Metadata& metadata);
 
-// Validates everything before returning (bounded header, dtype/rank from closed lists,
+// Validates everything before returning (header of at most limits::kModelHeaderMaxBytes,
+// nested at most limits::kJsonMaxDepth, with at most limits::kModelMaxTensors tensors,
+// parsed in O(n log n); dtype/rank from closed lists,
 // overflow-checked sizes, offsets in range, non-overlapping and covering the data
 // exactly, no trailing bytes). Throws Error(corrupt_file) with what is wrong. The views
 // point into `data`, which must outlive them. Values are not checked for finiteness —
