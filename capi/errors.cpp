@@ -5,6 +5,7 @@
 
 #include "condition.hpp"
 #include "core/engine.hpp"
+#include "core/limits.hpp"
 #include "gm_build_config.h"
 #include "handles.hpp"
 
@@ -105,5 +106,8 @@ int64_t gm_buffer_size(const gm_buffer* buf) {
   return static_cast<int64_t>(buf->bytes.size()) - (buf->is_text ? 1 : 0);
 }
 void gm_buffer_free(gm_buffer* buf) { delete buf; }
+
+void gm_set_memory_budget(int64_t bytes) { gm::limits::set_memory_budget(bytes); }
+int64_t gm_memory_budget(void) { return gm::limits::memory_budget(); }
 
 }  // extern "C"

@@ -411,6 +411,28 @@ GM_API int32_t gm_text_features_compute(const char* sentence, int64_t dim, float
 GM_DEPRECATED("gm_text_features_compute")
 GM_API int32_t gm_text_features(const char* sentence, int64_t dim, float* out, gm_error** err);
 
+/* ---------------------------------------------------------------- limits */
+
+/* What a caller or a file can ask of the library is bounded, so that no input can exhaust
+ * the host process's stack, memory or threads, or run for hours before it is refused:
+ *   threads            0..4 x the machine's hardware threads (GM_INVALID_ARGUMENT above);
+ *   epochs             1..2^24, and epochs x batches per epoch <= 2^40 (GM_INVALID_ARGUMENT);
+ *   JSON nesting       32 levels in a configuration or a model file's header; configuration
+ *                      text at most 1 MiB (GM_INVALID_CONFIG / GM_CORRUPT_FILE);
+ *   model files        a regular file of at most 16 GiB, a header of at most 16 MiB with at
+ *                      most 4096 tensors, every weight finite (GM_CORRUPT_FILE / GM_IO_ERROR);
+ *   rows and images    a row width of at most 2^26 values, an image side of at most 65 536;
+ *   memory             the parameters and working buffers one model allocates must fit a
+ *                      budget, checked before allocating (GM_OUT_OF_MEMORY, the message gives
+ *                      the figures). Default: half the machine's physical memory.
+ * Scores are finite or refused: log_prob and encode return GM_INVALID_DATA naming the row when
+ * the computation overflows. */
+
+/* The memory budget in bytes for one model's parameters and working buffers, process-wide;
+ * 0 restores the default (half the physical memory). Thread-safe. */
+GM_API void gm_set_memory_budget(int64_t bytes);
+GM_API int64_t gm_memory_budget(void);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -28,11 +28,22 @@ constexpr int kThreadsPerCore = 4;
 int max_threads();
 
 // Sizes of data and outputs: a row's width, an image's side and a call's row count.
-constexpr int64_t kMaxRowWidth = int64_t{1} << 26;    // 64 M values per row
-constexpr int64_t kMaxImageSide = int64_t{1} << 16;   // 65 536 pixels a side
-constexpr int64_t kMaxRows = int64_t{1} << 40;        // rows in one call
+constexpr int64_t kMaxRowWidth = int64_t{1} << 26;   // 64 M values per row
+constexpr int64_t kMaxImageSide = int64_t{1} << 16;  // 65 536 pixels a side
+constexpr int64_t kMaxRows = int64_t{1} << 40;       // rows in one call
 // Training: epochs, and epochs × batches per epoch (the optimiser steps of one fit).
 constexpr int64_t kMaxEpochs = int64_t{1} << 24;
 constexpr int64_t kMaxSteps = int64_t{1} << 40;
+
+// Memory: a budget for what one model allocates for its parameters and working buffers,
+// checked *before* the allocation. Linux overcommits, so an allocation far beyond the
+// machine's memory often succeeds and the kernel's OOM killer later kills the whole host
+// process; a refusal up front is an error the caller can act on. Default: half the
+// physical memory. set_memory_budget(0) restores the default.
+int64_t memory_budget();
+void set_memory_budget(int64_t bytes);
+// Throws out_of_memory, naming `what`, the bytes and the budget, unless count values of
+// `value_size` bytes (overflow-checked) fit the budget.
+void require_memory(int64_t count, int64_t value_size, const char* what);
 
 }  // namespace gm::limits

@@ -11,6 +11,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "core/rng.hpp"
 #include "models/bernoulli_markov_common.hpp"
 
@@ -59,6 +60,8 @@ void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
   // n_{i,c,b}, (D, 2^k, 2). Threads own disjoint pixel blocks and stream every row (the
   // context at a block's first pixel is rebuilt from the k pixels before it), so there
   // are no per-thread tables to reduce and the integer counts are thread-count exact.
+  // The counts (8 bytes), the table p and its log table (8 + 16): 32 bytes per (pixel, context).
+  limits::require_memory(d, states * 32, "markov's (D, 2^order) count and probability tables");
   std::vector<int64_t> counts(static_cast<std::size_t>(d * states * 2), 0);
   const int threads = resolve_threads(options.threads);
   const int64_t blocks = std::min<int64_t>(threads, d);

@@ -10,6 +10,8 @@
 #include <new>
 #include <utility>
 
+#include "core/limits.hpp"
+
 namespace gm::nn {
 
 class Buffer {
@@ -35,7 +37,8 @@ class Buffer {
   // Keeps the first min(size, n) values; new elements are zero.
   void resize(int64_t n) {
     if (n > capacity_) {
-      const int64_t cap = (n + 15) / 16 * 16;  // whole cache lines
+      limits::require_memory(n, 4, "a working buffer");  // before the allocation (core/limits.hpp)
+      const int64_t cap = (n + 15) / 16 * 16;            // whole cache lines
       auto* p = static_cast<float*>(std::aligned_alloc(64, static_cast<std::size_t>(cap) * 4));
       if (p == nullptr) throw std::bad_alloc();
       if (size_ > 0) std::memcpy(p, data_, static_cast<std::size_t>(size_) * 4);

@@ -2,7 +2,10 @@
 
 #include <cstring>
 
+#include <fmt/ranges.h>
+
 #include "core/error.hpp"
+#include "core/limits.hpp"
 
 namespace gm::nn {
 
@@ -17,8 +20,15 @@ ParamId ParameterStore::push(const std::string& name, const std::vector<int64_t>
   int64_t size = 1;
   for (int64_t s : shape) {
     if (s <= 0) fail(Status::invalid_argument, "parameter '{}' has a dimension {} <= 0", name, s);
-    size *= s;
+    if (__builtin_mul_overflow(size, s, &size))
+      fail(Status::out_of_memory, "parameter '{}' of shape [{}] has more values than int64 holds", name,
+           fmt::join(shape, ", "));
   }
+  // Values, gradients and the optimiser's two moments: four floats per parameter, checked
+  // against the memory budget before anything grows (core/limits.hpp).
+  int64_t total = 0;
+  if (__builtin_add_overflow(static_cast<int64_t>(values_.size() + state_.size()), size, &total)) total = INT64_MAX;
+  limits::require_memory(total, 16, "the model's parameters (values, gradients, optimiser state)");
   Entry e{name, shape, 0, size, trainable};
   if (trainable) {
     e.offset = values_.size();

@@ -938,6 +938,36 @@ static void test_gan_cancel(void) {
   gm_model_free(m);
 }
 
+/* The limits of genmodels.h: threads above the cap and a model beyond the memory budget are
+ * refused with their status, and the budget is the caller's to set (issue 12). */
+static void test_limits(void) {
+  gm_dataset* ds = NULL;
+  gm_data data;
+  EXPECT_OK(gm_dataset_load("builtin:bars-and-stripes:3", NULL, &ds, ERR));
+  EXPECT_OK(gm_dataset_view(ds, &data, ERR));
+  gm_fit_options fo;
+  gm_fit_options_init(&fo);
+  fo.epochs = 1;
+  fo.threads = 2147483647;
+  gm_model* m = NULL;
+  EXPECT_OK(gm_model_create("nade", "{\"hidden\": 50000}", &m, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_fit(m, &data, &fo, ERR));
+  fo.threads = 1;
+  const int64_t budget = gm_memory_budget();
+  CHECK(budget > 0);
+  gm_set_memory_budget(1 << 20);
+  CHECK(gm_memory_budget() == (1 << 20));
+  EXPECT_ERR(GM_OUT_OF_MEMORY, gm_model_fit(m, &data, &fo, ERR));
+  int32_t fitted = 1;
+  EXPECT_OK(gm_model_is_fitted(m, &fitted, ERR));
+  CHECK(fitted == 0);
+  gm_set_memory_budget(0);
+  CHECK(gm_memory_budget() == budget);
+  EXPECT_OK(gm_model_fit(m, &data, &fo, ERR));
+  gm_model_free(m);
+  gm_dataset_free(ds);
+}
+
 int main(int argc, char** argv) {
   snprintf(g_tmp, sizeof g_tmp, "%s", argc > 1 ? argv[1] : ".");
   test_library();
@@ -961,6 +991,7 @@ int main(int argc, char** argv) {
   test_cgan_text();
   test_infogan();
   test_gan_cancel();
+  test_limits();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

@@ -138,3 +138,35 @@ TEST_CASE("limits: scores are finite or refused, for every kind with log_prob or
     }
   }
 }
+
+TEST_CASE("limits: a model too big for the memory budget is refused before it allocates") {
+  // fvsbn on rows of 2^22 values wants 2^44 weights: 256 TiB with its gradients and moments.
+  const int64_t d = int64_t{1} << 22;
+  std::vector<float> x(static_cast<std::size_t>(2 * d), 0.0f);
+  x[0] = 1.0f;
+  DataView v;
+  v.x = x.data();
+  v.n = 2;
+  v.d = d;
+  auto m = create_model("fvsbn", Json::object());
+  CHECK(limit_status([&] { m->fit(v, contract_fit(1)); }) == Status::out_of_memory);
+  CHECK_FALSE(m->fitted());
+
+  // A budget set by the caller: nade with 20 000 hidden units on 64 pixels (2.6 M parameters,
+  // 41 MB with gradients and moments) fits a 1 GiB budget, not a 1 MiB one.
+  auto nade = create_model("nade", Json{{"hidden", 20000}});
+  limits::set_memory_budget(int64_t{1} << 20);
+  try {
+    nade->fit(data().view(), contract_fit(1));
+    FAIL("fit beyond the budget returned");
+  } catch (const Error& e) {
+    CHECK(e.status() == Status::out_of_memory);
+    CHECK(std::string(e.what()).find("memory budget of 0.00 GiB") != std::string::npos);
+  }
+  limits::set_memory_budget(int64_t{1} << 30);
+  FitOptions one = contract_fit(1);
+  one.epochs = 1;
+  CHECK(limit_status([&] { nade->fit(data().view(), one); }) == Status::ok);
+  limits::set_memory_budget(0);
+  CHECK(limits::memory_budget() > (int64_t{1} << 30));
+}
