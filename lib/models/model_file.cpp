@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "gm_build_config.h"
 #include "io/file.hpp"
 #include "io/safetensors.hpp"
@@ -15,25 +16,28 @@ namespace gm {
 namespace {
 
 constexpr const char* kFormat = "genmodels";
-// Model files larger than this are refused before reading (a 12th-order chain on 784
-// pixels is 25 MiB; neural models stay far below).
-constexpr std::size_t kMaxModelBytes = std::size_t{4} << 30;
+// The data_shape text is four integers; anything longer is not one.
+constexpr std::size_t kMaxShapeTextBytes = 256;
 
 Json shape_json(const DataShape& s) { return Json::array({s.d, s.image.channels, s.image.height, s.image.width}); }
 
+// Metadata strings are JSON text from the file: bounded and parsed like a caller's
+// configuration (core/config.hpp), so a deep "[[[[" in a file cannot overflow the stack of
+// the code that later copies or prints the value (issue 12).
 DataShape parse_shape(const std::string& text) {
-  const Json j = Json::parse(text, nullptr, false);
+  const Json j = parse_json_text(text, kMaxShapeTextBytes, Status::corrupt_file, "metadata data_shape");
   if (!j.is_array() || j.size() != 4)
     fail(Status::corrupt_file, "metadata data_shape must be [d, channels, height, width], got {}", text);
   int64_t v[4];
   for (int i = 0; i < 4; ++i) {
     if (!j[i].is_number_integer()) fail(Status::corrupt_file, "metadata data_shape has a non-integer: {}", text);
     v[i] = j[i].get<int64_t>();
-    if (v[i] < 0 || v[i] > (int64_t{1} << 31))
-      fail(Status::corrupt_file, "metadata data_shape entry out of range: {}", text);
   }
   DataShape s{v[0], ImageShape{v[1], v[2], v[3]}};
-  if (s.d <= 0) fail(Status::corrupt_file, "metadata data_shape has d = {}", s.d);
+  if (s.d <= 0 || s.d > limits::kMaxRowWidth)
+    fail(Status::corrupt_file, "metadata data_shape has d = {}; it must be in [1, {}] (limits::kMaxRowWidth)", s.d,
+         limits::kMaxRowWidth);
+  check_image_shape(s.image, Status::corrupt_file, "metadata data_shape");
   const bool any = v[1] || v[2] || v[3];
   if (any && s.image.size() != s.d)
     fail(Status::corrupt_file, "metadata data_shape {} has an image layout that does not hold d values", text);
@@ -83,7 +87,8 @@ std::unique_ptr<GenerativeModel> load_model_bytes(const uint8_t* data, std::size
     fail(Status::corrupt_file, "not a genmodels model file (metadata format is \"{}\")", meta.at("format"));
   check_version(require_meta(meta, "genmodels_version"));
   const std::string& kind = require_meta(meta, "kind");
-  const Json config = Json::parse(require_meta(meta, "config"), nullptr, false);
+  const Json config =
+      parse_json_text(require_meta(meta, "config"), limits::kConfigMaxBytes, Status::corrupt_file, "metadata config");
   if (!config.is_object()) fail(Status::corrupt_file, "metadata config is not a JSON object");
   const DataShape shape = parse_shape(require_meta(meta, "data_shape"));
 
@@ -101,7 +106,8 @@ std::unique_ptr<GenerativeModel> load_model_bytes(const uint8_t* data, std::size
 }
 
 std::unique_ptr<GenerativeModel> load_model_file(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_file(path, kMaxModelBytes);
+  // read_file refuses devices and FIFOs before reading, and files over the cap from fstat.
+  const std::vector<uint8_t> bytes = read_file(path, static_cast<std::size_t>(limits::kModelFileMaxBytes));
   try {
     return load_model_bytes(bytes.data(), bytes.size());
   } catch (const Error& e) {
