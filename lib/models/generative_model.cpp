@@ -42,7 +42,9 @@ void check_fit_options(const FitOptions& f) {
 
 void check_eval_options(const EvalOptions& e, const char* verb) {
   require_threads(e.threads, verb);
-  if (e.samples < 0) fail(Status::invalid_argument, "{}: samples must be >= 0 (0 = default), got {}", verb, e.samples);
+  if (e.samples < 0 || e.samples > limits::kMaxImportanceSamples)
+    fail(Status::invalid_argument, "{}: samples must be in [0, {}] (0 = default), got {}", verb,
+         limits::kMaxImportanceSamples, e.samples);
 }
 
 // A score is finite or refused: a value that overflowed inside the forward pass (absurd

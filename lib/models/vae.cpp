@@ -11,6 +11,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "models/common_keys.hpp"
 #include "models/vae_net.hpp"
 #include "nn/bce_row.hpp"
@@ -98,7 +99,7 @@ const Schema& VaeModel::config_schema() {
       number_key("min_logvar", -8.0, -20.0, 20.0,
                  "floor of the learned log-variance (only with decoder \"gaussian\" and variance \"learned\"; "
                  "logvar >= min_logvar)"),
-      integer_key("iwae_samples", 100, 1, int64_t{1} << 20,
+      integer_key("iwae_samples", 100, 1, limits::kMaxImportanceSamples,
                   "k of log_prob's importance-weighted bound when the caller gives none (1: the ELBO)"),
       boolean_key("sample_mean", false, "sample returns the decoder mean instead of drawing pixels"),
       keys::weight_decay(),

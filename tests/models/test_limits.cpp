@@ -170,3 +170,15 @@ TEST_CASE("limits: a model too big for the memory budget is refused before it al
   limits::set_memory_budget(0);
   CHECK(limits::memory_budget() > (int64_t{1} << 30));
 }
+
+TEST_CASE("limits: importance samples above the cap are refused, from the options and from the configuration") {
+  auto m = create_model("vae", small_config("vae"));
+  m->fit(data().view(), contract_fit(1));
+  std::vector<double> scores(static_cast<std::size_t>(data().rows.n));
+  EvalOptions e;
+  e.samples = limits::kMaxImportanceSamples + 1;
+  CHECK(limit_status([&] { m->log_prob(data().view(), e, scores.data()); }) == Status::invalid_argument);
+  CHECK(limit_status([&] {
+          create_model("vae", Json{{"iwae_samples", limits::kMaxImportanceSamples + 1}});
+        }) == Status::invalid_config);
+}
