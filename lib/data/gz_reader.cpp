@@ -1,29 +1,40 @@
 #include "data/gz_reader.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <system_error>
 
 #include "core/error.hpp"
 
 namespace gm {
 
 GzReader::GzReader(const std::string& path) : path_(path) {
-  // gzopen happily opens a folder and only fails on the first read with a vague errno;
-  // checking first gives the user a message about the path itself.
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) fail(Status::io_error, "cannot open '{}': no such file", path);
-  if (std::filesystem::is_directory(status))
-    fail(Status::io_error, "cannot open '{}': it is a folder, expected a file", path);
+  // Opened and checked by hand, then handed to zlib: gzopen would block forever on a FIFO
+  // with no writer, read /dev/zero without end, and report a folder only at the first read
+  // with a vague errno (issue 12). O_NONBLOCK makes the open of a FIFO return at once; it
+  // does nothing to the regular files that are all we go on to read.
+  int fd;
+  do fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) fail(Status::io_error, "cannot open '{}': {}", path, std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const bool folder = S_ISDIR(st.st_mode);
+    ::close(fd);
+    fail(Status::io_error, "cannot open '{}': {}", path,
+         folder ? "it is a folder, expected a file" : "it is not a regular file (a device, FIFO or socket)");
+  }
   errno = 0;
-  file_ = gzopen(path.c_str(), "rb");
-  if (!file_)
+  file_ = gzdopen(fd, "rb");
+  if (!file_) {
+    ::close(fd);
     fail(Status::io_error, "cannot open '{}': {}", path, errno ? std::strerror(errno) : "out of memory in zlib");
+  }
   // Large buffer: decompression of a 47 MB file is dominated by per-call overhead otherwise.
   gzbuffer(file_, 1u << 18);
 }

@@ -14,7 +14,8 @@ namespace gm {
 
 class GzReader {
  public:
-  // Throws io_error if the path is missing, is a folder, or cannot be opened.
+  // Throws io_error if the path is missing, is not a regular file (a folder, device or
+  // FIFO: refused without reading or blocking), or cannot be opened.
   explicit GzReader(const std::string& path);
   ~GzReader();
   GzReader(const GzReader&) = delete;

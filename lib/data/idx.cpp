@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "core/data_view.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "data/gz_reader.hpp"
 #include "data/transforms.hpp"
 
@@ -70,6 +72,11 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path)
     ds.d = c * h * w;
   }
   if (ds.d == 0) fail(Status::invalid_data, "'{}' has rows of zero size", images_path);
+  // The element count is bounded (n > 0 here), but not the row width or an image's sides.
+  if (ds.d > limits::kMaxRowWidth)
+    fail(Status::invalid_data, "'{}' has rows of {} values, more than {} (limits::kMaxRowWidth)", images_path, ds.d,
+         limits::kMaxRowWidth);
+  check_image_shape(ds.image, Status::invalid_data, images_path.c_str());
 
   const int64_t total = ds.n * ds.d;
   ds.x.resize(static_cast<size_t>(total));

@@ -1,9 +1,36 @@
 #include "data/image_folder.hpp"
 
+// stb_image is compiled here, not taken from Debian's libstb: that build has every decoder
+// (GIF, PSD, PIC, PNM, HDR, TGA) and a 2^24-pixel side limit, so a file named .png could
+// reach a decoder we never meant to expose (issue 12). Here only the three formats the
+// folder loader lists are compiled in, static to this file (no clash with libstb's
+// symbols, which png_grid's writer still uses), and stb itself refuses any side above
+// kMaxImageSide — even if a file changes between the header pass and the decode.
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_MAX_DIMENSIONS 4096  // = kMaxImageSide (image_folder.hpp)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
+#pragma GCC diagnostic ignored "-Wpedantic"
 #include <stb_image.h>
+#pragma GCC diagnostic pop
+static_assert(STBI_MAX_DIMENSIONS == gm::kMaxImageSide, "stb's own side limit is the loader's");
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -26,6 +53,7 @@ bool is_image_name(const fs::path& p) {
 }
 
 // Sorted entries of `dir` that do not start with '.', split into folders and image files.
+// Only regular files are images: a FIFO named a.png would block the decoder's fopen.
 void list_folder(const fs::path& dir, std::vector<fs::path>& folders, std::vector<fs::path>& images) {
   std::error_code ec;
   fs::directory_iterator it(dir, ec), end;
@@ -35,12 +63,39 @@ void list_folder(const fs::path& dir, std::vector<fs::path>& folders, std::vecto
     std::error_code type_ec;
     if (it->is_directory(type_ec))
       folders.push_back(p);
-    else if (is_image_name(p))
+    else if (is_image_name(p) && it->is_regular_file(type_ec))
       images.push_back(p);
   }
   if (ec) fail(Status::io_error, "cannot list folder '{}': {}", dir.string(), ec.message());
   std::sort(folders.begin(), folders.end());
   std::sort(images.begin(), images.end());
+}
+
+// The width and height a PNG or BMP header declares, read without stb: when stbi_info
+// refuses a file, its reason is the last decoder's ("unknown image type"), so this is how
+// an oversized image is told from a broken one. False for other files.
+bool declared_size(const std::string& path, int64_t* w, int64_t* h) {
+  unsigned char b[26] = {};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  const std::size_t got = std::fread(b, 1, sizeof b, f);
+  std::fclose(f);
+  auto be32 = [&b](int at) { return int64_t{b[at]} << 24 | int64_t{b[at + 1]} << 16 | b[at + 2] << 8 | b[at + 3]; };
+  auto le32 = [&b](int at) {
+    return static_cast<int64_t>(static_cast<int32_t>(uint32_t{b[at]} | uint32_t{b[at + 1]} << 8 |
+                                                     uint32_t{b[at + 2]} << 16 | uint32_t{b[at + 3]} << 24));
+  };
+  if (got >= 24 && std::memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(b + 12, "IHDR", 4) == 0) {
+    *w = be32(16);
+    *h = be32(20);
+    return true;
+  }
+  if (got >= 26 && b[0] == 'B' && b[1] == 'M') {
+    *w = std::llabs(le32(18));
+    *h = std::llabs(le32(22));  // negative: rows stored top-down
+    return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -75,8 +130,16 @@ Dataset load_image_folder(const std::string& dir) {
   bool colour = false;
   for (const Item& item : items) {
     int w = 0, h = 0, comp = 0;
-    if (!stbi_info(item.path.c_str(), &w, &h, &comp))
-      fail(Status::corrupt_file, "cannot read image '{}': {}", item.path, stbi_failure_reason());
+    if (!stbi_info(item.path.c_str(), &w, &h, &comp)) {
+      // stb refuses a header declaring more than STBI_MAX_DIMENSIONS a side (or 2^30
+      // pixels): a decompression bomb is refused here, before any pixel is inflated.
+      const std::string reason = stbi_failure_reason();
+      int64_t dw = 0, dh = 0;
+      if (declared_size(item.path, &dw, &dh) && (dw > kMaxImageSide || dh > kMaxImageSide))
+        fail(Status::invalid_data, "image '{}' is {}x{}; the limit is {}x{}", item.path, dw, dh, kMaxImageSide,
+             kMaxImageSide);
+      fail(Status::corrupt_file, "cannot read image '{}': {} (PNG, JPEG and BMP are supported)", item.path, reason);
+    }
     if (w > kMaxImageSide || h > kMaxImageSide)
       fail(Status::invalid_data, "image '{}' is {}x{}; the limit is {}x{}", item.path, w, h, kMaxImageSide,
            kMaxImageSide);
@@ -89,6 +152,8 @@ Dataset load_image_folder(const std::string& dir) {
     }
     colour |= comp >= 3;  // 1 = grey, 2 = grey + alpha
   }
+  // The pixel budget, before decoding: at most kMaxImageSide² pixels an image (above), and
+  // kMaxImageFolderValues for the whole set (below).
   const int channels = colour ? 3 : 1;
   ds.n = static_cast<int64_t>(items.size());
   ds.image = ImageShape{channels, height, width};

@@ -5,7 +5,9 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/data_view.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "data/gz_reader.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -300,10 +302,16 @@ Dataset load_npy(const std::string& path, const std::string& labels_path) {
   Dataset ds;
   ds.n = a.shape[0];
   ds.d = 1;
-  for (size_t k = 1; k < a.shape.size(); ++k) ds.d *= a.shape[k];
+  // With N = 0 the element count is 0 whatever the other dimensions are, so read_npy's
+  // bound does not cover them: the row width is checked here before it is used.
+  for (size_t k = 1; k < a.shape.size(); ++k)
+    if (__builtin_mul_overflow(ds.d, a.shape[k], &ds.d) || ds.d > limits::kMaxRowWidth)
+      fail(Status::invalid_data, "'{}' has rows of more than {} values (limits::kMaxRowWidth); split the features",
+           path, limits::kMaxRowWidth);
   if (ds.n == 0 || ds.d == 0) fail(Status::invalid_data, "'{}' is empty (shape has a zero dimension)", path);
   if (a.shape.size() == 3) ds.image = ImageShape{1, a.shape[1], a.shape[2]};
   if (a.shape.size() == 4) ds.image = ImageShape{a.shape[1], a.shape[2], a.shape[3]};
+  check_image_shape(ds.image, Status::invalid_data, path.c_str());
   ds.x = npy_to_float(a);
   // f8 values beyond float range become inf here, so check after the conversion.
   for (int64_t i = 0; i < ds.n * ds.d; ++i)
