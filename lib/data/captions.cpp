@@ -1,6 +1,7 @@
 #include "data/captions.hpp"
 
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "core/rng.hpp"
 
 namespace gm {
@@ -98,6 +99,9 @@ std::string fashion_caption(const std::string& templ, int c, int s) {
 }
 
 std::vector<std::string> fashion_train_captions(const int32_t* labels, int64_t n, uint64_t seed) {
+  // A negative n would reach reserve() as a huge size_t: std::length_error, not a status.
+  if (n < 0 || n > limits::kMaxRows)
+    fail(Status::invalid_argument, "Fashion-MNIST captions: row count {} is outside [0, {}]", n, limits::kMaxRows);
   if (n > 0 && !labels) fail(Status::invalid_data, "Fashion-MNIST captions need labels with the data");
   const auto& templates = fashion_train_templates();
   std::vector<std::string> out;

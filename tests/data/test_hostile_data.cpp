@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/limits.hpp"
+#include "data/captions.hpp"
 #include "data/idx.hpp"
 #include "data/image_folder.hpp"
 #include "data/npy.hpp"
@@ -193,4 +194,10 @@ TEST_CASE("image folders skip non-regular entries such as FIFOs") {
   REQUIRE(::mkfifo((dir + "/a.png").c_str(), 0600) == 0);
   const Deadline deadline(20);
   CHECK(catch_error([&] { load_image_folder(dir); }).status == Status::invalid_data);  // no images
+}
+
+TEST_CASE("captions refuse a negative row count with a status") {
+  const int32_t labels[1] = {0};
+  CHECK(catch_error([&] { fashion_train_captions(labels, -1, 1); }).status == Status::invalid_argument);
+  CHECK(fashion_train_captions(labels, 0, 1).empty());
 }
