@@ -65,7 +65,9 @@ void check_json_bounds(std::string_view text, std::size_t max_bytes, Status stat
         fail(status, "{} nests deeper than {} levels (limits::kJsonMaxDepth) at byte {}; flatten it", what,
              limits::kJsonMaxDepth, i);
     } else if (c == ']' || c == '}') {
-      --depth;  // unbalanced text is the parser's to refuse
+      // A close before its open: the parser would stop there too, but refusing it here
+      // keeps the count honest for whatever follows.
+      if (--depth < 0) fail(status, "{} is not valid JSON: '{}' at byte {} closes nothing", what, c, i);
     }
   }
 }

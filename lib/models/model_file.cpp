@@ -1,7 +1,5 @@
 #include "models/model_file.hpp"
 
-#include <cstdio>
-
 #include <fmt/format.h>
 
 #include "core/error.hpp"
@@ -50,13 +48,31 @@ const std::string& require_meta(const Metadata& meta, const char* key) {
   return it->second;
 }
 
+// Metadata values can be megabytes long: messages quote a prefix.
+std::string shown(const std::string& s) { return s.size() <= 64 ? s : s.substr(0, 64) + "..."; }
+
+// "MAJOR.MINOR.PATCH[-pre][+build]", each number 1 to 9 digits (sscanf's %d, used before,
+// has undefined behaviour when a file's number overflows int).
+bool parse_version(const std::string& text, int out[3]) {
+  std::size_t at = 0;
+  for (int part = 0; part < 3; ++part) {
+    if (part > 0 && (at >= text.size() || text[at++] != '.')) return false;
+    int digits = 0, value = 0;
+    for (; at < text.size() && text[at] >= '0' && text[at] <= '9' && digits < 10; ++at, ++digits)
+      value = value * 10 + (text[at] - '0');
+    if (digits == 0 || digits > 9) return false;
+    out[part] = value;
+  }
+  return at == text.size() || text[at] == '-' || text[at] == '+';  // semver pre-release / build
+}
+
 // Major versions must agree; a file from a newer minor version may use features we lack.
 void check_version(const std::string& file_version) {
-  int fmaj = 0, fmin = 0, fpat = 0, maj = 0, min = 0, pat = 0;
-  if (std::sscanf(file_version.c_str(), "%d.%d.%d", &fmaj, &fmin, &fpat) != 3)
-    fail(Status::corrupt_file, "metadata genmodels_version \"{}\" is not MAJOR.MINOR.PATCH", file_version);
-  std::sscanf(GM_VERSION_STRING, "%d.%d.%d", &maj, &min, &pat);
-  if (fmaj != maj || fmin > min)
+  int file[3] = {0, 0, 0}, ours[3] = {0, 0, 0};
+  if (!parse_version(file_version, file))
+    fail(Status::corrupt_file, "metadata genmodels_version \"{}\" is not MAJOR.MINOR.PATCH", shown(file_version));
+  parse_version(GM_VERSION_STRING, ours);
+  if (file[0] != ours[0] || file[1] > ours[1])
     fail(Status::version_mismatch, "model file was written by genmodels {}, this is {}: upgrade genmodels",
          file_version, GM_VERSION_STRING);
 }
@@ -84,9 +100,10 @@ std::unique_ptr<GenerativeModel> load_model_bytes(const uint8_t* data, std::size
   const SafetensorsContents file = decode_safetensors(data, size);
   const Metadata& meta = file.metadata;
   if (require_meta(meta, "format") != kFormat)
-    fail(Status::corrupt_file, "not a genmodels model file (metadata format is \"{}\")", meta.at("format"));
+    fail(Status::corrupt_file, "not a genmodels model file (metadata format is \"{}\")", shown(meta.at("format")));
   check_version(require_meta(meta, "genmodels_version"));
   const std::string& kind = require_meta(meta, "kind");
+  if (kind.size() > 64) fail(Status::corrupt_file, "metadata kind \"{}\" is not a kind name", shown(kind));
   const Json config =
       parse_json_text(require_meta(meta, "config"), limits::kConfigMaxBytes, Status::corrupt_file, "metadata config");
   if (!config.is_object()) fail(Status::corrupt_file, "metadata config is not a JSON object");

@@ -49,6 +49,9 @@ TEST_CASE("the depth scan skips brackets inside strings and escaped quotes") {
   CHECK(parse_config("{\"a\": \"" + brackets + "\"}")["a"].get<std::string>() == brackets);
   CHECK(parse_config("{\"a\": \"\\\"" + brackets + "\\\\\"}")["a"].get<std::string>() == "\"" + brackets + "\\");
   CHECK_NOTHROW(check_json_bounds("{\"a\\\\\": [[1]]}", 100, Status::invalid_config, "test"));
+  // Closing brackets first cannot buy depth for the opening ones after them.
+  const std::string sneaky = std::string(100, ']') + std::string(100 + limits::kJsonMaxDepth, '[');
+  CHECK(error_of([&] { check_json_bounds(sneaky, 1000, Status::corrupt_file, "t"); }).status() == Status::corrupt_file);
 }
 
 TEST_CASE("parse_config refuses text above kConfigMaxBytes naming the limit") {

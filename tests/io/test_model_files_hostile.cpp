@@ -170,3 +170,22 @@ TEST_CASE("a non-finite weight is corrupt_file for every registered kind") {
                                    << "]");
   }
 }
+
+TEST_CASE("metadata strings from a file are checked without overflow and quoted short") {
+  Parts p = parts_of(save_model_bytes(*fitted("bernoulli")));
+  const Parts clean = p;
+  p.meta["genmodels_version"] = "99999999999999999999.0.0";
+  CHECK(load_status(p.encode()) == Status::corrupt_file);
+  p.meta["genmodels_version"] = "0.0.1+local";
+  CHECK(load_status(p.encode()) == Status::ok);
+  p = clean;
+  p.meta["kind"] = std::string(1 << 20, 'k');
+  const std::vector<uint8_t> bytes = p.encode();
+  const std::string msg = message_of([&] { load_model_bytes(bytes.data(), bytes.size()); });
+  CHECK(load_status(bytes) == Status::corrupt_file);
+  CHECK(msg.size() < 400);
+  p = clean;
+  p.meta["format"] = std::string(1 << 20, 'f');
+  const std::vector<uint8_t> other = p.encode();
+  CHECK(message_of([&] { load_model_bytes(other.data(), other.size()); }).size() < 400);
+}
