@@ -88,25 +88,54 @@ bool write_all(int fd, const uint8_t* p, std::size_t size) {
   return true;
 }
 
-}  // namespace
-
-std::vector<uint8_t> read_file(const std::string& path, std::size_t max_bytes) {
-  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. It
-  // has no effect on the regular files that are all we go on to read.
+// Opens a regular file for reading. O_NONBLOCK: opening a FIFO for reading would otherwise
+// wait for a writer forever; it has no effect on the regular files that are all we go on to
+// read. Only regular files: /dev/zero or a pipe has no size to check, and reading one until a
+// budget runs out costs gigabytes before the refusal (issue 12).
+int open_regular(const std::string& path, struct stat* st) {
   int raw;
   do raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   while (raw < 0 && errno == EINTR);
   if (raw < 0) fail(Status::io_error, "cannot open '{}': {}", path, std::strerror(errno));
   Fd fd(raw);
+  if (::fstat(fd.fd, st) != 0) fail(Status::io_error, "cannot stat '{}': {}", path, std::strerror(errno));
+  if (!S_ISREG(st->st_mode))
+    fail(Status::io_error, "'{}' is not a regular file ({}); give the path of a file", path, file_type(st->st_mode));
+  return fd.release();
+}
 
-  // Only regular files: /dev/zero or a pipe has no size to check, and reading one until a
-  // budget runs out costs gigabytes before the refusal (issue 12). fstat's size is checked
-  // against the budget before any allocation; the read loop enforces it again for a file
-  // that grows while we read it. The buffer never grows past limit + 1 bytes.
+// Reads until `size` bytes or the end of the file; returns the count read.
+std::size_t read_up_to(int fd, uint8_t* p, std::size_t size, const std::string& path) {
+  std::size_t used = 0;
+  while (used < size) {
+    const ssize_t r = ::read(fd, p + used, size - used);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      fail(Status::io_error, "cannot read '{}': {}", path, std::strerror(errno));
+    }
+    if (r == 0) break;
+    used += static_cast<std::size_t>(r);
+  }
+  return used;
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_file_head(const std::string& path, std::size_t bytes, uint64_t* file_size) {
   struct stat st {};
-  if (::fstat(fd.fd, &st) != 0) fail(Status::io_error, "cannot stat '{}': {}", path, std::strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    fail(Status::io_error, "'{}' is not a regular file ({}); give the path of a file", path, file_type(st.st_mode));
+  Fd fd(open_regular(path, &st));
+  *file_size = static_cast<uint64_t>(st.st_size);
+  std::vector<uint8_t> out(std::min<uint64_t>(bytes, *file_size));
+  out.resize(read_up_to(fd.fd, out.data(), out.size(), path));
+  return out;
+}
+
+std::vector<uint8_t> read_file(const std::string& path, std::size_t max_bytes) {
+  // fstat's size is checked against the budget before any allocation; the read loop
+  // enforces it again for a file that grows while we read it. The buffer never grows past
+  // limit + 1 bytes.
+  struct stat st {};
+  Fd fd(open_regular(path, &st));
   const std::size_t limit = std::min<std::size_t>(max_bytes, PTRDIFF_MAX - 1);
   if (static_cast<uint64_t>(st.st_size) > limit)
     fail(Status::out_of_memory, "file '{}' is {} bytes, more than the limit of {} bytes", path,
@@ -120,13 +149,9 @@ std::vector<uint8_t> read_file(const std::string& path, std::size_t max_bytes) {
         if (used > limit) fail(Status::out_of_memory, "file '{}' is more than the limit of {} bytes", path, max_bytes);
         out.resize(used + std::min(limit + 1 - used, std::max<std::size_t>(used, 65536)));
       }
-      const ssize_t r = ::read(fd.fd, out.data() + used, out.size() - used);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        fail(Status::io_error, "cannot read '{}': {}", path, std::strerror(errno));
-      }
-      if (r == 0) break;
-      used += static_cast<std::size_t>(r);
+      const std::size_t got = read_up_to(fd.fd, out.data() + used, out.size() - used, path);
+      used += got;
+      if (used < out.size()) break;  // end of file
     }
     if (used > limit) fail(Status::out_of_memory, "file '{}' is more than the limit of {} bytes", path, max_bytes);
     out.resize(used);

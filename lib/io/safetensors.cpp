@@ -208,16 +208,21 @@ std::vector<uint8_t> encode_safetensors(const std::vector<TensorRef>& tensors, c
   return out;
 }
 
-SafetensorsContents decode_safetensors(const uint8_t* data, std::size_t size) {
-  if (data == nullptr || size < 8)
-    fail(Status::corrupt_file, "safetensors file is {} bytes, shorter than its 8-byte header length", size);
+void check_safetensors_prefix(const uint8_t* data, std::size_t size, uint64_t file_size) {
+  if (data == nullptr || size < 8 || file_size < 8)
+    fail(Status::corrupt_file, "safetensors file is {} bytes, shorter than its 8-byte header length", file_size);
   const uint64_t n = get_u64_le(data);
   if (n > limits::kModelHeaderMaxBytes)
     fail(Status::corrupt_file,
          "safetensors header length {} exceeds the limit of {} bytes (limits::kModelHeaderMaxBytes)", n,
          limits::kModelHeaderMaxBytes);
-  if (n > size - 8)
-    fail(Status::corrupt_file, "safetensors header length {} runs past the end of the {}-byte file", n, size);
+  if (n > file_size - 8)
+    fail(Status::corrupt_file, "safetensors header length {} runs past the end of the {}-byte file", n, file_size);
+}
+
+SafetensorsContents decode_safetensors(const uint8_t* data, std::size_t size) {
+  check_safetensors_prefix(data, size, size);
+  const uint64_t n = get_u64_le(data);
   const char* text = reinterpret_cast<const char*>(data + 8);
   // The format requires the JSON to start right away with '{' (no leading whitespace).
   if (n == 0 || text[0] != '{') fail(Status::corrupt_file, "safetensors header does not start with '{{'");

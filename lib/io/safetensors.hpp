@@ -34,4 +34,10 @@ std::vector<uint8_t> encode_safetensors(const std::vector<TensorRef>& tensors, c
 // models do that against their own ranges.
 SafetensorsContents decode_safetensors(const uint8_t* data, std::size_t size);
 
+// The first check of decode_safetensors, on the first `size` bytes of a file of file_size
+// bytes: corrupt_file unless the file holds the 8-byte length and the header it declares
+// fits both limits::kModelHeaderMaxBytes and the file. A loader calls it on the head of a
+// file before reading the rest, so a bad file costs 8 bytes of reading, not gigabytes.
+void check_safetensors_prefix(const uint8_t* data, std::size_t size, uint64_t file_size);
+
 }  // namespace gm

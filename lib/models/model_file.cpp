@@ -123,9 +123,14 @@ std::unique_ptr<GenerativeModel> load_model_bytes(const uint8_t* data, std::size
 }
 
 std::unique_ptr<GenerativeModel> load_model_file(const std::string& path) {
-  // read_file refuses devices and FIFOs before reading, and files over the cap from fstat.
-  const std::vector<uint8_t> bytes = read_file(path, static_cast<std::size_t>(limits::kModelFileMaxBytes));
   try {
+    // Devices and FIFOs are refused before reading (read_file_head); then the declared
+    // header length is checked against the file's size and the header cap on 8 bytes, and
+    // only then is the file read whole, at most limits::kModelFileMaxBytes (issue 12).
+    uint64_t size = 0;
+    const std::vector<uint8_t> head = read_file_head(path, 8, &size);
+    check_safetensors_prefix(head.data(), head.size(), size);
+    const std::vector<uint8_t> bytes = read_file(path, static_cast<std::size_t>(limits::kModelFileMaxBytes));
     return load_model_bytes(bytes.data(), bytes.size());
   } catch (const Error& e) {
     if (e.status() == Status::corrupt_file) fail(Status::corrupt_file, "{}: {}", path, e.what());

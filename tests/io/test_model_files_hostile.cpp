@@ -4,6 +4,10 @@
 // the models layer: see the io_models suite in tests/meson.build.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -188,4 +192,32 @@ TEST_CASE("metadata strings from a file are checked without overflow and quoted 
   p.meta["format"] = std::string(1 << 20, 'f');
   const std::vector<uint8_t> other = p.encode();
   CHECK(message_of([&] { load_model_bytes(other.data(), other.size()); }).size() < 400);
+}
+
+TEST_CASE("a large model file is refused from its first 8 bytes and its size, not read") {
+  const std::string dir = std::string(GM_TEST_TMPDIR) + "/io_models_sparse";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  // Sparse files: their size costs no disk, but reading them would cost the full size.
+  auto sparse = [&](const std::string& name, uint64_t header_length, int64_t size) {
+    const std::string path = dir + "/" + name;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    REQUIRE(fd >= 0);
+    uint8_t prefix[8];
+    for (int i = 0; i < 8; ++i) prefix[i] = static_cast<uint8_t>(header_length >> (8 * i));
+    REQUIRE(::write(fd, prefix, 8) == 8);
+    const bool sized = ::ftruncate(fd, size) == 0;
+    ::close(fd);
+    REQUIRE(sized);
+    return path;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  // 8 GiB whose header length is absurd: corrupt_file after reading 8 bytes.
+  CHECK(status_of([&] { load_model_file(sparse("bad_header.gm", uint64_t{1} << 40, int64_t{1} << 33)); }) ==
+        Status::corrupt_file);
+  // A plausible header in a file above kModelFileMaxBytes: refused from fstat's size.
+  CHECK(status_of([&] { load_model_file(sparse("huge.gm", 64, limits::kModelFileMaxBytes + 1)); }) ==
+        Status::out_of_memory);
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 1.0);
+  std::filesystem::remove_all(dir);
 }
