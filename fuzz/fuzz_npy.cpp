@@ -49,15 +49,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     expect_clean("npy_to_int64", [&] { gm::npy_to_int64(a, "the array"); });
     // Round trip through the writer.
     std::vector<uint8_t> encoded;
-    if (!expect_clean("encode_npy", [&] { encoded = gm::encode_npy(a.type, a.bytes.data(), a.shape); }))
-      finding("encode_npy refused an array read_npy returned");
-    const std::string again = gm_fuzz::scratch_dir() + "/again.npy";
-    gm_fuzz::write_file(again, encoded);
-    gm::NpyArray b;
-    if (!expect_clean("read_npy (round trip)", [&] { b = gm::read_npy(again); }))
-      finding("read_npy refused what encode_npy wrote");
-    if (b.type != a.type || b.shape != a.shape || b.bytes != a.bytes)
-      finding("encode_npy -> read_npy does not give the same array");
+    // As encode_idx_u8: the writer refuses an empty array whose other dimensions multiply past
+    // its limit, so only a non-empty array must round-trip.
+    const bool written = expect_clean("encode_npy", [&] { encoded = gm::encode_npy(a.type, a.bytes.data(), a.shape); });
+    if (!written && count > 0) finding("encode_npy refused an array read_npy returned");
+    if (written) {
+      const std::string again = gm_fuzz::scratch_dir() + "/again.npy";
+      gm_fuzz::write_file(again, encoded);
+      gm::NpyArray b;
+      if (!expect_clean("read_npy (round trip)", [&] { b = gm::read_npy(again); }))
+        finding("read_npy refused what encode_npy wrote");
+      if (b.type != a.type || b.shape != a.shape || b.bytes != a.bytes)
+        finding("encode_npy -> read_npy does not give the same array");
+    }
   }
   gm::Dataset ds;
   if (expect_clean("load_npy", [&] { ds = gm::load_npy(path); })) check_dataset(ds);

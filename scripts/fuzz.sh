@@ -211,9 +211,9 @@ for h in "${harnesses[@]}"; do
       ;;
   esac
   # Figures: the last status line (INITED / pulse / NEW / DONE, or fork mode's "#N: cov:").
-  last=$(grep -E '^#[0-9]+:? ' "$hlog" | tail -n 1 || true)
+  last=$(grep -E '^#[0-9]+:?[[:space:]]' "$hlog" | tail -n 1 || true)
   runs=$(grep -oE '^stat::number_of_executed_units: [0-9]+' "$hlog" | awk '{print $2}' | tail -n 1 || true)
-  [[ -n $runs ]] || runs=$(sed -nE 's/^#([0-9]+):? .*/\1/p' <<<"$last")
+  [[ -n $runs ]] || runs=$(sed -nE 's/^#([0-9]+):?[[:space:]].*/\1/p' <<<"$last")
   cov=$(field cov "$last")
   ft=$(field ft "$last")
   artifacts=()
