@@ -192,9 +192,11 @@ for h in "${harnesses[@]}"; do
       echo "== fuzz $h: the ${#reproducers[@]} reproducers of fuzz/crashes/$h"
       # Each alone: -runs over files stops at the first crash.
       : >"$hlog"
+      still=0
       for r in "${reproducers[@]}"; do
         "$exe" -timeout=60 -artifact_prefix="$out/$h-" "$r" >>"$hlog" 2>&1 || {
           status=1
+          still=$((still + 1))
           echo "   still crashes: $r"
         }
       done
@@ -223,6 +225,7 @@ for h in "${harnesses[@]}"; do
     c=$(sed -nE 's#.*oom/timeout/crash: ([0-9]+)/([0-9]+)/([0-9]+).*#\1 \2 \3#p' <<<"$last")
     [[ -n $c ]] && crashes=$(awk '{print $1 + $2 + $3}' <<<"$c")
   fi
+  [[ $mode == crashes ]] && crashes=$still
   ((status != 0 && crashes == 0)) && crashes=1
   rows+=("$(printf '%-11s %12s %7s %8s %8s %6ss' "$h" "${runs:-?}" "${cov:-?}" "${ft:-?}" "$crashes" $((SECONDS - t0)))")
   if ((crashes > 0 || status != 0)); then
