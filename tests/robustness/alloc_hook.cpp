@@ -7,8 +7,12 @@
 // - aligned_alloc & co. are defined here, in the executable, so every module's call lands
 //   here first (symbol interposition); the real function is the next definition
 //   (dlsym(RTLD_NEXT)): ASan's interceptor in a sanitizer build, glibc's otherwise. A call
-//   may fail only when its caller is the executable, libgenmodels or oneDNN: libgomp ends
-//   the process when its own allocations fail (gomp_fatal), and libc's are not ours to test.
+//   counts only when its caller (the return address) is the executable, libgenmodels or
+//   oneDNN: libgomp ends the process when its own allocations fail (gomp_fatal), and libc's
+//   are not ours to test.
+// - Which module called is told by the return address against the executable segments of
+//   each module (dl_iterate_phdr); which function, by the stack (_Unwind_Backtrace) against
+//   the executable's symbol table. Both are looked up once, in arm(), before anything fails.
 // - The armed state is thread-local and constant-initialised, so reading it allocates
 //   nothing and other threads (oneDNN's or OpenMP's, if any) are neither counted nor failed.
 #include "alloc_hook.hpp"
@@ -108,53 +112,73 @@ bool called_from_spared_site() noexcept {
   return walk.spared;
 }
 
-// True when this allocation is the one to fail.
-bool fail_now(Source source) noexcept {
-  if (!t_armed) return false;
-  int64_t& seen = source == Source::operator_new ? t_counts.news : t_counts.aligned;
-  ++seen;
-  if (t_target > 0 && t_counts.total() == t_target) {
-    t_armed = false;  // the stack walk below may allocate; it is not the code under test
-    const bool spared = called_from_spared_site();
-    t_armed = true;
-    ++(spared ? t_counts.spared : t_counts.injected);
-    return !spared;
-  }
-  return false;
-}
-
-// Address ranges of the executable segments of the modules whose aligned allocations may
-// fail. Filled once by dl_iterate_phdr (which does not allocate); static storage only.
-Range g_ranges[64];
-int g_num_ranges = -1;
+// Executable segments of the modules whose allocations count: ours (the executable, a
+// shared libgenmodels) and oneDNN's.
+Range g_ours[64], g_onednn[64];
+int g_num_ours = -1, g_num_onednn = 0;
 
 int collect(struct dl_phdr_info* info, size_t, void* first) {
   const char* name = info->dlpi_name ? info->dlpi_name : "";
   bool& is_first = *static_cast<bool*>(first);
-  const bool ours = is_first || name[0] == '\0' || std::strstr(name, "libgenmodels") != nullptr ||
-                    std::strstr(name, "libdnnl") != nullptr;
+  const bool ours = is_first || std::strstr(name, "libgenmodels") != nullptr;
+  const bool onednn = std::strstr(name, "libdnnl") != nullptr;
   is_first = false;
-  if (!ours) return 0;
-  for (int i = 0; i < info->dlpi_phnum && g_num_ranges < 64; ++i) {
+  Range* ranges = ours ? g_ours : onednn ? g_onednn : nullptr;
+  int* count = ours ? &g_num_ours : &g_num_onednn;
+  if (ranges == nullptr) return 0;
+  for (int i = 0; i < info->dlpi_phnum && *count < 64; ++i) {
     const ElfW(Phdr)& ph = info->dlpi_phdr[i];
     if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
     const uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
-    g_ranges[g_num_ranges++] = {begin, begin + ph.p_memsz};
+    ranges[(*count)++] = {begin, begin + ph.p_memsz};
   }
   return 0;
 }
 
-bool from_our_modules(const void* return_address) noexcept {
-  if (g_num_ranges < 0) {  // first armed call; the test arms from one thread at a time
-    g_num_ranges = 0;
-    bool first = true;
-    dl_iterate_phdr(collect, &first);
-  }
-  const auto a = reinterpret_cast<uintptr_t>(return_address);
-  for (int i = 0; i < g_num_ranges; ++i)
-    if (a >= g_ranges[i].begin && a < g_ranges[i].end) return true;
+void load_module_ranges() {
+  g_num_ours = 0;
+  bool first = true;
+  dl_iterate_phdr(collect, &first);
+}
+
+bool within(const Range* ranges, int count, const void* address) noexcept {
+  const auto a = reinterpret_cast<uintptr_t>(address);
+  for (int i = 0; i < count; ++i)
+    if (a >= ranges[i].begin && a < ranges[i].end) return true;
   return false;
 }
+
+bool fail_onednn() noexcept {
+  static const bool fail = std::getenv("GM_ALLOC_FAIL_ONEDNN") != nullptr;
+  return fail;
+}
+
+// Counts one allocation made from caller; true when it is the one to fail: the first one
+// at or after the k-th that is not spared.
+bool fail_now(Source source, const void* caller) noexcept {
+  if (!t_armed) return false;
+  const bool from_onednn = within(g_onednn, g_num_onednn, caller);
+  if (source == Source::aligned && !from_onednn && !within(g_ours, g_num_ours, caller)) return false;
+  int64_t& seen = source == Source::operator_new ? t_counts.news : t_counts.aligned;
+  ++seen;
+  if (t_target <= 0 || t_counts.injected != 0 || t_counts.total() < t_target) return false;
+  if (from_onednn && !fail_onednn()) {
+    ++t_counts.spared_onednn;
+    return false;
+  }
+  t_armed = false;  // the stack walk may allocate; it is not the code under test
+  const bool spared = called_from_spared_site();
+  t_armed = true;
+  if (spared) {
+    ++t_counts.spared_json;
+    return false;
+  }
+  t_counts.injected = 1;
+  t_counts.failed_at = t_counts.total();
+  return true;
+}
+
+void* plain_new(size_t n) noexcept { return std::malloc(n == 0 ? 1 : n); }
 
 using AlignedAllocFn = void* (*)(size_t, size_t);
 using PosixMemalignFn = int (*)(void**, size_t, size_t);
@@ -179,7 +203,6 @@ MemalignFn real_memalign() {
   return fn;
 }
 
-void* plain_new(size_t n) noexcept { return std::malloc(n == 0 ? 1 : n); }
 void* aligned_new(size_t n, std::align_val_t al) noexcept {
   size_t a = static_cast<size_t>(al);
   if (a < sizeof(void*)) a = sizeof(void*);
@@ -193,6 +216,7 @@ namespace alloc_hook {
 
 void arm(int64_t k) {
   if (g_num_spared < 0) load_spared_ranges();
+  if (g_num_ours < 0) load_module_ranges();
   t_counts = Counts{};
   t_target = k;
   t_armed = true;
@@ -207,36 +231,36 @@ Counts disarm() {
 
 // ---- operator new / delete: every replaceable form.
 void* operator new(size_t n) {
-  if (fail_now(Source::operator_new)) throw std::bad_alloc();
+  if (fail_now(Source::operator_new, __builtin_return_address(0))) throw std::bad_alloc();
   if (void* p = plain_new(n)) return p;
   throw std::bad_alloc();
 }
 void* operator new[](size_t n) {
-  if (fail_now(Source::operator_new)) throw std::bad_alloc();
+  if (fail_now(Source::operator_new, __builtin_return_address(0))) throw std::bad_alloc();
   if (void* p = plain_new(n)) return p;
   throw std::bad_alloc();
 }
 void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  return fail_now(Source::operator_new) ? nullptr : plain_new(n);
+  return fail_now(Source::operator_new, __builtin_return_address(0)) ? nullptr : plain_new(n);
 }
 void* operator new[](size_t n, const std::nothrow_t&) noexcept {
-  return fail_now(Source::operator_new) ? nullptr : plain_new(n);
+  return fail_now(Source::operator_new, __builtin_return_address(0)) ? nullptr : plain_new(n);
 }
 void* operator new(size_t n, std::align_val_t al) {
-  if (fail_now(Source::operator_new)) throw std::bad_alloc();
+  if (fail_now(Source::operator_new, __builtin_return_address(0))) throw std::bad_alloc();
   if (void* p = aligned_new(n, al)) return p;
   throw std::bad_alloc();
 }
 void* operator new[](size_t n, std::align_val_t al) {
-  if (fail_now(Source::operator_new)) throw std::bad_alloc();
+  if (fail_now(Source::operator_new, __builtin_return_address(0))) throw std::bad_alloc();
   if (void* p = aligned_new(n, al)) return p;
   throw std::bad_alloc();
 }
 void* operator new(size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return fail_now(Source::operator_new) ? nullptr : aligned_new(n, al);
+  return fail_now(Source::operator_new, __builtin_return_address(0)) ? nullptr : aligned_new(n, al);
 }
 void* operator new[](size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return fail_now(Source::operator_new) ? nullptr : aligned_new(n, al);
+  return fail_now(Source::operator_new, __builtin_return_address(0)) ? nullptr : aligned_new(n, al);
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
@@ -256,7 +280,7 @@ void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcep
 extern "C" {
 
 __attribute__((noinline)) void* aligned_alloc(size_t alignment, size_t size) {
-  if (t_armed && from_our_modules(__builtin_return_address(0)) && fail_now(Source::aligned)) {
+  if (fail_now(Source::aligned, __builtin_return_address(0))) {
     errno = ENOMEM;
     return nullptr;
   }
@@ -264,12 +288,12 @@ __attribute__((noinline)) void* aligned_alloc(size_t alignment, size_t size) {
 }
 
 __attribute__((noinline)) int posix_memalign(void** out, size_t alignment, size_t size) {
-  if (t_armed && from_our_modules(__builtin_return_address(0)) && fail_now(Source::aligned)) return ENOMEM;
+  if (fail_now(Source::aligned, __builtin_return_address(0))) return ENOMEM;
   return real_posix_memalign()(out, alignment, size);
 }
 
 __attribute__((noinline)) void* memalign(size_t alignment, size_t size) {
-  if (t_armed && from_our_modules(__builtin_return_address(0)) && fail_now(Source::aligned)) {
+  if (fail_now(Source::aligned, __builtin_return_address(0))) {
     errno = ENOMEM;
     return nullptr;
   }

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -28,6 +29,10 @@
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #include <sanitizer/common_interface_defs.h>
 #define GM_SANITIZED 1
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define GM_LEAK_CHECK 1
 #endif
 
 namespace {
@@ -108,6 +113,27 @@ void failure(const std::string& what) {
   std::fprintf(stderr, "alloc failure: FAILED: %s: %s\n", g_case, what.c_str());
 }
 
+#ifdef GM_LEAK_CHECK
+// Leaks are found where they happen, not only at exit: after each operation's sweep (or
+// after every k with GM_ALLOC_LEAK_CHECK=each, about 0.1 s a check under ASan), LeakSanitizer
+// prints its report with the allocation stacks and the case fails. A check reports every
+// block still leaked, so after the first leak the rest wait for the check at exit.
+const bool g_leak_check_each = [] {
+  const char* v = std::getenv("GM_ALLOC_LEAK_CHECK");
+  return v != nullptr && std::strcmp(v, "each") == 0;
+}();
+
+bool leak_check() {
+  static bool leaked = false;
+  if (leaked || __lsan_do_recoverable_leak_check() == 0) return false;
+  leaked = true;
+  failure(g_leak_check_each ? "memory leaked (LeakSanitizer report above); later leaks are reported at exit"
+                            : "memory leaked in this operation's sweep (LeakSanitizer report above; "
+                              "GM_ALLOC_LEAK_CHECK=each finds the k); later leaks are reported at exit");
+  return true;
+}
+#endif
+
 std::vector<uint8_t> bytes_of(const gm_buffer* b) {
   return std::vector<uint8_t>(gm_buffer_data(b), gm_buffer_data(b) + gm_buffer_size(b));
 }
@@ -146,11 +172,11 @@ std::string config_of(const gm_model* m) {
 }
 
 struct Tally {
-  int64_t points = 0;  // values of k tried, i.e. allocations the call makes (the last, clean run)
+  int64_t points = 0;  // allocations the call makes (its clean run): each was failed or spared
   int64_t news = 0, aligned = 0;
-  int64_t oom = 0;       // GM_OUT_OF_MEMORY answers
-  int64_t absorbed = 0;  // GM_OK although an allocation failed (the library recovered)
-  int64_t spared = 0;    // k not failed: inside nlohmann::json's destructor (alloc_hook.hpp)
+  int64_t oom = 0;                             // GM_OUT_OF_MEMORY answers
+  int64_t absorbed = 0;                        // GM_OK although an allocation failed (the library recovered)
+  int64_t spared_json = 0, spared_onednn = 0;  // k not failed (alloc_hook.hpp says why)
   int bad = 0;
 };
 
@@ -159,41 +185,46 @@ struct Tally {
 template <typename Attempt>
 Tally sweep(const std::string& kind, const char* op, Attempt&& attempt) {
   Tally t;
-  for (int64_t k = 1;; ++k) {
-    std::snprintf(g_case, sizeof g_case, "kind %s, %s, failing allocation k = %lld", kind.c_str(), op,
+  for (int64_t k = 1;;) {
+    std::snprintf(g_case, sizeof g_case, "kind %s, %s, failing the first allocation from k = %lld", kind.c_str(), op,
                   static_cast<long long>(k));
     ++g_cases;
     const int before = g_failed;
     int32_t status = GM_OK;
     const alloc_hook::Counts c = attempt(k, status);
+#ifdef GM_LEAK_CHECK
+    if (g_leak_check_each) leak_check();
+#endif
     if (g_failed != before) ++t.bad;
-    if (c.total() < k) {  // the call made fewer than k allocations: all were tried
+    t.spared_json += c.spared_json;
+    t.spared_onednn += c.spared_onednn;
+    if (c.injected == 0) {  // no allocation from the k-th on could fail: all were tried
       if (status != GM_OK) {
         failure(std::string("the clean run returned ") + gm_status_name(status));
         ++t.bad;
       }
-      t.points = k - 1;
+      t.points = c.total();
       t.news = c.news;
       t.aligned = c.aligned;
       break;
     }
-    if (c.spared != 0) {
-      ++t.spared;
-    } else {
-      if (status == GM_OUT_OF_MEMORY) ++t.oom;
-      if (status == GM_OK) ++t.absorbed;
-    }
+    if (status == GM_OUT_OF_MEMORY) ++t.oom;
+    if (status == GM_OK) ++t.absorbed;
+    k = c.failed_at + 1;
     if (t.bad > 20) {
       std::fprintf(stderr, "alloc failure: %s %s: more than 20 bad cases, skipping the rest\n", kind.c_str(), op);
       break;
     }
   }
+#ifdef GM_LEAK_CHECK
+  if (!g_leak_check_each && leak_check()) ++t.bad;
+#endif
+  const auto ll = [](int64_t v) { return static_cast<long long>(v); };
   std::printf(
-      "  %-9s %-6s %6lld allocation points (%lld operator new, %lld aligned): %lld GM_OUT_OF_MEMORY, "
-      "%lld absorbed, %lld spared (json destructor), %d bad\n",
-      kind.c_str(), op, static_cast<long long>(t.points), static_cast<long long>(t.news),
-      static_cast<long long>(t.aligned), static_cast<long long>(t.oom), static_cast<long long>(t.absorbed),
-      static_cast<long long>(t.spared), t.bad);
+      "  %-9s %-6s %5lld allocations (%lld new, %lld aligned): %lld failed -> %lld GM_OUT_OF_MEMORY, "
+      "%lld GM_OK; spared: %lld in json destructor, %lld oneDNN's; %d bad\n",
+      kind.c_str(), op, ll(t.points), ll(t.news), ll(t.aligned), ll(t.oom + t.absorbed), ll(t.oom), ll(t.absorbed),
+      ll(t.spared_json), ll(t.spared_onednn), t.bad);
   std::fflush(stdout);
   return t;
 }
