@@ -19,13 +19,17 @@
 
 namespace gm::nn {
 
-// e^x for x ≤ 0; below −87 (where 2^n leaves the normal range) the result is 0. Written
-// without a branch on x: GCC keeps a clamp-then-compute as control flow under
-// -ftrapping-math and then refuses to vectorise, so the cut-off is a mask on the bits.
+// e^x for x ≤ 0; below −87 (where 2^n leaves the normal range) the result is 0, and so it
+// is for any x down to −inf and for NaN. Written without a branch or a select on x: GCC
+// keeps those as control flow under -ftrapping-math and then refuses to vectorise (measured
+// again in issue 12: 4 of bce_row.cpp's 12 loops stayed vectorised). Comparisons that
+// produce masks, and integer arithmetic on the bits, vectorise.
 [[gnu::always_inline]] inline float exp_neg(float x) {
   // n = round(x / ln 2) by the 1.5·2^23 trick (SSE2 has no vector floor); exact for
   // |x / ln 2| < 2^22, and the library is built without -ffast-math, so it is not folded.
-  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  constexpr float kMagic = 12582912.0f;  // 1.5·2^23: t's last mantissa bits hold n
+  const float t = x * 1.44269504088896341f + kMagic;
+  const float n = t - kMagic;
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;  // x − n ln 2 in two parts
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -34,12 +38,26 @@ namespace gm::nn {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const auto ni = static_cast<int32_t>(n);  // INT_MIN for a huge |x| or NaN
-  const uint32_t keep = 0u - static_cast<uint32_t>(ni >= -126);
+  // n as an integer from t's bits, not static_cast<int32_t>(n): converting a float outside
+  // int32's range is undefined behaviour (UBSan and the model-file fuzzer found it at a logit
+  // of −1e21). The bit difference is n whenever |n| < 2^22, and merely wrong (but defined)
+  // beyond, where `keep` is 0 anyway.
+  uint32_t t_bits;
+  std::memcpy(&t_bits, &t, sizeof t_bits);
+  const auto ni = static_cast<int32_t>(t_bits - 0x4B400000u);  // 0x4B400000 = bits of kMagic
+  // keep: 2^n is a normal float and x is a number in range (false for NaN and x ≤ −104).
+  const uint32_t keep = 0u - static_cast<uint32_t>((ni >= -126) & (x > -104.0f));
   const uint32_t bits = ((static_cast<uint32_t>(ni) + 127u) << 23) & keep;  // 2^n, or 0
-  float scale;
+  float scale, result;
   std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  result = p * scale;
+  // Out of range the answer is 0 by the mask, not p · 0: for a huge |x| the polynomial of
+  // r overflows, and inf · 0 was NaN.
+  uint32_t result_bits;
+  std::memcpy(&result_bits, &result, sizeof result_bits);
+  result_bits &= keep;
+  std::memcpy(&result, &result_bits, sizeof result);
+  return result;
 }
 
 // log(1 + e) for e ∈ [0, 1].

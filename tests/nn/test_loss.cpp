@@ -158,3 +158,17 @@ TEST_CASE("bce_row: the vectorised kernel matches libm in double") {
     CHECK(bce_row(&l[d], &x[d], 1, nullptr, 0.0f) == doctest::Approx(one).epsilon(3e-7).scale(1e-30));
   }
 }
+
+// Far below the float range of e^x, and at NaN, exp_neg must not convert an out-of-range float
+// to int (undefined behaviour that UBSan and the model-file fuzzer caught at x = -1e21: a
+// hostile fvsbn file's logit; it also made the result NaN). The answer there is 0.
+TEST_CASE("exp_neg: 0 far below the range, no out-of-range conversion") {
+  for (float x : {-105.0f, -1e21f, -3.4e38f, -INFINITY, NAN}) {
+    INFO("x = ", x);
+    CHECK(gm::nn::exp_neg(x) == 0.0f);
+  }
+  CHECK(gm::nn::exp_neg(-87.5f) == doctest::Approx(std::exp(-87.5)).epsilon(1e-5));
+  CHECK(gm::nn::exp_neg(-1.0f) == doctest::Approx(std::exp(-1.0)).epsilon(1e-6));
+  std::vector<float> logits = {-1e21f, 1e21f, -3e38f, 3e38f}, x = {0, 1, 1, 0};
+  CHECK(std::isfinite(gm::nn::bce_row(logits.data(), x.data(), 2, nullptr, 1.0f)));
+}
