@@ -69,7 +69,7 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path)
   } else {
     const int64_t h = dims[1], w = dims[2], c = dims.size() == 4 ? dims[3] : 1;
     ds.image = ImageShape{c, h, w};
-    ds.d = c * h * w;
+    ds.d = ds.image.size();  // saturating: with a zero side the count bound says nothing of the others
   }
   if (ds.d == 0) fail(Status::invalid_data, "'{}' has rows of zero size", images_path);
   // The element count is bounded (n > 0 here), but not the row width or an image's sides.

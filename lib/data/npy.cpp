@@ -166,8 +166,13 @@ int npy_item_size(NpyType t) {
 }
 
 int64_t NpyArray::count() const {
+  // A zero anywhere makes the count 0, and read_npy bounds the others only when none is
+  // zero: (1e14, 1e14, 0) must not be multiplied left to right.
+  for (int64_t dim : shape)
+    if (dim == 0) return 0;
   int64_t c = 1;
-  for (int64_t dim : shape) c *= dim;
+  for (int64_t dim : shape)
+    if (__builtin_mul_overflow(c, dim, &c)) fail(Status::invalid_data, ".npy shape has more than 2^63 elements");
   return c;
 }
 

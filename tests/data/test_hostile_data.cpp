@@ -201,3 +201,16 @@ TEST_CASE("captions refuse a negative row count with a status") {
   CHECK(catch_error([&] { fashion_train_captions(labels, -1, 1); }).status == Status::invalid_argument);
   CHECK(fashion_train_captions(labels, 0, 1).empty());
 }
+
+TEST_CASE("a zero dimension does not let the other dimensions overflow (fuzz/crashes idx, npy)") {
+  const std::string dir = scratch_dir("zero_dim");
+  // IDX (1, 2^32 - 1, 0, 2^32 - 1): zero elements, but c x h overflows int64.
+  write_bytes(dir + "/chw.idx", idx_header({1, 0xffffffffu, 0, 0xffffffffu}));
+  CHECK(catch_error([&] { load_idx(dir + "/chw.idx"); }).status == Status::invalid_data);
+  // .npy (1e14, 1e14, 0) and (0, 1e14, 1e14): count() and the row width.
+  write_bytes(dir + "/a.npy", npy_header("<f4", "(100000000000000, 100000000000000, 0)"));
+  CHECK(read_npy(dir + "/a.npy").count() == 0);
+  CHECK(catch_error([&] { load_npy(dir + "/a.npy"); }).status == Status::invalid_data);
+  write_bytes(dir + "/b.npy", npy_header("<f4", "(0, 100000000000000, 100000000000000)"));
+  CHECK(catch_error([&] { load_npy(dir + "/b.npy"); }).status == Status::invalid_data);
+}
