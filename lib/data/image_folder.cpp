@@ -13,6 +13,7 @@
 #define STBI_ONLY_BMP
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
+#define STBI_NO_STDIO             // files are read by read_image below (regular files only, bounded)
 #define STBI_MAX_DIMENSIONS 4096  // = kMaxImageSide (image_folder.hpp)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -26,9 +27,13 @@
 #pragma GCC diagnostic pop
 static_assert(STBI_MAX_DIMENSIONS == gm::kMaxImageSide, "stb's own side limit is the loader's");
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -74,27 +79,103 @@ void list_folder(const fs::path& dir, std::vector<fs::path>& folders, std::vecto
 // The width and height a PNG or BMP header declares, read without stb: when stbi_info
 // refuses a file, its reason is the last decoder's ("unknown image type"), so this is how
 // an oversized image is told from a broken one. False for other files.
-bool declared_size(const std::string& path, int64_t* w, int64_t* h) {
-  unsigned char b[26] = {};
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return false;
-  const std::size_t got = std::fread(b, 1, sizeof b, f);
-  std::fclose(f);
-  auto be32 = [&b](int at) { return int64_t{b[at]} << 24 | int64_t{b[at + 1]} << 16 | b[at + 2] << 8 | b[at + 3]; };
-  auto le32 = [&b](int at) {
+bool declared_size(const std::vector<uint8_t>& file, int64_t* w, int64_t* h) {
+  const uint8_t* b = file.data();
+  auto be32 = [b](int at) { return int64_t{b[at]} << 24 | int64_t{b[at + 1]} << 16 | b[at + 2] << 8 | b[at + 3]; };
+  auto le32 = [b](int at) {
     return static_cast<int64_t>(static_cast<int32_t>(uint32_t{b[at]} | uint32_t{b[at + 1]} << 8 |
                                                      uint32_t{b[at + 2]} << 16 | uint32_t{b[at + 3]} << 24));
   };
-  if (got >= 24 && std::memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(b + 12, "IHDR", 4) == 0) {
+  if (file.size() >= 24 && std::memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(b + 12, "IHDR", 4) == 0) {
     *w = be32(16);
     *h = be32(20);
     return true;
   }
-  if (got >= 26 && b[0] == 'B' && b[1] == 'M') {
+  if (file.size() >= 26 && b[0] == 'B' && b[1] == 'M') {
     *w = std::llabs(le32(18));
     *h = std::llabs(le32(22));  // negative: rows stored top-down
     return true;
   }
+  return false;
+}
+
+// A whole image file, or an error message. Both passes decode from memory, so the bytes
+// checked are the bytes decoded even if the file changes in between. The same refusals as
+// gz_reader: O_NONBLOCK and regular files only (a FIFO swapped in after listing).
+bool read_image(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
+  int fd;
+  do fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return error = fmt::format("cannot open image '{}': {}", path, std::strerror(errno)), false;
+  struct stat st {};
+  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) <= kMaxImageFileBytes;
+  if (!ok) error = fmt::format("image '{}' is not a regular file of at most {} bytes", path, kMaxImageFileBytes);
+  if (ok) {
+    out.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t used = 0;
+    while (ok && used < out.size()) {
+      const ssize_t r = ::read(fd, out.data() + used, out.size() - used);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) error = fmt::format("cannot read image '{}': {}", path, std::strerror(errno));
+      ok = r >= 0;
+      if (r == 0) break;
+      used += r > 0 ? static_cast<std::size_t>(r) : 0;
+    }
+    out.resize(used);
+  }
+  ::close(fd);
+  return ok;
+}
+
+// stb_image 2.27 (Debian 12's libstb-dev) builds a JPEG Huffman table from 16 code counts
+// without checking that they sum to at most 256 (upstream added the check in 2.28): a DHT
+// segment with larger counts writes past stbi__huffman::size[257], in stbi_info as well as
+// in stbi_load (fuzz/crashes/images/stb-jpeg-dht-sizes-sum-over-256). Until the distribution
+// ships the fix, every table stb could read is checked first. The walk follows stb's: a
+// JPEG starts with 0xFF (stb's test for one); segments are skipped by their length, junk and
+// entropy-coded data byte by byte up to the next marker (FF 00 and RSTn are not markers
+// there), and a DHT's tables are read as stb reads them — 17 + n bytes each while its
+// length lasts, zeros past the end of the file. Checking more than stb reads only refuses
+// files stb would refuse anyway (a valid table never exceeds 256 codes).
+bool jpeg_tables_fit_stb(const std::vector<uint8_t>& b) {
+  if (b.empty() || b[0] != 0xFF) return true;  // not a JPEG to stb
+  std::size_t i = 0;
+  auto get8 = [&]() -> int { return i < b.size() ? b[i++] : 0; };
+  auto length = [&]() -> int {
+    const int hi = get8();
+    return hi << 8 | get8();
+  };
+  bool in_scan = false;
+  while (i < b.size()) {
+    if (get8() != 0xFF) continue;
+    int m = get8();
+    while (m == 0xFF && i < b.size()) m = get8();
+    if (in_scan && (m == 0x00 || (m >= 0xD0 && m <= 0xD7))) continue;  // stuffed byte, restart
+    in_scan = false;
+    if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) continue;  // no length
+    if (m == 0xD9) break;                                              // EOI: stb stops
+    if (m == 0xC4) {
+      for (int left = length() - 2; left > 0 && i < b.size();) {
+        get8();  // class and table id
+        int codes = 0;
+        for (int k = 0; k < 16; ++k) codes += get8();
+        if (codes > 256) return false;
+        i = std::min(b.size(), i + static_cast<std::size_t>(codes));
+        left -= 17 + codes;
+      }
+      continue;
+    }
+    const int len = length();
+    i = std::min(b.size(), i + static_cast<std::size_t>(std::max(len - 2, 0)));
+    in_scan = m == 0xDA;  // entropy-coded data follows a scan header
+  }
+  return true;
+}
+
+// Refuses what stb must not see; the message names the file.
+bool safe_for_stb(const std::string& path, const std::vector<uint8_t>& file, std::string& error) {
+  if (jpeg_tables_fit_stb(file)) return true;
+  error = fmt::format("image '{}' is a corrupt JPEG (a Huffman table of more than 256 codes)", path);
   return false;
 }
 
@@ -128,14 +209,18 @@ Dataset load_image_folder(const std::string& dir) {
   // Pass 1: headers only, so budgets and the channel count are known before decoding.
   int width = 0, height = 0;
   bool colour = false;
+  std::vector<uint8_t> file;
+  std::string error;
   for (const Item& item : items) {
     int w = 0, h = 0, comp = 0;
-    if (!stbi_info(item.path.c_str(), &w, &h, &comp)) {
+    if (!read_image(item.path, file, error)) fail(Status::io_error, "{}", error);
+    if (!safe_for_stb(item.path, file, error)) fail(Status::corrupt_file, "{}", error);
+    if (!stbi_info_from_memory(file.data(), static_cast<int>(file.size()), &w, &h, &comp)) {
       // stb refuses a header declaring more than STBI_MAX_DIMENSIONS a side (or 2^30
       // pixels): a decompression bomb is refused here, before any pixel is inflated.
       const std::string reason = stbi_failure_reason();
       int64_t dw = 0, dh = 0;
-      if (declared_size(item.path, &dw, &dh) && (dw > kMaxImageSide || dh > kMaxImageSide))
+      if (declared_size(file, &dw, &dh) && (dw > kMaxImageSide || dh > kMaxImageSide))
         fail(Status::invalid_data, "image '{}' is {}x{}; the limit is {}x{}", item.path, dw, dh, kMaxImageSide,
              kMaxImageSide);
       fail(Status::corrupt_file, "cannot read image '{}': {} (PNG, JPEG and BMP are supported)", item.path, reason);
@@ -170,7 +255,10 @@ Dataset load_image_folder(const std::string& dir) {
 #pragma omp parallel for schedule(dynamic, 16)
   for (int64_t i = 0; i < ds.n; ++i) {
     int w = 0, h = 0, comp = 0;
-    unsigned char* pixels = stbi_load(items[i].path.c_str(), &w, &h, &comp, channels);
+    std::vector<uint8_t> bytes;
+    if (!read_image(items[i].path, bytes, errors[i]) || !safe_for_stb(items[i].path, bytes, errors[i])) continue;
+    unsigned char* pixels =
+        stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &comp, channels);
     if (!pixels) {
       errors[i] = fmt::format("cannot decode image '{}': {}", items[i].path, stbi_failure_reason());
       continue;

@@ -1,6 +1,7 @@
 // Folders of PNG / JPEG / BMP images, decoded with stb_image.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -8,8 +9,9 @@
 
 namespace gm {
 
-constexpr int kMaxImageSide = 4096;                          // per image, width and height
-constexpr int64_t kMaxImageFolderValues = int64_t{1} << 28;  // n * C * H * W: 1 GiB of float32
+constexpr int kMaxImageSide = 4096;                                 // per image, width and height
+constexpr int64_t kMaxImageFolderValues = int64_t{1} << 28;         // n * C * H * W: 1 GiB of float32
+constexpr std::size_t kMaxImageFileBytes = std::size_t{256} << 20;  // per file, before decoding
 
 // Layout: DIR/<class>/<image> — one sub-folder per label, sub-folders sorted by name give
 // label 0, 1, ... and class_names; or DIR/<image> with no sub-folders — unlabelled.

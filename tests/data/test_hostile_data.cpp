@@ -2,6 +2,7 @@
 // devices are refused without blocking, image sides and row widths are capped by
 // core/limits.hpp, and a PNG declaring 60000 x 60000 pixels is refused before decoding.
 #include <doctest/doctest.h>
+#include <stb_image_write.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -213,4 +214,29 @@ TEST_CASE("a zero dimension does not let the other dimensions overflow (fuzz/cra
   CHECK(catch_error([&] { load_npy(dir + "/a.npy"); }).status == Status::invalid_data);
   write_bytes(dir + "/b.npy", npy_header("<f4", "(0, 100000000000000, 100000000000000)"));
   CHECK(catch_error([&] { load_npy(dir + "/b.npy"); }).status == Status::invalid_data);
+}
+
+TEST_CASE("a JPEG whose Huffman table has more than 256 codes never reaches stb (fuzz/crashes/images)") {
+  const std::string dir = scratch_dir("jpeg_dht");
+  // The fuzzer's reproducer without its mode byte: SOI, then a DHT whose counts sum to 441.
+  write_bytes(dir + "/a.jpg", {0xff, 0xd8, 0xff, 0xc4, 0x01, 0xa2, 0x00, 0xc5, 0xf4});
+  gm_test::Caught c = catch_error([&] { load_image_folder(dir); });
+  CHECK(c.status == Status::corrupt_file);
+  CHECK(c.mentions("a.jpg"));
+
+  // A valid JPEG loads; the same file with one table's counts raised past 256 is refused.
+  const std::string ok_dir = scratch_dir("jpeg_ok");
+  std::vector<uint8_t> px(8 * 8 * 3);
+  for (std::size_t k = 0; k < px.size(); ++k) px[k] = static_cast<uint8_t>(k * 7);
+  REQUIRE(stbi_write_jpg((ok_dir + "/b.jpg").c_str(), 8, 8, 3, px.data(), 90) != 0);
+  CHECK(load_image_folder(ok_dir).n == 1);
+  std::vector<uint8_t> jpg = gm_test::read_bytes(ok_dir + "/b.jpg");
+  std::size_t dht = 0;
+  for (std::size_t k = 0; k + 1 < jpg.size() && !dht; ++k)
+    if (jpg[k] == 0xff && jpg[k + 1] == 0xc4) dht = k;
+  REQUIRE(dht > 0);
+  for (int k = 0; k < 16; ++k) jpg[dht + 5 + k] = 0x20;  // 16 x 32 = 512 codes in the first table
+  const std::string bad_dir = scratch_dir("jpeg_bad");
+  write_bytes(bad_dir + "/c.jpg", jpg);
+  CHECK(catch_error([&] { load_image_folder(bad_dir); }).status == Status::corrupt_file);
 }
