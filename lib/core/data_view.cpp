@@ -1,6 +1,7 @@
 #include "core/data_view.hpp"
 
 #include <cmath>
+#include <cstdint>
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
@@ -27,6 +28,13 @@ void validate_view(const DataView& data) {
     fail(Status::invalid_argument, "row width d = {} is above the limit of {} values (limits::kMaxRowWidth)", data.d,
          limits::kMaxRowWidth);
   if (data.n > 0 && data.x == nullptr) fail(Status::invalid_argument, "data pointer x is NULL");
+  // n·d values of 4 bytes must be addressable: n = 2^62, d = 4 wrapped to a small product and
+  // the verbs read past the caller's buffer (issue 12).
+  int64_t values = 0;
+  if (data.n > limits::kMaxRows || __builtin_mul_overflow(data.n, data.d, &values) ||
+      values > PTRDIFF_MAX / static_cast<int64_t>(sizeof(float)))
+    fail(Status::invalid_argument, "{} rows of d = {} values is more than one call can address (at most {} rows)",
+         data.n, data.d, limits::kMaxRows);
   const ImageShape& im = data.image;
   check_image_shape(im, Status::invalid_argument, "data");
   if ((im.channels || im.height || im.width) && im.size() != data.d)

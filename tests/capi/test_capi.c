@@ -963,6 +963,18 @@ static void test_limits(void) {
   CHECK(fitted == 0);
   gm_set_memory_budget(0);
   CHECK(gm_memory_budget() == budget);
+
+  /* n x d that wraps int64: n = 2^62, d = 4 read past the buffer (ASan) before issue 12. */
+  float four[4] = {0, 1, 0, 1};
+  gm_data huge;
+  gm_data_init(&huge);
+  huge.x = four;
+  huge.n = (int64_t)1 << 62;
+  huge.d = 4;
+  gm_model* b = NULL;
+  EXPECT_OK(gm_model_create("bernoulli", NULL, &b, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_fit(b, &huge, NULL, ERR));
+  gm_model_free(b);
   EXPECT_OK(gm_model_fit(m, &data, &fo, ERR));
   gm_model_free(m);
   gm_dataset_free(ds);

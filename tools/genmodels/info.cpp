@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "core/limits.hpp"
 #include "io/file.hpp"
 #include "io/safetensors.hpp"
 #include "models/model_file.hpp"
@@ -26,7 +27,7 @@ void add_info_commands(CLI::App& app, int& exit_code) {
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
       const auto model = load_model_file(args->model);  // validates everything first
-      const std::vector<uint8_t> bytes = read_file(args->model, std::size_t{4} << 30);
+      const std::vector<uint8_t> bytes = read_file(args->model, static_cast<std::size_t>(limits::kModelFileMaxBytes));
       const SafetensorsContents file = decode_safetensors(bytes.data(), bytes.size());
       const DataShape& s = model->data_shape();
       Json tensors = Json::array();
