@@ -227,9 +227,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   }
   const std::vector<uint8_t> file = save(m, "save");
   gm_model* m2 = nullptr;
-  if (check_status("load_buffer", gm_model_load_buffer(file.data(), static_cast<int64_t>(file.size()), &m2, &err),
-                   err) != GM_OK)
-    finding("a model the library saved does not load");
+  const int32_t loaded = gm_model_load_buffer(file.data(), static_cast<int64_t>(file.size()), &m2, &err);
+  if (loaded != GM_OK)
+    finding(s.kind + " " + s.config.dump() +
+            ": a model the library saved does not load: " + (err ? gm_error_message(err) : "(no message)"));
   if (save(m2, "save of the loaded model") != file) finding("save(load(save(m))) differs from save(m)");
   if (config_of(m) != config_of(m2)) finding("the loaded model's configuration differs");
   int64_t shape1[4], shape2[4];
