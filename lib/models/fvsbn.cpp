@@ -245,11 +245,14 @@ void FvsbnModel::do_restore(const DataShape& shape, const std::vector<TensorRef>
   const TensorRef& w = find_tensor(tensors, "W", DType::f32, {d, d});
   const TensorRef& b = find_tensor(tensors, "b", DType::f32, {d});
   std::memcpy(store_->value(b_), b.data, b.bytes());
-  const auto* wv = static_cast<const float*>(w.data);
+  // A file's tensor bytes need not be 4-byte aligned (io/safetensors.hpp): copied out, not
+  // dereferenced as float (UBSan: a misaligned load, from the contract suite's restore).
+  const auto* wv = static_cast<const unsigned char*>(w.data);
   float* wt = store_->value(wt_);
   for (int64_t i = 0; i < d; ++i)
     for (int64_t j = 0; j < d; ++j) {
-      const float v = wv[i * d + j];
+      float v;
+      std::memcpy(&v, wv + (i * d + j) * sizeof(float), sizeof v);
       if (!std::isfinite(v) || (j >= i && v != 0.0f))
         fail(Status::corrupt_file, "fvsbn tensor W[{}, {}] is {}: W must be finite and strictly lower triangular", i, j,
              v);

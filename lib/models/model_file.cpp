@@ -58,9 +58,11 @@ bool parse_version(const std::string& text, int out[3]) {
   for (int part = 0; part < 3; ++part) {
     if (part > 0 && (at >= text.size() || text[at++] != '.')) return false;
     int digits = 0, value = 0;
-    for (; at < text.size() && text[at] >= '0' && text[at] <= '9' && digits < 10; ++at, ++digits)
+    for (; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, ++digits) {
+      if (digits == 9) return false;  // a tenth digit could overflow int (UBSan found 999999999 x 10)
       value = value * 10 + (text[at] - '0');
-    if (digits == 0 || digits > 9) return false;
+    }
+    if (digits == 0) return false;
     out[part] = value;
   }
   return at == text.size() || text[at] == '-' || text[at] == '+';  // semver pre-release / build

@@ -56,7 +56,13 @@ TEST_CASE("a header with 100 000 tensor entries is refused in well under a secon
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   MESSAGE("100 000-entry header (" << f.size() << " bytes) refused in " << seconds << " s");
   CHECK(msg.find(std::to_string(limits::kModelMaxTensors)) != std::string::npos);
-  CHECK(seconds < 1.0);  // 0.3 s in a -O0 build; over 300 s before (ordered_json inserts are linear)
+  // 0.3 s in a -O0 build; over 300 s before (ordered_json inserts are linear). Sanitizer
+  // builds (scripts/sanitize.sh) run several times slower and the machines are shared.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  CHECK(seconds < 10.0);
+#else
+  CHECK(seconds < 1.0);
+#endif
 }
 
 TEST_CASE("the tensor count is capped at kModelMaxTensors, and up to it decodes in order") {
