@@ -96,7 +96,9 @@ bool expect_clean(const char* what, Body&& body) {
 }
 
 // For the C ABI: GM_INTERNAL means an exception the library did not expect escaped its code.
-inline int32_t check_status(const char* what, int32_t status, gm_error* err) {
+// err by reference: read after the call that fills it (GCC evaluates the arguments of
+// check_status("x", gm_f(&err), err) right to left, and saw the NULL from before the call).
+inline int32_t check_status(const char* what, int32_t status, gm_error* const& err) {
   if (status == GM_INTERNAL)
     finding(std::string(what) + " returned GM_INTERNAL: " + (err ? gm_error_message(err) : "(no message)"));
   if (status != GM_OK && err == nullptr) finding(std::string(what) + " failed without an error object");

@@ -3,8 +3,9 @@
 # normal one, each running the tests a sanitizer can judge.
 #
 #  1. build-asan (ASan + UBSan, debugoptimized): the C++ unit suites (meson suite "unit"), the
-#     C ABI tests from C, shared and static ("capi"), and the failure injection and C ABI
-#     concurrency tests ("robustness"). Leak checking is on: a leak fails the test that
+#     C ABI tests from C, shared and static ("capi"), the failure injection and C ABI
+#     concurrency tests ("robustness"), and every fuzz harness replaying its checked-in corpus
+#     ("fuzz": fuzz/replay_main.cpp, no clang needed). Leak checking is on: a leak fails the test that
 #     leaked.
 #  2. build-tsan (TSan, debugoptimized): the tests whose concurrency is std::threads calling
 #     one model at once — tests/robustness/test_concurrency (every kind, every verb, from the
@@ -90,14 +91,14 @@ reports() {
 run_asan() {
   local t0=$SECONDS
   echo "== sanitize: ASan + UBSan build in $asan_dir"
-  if ! configure "$asan_dir" address,undefined || ! build_tests "$asan_dir" unit capi robustness; then
+  if ! configure "$asan_dir" address,undefined || ! build_tests "$asan_dir" unit capi robustness fuzz; then
     summary+=("ASan+UBSan: build FAILED")
     status=1
     return
   fi
   # The meson tests with their own timeouts x3: a sanitized test is 2-5x slower.
   meson test -C "$asan_dir" --no-rebuild --print-errorlogs --num-processes 2 --timeout-multiplier 3 \
-    --suite unit --suite capi --suite robustness
+    --suite unit --suite capi --suite robustness --suite fuzz
   local rc=$?
   local log="$asan_dir/meson-logs/testlog.json"
   local ok bad found
@@ -106,7 +107,7 @@ run_asan() {
   found=$(reports "$asan_dir/meson-logs/testlog.txt")
   ((rc != 0 || bad != 0)) && status=1
   [[ -n $found ]] && status=1
-  summary+=("ASan+UBSan (unit, capi, robustness): $ok passed, $bad failed; reports: ${found:-none} ($((SECONDS - t0)) s)")
+  summary+=("ASan+UBSan (unit, capi, robustness, fuzz corpus replay): $ok passed, $bad failed; reports: ${found:-none} ($((SECONDS - t0)) s)")
 }
 
 # The C++ test cases that start std::threads on one model (doctest -tc filters).

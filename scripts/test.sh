@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: set up in a fresh build folder, then the C++ unit suites, the C ABI tests
-# (compiled as C, shared and static), the command-line tests, the "as a user" group
+# (compiled as C, shared and static), the command-line tests, the fuzz harnesses replaying
+# their corpora, the sanitizer builds (scripts/sanitize.sh), the "as a user" group
 # (install, then build and run a program in every language from outside the checkout) and
 # the bindings' own runners. Ends with the line "tests: N passed, N failed".
 set -uo pipefail
@@ -23,6 +24,8 @@ passed=$(grep -c '"result": "OK"' "$log" || true)
 failed=$(grep -vc '"result": "OK"' "$log" || true)
 
 step "C/C++ files match .clang-format" scripts/check_format.sh
+step "sanitizers: ASan+UBSan (unit, capi, robustness, fuzz corpora) and TSan (threads on one model)" \
+  scripts/sanitize.sh
 step "as a user: install, then C, C++, CMake, Go, Rust and Python from outside the checkout" \
   tests/user/run.sh "$GM_BUILD_DIR"
 if [[ -x bindings/run_tests.sh ]]; then

@@ -285,7 +285,7 @@ void GanModel::do_encode(const DataView& data, const EvalOptions&, float* out) c
 std::vector<TensorRef> GanModel::do_tensors() const { return nets_->store.tensors(); }
 
 void GanModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
-  if ((cfg_.condition == gan::Condition::label && cfg_.classes < 2) ||
+  if ((cfg_.condition == gan::Condition::label && cfg_.classes < 1) ||  // fit accepts one class
       ((cfg_.condition == gan::Condition::vector || cfg_.condition == gan::Condition::text) && cfg_.condition_dim < 1))
     fail(Status::corrupt_file, "cgan model file lacks its fitted \"classes\" or \"condition_dim\"");
   // Every tensor is checked against the configuration before anything is allocated.
