@@ -67,19 +67,9 @@ done
 log=$(mktemp -t genmodels-fuzz.XXXXXX)
 work=$(mktemp -d -t genmodels-fuzz-corpus.XXXXXX)
 trap 'rm -rf "$log" "$work"' EXIT
-# step "what" "hint" COMMAND...: runs COMMAND quietly; on failure shows its output and the hint.
-step() {
-  local what=$1 hint=$2
-  shift 2
-  local status=0
-  "$@" >"$log" 2>&1 || status=$?
-  if ((status != 0)); then
-    tail -n 60 "$log" >&2
-    echo "fuzz: FAILED: $what (exit status $status)" >&2
-    echo "fuzz: what to do: $hint" >&2
-    exit 1
-  fi
-}
+who=fuzz
+# shellcheck source=scripts/lib/packages.sh
+source scripts/lib/packages.sh  # the working folder is the checkout (cd above)
 
 # ---------------------------------------------------------------- packages
 packages=(
@@ -89,27 +79,7 @@ packages=(
   meson ninja-build cmake pkg-config libdnnl-dev ocl-icd-opencl-dev xtensor-dev libstb-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "fuzz: installing ${missing[*]}"
-  sudo_cmd=()
-  if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null 2>&1 || {
-      echo "fuzz: FAILED: packages missing (${missing[*]}) and not root" >&2
-      echo "fuzz: what to do: as root, apt-get install ${missing[*]}" >&2
-      exit 1
-    }
-    sudo_cmd=(sudo)
-  fi
-  step "apt-get update" "check the network and /etc/apt/sources.list, then run again" \
-    "${sudo_cmd[@]}" apt-get update
-  step "apt-get install ${missing[*]}" \
-    "this needs Debian 12 (bookworm) with its main archive; see the apt-get output above" \
-    env DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+install_missing "${packages[@]}"
 
 # ---------------------------------------------------------------- build
 # The library's objects get -fsanitize=fuzzer-no-link (coverage for libFuzzer) and UBSan

@@ -27,41 +27,11 @@ command -v cargo >/dev/null 2>&1 || packages+=(cargo)
 
 log=$(mktemp -t genmodels-setup.XXXXXX)
 trap 'rm -f "$log"' EXIT
-# step "what" "hint" COMMAND...: runs COMMAND quietly; on failure shows its output and the hint.
-step() {
-  local what=$1 hint=$2
-  shift 2
-  local status=0
-  "$@" >"$log" 2>&1 || status=$?
-  if ((status != 0)); then
-    tail -n 60 "$log" >&2
-    echo "setup: FAILED: $what (exit status $status)" >&2
-    echo "setup: what to do: $hint" >&2
-    exit 1
-  fi
-}
+who=setup
+# shellcheck source=scripts/lib/packages.sh
+source scripts/lib/packages.sh  # the working folder is the checkout (cd above)
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
-  sudo_cmd=()
-  if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null 2>&1 || {
-      echo "setup: FAILED: packages missing (${missing[*]}) and not root" >&2
-      echo "setup: what to do: run this script as root, or install them with apt-get as root first" >&2
-      exit 1
-    }
-    sudo_cmd=(sudo)
-  fi
-  step "apt-get update" "check the network and /etc/apt/sources.list, then run again" \
-    "${sudo_cmd[@]}" apt-get update
-  step "apt-get install ${missing[*]}" \
-    "this needs Debian 12 (bookworm) with its main archive; see the apt-get output above" \
-    env DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+install_missing "${packages[@]}"
 
 build=${GM_BUILD_DIR:-build}
 if [[ ! -f "$build/build.ninja" ]]; then
