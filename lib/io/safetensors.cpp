@@ -179,15 +179,7 @@ std::vector<uint8_t> encode_safetensors(const std::vector<TensorRef>& tensors, c
     if (bytes > 0 && t.data == nullptr) fail(Status::invalid_argument, "cannot save tensor '{}': no data", t.name);
     uint64_t end = 0;
     if (__builtin_add_overflow(offset, bytes, &end)) fail(Status::out_of_memory, "safetensors data too large");
-    // Key by key, not `= {{"dtype", ...}, ...}`: nlohmann::json 3.11.2's initializer-list
-    // constructor leaks what it built when an allocation inside it throws (found by
-    // tests/robustness/test_alloc_failure under ASan); operator[] on a built object does not.
-    OJson& entry = header[t.name];
-    entry["dtype"] = dtype_name(t.dtype);
-    entry["shape"] = t.shape;
-    entry["data_offsets"] = OJson::array();
-    entry["data_offsets"].push_back(offset);
-    entry["data_offsets"].push_back(end);
+    header[t.name] = {{"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, end}}};
     offset = end;
   }
 
