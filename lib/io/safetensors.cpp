@@ -13,6 +13,8 @@
 #include <limits>
 #include <set>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "core/config.hpp"
@@ -22,11 +24,69 @@
 namespace gm {
 namespace {
 
-// ordered_json keeps header keys in insertion order, so the header lists tensors in the
-// order of their bytes. Decoding does not use it: its insert is a linear search, which made
-// a 100 000-entry header take 44 s (issue 12). Decode parses into std::map-backed json and
-// records the order of the top-level keys itself.
-using OJson = nlohmann::ordered_json;
+// The header is written as text by hand, not through nlohmann::json: json's
+// initializer-list constructor leaks what it built when an allocation inside it throws, and
+// a json object left half-assigned by a failed operator[] trips its own destructor — both
+// found by the allocation-failure test (tests/robustness). A std::string either grows or
+// throws and frees itself. The text is byte for byte what json's dump() wrote before:
+// no spaces, keys in the order written, metadata keys sorted (std::map).
+// Decoding parses into std::map-backed json and records the order of the top-level keys
+// itself (ordered_json's insert is a linear search: a 100 000-entry header took 44 s).
+
+// Appends `s` as a JSON string literal. Ill-formed UTF-8 (bad lead or continuation bytes,
+// overlong forms, surrogates, code points above U+10FFFF) is refused, as the decoder would
+// refuse it; control characters as \b \t \n \f \r or \u00XX, '"' and '\\' with a backslash.
+void append_json_string(std::string& out, const std::string& s, const char* what) {
+  out += '"';
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c < 0x20) {  // the short escapes where JSON has them, as json's dump() writes
+        const char* const short_escape = c == '\b'   ? "\\b"
+                                         : c == '\t' ? "\\t"
+                                         : c == '\n' ? "\\n"
+                                         : c == '\f' ? "\\f"
+                                         : c == '\r' ? "\\r"
+                                                     : nullptr;
+        out += short_escape ? std::string(short_escape) : fmt::format("\\u{:04x}", c);
+      } else {
+        out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    // Length and the allowed range of the second byte (RFC 3629, table 3-7 of Unicode).
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+      len = 2;
+    else if (c == 0xE0)
+      len = 3, lo = 0xA0;
+    else if (c >= 0xE1 && c <= 0xEC)
+      len = 3;
+    else if (c == 0xED)
+      len = 3, hi = 0x9F;  // no surrogates
+    else if (c >= 0xEE && c <= 0xEF)
+      len = 3;
+    else if (c == 0xF0)
+      len = 4, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3)
+      len = 4;
+    else if (c == 0xF4)
+      len = 4, hi = 0x8F;  // nothing above U+10FFFF
+    bool ok = len != 0 && i + len <= n && p[i + 1] >= lo && p[i + 1] <= hi;
+    for (std::size_t k = 2; ok && k < len; ++k) ok = p[i + k] >= 0x80 && p[i + k] <= 0xBF;
+    if (!ok) fail(Status::invalid_argument, "cannot save: {} is not valid UTF-8 (byte {} of it, 0x{:02x})", what, i, c);
+    out.append(s, i, len);
+    i += len;
+  }
+  out += '"';
+}
 
 constexpr std::size_t kMaxRank = 8;
 // A valid header nests three levels ({name: {"shape": [dims]}}, depths 0..2). Anything
@@ -165,8 +225,20 @@ std::vector<uint8_t> encode_safetensors(const std::vector<TensorRef>& tensors, c
   if (tensors.size() > limits::kModelMaxTensors)
     fail(Status::invalid_argument, "cannot save {} tensors; the limit is {} (limits::kModelMaxTensors)", tensors.size(),
          limits::kModelMaxTensors);
-  OJson header = OJson::object();
-  if (!metadata.empty()) header[kMetadataKey] = OJson(metadata);
+  std::string text = "{";
+  if (!metadata.empty()) {
+    append_json_string(text, kMetadataKey, "the metadata key");
+    text += ":{";
+    bool first = true;
+    for (const auto& [key, value] : metadata) {
+      if (!first) text += ',';
+      first = false;
+      append_json_string(text, key, "a metadata key");
+      text += ':';
+      append_json_string(text, value, fmt::format("metadata '{}'", key).c_str());
+    }
+    text += '}';
+  }
   std::set<std::string> names;
   uint64_t offset = 0;
   for (const TensorRef& t : tensors) {
@@ -179,16 +251,14 @@ std::vector<uint8_t> encode_safetensors(const std::vector<TensorRef>& tensors, c
     if (bytes > 0 && t.data == nullptr) fail(Status::invalid_argument, "cannot save tensor '{}': no data", t.name);
     uint64_t end = 0;
     if (__builtin_add_overflow(offset, bytes, &end)) fail(Status::out_of_memory, "safetensors data too large");
-    header[t.name] = {{"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, end}}};
+    if (text.size() > 1) text += ',';
+    append_json_string(text, t.name, "a tensor name");
+    text += fmt::format(R"(:{{"dtype":"{}","shape":[{}],"data_offsets":[{},{}]}})", dtype_name(t.dtype),
+                        fmt::join(t.shape, ","), offset, end);
     offset = end;
   }
+  text += '}';
 
-  std::string text;
-  try {
-    text = header.dump();
-  } catch (const OJson::exception& e) {  // names or metadata that are not valid UTF-8
-    fail(Status::invalid_argument, "cannot save safetensors header: {}", e.what());
-  }
   // Spaces after the JSON are allowed by the format and put the data 8-byte aligned.
   text.append((8 - text.size() % 8) % 8, ' ');
   if (text.size() > limits::kModelHeaderMaxBytes)

@@ -248,3 +248,42 @@ TEST_CASE("flipping any byte of a valid file never crashes") {
   }
   CHECK(accepted > 0);  // flips inside the data (or a name) are still valid files
 }
+
+TEST_CASE("the hand-written header is what nlohmann::json writes, and ill-formed UTF-8 is refused") {
+  // Reference: the same header built and dumped by nlohmann::ordered_json.
+  const float x[2] = {1, 2};
+  const std::vector<std::string> names = {"plain",
+                                          "quote\"back\\slash",
+                                          std::string("ctl\x01\x1f\b\t\n\f\r", 10),
+                                          "caf\xc3\xa9",
+                                          "\xe2\x82\xac",
+                                          "\xf0\x9f\x98\x80",
+                                          "\xf4\x8f\xbf\xbf",
+                                          "\x7f"};
+  std::vector<TensorRef> refs;
+  for (const auto& n : names) refs.push_back({n, DType::f32, {2}, x});
+  refs.push_back({"zero-d", DType::f32, {}, x});
+  const Metadata meta{{"k\n", "v\"\xc3\xa9"}, {"a", ""}};
+  const std::vector<uint8_t> file = encode_safetensors(refs, meta);
+  std::string header(reinterpret_cast<const char*>(file.data() + 8), u64_le(file.data()));
+  header.erase(header.find_last_not_of(' ') + 1);
+
+  nlohmann::ordered_json ref = nlohmann::ordered_json::object();
+  ref["__metadata__"] = nlohmann::ordered_json(std::map<std::string, std::string>(meta.begin(), meta.end()));
+  uint64_t offset = 0;
+  for (const auto& t : refs) {
+    ref[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes()}}};
+    offset += t.bytes();
+  }
+  CHECK(header == ref.dump());
+  CHECK(decode_safetensors(file.data(), file.size()).metadata == meta);
+
+  // Each of these is refused by the decoder's parser, so the encoder must refuse it too.
+  for (const std::string bad : {"\xc0\x80", "\xc1\xbf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
+                                "\xe2\x82", "\x80", "\xe0\x9f\xbf", "\xf0\x8f\xbf\xbf", "a\xc3"}) {
+    CAPTURE(bad);
+    CHECK(status_of([&] { encode_safetensors({{bad, DType::f32, {2}, x}}, {}); }) == Status::invalid_argument);
+    CHECK(status_of([&] { encode_safetensors({}, {{"m", bad}}); }) == Status::invalid_argument);
+    CHECK_THROWS(nlohmann::json::parse("\"" + bad + "\""));
+  }
+}
