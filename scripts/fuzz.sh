@@ -85,20 +85,8 @@ install_missing "${packages[@]}"
 # The library's objects get -fsanitize=fuzzer-no-link (coverage for libFuzzer) and UBSan
 # findings abort (-fno-sanitize-recover), so libFuzzer records them as crashes.
 flags="-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined"
-cxx_flags=$flags
-# lib/models/nade_kernels_avx2.cpp selects AVX2 with GCC's "#pragma GCC target", which clang
-# ignores; until it also has clang's form, this build compiles everything for AVX2 + FMA
-# (so it runs only on such CPUs, as every machine of docs/design.md "The hardware" does).
-if command -v clang++ >/dev/null && ! clang++ -std=c++17 -c -o /dev/null -Ilib lib/models/nade_kernels_avx2.cpp >/dev/null 2>&1; then
-  if ! grep -qw avx2 /proc/cpuinfo || ! grep -qw fma /proc/cpuinfo; then
-    echo "fuzz: FAILED: lib/models/nade_kernels_avx2.cpp needs -mavx2 -mfma under clang, and this CPU lacks AVX2/FMA" >&2
-    echo "fuzz: what to do: run on an AVX2 machine, or give that file clang's target pragma" >&2
-    exit 1
-  fi
-  cxx_flags="$cxx_flags -mavx2 -mfma"
-fi
 opts=(-Dfuzz=true -Dtests=false "-Db_sanitize=address,undefined" -Db_lundef=false --buildtype=debugoptimized
-  "-Dc_args=$flags" "-Dcpp_args=$cxx_flags")
+  "-Dc_args=$flags" "-Dcpp_args=$flags")
 if [[ -f "$build/build.ninja" ]]; then
   step "meson configure $build" "delete '$build' and run again" meson configure "$build" "${opts[@]}"
 else

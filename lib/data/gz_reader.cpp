@@ -76,12 +76,15 @@ void GzReader::read_exact(void* out, size_t size, const char* what) {
 }
 
 void GzReader::read_vector(std::vector<uint8_t>& out, size_t size, const char* what) {
-  constexpr size_t kChunk = size_t{64} << 20;
+  // Memory grows with what the file has proven to hold, not with what its header declares:
+  // a 9-byte hostile header can claim gigabytes (the fuzzer found a 2 GiB reservation before
+  // the file turned out empty). Chunks start at 1 MiB and double with the bytes read, up to
+  // 64 MiB, so a real file costs a few reallocations and a lie costs at most 1 MiB.
+  constexpr size_t kFirstChunk = size_t{1} << 20, kMaxChunk = size_t{64} << 20;
   out.clear();
-  out.reserve(size);  // address space only; pages are touched by resize below
   while (out.size() < size) {
     const size_t before = out.size();
-    const size_t want = std::min(kChunk, size - before);
+    const size_t want = std::min({kMaxChunk, std::max(kFirstChunk, before), size - before});
     out.resize(before + want);
     const size_t got = read_some(out.data() + before, want);
     if (got < want) fail_truncated(before + got, size, what);

@@ -12,8 +12,14 @@
 
 #if defined(__x86_64__)
 
+// GCC's pragma sets the target for what follows; clang ignores it and needs its attribute
+// form, applied to every function up to the matching pop (lambdas included).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 
 namespace gm::nade {
 
@@ -216,7 +222,11 @@ void sigmoid(float* x, int64_t n) {
 
 }  // namespace gm::nade
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 namespace gm::nade {
 

@@ -240,3 +240,17 @@ TEST_CASE("a JPEG whose Huffman table has more than 256 codes never reaches stb 
   write_bytes(bad_dir + "/c.jpg", jpg);
   CHECK(catch_error([&] { load_image_folder(bad_dir); }).status == Status::corrupt_file);
 }
+
+TEST_CASE("a header that declares gigabytes over a few bytes of data is truncated, not a big allocation") {
+  // lib/data/gz_reader.cpp grows its buffer with the bytes read (1 MiB first), so this costs
+  // 1 MiB, where it once reserved the declared 2 GiB and zeroed 64 MiB of it.
+  const std::string dir = scratch_dir("gz_liar");
+  write_gz(dir + "/x.idx.gz", idx_header({1u << 31}), 10);
+  write_gz(dir + "/x.npy.gz", npy_header("<f8", "(268435456,)"), 10);
+  const gm_test::Caught idx = catch_error([&] { read_idx_u8(dir + "/x.idx.gz"); });
+  CHECK(idx.status == Status::corrupt_file);
+  CHECK(idx.mentions("truncated"));
+  const gm_test::Caught npy = catch_error([&] { read_npy(dir + "/x.npy.gz"); });
+  CHECK(npy.status == Status::corrupt_file);
+  CHECK(npy.mentions("truncated"));
+}
