@@ -149,7 +149,14 @@ TEST_CASE("limits: a model too big for the memory budget is refused before it al
   v.n = 2;
   v.d = d;
   auto m = create_model("fvsbn", Json::object());
-  CHECK(limit_status([&] { m->fit(v, contract_fit(1)); }) == Status::out_of_memory);
+  try {
+    m->fit(v, contract_fit(1));
+    FAIL("fit beyond the budget returned");
+  } catch (const Error& e) {
+    CHECK(e.status() == Status::out_of_memory);
+    CHECK(std::string(e.what()).find("TiB, more than the memory budget of") != std::string::npos);
+    CHECK(std::string(e.what()).find("(half of this machine's memory)") != std::string::npos);
+  }
   CHECK_FALSE(m->fitted());
 
   // A budget set by the caller: nade with 20 000 hidden units on 64 pixels (2.6 M parameters,
@@ -161,7 +168,7 @@ TEST_CASE("limits: a model too big for the memory budget is refused before it al
     FAIL("fit beyond the budget returned");
   } catch (const Error& e) {
     CHECK(e.status() == Status::out_of_memory);
-    CHECK(std::string(e.what()).find("memory budget of 0.00 GiB") != std::string::npos);
+    CHECK(std::string(e.what()).find("memory budget of 1.0 MiB (set with gm_set_memory_budget)") != std::string::npos);
   }
   limits::set_memory_budget(int64_t{1} << 30);
   FitOptions one = contract_fit(1);
