@@ -12,20 +12,11 @@
 #include "core/rng.hpp"
 #include "exact_helpers.hpp"
 #include "models/model_file.hpp"
+#include "small_kinds.hpp"
 
 namespace gm_test {
 
-inline Json small_config(const std::string& kind) {
-  if (kind == "markov") return Json{{"order", 2}};
-  if (kind == "fvsbn") return Json{{"complete_samples", 8}};
-  if (kind == "nade") return Json{{"hidden", 8}, {"complete_samples", 8}};
-  if (kind == "vae") return Json{{"hidden", Json::array({16})}, {"latent", 3}, {"iwae_samples", 4}};
-  if (kind == "gan") return Json{{"g_hidden", Json::array({16})}, {"d_hidden", Json::array({16})}, {"latent", 4}};
-  if (kind == "dcgan" || kind == "cgan") return Json{{"ngf", 4}, {"ndf", 4}, {"latent", 8}};
-  if (kind == "infogan")
-    return Json{{"ngf", 4}, {"ndf", 4}, {"latent", 6}, {"categorical", Json::array({2})}, {"continuous", 1}};
-  return Json::object();
-}
+inline Json small_config(const std::string& kind) { return Json::parse(small_config_json(kind)); }
 
 // n binary 1×8×8 images (values exactly 0 or 1, so every kind accepts them) with labels
 // r mod 2 of 2 classes: the binary kinds ignore the labels, cgan conditions on them.

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alloc_hook.hpp"
+#include "small_kinds.hpp"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #include <sanitizer/common_interface_defs.h>
@@ -37,18 +38,7 @@
 
 namespace {
 
-// Small configurations, as tests/models/contract_kinds.hpp (small_config) has them: each fit
-// takes milliseconds. A kind missing here runs with its defaults, only slower.
-std::string small_config(const std::string& kind) {
-  if (kind == "markov") return R"({"order": 2})";
-  if (kind == "fvsbn") return R"({"complete_samples": 8})";
-  if (kind == "nade") return R"({"hidden": 8, "complete_samples": 8})";
-  if (kind == "vae") return R"({"hidden": [16], "latent": 3, "iwae_samples": 4})";
-  if (kind == "gan") return R"({"g_hidden": [16], "d_hidden": [16], "latent": 4})";
-  if (kind == "dcgan" || kind == "cgan") return R"({"ngf": 4, "ndf": 4, "latent": 8})";
-  if (kind == "infogan") return R"({"ngf": 4, "ndf": 4, "latent": 6, "categorical": [2], "continuous": 1})";
-  return "{}";
-}
+using gm_test::small_config_json;
 
 // The case under test, for a crash report: written before each call, printed by the signal
 // handler, the terminate handler or the sanitizer's death callback.
@@ -67,20 +57,12 @@ void on_signal(int sig) {
 }
 #endif
 
-// 32 binary 1×8×8 images (a fixed pseudo-random pattern) with labels r mod 2 of 2 classes:
-// every kind accepts them, cgan conditions on the labels.
+// 32 binary 1×8×8 images with labels r mod 2 of 2 classes: every kind accepts them, cgan
+// conditions on the labels.
 struct Data {
   static constexpr int64_t n = 32, d = 64;
-  std::vector<float> x;
-  std::vector<int32_t> labels;
-  Data() {
-    uint64_t s = 0x9e3779b97f4a7c15ull;
-    for (int64_t i = 0; i < n * d; ++i) {
-      s = s * 6364136223846793005ull + 1442695040888963407ull;
-      x.push_back(static_cast<float>((s >> 33) & 1));
-    }
-    for (int64_t r = 0; r < n; ++r) labels.push_back(static_cast<int32_t>(r % 2));
-  }
+  std::vector<float> x = gm_test::lcg_binary_rows(n, d, 1);
+  std::vector<int32_t> labels = gm_test::alternating_labels(n);
   gm_data view() const {
     gm_data v;
     gm_data_init(&v);
@@ -248,7 +230,7 @@ bool status_ok(int32_t status, gm_error* err) {
 }
 
 void run_kind(const std::string& kind, const Data& data) {
-  const std::string config = small_config(kind);
+  const std::string config = small_config_json(kind);
   const gm_data view = data.view();
   std::snprintf(g_case, sizeof g_case, "kind %s, reference fit", kind.c_str());
   gm_model* reference = nullptr;

@@ -19,32 +19,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "small_kinds.hpp"
+
 namespace {
 
 constexpr int kThreads = 4, kRepeats = 3;
 constexpr int64_t kRows = 6, kD = 64;
-
-// As tests/models/contract_kinds.hpp (small_config).
-std::string small_config(const std::string& kind) {
-  if (kind == "markov") return R"({"order": 2})";
-  if (kind == "fvsbn") return R"({"complete_samples": 8})";
-  if (kind == "nade") return R"({"hidden": 8, "complete_samples": 8})";
-  if (kind == "vae") return R"({"hidden": [16], "latent": 3, "iwae_samples": 4})";
-  if (kind == "gan") return R"({"g_hidden": [16], "d_hidden": [16], "latent": 4})";
-  if (kind == "dcgan" || kind == "cgan") return R"({"ngf": 4, "ndf": 4, "latent": 8})";
-  if (kind == "infogan") return R"({"ngf": 4, "ndf": 4, "latent": 6, "categorical": [2], "continuous": 1})";
-  return "{}";
-}
-
-std::vector<float> binary_rows(int64_t n, uint64_t seed) {
-  std::vector<float> x;
-  uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
-  for (int64_t i = 0; i < n * kD; ++i) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    x.push_back(static_cast<float>((s >> 33) & 1));
-  }
-  return x;
-}
 
 gm_data view_of(const std::vector<float>& x, const std::vector<int32_t>& labels, int64_t n) {
   gm_data v;
@@ -136,9 +116,8 @@ Observed observe(const gm_model* m, const std::vector<float>& x, const std::vect
 }
 
 bool run_kind(const std::string& kind) {
-  const std::vector<float> x = binary_rows(32, 1);
-  std::vector<int32_t> labels;
-  for (int r = 0; r < 32; ++r) labels.push_back(r % 2);
+  const std::vector<float> x = gm_test::lcg_binary_rows(32, kD, 1);
+  const std::vector<int32_t> labels = gm_test::alternating_labels(32);
   gm_model* m = nullptr;
   gm_error* err = nullptr;
   gm_fit_options fo;
@@ -148,7 +127,7 @@ bool run_kind(const std::string& kind) {
   fo.seed = 1;
   fo.threads = 1;
   const gm_data data = view_of(x, labels, 32);
-  if (gm_model_create(kind.c_str(), small_config(kind).c_str(), &m, &err) != GM_OK ||
+  if (gm_model_create(kind.c_str(), gm_test::small_config_json(kind).c_str(), &m, &err) != GM_OK ||
       gm_model_fit(m, &data, &fo, &err) != GM_OK) {
     std::fprintf(stderr, "concurrency: %s: fit failed: %s\n", kind.c_str(), gm_error_message(err));
     gm_error_free(err);
