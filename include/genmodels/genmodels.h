@@ -184,6 +184,26 @@ GM_API void gm_data_init(gm_data* data);
  * unfitted). step counts from 1 to total. */
 typedef int32_t (*gm_progress_fn)(int64_t step, int64_t total, double loss, void* user_data);
 
+/* What a fit reports after each epoch (gm_fit_options.epoch_callback). Losses are mean
+ * per-example values: nats (negative log-likelihood or its bound) for likelihood kinds; for
+ * the GAN family train_loss is discriminator_loss + generator_loss. */
+typedef struct gm_epoch_report {
+  uint32_t struct_size;
+  int64_t epoch;             /* counts from 1, continuing across warm-started fits */
+  int64_t last_epoch;        /* the epoch this fit ends at unless it stops early */
+  double train_loss;         /* mean training loss over the epoch's batches */
+  double validation_loss;    /* mean loss on the held-out rows; NaN without a validation split */
+  int64_t best_epoch;        /* the epoch whose parameters a validated fit keeps; else epoch */
+  double discriminator_loss; /* GAN family: the epoch's mean L_D; else NaN */
+  double generator_loss;     /* GAN family: the epoch's mean L_G; else NaN */
+  double images_per_second;  /* training rows per second over this epoch */
+  double epoch_seconds;      /* wall time of this epoch */
+  double elapsed_seconds;    /* wall time since this fit started */
+  double eta_seconds;        /* estimated wall time to last_epoch (elapsed / epochs done so far) */
+  int32_t stopping;          /* 1 when early stopping ends the fit after this epoch */
+} gm_epoch_report;
+typedef int32_t (*gm_epoch_fn)(const gm_epoch_report* report, void* user_data);
+
 typedef struct gm_fit_options {
   uint32_t struct_size;
   int64_t epochs;          /* default 10; closed-form kinds need a single pass and ignore it */
@@ -198,6 +218,28 @@ typedef struct gm_fit_options {
    * improvement and keep the best parameters. Default 0 / 0 = no validation. */
   double validation_fraction;
   int64_t patience;
+  /* ---- appended in 0.3 (training a user can watch, stop and resume) ---- */
+  /* Called after every completed epoch of a gradient-trained kind (closed-form kinds make
+   * one pass and call it once), on the thread that called gm_model_fit; may be NULL. Return
+   * nonzero to cancel, as with progress. The report is valid during the call only. */
+  gm_epoch_fn epoch_callback;
+  void* epoch_user_data;
+  /* 0 (default): fit from scratch, replacing whatever the model held.
+   * 1: continue from the model's current state when it is fitted (an unfitted model fits
+   *    from scratch). Gradient-trained kinds train `epochs` more epochs from their current
+   *    parameters; a model fitted or loaded from a checkpoint in this process also resumes
+   *    its optimiser state, epoch and step counters and shuffle order, so 1 + 1 warm-started
+   *    epochs equal 2 epochs bit for bit with the same seed, batch size and data. A model
+   *    loaded from a plain model file continues its parameters with a fresh optimiser.
+   *    Closed-form kinds (bernoulli, markov) add the new rows' counts to the old ones, so
+   *    fitting chunk by chunk equals one fit on all the rows exactly (partial fit).
+   * The data must have the width (and layout) the model was fitted on. */
+  int32_t warm_start;
+  /* Gradient-trained kinds: every checkpoint_every epochs (and after the last), write a
+   * checkpoint to checkpoint_path atomically (temporary file, fsync, rename), replacing the
+   * previous one. 0 / NULL (default): none. See gm_model_save_checkpoint. */
+  int64_t checkpoint_every;
+  const char* checkpoint_path;
 } gm_fit_options;
 GM_API void gm_fit_options_init(gm_fit_options* opts);
 
@@ -344,6 +386,23 @@ GM_API int32_t gm_model_save(const gm_model* model, const char* path, gm_error**
 GM_API int32_t gm_model_load(const char* path, gm_model** out, gm_error** err);
 GM_API int32_t gm_model_save_buffer(const gm_model* model, gm_buffer** out, gm_error** err);
 GM_API int32_t gm_model_load_buffer(const void* data, int64_t size, gm_model** out, gm_error** err);
+
+/* A checkpoint is a model file that also holds the training state of a gradient-trained
+ * kind: the optimiser's moments, the epoch and step counters, the shuffle order, the best
+ * validation epoch and its parameters, and the fit options it was started with. Any loader
+ * (gm_model_load, safetensors readers) opens it as the model; gm_model_load keeps the
+ * training state, so gm_model_fit with warm_start = 1 resumes exactly where the checkpoint
+ * was written: a fit killed after a checkpoint and resumed ends bit-identical to the
+ * uninterrupted fit (same data, seed, batch size, threads). Written atomically.
+ * GM_UNSUPPORTED for closed-form kinds (their model file already is their whole state) and
+ * GM_NOT_FITTED for a model without training state (never fitted in this process, or loaded
+ * from a plain model file). */
+GM_API int32_t gm_model_save_checkpoint(const gm_model* model, const char* path, gm_error** err);
+/* The training the model holds: *epochs_done epochs so far (0 without training state) and
+ * *epochs_planned, the epoch its last fit was asked to reach (so a resumed fit that wants
+ * the original end runs epochs_planned - epochs_done more). Either pointer may be NULL. */
+GM_API int32_t gm_model_training_progress(const gm_model* model, int64_t* epochs_done, int64_t* epochs_planned,
+                                          gm_error** err);
 
 /* ---------------------------------------------------------------- datasets */
 

@@ -45,6 +45,7 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public nn::Trainable {
 
   const char* kind() const override { return kind_name; }
   uint32_t capabilities() const override { return capability_bits; }
+  bool trains_in_epochs() const override { return true; }
   const Json& config() const override { return config_; }
 
   const nn::TrainReport& last_report() const { return report_; }

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/limits.hpp"
+#include "models/model_file.hpp"
 #include "nn/compute.hpp"
 
 namespace gm {
@@ -37,6 +38,10 @@ void check_fit_options(const FitOptions& f) {
   if (!(f.validation_fraction >= 0 && f.validation_fraction < 1))
     fail(Status::invalid_argument, "validation_fraction must be in [0, 1), got {}", f.validation_fraction);
   if (f.patience < 0) fail(Status::invalid_argument, "patience must be >= 0, got {}", f.patience);
+  if (f.checkpoint_every < 0)
+    fail(Status::invalid_argument, "checkpoint_every must be >= 0 (0 = no checkpoints), got {}", f.checkpoint_every);
+  if (f.checkpoint_every > 0 && f.checkpoint_path.empty())
+    fail(Status::invalid_argument, "checkpoint_every is {} but no checkpoint_path is set", f.checkpoint_every);
   require_threads(f.threads, "fit");
 }
 
@@ -90,15 +95,27 @@ bool scoring_call_ready(const GenerativeModel& model, uint32_t cap, const char* 
 // completed step (there was no model to lose, and Python's Ctrl-C relies on it). A cancelled
 // refit restores the previous model like any other failure (issue 12); a closed-form kind
 // asks the callback before it commits, so its cancel always finds *this unfitted.
+//
+// A warm start (copy_previous) builds on a copy of the old state instead of a blank one. Kinds
+// are not copyable; the copy goes through persistence, which every kind has and which copies
+// every value bit for bit (restore validates and copies what tensors() shows), plus the
+// training state.
 template <typename Build>
-void GenerativeModel::replace_state(Build&& build, bool keep_on_cancel) {
+void GenerativeModel::replace_state(Build&& build, bool keep_on_cancel, bool copy_previous) {
   std::unique_ptr<GenerativeModel> previous = blank();
   swap_state(*previous);
   const bool first_fit = !previous->fitted();
   try {
+    if (copy_previous) {
+      do_restore(previous->shape_, previous->do_tensors());
+      if (previous->training_) training_ = std::make_unique<nn::TrainingState>(*previous->training_);
+    }
     build();
   } catch (const Error& e) {
-    if (keep_on_cancel && first_fit && e.status() == Status::cancelled && fitted()) throw;
+    if (keep_on_cancel && first_fit && e.status() == Status::cancelled && fitted()) {
+      training_.reset();  // it describes the last completed epoch, not the last step
+      throw;
+    }
     swap_state(*previous);
     // The trainer does not know it runs inside this swap (the feature classifier uses it
     // too), so the promise is added here, where it is kept.
@@ -116,9 +133,25 @@ void GenerativeModel::fit(const DataView& data, const FitOptions& options) {
   validate_view(data);
   if (data.n < 1) fail(Status::invalid_data, "{} fit needs at least one row, got n = {}", kind(), data.n);
   check_fit_options(options);
+  FitOptions o = options;
+  o.warm_start = options.warm_start && fitted();
+  if (o.warm_start) require_rows(data);  // continuing needs the width and layout fitted on
   nn::ComputeScope scope(options.threads);
-  replace_state([&] { do_fit(data, options); }, true);
+  replace_state(
+      [&] {
+        if (!training_) training_ = std::make_unique<nn::TrainingState>();
+        if (!o.warm_start) *training_ = nn::TrainingState{};
+        o.state = training_.get();
+        if (o.checkpoint_every > 0)
+          o.write_checkpoint = [this, &o](int64_t) { save_checkpoint_file(*this, o.checkpoint_path); };
+        do_fit(data, o);
+        // Closed-form kinds do not train in epochs: they keep no training state.
+        if (training_ && training_->empty()) training_.reset();
+      },
+      true, o.warm_start);
 }
+
+void GenerativeModel::set_training_state(std::unique_ptr<nn::TrainingState> state) { training_ = std::move(state); }
 
 void GenerativeModel::restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   const DataShape s = shape;  // the caller may pass our own data_shape(), which the swap changes
@@ -127,7 +160,7 @@ void GenerativeModel::restore(const DataShape& shape, const std::vector<TensorRe
   if (im.channels < 0 || im.height < 0 || im.width < 0 || ((im.channels || im.height || im.width) && im.size() != s.d))
     fail(Status::corrupt_file, "{} model file has image layout {}x{}x{} that does not hold d = {} values", kind(),
          im.channels, im.height, im.width, s.d);
-  replace_state([&] { do_restore(s, tensors); }, false);
+  replace_state([&] { do_restore(s, tensors); }, false, false);
 }
 
 std::vector<TensorRef> GenerativeModel::tensors() const {

@@ -17,6 +17,7 @@
 #include "core/data_view.hpp"
 #include "core/tensor_ref.hpp"
 #include "nn/trainer.hpp"
+#include "nn/training_state.hpp"
 
 namespace gm {
 
@@ -76,7 +77,9 @@ class GenerativeModel {
   bool fitted() const { return shape_.d > 0; }
   const DataShape& data_shape() const { return shape_; }
 
-  // Fit on data (n >= 1 rows). All or nothing: if fit throws, the model is exactly as it
+  // Fit on data (n >= 1 rows). With options.warm_start on a fitted model, the kind's
+  // do_fit finds *this holding a copy of the fitted state (parameters, data shape, training
+  // state) and continues from it; otherwise *this is blank. All or nothing: if fit throws, the model is exactly as it
   // was before the call (parameters, configuration, data shape) — with one exception kept
   // from the C ABI's contract: a cancel of the *first* fit of a gradient-trained kind keeps
   // the parameters of its last completed step. A cancelled refit restores the previous model;
@@ -101,6 +104,16 @@ class GenerativeModel {
   // corrupt_file; like fit it is all or nothing.
   std::vector<TensorRef> tensors() const;
   void restore(const DataShape& shape, const std::vector<TensorRef>& tensors);
+
+  // True for the gradient-trained kinds, whose fit runs the epoch loop and leaves a training
+  // state; false for the closed-form ones.
+  virtual bool trains_in_epochs() const { return false; }
+
+  // The training state a gradient-trained fit leaves (nn/training_state.hpp): null for
+  // closed-form kinds, before any fit, after a cancelled first fit, and for a model loaded
+  // from a plain model file. A checkpoint carries it; set_training_state installs it.
+  const nn::TrainingState* training_state() const { return training_.get(); }
+  void set_training_state(std::unique_ptr<nn::TrainingState> state);
 
   // Throws not_fitted with a message naming the verb.
   void require_fitted(const char* verb) const;
@@ -144,10 +157,11 @@ class GenerativeModel {
   virtual void swap_state(GenerativeModel& other) noexcept = 0;
 
   DataShape shape_;
+  std::unique_ptr<nn::TrainingState> training_;
 
  private:
   template <typename Build>
-  void replace_state(Build&& build, bool keep_on_cancel);
+  void replace_state(Build&& build, bool keep_on_cancel, bool copy_previous);
 };
 
 // The base every kind derives from: blank() and swap_state() written once, from the kind's

@@ -16,6 +16,9 @@ namespace {
 constexpr const char* kFormat = "genmodels";
 // The data_shape text is four integers; anything longer is not one.
 constexpr std::size_t kMaxShapeTextBytes = 256;
+// A checkpoint's training state: about a dozen numbers.
+constexpr const char* kTrainingKey = "training";
+constexpr std::size_t kMaxTrainingTextBytes = 4096;
 
 Json shape_json(const DataShape& s) { return Json::array({s.d, s.image.channels, s.image.height, s.image.width}); }
 
@@ -79,21 +82,50 @@ void check_version(const std::string& file_version) {
          file_version, GM_VERSION_STRING);
 }
 
-}  // namespace
-
-std::vector<uint8_t> save_model_bytes(const GenerativeModel& model) {
-  model.require_fitted("save");
+Metadata model_metadata(const GenerativeModel& model) {
   Metadata meta;
   meta["format"] = kFormat;
   meta["genmodels_version"] = GM_VERSION_STRING;
   meta["kind"] = model.kind();
   meta["config"] = model.config().dump();
   meta["data_shape"] = shape_json(model.data_shape()).dump();
-  return encode_safetensors(model.tensors(), meta);
+  return meta;
+}
+
+}  // namespace
+
+std::vector<uint8_t> save_model_bytes(const GenerativeModel& model) {
+  model.require_fitted("save");
+  return encode_safetensors(model.tensors(), model_metadata(model));
 }
 
 void save_model_file(const GenerativeModel& model, const std::string& path) {
   const std::vector<uint8_t> bytes = save_model_bytes(model);
+  write_file_atomic(path, bytes.data(), bytes.size());
+}
+
+std::vector<uint8_t> save_checkpoint_bytes(const GenerativeModel& model) {
+  model.require_fitted("save a checkpoint of");
+  const nn::TrainingState* state = model.training_state();
+  if (state == nullptr) {
+    if (!model.trains_in_epochs())
+      fail(Status::unsupported,
+           "{} is fitted in closed form: its model file is its whole state, save that instead of a checkpoint",
+           model.kind());
+    fail(Status::not_fitted,
+         "this {} model has no training state to checkpoint: it was loaded from a plain model file or its first fit "
+         "was cancelled; fit it (warm_start continues its parameters) and save the checkpoint then",
+         model.kind());
+  }
+  Metadata meta = model_metadata(model);
+  meta[kTrainingKey] = state->to_json().dump();
+  std::vector<TensorRef> tensors = model.tensors();
+  for (TensorRef& t : state->tensors()) tensors.push_back(std::move(t));
+  return encode_safetensors(tensors, meta);
+}
+
+void save_checkpoint_file(const GenerativeModel& model, const std::string& path) {
+  const std::vector<uint8_t> bytes = save_checkpoint_bytes(model);
   write_file_atomic(path, bytes.data(), bytes.size());
 }
 
@@ -117,10 +149,22 @@ std::unique_ptr<GenerativeModel> load_model_bytes(const uint8_t* data, std::size
   } catch (const Error& e) {
     fail(Status::corrupt_file, "model file holds an unusable configuration: {}", e.what());
   }
-  model->restore(shape, file.tensors);
-  if (file.tensors.size() != model->tensors().size())
-    fail(Status::corrupt_file, "model file has {} tensors, a {} model has {}", file.tensors.size(), kind,
+  // A checkpoint's training tensors are the training state's; the rest are the model's.
+  std::vector<TensorRef> model_tensors, training_tensors;
+  for (const TensorRef& t : file.tensors)
+    (t.name.rfind(nn::kTrainingTensorPrefix, 0) == 0 ? training_tensors : model_tensors).push_back(t);
+  const auto training = meta.find(kTrainingKey);
+  if (training == meta.end() && !training_tensors.empty())
+    fail(Status::corrupt_file, "model file has tensor '{}' but no \"{}\" metadata", training_tensors[0].name,
+         kTrainingKey);
+  model->restore(shape, model_tensors);
+  if (model_tensors.size() != model->tensors().size())
+    fail(Status::corrupt_file, "model file has {} tensors, a {} model has {}", model_tensors.size(), kind,
          model->tensors().size());
+  if (training != meta.end()) {
+    const Json j = parse_json_text(training->second, kMaxTrainingTextBytes, Status::corrupt_file, "metadata training");
+    model->set_training_state(std::make_unique<nn::TrainingState>(nn::TrainingState::restore(j, training_tensors)));
+  }
   return model;
 }
 

@@ -17,6 +17,13 @@ namespace gm {
 std::vector<uint8_t> save_model_bytes(const GenerativeModel& model);
 void save_model_file(const GenerativeModel& model, const std::string& path);
 
+// A checkpoint: the model file plus the model's training state (metadata "training" and
+// tensors "training.*", nn/training_state.hpp). Throws unsupported for a kind that keeps no
+// training state and not_fitted for a model without one.
+std::vector<uint8_t> save_checkpoint_bytes(const GenerativeModel& model);
+void save_checkpoint_file(const GenerativeModel& model, const std::string& path);
+
+// Loads a model file or a checkpoint (then the model keeps its training state).
 std::unique_ptr<GenerativeModel> load_model_bytes(const uint8_t* data, std::size_t size);
 std::unique_ptr<GenerativeModel> load_model_file(const std::string& path);
 

@@ -64,6 +64,7 @@ class NadeModel final : public ModelKind<NadeModel>, public nn::Trainable {
 
   const char* kind() const override { return kind_name; }
   uint32_t capabilities() const override { return capability_bits; }
+  bool trains_in_epochs() const override { return true; }
   const Json& config() const override { return config_; }
 
   int64_t hidden() const { return hidden_; }

@@ -83,6 +83,14 @@ Adam::Adam(ParamSpan span, const AdamOptions& options) : span_(span), opt_(optio
          opt_.lr, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay);
 }
 
+void Adam::set_state(int64_t steps, const float* m, const float* v) {
+  if (steps < 0) fail(Status::invalid_argument, "adam: a step count of {} is not a state", steps);
+  if (span_.count > 0 && (m == nullptr || v == nullptr)) fail(Status::invalid_argument, "adam: no moments to set");
+  std::copy(m, m + span_.count, m_.data());
+  std::copy(v, v + span_.count, v_.data());
+  t_ = steps;
+}
+
 void Adam::step() {
   const AdamStep k = adam_step(opt_, t_ + 1);
   ++t_;

@@ -41,6 +41,13 @@ class Adam {
   void set_lr(float lr) { opt_.lr = lr; }
   const AdamOptions& options() const { return opt_; }
   int64_t steps() const { return t_; }
+  // The step count and the two moment buffers (span().count floats each): what a checkpoint
+  // keeps so that a resumed fit takes the very same steps. set_state throws invalid_argument
+  // when the sizes differ from this optimiser's span.
+  int64_t size() const { return span_.count; }
+  const float* first_moment() const { return m_.data(); }
+  const float* second_moment() const { return v_.data(); }
+  void set_state(int64_t steps, const float* m, const float* v);
 
  private:
   ParamSpan span_;

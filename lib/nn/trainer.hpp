@@ -15,8 +15,10 @@
 // a cancel keeps the last completed step (generative_model.hpp).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/data_view.hpp"
@@ -28,6 +30,23 @@ namespace gm::nn {
 
 // Returns true to cancel. step runs from 1 to total.
 using ProgressFn = std::function<bool(int64_t step, int64_t total, double loss)>;
+
+// After each completed epoch (gm_epoch_report in genmodels.h has the meaning of each field).
+struct EpochReport {
+  int64_t epoch = 0;       // from 1, continuing across warm-started fits
+  int64_t last_epoch = 0;  // where this fit ends unless it stops early
+  double train_loss = 0;
+  double validation_loss = NAN;  // NaN without a validation split
+  int64_t best_epoch = 0;
+  double discriminator_loss = NAN, generator_loss = NAN;  // GAN family
+  double images_per_second = 0;
+  double epoch_seconds = 0, elapsed_seconds = 0, eta_seconds = 0;
+  bool stopping = false;  // early stopping ends the fit after this epoch
+};
+// Returns true to cancel.
+using EpochFn = std::function<bool(const EpochReport&)>;
+
+struct TrainingState;  // nn/training_state.hpp
 
 // What the loop runs (GenerativeModel::fit takes these as gm::FitOptions).
 struct FitOptions {
@@ -42,6 +61,16 @@ struct FitOptions {
   // C++ only (not in the C ABI): called after each completed epoch, parameters consistent;
   // the command line writes its per-epoch sample grids from here.
   std::function<void(int64_t epoch)> on_epoch;
+  EpochFn epoch_report;     // may be empty
+  bool warm_start = false;  // continue from the model's state (genmodels.h, gm_fit_options)
+  int64_t checkpoint_every = 0;
+  std::string checkpoint_path;
+
+  // Set by GenerativeModel::fit, not by callers: the model's training state, which the loop
+  // resumes when warm_start is set and keeps current (nn/training_state.hpp), and the writer
+  // the loop calls at the end of an epoch when a checkpoint is due, after syncing the state.
+  TrainingState* state = nullptr;
+  std::function<void(int64_t epoch)> write_checkpoint;
 };
 
 // What a family gives the loop.
