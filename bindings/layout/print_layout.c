@@ -64,7 +64,28 @@ int main(void) {
   FIELD(gm_fit_options, progress);
   FIELD(gm_fit_options, user_data);
   FIELD(gm_fit_options, validation_fraction);
-  LAST(gm_fit_options, patience);
+  FIELD(gm_fit_options, patience);
+  FIELD(gm_fit_options, epoch_callback);
+  FIELD(gm_fit_options, epoch_user_data);
+  FIELD(gm_fit_options, warm_start);
+  FIELD(gm_fit_options, checkpoint_every);
+  LAST(gm_fit_options, checkpoint_path);
+  end_struct();
+
+  BEGIN(gm_epoch_report, 0);
+  FIELD(gm_epoch_report, struct_size);
+  FIELD(gm_epoch_report, epoch);
+  FIELD(gm_epoch_report, last_epoch);
+  FIELD(gm_epoch_report, train_loss);
+  FIELD(gm_epoch_report, validation_loss);
+  FIELD(gm_epoch_report, best_epoch);
+  FIELD(gm_epoch_report, discriminator_loss);
+  FIELD(gm_epoch_report, generator_loss);
+  FIELD(gm_epoch_report, images_per_second);
+  FIELD(gm_epoch_report, epoch_seconds);
+  FIELD(gm_epoch_report, elapsed_seconds);
+  FIELD(gm_epoch_report, eta_seconds);
+  LAST(gm_epoch_report, stopping);
   end_struct();
 
   BEGIN(gm_sample_options, 0);

@@ -16,6 +16,7 @@ wait for fit.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import enum
 import json
 import os
@@ -29,8 +30,8 @@ from . import _native
 from ._native import ABI_VERSION, lib as _lib
 
 __all__ = [
-    "ABI_VERSION", "Capability", "Dataset", "GenmodelsError", "Model", "build_info", "kind_capabilities",
-    "kinds", "version", "write_png_grid",
+    "ABI_VERSION", "Capability", "Dataset", "EpochReport", "GenmodelsError", "Model", "build_info",
+    "kind_capabilities", "kinds", "version", "write_png_grid",
 ]
 
 #: A fit progress callback: (step, total, loss) -> True to cancel.
@@ -97,6 +98,46 @@ def _check(status, err):
     if status:
         _raise(status, err)
 
+
+def _require(name):
+    if not _native.has(name):
+        raise _ERRORS[2](f"{name}: the loaded library ({_native.path}, {version()}) predates it", 2)
+
+
+# ----------------------------------------------------------------------------- epoch reports
+
+
+@dataclasses.dataclass(frozen=True)
+class EpochReport:
+    """What a fit reports after each epoch (gm_epoch_report; Model.fit's on_epoch).
+
+    Losses are mean per-example values: nats (negative log-likelihood or its bound) for
+    likelihood kinds; for the GAN family train_loss is discriminator_loss + generator_loss.
+    validation_loss is NaN without a validation split; discriminator_loss and generator_loss
+    are NaN outside the GAN family.
+    """
+
+    epoch: int  #: counts from 1, continuing across warm-started fits
+    last_epoch: int  #: the epoch this fit ends at unless it stops early
+    train_loss: float
+    validation_loss: float
+    best_epoch: int  #: the epoch whose parameters a validated fit keeps; else epoch
+    discriminator_loss: float
+    generator_loss: float
+    images_per_second: float
+    epoch_seconds: float
+    elapsed_seconds: float
+    eta_seconds: float
+    stopping: bool  #: early stopping ends the fit after this epoch
+
+    @classmethod
+    def _from_c(cls, r: _native.EpochReport) -> EpochReport:
+        return cls(**{f.name: (bool(r.stopping) if f.name == "stopping" else getattr(r, f.name))
+                      for f in dataclasses.fields(cls)})
+
+
+#: A fit epoch callback: (EpochReport) -> True to cancel.
+EpochFn = Callable[[EpochReport], Optional[bool]]
 
 # ----------------------------------------------------------------------------- library
 
@@ -383,7 +424,9 @@ class Model:
             batch_size: Optional[int] = None, lr: Optional[float] = None, seed: Optional[int] = None,
             threads: Optional[int] = None, progress: Optional[ProgressFn] = None,
             num_classes: Optional[int] = None, validation_fraction: Optional[float] = None,
-            patience: Optional[int] = None, shape: Optional[Shape] = None) -> Model:
+            patience: Optional[int] = None, shape: Optional[Shape] = None, on_epoch: Optional[EpochFn] = None,
+            warm_start: bool = False, checkpoint_every: int = 0,
+            checkpoint_path: Union[str, os.PathLike, None] = None) -> Model:
         """Fits on X (and labels y for conditional kinds). Returns self.
 
         shape=(c, h, w) or (h, w) gives flat (n, d) rows an image layout (c*h*w must be d),
@@ -395,6 +438,19 @@ class Model:
         CancelledError, and an exception it raises (KeyboardInterrupt too) stops fit and is
         re-raised here. A stopped first fit keeps the model's last good parameters; a stopped
         refit leaves the model as it was before the call (closed-form kinds: always).
+
+        on_epoch(report) is called on this thread after every epoch of a gradient-trained kind
+        (once for the closed-form kinds) with an EpochReport; returning True cancels and an
+        exception it raises is re-raised here, as with progress.
+
+        warm_start=True continues from the model's current state when it is fitted: gradient
+        kinds train `epochs` more epochs (a model fitted or loaded from a checkpoint in this
+        process also resumes its optimiser, so 1 + 1 epochs equal 2 epochs with the same
+        seed); bernoulli and markov add the new rows' counts (partial fit). The rows must
+        have the width the model was fitted on.
+
+        checkpoint_every=N with checkpoint_path writes a checkpoint (see save_checkpoint)
+        every N epochs and after the last, atomically replacing the previous one.
         """
         data, X = _rows(X, y, num_classes)
         if shape is not None:
@@ -405,6 +461,10 @@ class Model:
                              ("validation_fraction", validation_fraction), ("patience", patience)):
             if value is not None:
                 setattr(o, field, value)
+        o.warm_start = 1 if warm_start else 0
+        o.checkpoint_every = checkpoint_every
+        if checkpoint_path is not None:
+            o.checkpoint_path = os.fsencode(checkpoint_path)  # lives in `o` until fit returns
         raised = []
 
         def trampoline(step, total, loss, _user):
@@ -416,6 +476,15 @@ class Model:
                 return 1
 
         o.progress = _native.PROGRESS(trampoline)
+        if on_epoch is not None:
+            def epoch_trampoline(report, _user):
+                try:
+                    return 1 if on_epoch(EpochReport._from_c(report.contents)) else 0
+                except BaseException as e:  # noqa: B902 — never across the C boundary
+                    raised.append(e)
+                    return 1
+
+            o.epoch_callback = _native.EPOCH(epoch_trampoline)
         err = ctypes.c_void_p()
         self._lock.acquire_write()
         try:
@@ -502,6 +571,25 @@ class Model:
     def save(self, path: Union[str, os.PathLike]) -> None:
         """Writes the model as a safetensors file (atomically)."""
         self._call(_lib.gm_model_save, os.fsencode(path))
+
+    def save_checkpoint(self, path: Union[str, os.PathLike]) -> None:
+        """Writes a checkpoint: the model file plus the training state of a gradient-trained kind
+        (optimiser moments, epoch and step counters, shuffle order), atomically.
+
+        Model.load opens it; fit(..., warm_start=True) on the loaded model then resumes exactly
+        where the checkpoint was written. UnsupportedError for the closed-form kinds (their
+        model file is their whole state); NotFittedError without training state (a model never
+        fitted in this process, or loaded from a plain model file)."""
+        _require("gm_model_save_checkpoint")
+        self._call(_lib.gm_model_save_checkpoint, os.fsencode(path))
+
+    def training_progress(self) -> tuple[int, int]:
+        """(epochs_done, epochs_planned): the epochs trained so far (0 without training state)
+        and the epoch the last fit was asked to reach."""
+        _require("gm_model_training_progress")
+        done, planned = ctypes.c_int64(), ctypes.c_int64()
+        self._call(_lib.gm_model_training_progress, _byref(done), _byref(planned))
+        return done.value, planned.value
 
     def to_bytes(self) -> bytes:
         """The model file as bytes."""

@@ -24,10 +24,23 @@ class Data(ctypes.Structure):  # gm_data
 PROGRESS = ctypes.CFUNCTYPE(_i32, _i64, _i64, _f64, _p)
 
 
+class EpochReport(ctypes.Structure):  # gm_epoch_report
+    _fields_ = [("struct_size", _u32), ("epoch", _i64), ("last_epoch", _i64), ("train_loss", _f64),
+                ("validation_loss", _f64), ("best_epoch", _i64), ("discriminator_loss", _f64),
+                ("generator_loss", _f64), ("images_per_second", _f64), ("epoch_seconds", _f64),
+                ("elapsed_seconds", _f64), ("eta_seconds", _f64), ("stopping", _i32)]
+
+
+EPOCH = ctypes.CFUNCTYPE(_i32, ctypes.POINTER(EpochReport), _p)
+
+
 class FitOptions(ctypes.Structure):  # gm_fit_options
     _fields_ = [("struct_size", _u32), ("epochs", _i64), ("batch_size", _i64), ("learning_rate", _f64),
                 ("seed", _u64), ("threads", _i32), ("progress", PROGRESS), ("user_data", _p),
-                ("validation_fraction", _f64), ("patience", _i64)]
+                ("validation_fraction", _f64), ("patience", _i64),
+                # appended in 0.3
+                ("epoch_callback", EPOCH), ("epoch_user_data", _p), ("warm_start", _i32),
+                ("checkpoint_every", _i64), ("checkpoint_path", _s)]
 
 
 class SampleOptions(ctypes.Structure):  # gm_sample_options
@@ -49,8 +62,9 @@ class DatasetOptions(ctypes.Structure):  # gm_dataset_options
 _D, _F, _S, _E, _O = (ctypes.POINTER(t) for t in (Data, FitOptions, SampleOptions, ScoreOptions, DatasetOptions))
 
 # The public structs by their C names (the layout test compares them with genmodels.h).
-STRUCTS = {"gm_data": Data, "gm_fit_options": FitOptions, "gm_sample_options": SampleOptions,
-           "gm_score_options": ScoreOptions, "gm_dataset_options": DatasetOptions}
+STRUCTS = {"gm_data": Data, "gm_epoch_report": EpochReport, "gm_fit_options": FitOptions,
+           "gm_sample_options": SampleOptions, "gm_score_options": ScoreOptions,
+           "gm_dataset_options": DatasetOptions}
 
 # name: (restype, argtypes); every status-returning function ends with gm_error** err.
 _PROTOTYPES = {
@@ -98,6 +112,13 @@ _PROTOTYPES = {
     "gm_png_grid_write": (_i32, [_s, _D, _i64, _pp]),
 }
 
+# Appended in 0.3; a 0.2 library (same ABI version) lacks them: declared when present, and
+# the methods calling them raise UnsupportedError otherwise (see has()).
+_OPTIONAL_PROTOTYPES = {
+    "gm_model_save_checkpoint": (_i32, [_p, _s, _pp]),
+    "gm_model_training_progress": (_i32, [_p, ctypes.POINTER(_i64), ctypes.POINTER(_i64), _pp]),
+}
+
 
 def _candidates():
     env = os.environ.get("GENMODELS_LIBRARY")
@@ -131,6 +152,19 @@ if _found != ABI_VERSION:
 for _name, (_res, _args) in _PROTOTYPES.items():
     _fn = getattr(lib, _name)
     _fn.restype, _fn.argtypes = _res, _args
+_missing = set()
+for _name, (_res, _args) in _OPTIONAL_PROTOTYPES.items():
+    try:
+        _fn = getattr(lib, _name)
+    except AttributeError:
+        _missing.add(_name)
+        continue
+    _fn.restype, _fn.argtypes = _res, _args
+
+
+def has(name: str) -> bool:
+    """Whether the loaded library exports `name` (the functions appended after 0.2 may be absent)."""
+    return name not in _missing
 
 
 def defaults(init_sized, struct):
