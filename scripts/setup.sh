@@ -17,7 +17,7 @@ packages=(
   dataset-fashion-mnist
   # bindings: Python (numpy, pip + meson-python for `pip install .`, venv for the tests;
   # python3-build and patchelf for `python3 -m build`), Go
-  python3-numpy python3-pip python3-venv python3-mesonpy python3-build patchelf golang-go
+  python3-numpy python3-sklearn python3-pip python3-venv python3-mesonpy python3-build patchelf golang-go
   # the format check of scripts/test.sh; the fuzz harnesses' replay tests need libFuzzer's
   # FuzzedDataProvider.h (fuzz/meson.build)
   clang-format libclang-rt-14-dev
