@@ -25,7 +25,7 @@ use std::mem;
 use std::ops::ControlFlow;
 use std::os::raw::{c_char, c_void};
 use std::panic::{self, AssertUnwindSafe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::ptr::{self, NonNull};
 
 // ------------------------------------------------------------------------- errors
@@ -323,7 +323,8 @@ fn length_error(what: &str, got: usize, want: usize) -> Error {
 }
 
 /// Options of [`Model::fit`]; `Default` gives the library's defaults.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// (Not `Copy` since 0.3: it holds the checkpoint path.)
+#[derive(Debug, Clone, PartialEq)]
 pub struct FitOptions {
     pub epochs: i64,
     pub batch_size: i64,
@@ -336,6 +337,15 @@ pub struct FitOptions {
     pub validation_fraction: f64,
     /// > 0: stop after this many epochs without improvement.
     pub patience: i64,
+    /// Continue from the model's current state when it is fitted: gradient-trained kinds train
+    /// `epochs` more epochs (a model fitted, or loaded from a checkpoint, in this process also
+    /// resumes its optimiser, so 1 + 1 epochs equal 2 epochs with the same seed); bernoulli and
+    /// markov add the new rows' counts (partial fit). The data must have the fitted width.
+    pub warm_start: bool,
+    /// Gradient-trained kinds: with `checkpoint_path`, write a checkpoint every this many
+    /// epochs and after the last (atomically replacing the previous one). 0: none.
+    pub checkpoint_every: i64,
+    pub checkpoint_path: Option<PathBuf>,
 }
 
 impl Default for FitOptions {
@@ -349,8 +359,70 @@ impl Default for FitOptions {
             threads: o.threads,
             validation_fraction: o.validation_fraction,
             patience: o.patience,
+            warm_start: o.warm_start != 0,
+            checkpoint_every: o.checkpoint_every,
+            checkpoint_path: None,
         }
     }
+}
+
+/// What a fit reports after each epoch ([`Model::fit_with_epochs`]). Losses are mean
+/// per-example values: nats (negative log-likelihood or its bound) for likelihood kinds; for
+/// the GAN family `train_loss` is `discriminator_loss + generator_loss`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochReport {
+    /// Counts from 1, continuing across warm-started fits.
+    pub epoch: i64,
+    /// The epoch this fit ends at unless it stops early.
+    pub last_epoch: i64,
+    /// Mean training loss over the epoch's batches.
+    pub train_loss: f64,
+    /// Mean loss on the held-out rows; NaN without a validation split.
+    pub validation_loss: f64,
+    /// The epoch whose parameters a validated fit keeps; else `epoch`.
+    pub best_epoch: i64,
+    /// GAN family: the epoch's mean L_D; else NaN.
+    pub discriminator_loss: f64,
+    /// GAN family: the epoch's mean L_G; else NaN.
+    pub generator_loss: f64,
+    pub images_per_second: f64,
+    pub epoch_seconds: f64,
+    pub elapsed_seconds: f64,
+    /// Estimated wall time to `last_epoch`.
+    pub eta_seconds: f64,
+    /// Early stopping ends the fit after this epoch.
+    pub stopping: bool,
+}
+
+impl EpochReport {
+    fn from_c(r: &sys::gm_epoch_report) -> EpochReport {
+        EpochReport {
+            epoch: r.epoch,
+            last_epoch: r.last_epoch,
+            train_loss: r.train_loss,
+            validation_loss: r.validation_loss,
+            best_epoch: r.best_epoch,
+            discriminator_loss: r.discriminator_loss,
+            generator_loss: r.generator_loss,
+            images_per_second: r.images_per_second,
+            epoch_seconds: r.epoch_seconds,
+            elapsed_seconds: r.elapsed_seconds,
+            eta_seconds: r.eta_seconds,
+            stopping: r.stopping != 0,
+        }
+    }
+}
+
+type ProgressFn<'f> = dyn FnMut(i64, i64, f64) -> ControlFlow<()> + 'f;
+type EpochFn<'f> = dyn FnMut(&EpochReport) -> ControlFlow<()> + 'f;
+
+/// The training a model holds ([`Model::training_progress`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrainingProgress {
+    /// Epochs trained so far (0 without training state).
+    pub epochs_done: i64,
+    /// The epoch its last fit was asked to reach.
+    pub epochs_planned: i64,
 }
 
 /// Options of sample, decode and complete. The same seed gives the same output.
@@ -571,24 +643,74 @@ impl Model {
     where
         F: FnMut(i64, i64, f64) -> ControlFlow<()>,
     {
+        self.fit_impl(data, opts, &mut progress, None)
+    }
+
+    /// Fits, calling `on_epoch` on this thread after every epoch of a gradient-trained kind
+    /// (once for the closed-form kinds); `ControlFlow::Break(())` and panics stop fit as in
+    /// [`Model::fit_with_progress`].
+    pub fn fit_with_epochs<E>(&mut self, data: &Data, opts: &FitOptions, mut on_epoch: E) -> Result<()>
+    where
+        E: FnMut(&EpochReport) -> ControlFlow<()>,
+    {
+        self.fit_impl(data, opts, &mut |_, _, _| ControlFlow::Continue(()), Some(&mut on_epoch))
+    }
+
+    /// Fits with both callbacks: `progress` after each step, `on_epoch` after each epoch.
+    pub fn fit_with_callbacks<F, E>(
+        &mut self,
+        data: &Data,
+        opts: &FitOptions,
+        mut progress: F,
+        mut on_epoch: E,
+    ) -> Result<()>
+    where
+        F: FnMut(i64, i64, f64) -> ControlFlow<()>,
+        E: FnMut(&EpochReport) -> ControlFlow<()>,
+    {
+        self.fit_impl(data, opts, &mut progress, Some(&mut on_epoch))
+    }
+
+    fn fit_impl<'f>(
+        &mut self,
+        data: &Data,
+        opts: &FitOptions,
+        progress: &'f mut ProgressFn<'f>,
+        on_epoch: Option<&'f mut EpochFn<'f>>,
+    ) -> Result<()> {
         struct Context<'f> {
-            progress: &'f mut dyn FnMut(i64, i64, f64) -> ControlFlow<()>,
+            progress: &'f mut ProgressFn<'f>,
+            on_epoch: Option<&'f mut EpochFn<'f>>,
             panic: Option<Box<dyn Any + Send>>,
         }
-        unsafe extern "C" fn trampoline(step: i64, total: i64, loss: f64, user: *mut c_void) -> i32 {
-            let ctx = &mut *(user as *mut Context);
-            // A panic must not unwind into C: keep it and cancel.
-            match panic::catch_unwind(AssertUnwindSafe(|| (ctx.progress)(step, total, loss))) {
+        // A panic must not unwind into C: keep it and cancel.
+        fn guard(ctx: &mut Option<Box<dyn Any + Send>>, f: impl FnOnce() -> ControlFlow<()>) -> i32 {
+            match panic::catch_unwind(AssertUnwindSafe(f)) {
                 Ok(ControlFlow::Continue(())) => 0,
                 Ok(ControlFlow::Break(())) => 1,
                 Err(payload) => {
-                    ctx.panic = Some(payload);
+                    *ctx = Some(payload);
                     1
                 }
             }
         }
+        unsafe extern "C" fn trampoline(step: i64, total: i64, loss: f64, user: *mut c_void) -> i32 {
+            let ctx = &mut *(user as *mut Context);
+            let progress = &mut ctx.progress;
+            guard(&mut ctx.panic, || progress(step, total, loss))
+        }
+        unsafe extern "C" fn epoch_trampoline(report: *const sys::gm_epoch_report, user: *mut c_void) -> i32 {
+            let ctx = &mut *(user as *mut Context);
+            let report = EpochReport::from_c(&*report);
+            match ctx.on_epoch.as_mut() {
+                Some(on_epoch) => guard(&mut ctx.panic, || on_epoch(&report)),
+                None => 0,
+            }
+        }
         let view = data.to_c()?;
-        let mut ctx = Context { progress: &mut progress, panic: None };
+        let path = opts.checkpoint_path.as_deref().map(c_path).transpose()?;
+        let has_epoch = on_epoch.is_some();
+        let mut ctx = Context { progress, on_epoch, panic: None };
         let mut o = defaults(sys::gm_fit_options_init_sized);
         o.epochs = opts.epochs;
         o.batch_size = opts.batch_size;
@@ -597,8 +719,16 @@ impl Model {
         o.threads = opts.threads;
         o.validation_fraction = opts.validation_fraction;
         o.patience = opts.patience;
+        o.warm_start = opts.warm_start as i32;
+        o.checkpoint_every = opts.checkpoint_every;
+        o.checkpoint_path = path.as_ref().map_or(ptr::null(), |p| p.as_ptr());
+        let user = &mut ctx as *mut Context as *mut c_void;
         o.progress = Some(trampoline);
-        o.user_data = &mut ctx as *mut Context as *mut c_void;
+        o.user_data = user;
+        if has_epoch {
+            o.epoch_callback = Some(epoch_trampoline);
+            o.epoch_user_data = user;
+        }
         let result = call(|err| unsafe { sys::gm_model_fit(self.raw.as_ptr(), &view, &o, err) });
         if let Some(payload) = ctx.panic.take() {
             panic::resume_unwind(payload);
@@ -662,6 +792,23 @@ impl Model {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = c_path(path.as_ref())?;
         call(|err| unsafe { sys::gm_model_save(self.ptr(), path.as_ptr(), err) })
+    }
+
+    /// Writes a checkpoint: the model file plus the training state of a gradient-trained kind
+    /// (optimiser moments, epoch and step counters, shuffle order), atomically. [`Model::load`]
+    /// opens it, and a fit with `warm_start` then resumes exactly where it was written.
+    /// [`Status::Unsupported`] for the closed-form kinds; [`Status::NotFitted`] without
+    /// training state (never fitted in this process, or loaded from a plain model file).
+    pub fn save_checkpoint(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = c_path(path.as_ref())?;
+        call(|err| unsafe { sys::gm_model_save_checkpoint(self.ptr(), path.as_ptr(), err) })
+    }
+
+    /// The epochs trained so far and the epoch the last fit was asked to reach.
+    pub fn training_progress(&self) -> Result<TrainingProgress> {
+        let (mut epochs_done, mut epochs_planned) = (0i64, 0i64);
+        call(|err| unsafe { sys::gm_model_training_progress(self.ptr(), &mut epochs_done, &mut epochs_planned, err) })?;
+        Ok(TrainingProgress { epochs_done, epochs_planned })
     }
 
     /// The model file as bytes.

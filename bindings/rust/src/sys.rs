@@ -77,6 +77,27 @@ pub struct gm_data {
 
 pub type gm_progress_fn = Option<unsafe extern "C" fn(step: i64, total: i64, loss: f64, user_data: *mut c_void) -> i32>;
 
+/// What a fit reports after each epoch (`gm_fit_options.epoch_callback`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct gm_epoch_report {
+    pub struct_size: u32,
+    pub epoch: i64,
+    pub last_epoch: i64,
+    pub train_loss: f64,
+    pub validation_loss: f64,
+    pub best_epoch: i64,
+    pub discriminator_loss: f64,
+    pub generator_loss: f64,
+    pub images_per_second: f64,
+    pub epoch_seconds: f64,
+    pub elapsed_seconds: f64,
+    pub eta_seconds: f64,
+    pub stopping: i32,
+}
+
+pub type gm_epoch_fn = Option<unsafe extern "C" fn(report: *const gm_epoch_report, user_data: *mut c_void) -> i32>;
+
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct gm_fit_options {
@@ -90,6 +111,12 @@ pub struct gm_fit_options {
     pub user_data: *mut c_void,
     pub validation_fraction: f64,
     pub patience: i64,
+    // appended in 0.3
+    pub epoch_callback: gm_epoch_fn,
+    pub epoch_user_data: *mut c_void,
+    pub warm_start: i32,
+    pub checkpoint_every: i64,
+    pub checkpoint_path: *const c_char,
 }
 
 #[repr(C)]
@@ -219,6 +246,13 @@ extern "C" {
 
     pub fn gm_model_save(model: *const gm_model, path: *const c_char, err: *mut *mut gm_error) -> i32;
     pub fn gm_model_load(path: *const c_char, out: *mut *mut gm_model, err: *mut *mut gm_error) -> i32;
+    pub fn gm_model_save_checkpoint(model: *const gm_model, path: *const c_char, err: *mut *mut gm_error) -> i32;
+    pub fn gm_model_training_progress(
+        model: *const gm_model,
+        epochs_done: *mut i64,
+        epochs_planned: *mut i64,
+        err: *mut *mut gm_error,
+    ) -> i32;
     pub fn gm_model_save_buffer(model: *const gm_model, out: *mut *mut gm_buffer, err: *mut *mut gm_error) -> i32;
     pub fn gm_model_load_buffer(
         data: *const c_void,
