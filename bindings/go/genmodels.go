@@ -28,8 +28,9 @@ package genmodels
 #include <string.h>
 #include <genmodels/genmodels.h>
 
-// Defined in progress.go (//export).
+// Defined in progress.go (//export; cgo declares the report without const).
 extern int32_t goGenmodelsProgress(int64_t step, int64_t total, double loss, void* user);
+extern int32_t goGenmodelsEpoch(gm_epoch_report* report, void* user);
 
 // cgo lets Go pass Go pointers as arguments but not store them in memory handed to C, so
 // gm_data and gm_sample_options (which hold pointers) are assembled here, on the C side.
@@ -75,11 +76,14 @@ static gm_sample_options gmgo_sample_options(const gmgo_sample* s, const int32_t
   return o;
 }
 
+// handle carries the Go callbacks: progress when on_step, epoch_callback when on_epoch.
 static int32_t gmgo_fit(gm_model* m, const float* x, const int32_t* labels, const float* cond,
-                        const gmgo_shape* s, const gm_fit_options* opts, uintptr_t handle, gm_error** err) {
+                        const gmgo_shape* s, const gm_fit_options* opts, uintptr_t handle, int on_step,
+                        int on_epoch, gm_error** err) {
   gm_data v = gmgo_data(x, labels, cond, s);
   gm_fit_options o = *opts;
-  if (handle) o.progress = goGenmodelsProgress, o.user_data = (void*)handle;
+  if (on_step) o.progress = goGenmodelsProgress, o.user_data = (void*)handle;
+  if (on_epoch) o.epoch_callback = (gm_epoch_fn)goGenmodelsEpoch, o.epoch_user_data = (void*)handle;
   return gm_model_fit(m, &v, &o, err);
 }
 
@@ -338,6 +342,36 @@ type FitOptions struct {
 	// Progress is called on the fitting goroutine after each step; returning true stops
 	// fit with Cancelled. A panic in it stops fit and is re-raised by Fit.
 	Progress func(step, total int64, loss float64) (stop bool)
+	// OnEpoch is called on the fitting goroutine after every epoch of a gradient-trained
+	// kind (once for the closed-form kinds); returning true or panicking stops fit as Progress.
+	OnEpoch func(report EpochReport) (stop bool)
+	// WarmStart continues from the model's current state when it is fitted: gradient-trained
+	// kinds train Epochs more epochs (a model fitted, or loaded from a checkpoint, in this
+	// process also resumes its optimiser, so 1 + 1 epochs equal 2 epochs with the same seed);
+	// bernoulli and markov add the new rows' counts (partial fit). Same width as before.
+	WarmStart bool
+	// CheckpointEvery > 0 with CheckpointPath: gradient-trained kinds write a checkpoint every
+	// CheckpointEvery epochs and after the last, atomically replacing the previous one.
+	CheckpointEvery int64
+	CheckpointPath  string
+}
+
+// EpochReport is what a fit reports after each epoch (gm_epoch_report). Losses are mean
+// per-example values: nats (negative log-likelihood or its bound) for likelihood kinds; for
+// the GAN family TrainLoss is DiscriminatorLoss + GeneratorLoss.
+type EpochReport struct {
+	Epoch             int64   // counts from 1, continuing across warm-started fits
+	LastEpoch         int64   // the epoch this fit ends at unless it stops early
+	TrainLoss         float64 // mean training loss over the epoch's batches
+	ValidationLoss    float64 // mean loss on the held-out rows; NaN without a validation split
+	BestEpoch         int64   // the epoch whose parameters a validated fit keeps; else Epoch
+	DiscriminatorLoss float64 // GAN family: the epoch's mean L_D; else NaN
+	GeneratorLoss     float64 // GAN family: the epoch's mean L_G; else NaN
+	ImagesPerSecond   float64
+	EpochSeconds      float64
+	ElapsedSeconds    float64
+	ETASeconds        float64 // estimated wall time to LastEpoch
+	Stopping          bool    // early stopping ends the fit after this epoch
 }
 
 // SampleOptions for Sample, Decode and Complete; the same Seed gives the same output.
@@ -571,17 +605,33 @@ func (m *Model) Fit(data Data, opts *FitOptions) error {
 		}
 		o.learning_rate, o.seed, o.threads = C.double(opts.LearningRate), C.uint64_t(opts.Seed), C.int32_t(opts.Threads)
 		o.validation_fraction, o.patience = C.double(opts.ValidationFraction), C.int64_t(opts.Patience)
-		if opts.Progress != nil {
-			ctx = &fitContext{progress: opts.Progress}
+		if opts.WarmStart {
+			o.warm_start = 1
+		}
+		o.checkpoint_every = C.int64_t(opts.CheckpointEvery)
+		if opts.CheckpointPath != "" {
+			cp := C.CString(opts.CheckpointPath) // C memory: may be stored in o
+			defer C.free(unsafe.Pointer(cp))
+			o.checkpoint_path = cp
+		}
+		if opts.Progress != nil || opts.OnEpoch != nil {
+			ctx = &fitContext{progress: opts.Progress, onEpoch: opts.OnEpoch}
 			handle = cgo.NewHandle(ctx)
 			defer handle.Delete()
 		}
+	}
+	onStep, onEpoch := C.int(0), C.int(0)
+	if ctx != nil && ctx.progress != nil {
+		onStep = 1
+	}
+	if ctx != nil && ctx.onEpoch != nil {
+		onEpoch = 1
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var cerr *C.gm_error
 	status := C.gmgo_fit(m.ptr, f32ptr(data.X), i32ptr(data.Labels), f32ptr(data.Conditions), &s, &o,
-		C.uintptr_t(handle), &cerr)
+		C.uintptr_t(handle), onStep, onEpoch, &cerr)
 	if ctx != nil && ctx.panicked {
 		C.gm_error_free(cerr)
 		panic(ctx.panicWith)
@@ -701,6 +751,31 @@ func (m *Model) Save(path string) error {
 	defer m.mu.RUnlock()
 	var cerr *C.gm_error
 	return errorOf(C.gm_model_save(m.ptr, cp, &cerr), cerr)
+}
+
+// SaveCheckpoint writes a checkpoint: the model file plus the training state of a
+// gradient-trained kind (optimiser moments, epoch and step counters, shuffle order),
+// atomically. Load opens it, and Fit with WarmStart then resumes exactly where it was
+// written. Unsupported for the closed-form kinds; NotFitted without training state (never
+// fitted in this process, or loaded from a plain model file).
+func (m *Model) SaveCheckpoint(path string) error {
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var cerr *C.gm_error
+	return errorOf(C.gm_model_save_checkpoint(m.ptr, cp, &cerr), cerr)
+}
+
+// TrainingProgress is the epochs trained so far (0 without training state) and the epoch
+// the model's last fit was asked to reach.
+func (m *Model) TrainingProgress() (epochsDone, epochsPlanned int64, err error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var done, planned C.int64_t
+	var cerr *C.gm_error
+	err = errorOf(C.gm_model_training_progress(m.ptr, &done, &planned, &cerr), cerr)
+	return int64(done), int64(planned), err
 }
 
 // MarshalBinary is the model file as bytes (encoding.BinaryMarshaler).

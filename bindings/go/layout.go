@@ -24,6 +24,7 @@ type cStruct struct {
 func cLayout() map[string]cStruct {
 	var data C.gm_data
 	var fit C.gm_fit_options
+	var report C.gm_epoch_report
 	var sample C.gm_sample_options
 	var score C.gm_score_options
 	var dataset C.gm_dataset_options
@@ -52,6 +53,26 @@ func cLayout() map[string]cStruct {
 			{"user_data", unsafe.Offsetof(fit.user_data), unsafe.Sizeof(fit.user_data)},
 			{"validation_fraction", unsafe.Offsetof(fit.validation_fraction), unsafe.Sizeof(fit.validation_fraction)},
 			{"patience", unsafe.Offsetof(fit.patience), unsafe.Sizeof(fit.patience)},
+			{"epoch_callback", unsafe.Offsetof(fit.epoch_callback), unsafe.Sizeof(fit.epoch_callback)},
+			{"epoch_user_data", unsafe.Offsetof(fit.epoch_user_data), unsafe.Sizeof(fit.epoch_user_data)},
+			{"warm_start", unsafe.Offsetof(fit.warm_start), unsafe.Sizeof(fit.warm_start)},
+			{"checkpoint_every", unsafe.Offsetof(fit.checkpoint_every), unsafe.Sizeof(fit.checkpoint_every)},
+			{"checkpoint_path", unsafe.Offsetof(fit.checkpoint_path), unsafe.Sizeof(fit.checkpoint_path)},
+		}},
+		"gm_epoch_report": {unsafe.Sizeof(report), unsafe.Alignof(report), []cField{
+			{"struct_size", unsafe.Offsetof(report.struct_size), unsafe.Sizeof(report.struct_size)},
+			{"epoch", unsafe.Offsetof(report.epoch), unsafe.Sizeof(report.epoch)},
+			{"last_epoch", unsafe.Offsetof(report.last_epoch), unsafe.Sizeof(report.last_epoch)},
+			{"train_loss", unsafe.Offsetof(report.train_loss), unsafe.Sizeof(report.train_loss)},
+			{"validation_loss", unsafe.Offsetof(report.validation_loss), unsafe.Sizeof(report.validation_loss)},
+			{"best_epoch", unsafe.Offsetof(report.best_epoch), unsafe.Sizeof(report.best_epoch)},
+			{"discriminator_loss", unsafe.Offsetof(report.discriminator_loss), unsafe.Sizeof(report.discriminator_loss)},
+			{"generator_loss", unsafe.Offsetof(report.generator_loss), unsafe.Sizeof(report.generator_loss)},
+			{"images_per_second", unsafe.Offsetof(report.images_per_second), unsafe.Sizeof(report.images_per_second)},
+			{"epoch_seconds", unsafe.Offsetof(report.epoch_seconds), unsafe.Sizeof(report.epoch_seconds)},
+			{"elapsed_seconds", unsafe.Offsetof(report.elapsed_seconds), unsafe.Sizeof(report.elapsed_seconds)},
+			{"eta_seconds", unsafe.Offsetof(report.eta_seconds), unsafe.Sizeof(report.eta_seconds)},
+			{"stopping", unsafe.Offsetof(report.stopping), unsafe.Sizeof(report.stopping)},
 		}},
 		"gm_sample_options": {unsafe.Sizeof(sample), unsafe.Alignof(sample), []cField{
 			{"struct_size", unsafe.Offsetof(sample.struct_size), unsafe.Sizeof(sample.struct_size)},

@@ -2,6 +2,7 @@
 // Rng(seed, r), so outputs do not depend on the thread count.
 #include "models/bernoulli.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -38,13 +39,25 @@ void BernoulliModel::install(const DataShape& shape, Tensor<double, 1> p) {
   shape_ = shape;
 }
 
+Tensor<double, 1> BernoulliModel::probabilities(const std::vector<int64_t>& ones, int64_t rows) const {
+  Tensor<double, 1> p(Tensor<double, 1>::shape_type{ones.size()});
+  for (std::size_t i = 0; i < ones.size(); ++i)
+    p(i) = (static_cast<double>(ones[i]) + alpha_) / (static_cast<double>(rows) + 2.0 * alpha_);
+  return p;
+}
+
 void BernoulliModel::do_fit(const DataView& data, const FitOptions& options) {
   require_binary(data, kind(), options.threads);
   const int64_t n = data.n, d = data.d;
+  // A partial fit starts from the counts this model holds (fit() made *this a copy of the
+  // fitted model and checked the width).
+  if (options.warm_start && !has_counts_) exact_binary::fail_no_counts(kind());
+  const int64_t rows = options.warm_start ? exact_binary::add_rows(rows_(0), n, kind()) : n;
 
   // c_i = #rows with x_i = 1. Threads own disjoint pixel blocks and stream all rows, so
   // there is no reduction and the counts are exact integers on any thread count.
   std::vector<int64_t> ones(static_cast<std::size_t>(d), 0);
+  if (options.warm_start) std::copy(ones_.begin(), ones_.end(), ones.begin());
   const int threads = resolve_threads(options.threads);
   const int64_t blocks = std::min<int64_t>(threads, d);
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
@@ -58,15 +71,24 @@ void BernoulliModel::do_fit(const DataView& data, const FitOptions& options) {
     }
   }
 
-  Tensor<double, 1> p(Tensor<double, 1>::shape_type{static_cast<std::size_t>(d)});
-  double nll = 0.0;  // Σ_i −[c_i log p_i + (N − c_i) log(1 − p_i)], the training NLL
+  Tensor<double, 1> p = probabilities(ones, rows);
+  double nll = 0.0;  // Σ_i −[c_i log p_i + (N − c_i) log(1 − p_i)], the training NLL of all rows so far
   for (int64_t i = 0; i < d; ++i) {
     const double c = static_cast<double>(ones[i]);
-    p(i) = (c + alpha_) / (static_cast<double>(n) + 2.0 * alpha_);
-    nll -= c * std::log(p(i)) + (static_cast<double>(n) - c) * std::log1p(-p(i));
+    nll -= c * std::log(p(i)) + (static_cast<double>(rows) - c) * std::log1p(-p(i));
   }
-  exact_binary::report_fit(options, nll / static_cast<double>(n));
-  install(DataShape{d, data.image}, std::move(p));
+  exact_binary::report_fit(options, nll / static_cast<double>(rows));
+  Tensor<int64_t, 1> ones_t(Tensor<int64_t, 1>::shape_type{static_cast<std::size_t>(d)});
+  std::copy(ones.begin(), ones.end(), ones_t.begin());
+  Tensor<int64_t, 1> rows_t(Tensor<int64_t, 1>::shape_type{1});
+  rows_t(0) = rows;
+  // A partial fit keeps the layout fitted on (its rows may be flat ones of the same width).
+  DataShape shape{d, data.image};
+  if (options.warm_start && shape_.image.is_image()) shape.image = shape_.image;
+  install(shape, std::move(p));
+  ones_ = std::move(ones_t);
+  rows_ = std::move(rows_t);
+  has_counts_ = true;
 }
 
 void BernoulliModel::do_sample(int64_t n, const SampleOptions& options, float* out) const {
@@ -111,13 +133,45 @@ void BernoulliModel::do_complete(const DataView& data, const uint8_t* observed, 
   }
 }
 
-std::vector<TensorRef> BernoulliModel::do_tensors() const { return {tensor_ref("p", p_)}; }
+std::vector<TensorRef> BernoulliModel::do_tensors() const {
+  // "p" last: a file missing its last tensor then lacks p and is refused, never taken for an
+  // old file without counts.
+  if (!has_counts_) return {tensor_ref("p", p_)};
+  return {tensor_ref("ones", ones_), tensor_ref("rows", rows_), tensor_ref("p", p_)};
+}
 
 void BernoulliModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   const TensorRef& t = find_tensor(tensors, "p", DType::f64, {shape.d});
   Tensor<double, 1> p(Tensor<double, 1>::shape_type{static_cast<std::size_t>(shape.d)});
   exact_binary::read_probabilities(t, p.data(), 0.0, kind());
+  const TensorRef* ones_ref = exact_binary::find_optional_tensor(tensors, "ones", DType::i64, {shape.d});
+  const TensorRef* rows_ref = exact_binary::find_optional_tensor(tensors, "rows", DType::i64, {1});
+  if (!ones_ref != !rows_ref)
+    fail(Status::corrupt_file, "{} model file has tensor \"{}\" without \"{}\"", kind(), ones_ref ? "ones" : "rows",
+         ones_ref ? "rows" : "ones");
+  if (!ones_ref) {  // a file written before the counts were kept
+    install(shape, std::move(p));
+    return;
+  }
+  std::vector<int64_t> ones(static_cast<std::size_t>(shape.d));
+  int64_t rows = 0;
+  exact_binary::read_counts(*ones_ref, ones.data(), kind());
+  exact_binary::read_counts(*rows_ref, &rows, kind());
+  if (rows < 1)
+    fail(Status::corrupt_file, "{} tensor \"rows\" is {}: a fitted model saw at least one row", kind(), rows);
+  for (std::size_t i = 0; i < ones.size(); ++i)
+    if (ones[i] > rows)
+      fail(Status::corrupt_file, "{} tensor \"ones\" entry {} is {}, more than the {} rows fitted on", kind(), i,
+           ones[i], rows);
+  exact_binary::require_same_probabilities(p.data(), probabilities(ones, rows).data(), shape.d, kind());
+  Tensor<int64_t, 1> ones_t(Tensor<int64_t, 1>::shape_type{ones.size()});
+  std::copy(ones.begin(), ones.end(), ones_t.begin());
+  Tensor<int64_t, 1> rows_t(Tensor<int64_t, 1>::shape_type{1});
+  rows_t(0) = rows;
   install(shape, std::move(p));
+  ones_ = std::move(ones_t);
+  rows_ = std::move(rows_t);
+  has_counts_ = true;
 }
 
 std::string BernoulliModel::unsupported_why(const char* verb) const {

@@ -9,6 +9,17 @@
 // (α = 1 is Laplace's rule of succession; α → 0 approaches the maximum-likelihood c_i / N
 // but keeps every p_i strictly inside (0, 1), so log_prob is finite on any binary input).
 // Parameters: D. Config: {"alpha": 1.0} (alpha in [1e-10, 1e10]).
+//
+// Partial fit (FitOptions::warm_start on a fitted model): the counts are sums over rows, so
+// a fit on new rows adds their counts c'_i and N' to the kept ones and recomputes
+//   p_i = (c_i + c'_i + α) / (N + N' + 2α)
+// from the integer totals: fitting chunk by chunk gives the one-shot fit on the union bit
+// for bit (p, scores, saved bytes), in any order of the chunks. Counts stay <= 2^53.
+//
+// Stored (model file): "ones" (D) i64 = c_i, "rows" (1) i64 = N, "p" (D) f64. A loader
+// checks 0 <= c_i <= N <= 2^53, N >= 1 and that p is exactly what the counts give. Files
+// written before the counts were kept hold only "p": they load and score as before, but a
+// partial fit on them is refused (invalid_argument; refit from scratch once).
 // Reference: the independence model (e.g. Bishop, PRML §2.1; Murphy, MLAPP §3.3).
 #pragma once
 
@@ -41,12 +52,15 @@ class BernoulliModel final : public ModelKind<BernoulliModel> {
   void do_log_prob(const DataView& data, const EvalOptions& options, double* out) const override;
   void do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
                    float* out) const override;
-  // One tensor: "p" (D) f64, P(x_i = 1).
+  // "ones" (D) i64, "rows" (1) i64 and "p" (D) f64 = P(x_i = 1); only "p" when the model was
+  // restored from a file without counts.
   std::vector<TensorRef> do_tensors() const override;
   void do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
   std::string unsupported_why(const char* verb) const override;
 
  private:
+  // p_i = (ones_i + alpha) / (rows + 2 alpha): the one formula of fit and of load's check.
+  Tensor<double, 1> probabilities(const std::vector<int64_t>& ones, int64_t rows) const;
   // Derives the log tables from p and installs everything (p is already validated).
   void install(const DataShape& shape, Tensor<double, 1> p);
 
@@ -55,6 +69,11 @@ class BernoulliModel final : public ModelKind<BernoulliModel> {
   Tensor<double, 1> p_;      // (D) P(x_i = 1), the persistent parameters
   Tensor<double, 1> log_p_;  // (D) log p_i
   Tensor<double, 1> log_q_;  // (D) log(1 − p_i) = log1p(−p_i), accurate for small p_i
+  // The sufficient statistics partial fit adds to; has_counts_ is false for a model restored
+  // from a file that holds only "p".
+  bool has_counts_ = false;
+  Tensor<int64_t, 1> ones_;  // (D) c_i = #rows with x_i = 1
+  Tensor<int64_t, 1> rows_;  // (1) N = #rows fitted on
 };
 
 }  // namespace gm

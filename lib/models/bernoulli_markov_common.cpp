@@ -38,6 +38,47 @@ void read_probabilities(const TensorRef& t, double* out, double floor, const cha
   }
 }
 
+const TensorRef* find_optional_tensor(const std::vector<TensorRef>& tensors, const std::string& name, DType dtype,
+                                      const std::vector<int64_t>& shape) {
+  for (const TensorRef& t : tensors)
+    if (t.name == name) return &find_tensor(tensors, name, dtype, shape);
+  return nullptr;
+}
+
+void read_counts(const TensorRef& t, int64_t* out, const char* kind) {
+  const int64_t count = t.elements();
+  if (count > 0 && t.data == nullptr) fail(Status::corrupt_file, "{} tensor \"{}\" has no data", kind, t.name);
+  std::memcpy(out, t.data, static_cast<std::size_t>(count) * sizeof(int64_t));
+  for (int64_t i = 0; i < count; ++i)
+    if (out[i] < 0 || out[i] > kMaxCount)
+      fail(Status::corrupt_file, "{} tensor \"{}\" entry {} is {}: a count must lie in [0, 2^53]", kind, t.name, i,
+           out[i]);
+}
+
+void require_same_probabilities(const double* stored, const double* from_counts, int64_t count, const char* kind) {
+  for (int64_t i = 0; i < count; ++i)
+    if (std::memcmp(stored + i, from_counts + i, sizeof(double)) != 0)
+      fail(Status::corrupt_file,
+           "{} tensor \"p\" entry {} is {:.17g} but the stored counts give {:.17g}: the file is inconsistent", kind, i,
+           stored[i], from_counts[i]);
+}
+
+void fail_no_counts(const char* kind) {
+  fail(Status::invalid_argument,
+       "{} partial fit (warm_start) adds the new rows' counts to the model's, but this model holds only its "
+       "probabilities p (a model file written before genmodels kept the counts): fit it once from scratch on all "
+       "the rows (warm_start = 0), save it, and partial fits continue from that file",
+       kind);
+}
+
+int64_t add_rows(int64_t old_rows, int64_t added, const char* kind) {
+  if (added > kMaxCount - old_rows)
+    fail(Status::invalid_argument,
+         "{} partial fit: {} rows so far plus {} new ones pass 2^53, where the counts would stop being exact", kind,
+         old_rows, added);
+  return old_rows + added;
+}
+
 void report_fit(const FitOptions& options, double mean_nll) {
   if (options.progress && options.progress(1, 1, mean_nll))
     fail(Status::cancelled, "fit was cancelled by the progress callback; the model is unchanged");

@@ -1,11 +1,12 @@
 // Checks and small pieces shared by the two closed-form binary pixel models, bernoulli and
 // markov: data validation for their verbs, the smoothing prior's config key, reading a
-// probability tensor back from a (hostile) model file, and the single progress report of
-// a closed-form fit.
+// probability tensor and the count tensors back from a (hostile) model file, the single
+// progress report of a closed-form fit, and the rules of partial fit (warm start adds counts).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/data_view.hpp"
@@ -27,6 +28,30 @@ void require_observed_binary(const DataView& data, const uint8_t* observed, cons
 // Copies an f64 tensor (its bytes may be unaligned) into out and checks every value is a
 // probability in [floor, 1) and > 0. Throws corrupt_file naming the first bad entry.
 void read_probabilities(const TensorRef& t, double* out, double floor, const char* kind);
+
+// Partial fit keeps integer counts and converts them to double for the probabilities, so
+// no count (and no number of rows) may exceed 2^53: up to there every integer is exact in a
+// double and chunked fits equal the one-shot fit bit for bit.
+constexpr int64_t kMaxCount = int64_t{1} << 53;
+
+// A tensor that old model files lack: null when no tensor has this name, else checked like
+// find_tensor (dtype and shape; corrupt_file otherwise).
+const TensorRef* find_optional_tensor(const std::vector<TensorRef>& tensors, const std::string& name, DType dtype,
+                                      const std::vector<int64_t>& shape);
+
+// Copies an i64 tensor (its bytes may be unaligned) into out and checks every value is a
+// count in [0, kMaxCount]. Throws corrupt_file naming the first bad entry.
+void read_counts(const TensorRef& t, int64_t* out, const char* kind);
+
+// A restored p must be what the restored counts give, bit for bit (else corrupt_file).
+void require_same_probabilities(const double* stored, const double* from_counts, int64_t count, const char* kind);
+
+// Partial fit on a model that has no counts (loaded from a file written before counts were
+// saved): invalid_argument saying what to do.
+[[noreturn]] void fail_no_counts(const char* kind);
+
+// old + added for a partial fit; invalid_argument if the total would pass kMaxCount.
+int64_t add_rows(int64_t old_rows, int64_t added, const char* kind);
 
 // A closed-form fit is one step: reports (1, 1, mean NLL) and throws cancelled if the
 // callback asks to stop (the caller has not committed the new parameters yet).

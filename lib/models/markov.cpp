@@ -52,17 +52,41 @@ void MarkovModel::install(const DataShape& shape, Tensor<double, 2> p) {
   shape_ = shape;
 }
 
+Tensor<double, 2> MarkovModel::probabilities(const int64_t* counts, int64_t d) const {
+  const int64_t states = int64_t{1} << order_;
+  Tensor<double, 2> p(Tensor<double, 2>::shape_type{static_cast<std::size_t>(d), static_cast<std::size_t>(states)});
+  for (int64_t i = 0; i < d; ++i)
+    for (int64_t c = 0; c < states; ++c) {
+      const double n0 = static_cast<double>(counts[(i * states + c) * 2]);
+      const double n1 = static_cast<double>(counts[(i * states + c) * 2 + 1]);
+      p(i, c) = (n1 + alpha_) / (n0 + n1 + 2.0 * alpha_);
+    }
+  return p;
+}
+
 void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
   require_binary(data, kind(), options.threads);
   const int64_t n = data.n, d = data.d, k = order_, states = int64_t{1} << k;
   const uint32_t mask = static_cast<uint32_t>(states - 1);
+  // A partial fit starts from the counts this model holds (fit() made *this a copy of the
+  // fitted model and checked the width).
+  if (options.warm_start && !has_counts_) exact_binary::fail_no_counts(kind());
+  const int64_t rows = options.warm_start ? exact_binary::add_rows(counts_(0, 0, 0) + counts_(0, 0, 1), n, kind()) : n;
 
   // n_{i,c,b}, (D, 2^k, 2). Threads own disjoint pixel blocks and stream every row (the
   // context at a block's first pixel is rebuilt from the k pixels before it), so there
   // are no per-thread tables to reduce and the integer counts are thread-count exact.
-  // The counts (8 bytes), the table p and its log table (8 + 16): 32 bytes per (pixel, context).
-  limits::require_memory(d, states * 32, "markov's (D, 2^order) count and probability tables");
-  std::vector<int64_t> counts(static_cast<std::size_t>(d * states * 2), 0);
+  // The counts (16 bytes), the table p and its log table (8 + 16): 40 bytes per (pixel,
+  // context). A partial fit adds to the copy of the counts *this holds (a failure discards
+  // *this), beside the previous model that fit() keeps: twice that, and the new p and logs.
+  limits::require_memory(d, states * (options.warm_start ? 104 : 40),
+                         "markov's (D, 2^order) count and probability tables");
+  if (!options.warm_start) {
+    counts_ = Tensor<int64_t, 3>(
+        Tensor<int64_t, 3>::shape_type{static_cast<std::size_t>(d), static_cast<std::size_t>(states), 2});
+    std::fill(counts_.begin(), counts_.end(), int64_t{0});
+  }
+  Tensor<int64_t, 3>& counts = counts_;
   const int threads = resolve_threads(options.threads);
   const int64_t blocks = std::min<int64_t>(threads, d);
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
@@ -83,18 +107,20 @@ void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
     }
   }
 
-  Tensor<double, 2> p(Tensor<double, 2>::shape_type{static_cast<std::size_t>(d), static_cast<std::size_t>(states)});
-  double nll = 0.0;  // −Σ n_{i,c,1} log p + n_{i,c,0} log(1 − p), the training NLL
+  Tensor<double, 2> p = probabilities(counts.data(), d);
+  double nll = 0.0;  // −Σ n_{i,c,1} log p + n_{i,c,0} log(1 − p), the training NLL of all rows so far
   for (int64_t i = 0; i < d; ++i)
     for (int64_t c = 0; c < states; ++c) {
-      const double n0 = static_cast<double>(counts[(i * states + c) * 2]);
-      const double n1 = static_cast<double>(counts[(i * states + c) * 2 + 1]);
-      const double q = (n1 + alpha_) / (n0 + n1 + 2.0 * alpha_);
-      p(i, c) = q;
-      if (n0 + n1 > 0) nll -= n1 * std::log(q) + n0 * std::log1p(-q);
+      const double n0 = static_cast<double>(counts(i, c, 0));
+      const double n1 = static_cast<double>(counts(i, c, 1));
+      if (n0 + n1 > 0) nll -= n1 * std::log(p(i, c)) + n0 * std::log1p(-p(i, c));
     }
-  exact_binary::report_fit(options, nll / static_cast<double>(n));
-  install(DataShape{d, data.image}, std::move(p));
+  exact_binary::report_fit(options, nll / static_cast<double>(rows));
+  // A partial fit keeps the layout fitted on (its rows may be flat ones of the same width).
+  DataShape shape{d, data.image};
+  if (options.warm_start && shape_.image.is_image()) shape.image = shape_.image;
+  install(shape, std::move(p));
+  has_counts_ = true;
 }
 
 void MarkovModel::do_sample(int64_t n, const SampleOptions& options, float* out) const {
@@ -221,15 +247,53 @@ void MarkovModel::do_complete(const DataView& data, const uint8_t* observed, con
   }
 }
 
-std::vector<TensorRef> MarkovModel::do_tensors() const { return {tensor_ref("p", p_)}; }
+std::vector<TensorRef> MarkovModel::do_tensors() const {
+  // "p" last: a file missing its last tensor then lacks p and is refused, never taken for an
+  // old file without counts.
+  if (!has_counts_) return {tensor_ref("p", p_)};
+  return {tensor_ref("counts", counts_), tensor_ref("p", p_)};
+}
 
 void MarkovModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
-  const int64_t states = int64_t{1} << order_;
-  const TensorRef& t = find_tensor(tensors, "p", DType::f64, {shape.d, states});
-  Tensor<double, 2> p(
-      Tensor<double, 2>::shape_type{static_cast<std::size_t>(shape.d), static_cast<std::size_t>(states)});
+  const int64_t d = shape.d, states = int64_t{1} << order_;
+  const uint32_t mask = static_cast<uint32_t>(states - 1);
+  const TensorRef& t = find_tensor(tensors, "p", DType::f64, {d, states});
+  const TensorRef* counts_ref = exact_binary::find_optional_tensor(tensors, "counts", DType::i64, {d, states, 2});
+  Tensor<double, 2> p(Tensor<double, 2>::shape_type{static_cast<std::size_t>(d), static_cast<std::size_t>(states)});
   exact_binary::read_probabilities(t, p.data(), kMinProb, kind());
+  if (!counts_ref) {  // a file written before the counts were kept
+    install(shape, std::move(p));
+    return;
+  }
+  Tensor<int64_t, 3> counts(
+      Tensor<int64_t, 3>::shape_type{static_cast<std::size_t>(d), static_cast<std::size_t>(states), 2});
+  exact_binary::read_counts(*counts_ref, counts.data(), kind());
+  // The counts of N real rows: every row enters pixel 0 in context 0, and each (pixel,
+  // context) is visited exactly as often as the counts of the pixel before lead into it.
+  // Counts are <= 2^53, so the sums below (each at most 2^54) cannot overflow.
+  const int64_t rows = counts(0, 0, 0) + counts(0, 0, 1);
+  if (rows < 1 || rows > exact_binary::kMaxCount)
+    fail(Status::corrupt_file, "{} tensor \"counts\" gives {} rows at pixel 0: expected 1 to 2^53", kind(), rows);
+  std::vector<int64_t> in(static_cast<std::size_t>(states), 0), next(static_cast<std::size_t>(states));
+  in[0] = rows;
+  for (int64_t i = 0; i < d; ++i) {
+    std::fill(next.begin(), next.end(), int64_t{0});
+    for (int64_t c = 0; c < states; ++c) {
+      const int64_t n0 = counts(i, c, 0), n1 = counts(i, c, 1);
+      if (n0 + n1 != in[static_cast<std::size_t>(c)])
+        fail(Status::corrupt_file,
+             "{} tensor \"counts\" is inconsistent: pixel {} context {} counts {} rows, but the pixels before lead {} "
+             "rows into it",
+             kind(), i, c, n0 + n1, in[static_cast<std::size_t>(c)]);
+      next[((c << 1) & mask)] += n0;  // sums of the in[] entries, so at most rows
+      next[((c << 1) & mask) | 1] += n1;
+    }
+    in.swap(next);
+  }
+  exact_binary::require_same_probabilities(p.data(), probabilities(counts.data(), d).data(), d * states, kind());
   install(shape, std::move(p));
+  counts_ = std::move(counts);
+  has_counts_ = true;
 }
 
 std::string MarkovModel::unsupported_why(const char* verb) const {

@@ -19,11 +19,12 @@ BernoulliModel fitted_bernoulli(const Rows& rows, double alpha = 1.0) {
 }
 
 const double* p_of(const GenerativeModel& m) {
+  // "ones", "rows" (the counts partial fit adds to) and "p", last.
   const std::vector<TensorRef> t = m.tensors();
-  REQUIRE(t.size() == 1);
-  CHECK(t[0].name == "p");
-  CHECK(t[0].dtype == DType::f64);
-  return static_cast<const double*>(t[0].data);
+  REQUIRE(t.size() == 3);
+  CHECK(t[2].name == "p");
+  CHECK(t[2].dtype == DType::f64);
+  return static_cast<const double*>(t[2].data);
 }
 
 }  // namespace
@@ -163,7 +164,7 @@ TEST_CASE("bernoulli: restore rejects wrong shapes and bad probabilities") {
     CAPTURE(bad);
     std::vector<double> p(6, 0.5);
     p[3] = bad;
-    TensorRef t = s.refs[0];
+    TensorRef t = s.refs.back();  // "p", alone: a file without counts
     t.data = p.data();
     CHECK(restore_status(DataShape{6, {}}, {t}) == Status::corrupt_file);
   }
