@@ -74,25 +74,42 @@ std::string fashion_mnist_dir() {
   return env && *env ? std::string(env) : std::string(kFashionMnistDefaultDir);
 }
 
-Dataset load_fashion_mnist(bool train) {
+IdxFiles fashion_mnist_files(bool train) {
   const std::string dir = fashion_mnist_dir();
   const std::string prefix = train ? "train" : "t10k";
-  const std::string images = find_idx(dir, prefix + "-images-idx3-ubyte");
-  const std::string labels = find_idx(dir, prefix + "-labels-idx1-ubyte");
-  if (images.empty() || labels.empty())
+  IdxFiles files{find_idx(dir, prefix + "-images-idx3-ubyte"), find_idx(dir, prefix + "-labels-idx1-ubyte")};
+  if (files.images.empty() || files.labels.empty())
     fail(Status::io_error,
          "Fashion-MNIST not found: '{}' has no {}-images-idx3-ubyte[.gz] and {}-labels-idx1-ubyte[.gz]. "
          "Install Debian's package with `apt-get install dataset-fashion-mnist`, or set "
          "GM_FASHION_MNIST_DIR to a folder holding the files",
          dir, prefix, prefix);
-  Dataset ds = load_idx(images, labels);
-  if (ds.image.channels != 1 || ds.image.height != 28 || ds.image.width != 28 || ds.num_classes > 10)
-    fail(Status::invalid_data, "'{}' is not Fashion-MNIST: images are {}x{}x{} with {} classes", images,
-         ds.image.channels, ds.image.height, ds.image.width, ds.num_classes);
+  return files;
+}
+
+void require_fashion_mnist_shape(const ImageShape& image, int64_t num_classes, const std::string& images_path) {
+  if (image.channels != 1 || image.height != 28 || image.width != 28 || num_classes > 10)
+    fail(Status::invalid_data, "'{}' is not Fashion-MNIST: images are {}x{}x{} with {} classes", images_path,
+         image.channels, image.height, image.width, num_classes);
+}
+
+Dataset load_fashion_mnist(bool train) {
+  const IdxFiles files = fashion_mnist_files(train);
+  Dataset ds = load_idx(files.images, files.labels);
+  require_fashion_mnist_shape(ds.image, ds.num_classes, files.images);
   ds.num_classes = 10;  // even if a truncated copy lacks the last class
   ds.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                     "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
   return ds;
+}
+
+std::pair<std::string, std::string> spec_files(const std::string& spec) {
+  const size_t colon = spec.find(':');
+  const std::string scheme = spec.substr(0, colon);
+  const std::string rest = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  auto files = split_first(rest, spec);
+  if (files.first.empty()) fail(Status::invalid_argument, "'{}': give a file, e.g. {}:x.{}", spec, scheme, scheme);
+  return files;
 }
 
 Dataset load_dataset(const std::string& spec) {
@@ -105,8 +122,7 @@ Dataset load_dataset(const std::string& spec) {
     fail(Status::invalid_argument, "'{}': use fashion-mnist:train or fashion-mnist:test", spec);
   }
   if (scheme == "idx" || scheme == "npy") {
-    const auto [data, labels] = split_first(rest, spec);
-    if (data.empty()) fail(Status::invalid_argument, "'{}': give a file, e.g. {}:x.{}", spec, scheme, scheme);
+    const auto [data, labels] = spec_files(spec);
     return scheme == "idx" ? load_idx(data, labels) : load_npy(data, labels);
   }
   if (scheme == "images") {

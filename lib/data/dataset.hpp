@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/data_view.hpp"
@@ -35,5 +36,9 @@ struct Dataset {
 // Throws Error with invalid_argument (bad spec; the message lists the valid forms),
 // io_error (missing file), corrupt_file, unsupported or invalid_data, saying what to fix.
 Dataset load_dataset(const std::string& spec);
+
+// The data file and labels file ("" if none) of an idx: or npy: spec, checked as
+// load_dataset checks them (invalid_argument for an empty part).
+std::pair<std::string, std::string> spec_files(const std::string& spec);
 
 }  // namespace gm

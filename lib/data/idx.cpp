@@ -25,8 +25,8 @@ const char* idx_type_name(uint8_t type) {
 
 }  // namespace
 
-IdxU8 read_idx_u8(const std::string& path) {
-  GzReader in(path);
+std::vector<int64_t> read_idx_u8_dims(GzReader& in) {
+  const std::string& path = in.path();
   uint8_t magic[4];
   in.read_exact(magic, 4, "the IDX magic number");
   if (magic[0] != 0 || magic[1] != 0 || !idx_type_name(magic[2]))
@@ -42,20 +42,26 @@ IdxU8 read_idx_u8(const std::string& path) {
 
   uint8_t raw[16];
   in.read_exact(raw, 4 * static_cast<size_t>(ndim), "the IDX dimensions");
-  IdxU8 out;
+  std::vector<int64_t> dims;
   for (int i = 0; i < ndim; ++i) {
     const uint8_t* b = raw + 4 * i;
-    out.dims.push_back((int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | b[3]);
+    dims.push_back((int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | b[3]);
   }
+  checked_count(dims.data(), dims.size(), kMaxIdxElements, path);
+  return dims;
+}
+
+IdxU8 read_idx_u8(const std::string& path) {
+  GzReader in(path);
+  IdxU8 out;
+  out.dims = read_idx_u8_dims(in);
   const int64_t count = checked_count(out.dims.data(), out.dims.size(), kMaxIdxElements, path);
   in.read_vector(out.data, static_cast<size_t>(count), "the IDX data");
   in.expect_end();
   return out;
 }
 
-Dataset load_idx(const std::string& images_path, const std::string& labels_path) {
-  const IdxU8 images = read_idx_u8(images_path);
-  const std::vector<int64_t>& dims = images.dims;
+Dataset idx_images_shape(const std::vector<int64_t>& dims, const std::string& images_path) {
   Dataset ds;
   ds.n = dims[0];
   if (ds.n == 0) fail(Status::invalid_data, "'{}' holds no images (first dimension is 0)", images_path);
@@ -77,23 +83,31 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path)
     fail(Status::invalid_data, "'{}' has rows of {} values, more than {} (limits::kMaxRowWidth)", images_path, ds.d,
          limits::kMaxRowWidth);
   check_image_shape(ds.image, Status::invalid_data, images_path.c_str());
+  return ds;
+}
 
-  const int64_t total = ds.n * ds.d;
-  ds.x.resize(static_cast<size_t>(total));
-  const int64_t c = ds.image.channels;
+void idx_rows_to_float(const uint8_t* bytes, int64_t rows, int64_t d, const ImageShape& image, float* out) {
+  const int64_t c = image.channels;
   if (c <= 1) {
-    scale_bytes(images.data.data(), ds.x.data(), total);
-  } else {
-    // HWC (as stored) -> CHW (the library's image layout), scaling on the way.
-    const int64_t hw = ds.image.height * ds.image.width;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < ds.n; ++i) {
-      const uint8_t* src = images.data.data() + i * ds.d;
-      float* dst = ds.x.data() + i * ds.d;
-      for (int64_t p = 0; p < hw; ++p)
-        for (int64_t k = 0; k < c; ++k) dst[k * hw + p] = static_cast<float>(src[p * c + k]) / 255.0f;
-    }
+    scale_bytes(bytes, out, rows * d);
+    return;
   }
+  // HWC (as stored) -> CHW (the library's image layout), scaling on the way.
+  const int64_t hw = image.height * image.width;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < rows; ++i) {
+    const uint8_t* src = bytes + i * d;
+    float* dst = out + i * d;
+    for (int64_t p = 0; p < hw; ++p)
+      for (int64_t k = 0; k < c; ++k) dst[k * hw + p] = static_cast<float>(src[p * c + k]) / 255.0f;
+  }
+}
+
+Dataset load_idx(const std::string& images_path, const std::string& labels_path) {
+  const IdxU8 images = read_idx_u8(images_path);
+  Dataset ds = idx_images_shape(images.dims, images_path);
+  ds.x.resize(static_cast<size_t>(ds.n * ds.d));
+  idx_rows_to_float(images.data.data(), ds.n, ds.d, ds.image, ds.x.data());
 
   if (labels_path.empty()) return ds;
   const IdxU8 labels = read_idx_u8(labels_path);

@@ -12,6 +12,8 @@
 
 namespace gm {
 
+class GzReader;
+
 // A hostile header cannot make us allocate more than this many elements (2 GiB of bytes).
 constexpr int64_t kMaxIdxElements = int64_t{1} << 31;
 
@@ -23,6 +25,16 @@ struct IdxU8 {
 // Reads an unsigned-byte IDX file. Other element types are `unsupported`; a bad magic,
 // truncated data or trailing bytes are `corrupt_file`; a missing file is `io_error`.
 IdxU8 read_idx_u8(const std::string& path);
+
+// The pieces of read_idx_u8 and load_idx, for readers that take the rows a chunk at a time
+// (data/row_stream.hpp). read_idx_u8_dims reads the header from the start of `in` with
+// read_idx_u8's checks; the elements follow. idx_images_shape gives the n, d and image layout
+// of an images file with these dimensions (x left empty), with load_idx's checks.
+// idx_rows_to_float converts `rows` rows of d bytes (HWC when image.channels > 1) into
+// load_idx's values: scaled to [0,1], channels first.
+std::vector<int64_t> read_idx_u8_dims(GzReader& in);
+Dataset idx_images_shape(const std::vector<int64_t>& dims, const std::string& images_path);
+void idx_rows_to_float(const uint8_t* bytes, int64_t rows, int64_t d, const ImageShape& image, float* out);
 
 // Images file: (N, H, W) -> rows of H*W, image 1xHxW; (N, H, W, C) -> channels moved first
 // (CHW); (N, D) -> plain rows. Bytes are scaled to [0,1]. The optional labels file is
@@ -39,6 +51,13 @@ std::vector<uint8_t> encode_idx_u8(const uint8_t* data, const std::vector<int64_
 // how to install the package.
 constexpr const char* kFashionMnistDefaultDir = "/usr/share/datasets/fashion-mnist";
 std::string fashion_mnist_dir();
+// The images and labels files of the train or test split (io_error as above when missing).
+struct IdxFiles {
+  std::string images, labels;
+};
+IdxFiles fashion_mnist_files(bool train);
+// invalid_data unless images of this layout and class count can be Fashion-MNIST.
+void require_fashion_mnist_shape(const ImageShape& image, int64_t num_classes, const std::string& images_path);
 Dataset load_fashion_mnist(bool train);
 
 }  // namespace gm

@@ -176,8 +176,8 @@ int64_t NpyArray::count() const {
   return c;
 }
 
-NpyArray read_npy(const std::string& path) {
-  GzReader in(path);
+NpyArray read_npy_header(GzReader& in) {
+  const std::string& path = in.path();
   uint8_t pre[kMagicSize + 2];
   in.read_exact(pre, sizeof pre, "the .npy magic");
   if (std::memcmp(pre, kMagic, kMagicSize) != 0)
@@ -201,20 +201,23 @@ NpyArray read_npy(const std::string& path) {
   a.type = parse_descr(descr, path);
   if (fortran && a.shape.size() > 1)
     fail(Status::unsupported, "'{}' is stored in Fortran order; save np.ascontiguousarray(a) instead", path);
+  checked_count(a.shape.data(), a.shape.size(), kMaxNpyElements, path);
+  return a;
+}
 
+NpyArray read_npy(const std::string& path) {
+  GzReader in(path);
+  NpyArray a = read_npy_header(in);
   const int64_t count = checked_count(a.shape.data(), a.shape.size(), kMaxNpyElements, path);
   in.read_vector(a.bytes, static_cast<size_t>(count) * static_cast<size_t>(npy_item_size(a.type)), "the array data");
   in.expect_end();
   return a;
 }
 
-std::vector<float> npy_to_float(const NpyArray& a) {
-  const int64_t n = a.count();
-  std::vector<float> out(static_cast<size_t>(n));
-  const uint8_t* p = a.bytes.data();
-  switch (a.type) {
+void npy_elements_to_float(NpyType type, const uint8_t* p, int64_t n, float* out) {
+  switch (type) {
     case NpyType::f4:
-      if (n) std::memcpy(out.data(), p, a.bytes.size());
+      if (n) std::memcpy(out, p, static_cast<size_t>(n) * sizeof(float));
       break;
     case NpyType::f8:
 #pragma omp parallel for schedule(static)
@@ -234,6 +237,12 @@ std::vector<float> npy_to_float(const NpyArray& a) {
       for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(load_as<int64_t>(p + 8 * i));
       break;
   }
+}
+
+std::vector<float> npy_to_float(const NpyArray& a) {
+  const int64_t n = a.count();
+  std::vector<float> out(static_cast<size_t>(n));
+  npy_elements_to_float(a.type, a.bytes.data(), n, out.data());
   return out;
 }
 
@@ -301,28 +310,37 @@ std::vector<uint8_t> encode_npy_i32(const int32_t* data, const std::vector<int64
   return encode_npy(NpyType::i4, data, shape);
 }
 
-Dataset load_npy(const std::string& path, const std::string& labels_path) {
-  const NpyArray a = read_npy(path);
-  if (a.shape.empty()) fail(Status::invalid_data, "'{}' holds a scalar; expected rows (N, D)", path);
+Dataset npy_rows_shape(const std::vector<int64_t>& shape, const std::string& path) {
+  if (shape.empty()) fail(Status::invalid_data, "'{}' holds a scalar; expected rows (N, D)", path);
   Dataset ds;
-  ds.n = a.shape[0];
+  ds.n = shape[0];
   ds.d = 1;
   // With N = 0 the element count is 0 whatever the other dimensions are, so read_npy's
   // bound does not cover them: the row width is checked here before it is used.
-  for (size_t k = 1; k < a.shape.size(); ++k)
-    if (__builtin_mul_overflow(ds.d, a.shape[k], &ds.d) || ds.d > limits::kMaxRowWidth)
+  for (size_t k = 1; k < shape.size(); ++k)
+    if (__builtin_mul_overflow(ds.d, shape[k], &ds.d) || ds.d > limits::kMaxRowWidth)
       fail(Status::invalid_data, "'{}' has rows of more than {} values (limits::kMaxRowWidth); split the features",
            path, limits::kMaxRowWidth);
   if (ds.n == 0 || ds.d == 0) fail(Status::invalid_data, "'{}' is empty (shape has a zero dimension)", path);
-  if (a.shape.size() == 3) ds.image = ImageShape{1, a.shape[1], a.shape[2]};
-  if (a.shape.size() == 4) ds.image = ImageShape{a.shape[1], a.shape[2], a.shape[3]};
+  if (shape.size() == 3) ds.image = ImageShape{1, shape[1], shape[2]};
+  if (shape.size() == 4) ds.image = ImageShape{shape[1], shape[2], shape[3]};
   check_image_shape(ds.image, Status::invalid_data, path.c_str());
+  return ds;
+}
+
+void require_finite_rows(const float* x, int64_t first_row, int64_t rows, int64_t d, const std::string& path) {
+  for (int64_t i = 0; i < rows * d; ++i)
+    if (!std::isfinite(x[i]))
+      fail(Status::invalid_data, "'{}' row {} column {} is {} (as float32); clean or clip the data", path,
+           first_row + i / d, i % d, x[i]);
+}
+
+Dataset load_npy(const std::string& path, const std::string& labels_path) {
+  const NpyArray a = read_npy(path);
+  Dataset ds = npy_rows_shape(a.shape, path);
   ds.x = npy_to_float(a);
   // f8 values beyond float range become inf here, so check after the conversion.
-  for (int64_t i = 0; i < ds.n * ds.d; ++i)
-    if (!std::isfinite(ds.x[i]))
-      fail(Status::invalid_data, "'{}' row {} column {} is {} (as float32); clean or clip the data", path, i / ds.d,
-           i % ds.d, ds.x[i]);
+  require_finite_rows(ds.x.data(), 0, ds.n, ds.d, path);
 
   if (labels_path.empty()) return ds;
   const NpyArray l = read_npy(labels_path);

@@ -14,6 +14,8 @@
 
 namespace gm {
 
+class GzReader;
+
 enum class NpyType { f4, f8, u1, i4, i8, b1 };
 
 constexpr int64_t kMaxNpyElements = int64_t{1} << 31;  // hostile shapes cannot allocate more
@@ -36,6 +38,17 @@ int npy_item_size(NpyType t);
 NpyArray read_npy(const std::string& path);
 // Element values converted to float32 as they are (bytes are NOT scaled to [0,1]).
 std::vector<float> npy_to_float(const NpyArray& a);
+
+// The pieces of read_npy, npy_to_float and load_npy, for readers that take the rows a chunk
+// at a time (data/row_stream.hpp). read_npy_header reads the header from the start of `in`
+// with read_npy's checks and returns type and shape (bytes empty); the elements follow.
+// npy_elements_to_float converts n elements as npy_to_float does. npy_rows_shape gives the
+// n, d and image layout load_npy makes of a shape (x left empty), with its checks;
+// require_finite_rows is its invalid_data for a non-finite value (rows numbered from first_row).
+NpyArray read_npy_header(GzReader& in);
+void npy_elements_to_float(NpyType type, const uint8_t* bytes, int64_t n, float* out);
+Dataset npy_rows_shape(const std::vector<int64_t>& shape, const std::string& path);
+void require_finite_rows(const float* x, int64_t first_row, int64_t rows, int64_t d, const std::string& path);
 // Integer or bool elements as int64; float arrays are invalid_data (`what` names the array).
 std::vector<int64_t> npy_to_int64(const NpyArray& a, const std::string& what);
 
