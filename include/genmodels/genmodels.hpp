@@ -194,6 +194,34 @@ struct Rows {
 // stops fit and is rethrown from fit.
 using Progress = std::function<bool(int64_t step, int64_t total, double loss)>;
 
+// What a fit reports after each epoch (gm_epoch_report). Losses are mean per-example values:
+// nats (negative log-likelihood or its bound) for likelihood kinds; for the GAN family
+// train_loss is discriminator_loss + generator_loss.
+struct EpochReport {
+  int64_t epoch = 0;              // counts from 1, continuing across warm-started fits
+  int64_t last_epoch = 0;         // the epoch this fit ends at unless it stops early
+  double train_loss = 0;          // mean training loss over the epoch's batches
+  double validation_loss = 0;     // NaN without a validation split
+  int64_t best_epoch = 0;         // the epoch whose parameters a validated fit keeps; else epoch
+  double discriminator_loss = 0;  // GAN family: the epoch's mean L_D; else NaN
+  double generator_loss = 0;      // GAN family: the epoch's mean L_G; else NaN
+  double images_per_second = 0;
+  double epoch_seconds = 0;
+  double elapsed_seconds = 0;
+  double eta_seconds = 0;  // estimated wall time to last_epoch
+  bool stopping = false;   // early stopping ends the fit after this epoch
+};
+
+// Called after every epoch of a gradient-trained kind (once for the closed-form kinds):
+// return true to stop, as Progress; an exception also stops fit and is rethrown from fit.
+using EpochCallback = std::function<bool(const EpochReport& report)>;
+
+// The training a model holds (Model::training_progress).
+struct TrainingProgress {
+  int64_t epochs_done = 0;     // 0 without training state
+  int64_t epochs_planned = 0;  // the epoch the last fit was asked to reach
+};
+
 struct FitOptions {
   int64_t epochs, batch_size;
   double learning_rate;
@@ -202,11 +230,22 @@ struct FitOptions {
   double validation_fraction;  // gradient-trained kinds: held-out fraction scored per epoch
   int64_t patience;            // > 0: stop after this many epochs without improvement
   Progress progress;
+  EpochCallback on_epoch;
+  // Continue from the model's current state when it is fitted: gradient-trained kinds train
+  // `epochs` more epochs (a model fitted, or loaded from a checkpoint, in this process also
+  // resumes its optimiser, so 1 + 1 epochs equal 2 epochs with the same seed); bernoulli and
+  // markov add the new rows' counts (partial fit). The data must have the fitted width.
+  bool warm_start;
+  // Gradient-trained kinds: with checkpoint_path, a checkpoint every checkpoint_every epochs
+  // and after the last (atomically replacing the previous one). 0 / empty: none.
+  int64_t checkpoint_every;
+  std::string checkpoint_path;
   FitOptions() {  // the library's defaults
     const gm_fit_options o = detail::defaults_of(gm_fit_options_init_sized);
     epochs = o.epochs, batch_size = o.batch_size, learning_rate = o.learning_rate;
     seed = o.seed, threads = o.threads;
     validation_fraction = o.validation_fraction, patience = o.patience;
+    warm_start = o.warm_start != 0, checkpoint_every = o.checkpoint_every;
   }
 };
 
@@ -356,12 +395,35 @@ class Model {
   void fit(const Rows& data, const FitOptions& options = {}) {
     struct Context {
       const Progress* progress;
+      const EpochCallback* on_epoch;
       std::exception_ptr error;
-    } ctx{&options.progress, nullptr};
+    } ctx{&options.progress, &options.on_epoch, nullptr};
     gm_fit_options o = detail::defaults_of(gm_fit_options_init_sized);
     o.epochs = options.epochs, o.batch_size = options.batch_size;
     o.learning_rate = options.learning_rate, o.seed = options.seed, o.threads = options.threads;
     o.validation_fraction = options.validation_fraction, o.patience = options.patience;
+    o.warm_start = options.warm_start ? 1 : 0, o.checkpoint_every = options.checkpoint_every;
+    o.checkpoint_path = options.checkpoint_path.empty() ? nullptr : options.checkpoint_path.c_str();
+    if (options.on_epoch) {
+      o.epoch_user_data = &ctx;
+      o.epoch_callback = [](const gm_epoch_report* r, void* user) -> int32_t {
+        auto* c = static_cast<Context*>(user);
+        EpochReport report;
+        report.epoch = r->epoch, report.last_epoch = r->last_epoch;
+        report.train_loss = r->train_loss, report.validation_loss = r->validation_loss;
+        report.best_epoch = r->best_epoch;
+        report.discriminator_loss = r->discriminator_loss, report.generator_loss = r->generator_loss;
+        report.images_per_second = r->images_per_second, report.epoch_seconds = r->epoch_seconds;
+        report.elapsed_seconds = r->elapsed_seconds, report.eta_seconds = r->eta_seconds;
+        report.stopping = r->stopping != 0;
+        try {
+          return (*c->on_epoch)(report) ? 1 : 0;
+        } catch (...) {  // never across the C boundary: stop fit and rethrow after it
+          c->error = std::current_exception();
+          return 1;
+        }
+      };
+    }
     if (options.progress) {
       o.user_data = &ctx;
       o.progress = [](int64_t step, int64_t total, double loss, void* user) -> int32_t {
@@ -453,6 +515,21 @@ class Model {
   void save(const std::string& path) const {
     detail::Call call;
     call.check(gm_model_save(get(), path.c_str(), call.err()));
+  }
+  // A checkpoint: the model file plus the training state of a gradient-trained kind (optimiser
+  // moments, epoch and step counters, shuffle order), written atomically. Model::load opens
+  // it, and fit with warm_start then resumes exactly where it was written. Unsupported for the
+  // closed-form kinds; NotFitted without training state (never fitted in this process, or
+  // loaded from a plain model file).
+  void save_checkpoint(const std::string& path) const {
+    detail::Call call;
+    call.check(gm_model_save_checkpoint(get(), path.c_str(), call.err()));
+  }
+  genmodels::TrainingProgress training_progress() const {
+    genmodels::TrainingProgress p;
+    detail::Call call;
+    call.check(gm_model_training_progress(get(), &p.epochs_done, &p.epochs_planned, call.err()));
+    return p;
   }
   std::vector<uint8_t> to_bytes() const {
     gm_buffer* out = nullptr;

@@ -1,5 +1,6 @@
 // Tests of genmodels.hpp, the header-only C++ binding: RAII, exceptions per status, views,
-// progress and cancellation, files, and concurrent const calls on one model.
+// progress and cancellation, files, concurrent const calls on one model, and (issue 13) epoch
+// reports, warm start and checkpoints.
 #include <doctest/doctest.h>
 
 #include <genmodels/genmodels.hpp>
@@ -244,4 +245,85 @@ TEST_CASE("text_features: one sentence, many, and the error of a zero width") {
   gm::text_features("", buf);
   CHECK(buf == std::vector<float>(8, 0.0f));
   CHECK_THROWS_AS(gm::text_features("x", 0), gm::InvalidArgument);
+}
+
+// ------------------------------------------------------------------ issue 13: epochs, warm start, checkpoints
+
+namespace {
+
+gm::FitOptions nade_options(int64_t epochs) {
+  gm::FitOptions o;
+  o.epochs = epochs, o.batch_size = 10, o.seed = 7, o.threads = 1;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("on_epoch: nade reports epochs 1, 2, 3; true or throwing cancels") {
+  gm::Dataset bars("builtin:bars-and-stripes:4");  // 30 rows of 16 pixels
+  gm::Model m("nade", "{\"hidden\": 8}");
+  std::vector<gm::EpochReport> reports;
+  gm::FitOptions o = nade_options(3);
+  o.on_epoch = [&](const gm::EpochReport& r) {
+    reports.push_back(r);
+    return false;
+  };
+  m.fit(bars.rows(), o);
+  REQUIRE(reports.size() == 3);
+  for (size_t i = 0; i < reports.size(); ++i) {
+    CHECK(reports[i].epoch == static_cast<int64_t>(i) + 1);
+    CHECK(reports[i].last_epoch == 3);
+    CHECK(std::isfinite(reports[i].train_loss));
+    CHECK(reports[i].train_loss > 0);
+    CHECK(std::isnan(reports[i].validation_loss));
+    CHECK_FALSE(reports[i].stopping);
+  }
+  const gm::TrainingProgress p = m.training_progress();
+  CHECK(p.epochs_done == 3);
+  CHECK(p.epochs_planned == 3);
+
+  gm::Model fresh("nade", "{\"hidden\": 8}");
+  o = nade_options(5);
+  o.on_epoch = [](const gm::EpochReport& r) { return r.epoch >= 2; };
+  CHECK_THROWS_AS(fresh.fit(bars.rows(), o), gm::Cancelled);
+  struct Stop {};
+  o.on_epoch = [](const gm::EpochReport&) -> bool { throw Stop{}; };
+  CHECK_THROWS_AS(gm::Model("nade", "{\"hidden\": 8}").fit(bars.rows(), o), Stop);
+
+  std::vector<int64_t> once;  // closed-form kinds report once
+  o.on_epoch = [&](const gm::EpochReport& r) {
+    once.push_back(r.epoch);
+    return false;
+  };
+  gm::Model("markov").fit(bars.rows(), o);
+  CHECK(once == std::vector<int64_t>{1});
+}
+
+TEST_CASE("warm_start: 1 + 1 nade epochs equal 2; checkpoints resume") {
+  gm::Dataset bars("builtin:bars-and-stripes:4");
+  gm::Model two("nade", "{\"hidden\": 8}");
+  two.fit(bars.rows(), nade_options(2));
+  gm::Model m("nade", "{\"hidden\": 8}");
+  m.fit(bars.rows(), nade_options(1));
+  gm::FitOptions more = nade_options(1);
+  more.warm_start = true;
+  m.fit(bars.rows(), more);
+  CHECK(m.log_prob(bars.rows()) == two.log_prob(bars.rows()));
+  CHECK(m.training_progress().epochs_done == 2);
+
+  const std::string path = tmp_path("cpp_binding_nade.ckpt");
+  gm::FitOptions every = nade_options(1);
+  every.checkpoint_every = 1, every.checkpoint_path = path;
+  gm::Model first("nade", "{\"hidden\": 8}");
+  first.fit(bars.rows(), every);
+  gm::Model resumed = gm::Model::load(path);
+  CHECK(resumed.training_progress().epochs_done == 1);
+  resumed.fit(bars.rows(), more);
+  CHECK(resumed.log_prob(bars.rows()) == two.log_prob(bars.rows()));
+  two.save_checkpoint(path);
+  CHECK(gm::Model::load(path).training_progress().epochs_done == 2);
+  std::remove(path.c_str());
+
+  CHECK_THROWS_AS(gm::Model("nade", "{\"hidden\": 8}").save_checkpoint(path), gm::NotFitted);
+  CHECK_THROWS_AS(fitted("markov").save_checkpoint(path), gm::Unsupported);
 }
