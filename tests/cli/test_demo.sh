@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `genmodels demo` end to end on the built-in data (GM_FASHION_MNIST_DIR points nowhere, so
+# the demo falls back to bars-and-stripes): every file it promises, the NLL lines of the
+# model and the baseline, the summary, and the skip lines of a kind without log_prob or
+# complete. Seconds. Usage: test_demo.sh GENMODELS_EXE
+set -u
+G=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAILED: $*"; }
+expect() {  # expect CODE DESCRIPTION -- command...: exit code must be CODE
+  local code=$1 what=$2
+  shift 3
+  "$@" >"$T/out" 2>"$T/err"
+  local got=$?
+  if [[ $got -eq $code ]]; then ok; else bad "$what: exit $got, expected $code"; cat "$T/out" "$T/err"; fi
+}
+contains() {  # contains FILE REGEX DESCRIPTION
+  if grep -Eq -- "$2" "$1"; then ok; else bad "$3: '$2' not in output"; cat "$1"; fi
+}
+is_png() { [[ -s "$1" && $(head -c 4 "$1" | tail -c 3) == PNG ]] && ok || bad "$1 is a PNG"; }
+export GM_FASHION_MNIST_DIR="$T/no-fashion-mnist"
+
+# The instant variant: markov writes every file.
+D="$T/markov"
+expect 0 "demo --kind markov" -- "$G" demo --kind markov --out-dir "$D"
+contains "$T/out" "using builtin:bars-and-stripes:4" "demo says it fell back to the built-in data"
+contains "$T/out" "^  markov +NLL +[0-9]+\.[0-9]+ ± [0-9.]+  \(exact\)" "demo prints the model's test NLL"
+contains "$T/out" "^  bernoulli +NLL +[0-9]+\.[0-9]+ ± [0-9.]+  \(independent pixels" "demo prints the baseline's test NLL"
+contains "$T/out" "test log-likelihood" "demo reports the test log-likelihood"
+contains "$T/out" "^  test NLL " "the summary has the test NLL"
+contains "$T/out" "^  baseline " "the summary has the baseline"
+for f in samples.png completions.png anomalies.png; do is_png "$D/$f"; done
+for f in model.safetensors summary.txt summary.json; do [[ -s "$D/$f" ]] && ok || bad "demo writes $f"; done
+expect 0 "the demo's model file loads" -- "$G" info "$D/model.safetensors" --json
+contains "$T/out" '"kind":"markov"' "the demo's model is the markov chain"
+/usr/bin/python3 - "$D/summary.json" <<'PY' && ok || bad "summary.json has the NLLs, the files and no skips"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["kind"] == "markov" and j["config"]["order"] == 8, j
+assert j["test_nll_exact"] is True, j
+assert 0 < j["test_nll_nats"] < j["baseline"]["test_nll_nats"], j  # bars: rows/columns are one value
+assert set(j["files"]) == {"model", "samples", "completions", "anomalies"}, j["files"]
+assert j["skipped"] == {}, j["skipped"]
+PY
+
+# The same seed gives the same pictures.
+expect 0 "demo --kind markov again" -- "$G" demo --kind markov --out-dir "$T/again" --quiet
+for f in samples.png completions.png anomalies.png; do
+  cmp -s "$D/$f" "$T/again/$f" && ok || bad "the same seed gives the same $f"
+done
+
+# A kind without log_prob or complete: samples only, and a line saying why for the rest.
+D="$T/gan"
+expect 0 "demo --kind gan" -- "$G" demo --kind gan --epochs 1 --out-dir "$D" --quiet
+contains "$T/out" "^skipped completions.png: gan has no complete" "demo says why completions.png is missing"
+contains "$T/out" "^skipped anomalies.png: gan has no log_prob" "demo says why anomalies.png is missing"
+contains "$T/out" "^  bernoulli +NLL" "the baseline is scored even without the model's NLL"
+is_png "$D/samples.png"
+[[ ! -e "$D/completions.png" && ! -e "$D/anomalies.png" ]] && ok || bad "gan: no completions or anomalies"
+
+# Usage errors.
+expect 64 "demo --samples 0" -- "$G" demo --kind markov --samples 0 --out-dir "$T/x"
+expect 6 "demo --kind unknown (GM_UNKNOWN_KIND)" -- "$G" demo --kind nonesuch --out-dir "$T/x"
+
+echo "demo: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
