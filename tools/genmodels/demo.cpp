@@ -102,8 +102,7 @@ void add_demo_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(int64_t{0}, limits::kMaxEpochs));
   cmd->add_option("--batch-size", args->batch_size, "mini-batch size (0 = 100)")
       ->check(CLI::Range(int64_t{0}, limits::kMaxRows));
-  cmd->add_option("--lr", args->learning_rate, "learning rate (0 = the kind's default)")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lr", args->learning_rate, "learning rate (0 = the kind's default)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--out-dir", args->out_dir, "folder for the model, the pictures and summary.{txt,json}");
   cmd->add_option("--samples", args->samples, "number of samples in samples.png")->check(CLI::Range(1, 1024));
   add_seed_option(*cmd, args->seed, "random seed (fit, samples, completions)");
@@ -200,8 +199,9 @@ void add_demo_command(CLI::App& app, int& exit_code) {
       SampleOptions so;
       so.seed = args->seed;
       so.threads = args->threads;
-      const std::string title = fmt::format("genmodels {} on {}", model->kind(),
-                                            train_spec == "fashion-mnist:train" ? "binarised Fashion-MNIST" : train_spec);
+      const std::string title =
+          fmt::format("genmodels {} on {}", model->kind(),
+                      train_spec == "fashion-mnist:train" ? "binarised Fashion-MNIST" : train_spec);
 
       // samples.png
       if ((model->capabilities() & cap_sample) == 0 || model_condition(*model).kind != ConditionKind::none) {
@@ -244,7 +244,8 @@ void add_demo_command(CLI::App& app, int& exit_code) {
         const int64_t H = image.height, W = image.width, HW = H * W;
         for (int64_t j = 0; j < D; ++j) marked[static_cast<std::size_t>(j)] = (j % HW) / W >= H / 2;
         for (int64_t i = 0; i < n; ++i)
-          for (int64_t j = 0; j < D; ++j) observed[static_cast<std::size_t>(i * D + j)] = !marked[static_cast<std::size_t>(j)];
+          for (int64_t j = 0; j < D; ++j)
+            observed[static_cast<std::size_t>(i * D + j)] = !marked[static_cast<std::size_t>(j)];
         DataView view = test.view();
         view.x = x.data();
         view.n = n;
@@ -296,10 +297,12 @@ void add_demo_command(CLI::App& app, int& exit_code) {
         const int64_t n = std::min<int64_t>(kShown, static_cast<int64_t>(order.size()));
         Figure f;
         f.title = title + ": anomalies";
-        f.notes = {fmt::format("the {} most and the {} least likely of {} test images under the model;", n, n, lp.size()),
-                   "under each: its NLL in nats (-log p(x))"};
+        f.notes = {
+            fmt::format("the {} most and the {} least likely of {} test images under the model;", n, n, lp.size()),
+            "under each: its NLL in nats (-log p(x))"};
         f.image = image;
-        FigureRow most{"most likely (lowest NLL)", {}, {}, {}}, least{"least likely (highest NLL): anomalies", {}, {}, {}};
+        FigureRow most{"most likely (lowest NLL)", {}, {}, {}},
+            least{"least likely (highest NLL): anomalies", {}, {}, {}};
         for (int64_t i = 0; i < n; ++i) {
           const int64_t hi = order[static_cast<std::size_t>(i)];
           const int64_t lo = order[order.size() - 1 - static_cast<std::size_t>(i)];
@@ -329,7 +332,8 @@ void add_demo_command(CLI::App& app, int& exit_code) {
               b.nll_nats, b.nll_stderr, baseline_s);
       if (scores) sum.add("           {} is {:.2f} nats per image better", model->kind(), b.nll_nats - s.nll_nats);
       std::string written;
-      for (const auto& [key, path] : files.items()) written += " " + std::filesystem::path(path.get<std::string>()).filename().string();
+      for (const auto& [key, path] : files.items())
+        written += " " + std::filesystem::path(path.get<std::string>()).filename().string();
       sum.add("wrote      {}/:{} summary.txt summary.json", dir, written);
       for (const auto& [file, why] : skipped.items()) sum.add("skipped    {}: {}", file, why.get<std::string>());
       sum.add("time       {:.1f} s: fit {:.1f} s, scoring {:.1f} s, pictures {:.1f} s", total_s, fit_s, score_s,

@@ -114,8 +114,8 @@ uint8_t to_byte(float v) {
 void write_figure(const std::string& path, const Figure& f) {
   const ImageShape& im = f.image;
   if (!im.is_image() || (im.channels != 1 && im.channels != 3))
-    fail(Status::invalid_argument, "a figure needs images of 1 or 3 channels, got ({}, {}, {})", im.channels,
-         im.height, im.width);
+    fail(Status::invalid_argument, "a figure needs images of 1 or 3 channels, got ({}, {}, {})", im.channels, im.height,
+         im.width);
   if (im.height > kMaxSide || im.width > kMaxSide)
     fail(Status::invalid_argument, "a figure of {}x{} images is too large", im.height, im.width);
   const int scale = f.scale > 0 ? f.scale
@@ -127,7 +127,8 @@ void write_figure(const std::string& path, const Figure& f) {
   for (const FigureRow& row : f.rows)
     if (f.columns <= 0) columns = std::max<int64_t>(columns, static_cast<int64_t>(row.images.size()));
   columns = std::max<int64_t>(columns, 1);
-  const bool any_caption = std::any_of(f.rows.begin(), f.rows.end(), [](const FigureRow& r) { return !r.captions.empty(); });
+  const bool any_caption =
+      std::any_of(f.rows.begin(), f.rows.end(), [](const FigureRow& r) { return !r.captions.empty(); });
   const int caption_h = any_caption ? kLineHeight : 0;
 
   // Width: the image columns, or the widest text line.
@@ -185,7 +186,8 @@ void write_figure(const std::string& path, const Figure& f) {
           if (marked && marked[py * W + px]) {
             c = f.marked_colour;
           } else {
-            for (int64_t k = 0; k < 3; ++k) c[static_cast<std::size_t>(k)] = to_byte(img[(C == 3 ? k : 0) * H * W + py * W + px]);
+            for (int64_t k = 0; k < 3; ++k)
+              c[static_cast<std::size_t>(k)] = to_byte(img[(C == 3 ? k : 0) * H * W + py * W + px]);
           }
           canvas.fill(left + px * scale, top + py * scale, scale, scale, c);
         }

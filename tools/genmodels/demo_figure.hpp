@@ -23,7 +23,7 @@ struct FigureRow {
 };
 
 struct Figure {
-  std::string title;  // first line, twice the text size ("" = none)
+  std::string title;               // first line, twice the text size ("" = none)
   std::vector<std::string> notes;  // lines under the title, normal size
   ImageShape image;
   int64_t columns = 0;  // images per line; a longer row wraps (0 = the longest row's count)
