@@ -366,5 +366,28 @@ expect 4 "eval --labels outside [0, 10) is GM_INVALID_DATA" -- "$G" eval --image
 expect 1 "eval --labels without --images is GM_INVALID_ARGUMENT" -- "$G" eval "$T/b784.safetensors" \
   --labels "$T/fy.npy" --reference "$F" --classifier "$T/c.safetensors"
 
+# fit --chunk-size: bernoulli and markov fitted 7 rows at a time (the first chunk from scratch, then
+# warm starts that add counts) write the same bytes as the one-shot fit; other kinds and specs refused.
+/usr/bin/python3 -c "
+import numpy as np
+r = np.random.default_rng(13)
+np.save('$T/chunk.npy', (r.random((45, 4, 4)) * 255).astype(np.uint8))
+"
+for cfg in '{}' '{"order": 2}'; do
+  kind=bernoulli; [[ $cfg == '{}' ]] || kind=markov
+  expect 0 "fit $kind --chunk-size 7" -- "$G" fit $kind --config "$cfg" --data "npy:$T/chunk.npy" --binarize 0.5 \
+    --chunk-size 7 --out "$T/chunked.safetensors"
+  contains "$T/out" "7 chunks of up to 7 rows" "fit --chunk-size says how many chunks it read"
+  expect 0 "fit $kind one-shot" -- "$G" fit $kind --config "$cfg" --data "npy:$T/chunk.npy" --binarize 0.5 \
+    --out "$T/whole.safetensors"
+  cmp -s "$T/chunked.safetensors" "$T/whole.safetensors" && ok || bad "$kind fitted in chunks of 7 differs from the one-shot fit"
+done
+expect 1 "fit nade --chunk-size is GM_INVALID_ARGUMENT" -- "$G" fit nade --data "npy:$T/chunk.npy" --binarize 0.5 \
+  --chunk-size 7 --out "$T/x.safetensors"
+contains "$T/err" "nade trains in epochs over all rows: drop --chunk-size" "the message says why and what to do"
+expect 1 "fit --chunk-size on builtin: is GM_INVALID_ARGUMENT" -- "$G" fit bernoulli --data $BARS --chunk-size 7 \
+  --out "$T/x.safetensors"
+contains "$T/err" "drop --chunk-size" "the message names the specs that stream"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -9,6 +9,7 @@
 #include "core/limits.hpp"
 #include "data/captions.hpp"
 #include "data/text_features.hpp"
+#include "fit_chunks.hpp"
 #include "models/model_file.hpp"
 #include "models/registry.hpp"
 
@@ -20,6 +21,7 @@ struct FitArgs {
   DataFlags data;
   CaptionFlags captions;
   FitOptions options;
+  int64_t chunk_size = 0;  // --chunk-size: stream the data through a counting kind (fit_chunks.hpp)
 };
 
 constexpr uint64_t kGridSeed = 1;  // every epoch's grid draws the same z: progress is visible
@@ -109,6 +111,10 @@ void add_fit_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--grid-dir", args->grid_dir,
                   "after every epoch write DIR/epoch_NNN.png: samples with a fixed seed (per class or sentence for "
                   "cgan)");
+  cmd->add_option("--chunk-size", args->chunk_size,
+                  "bernoulli, markov: read and fit N rows at a time (idx:, npy:, fashion-mnist:), memory bounded by "
+                  "the chunk; the model equals the one-shot fit")
+      ->check(CLI::Range(int64_t{1}, limits::kMaxRows));
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
       auto model = create_model(args->kind, parse_config(args->config));
@@ -120,6 +126,11 @@ void add_fit_command(CLI::App& app, int& exit_code) {
         fail(Status::invalid_argument,
              "cgan with \"condition\": \"text\" needs a sentence per row: give --captions "
              "builtin (Fashion-MNIST) or --captions FILE.txt");
+      if (args->chunk_size > 0) {
+        if (!args->grid_dir.empty()) fail(Status::invalid_argument, "--grid-dir is for kinds that train in epochs");
+        fit_in_chunks(*model, args->data, args->chunk_size, args->options, args->out);
+        return;
+      }
       const auto load_start = std::chrono::steady_clock::now();
       const Dataset data = args->data.load();
       const std::vector<std::string> sentences = args->captions.sentences(data, args->options.seed);

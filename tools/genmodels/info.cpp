@@ -34,7 +34,8 @@ void add_info_commands(CLI::App& app, int& exit_code) {
       int64_t parameters = 0;
       for (const TensorRef& t : file.tensors) {
         tensors.push_back({{"name", t.name}, {"dtype", dtype_name(t.dtype)}, {"shape", t.shape}});
-        parameters += t.elements();
+        // Integer tensors are statistics, not parameters (bernoulli's and markov's counts).
+        if (t.dtype == DType::f32 || t.dtype == DType::f64) parameters += t.elements();
       }
       Json j = {{"file", args->model},
                 {"kind", model->kind()},
