@@ -17,6 +17,10 @@ int32_t gm_model_save(const gm_model* model, const char* path, gm_error** err) {
   return guarded(err, [&] { save_model_file(model_of(model), require(path, "path")); });
 }
 
+int32_t gm_model_save_checkpoint(const gm_model* model, const char* path, gm_error** err) {
+  return guarded(err, [&] { save_checkpoint_file(model_of(model), require(path, "path")); });
+}
+
 int32_t gm_model_load(const char* path, gm_model** out, gm_error** err) {
   return guarded(err, [&] {
     require(out, "out");

@@ -24,6 +24,37 @@ FitOptions fit_options_of(const gm_fit_options* o) {
   }
   if (GM_HAS_FIELD(o, gm_fit_options, validation_fraction)) f.validation_fraction = o->validation_fraction;
   if (GM_HAS_FIELD(o, gm_fit_options, patience)) f.patience = o->patience;
+  if (GM_HAS_FIELD(o, gm_fit_options, epoch_user_data) && o->epoch_callback) {
+    const gm_epoch_fn fn = o->epoch_callback;
+    void* user = o->epoch_user_data;
+    f.epoch_report = [fn, user](const nn::EpochReport& r) {
+      gm_epoch_report c;
+      std::memset(&c, 0, sizeof c);
+      c.struct_size = sizeof c;
+      c.epoch = r.epoch;
+      c.last_epoch = r.last_epoch;
+      c.train_loss = r.train_loss;
+      c.validation_loss = r.validation_loss;
+      c.best_epoch = r.best_epoch;
+      c.discriminator_loss = r.discriminator_loss;
+      c.generator_loss = r.generator_loss;
+      c.images_per_second = r.images_per_second;
+      c.epoch_seconds = r.epoch_seconds;
+      c.elapsed_seconds = r.elapsed_seconds;
+      c.eta_seconds = r.eta_seconds;
+      c.stopping = r.stopping ? 1 : 0;
+      return fn(&c, user) != 0;
+    };
+  }
+  if (GM_HAS_FIELD(o, gm_fit_options, warm_start)) {
+    if (o->warm_start != 0 && o->warm_start != 1)
+      fail(Status::invalid_argument, "warm_start must be 0 or 1, got {}", o->warm_start);
+    f.warm_start = o->warm_start == 1;
+  }
+  if (GM_HAS_FIELD(o, gm_fit_options, checkpoint_path)) {
+    f.checkpoint_every = o->checkpoint_every;
+    if (o->checkpoint_path) f.checkpoint_path = o->checkpoint_path;
+  }
   return f;
 }
 
@@ -140,6 +171,15 @@ int32_t gm_model_condition(const gm_model* model, int32_t* kind, int64_t* dim, g
 // output buffer's capacity, checked here first; a width still unknown (unfitted model) is 0.
 int32_t gm_model_fit(gm_model* model, const gm_data* data, const gm_fit_options* opts, gm_error** err) {
   return guarded(err, [&] { model_of(model).fit(view_of(data, "data"), fit_options_of(opts)); });
+}
+
+int32_t gm_model_training_progress(const gm_model* model, int64_t* epochs_done, int64_t* epochs_planned,
+                                   gm_error** err) {
+  return guarded(err, [&] {
+    const nn::TrainingState* st = model_of(model).training_state();
+    if (epochs_done) *epochs_done = st ? st->epochs_done : 0;
+    if (epochs_planned) *epochs_planned = st ? st->epochs_planned : 0;
+  });
 }
 
 int32_t gm_model_sample(const gm_model* model, int64_t n, const gm_sample_options* opts, float* out,

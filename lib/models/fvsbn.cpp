@@ -67,14 +67,16 @@ void FvsbnModel::refresh_derived() {
 void FvsbnModel::do_fit(const DataView& data, const FitOptions& options) {
   require_binary(data, kind(), options.threads);
   const int64_t d = data.d;
-  build(d);
-  // Start from the independent model: b_i = logit of the smoothed pixel mean, W = 0.
-  float* b = store_->value(b_);
-  for (int64_t j = 0; j < d; ++j) {
-    double ones = 0;
-    for (int64_t r = 0; r < data.n; ++r) ones += data.row(r)[j];
-    const double p = (ones + 1.0) / (static_cast<double>(data.n) + 2.0);
-    b[j] = static_cast<float>(std::log(p / (1.0 - p)));
+  if (!options.warm_start) {  // a warm start continues the restored parameters
+    build(d);
+    // Start from the independent model: b_i = logit of the smoothed pixel mean, W = 0.
+    float* b = store_->value(b_);
+    for (int64_t j = 0; j < d; ++j) {
+      double ones = 0;
+      for (int64_t r = 0; r < data.n; ++r) ones += data.row(r)[j];
+      const double p = (ones + 1.0) / (static_cast<double>(data.n) + 2.0);
+      b[j] = static_cast<float>(std::log(p / (1.0 - p)));
+    }
   }
   shape_ = DataShape{d, data.image};
 

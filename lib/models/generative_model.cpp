@@ -2,6 +2,7 @@
 // scope, then the kind's hook; fit and restore replace the state all or nothing.
 #include "models/generative_model.hpp"
 
+#include <chrono>
 #include <cmath>
 
 #include <fmt/ranges.h>
@@ -144,11 +145,32 @@ void GenerativeModel::fit(const DataView& data, const FitOptions& options) {
         o.state = training_.get();
         if (o.checkpoint_every > 0)
           o.write_checkpoint = [this, &o](int64_t) { save_checkpoint_file(*this, o.checkpoint_path); };
+        if (trains_in_epochs()) {
+          do_fit(data, o);
+          return;
+        }
+        // A closed-form kind makes one pass: its epoch report is that pass, its loss the
+        // training NLL the kind hands its progress callback (exact_binary::report_fit).
+        training_.reset();
+        double loss = NAN;
+        const auto start = std::chrono::steady_clock::now();
+        if (o.epoch_report)
+          o.progress = [&loss, &options](int64_t step, int64_t total, double l) {
+            loss = l;
+            return options.progress && options.progress(step, total, l);
+          };
         do_fit(data, o);
-        // Closed-form kinds do not train in epochs: they keep no training state.
-        if (training_ && training_->empty()) training_.reset();
+        if (o.epoch_report) {
+          nn::EpochReport r;
+          r.epoch = r.last_epoch = r.best_epoch = 1;
+          r.train_loss = loss;
+          r.elapsed_seconds = r.epoch_seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          r.images_per_second = r.epoch_seconds > 0 ? static_cast<double>(data.n) / r.epoch_seconds : 0;
+          if (o.epoch_report(r)) fail(Status::cancelled, "fit was cancelled by the epoch callback");
+        }
       },
-      true, o.warm_start);
+      trains_in_epochs(), o.warm_start);
 }
 
 void GenerativeModel::set_training_state(std::unique_ptr<nn::TrainingState> state) { training_ = std::move(state); }

@@ -96,8 +96,22 @@ void NadeModel::do_fit(const DataView& data, const FitOptions& options) {
   if (d > kMaxWeights / hidden_)
     fail(Status::invalid_argument, "nade with d = {} and hidden = {} needs {} weights per matrix, more than {}", d,
          hidden_, d * hidden_, kMaxWeights);
+  if (!options.warm_start) initialise(data, options.seed);
+  shape_ = DataShape{d, data.image};
+
+  nn::TrainerSettings settings;
+  settings.fit = options;
+  settings.adam.lr = kDefaultLr;
+  settings.adam.weight_decay = static_cast<float>(weight_decay_);
+  settings.kind = kind();
+  report_ = nn::train(*this, data, settings);
+}
+
+// Fresh parameters for data (a warm start keeps the restored ones instead).
+void NadeModel::initialise(const DataView& data, uint64_t seed) {
+  const int64_t d = data.d;
   store_ = make_store(d);
-  Rng init(options.seed, kInitStream);
+  Rng init(seed, kInitStream);
   nn::init_normal(store_->value(w_), d * hidden_, init, 0.0f, kInitStd);
   nn::init_normal(store_->value(v_), d * hidden_, init, 0.0f, kInitStd);
   // b_i = logit of the smoothed mean of pixel i: with V ≈ 0 the first model is the
@@ -112,14 +126,6 @@ void NadeModel::do_fit(const DataView& data, const FitOptions& options) {
     const double p = (ones[j] + 1.0) / (static_cast<double>(data.n) + 2.0);
     b[j] = static_cast<float>(std::log(p / (1.0 - p)));
   }
-  shape_ = DataShape{d, data.image};
-
-  nn::TrainerSettings settings;
-  settings.fit = options;
-  settings.adam.lr = kDefaultLr;
-  settings.adam.weight_decay = static_cast<float>(weight_decay_);
-  settings.kind = kind();
-  report_ = nn::train(*this, data, settings);
 }
 
 double NadeModel::train_step(const DataView& batch, Rng&) {

@@ -88,6 +88,7 @@ class NadeModel final : public ModelKind<NadeModel>, public nn::Trainable {
   std::string unsupported_why(const char* verb) const override;
 
  private:
+  void initialise(const DataView& data, uint64_t seed);
   std::unique_ptr<nn::ParameterStore> make_store(int64_t d);  // W, V, b, c for D pixels
   nade::Weights weights() const;
   // log p(x) of n rows of x (n, D) into out, on `threads` threads (per-call scratch).

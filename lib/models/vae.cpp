@@ -157,10 +157,12 @@ void VaeModel::do_fit(const DataView& data, const FitOptions& options) {
   check_data(data, options.threads);
   const DataShape shape{data.d, data.image};
   const std::vector<vae::LayerPlan> plan = vae::plan_layers(cfg_, shape, Status::invalid_data);
-  net_ = std::make_unique<vae::VaeNet>(cfg_, shape, plan);
-  Rng init(options.seed, kInitStream);
-  net_->init(init);
-  if (net_->logvar.valid()) nn::init_constant(net_->store.value(net_->logvar), data.d, cfg_.logvar);
+  if (!options.warm_start) {  // a warm start continues the restored network
+    net_ = std::make_unique<vae::VaeNet>(cfg_, shape, plan);
+    Rng init(options.seed, kInitStream);
+    net_->init(init);
+    if (net_->logvar.valid()) nn::init_constant(net_->store.value(net_->logvar), data.d, cfg_.logvar);
+  }
   scratch_ = std::make_unique<Scratch>();
   shape_ = shape;
 

@@ -10,6 +10,7 @@
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/limits.hpp"
+#include "nn/training_state.hpp"
 
 namespace gm::nn {
 
@@ -85,25 +86,77 @@ void check_learning_rate(float lr) {
     fail(Status::invalid_argument, "learning rate must be in (0, {}], got {}", kMaxLearningRate, lr);
 }
 
-// The loop both kinds of trainee share. step(batch, rng, epoch) trains on one batch and
-// returns its summed loss; validate (may be empty) scores the held-out rows after an epoch
-// and may keep or restore parameters.
+// The loop both kinds of trainee share. step(batch, rng, epoch, total_steps, global_step)
+// trains on one batch and returns its summed loss; val (may be null) scores the held-out rows
+// after an epoch and keeps or restores parameters; optimisers are what the training state
+// saves and resumes; end_epoch (may be empty) adds a trainee's own figures to the report.
 struct Validation {
   std::function<double(const std::vector<int64_t>& rows)> score;
-  std::function<void()> keep_best, restore_best;
+  std::function<void(std::vector<float>& into)> keep_best;
+  std::function<void(const std::vector<float>& from)> restore_best;
 };
 
-// shuffle_epoch (may be empty) replaces the default epoch shuffle (TrainerSettings::shuffle).
-using StepFn = std::function<double(const DataView& batch, Rng& rng, int64_t epoch, int64_t total_steps)>;
+using StepFn =
+    std::function<double(const DataView& batch, Rng& rng, int64_t epoch, int64_t total_steps, int64_t global_step)>;
 using ShuffleFn = std::function<void(std::vector<int64_t>& order, int64_t epoch)>;
-TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* kind, const StepFn& step,
-                     const Validation* val, const ShuffleFn& shuffle_epoch) {
+
+struct Loop {
+  StepFn step;
+  const Validation* val = nullptr;
+  ShuffleFn shuffle_epoch;  // replaces the default epoch shuffle (TrainerSettings::shuffle)
+  std::vector<Adam*> optimisers;
+  std::function<void(EpochReport&)> end_epoch;
+};
+
+void save_optimisers(const std::vector<Adam*>& optimisers, TrainingState& st) {
+  st.optimisers.resize(optimisers.size());
+  for (std::size_t k = 0; k < optimisers.size(); ++k) {
+    const Adam& a = *optimisers[k];
+    OptimiserState& o = st.optimisers[k];
+    o.steps = a.steps();
+    o.m.assign(a.first_moment(), a.first_moment() + a.size());
+    o.v.assign(a.second_moment(), a.second_moment() + a.size());
+  }
+}
+
+void load_optimisers(const std::vector<Adam*>& optimisers, const TrainingState& st, const char* kind) {
+  if (st.optimisers.size() != optimisers.size())
+    fail(Status::corrupt_file, "{}: the training state holds {} optimisers, this model has {}", kind,
+         st.optimisers.size(), optimisers.size());
+  for (std::size_t k = 0; k < optimisers.size(); ++k) {
+    const OptimiserState& o = st.optimisers[k];
+    if (static_cast<int64_t>(o.m.size()) != optimisers[k]->size() || o.v.size() != o.m.size())
+      fail(Status::corrupt_file, "{}: the training state's optimiser {} has {} values, this model's {}", kind, k,
+           o.m.size(), optimisers[k]->size());
+    optimisers[k]->set_state(o.steps, o.m.data(), o.v.data());
+  }
+}
+
+double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// The run's state: the caller's (GenerativeModel keeps it between fits) or a local one.
+// Warm start (fit.warm_start with a state from an earlier fit): the counters and the
+// optimisers continue; when the data, seed, batch size and validation options are those of
+// the state's run, the order and the early-stopping record continue too (a resumption,
+// bit-identical to never having stopped).
+TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* kind, const Loop& loop) {
+  TrainingState local;
+  TrainingState& st = fit.state != nullptr ? *fit.state : local;
+  const bool continuing = fit.warm_start && !st.empty();
+  if (!continuing) st = TrainingState{};
+  const uint64_t hash = fit.state != nullptr ? data_fingerprint(data) : 0;
+  const bool resuming = continuing &&
+                        st.same_run(data, fit.seed, fit.batch_size, fit.validation_fraction, fit.patience) &&
+                        st.data_hash == hash;
+
   // Seeded split: the first n_val rows of a shuffled order are held out.
   std::vector<int64_t> order(static_cast<std::size_t>(data.n));
   std::iota(order.begin(), order.end(), 0);
   std::vector<int64_t> validation;
   if (fit.validation_fraction > 0) {
-    if (!val)
+    if (!loop.val)
       fail(Status::invalid_argument,
            "{} has no held-out loss to validate on: set validation_fraction to 0 (and patience to 0)", kind);
     Rng split(fit.seed, kSplitStream);
@@ -120,21 +173,44 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
   const int64_t batch_size = std::min(fit.batch_size, n_train);
   const int64_t batches = (n_train + batch_size - 1) / batch_size;
   int64_t total_steps = 0;
-  if (__builtin_mul_overflow(batches, fit.epochs, &total_steps) || total_steps > limits::kMaxSteps)
+  if (__builtin_mul_overflow(batches, fit.epochs, &total_steps) || total_steps > limits::kMaxSteps ||
+      st.steps_done > limits::kMaxSteps - total_steps)
     fail(Status::invalid_argument, "{} epochs x {} batches per epoch is more than {} optimiser steps: fit fewer epochs",
          fit.epochs, batches, limits::kMaxSteps);
 
+  if (resuming) {
+    if (static_cast<int64_t>(st.order.size()) != n_train)
+      fail(Status::corrupt_file, "{}: the training state's order has {} rows, this run trains on {}", kind,
+           st.order.size(), n_train);
+    order = st.order;
+  } else {
+    st.best_loss = INFINITY;
+    st.best_epoch = 0;
+    st.epochs_without_improvement = 0;
+    st.best.clear();
+  }
+  if (continuing) load_optimisers(loop.optimisers, st, kind);
+  st.seed = fit.seed;
+  st.batch_size = fit.batch_size;
+  st.validation_fraction = fit.validation_fraction;
+  st.patience = fit.patience;
+  st.rows = data.n;
+  st.data_hash = hash;
+  const int64_t first_epoch = st.epochs_done + 1, last_epoch = st.epochs_done + fit.epochs;
+  st.epochs_planned = last_epoch;
+
   TrainReport report;
   Batch batch;
-  double best_loss = INFINITY;
-  bool have_best = false;
-  int64_t epochs_without_improvement = 0;
   const auto start = std::chrono::steady_clock::now();
+  auto sync = [&] {  // the parts of the state that live elsewhere during the loop
+    st.order = order;
+    save_optimisers(loop.optimisers, st);
+  };
 
-  for (int64_t epoch = 1; epoch <= fit.epochs; ++epoch) {
+  for (int64_t epoch = first_epoch; epoch <= last_epoch; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
-    if (shuffle_epoch) {
-      shuffle_epoch(order, epoch);
+    if (loop.shuffle_epoch) {
+      loop.shuffle_epoch(order, epoch);
     } else {
       Rng shuffle_rng(fit.seed, kShuffleStream + static_cast<uint64_t>(epoch));
       shuffle(order, shuffle_rng);
@@ -144,8 +220,9 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
       const int64_t begin = b * batch_size;
       const int64_t count = std::min(batch_size, n_train - begin);
       batch.gather(data, order.data() + begin, count);
-      Rng step_rng(fit.seed, kStepStream + static_cast<uint64_t>(report.steps));
-      const double loss = step(batch.view, step_rng, epoch, total_steps);
+      Rng step_rng(fit.seed, kStepStream + static_cast<uint64_t>(st.steps_done));
+      const double loss = loop.step(batch.view, step_rng, epoch, total_steps, st.steps_done + 1);
+      ++st.steps_done;
       ++report.steps;
       epoch_loss += loss;
       if (fit.progress && fit.progress(report.steps, total_steps, loss / static_cast<double>(count)))
@@ -156,26 +233,48 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
     rec.epoch = epoch;
     rec.train_loss = epoch_loss / static_cast<double>(n_train);
     if (!validation.empty()) {
-      rec.validation_loss = val->score(validation);
-      if (rec.validation_loss < best_loss) {
-        best_loss = rec.validation_loss;
-        val->keep_best();
-        have_best = true;
-        epochs_without_improvement = 0;
+      rec.validation_loss = loop.val->score(validation);
+      if (rec.validation_loss < st.best_loss) {
+        st.best_loss = rec.validation_loss;
+        st.best_epoch = epoch;
+        loop.val->keep_best(st.best);
+        st.epochs_without_improvement = 0;
       } else {
-        ++epochs_without_improvement;
+        ++st.epochs_without_improvement;
       }
     }
-    rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    st.epochs_done = epoch;
+    const auto now = std::chrono::steady_clock::now();
+    rec.seconds = seconds_between(epoch_start, now);
     report.epochs.push_back(rec);
+
+    EpochReport r;
+    r.epoch = epoch;
+    r.last_epoch = last_epoch;
+    r.train_loss = rec.train_loss;
+    r.validation_loss = validation.empty() ? NAN : rec.validation_loss;
+    r.best_epoch = validation.empty() ? epoch : st.best_epoch;
+    r.epoch_seconds = rec.seconds;
+    r.elapsed_seconds = seconds_between(start, now);
+    r.images_per_second = rec.seconds > 0 ? static_cast<double>(n_train) / rec.seconds : 0;
+    r.eta_seconds =
+        r.elapsed_seconds / static_cast<double>(epoch - first_epoch + 1) * static_cast<double>(last_epoch - epoch);
+    r.stopping = fit.patience > 0 && st.epochs_without_improvement >= fit.patience;
+    if (loop.end_epoch) loop.end_epoch(r);
+    report.stopped_early = r.stopping;
     if (fit.on_epoch) fit.on_epoch(epoch);
-    if (fit.patience > 0 && epochs_without_improvement >= fit.patience) {
-      report.stopped_early = true;
-      break;
+    if (fit.write_checkpoint && fit.checkpoint_every > 0 &&
+        (epoch % fit.checkpoint_every == 0 || epoch == last_epoch || r.stopping)) {
+      sync();
+      fit.write_checkpoint(epoch);
     }
+    if (fit.epoch_report && fit.epoch_report(r))
+      fail(Status::cancelled, "fit was cancelled by the epoch callback after epoch {}", epoch);
+    if (r.stopping) break;
   }
-  if (have_best && fit.patience > 0) val->restore_best();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  sync();
+  if (fit.patience > 0 && !st.best.empty()) loop.val->restore_best(st.best);
+  const double seconds = seconds_between(start, std::chrono::steady_clock::now());
   report.images_per_second =
       seconds > 0 ? static_cast<double>(report.steps) * static_cast<double>(batch_size) / seconds : 0;
   return report;
@@ -198,34 +297,48 @@ TrainReport train(Trainable& model, const DataView& data, const TrainerSettings&
   check_learning_rate(adam.lr);
   Adam optimiser(store.span(), adam);
 
-  int64_t steps = 0;
   store.zero_grad();  // from here on, each step_if_finite_and_zero_grad leaves them zero
-  auto step = [&](const DataView& batch, Rng& rng, int64_t epoch, int64_t total_steps) {
+  int64_t steps = 0;  // of this call: the learning-rate schedule's clock
+  Loop loop;
+  loop.optimisers = {&optimiser};
+  loop.step = [&](const DataView& batch, Rng& rng, int64_t epoch, int64_t total_steps, int64_t global_step) {
     if (settings.lr_schedule) optimiser.set_lr(settings.lr_schedule(steps, total_steps));
     const double loss = model.train_step(batch, rng);
     ++steps;
     if (!std::isfinite(loss) || !optimiser.step_if_finite_and_zero_grad())
       fail(Status::diverged, "{} diverged at epoch {} step {} (loss {}): lower the learning rate", settings.kind, epoch,
-           steps, loss / static_cast<double>(batch.n));
+           global_step, loss / static_cast<double>(batch.n));
     return loss;
   };
   Batch val_batch;
-  std::vector<float> best;  // parameters of the best validation epoch
   const int64_t val_batch_size = std::max<int64_t>(fit.batch_size, 256);
   Validation val;
   val.score = [&](const std::vector<int64_t>& rows) {
     return validation_loss(model, data, rows, val_batch_size, fit.seed, val_batch);
   };
-  val.keep_best = [&] { best.assign(store.values(), store.values() + store.trainable_size()); };
-  val.restore_best = [&] { std::memcpy(store.values(), best.data(), best.size() * sizeof(float)); };
-  return run_loop(data, fit, settings.kind, step, &val, settings.shuffle);
+  val.keep_best = [&](std::vector<float>& into) {
+    into.assign(store.values(), store.values() + store.trainable_size());
+  };
+  val.restore_best = [&](const std::vector<float>& from) {
+    if (static_cast<int64_t>(from.size()) != store.trainable_size())
+      fail(Status::corrupt_file, "{}: the best parameters in the training state have {} values, the model {}",
+           settings.kind, from.size(), store.trainable_size());
+    std::memcpy(store.values(), from.data(), from.size() * sizeof(float));
+  };
+  loop.val = &val;
+  loop.shuffle_epoch = settings.shuffle;
+  return run_loop(data, fit, settings.kind, loop);
 }
 
 TrainReport train(SteppedTrainable& model, const DataView& data, const FitOptions& fit, const char* kind) {
   if (fit.learning_rate > 0) check_learning_rate(static_cast<float>(fit.learning_rate));
-  int64_t steps = 0;
-  auto step = [&](const DataView& batch, Rng& rng, int64_t, int64_t) { return model.train_batch(batch, rng, ++steps); };
-  return run_loop(data, fit, kind, step, nullptr, nullptr);
+  Loop loop;
+  loop.optimisers = model.optimisers();
+  loop.step = [&](const DataView& batch, Rng& rng, int64_t, int64_t, int64_t global_step) {
+    return model.train_batch(batch, rng, global_step);
+  };
+  loop.end_epoch = [&](EpochReport& r) { model.end_epoch(r); };
+  return run_loop(data, fit, kind, loop);
 }
 
 }  // namespace gm::nn

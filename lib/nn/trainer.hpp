@@ -124,7 +124,13 @@ class SteppedTrainable {
   virtual ~SteppedTrainable() = default;
   // One training iteration: returns the summed per-example loss to report, and throws
   // Status::diverged (require_finite_step) before an update that would go non-finite.
+  // step counts from 1 over every fit of the model (warm starts continue it).
   virtual double train_batch(const DataView& batch, Rng& rng, int64_t step) = 0;
+  // The optimisers train_batch steps, created before the loop starts: a checkpoint saves
+  // their moments and a warm start restores them.
+  virtual std::vector<Adam*> optimisers() = 0;
+  // After each epoch: adds the trainee's own figures to the report (a GAN's two losses).
+  virtual void end_epoch(EpochReport&) {}
 };
 
 TrainReport train(SteppedTrainable& model, const DataView& data, const FitOptions& fit, const char* kind);

@@ -96,26 +96,27 @@ void GanModel::do_fit(const DataView& data, const FitOptions& options) {
   check_fit_data(data);  // may fill in cfg_.classes / condition_dim: GenerativeModel::fit undoes it on failure
   const DataShape shape{data.d, data.image};
   threads_ = resolve_threads(options.threads);
-  nets_ = std::make_unique<gan::Nets>(cfg_, shape, Status::invalid_data);
-  Rng init(options.seed, kInitStream);
-  nets_->init(cfg_, init);
+  if (!options.warm_start) {  // a warm start continues the networks restored into *this
+    nets_ = std::make_unique<gan::Nets>(cfg_, shape, Status::invalid_data);
+    Rng init(options.seed, kInitStream);
+    nets_->init(cfg_, init);
+  }
   scratch_ = std::make_unique<gan::Scratch>();
   shape_ = shape;
   const float configured_lr = cfg_.lr;
   if (options.learning_rate > 0) cfg_.lr = static_cast<float>(options.learning_rate);
-  optimisers_.reset();
-  FitOptions fo = options;
+  nn::AdamOptions o;
+  o.lr = cfg_.lr;
+  o.beta1 = cfg_.beta1;
+  o.beta2 = cfg_.beta2;
+  nn::AdamOptions od = o;
+  if (cfg_.d_lr > 0) od.lr = cfg_.d_lr;
+  optimisers_ =
+      std::make_unique<GanOptimisers>(GanOptimisers{nn::Adam(nets_->d_span(), od), nn::Adam(nets_->g_span(), o)});
   sum_d_ = sum_g_ = 0;
   rows_d_ = rows_g_ = 0;
-  fo.on_epoch = [this, &options](int64_t epoch) {
-    epoch_d_ = rows_d_ > 0 ? sum_d_ / static_cast<double>(rows_d_) : 0;
-    epoch_g_ = rows_g_ > 0 ? sum_g_ / static_cast<double>(rows_g_) : 0;
-    sum_d_ = sum_g_ = 0;
-    rows_d_ = rows_g_ = 0;
-    if (options.on_epoch) options.on_epoch(epoch);
-  };
-  // The fit's learning rate and optimisers are not part of the model: drop them however the
-  // loop ends (a cancel keeps this model).
+  // The fit's learning rate and optimisers are not part of the model (the training state
+  // keeps the optimisers' moments): drop them however the loop ends (a cancel keeps this model).
   struct EndOfFit {
     GanModel& m;
     float lr;
@@ -124,8 +125,19 @@ void GanModel::do_fit(const DataView& data, const FitOptions& options) {
       m.cfg_.lr = lr;
     }
   } end{*this, configured_lr};
-  report_ = nn::train(static_cast<nn::SteppedTrainable&>(*this), data, fo, kind());
+  report_ = nn::train(static_cast<nn::SteppedTrainable&>(*this), data, options, kind());
   scratch_ = std::make_unique<gan::Scratch>();  // release the training buffers
+}
+
+std::vector<nn::Adam*> GanModel::optimisers() { return {&optimisers_->d, &optimisers_->g}; }
+
+void GanModel::end_epoch(nn::EpochReport& r) {
+  epoch_d_ = rows_d_ > 0 ? sum_d_ / static_cast<double>(rows_d_) : 0;
+  epoch_g_ = rows_g_ > 0 ? sum_g_ / static_cast<double>(rows_g_) : 0;
+  sum_d_ = sum_g_ = 0;
+  rows_d_ = rows_g_ = 0;
+  r.discriminator_loss = epoch_d_;
+  r.generator_loss = epoch_g_;
 }
 
 nn::ParameterStore& GanModel::parameter_store() {

@@ -272,16 +272,8 @@ double GanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
   gan::Nets& nets = *nets_;
   const int64_t B = batch.n;
   prepare(batch, rng.next_u64());
-  if (!optimisers_) {
-    nn::AdamOptions o;
-    o.lr = cfg_.lr;
-    o.beta1 = cfg_.beta1;
-    o.beta2 = cfg_.beta2;
-    nn::AdamOptions od = o;
-    if (cfg_.d_lr > 0) od.lr = cfg_.d_lr;
-    optimisers_ =
-        std::make_unique<GanOptimisers>(GanOptimisers{nn::Adam(nets.d_span(), od), nn::Adam(nets.g_span(), o)});
-  }
+  if (!optimisers_)
+    fail(Status::invalid_argument, "{}: train_batch runs inside fit, which creates the optimisers", kind());
 
   const double loss_d = discriminator_pass(batch, true);
   nn::require_finite_step(loss_d, nets.d_span(), threads_, kind(), "discriminator", step);
