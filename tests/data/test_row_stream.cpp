@@ -94,7 +94,7 @@ TEST_CASE("row stream: IDX chunks, plain and gzip, equal load_dataset's rows bit
   const std::vector<uint8_t> color = pseudo_bytes(n * 3 * 2 * 3, 2);
   write_gzip(dir + "/rgb.gz", gm::encode_idx_u8(color.data(), {n, 3, 2, 3}));
   for (const std::string& spec : {"idx:" + dir + "/img", "idx:" + dir + "/img.gz",
-                                 "idx:" + dir + "/img.gz:" + dir + "/lab", "idx:" + dir + "/rgb.gz"}) {
+                                  "idx:" + dir + "/img.gz:" + dir + "/lab", "idx:" + dir + "/rgb.gz"}) {
     CAPTURE(spec);
     Dataset whole = gm::load_dataset(spec);
     for (int64_t chunk : {1, 7, 10, 53, 54, 1000}) {
@@ -123,7 +123,7 @@ TEST_CASE("row stream: .npy chunks (u1 and f4, plain and gzip) equal load_datase
   std::vector<int32_t> labels(n, 1);
   write_bytes(dir + "/labels.npy", gm::encode_npy_i32(labels.data(), {n, 1}));
   for (const std::string& spec : {"npy:" + dir + "/u1.npy", "npy:" + dir + "/f4.npy", "npy:" + dir + "/f4.npy.gz",
-                                 "npy:" + dir + "/u1.npy:" + dir + "/labels.npy"}) {
+                                  "npy:" + dir + "/u1.npy:" + dir + "/labels.npy"}) {
     CAPTURE(spec);
     const Dataset whole = gm::load_dataset(spec);
     for (int64_t chunk : {1, 4, 40, 41, 100}) {
