@@ -55,6 +55,16 @@ class TestEpochReports(unittest.TestCase):
         self.assertEqual(len(reports), 2)
         self.assertTrue(all(math.isfinite(r.validation_loss) for r in reports), reports)
 
+    @unittest.skipUnless("gan" in KINDS, "no gan kind")
+    def test_gan_reports_both_losses(self):
+        reports = []
+        genmodels.Model("gan", latent=2, g_hidden=[8], d_hidden=[8]).fit(
+            bars(), epochs=2, batch_size=10, seed=1, threads=1, on_epoch=reports.append)
+        self.assertEqual([r.epoch for r in reports], [1, 2])
+        for r in reports:
+            self.assertTrue(math.isfinite(r.discriminator_loss) and math.isfinite(r.generator_loss), r)
+            self.assertAlmostEqual(r.train_loss, r.discriminator_loss + r.generator_loss)
+
     def test_closed_form_kinds_report_once(self):
         reports = []
         genmodels.Model("markov").fit(bars(), on_epoch=reports.append)
