@@ -399,8 +399,9 @@ GM_API int32_t gm_model_load_buffer(const void* data, int64_t size, gm_model** o
  * from a plain model file). */
 GM_API int32_t gm_model_save_checkpoint(const gm_model* model, const char* path, gm_error** err);
 /* The training the model holds: *epochs_done epochs so far (0 without training state) and
- * *epochs_planned, the epoch its last fit was asked to reach (so a resumed fit that wants
- * the original end runs epochs_planned - epochs_done more). Either pointer may be NULL. */
+ * *epochs_planned, the epoch its last fit was asked to reach, or the epoch early stopping
+ * ended it at (so a resumed fit that wants the original end runs epochs_planned - epochs_done
+ * more; 0 more means that run is complete). Either pointer may be NULL. */
 GM_API int32_t gm_model_training_progress(const gm_model* model, int64_t* epochs_done, int64_t* epochs_planned,
                                           gm_error** err);
 

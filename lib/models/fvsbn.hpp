@@ -62,6 +62,7 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public nn::Trainable {
   void do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
                    float* out) const override;
   std::vector<TensorRef> do_tensors() const override;
+  void before_checkpoint() override { refresh_derived(); }
   void do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) override;
   std::string unsupported_why(const char* verb) const override;
 

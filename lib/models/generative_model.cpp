@@ -144,7 +144,10 @@ void GenerativeModel::fit(const DataView& data, const FitOptions& options) {
         if (!o.warm_start) *training_ = nn::TrainingState{};
         o.state = training_.get();
         if (o.checkpoint_every > 0)
-          o.write_checkpoint = [this, &o](int64_t) { save_checkpoint_file(*this, o.checkpoint_path); };
+          o.write_checkpoint = [this, &o](int64_t) {
+            before_checkpoint();
+            save_checkpoint_file(*this, o.checkpoint_path);
+          };
         if (trains_in_epochs()) {
           do_fit(data, o);
           return;

@@ -143,6 +143,9 @@ class GenerativeModel {
   virtual void do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
                            float* out) const;
   virtual std::vector<TensorRef> do_tensors() const = 0;
+  // Called mid-fit, at the end of an epoch, before a checkpoint saves do_tensors(): a kind
+  // whose saved tensors are derived from its training parameters brings them up to date.
+  virtual void before_checkpoint() {}
   // Called on an unfitted model of this configuration; sets shape_.
   virtual void do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) = 0;
 

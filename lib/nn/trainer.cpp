@@ -263,8 +263,10 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
     if (loop.end_epoch) loop.end_epoch(r);
     report.stopped_early = r.stopping;
     if (fit.on_epoch) fit.on_epoch(epoch);
-    if (fit.write_checkpoint && fit.checkpoint_every > 0 &&
-        (epoch % fit.checkpoint_every == 0 || epoch == last_epoch || r.stopping)) {
+    const bool last = epoch == last_epoch || r.stopping;
+    if (r.stopping) st.epochs_planned = epoch;  // the run has reached its end
+    // The checkpoint of the last epoch is written after the loop, holding the final model.
+    if (fit.write_checkpoint && fit.checkpoint_every > 0 && epoch % fit.checkpoint_every == 0 && !last) {
       sync();
       fit.write_checkpoint(epoch);
     }
@@ -274,6 +276,7 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
   }
   sync();
   if (fit.patience > 0 && !st.best.empty()) loop.val->restore_best(st.best);
+  if (fit.write_checkpoint && fit.checkpoint_every > 0) fit.write_checkpoint(st.epochs_done);
   const double seconds = seconds_between(start, std::chrono::steady_clock::now());
   report.images_per_second =
       seconds > 0 ? static_cast<double>(report.steps) * static_cast<double>(batch_size) / seconds : 0;
