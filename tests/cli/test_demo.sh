@@ -53,6 +53,13 @@ for f in samples.png completions.png anomalies.png; do
   cmp -s "$D/$f" "$T/again/$f" && ok || bad "the same seed gives the same $f"
 done
 
+# The default kind (nade) logs every epoch on stderr; --quiet silences it.
+expect 0 "demo (nade) --epochs 2" -- "$G" demo --epochs 2 --out-dir "$T/nade"
+contains "$T/err" "^epoch 2/2 .*nats" "demo logs each epoch"
+contains "$T/out" "^  nade +NLL" "demo prints nade's test NLL"
+expect 0 "demo --quiet" -- "$G" demo --epochs 2 --out-dir "$T/nade" --quiet
+if grep -q "^epoch" "$T/err"; then bad "--quiet logs no epochs"; else ok; fi
+
 # A kind without log_prob or complete: samples only, and a line saying why for the rest.
 D="$T/gan"
 expect 0 "demo --kind gan" -- "$G" demo --kind gan --epochs 1 --out-dir "$D" --quiet

@@ -15,6 +15,7 @@
 #include "core/limits.hpp"
 #include "data/transforms.hpp"
 #include "demo_figure.hpp"
+#include "epoch_log.hpp"
 #include "models/model_file.hpp"
 #include "models/registry.hpp"
 #include "score.hpp"
@@ -156,7 +157,9 @@ void add_demo_command(CLI::App& app, int& exit_code) {
       baseline->fit(train.view(), baseline_fit);
       const double baseline_s = seconds_since(baseline_start);
 
-      if (!args->quiet) fit.progress = terminal_progress(fmt::format("fit {}", model->kind()));
+      // The per-epoch log on stderr (a live line on a terminal); --quiet keeps it silent.
+      const bool likelihood = (model->capabilities() & cap_log_prob) != 0;
+      attach_epoch_log(fit, "demo", args->quiet, likelihood);
       const auto fit_start = std::chrono::steady_clock::now();
       model->fit(train.view(), fit);
       const double fit_s = seconds_since(fit_start);
