@@ -147,9 +147,10 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
   const bool continuing = fit.warm_start && !st.empty();
   if (!continuing) st = TrainingState{};
   const uint64_t hash = fit.state != nullptr ? data_fingerprint(data) : 0;
-  const bool resuming = continuing &&
-                        st.same_run(data, fit.seed, fit.batch_size, fit.validation_fraction, fit.patience) &&
-                        st.data_hash == hash;
+  const bool resuming =
+      continuing &&
+      st.same_run(data, fit.seed, fit.batch_size, fit.learning_rate, fit.validation_fraction, fit.patience) &&
+      st.data_hash == hash;
 
   // Seeded split: the first n_val rows of a shuffled order are held out.
   std::vector<int64_t> order(static_cast<std::size_t>(data.n));
@@ -192,6 +193,7 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
   if (continuing) load_optimisers(loop.optimisers, st, kind);
   st.seed = fit.seed;
   st.batch_size = fit.batch_size;
+  st.learning_rate = fit.learning_rate;
   st.validation_fraction = fit.validation_fraction;
   st.patience = fit.patience;
   st.rows = data.n;

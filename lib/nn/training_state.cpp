@@ -79,9 +79,9 @@ uint64_t data_fingerprint(const DataView& data) {
   return h;
 }
 
-bool TrainingState::same_run(const DataView& data, uint64_t s, int64_t b, double vf, int64_t p) const {
-  return !empty() && seed == s && batch_size == b && validation_fraction == vf && patience == p && rows == data.n &&
-         data_hash == data_fingerprint(data);
+bool TrainingState::same_run(const DataView& data, uint64_t s, int64_t b, double lr, double vf, int64_t p) const {
+  return !empty() && seed == s && batch_size == b && learning_rate == lr && validation_fraction == vf &&
+         patience == p && rows == data.n && data_hash == data_fingerprint(data);
 }
 
 Json TrainingState::to_json() const {
@@ -92,6 +92,7 @@ Json TrainingState::to_json() const {
               {"epochs_planned", epochs_planned},
               {"seed", fmt::format("{:016x}", seed)},
               {"batch_size", batch_size},
+              {"learning_rate", learning_rate},
               {"validation_fraction", validation_fraction},
               {"patience", patience},
               {"rows", rows},
@@ -129,6 +130,9 @@ TrainingState TrainingState::restore(const Json& j, const std::vector<TensorRef>
   s.best_epoch = get_int(j, "best_epoch", 0, s.epochs_done);
   s.epochs_without_improvement = get_int(j, "epochs_without_improvement", 0, s.epochs_done);
   s.validation_fraction = get_double(j, "validation_fraction");
+  s.learning_rate = get_double(j, "learning_rate");
+  if (!(s.learning_rate >= 0) || !std::isfinite(s.learning_rate))
+    fail(Status::corrupt_file, "checkpoint learning_rate {} is not a finite number >= 0", s.learning_rate);
   if (!(s.validation_fraction >= 0 && s.validation_fraction < 1))
     fail(Status::corrupt_file, "checkpoint validation_fraction {} is outside [0, 1)", s.validation_fraction);
   for (auto [key, out] : {std::pair{"seed", &s.seed}, std::pair{"data_hash", &s.data_hash}}) {

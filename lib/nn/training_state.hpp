@@ -34,6 +34,7 @@ struct TrainingState {
   // optimiser, but is a new run (the order and the early-stopping record start again).
   uint64_t seed = 0;
   int64_t batch_size = 0;
+  double learning_rate = 0;  // as given to fit (0 = the kind's default)
   double validation_fraction = 0;
   int64_t patience = 0;
   int64_t rows = 0;        // the data's n
@@ -49,8 +50,8 @@ struct TrainingState {
 
   bool empty() const { return epochs_done == 0; }
   // True when a fit of `data` with these options continues this very run.
-  bool same_run(const DataView& data, uint64_t seed, int64_t batch_size, double validation_fraction,
-                int64_t patience) const;
+  bool same_run(const DataView& data, uint64_t seed, int64_t batch_size, double learning_rate,
+                double validation_fraction, int64_t patience) const;
 
   // Persistence (checkpoints): counters and options as JSON, vectors as tensors named
   // "training.*" (views into *this). restore() validates everything and throws corrupt_file.

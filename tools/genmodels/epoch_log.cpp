@@ -67,6 +67,8 @@ bool EpochLog::epoch(const nn::EpochReport& r) {
   Timed t{log_seconds_};
   last_ = r;
   ++epochs_run_;
+  images_ += r.images_per_second * r.epoch_seconds;
+  epoch_seconds_ += r.epoch_seconds;
   if (quiet_) return false;
   const char* unit = nats_ ? " nats" : "";
   std::string line = fmt::format("epoch {}/{}  train {:.4f}{}", r.epoch, r.last_epoch, r.train_loss, unit);

@@ -25,6 +25,8 @@ class EpochLog {
   // log itself took: its share of the fit is the cost of reporting.
   const nn::EpochReport& last() const { return last_; }
   int64_t epochs_run() const { return epochs_run_; }
+  // Training rows per second over every epoch reported (0 before the first).
+  double images_per_second() const { return epoch_seconds_ > 0 ? images_ / epoch_seconds_ : 0; }
   double log_seconds() const { return log_seconds_; }
 
  private:
@@ -35,7 +37,7 @@ class EpochLog {
   bool nats_, quiet_, terminal_;
   nn::EpochReport last_;
   int64_t epochs_run_ = 0;
-  double log_seconds_ = 0, last_draw_ = -1;
+  double log_seconds_ = 0, last_draw_ = -1, images_ = 0, epoch_seconds_ = 0;
   bool live_line_ = false;
 };
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 #include "core/limits.hpp"
 #include "data/captions.hpp"
 #include "data/text_features.hpp"
+#include "epoch_log.hpp"
 #include "fit_chunks.hpp"
 #include "models/model_file.hpp"
 #include "models/registry.hpp"
@@ -17,7 +19,9 @@ namespace gm::cli {
 
 namespace {
 struct FitArgs {
-  std::string kind, out, config = "{}", grid_dir;
+  std::string kind, out, config = "{}", grid_dir, resume, checkpoint;
+  int64_t checkpoint_every = 0;
+  bool quiet = false, json = false;
   DataFlags data;
   CaptionFlags captions;
   FitOptions options;
@@ -84,12 +88,84 @@ class EpochGrids {
   std::vector<float> conditions_;
 };
 
+// "out/model.safetensors" -> "out/model.ckpt.safetensors".
+std::string checkpoint_path(const FitArgs& args) {
+  if (!args.checkpoint.empty()) return args.checkpoint;
+  if (!args.resume.empty()) return args.resume;
+  const std::filesystem::path out(args.out);
+  return (out.parent_path() / (out.stem().string() + ".ckpt" + out.extension().string())).string();
+}
+
+// --resume FILE: the model and its training state from the file; the options the user did
+// not give are the run's own, and --epochs defaults to what the run had left.
+std::unique_ptr<GenerativeModel> resumed_model(FitArgs& args, const CLI::App& cmd) {
+  std::unique_ptr<GenerativeModel> model = load_model_file(args.resume);
+  if (!args.kind.empty() && args.kind != model->kind())
+    fail(Status::invalid_argument, "--resume {} holds a {} model, not {}: drop the kind or resume the right file",
+         args.resume, model->kind(), args.kind);
+  if (cmd.count("--config") > 0)
+    fail(Status::invalid_argument, "--resume takes the configuration from {}: drop --config", args.resume);
+  FitOptions& o = args.options;
+  o.warm_start = true;
+  const nn::TrainingState* st = model->training_state();
+  if (!model->trains_in_epochs())
+    fail(Status::invalid_argument,
+         "{} holds a {} model, which fits by counting: to add rows, fit them with --chunk-size on one stream, or refit",
+         args.resume, model->kind());
+  if (st == nullptr) {
+    if (cmd.count("--epochs") == 0)
+      fail(Status::invalid_argument,
+           "{} is a plain model file, without training state: give --epochs N to train N more epochs from its "
+           "parameters (with a fresh optimiser), or resume a checkpoint (fit --checkpoint-every)",
+           args.resume);
+    return model;
+  }
+  if (cmd.count("--seed") == 0) o.seed = st->seed;
+  if (cmd.count("--batch-size") == 0) o.batch_size = st->batch_size;
+  if (cmd.count("--lr") == 0) o.learning_rate = st->learning_rate;
+  if (cmd.count("--validation") == 0) o.validation_fraction = st->validation_fraction;
+  if (cmd.count("--patience") == 0) o.patience = st->patience;
+  if (cmd.count("--epochs") == 0) {
+    o.epochs = st->epochs_planned - st->epochs_done;
+    if (o.epochs < 1)
+      fail(Status::invalid_argument,
+           "the run in {} is complete (epoch {} of {}): give --epochs N to train N more epochs", args.resume,
+           st->epochs_done, st->epochs_planned);
+  }
+  return model;
+}
+
+// fit --json: one line a script can parse.
+void print_json_summary(const GenerativeModel& model, const EpochLog& log, const FitOptions& options, double seconds,
+                        const std::string& out) {
+  const nn::EpochReport& r = log.last();
+  auto number = [](double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); };
+  Json j{{"kind", model.kind()},
+         {"config", model.config()},
+         {"epochs_run", log.epochs_run()},
+         {"epoch", r.epoch},
+         {"best_epoch", r.best_epoch},
+         {"stopped_early", r.stopping},
+         {"train_loss", number(r.train_loss)},
+         {"validation_loss", number(r.validation_loss)},
+         {"seconds", seconds},
+         {"images_per_second", log.images_per_second()},
+         {"log_seconds", log.log_seconds()},
+         {"out", out}};
+  if (!std::isnan(r.discriminator_loss)) {
+    j["discriminator_loss"] = number(r.discriminator_loss);
+    j["generator_loss"] = number(r.generator_loss);
+  }
+  if (options.checkpoint_every > 0) j["checkpoint"] = options.checkpoint_path;
+  fmt::print("{}\n", j.dump());
+}
+
 }  // namespace
 
 void add_fit_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<FitArgs>();
   CLI::App* cmd = app.add_subcommand("fit", "fit a model on data and save it");
-  cmd->add_option("kind", args->kind, "model kind (see `genmodels kinds`)")->required();
+  cmd->add_option("kind", args->kind, "model kind (see `genmodels kinds`); with --resume, taken from the file");
   args->data.add_to(*cmd);
   cmd->add_option("--out", args->out, "model file to write (.safetensors)")->required();
   cmd->add_option("--config", args->config, "hyper-parameters as a JSON object, e.g. '{\"order\": 2}'");
@@ -115,9 +191,25 @@ void add_fit_command(CLI::App& app, int& exit_code) {
                   "bernoulli, markov: read and fit N rows at a time (idx:, npy:, fashion-mnist:), memory bounded by "
                   "the chunk; the model equals the one-shot fit")
       ->check(CLI::Range(int64_t{1}, limits::kMaxRows));
-  cmd->callback([args, &exit_code] {
+  cmd->add_option("--resume", args->resume,
+                  "continue the fit a checkpoint (or a model file) holds: to the epoch the original run planned, or "
+                  "--epochs N more; options not given are the run's own");
+  cmd->add_option("--checkpoint-every", args->checkpoint_every,
+                  "write a checkpoint every N epochs and after the last (gradient-trained kinds)")
+      ->check(CLI::Range(int64_t{1}, limits::kMaxEpochs));
+  cmd->add_option("--checkpoint", args->checkpoint,
+                  "the checkpoint file (default: the --resume file, else OUT with .ckpt before its extension)");
+  cmd->add_flag("--quiet", args->quiet, "no per-epoch log");
+  cmd->add_flag("--json", args->json, "print one JSON line with the run's figures instead of the summary");
+  cmd->callback([args, cmd, &exit_code] {
+    if (args->kind.empty() && args->resume.empty()) throw CLI::RequiredError("a model kind (or --resume FILE)");
     exit_code = run_command([&] {
-      auto model = create_model(args->kind, parse_config(args->config));
+      std::unique_ptr<GenerativeModel> model;
+      if (!args->resume.empty()) {
+        model = resumed_model(*args, *cmd);
+      } else {
+        model = create_model(args->kind, parse_config(args->config));
+      }
       const bool text = model_condition(*model).kind == ConditionKind::text;
       if (!args->captions.source.empty() && !text)
         fail(Status::invalid_argument, "--captions is for cgan with {{\"condition\": \"text\"}}; this is {} {}",
@@ -144,7 +236,12 @@ void add_fit_command(CLI::App& app, int& exit_code) {
       }
       validate_view(view);
       FitOptions options = args->options;
-      options.progress = terminal_progress("fit");
+      if (args->checkpoint_every > 0) {
+        options.checkpoint_every = args->checkpoint_every;
+        options.checkpoint_path = checkpoint_path(*args);
+      }
+      const std::shared_ptr<EpochLog> log =
+          attach_epoch_log(options, "fit", args->quiet || args->json, (model->capabilities() & cap_log_prob) != 0);
       std::unique_ptr<EpochGrids> grids;
       if (!args->grid_dir.empty()) {
         grids = std::make_unique<EpochGrids>(args->grid_dir, *model, data, args->captions, sentences);
@@ -154,8 +251,13 @@ void add_fit_command(CLI::App& app, int& exit_code) {
       model->fit(view, options);
       const double fit_s = seconds_since(fit_start);
       save_model_file(*model, args->out);
+      if (args->json) {
+        print_json_summary(*model, *log, options, fit_s, args->out);
+        return;
+      }
       fmt::print("fitted {} on {} examples of {} values in {:.3f} s (data loaded in {:.3f} s)\n", model->kind(), data.n,
                  data.d, fit_s, load_s);
+      if (options.checkpoint_every > 0) fmt::print("checkpoint: {}\n", options.checkpoint_path);
       if (text)
         fmt::print("captions: {} ({} values per sentence), e.g. \"{}\"\n", args->captions.source,
                    args->captions.text_dim, sentences.empty() ? "" : sentences.front());
