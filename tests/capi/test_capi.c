@@ -980,6 +980,125 @@ static void test_limits(void) {
   gm_dataset_free(ds);
 }
 
+/* Issue 13 from C: the epoch callback sees every epoch; warm start 1 + 1 epochs equals 2 (the
+ * same log_prob bit for bit); a fit cancelled by the epoch callback after a checkpoint is
+ * resumed from the file to the uninterrupted model's bytes; bernoulli accumulates. */
+typedef struct {
+  int64_t epochs[8];
+  double losses[8];
+  int count, cancel_at;
+} epoch_log;
+
+static int32_t record_epoch(const gm_epoch_report* r, void* user) {
+  epoch_log* log = (epoch_log*)user;
+  if (log->count < 8) {
+    log->epochs[log->count] = r->epoch;
+    log->losses[log->count] = r->train_loss;
+  }
+  ++log->count;
+  CHECK(r->struct_size == sizeof(gm_epoch_report));
+  CHECK(r->last_epoch >= r->epoch);
+  CHECK(r->validation_loss != r->validation_loss); /* NaN: no validation split */
+  return r->epoch == log->cancel_at;
+}
+
+static void bars_log_probs(const gm_model* m, const gm_data* data, double* out) {
+  EXPECT_OK(gm_model_log_prob(m, data, NULL, out, data->n, ERR));
+}
+
+static void test_training_state(void) {
+  gm_dataset* ds = NULL;
+  gm_data data;
+  EXPECT_OK(gm_dataset_load("builtin:bars-and-stripes:3", NULL, &ds, ERR));
+  EXPECT_OK(gm_dataset_view(ds, &data, ERR));
+  const char* cfg = "{\"hidden\": 8}";
+  gm_fit_options fo;
+  gm_fit_options_init(&fo);
+  CHECK(fo.warm_start == 0 && fo.epoch_callback == NULL && fo.checkpoint_every == 0 && fo.checkpoint_path == NULL);
+  fo.batch_size = 7;
+  fo.seed = 9;
+
+  /* Two epochs at once, with the epoch callback. */
+  gm_model* whole = NULL;
+  EXPECT_OK(gm_model_create("nade", cfg, &whole, ERR));
+  epoch_log log;
+  memset(&log, 0, sizeof log);
+  fo.epochs = 2;
+  fo.epoch_callback = record_epoch;
+  fo.epoch_user_data = &log;
+  EXPECT_OK(gm_model_fit(whole, &data, &fo, ERR));
+  CHECK(log.count == 2 && log.epochs[0] == 1 && log.epochs[1] == 2);
+  CHECK(log.losses[0] > 0 && log.losses[1] > 0);
+  int64_t done = -1, planned = -1;
+  EXPECT_OK(gm_model_training_progress(whole, &done, &planned, ERR));
+  CHECK(done == 2 && planned == 2);
+  double a[16], b[16];
+  bars_log_probs(whole, &data, a);
+
+  /* 1 + 1 warm-started epochs. */
+  gm_model* warm = NULL;
+  EXPECT_OK(gm_model_create("nade", cfg, &warm, ERR));
+  fo.epochs = 1;
+  fo.epoch_callback = NULL;
+  EXPECT_OK(gm_model_fit(warm, &data, &fo, ERR));
+  fo.warm_start = 1;
+  EXPECT_OK(gm_model_fit(warm, &data, &fo, ERR));
+  bars_log_probs(warm, &data, b);
+  CHECK(memcmp(a, b, sizeof(double) * (size_t)data.n) == 0);
+  fo.warm_start = 2;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_fit(warm, &data, &fo, ERR));
+
+  /* Stopped after a checkpoint (the epoch callback cancels epoch 2, the checkpoint of epoch 1
+   * is on disk), then resumed from the file. */
+  const char* ckpt = "test_capi_training.ckpt";
+  remove(ckpt);
+  gm_model* stopped = NULL;
+  EXPECT_OK(gm_model_create("nade", cfg, &stopped, ERR));
+  memset(&log, 0, sizeof log);
+  log.cancel_at = 2;
+  fo.warm_start = 0;
+  fo.epochs = 2;
+  fo.epoch_callback = record_epoch;
+  fo.checkpoint_every = 1;
+  fo.checkpoint_path = ckpt;
+  EXPECT_ERR(GM_CANCELLED, gm_model_fit(stopped, &data, &fo, ERR));
+  gm_model* resumed = NULL;
+  EXPECT_OK(gm_model_load(ckpt, &resumed, ERR));
+  EXPECT_OK(gm_model_training_progress(resumed, &done, &planned, ERR));
+  CHECK(done == 1 && planned == 2);
+  fo.epochs = planned - done;
+  fo.warm_start = 1;
+  fo.epoch_callback = NULL;
+  fo.checkpoint_every = 0;
+  EXPECT_OK(gm_model_fit(resumed, &data, &fo, ERR));
+  gm_buffer *wb = NULL, *rb = NULL;
+  EXPECT_OK(gm_model_save_buffer(whole, &wb, ERR));
+  EXPECT_OK(gm_model_save_buffer(resumed, &rb, ERR));
+  CHECK(gm_buffer_size(wb) == gm_buffer_size(rb) &&
+        memcmp(gm_buffer_data(wb), gm_buffer_data(rb), (size_t)gm_buffer_size(wb)) == 0);
+  gm_buffer_free(wb);
+  gm_buffer_free(rb);
+  EXPECT_OK(gm_model_save_checkpoint(resumed, ckpt, ERR));
+  remove(ckpt);
+
+  /* checkpoint_every without a path; a closed-form kind has no checkpoint. */
+  fo.warm_start = 0;
+  fo.checkpoint_every = 1;
+  fo.checkpoint_path = NULL;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_fit(warm, &data, &fo, ERR));
+  gm_model* bern = fit_bars("bernoulli", NULL);
+  EXPECT_ERR(GM_UNSUPPORTED, gm_model_save_checkpoint(bern, ckpt, ERR));
+  EXPECT_OK(gm_model_training_progress(bern, &done, &planned, ERR));
+  CHECK(done == 0 && planned == 0);
+
+  gm_model_free(bern);
+  gm_model_free(whole);
+  gm_model_free(warm);
+  gm_model_free(stopped);
+  gm_model_free(resumed);
+  gm_dataset_free(ds);
+}
+
 int main(int argc, char** argv) {
   snprintf(g_tmp, sizeof g_tmp, "%s", argc > 1 ? argv[1] : ".");
   test_library();
@@ -1004,6 +1123,7 @@ int main(int argc, char** argv) {
   test_infogan();
   test_gan_cancel();
   test_limits();
+  test_training_state();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }
