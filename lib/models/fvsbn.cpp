@@ -11,6 +11,7 @@
 #include "models/common_keys.hpp"
 #include "nn/bce_row.hpp"
 #include "nn/binary_product.hpp"
+#include "nn/init.hpp"
 #include "nn/tiles.hpp"
 
 namespace gm {
@@ -69,14 +70,7 @@ void FvsbnModel::do_fit(const DataView& data, const FitOptions& options) {
   const int64_t d = data.d;
   if (!options.warm_start) {  // a warm start continues the restored parameters
     build(d);
-    // Start from the independent model: b_i = logit of the smoothed pixel mean, W = 0.
-    float* b = store_->value(b_);
-    for (int64_t j = 0; j < d; ++j) {
-      double ones = 0;
-      for (int64_t r = 0; r < data.n; ++r) ones += data.row(r)[j];
-      const double p = (ones + 1.0) / (static_cast<double>(data.n) + 2.0);
-      b[j] = static_cast<float>(std::log(p / (1.0 - p)));
-    }
+    nn::init_logit_marginals(data, store_->value(b_));  // and W = 0: the independent model
   }
   shape_ = DataShape{d, data.image};
 

@@ -114,18 +114,8 @@ void NadeModel::initialise(const DataView& data, uint64_t seed) {
   Rng init(seed, kInitStream);
   nn::init_normal(store_->value(w_), d * hidden_, init, 0.0f, kInitStd);
   nn::init_normal(store_->value(v_), d * hidden_, init, 0.0f, kInitStd);
-  // b_i = logit of the smoothed mean of pixel i: with V ≈ 0 the first model is the
-  // independent-Bernoulli one, so no epoch is spent learning the marginals.
-  std::vector<double> ones(static_cast<std::size_t>(d), 0.0);
-  for (int64_t r = 0; r < data.n; ++r) {
-    const float* x = data.row(r);
-    for (int64_t j = 0; j < d; ++j) ones[j] += x[j];
-  }
-  float* b = store_->value(b_);
-  for (int64_t j = 0; j < d; ++j) {
-    const double p = (ones[j] + 1.0) / (static_cast<double>(data.n) + 2.0);
-    b[j] = static_cast<float>(std::log(p / (1.0 - p)));
-  }
+  // With V ≈ 0 and these biases the first model is the independent-Bernoulli one.
+  nn::init_logit_marginals(data, store_->value(b_));
 }
 
 double NadeModel::train_step(const DataView& batch, Rng&) {

@@ -1,6 +1,7 @@
 #include "nn/init.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -42,6 +43,18 @@ void init_kaiming_normal(float* p, int64_t n, Fans f, Rng& rng, float gain) {
 void init_torch_default(float* p, int64_t n, int64_t fan_in, Rng& rng) {
   const float a = static_cast<float>(1.0 / std::sqrt(static_cast<double>(fan_in)));
   init_uniform(p, n, rng, -a, a);
+}
+
+void init_logit_marginals(const DataView& data, float* b) {
+  std::vector<double> ones(static_cast<std::size_t>(data.d), 0.0);
+  for (int64_t r = 0; r < data.n; ++r) {
+    const float* x = data.row(r);
+    for (int64_t j = 0; j < data.d; ++j) ones[j] += x[j];
+  }
+  for (int64_t j = 0; j < data.d; ++j) {
+    const double p = (ones[j] + 1.0) / (static_cast<double>(data.n) + 2.0);
+    b[j] = static_cast<float>(std::log(p / (1.0 - p)));
+  }
 }
 
 }  // namespace gm::nn

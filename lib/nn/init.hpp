@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/data_view.hpp"
 #include "core/rng.hpp"
 
 namespace gm::nn {
@@ -33,5 +34,9 @@ void init_kaiming_normal(float* p, int64_t n, Fans f, Rng& rng, float gain = 1.4
 // PyTorch's default for Linear / Conv weights and biases: U(±1/√fan_in)
 // (kaiming_uniform with a = √5 reduces to exactly this bound).
 void init_torch_default(float* p, int64_t n, int64_t fan_in, Rng& rng);
+// b_j = logit((c_j + 1) / (n + 2)), c_j = Σ_r x_rj: the logit of each column's smoothed mean.
+// An autoregressive model of binary pixels started with these biases and zero interactions is
+// the independent-Bernoulli model, so no epoch is spent learning the marginals.
+void init_logit_marginals(const DataView& data, float* b);
 
 }  // namespace gm::nn

@@ -82,6 +82,13 @@ class GenerativeModel(DensityMixin, BaseEstimator):
                  warm_start: bool = False, binarize: Optional[float] = None, verbose: int = 0) -> None:
         self.kind = kind
         self.config = config
+        self._training(epochs, batch_size, learning_rate, random_state, threads, validation_fraction, patience,
+                       warm_start, binarize, verbose)
+
+    # -- what the named classes override
+
+    def _training(self, epochs, batch_size, learning_rate, random_state, threads, validation_fraction, patience,
+                  warm_start, binarize, verbose) -> None:
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -92,8 +99,6 @@ class GenerativeModel(DensityMixin, BaseEstimator):
         self.warm_start = warm_start
         self.binarize = binarize
         self.verbose = verbose
-
-    # -- what the named classes override
 
     def _kind(self) -> str:
         return self.kind
@@ -236,20 +241,7 @@ class MarkovDensity(_Named):
 
 
 class _Trained(_Named):
-    """The fit options of the gradient-trained kinds, shared by their __init__s."""
-
-    def _training(self, epochs, batch_size, learning_rate, random_state, threads, validation_fraction, patience,
-                  warm_start, binarize, verbose) -> None:
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.random_state = random_state
-        self.threads = threads
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.warm_start = warm_start
-        self.binarize = binarize
-        self.verbose = verbose
+    """The gradient-trained kinds: their __init__s take the fit options (see _training)."""
 
 
 class FVSBN(_Trained):
