@@ -8,4 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# OpenMP workers that sleep instead of spinning: on a machine other processes share, spinning
+# threads lose whole time slices (nade's epoch took 27 s spinning against 17 s passive beside
+# two busy processes; README, "Threads"). Set OMP_WAIT_POLICY yourself to override.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 exec "${GM_BUILD_DIR:-build}/tools/genmodels/genmodels" demo "$@"

@@ -3,6 +3,7 @@
 // bottom half of test images filled in, the test NLL beside the independent-pixel baseline,
 // and the most and least likely test images. Everything goes into one folder.
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -77,6 +78,11 @@ std::vector<int64_t> showcase_rows(const Dataset& test) {
   for (int64_t i = 0; static_cast<int64_t>(rows.size()) < std::min(kShown, test.n) && i < test.n; ++i)
     if (std::find(rows.begin(), rows.end(), i) == rows.end()) rows.push_back(i);
   return rows;
+}
+
+// An NLL under a 56-pixel image: one decimal below 100, none above.
+std::string nll_caption(double nll) {
+  return std::abs(nll) < 100 ? fmt::format("{:.1f}", nll) : fmt::format("{:.0f}", nll);
 }
 
 // Lines of the final summary, printed and written to summary.txt.
@@ -310,9 +316,9 @@ void add_demo_command(CLI::App& app, int& exit_code) {
           const int64_t hi = order[static_cast<std::size_t>(i)];
           const int64_t lo = order[order.size() - 1 - static_cast<std::size_t>(i)];
           most.images.push_back(&test.x[static_cast<std::size_t>(hi * D)]);
-          most.captions.push_back(fmt::format("{:.1f}", -lp[static_cast<std::size_t>(hi)]));
+          most.captions.push_back(nll_caption(-lp[static_cast<std::size_t>(hi)]));
           least.images.push_back(&test.x[static_cast<std::size_t>(lo * D)]);
-          least.captions.push_back(fmt::format("{:.1f}", -lp[static_cast<std::size_t>(lo)]));
+          least.captions.push_back(nll_caption(-lp[static_cast<std::size_t>(lo)]));
         }
         f.rows = {most, least};
         const std::string path = dir + "/anomalies.png";

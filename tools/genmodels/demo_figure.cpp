@@ -103,6 +103,9 @@ class Canvas {
   std::vector<uint8_t> pixels_;
 };
 
+// A line under the images for their captions, if the row has any.
+int caption_height(const FigureRow& row) { return row.captions.empty() ? 0 : kLineHeight; }
+
 uint8_t to_byte(float v) {
   if (!(v > 0.0f)) return 0;  // also NaN
   if (v >= 1.0f) return 255;
@@ -127,9 +130,6 @@ void write_figure(const std::string& path, const Figure& f) {
   for (const FigureRow& row : f.rows)
     if (f.columns <= 0) columns = std::max<int64_t>(columns, static_cast<int64_t>(row.images.size()));
   columns = std::max<int64_t>(columns, 1);
-  const bool any_caption =
-      std::any_of(f.rows.begin(), f.rows.end(), [](const FigureRow& r) { return !r.captions.empty(); });
-  const int caption_h = any_caption ? kLineHeight : 0;
 
   // Width: the image columns, or the widest text line.
   int64_t width = columns * (cell_w + kGap) - kGap;
@@ -149,7 +149,7 @@ void write_figure(const std::string& path, const Figure& f) {
     const int64_t lines = std::max<int64_t>(1, (n + columns - 1) / columns);
     row_lines.push_back(lines);
     if (!row.label.empty()) height += kLineHeight;
-    height += lines * (cell_h + caption_h + kGap) + 6;
+    height += lines * (cell_h + caption_height(row) + kGap) + 6;
   }
   height += kMargin;
   if (width > kMaxSide || height > kMaxSide)
@@ -176,7 +176,7 @@ void write_figure(const std::string& path, const Figure& f) {
     }
     for (std::size_t i = 0; i < row.images.size(); ++i) {
       const int64_t line = static_cast<int64_t>(i) / columns, col = static_cast<int64_t>(i) % columns;
-      const int64_t left = kMargin + col * (cell_w + kGap), top = y + line * (cell_h + caption_h + kGap);
+      const int64_t left = kMargin + col * (cell_w + kGap), top = y + line * (cell_h + caption_height(row) + kGap);
       canvas.fill(left - 1, top - 1, cell_w + 2, cell_h + 2, kFrame);  // in the gap: separates white images
       const float* img = row.images[i];
       const uint8_t* marked = i < row.marked.size() ? row.marked[i] : nullptr;
@@ -197,7 +197,7 @@ void write_figure(const std::string& path, const Figure& f) {
         canvas.text(left + std::max<int64_t>(0, (cell_w - tw) / 2), top + cell_h + 2, cap, 1, kCaption);
       }
     }
-    y += row_lines[r] * (cell_h + caption_h + kGap) + 6;
+    y += row_lines[r] * (cell_h + caption_height(row) + kGap) + 6;
   }
   canvas.write(path);
 }
