@@ -194,7 +194,7 @@ void add_demo_command(CLI::App& app, int& exit_code) {
       if (scores) s = score(*model, test, eval, &lp);
       const Score b = score(*baseline, test, eval);
       const double score_s = seconds_since(score_start);
-      const std::string bound = exact ? "exact" : "an upper bound (importance-weighted)";
+      const std::string bound = exact ? "exact" : "importance-weighted upper bound";
       fmt::print("test log-likelihood on {} ({} images), as NLL in nats per image (lower is better):\n", test_spec,
                  b.n);
       if (scores)
@@ -308,7 +308,7 @@ void add_demo_command(CLI::App& app, int& exit_code) {
         f.title = title + ": anomalies";
         f.notes = {
             fmt::format("the {} most and the {} least likely of {} test images under the model;", n, n, lp.size()),
-            "under each: its NLL in nats (-log p(x))"};
+            exact ? "under each: its NLL in nats (-log p(x))" : "under each: an upper bound on its NLL in nats"};
         f.image = image;
         FigureRow most{"most likely (lowest NLL)", {}, {}, {}},
             least{"least likely (highest NLL): anomalies", {}, {}, {}};
