@@ -2,23 +2,7 @@
 # The genmodels command line end to end: every verb, its outputs, and its error exits
 # (the exit code is the GM_* status). Usage: test_cli.sh GENMODELS_EXE
 set -u
-G=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAILED: $*"; }
-expect() {  # expect CODE DESCRIPTION -- command...: exit code must be CODE
-  local code=$1 what=$2
-  shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [[ $got -eq $code ]]; then ok; else bad "$what: exit $got, expected $code"; cat "$T/out" "$T/err"; fi
-}
-contains() {  # contains FILE TEXT DESCRIPTION
-  if grep -q -- "$2" "$1"; then ok; else bad "$3: '$2' not in output"; cat "$1"; fi
-}
+source "$(dirname "$0")/harness.sh"
 
 expect 0 "kinds" -- "$G" kinds
 contains "$T/out" "markov" "kinds lists markov"
@@ -389,5 +373,4 @@ expect 1 "fit --chunk-size on builtin: is GM_INVALID_ARGUMENT" -- "$G" fit berno
   --out "$T/x.safetensors"
 contains "$T/err" "drop --chunk-size" "the message names the specs that stream"
 
-echo "cli: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish cli

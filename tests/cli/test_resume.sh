@@ -4,13 +4,7 @@
 # checkpoint writing the same model file as the uninterrupted fit (one MLP kind, one conv kind).
 # Usage: test_resume.sh GENMODELS_EXE
 set -u
-G=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAILED: $*"; }
+source "$(dirname "$0")/harness.sh"
 
 /usr/bin/python3 -c "
 import numpy as np
@@ -72,5 +66,4 @@ kill_and_resume dcgan '{"ngf": 4, "ndf": 4, "latent": 8}' 150
 [[ $? -eq 64 ]] && grep -q "genmodels: error: a model kind (or --resume FILE) is required" "$T/err" && ok ||
   { bad "fit without a kind is a usage error"; cat "$T/err"; }
 
-echo "resume: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish resume
