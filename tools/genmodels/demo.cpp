@@ -103,11 +103,12 @@ void add_demo_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "demo",
       "fit a model on binarised Fashion-MNIST and write samples.png, completions.png, anomalies.png, the model and "
-      "the test NLL beside the independent-pixel baseline into one folder");
+      "the test NLL beside the independent-pixel baseline into one folder (the built-in bars-and-stripes when "
+      "Fashion-MNIST is not installed)");
   cmd->add_option("--kind", args->kind, "model kind (default nade; markov is the instant variant)");
   cmd->add_option("--config", args->config,
                   "hyper-parameters as JSON (default: nade {\"hidden\": 500}, markov {\"order\": 8}, else {})");
-  cmd->add_option("--epochs", args->epochs, "passes over the data (0 = the kind's demo default: nade 10, vae 30)")
+  cmd->add_option("--epochs", args->epochs, "passes over the data (0 = the demo's preset: nade 10, vae 30, else 10)")
       ->check(CLI::Range(int64_t{0}, limits::kMaxEpochs));
   cmd->add_option("--batch-size", args->batch_size, "mini-batch size (0 = 100)")
       ->check(CLI::Range(int64_t{0}, limits::kMaxRows));
