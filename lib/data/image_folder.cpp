@@ -172,10 +172,40 @@ bool jpeg_tables_fit_stb(const std::vector<uint8_t>& b) {
   return true;
 }
 
+// stb_image 2.27 grows its IDAT buffer to hold a chunk's *declared* length before it reads
+// the chunk: a 40-byte PNG declaring a 2 GiB IDAT made it allocate 2 GiB (fuzz campaign 4),
+// several at once when a folder decodes in parallel. And a first IDAT of length 0 makes it
+// memcpy to a null buffer (undefined, though zero bytes). The chunks are walked first: each
+// must fit in the bytes that remain, and the first IDAT must hold data. Returns the reason
+// for a refusal, empty when stb may go ahead (and for files that are not PNG).
+std::string png_chunks_refusal(const std::vector<uint8_t>& b) {
+  if (b.size() < 8 || std::memcmp(b.data(), "\x89PNG\r\n\x1a\n", 8) != 0) return {};
+  bool seen_idat = false;
+  for (std::size_t at = 8; at + 8 <= b.size();) {
+    const uint64_t length = uint64_t{b[at]} << 24 | uint64_t{b[at + 1]} << 16 | uint64_t{b[at + 2]} << 8 | b[at + 3];
+    const char* type = reinterpret_cast<const char*>(b.data() + at + 4);
+    if (length > b.size() - at - 8)  // the 4-byte CRC may be cut: stb reports that itself
+      return fmt::format("its {:.4s} chunk declares {} bytes, more than the {} that remain", type, length,
+                         b.size() - at - 8);
+    if (std::memcmp(type, "IDAT", 4) == 0) {
+      if (!seen_idat && length == 0) return "its first IDAT chunk is empty";
+      seen_idat = true;
+    }
+    if (std::memcmp(type, "IEND", 4) == 0) break;
+    at += 12 + static_cast<std::size_t>(length);
+  }
+  return {};
+}
+
 // Refuses what stb must not see; the message names the file.
 bool safe_for_stb(const std::string& path, const std::vector<uint8_t>& file, std::string& error) {
-  if (jpeg_tables_fit_stb(file)) return true;
-  error = fmt::format("image '{}' is a corrupt JPEG (a Huffman table of more than 256 codes)", path);
+  if (!jpeg_tables_fit_stb(file)) {
+    error = fmt::format("image '{}' is a corrupt JPEG (a Huffman table of more than 256 codes)", path);
+    return false;
+  }
+  const std::string png = png_chunks_refusal(file);
+  if (png.empty()) return true;
+  error = fmt::format("image '{}' is a corrupt PNG: {}", path, png);
   return false;
 }
 

@@ -254,3 +254,36 @@ TEST_CASE("a header that declares gigabytes over a few bytes of data is truncate
   CHECK(npy.status == Status::corrupt_file);
   CHECK(npy.mentions("truncated"));
 }
+
+TEST_CASE("a PNG chunk declaring more bytes than the file holds, or an empty first IDAT, is refused before stb") {
+  // fuzz campaign 4: stb 2.27 grew its buffer to a chunk's declared length (2 GiB) before
+  // reading it, and memcpy'd to a null buffer for an empty first IDAT.
+  std::vector<uint8_t> ihdr;
+  for (uint32_t v : {8u, 8u})
+    for (int s = 24; s >= 0; s -= 8) ihdr.push_back(static_cast<uint8_t>(v >> s));
+  ihdr.insert(ihdr.end(), {8, 0, 0, 0, 0});
+  const std::vector<uint8_t> good = bomb_png(8, 8, 72);  // 8 rows of 1 filter byte + 8 pixels
+  const std::string dir = scratch_dir("png_chunks");
+  write_bytes(dir + "/a.png", good);
+  CHECK(catch_error([&] { load_image_folder(dir); }).status == Status::ok);
+
+  std::vector<uint8_t> liar = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  chunk(liar, "IHDR", ihdr);
+  liar.insert(liar.end(), {0x7F, 0xFF, 0xFF, 0xF0, 'I', 'D', 'A', 'T', 0, 0, 0, 0});  // 2 GiB declared, none there
+  write_bytes(dir + "/a.png", liar);
+  const auto start = std::chrono::steady_clock::now();
+  gm_test::Caught c = catch_error([&] { load_image_folder(dir); });
+  CHECK(c.status == Status::corrupt_file);
+  CHECK(c.mentions("IDAT chunk declares 2147483632 bytes"));
+  CHECK(seconds_since(start) < 0.5);
+
+  std::vector<uint8_t> empty = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  chunk(empty, "IHDR", ihdr);
+  chunk(empty, "IDAT", {});
+  std::vector<uint8_t> rest(good.begin() + 33, good.end());  // the good file's IDAT and IEND
+  empty.insert(empty.end(), rest.begin(), rest.end());
+  write_bytes(dir + "/a.png", empty);
+  c = catch_error([&] { load_image_folder(dir); });
+  CHECK(c.status == Status::corrupt_file);
+  CHECK(c.mentions("first IDAT chunk is empty"));
+}
