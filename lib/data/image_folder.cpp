@@ -37,6 +37,7 @@ static_assert(STBI_MAX_DIMENSIONS == gm::kMaxImageSide, "stb's own side limit is
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -183,15 +184,16 @@ std::string png_chunks_refusal(const std::vector<uint8_t>& b) {
   bool seen_idat = false;
   for (std::size_t at = 8; at + 8 <= b.size();) {
     const uint64_t length = uint64_t{b[at]} << 24 | uint64_t{b[at + 1]} << 16 | uint64_t{b[at + 2]} << 8 | b[at + 3];
-    const char* type = reinterpret_cast<const char*>(b.data() + at + 4);
+    // Four bytes, not NUL-terminated: a string_view, never a char* to fmt (it would strlen).
+    const std::string_view type(reinterpret_cast<const char*>(b.data() + at + 4), 4);
     if (length > b.size() - at - 8)  // the 4-byte CRC may be cut: stb reports that itself
-      return fmt::format("its {:.4s} chunk declares {} bytes, more than the {} that remain", type, length,
+      return fmt::format("its {} chunk declares {} bytes, more than the {} that remain", type, length,
                          b.size() - at - 8);
-    if (std::memcmp(type, "IDAT", 4) == 0) {
+    if (type == "IDAT") {
       if (!seen_idat && length == 0) return "its first IDAT chunk is empty";
       seen_idat = true;
     }
-    if (std::memcmp(type, "IEND", 4) == 0) break;
+    if (type == "IEND") break;
     at += 12 + static_cast<std::size_t>(length);
   }
   return {};
