@@ -276,7 +276,7 @@ class _RWLock:
         with self._cond:
             while self._writer is not None:
                 if self._writer == threading.get_ident():
-                    raise RuntimeError("genmodels: a model cannot be used from its own fit progress callback")
+                    raise RuntimeError("genmodels: a model cannot be used from its own fit progress callback or on_epoch callback")
                 self._cond.wait()
             self._readers += 1
 
@@ -290,7 +290,7 @@ class _RWLock:
         with self._cond:
             while self._writer is not None or self._readers:
                 if self._writer == threading.get_ident():
-                    raise RuntimeError("genmodels: a model cannot be used from its own fit progress callback")
+                    raise RuntimeError("genmodels: a model cannot be used from its own fit progress callback or on_epoch callback")
                 self._cond.wait()
             self._writer = threading.get_ident()
 

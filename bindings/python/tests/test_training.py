@@ -90,6 +90,12 @@ class TestEpochReports(unittest.TestCase):
         with self.assertRaises(KeyboardInterrupt):
             nade_fit(bars(), 5, on_epoch=lambda r: (_ for _ in ()).throw(KeyboardInterrupt))
 
+    def test_the_model_cannot_be_used_from_its_own_on_epoch(self):
+        X = bars()
+        m = genmodels.Model("nade", **NADE)
+        with self.assertRaisesRegex(RuntimeError, "on_epoch callback"):
+            m.fit(X, epochs=2, batch_size=10, seed=7, threads=1, on_epoch=lambda r: m.log_prob(X))
+
 
 @unittest.skipUnless("nade" in KINDS, "no nade kind")
 class TestWarmStartAndCheckpoints(unittest.TestCase):
