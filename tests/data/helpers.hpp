@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include <doctest/doctest.h>
+#include <zlib.h>
+
 #include "core/error.hpp"
 
 namespace gm_test {
@@ -44,6 +47,14 @@ Caught catch_error(F&& f) {
     return {e.status(), e.what()};
   }
   return {};
+}
+
+// bytes, gzip-compressed, as path.
+inline void write_gzip(const std::string& path, const std::vector<uint8_t>& bytes) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  REQUIRE(f != nullptr);
+  REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
+  gzclose(f);
 }
 
 }  // namespace gm_test

@@ -1,5 +1,4 @@
 #include <doctest/doctest.h>
-#include <zlib.h>
 
 #include <cstdint>
 #include <vector>
@@ -11,13 +10,6 @@ using gm::Status;
 using namespace gm_test;
 
 namespace {
-
-void write_gzip(const std::string& path, const std::vector<uint8_t>& bytes) {
-  gzFile f = gzopen(path.c_str(), "wb");
-  REQUIRE(f != nullptr);
-  REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
-  gzclose(f);
-}
 
 // 3 images of 2x3 with pixel value 10*i + k, and labels 2, 0, 1.
 const std::vector<uint8_t> kPixels = {0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 255};

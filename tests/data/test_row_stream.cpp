@@ -3,7 +3,6 @@
 // binarised like --binarize; the chunk count and the remainder are right; the checks of the
 // whole-file loaders hold.
 #include <doctest/doctest.h>
-#include <zlib.h>
 
 #include <cstring>
 #include <limits>
@@ -23,15 +22,9 @@ using gm::Status;
 using gm_test::catch_error;
 using gm_test::scratch_dir;
 using gm_test::write_bytes;
+using gm_test::write_gzip;
 
 namespace {
-
-void write_gzip(const std::string& path, const std::vector<uint8_t>& bytes) {
-  gzFile f = gzopen(path.c_str(), "wb");
-  REQUIRE(f != nullptr);
-  REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
-  gzclose(f);
-}
 
 std::vector<uint8_t> pseudo_bytes(std::size_t n, uint32_t seed) {
   std::vector<uint8_t> v(n);

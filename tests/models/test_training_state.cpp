@@ -45,6 +45,14 @@ std::unique_ptr<GenerativeModel> fitted(const std::string& kind, const FitOption
   return m;
 }
 
+// An epoch callback that appends every report to seen and never cancels.
+nn::EpochFn recorder(std::vector<nn::EpochReport>& seen) {
+  return [&seen](const nn::EpochReport& r) {
+    seen.push_back(r);
+    return false;
+  };
+}
+
 std::string temp_path(const std::string& name) { return scratch_dir("training_state") + "/" + name; }
 
 }  // namespace
@@ -115,10 +123,7 @@ TEST_CASE("a fit stopped after a checkpoint and resumed from the file equals the
 TEST_CASE("the epoch callback reports each epoch; early stopping says which epoch it keeps") {
   std::vector<nn::EpochReport> seen;
   FitOptions o = options(4);
-  o.epoch_report = [&](const nn::EpochReport& r) {
-    seen.push_back(r);
-    return false;
-  };
+  o.epoch_report = recorder(seen);
   auto nade = create_model("nade", small_config("nade"));
   nade->fit(data().view(), o);
   REQUIRE(seen.size() == 4);
@@ -147,10 +152,7 @@ TEST_CASE("the epoch callback reports each epoch; early stopping says which epoc
   // GAN: both losses, and train_loss is their sum.
   seen.clear();
   o = options(2);
-  o.epoch_report = [&](const nn::EpochReport& r) {
-    seen.push_back(r);
-    return false;
-  };
+  o.epoch_report = recorder(seen);
   fitted("gan", o);
   REQUIRE(seen.size() == 2);
   CHECK(std::isfinite(seen[1].discriminator_loss));
@@ -163,10 +165,7 @@ TEST_CASE("the epoch callback reports each epoch; early stopping says which epoc
   o.learning_rate = 10.0;  // large steps: the validation loss gets worse soon
   o.validation_fraction = 0.25;
   o.patience = 1;
-  o.epoch_report = [&](const nn::EpochReport& r) {
-    seen.push_back(r);
-    return false;
-  };
+  o.epoch_report = recorder(seen);
   auto stopped = create_model("nade", small_config("nade"));
   const Status s = status_of([&] { stopped->fit(data().view(), o); });
   if (s == Status::ok) {
@@ -181,10 +180,7 @@ TEST_CASE("the epoch callback reports each epoch; early stopping says which epoc
   // Closed-form kinds report their one pass.
   seen.clear();
   o = options(3);
-  o.epoch_report = [&](const nn::EpochReport& r) {
-    seen.push_back(r);
-    return false;
-  };
+  o.epoch_report = recorder(seen);
   fitted("bernoulli", o);
   REQUIRE(seen.size() == 1);
   CHECK(seen[0].epoch == 1);
