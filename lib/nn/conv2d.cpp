@@ -32,12 +32,12 @@ struct Ops<true> {
 constexpr int64_t kBlockedMinChannels = 16;
 
 struct Geometry {
-  int64_t B, Ci, Co, H, W, OH, OW, K, S, P;
+  int64_t B, Ci, Co, H, W, OH, OW, KH, KW, S, PT, PB, PL, PR;
   bool bias;
   memory::desc src() const { return md({B, Ci, H, W}, Tag::nchw); }
   memory::desc dst() const { return md({B, Co, OH, OW}, Tag::nchw); }
-  // oneDNN's logical weight dims are (Co, Ci, K, K) for both; the tag says how they are stored.
-  memory::desc weights(Tag tag) const { return md({Co, Ci, K, K}, tag); }
+  // oneDNN's logical weight dims are (Co, Ci, KH, KW) for both; the tag says how they are stored.
+  memory::desc weights(Tag tag) const { return md({Co, Ci, KH, KW}, tag); }
   memory::desc bias_md() const { return bias ? md({Co}, Tag::a) : memory::desc(); }
   // What the primitives are created with: oneDNN picks the layouts (blocked for its direct
   // JIT kernels), and the plan stages the caller's plain tensors in and out of them.
@@ -47,16 +47,17 @@ struct Geometry {
   bool blocked() const { return std::min(Ci, Co) >= kBlockedMinChannels; }
   memory::desc src_any() const { return blocked() ? md({B, Ci, H, W}, Tag::any) : src(); }
   memory::desc dst_any() const { return blocked() ? md({B, Co, OH, OW}, Tag::any) : dst(); }
-  memory::desc weights_any(Tag plain) const { return blocked() ? md({Co, Ci, K, K}, Tag::any) : weights(plain); }
+  memory::desc weights_any(Tag plain) const { return blocked() ? md({Co, Ci, KH, KW}, Tag::any) : weights(plain); }
   Dims strides() const { return {S, S}; }
-  Dims pad() const { return {P, P}; }
+  Dims pad_l() const { return {PT, PL}; }  // oneDNN's padding_l: before each spatial axis
+  Dims pad_r() const { return {PB, PR}; }  // padding_r: after it
 };
 
 template <bool T>
 typename Ops<T>::fwd::primitive_desc forward_pd(const Geometry& g) {
   using O = Ops<T>;
   const typename O::fwd::desc d(dnnl::prop_kind::forward_training, O::alg, g.src_any(), g.weights_any(O::weight_tag),
-                                g.bias_md(), g.dst_any(), g.strides(), g.pad(), g.pad());
+                                g.bias_md(), g.dst_any(), g.strides(), g.pad_l(), g.pad_r());
   return typename O::fwd::primitive_desc(d, plan_attr(), cpu_engine());
 }
 
@@ -72,7 +73,7 @@ template <bool T>
 std::shared_ptr<Plan> backward_data_plan(const Geometry& g) {
   using O = Ops<T>;
   const typename O::bwd_data::desc d(O::alg, g.src_any(), g.weights_any(O::weight_tag), g.dst_any(), g.strides(),
-                                     g.pad(), g.pad());
+                                     g.pad_l(), g.pad_r());
   const typename O::bwd_data::primitive_desc pd(d, plan_attr(), cpu_engine(), forward_pd<T>(g));
   return make_plan(pd, {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
                    {g.dst(), g.weights(O::weight_tag), g.src()});
@@ -82,11 +83,23 @@ template <bool T>
 std::shared_ptr<Plan> backward_weights_plan(const Geometry& g) {
   using O = Ops<T>;
   const typename O::bwd_weights::desc d(O::alg, g.src_any(), g.weights_any(O::weight_tag), g.bias_md(), g.dst_any(),
-                                        g.strides(), g.pad(), g.pad());
+                                        g.strides(), g.pad_l(), g.pad_r());
   const typename O::bwd_weights::primitive_desc pd(d, plan_attr(), cpu_engine(), forward_pd<T>(g));
   const std::vector<memory::desc> user{g.src(), g.dst(), g.weights(O::weight_tag), memory::desc()};
   if (g.bias) return make_plan(pd, {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS}, user);
   return make_plan(pd, {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}, user);
+}
+
+void check_spec(const ConvSpec& s, bool transposed, const std::string& name) {
+  const int64_t KH = s.kh(), KW = s.kw();
+  const bool pads_ok = s.pt() >= 0 && s.pb() >= 0 && s.pl() >= 0 && s.pr() >= 0 && s.pt() < KH && s.pb() < KH &&
+                       s.pl() < KW && s.pr() < KW;
+  if (s.in_ch <= 0 || s.out_ch <= 0 || KH <= 0 || KW <= 0 || s.stride <= 0 || !pads_ok)
+    fail(Status::invalid_argument,
+         "{} {}: need channels, kernel, stride > 0 and 0 <= padding < kernel on each side (got {}→{}, k={}x{}, "
+         "s={}, p={},{},{},{})",
+         transposed ? "conv_transpose2d" : "conv2d", name, s.in_ch, s.out_ch, KH, KW, s.stride, s.pt(), s.pb(),
+         s.pl(), s.pr());
 }
 
 }  // namespace
@@ -101,17 +114,30 @@ Conv2d::Conv2d(ParameterStore& store, const std::string& name, const ConvSpec& s
       fwd_(std::make_unique<PlanCache>()),
       bwd_data_(std::make_unique<PlanCache>()),
       bwd_weights_(std::make_unique<PlanCache>()) {
-  const ConvSpec& s = spec;
-  if (s.in_ch <= 0 || s.out_ch <= 0 || s.kernel <= 0 || s.stride <= 0 || s.padding < 0 || s.padding >= s.kernel)
-    fail(Status::invalid_argument,
-         "{} {}: need channels, kernel, stride > 0 and 0 <= padding < kernel (got {}→{}, k={}, "
-         "s={}, p={})",
-         transposed ? "conv_transpose2d" : "conv2d", name, s.in_ch, s.out_ch, s.kernel, s.stride, s.padding);
-  const int64_t K = s.kernel;
-  w_ = transposed ? store.add(name + ".weight", {s.in_ch, s.out_ch, K, K})
-                  : store.add(name + ".weight", {s.out_ch, s.in_ch, K, K});
-  if (s.bias) b_ = store.add(name + ".bias", {s.out_ch});
+  check_spec(spec, transposed, name);
+  const int64_t KH = spec.kh(), KW = spec.kw();
+  w_ = transposed ? store.add(name + ".weight", {spec.in_ch, spec.out_ch, KH, KW})
+                  : store.add(name + ".weight", {spec.out_ch, spec.in_ch, KH, KW});
+  if (spec.bias) b_ = store.add(name + ".bias", {spec.out_ch});
 }
+
+Conv2d::Conv2d(const Conv2d& weights, const ConvSpec& spec)
+    : store_(weights.store_),
+      spec_(spec),
+      transposed_(weights.transposed_),
+      w_(weights.w_),
+      b_(weights.b_),
+      fwd_(std::make_unique<PlanCache>()),
+      bwd_data_(std::make_unique<PlanCache>()),
+      bwd_weights_(std::make_unique<PlanCache>()) {
+  const ConvSpec& o = weights.spec_;
+  const std::string& name = store_->entry(w_).name;
+  check_spec(spec, transposed_, name);
+  if (spec.in_ch != o.in_ch || spec.out_ch != o.out_ch || spec.kh() != o.kh() || spec.kw() != o.kw() ||
+      spec.bias != o.bias)
+    fail(Status::invalid_argument, "{}: a second face of a convolution needs its channels, kernel and bias", name);
+}
+
 Conv2d::~Conv2d() = default;
 Conv2d::Conv2d(Conv2d&&) noexcept = default;
 Conv2d& Conv2d::operator=(Conv2d&&) noexcept = default;
@@ -123,23 +149,38 @@ void Conv2d::init(Rng& rng) {
   if (b_.valid()) init_torch_default(store_->value(b_), spec_.out_ch, fan_in, rng);
 }
 
-int64_t Conv2d::out_size(int64_t n) const {
-  const int64_t K = spec_.kernel, S = spec_.stride, P = spec_.padding;
-  const int64_t out = transposed_ ? (n - 1) * S - 2 * P + K : (n + 2 * P - K) / S + 1;
-  if (n <= 0 || out <= 0 || (!transposed_ && n + 2 * P < K))
-    fail(Status::invalid_argument, "{}: input size {} too small for kernel {}, padding {}",
-         transposed_ ? "conv_transpose2d" : "conv2d", n, K, P);
+namespace {
+int64_t out_extent(const ConvSpec& s, bool transposed, int64_t n, int64_t K, int64_t before, int64_t after) {
+  const int64_t S = s.stride;
+  const int64_t out = transposed ? (n - 1) * S - before - after + K : (n + before + after - K) / S + 1;
+  if (n <= 0 || out <= 0 || (!transposed && n + before + after < K))
+    fail(Status::invalid_argument, "{}: input size {} too small for kernel {}, padding {} + {}",
+         transposed ? "conv_transpose2d" : "conv2d", n, K, before, after);
   return out;
+}
+}  // namespace
+
+int64_t Conv2d::out_height(int64_t H) const {
+  return out_extent(spec_, transposed_, H, spec_.kh(), spec_.pt(), spec_.pb());
+}
+int64_t Conv2d::out_width(int64_t W) const {
+  return out_extent(spec_, transposed_, W, spec_.kw(), spec_.pl(), spec_.pr());
+}
+int64_t Conv2d::out_size(int64_t n) const {
+  const ConvSpec& s = spec_;
+  if (s.kh() != s.kw() || s.pt() != s.pb() || s.pt() != s.pl() || s.pt() != s.pr())
+    fail(Status::invalid_argument, "conv2d: out_size is for square kernels and even padding; use out_height/out_width");
+  return out_height(n);
 }
 
 namespace {
 Geometry geometry(const ConvSpec& s, int64_t B, int64_t H, int64_t W, int64_t OH, int64_t OW) {
-  return {B, s.in_ch, s.out_ch, H, W, OH, OW, s.kernel, s.stride, s.padding, s.bias};
+  return {B, s.in_ch, s.out_ch, H, W, OH, OW, s.kh(), s.kw(), s.stride, s.pt(), s.pb(), s.pl(), s.pr(), s.bias};
 }
 }  // namespace
 
 void Conv2d::forward(const float* x, float* y, int64_t B, int64_t H, int64_t W) const {
-  const Geometry g = geometry(spec_, B, H, W, out_size(H), out_size(W));
+  const Geometry g = geometry(spec_, B, H, W, out_height(H), out_width(W));
   Exec e = fwd_->acquire({B, H, W, 0, 0, 0, 0, 0},
                          [&] { return transposed_ ? forward_plan<true>(g) : forward_plan<false>(g); });
   e.set(0, x);
@@ -150,7 +191,7 @@ void Conv2d::forward(const float* x, float* y, int64_t B, int64_t H, int64_t W) 
 }
 
 void Conv2d::backward_data(const float* dy, float* dx, int64_t B, int64_t H, int64_t W) const {
-  const Geometry g = geometry(spec_, B, H, W, out_size(H), out_size(W));
+  const Geometry g = geometry(spec_, B, H, W, out_height(H), out_width(W));
   Exec e = bwd_data_->acquire(Key{B, H, W, 0, 0, 0, 0, 0},
                               [&] { return transposed_ ? backward_data_plan<true>(g) : backward_data_plan<false>(g); });
   e.set(0, dy);
@@ -161,7 +202,7 @@ void Conv2d::backward_data(const float* dy, float* dx, int64_t B, int64_t H, int
 
 void Conv2d::backward(const float* x, const float* dy, float* dx, int64_t B, int64_t H, int64_t W) {
   ParameterStore& s = *store_;
-  const Geometry g = geometry(spec_, B, H, W, out_size(H), out_size(W));
+  const Geometry g = geometry(spec_, B, H, W, out_height(H), out_width(W));
   const Key key{B, H, W, 0, 0, 0, 0, 0};
   if (dx != nullptr) backward_data(dy, dx, B, H, W);
   Exec e = bwd_weights_->acquire(

@@ -49,6 +49,9 @@ namespace {
 struct Case {
   int64_t B, Ci, Co, H, W, K, S, P;
   bool bias;
+  int64_t KH = 0, KW = 0, PT = -1, PB = -1, PL = -1, PR = -1;  // rectangular / one-sided (ConvSpec)
+  ConvSpec spec() const { return {Ci, Co, K, S, P, bias, KH, KW, PT, PB, PL, PR}; }
+  gm::nn::ref::Conv geometry() const { return {B, Ci, Co, H, W, K, S, P, KH, KW, PT, PB, PL, PR}; }
 };
 
 void compare_with_reference(bool transposed, const Case& c) {
@@ -61,14 +64,17 @@ void compare_with_reference(bool transposed, const Case& c) {
   CAPTURE(c.K);
   CAPTURE(c.S);
   CAPTURE(c.P);
+  CAPTURE(c.KH);
+  CAPTURE(c.KW);
   ParameterStore store;
-  const ConvSpec spec{c.Ci, c.Co, c.K, c.S, c.P, c.bias};
+  const ConvSpec spec = c.spec();
   Conv2d conv = transposed ? ConvTranspose2d(store, "c", spec) : Conv2d(store, "c", spec);
   gm::Rng rng(5, 0);
   conv.init(rng);
-  const ref::Conv g{c.B, c.Ci, c.Co, c.H, c.W, c.K, c.S, c.P};
-  const int64_t OH = g.out(c.H, transposed), OW = g.out(c.W, transposed);
-  REQUIRE(conv.out_size(c.H) == OH);
+  const ref::Conv g = c.geometry();
+  const int64_t OH = g.out_h(transposed), OW = g.out_w(transposed);
+  REQUIRE(conv.out_height(c.H) == OH);
+  REQUIRE(conv.out_width(c.W) == OW);
   const Vec x = randn(c.B * c.Ci * c.H * c.W, 1), dy = randn(c.B * c.Co * OH * OW, 2);
   const float* w = store.value(conv.weight());
   const float* b = c.bias ? store.value(conv.bias()) : nullptr;
@@ -96,11 +102,11 @@ void check_gradients(bool transposed, const Case& c) {
   CAPTURE(transposed);
   ComputeScope scope(1);
   ParameterStore store;
-  const ConvSpec spec{c.Ci, c.Co, c.K, c.S, c.P, c.bias};
+  const ConvSpec spec = c.spec();
   Conv2d conv = transposed ? ConvTranspose2d(store, "c", spec) : Conv2d(store, "c", spec);
   gm::Rng rng(6, 0);
   conv.init(rng);
-  const int64_t OH = conv.out_size(c.H), OW = conv.out_size(c.W);
+  const int64_t OH = conv.out_height(c.H), OW = conv.out_width(c.W);
   Vec x = randn(c.B * c.Ci * c.H * c.W, 3);
   const Vec r = randn(c.B * c.Co * OH * OW, 4);
   Vec y(r.size()), dx(x.size());
@@ -124,6 +130,13 @@ TEST_CASE("conv2d and conv_transpose2d: oneDNN matches the reference loops") {
       {3, 4, 6, 8, 8, 4, 2, 1, false},  // DCGAN's k=4 s=2 p=1
       {2, 5, 3, 9, 7, 3, 2, 0, true},   // stride 2 without padding, odd image
       {1, 16, 8, 4, 4, 1, 1, 0, true},  // 1×1 kernel
+      // PixelCNN's causal convolutions: a (K/2+1)×K vertical kernel padded only on top, a
+      // 1×(K/2+1) horizontal one padded only on the left, the first layer's (K/2)×K.
+      {2, 3, 6, 6, 5, 0, 1, 0, true, 2, 3, 1, 0, 1, 1},
+      {2, 17, 32, 7, 7, 0, 1, 0, true, 4, 7, 3, 0, 3, 3},  // blocked layouts (>= 16 channels)
+      {3, 4, 8, 5, 6, 0, 1, 0, true, 1, 2, 0, 0, 1, 0},
+      {1, 2, 4, 6, 6, 0, 1, 0, false, 3, 7, 2, 0, 3, 3},
+      {2, 3, 2, 5, 4, 0, 2, 0, true, 3, 2, 2, 1, 0, 1},  // stride 2, every side different
   };
   for (const Case& c : cases) {
     compare_with_reference(false, c);
@@ -134,4 +147,42 @@ TEST_CASE("conv2d and conv_transpose2d: oneDNN matches the reference loops") {
 TEST_CASE("conv2d and conv_transpose2d: finite-difference gradients") {
   check_gradients(false, {2, 2, 3, 5, 4, 3, 2, 1, true});
   check_gradients(true, {2, 3, 2, 3, 4, 4, 2, 1, true});
+  check_gradients(false, {2, 2, 3, 5, 4, 0, 1, 0, true, 2, 3, 1, 0, 1, 1});  // causal vertical
+  check_gradients(false, {2, 3, 2, 4, 5, 0, 1, 0, true, 1, 2, 0, 0, 1, 0});  // causal horizontal
+  check_gradients(true, {2, 3, 2, 3, 4, 0, 2, 0, true, 3, 2, 2, 1, 0, 1});
+}
+
+TEST_CASE("conv2d: rectangular kernels and one-sided padding") {
+  ComputeScope scope(1);
+  ParameterStore store;
+  // A 2×3 kernel padded 1 on top, 1 left and right, 0 below: output row i reads rows i−1, i.
+  ConvSpec spec{1, 1, 0, 1, 0, false, 2, 3, 1, 0, 1, 1};
+  Conv2d conv(store, "c", spec);
+  CHECK(conv.out_height(4) == 4);
+  CHECK(conv.out_width(5) == 5);
+  CHECK(store.entry(conv.weight()).shape == std::vector<int64_t>{1, 1, 2, 3});
+  CHECK_THROWS(conv.out_size(4));  // not square: out_height / out_width say which axis
+  spec.pad_top = 2;                // padding must stay below the kernel on each side
+  CHECK_THROWS(Conv2d(store, "bad", spec));
+
+  // A second face of the same weights without the top padding: the window form the
+  // PixelCNN sampler uses. Its output row 0 equals row 1 of the padded face.
+  gm::Rng rng(3, 0);
+  conv.init(rng);
+  ConvSpec window = conv.spec();
+  window.pad_top = 0;
+  const Conv2d face(conv, window);
+  CHECK(face.weight().index == conv.weight().index);
+  const Vec x = randn(2 * 4 * 5, 7);  // (2, 1, 4, 5)
+  Vec y(2 * 4 * 5), rows(2 * 5);
+  conv.forward(x.data(), y.data(), 2, 4, 5);
+  Vec top2(2 * 2 * 5);  // rows 0 and 1 of each example
+  for (int b = 0; b < 2; ++b) std::copy_n(x.begin() + b * 20, 10, top2.begin() + b * 10);
+  REQUIRE(face.out_height(2) == 1);
+  face.forward(top2.data(), rows.data(), 2, 2, 5);
+  for (int b = 0; b < 2; ++b)
+    for (int j = 0; j < 5; ++j) CHECK(rows[b * 5 + j] == doctest::Approx(y[b * 20 + 5 + j]).epsilon(1e-6));
+  ConvSpec other = window;
+  other.kernel_w = 1;
+  CHECK_THROWS(Conv2d(conv, other));  // another kernel is not a face of these weights
 }

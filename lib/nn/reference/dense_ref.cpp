@@ -1,4 +1,4 @@
-// Reference kernels for linear, batch norm and activations.
+// Reference kernels for linear, batch norm, activations and the gated activation.
 #include <cmath>
 #include <vector>
 
@@ -138,6 +138,28 @@ void activation_backward(Act kind, float alpha, const float* x, const float* dy,
     }
     dx[i] = float(dy[i] * d);
   }
+}
+
+void gated_forward(const float* x, float* y, int64_t B, int64_t F, int64_t S) {
+  for (int64_t n = 0; n < B; ++n)
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t s = 0; s < S; ++s) {
+        const double a = x[(n * 2 * F + f) * S + s], g = x[(n * 2 * F + F + f) * S + s];
+        y[(n * F + f) * S + s] = float(std::tanh(a) / (1.0 + std::exp(-g)));
+      }
+}
+
+// d/da = σ(g)(1 − tanh²a),  d/dg = tanh(a) σ(g)(1 − σ(g)).
+void gated_backward(const float* x, const float* dy, float* dx, int64_t B, int64_t F, int64_t S) {
+  for (int64_t n = 0; n < B; ++n)
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t s = 0; s < S; ++s) {
+        const int64_t ia = (n * 2 * F + f) * S + s, ig = ia + F * S;
+        const double t = std::tanh(double(x[ia])), sg = 1.0 / (1.0 + std::exp(-double(x[ig])));
+        const double d = dy[(n * F + f) * S + s];
+        dx[ia] = float(d * sg * (1.0 - t * t));
+        dx[ig] = float(d * t * sg * (1.0 - sg));
+      }
 }
 
 }  // namespace gm::nn::ref

@@ -15,14 +15,30 @@ void linear_forward(const float* x, const float* W, const float* b, float* y, in
 void linear_backward(const float* x, const float* W, const float* dy, float* dx, float* dW, float* db, int64_t B,
                      int64_t I, int64_t O);
 
-// Convolution geometry; OH/OW follow the layer's formulas (conv or transposed).
+// Convolution geometry; OH/OW follow the layer's formulas (conv or transposed). The kernel
+// is K×K with padding P on every side unless the rectangular fields say otherwise (as in
+// nn::ConvSpec: 0 / -1 = the square value).
 struct Conv {
   int64_t B, Ci, Co, H, W, K, S, P;
+  int64_t KH_ = 0, KW_ = 0, PT_ = -1, PB_ = -1, PL_ = -1, PR_ = -1;
+  int64_t kh() const { return KH_ > 0 ? KH_ : K; }
+  int64_t kw() const { return KW_ > 0 ? KW_ : K; }
+  int64_t pt() const { return PT_ >= 0 ? PT_ : P; }
+  int64_t pb() const { return PB_ >= 0 ? PB_ : P; }
+  int64_t pl() const { return PL_ >= 0 ? PL_ : P; }
+  int64_t pr() const { return PR_ >= 0 ? PR_ : P; }
+  int64_t out_h(bool transposed) const {
+    return transposed ? (H - 1) * S - pt() - pb() + kh() : (H + pt() + pb() - kh()) / S + 1;
+  }
+  int64_t out_w(bool transposed) const {
+    return transposed ? (W - 1) * S - pl() - pr() + kw() : (W + pl() + pr() - kw()) / S + 1;
+  }
+  // Square kernels with even padding (the original form).
   int64_t out(int64_t n, bool transposed) const {
     return transposed ? (n - 1) * S - 2 * P + K : (n + 2 * P - K) / S + 1;
   }
 };
-// Conv2d: w (Co, Ci, K, K). ConvTranspose2d: w (Ci, Co, K, K). b (Co) or null.
+// Conv2d: w (Co, Ci, KH, KW). ConvTranspose2d: w (Ci, Co, KH, KW). b (Co) or null.
 void conv2d_forward(const Conv& g, const float* x, const float* w, const float* b, float* y);
 void conv2d_backward(const Conv& g, const float* x, const float* w, const float* dy, float* dx, float* dw, float* db);
 void conv_transpose2d_forward(const Conv& g, const float* x, const float* w, const float* b, float* y);
@@ -36,6 +52,11 @@ void batch_norm_forward_infer(const float* x, const float* gamma, const float* b
                               const float* var, float* y, int64_t B, int64_t C, int64_t S, float eps);
 void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* var, const float* dy,
                          float* dx, float* dgamma, float* dbeta, int64_t B, int64_t C, int64_t S, float eps);
+
+// The gated activation (van den Oord et al. 2016): x (B, 2F, S) holds a = channels [0, F)
+// and g = [F, 2F) of each example; y (B, F, S) = tanh(a) ⊙ σ(g). backward writes dx (B, 2F, S).
+void gated_forward(const float* x, float* y, int64_t B, int64_t F, int64_t S);
+void gated_backward(const float* x, const float* dy, float* dx, int64_t B, int64_t F, int64_t S);
 
 // f and f' from the input x (the layers may use the output; the maths is the same).
 void activation_forward(Act kind, float alpha, const float* x, float* y, int64_t n);
