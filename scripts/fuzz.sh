@@ -76,7 +76,7 @@ packages=(
   # clang with libFuzzer and the sanitizer runtimes, and LLVM's OpenMP runtime (clang's -fopenmp)
   clang libclang-rt-14-dev libomp-14-dev
   # the library's build dependencies (as scripts/setup.sh)
-  meson ninja-build cmake pkg-config libdnnl-dev ocl-icd-opencl-dev xtensor-dev libstb-dev zlib1g-dev
+  meson ninja-build cmake pkg-config libdnnl-dev ocl-icd-opencl-dev xtensor-dev libstb-dev libjpeg62-turbo-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
 )
 install_missing "${packages[@]}"

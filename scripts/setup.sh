@@ -11,7 +11,7 @@ packages=(
   g++ make meson ninja-build cmake pkg-config   # make: CMake's default generator (tests/user)
   # libraries; ocl-icd-opencl-dev: Debian's oneDNN CMake config calls find_package(OpenCL)
   # and fails without its headers (only a "recommends" of libdnnl-dev)
-  libdnnl-dev ocl-icd-opencl-dev xtensor-dev doctest-dev libstb-dev zlib1g-dev
+  libdnnl-dev ocl-icd-opencl-dev xtensor-dev doctest-dev libstb-dev libjpeg62-turbo-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
   # data for the demo and the benchmarks
   dataset-fashion-mnist

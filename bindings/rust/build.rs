@@ -4,7 +4,8 @@
 // /usr or /usr/local needs nothing, another prefix PKG_CONFIG_PATH=<prefix>/lib/pkgconfig.
 // An older install without genmodels-static.pc falls back to `pkg-config --static
 // --libs genmodels`, linking the archive when one is there and the shared library else.
-// The private libraries (oneDNN, OpenMP, the C++ runtime...) come from the .pc file.
+// The private libraries (oneDNN, OpenMP, libjpeg-turbo, zlib, the C++ runtime...) come from the
+// .pc file, each -lNAME as cargo:rustc-link-lib=NAME.
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;

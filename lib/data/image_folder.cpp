@@ -1,15 +1,16 @@
 #include "data/image_folder.hpp"
 
-// stb_image is compiled here, not taken from Debian's libstb: that build has every decoder
-// (GIF, PSD, PIC, PNM, HDR, TGA) and a 2^24-pixel side limit, so a file named .png could
-// reach a decoder we never meant to expose (issue 12). Here only the three formats the
-// folder loader lists are compiled in, static to this file (no clash with libstb's
-// symbols, which png_grid's writer still uses), and stb itself refuses any side above
-// kMaxImageSide — even if a file changes between the header pass and the decode.
+// PNG and BMP are decoded by stb_image, compiled here rather than taken from Debian's
+// libstb: that build has every decoder (GIF, PSD, PIC, PNM, HDR, TGA, and its JPEG) and a
+// 2^24-pixel side limit, so a file named .png could reach a decoder we never meant to
+// expose (issue 12). Here only PNG and BMP are compiled in, static to this file (no clash
+// with libstb's symbols, which png_grid's writer still uses), and stb itself refuses any
+// side above kMaxImageSide — even if a file changes between the header pass and the decode.
+// JPEG is decoded by libjpeg-turbo (below): stb 2.27's JPEG decoder wrote past a Huffman
+// table (fuzz finding 1) and shifted by >= 32 on corrupt entropy data (finding 11, stb#1293).
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
@@ -34,12 +35,16 @@ static_assert(STBI_MAX_DIMENSIONS == gm::kMaxImageSide, "stb's own side limit is
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <csetjmp>
+#include <cstdio>  // jpeglib.h needs FILE and size_t declared first
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+#include <jpeglib.h>
 
 #include "core/error.hpp"
 
@@ -50,6 +55,11 @@ namespace {
 struct Item {
   std::string path;
   int32_t label;
+};
+
+struct Failure {
+  Status status = Status::ok;
+  std::string message;
 };
 
 bool is_image_name(const fs::path& p) {
@@ -128,51 +138,6 @@ bool read_image(const std::string& path, std::vector<uint8_t>& out, std::string&
   return ok;
 }
 
-// stb_image 2.27 (Debian 12's libstb-dev) builds a JPEG Huffman table from 16 code counts
-// without checking that they sum to at most 256 (upstream added the check in 2.28): a DHT
-// segment with larger counts writes past stbi__huffman::size[257], in stbi_info as well as
-// in stbi_load (fuzz/crashes/images/stb-jpeg-dht-sizes-sum-over-256). Until the distribution
-// ships the fix, every table stb could read is checked first. The walk follows stb's: a
-// JPEG starts with 0xFF (stb's test for one); segments are skipped by their length, junk and
-// entropy-coded data byte by byte up to the next marker (FF 00 and RSTn are not markers
-// there), and a DHT's tables are read as stb reads them — 17 + n bytes each while its
-// length lasts, zeros past the end of the file. Checking more than stb reads only refuses
-// files stb would refuse anyway (a valid table never exceeds 256 codes).
-bool jpeg_tables_fit_stb(const std::vector<uint8_t>& b) {
-  if (b.empty() || b[0] != 0xFF) return true;  // not a JPEG to stb
-  std::size_t i = 0;
-  auto get8 = [&]() -> int { return i < b.size() ? b[i++] : 0; };
-  auto length = [&]() -> int {
-    const int hi = get8();
-    return hi << 8 | get8();
-  };
-  bool in_scan = false;
-  while (i < b.size()) {
-    if (get8() != 0xFF) continue;
-    int m = get8();
-    while (m == 0xFF && i < b.size()) m = get8();
-    if (in_scan && (m == 0x00 || (m >= 0xD0 && m <= 0xD7))) continue;  // stuffed byte, restart
-    in_scan = false;
-    if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) continue;  // no length
-    if (m == 0xD9) break;                                              // EOI: stb stops
-    if (m == 0xC4) {
-      for (int left = length() - 2; left > 0 && i < b.size();) {
-        get8();  // class and table id
-        int codes = 0;
-        for (int k = 0; k < 16; ++k) codes += get8();
-        if (codes > 256) return false;
-        i = std::min(b.size(), i + static_cast<std::size_t>(codes));
-        left -= 17 + codes;
-      }
-      continue;
-    }
-    const int len = length();
-    i = std::min(b.size(), i + static_cast<std::size_t>(std::max(len - 2, 0)));
-    in_scan = m == 0xDA;  // entropy-coded data follows a scan header
-  }
-  return true;
-}
-
 // stb_image 2.27 grows its IDAT buffer to hold a chunk's *declared* length before it reads
 // the chunk: a 40-byte PNG declaring a 2 GiB IDAT made it allocate 2 GiB (fuzz campaign 4),
 // several at once when a folder decodes in parallel. And a first IDAT of length 0 makes it
@@ -201,14 +166,193 @@ std::string png_chunks_refusal(const std::vector<uint8_t>& b) {
 
 // Refuses what stb must not see; the message names the file.
 bool safe_for_stb(const std::string& path, const std::vector<uint8_t>& file, std::string& error) {
-  if (!jpeg_tables_fit_stb(file)) {
-    error = fmt::format("image '{}' is a corrupt JPEG (a Huffman table of more than 256 codes)", path);
-    return false;
-  }
   const std::string png = png_chunks_refusal(file);
   if (png.empty()) return true;
   error = fmt::format("image '{}' is a corrupt PNG: {}", path, png);
   return false;
+}
+
+// ---- JPEG, with libjpeg-turbo -------------------------------------------------------------
+// libjpeg reports errors through error_exit, which must not return: it longjmps back into
+// jpeg_run below. No C++ object with a destructor lives in the frames a longjmp crosses
+// (jpeg_run's locals, libjpeg's C frames and these callbacks are plain data), so none is
+// skipped; jpeg_destroy_decompress frees everything libjpeg allocated. The C++ side
+// (messages, vectors) is built by the caller after jpeg_run returns.
+//
+// libjpeg merely warns about corrupt data (a truncated file, a bad Huffman code, bytes
+// between markers) and goes on with grey or zero pixels; a data set must not silently hold
+// such an image, so a warning is an error here as well (as turbojpeg's TJFLAG_STOPONWARNING).
+// Progressive files may carry any number of scans, each a pass over the whole image:
+// more than kMaxJpegScans is refused (turbojpeg's TJFLAG_LIMITSCANS uses the same 500).
+// Memory: the side limit is checked right after jpeg_read_header, before
+// jpeg_start_decompress allocates (at most about 100 MB of coefficients for a 4096 x 4096
+// progressive colour image).
+constexpr int kMaxJpegScans = 500;
+
+struct JpegReport {    // plain data: what jpeg_run hands back
+  jpeg_error_mgr mgr;  // first member: libjpeg's cinfo->err points here
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+  int width, height, components;
+  J_COLOR_SPACE color_space;
+};
+
+enum class JpegOutcome { ok, corrupt, unsupported, too_large, changed_size };
+
+void jpeg_error_exit(j_common_ptr cinfo) {
+  JpegReport* r = reinterpret_cast<JpegReport*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, r->message);
+  std::longjmp(r->jump, 1);
+}
+void jpeg_emit_message(j_common_ptr cinfo, int level) {
+  if (level < 0) jpeg_error_exit(cinfo);  // a warning: corrupt data (above); traces are dropped
+}
+void jpeg_output_message(j_common_ptr) {}  // never print to the host's stderr
+void jpeg_progress(j_common_ptr cinfo) {
+  const j_decompress_ptr d = reinterpret_cast<j_decompress_ptr>(cinfo);
+  if (d->input_scan_number <= kMaxJpegScans) return;
+  JpegReport* r = reinterpret_cast<JpegReport*>(cinfo->err);
+  std::snprintf(r->message, sizeof r->message, "more than %d progressive scans", kMaxJpegScans);
+  std::longjmp(r->jump, 1);
+}
+
+// Reads the header of the JPEG in data[0, size) into r; with out != nullptr also decodes it
+// to `channels` (1: grey, 3: RGB) bytes per pixel, row-major, after checking that the size
+// is still r's width x height on entry. Only plain data in this frame (see above).
+JpegOutcome jpeg_run(const uint8_t* data, std::size_t size, JpegReport* r, uint8_t* out, int channels) {
+  const int want_width = r->width, want_height = r->height;
+  jpeg_decompress_struct cinfo;
+  jpeg_progress_mgr progress;
+  std::memset(&cinfo, 0, sizeof cinfo);  // jpeg_destroy_decompress is safe even if create fails
+  std::memset(&progress, 0, sizeof progress);
+  r->message[0] = '\0';
+  cinfo.err = jpeg_std_error(&r->mgr);
+  r->mgr.error_exit = jpeg_error_exit;
+  r->mgr.emit_message = jpeg_emit_message;
+  r->mgr.output_message = jpeg_output_message;
+  if (setjmp(r->jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    return JpegOutcome::corrupt;
+  }
+  jpeg_create_decompress(&cinfo);
+  progress.progress_monitor = jpeg_progress;
+  cinfo.progress = &progress;
+  jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
+  jpeg_read_header(&cinfo, TRUE);
+  r->width = static_cast<int>(std::min<JDIMENSION>(cinfo.image_width, 1u << 30));
+  r->height = static_cast<int>(std::min<JDIMENSION>(cinfo.image_height, 1u << 30));
+  r->components = cinfo.num_components;
+  r->color_space = cinfo.jpeg_color_space;
+  JpegOutcome outcome = JpegOutcome::ok;
+  const bool grey = cinfo.num_components == 1 && cinfo.jpeg_color_space == JCS_GRAYSCALE;
+  const bool colour =
+      cinfo.num_components == 3 && (cinfo.jpeg_color_space == JCS_YCbCr || cinfo.jpeg_color_space == JCS_RGB);
+  if (!grey && !colour)
+    outcome = JpegOutcome::unsupported;
+  else if (r->width > kMaxImageSide || r->height > kMaxImageSide)
+    outcome = JpegOutcome::too_large;
+  else if (out && (r->width != want_width || r->height != want_height))
+    outcome = JpegOutcome::changed_size;
+  if (outcome != JpegOutcome::ok || !out) {
+    jpeg_destroy_decompress(&cinfo);
+    return outcome;
+  }
+  cinfo.out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_start_decompress(&cinfo);
+  const std::size_t stride = static_cast<std::size_t>(want_width) * static_cast<std::size_t>(channels);
+  while (cinfo.output_scanline < cinfo.output_height) {
+    JSAMPROW row = out + cinfo.output_scanline * stride;
+    jpeg_read_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  return JpegOutcome::ok;
+}
+
+bool is_jpeg(const std::vector<uint8_t>& b) { return b.size() >= 2 && b[0] == 0xFF && b[1] == 0xD8; }  // SOI
+
+// The error for an outcome other than ok.
+Failure jpeg_failure(const std::string& path, JpegOutcome outcome, const JpegReport& r) {
+  switch (outcome) {
+    case JpegOutcome::unsupported: {
+      const char* kind = r.color_space == JCS_CMYK ? "CMYK" : r.color_space == JCS_YCCK ? "YCCK" : "";
+      return {Status::unsupported,
+              fmt::format("image '{}' is a {}JPEG with {} colour components; only greyscale and RGB (YCbCr) JPEGs "
+                          "are supported: convert it to RGB (e.g. ImageMagick's `convert IN.jpg -colorspace sRGB "
+                          "OUT.jpg`)",
+                          path, *kind ? fmt::format("{} ", kind) : std::string(), r.components)};
+    }
+    case JpegOutcome::too_large:
+      return {Status::invalid_data, fmt::format("image '{}' is {}x{}; the limit is {}x{}", path, r.width, r.height,
+                                                kMaxImageSide, kMaxImageSide)};
+    case JpegOutcome::changed_size:
+      return {Status::corrupt_file, fmt::format("image '{}' changed size while loading", path)};
+    default:
+      return {Status::corrupt_file, fmt::format("image '{}' is a corrupt JPEG: {}", path, r.message)};
+  }
+}
+
+// ---- any supported image ----------------------------------------------------------------
+
+// The size and channel count (1 or 3) of the image in `file`, from its header.
+bool probe_bytes(const std::string& path, const std::vector<uint8_t>& file, ImageInfo& info, Failure& f) {
+  if (is_jpeg(file)) {
+    JpegReport r{};
+    const JpegOutcome outcome = jpeg_run(file.data(), file.size(), &r, nullptr, 0);
+    if (outcome != JpegOutcome::ok) return f = jpeg_failure(path, outcome, r), false;
+    info = {r.width, r.height, r.components == 1 ? 1 : 3};
+    return true;
+  }
+  std::string error;
+  if (!safe_for_stb(path, file, error)) return f = {Status::corrupt_file, error}, false;
+  int w = 0, h = 0, comp = 0;
+  if (!stbi_info_from_memory(file.data(), static_cast<int>(file.size()), &w, &h, &comp)) {
+    // stb refuses a header declaring more than STBI_MAX_DIMENSIONS a side (or 2^30
+    // pixels): a decompression bomb is refused here, before any pixel is inflated.
+    const std::string reason = stbi_failure_reason();
+    int64_t dw = 0, dh = 0;
+    if (declared_size(file, &dw, &dh) && (dw > kMaxImageSide || dh > kMaxImageSide))
+      return f = {Status::invalid_data, fmt::format("image '{}' is {}x{}; the limit is {}x{}", path, dw, dh,
+                                                    kMaxImageSide, kMaxImageSide)},
+             false;
+    return f = {Status::corrupt_file,
+                fmt::format("cannot read image '{}': {} (PNG, JPEG and BMP are supported)", path, reason)},
+           false;
+  }
+  if (w > kMaxImageSide || h > kMaxImageSide)
+    return f = {Status::invalid_data,
+                fmt::format("image '{}' is {}x{}; the limit is {}x{}", path, w, h, kMaxImageSide, kMaxImageSide)},
+           false;
+  info = {w, h, comp >= 3 ? 3 : 1};  // 1 = grey, 2 = grey + alpha; alpha is dropped
+  return true;
+}
+
+// Decodes `file` to `channels` (1 or 3) bytes a pixel, HWC; its size must still be `expect`'s.
+bool decode_bytes(const std::string& path, const std::vector<uint8_t>& file, int channels, const ImageInfo& expect,
+                  std::vector<uint8_t>& pixels, Failure& f) {
+  const std::size_t count = static_cast<std::size_t>(expect.width) * static_cast<std::size_t>(expect.height) *
+                            static_cast<std::size_t>(channels);
+  if (is_jpeg(file)) {
+    pixels.resize(count);
+    JpegReport r{};
+    r.width = expect.width;
+    r.height = expect.height;
+    const JpegOutcome outcome = jpeg_run(file.data(), file.size(), &r, pixels.data(), channels);
+    if (outcome != JpegOutcome::ok) return f = jpeg_failure(path, outcome, r), false;
+    return true;
+  }
+  std::string error;
+  if (!safe_for_stb(path, file, error)) return f = {Status::corrupt_file, error}, false;
+  int w = 0, h = 0, comp = 0;
+  unsigned char* px = stbi_load_from_memory(file.data(), static_cast<int>(file.size()), &w, &h, &comp, channels);
+  if (!px)
+    return f = {Status::corrupt_file, fmt::format("cannot decode image '{}': {}", path, stbi_failure_reason())},
+           false;
+  const bool same = w == expect.width && h == expect.height;
+  if (same) pixels.assign(px, px + count);
+  stbi_image_free(px);
+  if (!same) return f = {Status::corrupt_file, fmt::format("image '{}' changed size while loading", path)}, false;
+  return true;
 }
 
 }  // namespace
@@ -241,33 +385,16 @@ Dataset load_image_folder(const std::string& dir) {
   // Pass 1: headers only, so budgets and the channel count are known before decoding.
   int width = 0, height = 0;
   bool colour = false;
-  std::vector<uint8_t> file;
-  std::string error;
   for (const Item& item : items) {
-    int w = 0, h = 0, comp = 0;
-    if (!read_image(item.path, file, error)) fail(Status::io_error, "{}", error);
-    if (!safe_for_stb(item.path, file, error)) fail(Status::corrupt_file, "{}", error);
-    if (!stbi_info_from_memory(file.data(), static_cast<int>(file.size()), &w, &h, &comp)) {
-      // stb refuses a header declaring more than STBI_MAX_DIMENSIONS a side (or 2^30
-      // pixels): a decompression bomb is refused here, before any pixel is inflated.
-      const std::string reason = stbi_failure_reason();
-      int64_t dw = 0, dh = 0;
-      if (declared_size(file, &dw, &dh) && (dw > kMaxImageSide || dh > kMaxImageSide))
-        fail(Status::invalid_data, "image '{}' is {}x{}; the limit is {}x{}", item.path, dw, dh, kMaxImageSide,
-             kMaxImageSide);
-      fail(Status::corrupt_file, "cannot read image '{}': {} (PNG, JPEG and BMP are supported)", item.path, reason);
-    }
-    if (w > kMaxImageSide || h > kMaxImageSide)
-      fail(Status::invalid_data, "image '{}' is {}x{}; the limit is {}x{}", item.path, w, h, kMaxImageSide,
-           kMaxImageSide);
+    const ImageInfo info = read_image_info(item.path);
     if (width == 0) {
-      width = w;
-      height = h;
-    } else if (w != width || h != height) {
+      width = info.width;
+      height = info.height;
+    } else if (info.width != width || info.height != height) {
       fail(Status::invalid_data, "image '{}' is {}x{} but '{}' is {}x{}; all images must be the same size", item.path,
-           w, h, items.front().path, width, height);
+           info.width, info.height, items.front().path, width, height);
     }
-    colour |= comp >= 3;  // 1 = grey, 2 = grey + alpha
+    colour |= info.channels == 3;
   }
   // The pixel budget, before decoding: at most kMaxImageSide² pixels an image (above), and
   // kMaxImageFolderValues for the whole set (below).
@@ -282,30 +409,23 @@ Dataset load_image_folder(const std::string& dir) {
 
   // Pass 2: decode in parallel; exceptions cannot cross the OpenMP region, so each image
   // records its error and the first one is thrown afterwards (deterministically).
-  std::vector<std::string> errors(items.size());
+  std::vector<Failure> errors(items.size());
   const int64_t hw = int64_t{height} * width;
+  const ImageInfo expect{width, height, channels};
 #pragma omp parallel for schedule(dynamic, 16)
   for (int64_t i = 0; i < ds.n; ++i) {
-    int w = 0, h = 0, comp = 0;
-    std::vector<uint8_t> bytes;
-    if (!read_image(items[i].path, bytes, errors[i]) || !safe_for_stb(items[i].path, bytes, errors[i])) continue;
-    unsigned char* pixels =
-        stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &comp, channels);
-    if (!pixels) {
-      errors[i] = fmt::format("cannot decode image '{}': {}", items[i].path, stbi_failure_reason());
+    std::vector<uint8_t> bytes, pixels;
+    if (!read_image(items[i].path, bytes, errors[i].message)) {
+      errors[i].status = Status::io_error;
       continue;
     }
-    if (w != width || h != height) {
-      errors[i] = fmt::format("image '{}' changed size while loading", items[i].path);
-    } else {
-      float* row = ds.x.data() + i * ds.d;  // HWC (stb) -> CHW
-      for (int64_t p = 0; p < hw; ++p)
-        for (int c = 0; c < channels; ++c) row[c * hw + p] = static_cast<float>(pixels[p * channels + c]) / 255.0f;
-    }
-    stbi_image_free(pixels);
+    if (!decode_bytes(items[i].path, bytes, channels, expect, pixels, errors[i])) continue;
+    float* row = ds.x.data() + i * ds.d;  // HWC -> CHW
+    for (int64_t p = 0; p < hw; ++p)
+      for (int c = 0; c < channels; ++c) row[c * hw + p] = static_cast<float>(pixels[p * channels + c]) / 255.0f;
   }
-  for (const std::string& e : errors)
-    if (!e.empty()) throw Error(Status::corrupt_file, e);
+  for (const Failure& e : errors)
+    if (!e.message.empty()) throw Error(e.status, e.message);
 
   if (!ds.class_names.empty()) {
     ds.labels.reserve(items.size());
@@ -313,6 +433,25 @@ Dataset load_image_folder(const std::string& dir) {
     ds.num_classes = static_cast<int64_t>(ds.class_names.size());
   }
   return ds;
+}
+
+ImageInfo read_image_info(const std::string& path) {
+  std::vector<uint8_t> file;
+  std::string error;
+  if (!read_image(path, file, error)) fail(Status::io_error, "{}", error);
+  ImageInfo info;
+  Failure f;
+  if (!probe_bytes(path, file, info, f)) throw Error(f.status, f.message);
+  return info;
+}
+
+std::vector<uint8_t> decode_image(const std::string& path, const ImageInfo& expect) {
+  std::vector<uint8_t> file, pixels;
+  std::string error;
+  if (!read_image(path, file, error)) fail(Status::io_error, "{}", error);
+  Failure f;
+  if (!decode_bytes(path, file, expect.channels, expect, pixels, f)) throw Error(f.status, f.message);
+  return pixels;
 }
 
 }  // namespace gm
