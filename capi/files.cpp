@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "core/limits.hpp"
 #include "data/transforms.hpp"
 #include "handles.hpp"
 #include "io/png_grid.hpp"
@@ -53,17 +54,25 @@ int32_t gm_dataset_load(const char* spec, const gm_dataset_options* opts, gm_dat
     require(out, "out");
     *out = nullptr;
     double threshold = -1.0;
-    int64_t max_examples = 0;
+    int64_t max_examples = 0, levels = 0;
     if (opts) {
       if (GM_HAS_FIELD(opts, gm_dataset_options, binarize)) threshold = opts->binarize;
       if (GM_HAS_FIELD(opts, gm_dataset_options, max_examples)) max_examples = opts->max_examples;
+      if (GM_HAS_FIELD(opts, gm_dataset_options, levels)) levels = opts->levels;
     }
     if (std::isnan(threshold)) fail(Status::invalid_argument, "binarize threshold is NaN");
+    if (levels != 0 && (levels < 2 || levels > limits::kMaxLevels))
+      fail(Status::invalid_argument, "levels must be 0 (keep values) or in [2, {}], got {}", limits::kMaxLevels,
+           levels);
+    if (levels != 0 && threshold >= 0)
+      fail(Status::invalid_argument,
+           "give binarize or levels, not both (levels = 2 quantises like binarize = 0.5)");
     if (max_examples < 0) fail(Status::invalid_argument, "max_examples must be >= 0, got {}", max_examples);
     auto ds = std::make_unique<gm_dataset>();
     ds->data = load_dataset(require(spec, "spec"));
     if (max_examples > 0 && max_examples < ds->data.n) ds->data.truncate(max_examples);
     if (threshold >= 0) binarize(ds->data, threshold);
+    if (levels != 0) quantize(ds->data, levels);
     *out = ds.release();
   });
 }
@@ -84,6 +93,7 @@ int32_t gm_dataset_view(const gm_dataset* ds, gm_data* out, gm_error** err) {
     out->width = v.image.width;
     out->labels = v.labels;
     out->num_classes = v.num_classes;
+    out->levels = v.levels;
   });
 }
 
@@ -107,7 +117,7 @@ int32_t gm_png_grid_write(const char* path, const gm_data* images, int64_t colum
     if (!v.image.is_image())
       fail(Status::invalid_argument, "images need channels/height/width set to lay out a PNG grid");
     if (columns < 0) fail(Status::invalid_argument, "columns must be >= 0, got {}", columns);
-    write_png_grid(require(path, "path"), v.x, v.n, v.image, columns);
+    write_png_grid(require(path, "path"), v.x, v.n, v.image, columns, v.levels);
   });
 }
 

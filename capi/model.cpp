@@ -142,6 +142,10 @@ int32_t gm_model_data_shape(const gm_model* model, int64_t* d, int64_t* channels
   });
 }
 
+int32_t gm_model_levels(const gm_model* model, int64_t* out, gm_error** err) {
+  return guarded(err, [&] { *require(out, "out") = model_of(model).levels(); });
+}
+
 int32_t gm_model_encode_dim(const gm_model* model, int64_t* out, gm_error** err) {
   return guarded(err, [&] {
     const GenerativeModel& m = model_of(model);

@@ -32,6 +32,7 @@ gm::DataView view_of(const gm_data* data, const char* name) {
     v.conditions = data->conditions;
     v.condition_dim = data->condition_dim;
   }
+  if (GM_HAS_FIELD(data, gm_data, levels)) v.levels = data->levels;
   validate_view(v);
   return v;
 }

@@ -160,7 +160,12 @@ GM_API void gm_buffer_free(gm_buffer* buf);
  *    encode and complete refuse data whose layout differs from a fitted model's layout
  *    (GM_INVALID_DATA, naming both); flat rows (0s) of the right width are accepted.
  *  - labels: optional N class indices in [0, num_classes) for conditional models.
- *  - conditions: optional N x condition_dim float32 condition vectors, row-major. */
+ *  - conditions: optional N x condition_dim float32 condition vectors, row-major.
+ *  - levels: the level count M of discrete pixels, whose values are the integers 0..M-1
+ *    stored as floats (M = 2: binary). 0 = not stated: binary kinds take it as 2, kinds
+ *    with GM_CAP_LEVELS as their own M (2 for a first fit), real-valued kinds (vae, the GAN
+ *    family) as values in [0, 1]. A stated M must be in [2, 256] and equal a fitted model's
+ *    M (gm_model_levels); values outside [0, M) or not integers are GM_INVALID_DATA. */
 typedef struct gm_data {
   uint32_t struct_size;
   const float* x;
@@ -173,6 +178,7 @@ typedef struct gm_data {
   int64_t num_classes;
   const float* conditions;
   int64_t condition_dim;
+  int64_t levels; /* appended with M-level pixels; 0 = not stated */
 } gm_data;
 GM_API void gm_data_init(gm_data* data);
 
@@ -284,7 +290,10 @@ typedef enum gm_capability {
   GM_CAP_CONDITIONAL = 1 << 7, /* fit/sample take labels or condition vectors
                                 * (gm_model_condition says which) */
   GM_CAP_BINARY_DATA = 1 << 8, /* data must be exactly 0 or 1 */
-  GM_CAP_EXACT_LOG_PROB = 1 << 9
+  GM_CAP_EXACT_LOG_PROB = 1 << 9,
+  GM_CAP_LEVELS = 1 << 10 /* discrete pixels of M levels, integers in [0, M), M in [2, 256]:
+                           * fit takes M from gm_data.levels (0 = 2; docs/levels.md) and
+                           * gm_model_levels reports it */
 } gm_capability;
 #define GM_CAP_FIT GM_CAP_FIT
 #define GM_CAP_SAMPLE GM_CAP_SAMPLE
@@ -296,6 +305,7 @@ typedef enum gm_capability {
 #define GM_CAP_CONDITIONAL GM_CAP_CONDITIONAL
 #define GM_CAP_BINARY_DATA GM_CAP_BINARY_DATA
 #define GM_CAP_EXACT_LOG_PROB GM_CAP_EXACT_LOG_PROB
+#define GM_CAP_LEVELS GM_CAP_LEVELS
 
 /* JSON array of {"kind": ..., "capabilities": [...], "description": ..., "config": [...]}.
  * "config" lists the keys gm_model_create's config_json takes, in the kind's order:
@@ -341,6 +351,10 @@ GM_API int32_t gm_model_is_fitted(const gm_model* model, int32_t* out, gm_error*
 /* The data width D the model was fitted on and its image layout (0s if not an image). */
 GM_API int32_t gm_model_data_shape(const gm_model* model, int64_t* d, int64_t* channels, int64_t* height,
                                    int64_t* width, gm_error** err);
+/* The level count M of a model's pixels (gm_data.levels): M for kinds with GM_CAP_LEVELS
+ * (fitted on M-level data; 2 before a fit), 2 for binary kinds, 0 for kinds of real values.
+ * Samples and completions of a discrete kind are the integers 0..M-1 as floats. */
+GM_API int32_t gm_model_levels(const gm_model* model, int64_t* out, gm_error** err);
 /* The width of one row of encode's output (GM_UNSUPPORTED if the kind has no encode). */
 GM_API int32_t gm_model_encode_dim(const gm_model* model, int64_t* out, gm_error** err);
 /* The width of one latent code that decode takes. */
@@ -429,9 +443,15 @@ GM_API void gm_dataset_free(gm_dataset* ds);
 GM_API int32_t gm_dataset_view(const gm_dataset* ds, gm_data* out, gm_error** err);
 
 /* Write n images (rows of data, laid out by its channels/height/width, values in [0,1])
- * as one PNG grid with `columns` images per row (0 = square-ish). */
+ * as one PNG grid with `columns` images per row (0 = square-ish). With images->levels = M
+ * the values are the levels 0..M-1 and are drawn as level / (M - 1). */
 GM_API int32_t gm_png_grid_write(const char* path, const gm_data* images, int64_t columns, gm_error** err);
 /* Deprecated: the old name of gm_png_grid_write. */
+  /* default 0 = keep values; M in [2, 256] quantises values in [0, 1] to the integers
+   * 0..M-1, level = min(M - 1, floor(x * M)) (M = 256 gives 8-bit pixels back exactly,
+   * M = 2 is binarize = 0.5), and the view reports levels = M. Values outside [0, 1] are
+   * GM_INVALID_DATA. Not with binarize (GM_INVALID_ARGUMENT). Appended with M-level pixels. */
+  int64_t levels;
 GM_DEPRECATED("gm_png_grid_write")
 GM_API int32_t gm_write_png_grid(const char* path, const gm_data* images, int64_t columns, gm_error** err);
 

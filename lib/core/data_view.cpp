@@ -50,6 +50,9 @@ void validate_view(const DataView& data) {
   }
   if (data.conditions && data.condition_dim <= 0)
     fail(Status::invalid_argument, "conditions were given but condition_dim is {}", data.condition_dim);
+  if (data.levels != 0 && (data.levels < 2 || data.levels > limits::kMaxLevels))
+    fail(Status::invalid_argument, "levels must be 0 (not stated) or in [2, {}], got {}", limits::kMaxLevels,
+         data.levels);
 }
 
 void require_finite(const DataView& data) {
@@ -57,6 +60,56 @@ void require_finite(const DataView& data) {
     const float* r = data.row(i);
     for (int64_t j = 0; j < data.d; ++j)
       if (!std::isfinite(r[j])) fail(Status::invalid_data, "row {} column {} is {}", i, j, r[j]);
+  }
+}
+
+namespace {
+// x is a level of [0, m): an integer, 0 <= x < m. NaN fails every comparison.
+inline bool is_level(float x, float m) { return x >= 0.0f && x < m && x == static_cast<float>(static_cast<int>(x)); }
+
+[[noreturn]] void fail_level(const char* kind, int64_t m, const char* what, int64_t i, int64_t j, float x) {
+  if (m == 2)
+    fail(Status::invalid_data,
+         "{} needs binary data (0 or 1) but {}row {} column {} is {}; binarise it first (e.g. --binarize 0.5 or "
+         "--levels 2)",
+         kind, what, i, j, x);
+  fail(Status::invalid_data,
+       "{} models {} levels: values must be integers in [0, {}) but {}row {} column {} is {}; quantise images in "
+       "[0, 1] with --levels {} (gm_dataset_options.levels)",
+       kind, m, m, what, i, j, x, m);
+}
+}  // namespace
+
+void require_levels(const DataView& data, int64_t levels, const char* kind, int threads) {
+  if (data.levels != 0 && data.levels != levels)
+    fail(Status::invalid_data, "the data has {} levels (gm_data.levels) but the {} model has {}: {}", data.levels,
+         kind, levels,
+         levels == 2 ? "binarise the data (--levels 2 or --binarize 0.5)"
+                     : fmt::format("quantise the data to {} levels (--levels {})", levels, levels));
+  const float m = static_cast<float>(levels);
+  int64_t bad_rows = 0;
+#pragma omp parallel for num_threads(resolve_threads(threads)) schedule(static) reduction(+ : bad_rows)
+  for (int64_t i = 0; i < data.n; ++i) {
+    const float* r = data.row(i);
+    int bad = 0;
+    for (int64_t j = 0; j < data.d; ++j) bad |= static_cast<int>(!is_level(r[j], m));
+    bad_rows += bad;
+  }
+  if (bad_rows == 0) return;
+  for (int64_t i = 0; i < data.n; ++i) {
+    const float* r = data.row(i);
+    for (int64_t j = 0; j < data.d; ++j)
+      if (!is_level(r[j], m)) fail_level(kind, levels, "", i, j, r[j]);
+  }
+}
+
+void require_observed_levels(const DataView& data, const uint8_t* observed, int64_t levels, const char* kind) {
+  const float m = static_cast<float>(levels);
+  for (int64_t i = 0; i < data.n; ++i) {
+    const float* r = data.row(i);
+    const uint8_t* o = observed + i * data.d;
+    for (int64_t j = 0; j < data.d; ++j)
+      if (o[j] && !is_level(r[j], m)) fail_level(kind, levels, "observed ", i, j, r[j]);
   }
 }
 

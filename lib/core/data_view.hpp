@@ -35,6 +35,10 @@ struct DataView {
   int64_t num_classes = 0;
   const float* conditions = nullptr;  // (N, condition_dim), optional
   int64_t condition_dim = 0;
+  // The level count M of discrete pixels: values are integers in [0, M), M in [2, 256]
+  // (docs/levels.md). 0 = not stated: binary kinds and M-level kinds read it as their own M
+  // (2 before they are fitted), real-valued kinds (vae, the GAN family) as values in [0, 1].
+  int64_t levels = 0;
 
   const float* row(int64_t i) const { return x + i * d; }
 };
@@ -45,6 +49,12 @@ void require_finite(const DataView& data);
 // suggests binarising. A branch-free parallel scan does the work (47M values in a few
 // ms); the sequential search for the first bad entry runs only to word the error.
 void require_binary(const DataView& data, const char* kind, int threads = 0);
+// Throws invalid_data unless every value is an integer in [0, levels) (levels = 2: the
+// message of require_binary) and data.levels is 0 or levels. Parallel like require_binary.
+void require_levels(const DataView& data, int64_t levels, const char* kind, int threads = 0);
+// The same rule for complete's observed entries (observed: (N, D), nonzero = observed); the
+// unobserved ones are ignored and may be NaN.
+void require_observed_levels(const DataView& data, const uint8_t* observed, int64_t levels, const char* kind);
 // Throws invalid_argument / invalid_data on inconsistent shapes, labels out of range, row
 // widths above limits::kMaxRowWidth, image sides above limits::kMaxImageSide, ...
 void validate_view(const DataView& data);

@@ -31,6 +31,8 @@ int max_threads();
 constexpr int64_t kMaxRowWidth = int64_t{1} << 26;   // 64 M values per row
 constexpr int64_t kMaxImageSide = int64_t{1} << 16;  // 65 536 pixels a side
 constexpr int64_t kMaxRows = int64_t{1} << 40;       // rows in one call
+// Discrete pixels: M levels, 2 (binary) to 256 (8-bit grey or colour channels).
+constexpr int64_t kMaxLevels = 256;
 // log_prob's importance samples per row (a vae's k), from a configuration or the options.
 constexpr int64_t kMaxImportanceSamples = int64_t{1} << 20;
 // Training: epochs, and epochs × batches per epoch (the optimiser steps of one fit).

@@ -53,6 +53,7 @@ DataView Dataset::view() const {
   v.image = image;
   v.labels = labels.empty() ? nullptr : labels.data();
   v.num_classes = num_classes;
+  v.levels = levels;
   return v;
 }
 

@@ -34,7 +34,7 @@ bool RowStream::supports(const std::string& spec) {
   return scheme == "idx" || scheme == "npy" || scheme == "fashion-mnist";
 }
 
-RowStream::RowStream(const std::string& spec, double binarize) : binarize_(binarize) {
+RowStream::RowStream(const std::string& spec, double binarize, int64_t levels) : binarize_(binarize), levels_(levels) {
   const std::string scheme = scheme_of(spec);
   std::string data, labels;
   bool fashion = false;
@@ -95,6 +95,7 @@ int64_t RowStream::next(int64_t max_rows, Dataset& out) {
     idx_rows_to_float(bytes_.data(), n, shape_.d, shape_.image, out.x.data());
   }
   if (binarize_ >= 0) gm::binarize(out, binarize_);
+  if (levels_ > 0) quantize(out, levels_);
   position_ += n;
   if (position_ == shape_.n) in_->expect_end();
   return n;

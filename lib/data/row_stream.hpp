@@ -30,7 +30,8 @@ class RowStream {
   static bool supports(const std::string& spec);
   // Opens the file and reads its header. Throws like load_dataset (invalid_argument for
   // another spec form, saying which ones stream).
-  explicit RowStream(const std::string& spec, double binarize = -1.0);
+  // levels = M >= 2 quantises like data/transforms.hpp's quantize (the command line's --levels).
+  explicit RowStream(const std::string& spec, double binarize = -1.0, int64_t levels = 0);
   ~RowStream();
   RowStream(const RowStream&) = delete;
   RowStream& operator=(const RowStream&) = delete;
@@ -51,6 +52,7 @@ class RowStream {
   NpyType type_ = NpyType::u1;
   Dataset shape_;  // n, d, image of the whole file; x stays empty
   double binarize_ = -1.0;
+  int64_t levels_ = 0;
   int64_t position_ = 0;
   std::vector<uint8_t> bytes_;  // one chunk of raw elements
 };

@@ -1,7 +1,10 @@
 #include "data/transforms.hpp"
 
 #include <algorithm>
+#include <cmath>
 
+#include "core/error.hpp"
+#include "core/limits.hpp"
 #include "core/rng.hpp"
 
 namespace gm {
@@ -14,6 +17,25 @@ void binarize(Dataset& data, double threshold) {
   const int64_t count = static_cast<int64_t>(data.x.size());
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < count; ++i) x[i] = x[i] >= t ? 1.0f : 0.0f;
+  data.levels = 2;
+}
+
+void quantize(Dataset& data, int64_t levels) {
+  if (levels < 2 || levels > limits::kMaxLevels)
+    fail(Status::invalid_argument, "levels must be in [2, {}], got {}", limits::kMaxLevels, levels);
+  float* x = data.x.data();
+  const int64_t count = static_cast<int64_t>(data.x.size());
+  for (int64_t i = 0; i < count; ++i)
+    if (!(x[i] >= 0.0f && x[i] <= 1.0f))  // NaN fails too
+      fail(Status::invalid_data,
+           "quantising to {} levels needs values in [0, 1], but row {} column {} is {}: scale the data to [0, 1] "
+           "first (image and IDX data are; .npy values are kept as stored)",
+           levels, i / data.d, i % data.d, x[i]);
+  const double m = static_cast<double>(levels);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < count; ++i)
+    x[i] = static_cast<float>(std::min(m - 1.0, std::floor(static_cast<double>(x[i]) * m)));
+  data.levels = levels;
 }
 
 void binarize_stochastic(Dataset& data, uint64_t seed) {

@@ -42,7 +42,8 @@ void append_bytes(void* context, void* data, int size) {
 
 }  // namespace
 
-void write_png_grid(const std::string& path, const float* x, int64_t n, const ImageShape& image, int64_t columns) {
+void write_png_grid(const std::string& path, const float* x, int64_t n, const ImageShape& image, int64_t columns,
+                    int64_t levels) {
   if (x == nullptr || n < 1) fail(Status::invalid_argument, "image grid needs at least one image (n = {})", n);
   if (!image.is_image())
     fail(Status::invalid_argument, "image grid needs an image shape (channels, height, width), got ({}, {}, {})",
@@ -71,6 +72,7 @@ void write_png_grid(const std::string& path, const float* x, int64_t n, const Im
          width, height, kMaxSide, kMaxPixels);
 
   const int64_t C = image.channels, H = image.height, W = image.width;
+  const float scale = levels >= 2 ? 1.0f / static_cast<float>(levels - 1) : 1.0f;
   std::vector<uint8_t> pixels(static_cast<std::size_t>(width * height * C), 0);  // border = black
   for (int64_t i = 0; i < n; ++i) {
     const float* img = x + i * C * H * W;  // (C, H, W)
@@ -79,7 +81,7 @@ void write_png_grid(const std::string& path, const float* x, int64_t n, const Im
       for (int64_t y = 0; y < H; ++y)
         for (int64_t xx = 0; xx < W; ++xx)
           pixels[static_cast<std::size_t>(((top + y) * width + left + xx) * C + c)] =
-              to_byte(img[(c * H + y) * W + xx]);
+              to_byte(img[(c * H + y) * W + xx] * scale);
   }
 
   PngSink png;

@@ -136,7 +136,19 @@ void GenerativeModel::fit(const DataView& data, const FitOptions& options) {
   check_fit_options(options);
   FitOptions o = options;
   o.warm_start = options.warm_start && fitted();
-  if (o.warm_start) require_rows(data);  // continuing needs the width and layout fitted on
+  if (o.warm_start) require_rows(data);  // continuing needs the width, layout and levels fitted on
+  // The hook sees the level count resolved (docs/levels.md): a cap_levels kind takes the
+  // data's M (not stated: the model's own on a warm start, else 2) and every value is
+  // checked here, once for all kinds; binary kinds get 2, real-valued kinds 0.
+  DataView v = data;
+  const uint32_t caps = capabilities();
+  if (caps & cap_levels) {
+    v.levels = data.levels ? data.levels : o.warm_start ? shape_.levels : 2;
+    require_levels(v, v.levels, kind(), options.threads);
+  } else {
+    require_levels_fit(data);
+    v.levels = levels();
+  }
   nn::ComputeScope scope(options.threads);
   replace_state(
       [&] {
@@ -149,7 +161,8 @@ void GenerativeModel::fit(const DataView& data, const FitOptions& options) {
             save_checkpoint_file(*this, o.checkpoint_path);
           };
         if (trains_in_epochs()) {
-          do_fit(data, o);
+          do_fit(v, o);
+          shape_.levels = v.levels ? v.levels : 2;
           return;
         }
         // A closed-form kind makes one pass: its epoch report is that pass, its loss the
@@ -162,7 +175,8 @@ void GenerativeModel::fit(const DataView& data, const FitOptions& options) {
             loss = l;
             return options.progress && options.progress(step, total, l);
           };
-        do_fit(data, o);
+        do_fit(v, o);
+        shape_.levels = v.levels ? v.levels : 2;
         if (o.epoch_report) {
           nn::EpochReport r;
           r.epoch = r.last_epoch = r.best_epoch = 1;
@@ -208,6 +222,7 @@ void GenerativeModel::sample(int64_t n, const SampleOptions& options, float* out
 
 void GenerativeModel::log_prob(const DataView& data, const EvalOptions& options, double* out) const {
   if (!scoring_call_ready(*this, cap_log_prob, "log_prob", data, options, out)) return;
+  if (capabilities() & cap_levels) require_levels(data, shape_.levels, kind(), options.threads);
   nn::ComputeScope scope(options.threads);
   do_log_prob(data, options, out);
   require_finite_output(*this, "log_prob", out, data.n, 1);
@@ -255,6 +270,7 @@ void GenerativeModel::complete(const DataView& data, const uint8_t* observed, co
   if (data.n == 0) return;
   if (observed == nullptr) fail(Status::invalid_argument, "complete: the observed mask is NULL");
   require_out(out, "complete");
+  if (capabilities() & cap_levels) require_observed_levels(data, observed, shape_.levels, kind());
   nn::ComputeScope scope(options.threads);
   do_complete(data, observed, options, out);
 }
@@ -278,6 +294,36 @@ void GenerativeModel::require_capability(uint32_t cap, const char* verb) const {
 void GenerativeModel::require_rows(const DataView& view) const {
   validate_view(view);
   require_fitted_rows(shape_, view, kind());
+  if (view.levels == 0) return;
+  const int64_t m = levels();
+  if (m == 0) {
+    require_levels_fit(view);
+    return;
+  }
+  if (view.levels != m)
+    fail(Status::invalid_data, "the data has {} levels (gm_data.levels) but the {} model has {}: {}", view.levels,
+         kind(), m,
+         m == 2 ? std::string("binarise the data (--levels 2 or --binarize 0.5)")
+                : fmt::format("quantise the data to {} levels (--levels {})", m, m));
+}
+
+int64_t GenerativeModel::levels() const {
+  const uint32_t caps = capabilities();
+  if (caps & cap_levels) return shape_.levels;
+  return (caps & cap_binary_data) ? 2 : 0;
+}
+
+void GenerativeModel::require_levels_fit(const DataView& view) const {
+  if (view.levels <= 2) return;
+  if (capabilities() & cap_binary_data)
+    fail(Status::invalid_data,
+         "{} models binary pixels but the data has {} levels: binarise it (--levels 2), or use a kind for M levels "
+         "(categorical, markov, fvsbn, nade, pixelcnn; `genmodels kinds` lists them)",
+         kind(), view.levels);
+  fail(Status::invalid_data,
+       "{} models real values in [0, 1] but the data was quantised to {} levels: load it without --levels "
+       "(gm_dataset_options.levels = 0), or use a kind for M levels",
+       kind(), view.levels);
 }
 
 void require_fitted_rows(const DataShape& fitted, const DataView& view, const char* kind) {

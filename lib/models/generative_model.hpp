@@ -33,6 +33,10 @@ enum Capability : uint32_t {
   cap_conditional = 1u << 7,
   cap_binary_data = 1u << 8,
   cap_exact_log_prob = 1u << 9,
+  // Takes discrete pixels of M levels (docs/levels.md): fit reads M from the data
+  // (DataView::levels, 0 = 2) and keeps it in DataShape::levels; the verbs refuse values
+  // that are not integers in [0, M). Binary-only kinds have cap_binary_data instead.
+  cap_levels = 1u << 10,
 };
 
 // The options of fit, run by the shared training loop (nn/trainer.hpp).
@@ -53,10 +57,13 @@ struct EvalOptions {
   int64_t samples = 0;  // 0 = the family's default
 };
 
-// What a model was fitted on: row width and optional image layout.
+// What a model was fitted on: row width, optional image layout and, for kinds with
+// cap_levels, the level count M of its pixels (2 = binary; other kinds leave it at 2 and
+// GenerativeModel::levels() answers for them).
 struct DataShape {
   int64_t d = 0;
   ImageShape image;
+  int64_t levels = 2;
 };
 
 // The verbs are not virtual. Each one checks, in one place for every kind, what the caller
@@ -76,6 +83,9 @@ class GenerativeModel {
 
   bool fitted() const { return shape_.d > 0; }
   const DataShape& data_shape() const { return shape_; }
+  // The level count of the model's pixels: M for cap_levels kinds (2 before a fit), 2 for
+  // binary kinds, 0 for kinds of real values (vae, the GAN family).
+  int64_t levels() const;
 
   // Fit on data (n >= 1 rows). With options.warm_start on a fitted model, the kind's
   // do_fit finds *this holding a copy of the fitted state (parameters, data shape, training
@@ -120,6 +130,9 @@ class GenerativeModel {
   // Throws unless view is well formed and its rows fit what the model was fitted on
   // (require_fitted_rows). Every verb that takes data rows calls this.
   void require_rows(const DataView& view) const;
+  // A kind without cap_levels takes data whose level count is not stated or 2: invalid_data
+  // naming the kinds that do otherwise.
+  void require_levels_fit(const DataView& view) const;
   // Throws unsupported with the family's reason unless capabilities() has every bit of cap.
   void require_capability(uint32_t cap, const char* verb) const;
 

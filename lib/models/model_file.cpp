@@ -19,6 +19,17 @@ constexpr std::size_t kMaxShapeTextBytes = 256;
 // A checkpoint's training state: about a dozen numbers.
 constexpr const char* kTrainingKey = "training";
 constexpr std::size_t kMaxTrainingTextBytes = 4096;
+constexpr const char* kLevelsKey = "levels";
+
+// The "levels" metadata: 1 to 3 decimal digits giving M in [2, limits::kMaxLevels].
+int64_t parse_levels(const std::string& text) {
+  const bool digits = !text.empty() && text.size() <= 3 && text.find_first_not_of("0123456789") == std::string::npos;
+  const int64_t m = digits ? std::stoll(text) : 0;
+  if (m < 2 || m > limits::kMaxLevels)
+    fail(Status::corrupt_file, "metadata levels must be an integer in [2, {}], got \"{}\"", limits::kMaxLevels,
+         text.substr(0, 16));
+  return m;
+}
 
 Json shape_json(const DataShape& s) { return Json::array({s.d, s.image.channels, s.image.height, s.image.width}); }
 
@@ -89,6 +100,8 @@ Metadata model_metadata(const GenerativeModel& model) {
   meta["kind"] = model.kind();
   meta["config"] = model.config().dump();
   meta["data_shape"] = shape_json(model.data_shape()).dump();
+  // Only kinds of M levels write it (docs/levels.md); a file without it has M = 2.
+  if (model.capabilities() & cap_levels) meta[kLevelsKey] = std::to_string(model.data_shape().levels);
   return meta;
 }
 
@@ -141,7 +154,9 @@ std::unique_ptr<GenerativeModel> load_model_bytes(const uint8_t* data, std::size
   const Json config =
       parse_json_text(require_meta(meta, "config"), limits::kConfigMaxBytes, Status::corrupt_file, "metadata config");
   if (!config.is_object()) fail(Status::corrupt_file, "metadata config is not a JSON object");
-  const DataShape shape = parse_shape(require_meta(meta, "data_shape"));
+  DataShape shape = parse_shape(require_meta(meta, "data_shape"));
+  const auto levels = meta.find(kLevelsKey);
+  if (levels != meta.end()) shape.levels = parse_levels(levels->second);
 
   std::unique_ptr<GenerativeModel> model;
   try {
@@ -157,6 +172,8 @@ std::unique_ptr<GenerativeModel> load_model_bytes(const uint8_t* data, std::size
   if (training == meta.end() && !training_tensors.empty())
     fail(Status::corrupt_file, "model file has tensor '{}' but no \"{}\" metadata", training_tensors[0].name,
          kTrainingKey);
+  if (levels != meta.end() && !(model->capabilities() & cap_levels))
+    fail(Status::corrupt_file, "model file gives {} a level count, but {} takes no M-level data", kind, kind);
   model->restore(shape, model_tensors);
   if (model_tensors.size() != model->tensors().size())
     fail(Status::corrupt_file, "model file has {} tensors, a {} model has {}", model_tensors.size(), kind,

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "models/bernoulli.hpp"
+#include "models/categorical.hpp"
 #include "models/fvsbn.hpp"
 #include "models/gan/gan.hpp"
 #include "models/markov.hpp"
@@ -30,6 +31,9 @@ const std::vector<KindInfo>& all_kinds() {
       {BernoulliModel::kind_name, BernoulliModel::capability_bits,
        "independent Bernoulli pixels; closed-form smoothed maximum likelihood", &BernoulliModel::config_schema,
        make<BernoulliModel>},
+      {CategoricalModel::kind_name, CategoricalModel::capability_bits,
+       "independent pixels of M levels (gm_data.levels, --levels M); closed-form smoothed maximum likelihood",
+       &CategoricalModel::config_schema, make<CategoricalModel>},
       {MarkovModel::kind_name, MarkovModel::capability_bits,
        "order-k Markov chain along the raster ordering; smoothed counts", &MarkovModel::config_schema,
        make<MarkovModel>},
@@ -98,7 +102,8 @@ Json kinds_json(uint32_t capability_mask) {
 
 std::vector<std::string> capability_names(uint32_t caps) {
   static const char* const names[] = {"fit",      "sample",    "log_prob",    "encode",      "decode",
-                                      "complete", "translate", "conditional", "binary_data", "exact_log_prob"};
+                                      "complete", "translate", "conditional", "binary_data", "exact_log_prob",
+                                      "levels"};
   std::vector<std::string> out;
   for (uint32_t bit = 0; bit < sizeof(names) / sizeof(names[0]); ++bit)
     if (caps & (1u << bit)) out.emplace_back(names[bit]);

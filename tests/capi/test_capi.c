@@ -12,10 +12,13 @@
 #include "check.h"
 
 static char g_tmp[4096];
+/* argv[2]: a prefix for the files of this run, so that two variants (shared, static) run
+ * side by side in one folder without reading each other's half-written files. */
+static char g_prefix[64];
 
 static const char* tmp_path(const char* name) {
   static char path[4200];
-  snprintf(path, sizeof path, "%s/%s", g_tmp, name);
+  snprintf(path, sizeof path, "%s/%s%s", g_tmp, g_prefix, name);
   return path;
 }
 
@@ -1101,6 +1104,7 @@ static void test_training_state(void) {
 
 int main(int argc, char** argv) {
   snprintf(g_tmp, sizeof g_tmp, "%s", argc > 1 ? argv[1] : ".");
+  snprintf(g_prefix, sizeof g_prefix, "%s", argc > 2 ? argv[2] : "");
   test_library();
   test_create_errors();
   test_deprecated_aliases();

@@ -101,6 +101,17 @@ TEST_CASE("row stream: IDX chunks, plain and gzip, equal load_dataset's rows bit
       gm::binarize(b, t);
       require_same_rows(streamed(spec, 7, t), b);
     }
+    // --levels M: quantised chunk by chunk as the whole set.
+    for (int64_t m : {2, 5, 256}) {
+      CAPTURE(m);
+      Dataset q = whole;
+      gm::quantize(q, m);
+      RowStream stream(spec, -1.0, m);
+      Dataset chunk, all;
+      while (stream.next(7, chunk) > 0) all.x.insert(all.x.end(), chunk.x.begin(), chunk.x.end());
+      CHECK(chunk.levels == m);
+      CHECK(all.x == q.x);
+    }
   }
 }
 

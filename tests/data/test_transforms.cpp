@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "core/error.hpp"
 #include "data/transforms.hpp"
 
 namespace {
@@ -70,4 +72,35 @@ TEST_CASE("scale_to_symmetric maps [0,1] to [-1,1]") {
   gm::Dataset ds = rows({0.0f, 0.5f, 1.0f}, 1);
   gm::scale_to_symmetric(ds);
   CHECK(ds.x == std::vector<float>{-1.0f, 0.0f, 1.0f});
+}
+
+TEST_CASE("quantize: equal bins of [0, 1]; 8-bit pixels come back exactly at M = 256; M = 2 is binarize 0.5") {
+  std::vector<uint8_t> bytes(256);
+  for (int k = 0; k < 256; ++k) bytes[static_cast<size_t>(k)] = static_cast<uint8_t>(k);
+  gm::Dataset px = rows(std::vector<float>(256), 256);
+  gm::scale_bytes(bytes.data(), px.x.data(), 256);
+  gm::Dataset q256 = px, q2 = px, b = px;
+  gm::quantize(q256, 256);
+  CHECK(q256.levels == 256);
+  for (int k = 0; k < 256; ++k) CHECK(q256.x[static_cast<size_t>(k)] == static_cast<float>(k));
+  gm::quantize(q2, 2);
+  gm::binarize(b, 0.5);
+  CHECK(q2.x == b.x);
+  CHECK(q2.levels == 2);
+  CHECK(b.levels == 2);
+  // M = 4: [0, 1/4) -> 0, [1/4, 1/2) -> 1, [1/2, 3/4) -> 2, [3/4, 1] -> 3.
+  gm::Dataset q4 = rows({0.0f, 0.24f, 0.25f, 0.5f, 0.74f, 0.75f, 1.0f, 0.999f}, 4);
+  gm::quantize(q4, 4);
+  CHECK(q4.x == std::vector<float>{0, 0, 1, 2, 2, 3, 3, 3});
+}
+
+TEST_CASE("quantize: refuses values outside [0, 1] and level counts outside [2, 256]") {
+  for (float bad : {-0.01f, 1.01f, NAN, 255.0f}) {
+    gm::Dataset ds = rows({0.0f, 0.5f, bad, 1.0f}, 2);
+    CHECK_THROWS_AS(gm::quantize(ds, 4), gm::Error);
+    CHECK(ds.levels == 0);
+  }
+  gm::Dataset ds = rows({0.0f, 1.0f}, 2);
+  CHECK_THROWS_AS(gm::quantize(ds, 1), gm::Error);
+  CHECK_THROWS_AS(gm::quantize(ds, 257), gm::Error);
 }

@@ -24,8 +24,13 @@ void DataFlags::add_to(CLI::App& cmd, bool required) {
                              "data: fashion-mnist:train|test, idx:IMAGES[:LABELS], images:DIR, "
                              "npy:FILE[:LABELS.npy], builtin:bars-and-stripes[:N]");
   if (required) opt->required();
-  cmd.add_option("--binarize", binarize, "map x >= T to 1 and the rest to 0, T in (0, 1] (e.g. 0.5)")
-      ->check(kBinarizeThreshold);
+  CLI::Option* bin = cmd.add_option("--binarize", binarize, "map x >= T to 1 and the rest to 0, T in (0, 1] (e.g. 0.5)")
+                         ->check(kBinarizeThreshold);
+  cmd.add_option("--levels", levels,
+                 "quantise values in [0, 1] to the integers 0..M-1, M in [2, 256] (level = min(M-1, floor(x*M)); 256 "
+                 "keeps 8-bit pixels, 2 = --binarize 0.5); see docs/levels.md")
+      ->check(CLI::Range(int64_t{2}, limits::kMaxLevels))
+      ->excludes(bin);
   cmd.add_option("--max-examples", max_examples, "use only the first N examples")->check(CLI::NonNegativeNumber);
   cmd.add_option("--shape", shape,
                  "image layout of each row, C,H,W (or H,W for one channel), C*H*W = the row width; fit stores it "
@@ -67,6 +72,7 @@ Dataset DataFlags::load() const {
   if (max_examples > 0 && max_examples < data.n) data.truncate(max_examples);
   if (binarize >= 0) gm::binarize(data, binarize);
   return data;
+  if (levels > 0) quantize(data, levels);
 }
 
 // Up to max_lines lines of a text file (without their line ends).
@@ -192,10 +198,10 @@ void require_output(const std::string& path, int64_t d, const ImageShape& image)
 }
 
 void write_rows(const std::string& path, const float* x, int64_t n, int64_t d, const ImageShape& image,
-                int64_t columns) {
+                int64_t columns, int64_t levels) {
   require_output(path, d, image);
   if (ends_with(path, ".png"))
-    write_png_grid(path, x, n, image, columns);
+    write_png_grid(path, x, n, image, columns, levels);
   else if (image.is_image())
     write_npy_file(path, x, {n, image.channels, image.height, image.width});
   else

@@ -20,6 +20,7 @@ namespace gm::cli {
 struct DataFlags {
   std::string spec;
   double binarize = -1.0;  // < 0: keep values
+  int64_t levels = 0;      // --levels M: quantise [0,1] to M levels (0: keep values)
   int64_t max_examples = 0;
   std::string shape;  // --shape C,H,W or H,W: the image layout of flat rows ("" = as loaded)
 
@@ -71,8 +72,10 @@ struct ConditionFlags {
 // image layout (the message says how to give one). Commands call it before the work.
 void require_output(const std::string& path, int64_t d, const ImageShape& image);
 // Writes (n, D) rows as a PNG grid (needs the image layout) or an .npy array, by extension.
+// levels = M >= 2: the rows are levels 0..M-1 (a discrete model's samples), drawn as level/(M-1);
+// .npy files keep the levels as they are.
 void write_rows(const std::string& path, const float* x, int64_t n, int64_t d, const ImageShape& image,
-                int64_t columns);
+                int64_t columns, int64_t levels = 0);
 void write_npy_file(const std::string& path, const float* x, const std::vector<int64_t>& shape);
 
 // A progress callback that redraws one line on stderr when it is a terminal.

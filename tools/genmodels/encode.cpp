@@ -120,17 +120,19 @@ void add_complete_command(CLI::App& app, int& exit_code) {
         fmt::print("wrote {} completions ({} hidden) to {}\n", data.n, args->hide, args->out);
         return;
       }
-      // A PNG shows pairs: the visible part (hidden pixels as 0.5 grey), then the completion.
+      // A PNG shows pairs: the visible part (hidden pixels as mid grey), then the completion.
+      const int64_t levels = model->levels();
+      const float grey = levels >= 2 ? 0.5f * static_cast<float>(levels - 1) : 0.5f;
       std::vector<float> pairs;
       pairs.reserve(2 * out.size());
       for (int64_t i = 0; i < data.n; ++i) {
         for (int64_t j = 0; j < data.d; ++j) {
           const std::size_t k = static_cast<std::size_t>(i * data.d + j);
-          pairs.push_back(mask[k] ? data.x[k] : 0.5f);
+          pairs.push_back(mask[k] ? data.x[k] : grey);
         }
         pairs.insert(pairs.end(), out.begin() + i * data.d, out.begin() + (i + 1) * data.d);
       }
-      write_rows(args->out, pairs.data(), 2 * data.n, data.d, image, args->columns ? args->columns : 2);
+      write_rows(args->out, pairs.data(), 2 * data.n, data.d, image, args->columns ? args->columns : 2, levels);
       fmt::print("wrote {} completions ({} hidden) to {}\n", data.n, args->hide, args->out);
     });
   });

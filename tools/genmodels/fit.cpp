@@ -76,7 +76,8 @@ class EpochGrids {
     }
     std::vector<float> x(static_cast<std::size_t>(n_ * image_.size()));
     model_.sample(n_, options, x.data());
-    write_rows(fmt::format("{}/epoch_{:03d}.png", dir_, epoch), x.data(), n_, image_.size(), image_, kGridColumns);
+    write_rows(fmt::format("{}/epoch_{:03d}.png", dir_, epoch), x.data(), n_, image_.size(), image_, kGridColumns,
+               model_.levels());
   }
 
  private:

@@ -35,7 +35,7 @@ void fit_in_chunks(GenerativeModel& model, const DataFlags& data, int64_t chunk_
          data.spec);
   const ImageShape layout = data.shape.empty() ? ImageShape{} : parse_shape_flag(data.shape);
   const auto open_start = std::chrono::steady_clock::now();
-  RowStream stream(data.spec, data.binarize);
+  RowStream stream(data.spec, data.binarize, data.levels);
   double read_s = seconds_since(open_start), fit_s = 0.0;
   if (layout.is_image()) {  // DataFlags::load's checks of --shape, from the header
     const ImageShape& own = stream.image();

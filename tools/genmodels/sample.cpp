@@ -40,7 +40,7 @@ void add_sample_command(CLI::App& app, int& exit_code) {
       const auto start = std::chrono::steady_clock::now();
       model->sample(args->n, args->options, x.data());
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-      write_rows(args->out, x.data(), args->n, shape.d, shape.image, args->columns);
+      write_rows(args->out, x.data(), args->n, shape.d, shape.image, args->columns, model->levels());
       fmt::print("wrote {} samples to {} (sampling took {:.4f} s)\n", args->n, args->out, took.count());
     });
   });

@@ -14,6 +14,7 @@ Json Score::to_json() const {
           {"nll_nats", nll_nats},
           {"nll_stderr", nll_stderr},
           {"bits_per_dim", bits_per_dim},
+          {"levels", levels},
           {"seconds", seconds}};
 }
 
@@ -29,6 +30,7 @@ Score score(const GenerativeModel& model, const Dataset& data, const EvalOptions
   s.seconds = seconds_since(start);
   s.n = view.n;
   s.d = view.d;
+  s.levels = model.levels();
   double sum = 0, sum_sq = 0;
   for (double v : lp) {
     sum += -v;

@@ -13,6 +13,7 @@ namespace gm::cli {
 
 struct Score {
   int64_t n = 0, d = 0;
+  int64_t levels = 0;  // the model's (GenerativeModel::levels): 0 for real-valued kinds
   double nll_nats = 0, nll_stderr = 0, bits_per_dim = 0, seconds = 0;
   Json to_json() const;
 };
