@@ -14,6 +14,7 @@ inline std::string small_config_json(const std::string& kind) {
   if (kind == "markov") return R"({"order": 2})";
   if (kind == "fvsbn") return R"({"complete_samples": 8})";
   if (kind == "nade") return R"({"hidden": 8, "complete_samples": 8})";
+  if (kind == "pixelcnn") return R"({"channels": 4, "layers": 2, "first_kernel": 3, "complete_samples": 4})";
   if (kind == "vae") return R"({"hidden": [16], "latent": 3, "iwae_samples": 4})";
   if (kind == "gan") return R"({"g_hidden": [16], "d_hidden": [16], "latent": 4})";
   if (kind == "dcgan" || kind == "cgan") return R"({"ngf": 4, "ndf": 4, "latent": 8})";

@@ -7,6 +7,7 @@
 #include "models/gan/gan.hpp"
 #include "models/markov.hpp"
 #include "models/nade.hpp"
+#include "models/pixelcnn.hpp"
 #include "models/vae.hpp"
 
 namespace gm {
@@ -44,6 +45,11 @@ const std::vector<KindInfo>& all_kinds() {
        "neural autoregressive distribution estimator: tied weights, H sigmoid hidden units, exact "
        "log_prob in O(H*D); maximum likelihood with Adam; encode = hidden units sigmoid(c + W x)",
        &NadeModel::config_schema, make<NadeModel>},
+      {PixelCnnModel::kind_name, PixelCnnModel::capability_bits,
+       "Gated PixelCNN (van den Oord et al. 2016): vertical and horizontal stacks of gated residual layers, no "
+       "blind spot, an M-way softmax per channel per pixel, optional class labels; exact log_prob; maximum "
+       "likelihood with Adam",
+       &PixelCnnModel::config_schema, make<PixelCnnModel>},
       {VaeModel::kind_name, VaeModel::capability_bits,
        "variational autoencoder: MLP or conv encoder/decoder, Bernoulli or Gaussian decoder; fit maximises "
        "the ELBO with Adam; log_prob = importance-weighted bound with k samples (k = 1: the ELBO); encode = "
