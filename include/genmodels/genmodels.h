@@ -426,6 +426,18 @@ GM_API int32_t gm_model_training_progress(const gm_model* model, int64_t* epochs
  *   idx:IMAGES[:LABELS]   (IDX files, gzip or plain)
  *   images:DIR            (one sub-folder per label; PNG/JPEG/BMP)
  *   npy:FILE[:LABELS.npy]
+ *   patches:IMAGE_OR_DIR:SIZE[:STRIDE]
+ *                         SIZE x SIZE patches of one photo (PNG/JPEG/BMP) or of every image
+ *                         in a folder (names sorted, not recursive), starting every STRIDE
+ *                         pixels (default SIZE: side by side), in raster order, image after
+ *                         image; edges left over are dropped, so an H x W image gives
+ *                         ((H-SIZE)/STRIDE+1) * ((W-SIZE)/STRIDE+1) rows. Rows are C x SIZE x
+ *                         SIZE (CHW), no labels; C = 1 only when every image is grey, else 3
+ *                         with grey images replicated into R, G, B. SIZE in [1, the smallest
+ *                         image side], STRIDE >= 1 (else GM_INVALID_ARGUMENT); the image-folder
+ *                         limits apply (4096 pixels a side, 2^28 values in all: GM_INVALID_DATA)
+ *                         and the memory budget (GM_OUT_OF_MEMORY). The path may contain ':'
+ *                         but not end in ':<digits>'.
  *   builtin:bars-and-stripes[:N]
  * Pixel images are scaled to [0,1]. */
 typedef struct gm_dataset gm_dataset;

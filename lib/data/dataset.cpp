@@ -9,16 +9,18 @@
 #include "data/idx.hpp"
 #include "data/image_folder.hpp"
 #include "data/npy.hpp"
+#include "data/patches.hpp"
 
 namespace gm {
 namespace {
 
 constexpr const char* kSpecForms =
     "fashion-mnist:train | fashion-mnist:test | idx:IMAGES[:LABELS] | npy:FILE[:LABELS.npy] | "
-    "images:DIR | builtin:bars-and-stripes[:N]";
+    "images:DIR | patches:IMAGE_OR_DIR:SIZE[:STRIDE] | builtin:bars-and-stripes[:N]";
 
 // "a:b" -> {"a", "b"}; "a" -> {"a", ""}; "a:" -> error (an empty part is a typo, not a default).
-// File names cannot contain ':' in these specs, except the folder of images:DIR.
+// File names cannot contain ':' in these specs, except the folder of images:DIR and the path of
+// patches: (which must not end in ':<digits>').
 std::pair<std::string, std::string> split_first(const std::string& s, const std::string& spec) {
   const size_t colon = s.find(':');
   if (colon == std::string::npos) return {s, ""};
@@ -130,6 +132,7 @@ Dataset load_dataset(const std::string& spec) {
     if (rest.empty()) fail(Status::invalid_argument, "'{}': give a folder, e.g. images:photos/", spec);
     return load_image_folder(rest);
   }
+  if (scheme == "patches") return load_patches_spec(rest, spec);
   if (scheme == "builtin") {
     const auto [name, size] = split_first(rest, spec);
     if (name == "bars-and-stripes") return bars_and_stripes(size.empty() ? 4 : parse_size(size, spec));

@@ -30,9 +30,12 @@ struct Dataset {
 //   idx:IMAGES[:LABELS]            IDX files, gzip-compressed or not (data/idx.hpp)
 //   images:DIR                     PNG/JPEG/BMP, one sub-folder per class (data/image_folder.hpp)
 //   npy:FILE[:LABELS.npy]          .npy arrays (data/npy.hpp)
+//   patches:IMAGE_OR_DIR:SIZE[:STRIDE]  SIZE x SIZE patches of a photo or a folder's photos,
+//                                  every STRIDE pixels (default SIZE) (data/patches.hpp)
 //   builtin:bars-and-stripes[:N]   N in [2, 8], default 4 (data/builtin.hpp)
 // The scheme ends at the first ':'; for idx and npy the next ':' separates the labels file,
-// so those paths cannot contain ':' (the DIR of images: can).
+// so those paths cannot contain ':' (the DIR of images: can, and the path of patches: if it
+// does not end in ':<digits>').
 // Pixel data of IDX files and images is scaled to [0,1]; .npy values are kept as stored.
 // Throws Error with invalid_argument (bad spec; the message lists the valid forms),
 // io_error (missing file), corrupt_file, unsupported or invalid_data, saying what to fix.

@@ -287,8 +287,7 @@ Failure jpeg_failure(const std::string& path, JpegOutcome outcome, const JpegRep
                                                 kMaxImageSide, kMaxImageSide)};
     case JpegOutcome::changed_size:
       return {Status::corrupt_file, fmt::format("image '{}' changed size while loading", path)};
-    default:
-      return {Status::corrupt_file, fmt::format("image '{}' is a corrupt JPEG: {}", path, r.message)};
+    default: return {Status::corrupt_file, fmt::format("image '{}' is a corrupt JPEG: {}", path, r.message)};
   }
 }
 
@@ -312,8 +311,8 @@ bool probe_bytes(const std::string& path, const std::vector<uint8_t>& file, Imag
     const std::string reason = stbi_failure_reason();
     int64_t dw = 0, dh = 0;
     if (declared_size(file, &dw, &dh) && (dw > kMaxImageSide || dh > kMaxImageSide))
-      return f = {Status::invalid_data, fmt::format("image '{}' is {}x{}; the limit is {}x{}", path, dw, dh,
-                                                    kMaxImageSide, kMaxImageSide)},
+      return f = {Status::invalid_data,
+                  fmt::format("image '{}' is {}x{}; the limit is {}x{}", path, dw, dh, kMaxImageSide, kMaxImageSide)},
              false;
     return f = {Status::corrupt_file,
                 fmt::format("cannot read image '{}': {} (PNG, JPEG and BMP are supported)", path, reason)},
@@ -346,8 +345,7 @@ bool decode_bytes(const std::string& path, const std::vector<uint8_t>& file, int
   int w = 0, h = 0, comp = 0;
   unsigned char* px = stbi_load_from_memory(file.data(), static_cast<int>(file.size()), &w, &h, &comp, channels);
   if (!px)
-    return f = {Status::corrupt_file, fmt::format("cannot decode image '{}': {}", path, stbi_failure_reason())},
-           false;
+    return f = {Status::corrupt_file, fmt::format("cannot decode image '{}': {}", path, stbi_failure_reason())}, false;
   const bool same = w == expect.width && h == expect.height;
   if (same) pixels.assign(px, px + count);
   stbi_image_free(px);
@@ -433,6 +431,15 @@ Dataset load_image_folder(const std::string& dir) {
     ds.num_classes = static_cast<int64_t>(ds.class_names.size());
   }
   return ds;
+}
+
+std::vector<std::string> list_image_files(const std::string& dir) {
+  std::vector<fs::path> folders, images;
+  list_folder(dir, folders, images);
+  std::vector<std::string> out;
+  out.reserve(images.size());
+  for (const fs::path& p : images) out.push_back(p.string());
+  return out;
 }
 
 ImageInfo read_image_info(const std::string& path) {

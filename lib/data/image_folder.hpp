@@ -34,6 +34,9 @@ struct ImageInfo {
   int height = 0;
   int channels = 0;
 };
+// The image files of `dir` (.png .jpg .jpeg .bmp, any case; not starting with '.'; regular
+// files only), sorted by name; sub-folders are not entered. io_error if it cannot be listed.
+std::vector<std::string> list_image_files(const std::string& dir);
 // The header only; throws io_error, corrupt_file, unsupported or invalid_data (a side
 // above kMaxImageSide) as load_image_folder does, naming the file.
 ImageInfo read_image_info(const std::string& path);

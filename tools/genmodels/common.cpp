@@ -22,7 +22,8 @@ namespace gm::cli {
 void DataFlags::add_to(CLI::App& cmd, bool required) {
   auto* opt = cmd.add_option("--data", spec,
                              "data: fashion-mnist:train|test, idx:IMAGES[:LABELS], images:DIR, "
-                             "npy:FILE[:LABELS.npy], builtin:bars-and-stripes[:N]");
+                             "npy:FILE[:LABELS.npy], patches:IMAGE_OR_DIR:SIZE[:STRIDE], "
+                             "builtin:bars-and-stripes[:N]");
   if (required) opt->required();
   CLI::Option* bin = cmd.add_option("--binarize", binarize, "map x >= T to 1 and the rest to 0, T in (0, 1] (e.g. 0.5)")
                          ->check(kBinarizeThreshold);
