@@ -29,7 +29,13 @@ ConvSpec rect(int64_t in, int64_t out, int64_t kh, int64_t kw, int64_t pt, int64
   return s;
 }
 
-ConvSpec unpadded(ConvSpec s) {
+// The sampler's faces: v on a window of rows (no top padding, the window holds the rows),
+// h on a window of pixels (no left padding).
+ConvSpec without_vertical_padding(ConvSpec s) {
+  s.pad_top = s.pad_bottom = 0;
+  return s;
+}
+ConvSpec without_padding(ConvSpec s) {
   s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 0;
   return s;
 }
@@ -69,8 +75,8 @@ Net::Net(const Dims& d) : d_(d), store_(std::make_unique<nn::ParameterStore>()) 
     nn::MaskedConv2d hh(st, p + "hh", hhs, centre_mask(hhs, Mask::B, maps, maps));
     nn::ParamId label;
     if (d.classes > 0) label = st.add(p + "label", {d.classes, 2 * F});
-    nn::Conv2d v_row(v, unpadded(vs));
-    nn::Conv2d h_px(h.conv(), unpadded(hs));
+    nn::Conv2d v_row(v, without_vertical_padding(vs));
+    nn::Conv2d h_px(h.conv(), without_padding(hs));
     layers_.push_back(std::unique_ptr<Layer>(
         new Layer{std::move(v), std::move(h), std::move(vh), std::move(hh), label, std::move(v_row), std::move(h_px)}));
   }
