@@ -35,7 +35,7 @@ extern int32_t goGenmodelsEpoch(gm_epoch_report* report, void* user);
 // cgo lets Go pass Go pointers as arguments but not store them in memory handed to C, so
 // gm_data and gm_sample_options (which hold pointers) are assembled here, on the C side.
 typedef struct {
-  int64_t n, d, channels, height, width, num_classes, condition_dim;
+  int64_t n, d, channels, height, width, num_classes, condition_dim, levels;
 } gmgo_shape;
 
 typedef struct {
@@ -66,6 +66,7 @@ static gm_data gmgo_data(const float* x, const int32_t* labels, const float* con
   v.channels = s->channels, v.height = s->height, v.width = s->width;
   v.labels = labels, v.num_classes = s->num_classes;
   v.conditions = cond, v.condition_dim = s->condition_dim;
+  v.levels = s->levels;
   return v;
 }
 
@@ -261,6 +262,7 @@ const (
 	CapConditional  Capability = C.GM_CAP_CONDITIONAL
 	CapBinaryData   Capability = C.GM_CAP_BINARY_DATA
 	CapExactLogProb Capability = C.GM_CAP_EXACT_LOG_PROB
+	CapLevels       Capability = C.GM_CAP_LEVELS // discrete pixels of M levels (Model.Levels)
 )
 
 // Has reports whether every bit of want is set.
@@ -286,6 +288,9 @@ type Data struct {
 	NumClasses              int
 	Conditions              []float32 // optional, ConditionDim values per row
 	ConditionDim            int
+	// Levels states that X holds discrete pixels, the integers 0..M-1 (M in [2, 256]); kinds
+	// with CapLevels keep M (Model.Levels, docs/levels.md). 0 = not stated.
+	Levels int
 }
 
 // Rows is Data{X: x, D: d}.
@@ -327,7 +332,7 @@ func (d Data) shape() (C.gmgo_shape, error) {
 	}
 	return C.gmgo_shape{n: C.int64_t(n), d: C.int64_t(d.D), channels: C.int64_t(d.Channels),
 		height: C.int64_t(d.Height), width: C.int64_t(d.Width), num_classes: C.int64_t(d.NumClasses),
-		condition_dim: C.int64_t(d.ConditionDim)}, nil
+		condition_dim: C.int64_t(d.ConditionDim), levels: C.int64_t(d.Levels)}, nil
 }
 
 // FitOptions for Fit; zero values mean the library's defaults.
@@ -528,6 +533,16 @@ func (m *Model) IsFitted() (bool, error) {
 	var fitted C.int32_t
 	var cerr *C.gm_error
 	return fitted != 0, errorOf(C.gm_model_is_fitted(m.ptr, &fitted, &cerr), cerr)
+}
+
+// Levels is the level count M of the model's pixels: M for kinds with CapLevels (2 before a
+// fit), 2 for binary kinds, 0 for kinds of real values.
+func (m *Model) Levels() (int, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var v C.int64_t
+	var cerr *C.gm_error
+	return int(v), errorOf(C.gm_model_levels(m.ptr, &v, &cerr), cerr)
 }
 
 // DataShape is the width (and image layout) of the data the model was fitted on.
@@ -796,6 +811,9 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 type DatasetOptions struct {
 	Binarize    *float64 // if set, values >= *Binarize become 1 and the rest 0
 	MaxExamples int      // 0 = all
+	// Levels M in [2, 256] quantises values in [0, 1] to the levels 0..M-1 (the data then
+	// states Levels = M); 0 = keep values. Not together with Binarize.
+	Levels int
 }
 
 // LoadDataset loads a data set ("builtin:bars-and-stripes:3", "fashion-mnist:test", ...)
@@ -807,6 +825,7 @@ func LoadDataset(spec string, opts *DatasetOptions) (Data, error) {
 			o.binarize = C.double(*opts.Binarize)
 		}
 		o.max_examples = C.int64_t(opts.MaxExamples)
+		o.levels = C.int64_t(opts.Levels)
 	}
 	cs := C.CString(spec)
 	defer C.free(unsafe.Pointer(cs))
@@ -822,7 +841,7 @@ func LoadDataset(spec string, opts *DatasetOptions) (Data, error) {
 	}
 	n, d := int(v.n), int(v.d)
 	data := Data{D: d, Channels: int(v.channels), Height: int(v.height), Width: int(v.width),
-		NumClasses: int(v.num_classes), X: make([]float32, n*d)}
+		NumClasses: int(v.num_classes), Levels: int(v.levels), X: make([]float32, n*d)}
 	if n*d > 0 {
 		copy(data.X, unsafe.Slice((*float32)(unsafe.Pointer(v.x)), n*d))
 	}

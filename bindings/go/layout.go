@@ -41,6 +41,7 @@ func cLayout() map[string]cStruct {
 			{"num_classes", unsafe.Offsetof(data.num_classes), unsafe.Sizeof(data.num_classes)},
 			{"conditions", unsafe.Offsetof(data.conditions), unsafe.Sizeof(data.conditions)},
 			{"condition_dim", unsafe.Offsetof(data.condition_dim), unsafe.Sizeof(data.condition_dim)},
+			{"levels", unsafe.Offsetof(data.levels), unsafe.Sizeof(data.levels)},
 		}},
 		"gm_fit_options": {unsafe.Sizeof(fit), unsafe.Alignof(fit), []cField{
 			{"struct_size", unsafe.Offsetof(fit.struct_size), unsafe.Sizeof(fit.struct_size)},
@@ -92,6 +93,7 @@ func cLayout() map[string]cStruct {
 			{"struct_size", unsafe.Offsetof(dataset.struct_size), unsafe.Sizeof(dataset.struct_size)},
 			{"binarize", unsafe.Offsetof(dataset.binarize), unsafe.Sizeof(dataset.binarize)},
 			{"max_examples", unsafe.Offsetof(dataset.max_examples), unsafe.Sizeof(dataset.max_examples)},
+			{"levels", unsafe.Offsetof(dataset.levels), unsafe.Sizeof(dataset.levels)},
 		}},
 	}
 }
@@ -110,6 +112,7 @@ func cConstants() map[string]int64 {
 		"GM_CAP_ENCODE": int64(CapEncode), "GM_CAP_DECODE": int64(CapDecode), "GM_CAP_COMPLETE": int64(CapComplete),
 		"GM_CAP_TRANSLATE": int64(CapTranslate), "GM_CAP_CONDITIONAL": int64(CapConditional),
 		"GM_CAP_BINARY_DATA": int64(CapBinaryData), "GM_CAP_EXACT_LOG_PROB": int64(CapExactLogProb),
+		"GM_CAP_LEVELS":     int64(CapLevels),
 		"GM_CONDITION_NONE": C.GM_CONDITION_NONE, "GM_CONDITION_LABEL": C.GM_CONDITION_LABEL,
 		"GM_CONDITION_VECTOR": C.GM_CONDITION_VECTOR, "GM_CONDITION_TEXT": C.GM_CONDITION_TEXT,
 	}

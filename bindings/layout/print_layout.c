@@ -51,7 +51,8 @@ int main(void) {
   FIELD(gm_data, labels);
   FIELD(gm_data, num_classes);
   FIELD(gm_data, conditions);
-  LAST(gm_data, condition_dim);
+  FIELD(gm_data, condition_dim);
+  LAST(gm_data, levels);
   end_struct();
 
   BEGIN(gm_fit_options, 0);
@@ -107,7 +108,8 @@ int main(void) {
   BEGIN(gm_dataset_options, 0);
   FIELD(gm_dataset_options, struct_size);
   FIELD(gm_dataset_options, binarize);
-  LAST(gm_dataset_options, max_examples);
+  FIELD(gm_dataset_options, max_examples);
+  LAST(gm_dataset_options, levels);
   end_struct();
   printf("\n  },\n  \"constants\": {");
 
@@ -137,6 +139,7 @@ int main(void) {
   CONSTANT(GM_CAP_CONDITIONAL);
   CONSTANT(GM_CAP_BINARY_DATA);
   CONSTANT(GM_CAP_EXACT_LOG_PROB);
+  CONSTANT(GM_CAP_LEVELS);
   CONSTANT(GM_CONDITION_NONE);
   CONSTANT(GM_CONDITION_LABEL);
   CONSTANT(GM_CONDITION_VECTOR);

@@ -446,6 +446,13 @@ typedef struct gm_dataset_options {
   uint32_t struct_size;
   double binarize;      /* default -1 = keep values; t >= 0 maps x >= t to 1, else 0 */
   int64_t max_examples; /* default 0 = all; else keep the first max_examples */
+  /* default 0 = keep values; M in [2, 256] quantises values in [0, 1] to the integers
+   * 0..M-1, level = min(M - 1, floor(x * M)) (M = 256 gives 8-bit pixels back exactly,
+   * M = 2 is binarize = 0.5), and the view reports levels = M. Data that are levels already
+   * (integers in [0, M), some above 1: a u1 .npy of 8-bit pixels) are kept as they are.
+   * Other values outside [0, 1] are GM_INVALID_DATA. Not with binarize
+   * (GM_INVALID_ARGUMENT). Appended with M-level pixels. */
+  int64_t levels;
 } gm_dataset_options;
 GM_API void gm_dataset_options_init(gm_dataset_options* opts);
 
@@ -459,11 +466,6 @@ GM_API int32_t gm_dataset_view(const gm_dataset* ds, gm_data* out, gm_error** er
  * the values are the levels 0..M-1 and are drawn as level / (M - 1). */
 GM_API int32_t gm_png_grid_write(const char* path, const gm_data* images, int64_t columns, gm_error** err);
 /* Deprecated: the old name of gm_png_grid_write. */
-  /* default 0 = keep values; M in [2, 256] quantises values in [0, 1] to the integers
-   * 0..M-1, level = min(M - 1, floor(x * M)) (M = 256 gives 8-bit pixels back exactly,
-   * M = 2 is binarize = 0.5), and the view reports levels = M. Values outside [0, 1] are
-   * GM_INVALID_DATA. Not with binarize (GM_INVALID_ARGUMENT). Appended with M-level pixels. */
-  int64_t levels;
 GM_DEPRECATED("gm_png_grid_write")
 GM_API int32_t gm_write_png_grid(const char* path, const gm_data* images, int64_t columns, gm_error** err);
 

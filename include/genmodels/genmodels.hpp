@@ -158,6 +158,7 @@ struct Rows {
   int64_t num_classes = 0;
   const float* conditions = nullptr;
   int64_t condition_dim = 0;
+  int64_t levels = 0;  // the level count M of discrete pixels (docs/levels.md); 0 = not stated
 
   Rows() = default;
   Rows(const float* x_, int64_t n_, int64_t d_) : x(x_), n(n_), d(d_) {}
@@ -176,6 +177,10 @@ struct Rows {
     labels = l, num_classes = classes;
     return *this;
   }
+  Rows& with_levels(int64_t m) {
+    levels = m;
+    return *this;
+  }
 
   gm_data c() const noexcept {
     gm_data v = detail::defaults_of(gm_data_init_sized);
@@ -183,6 +188,7 @@ struct Rows {
     v.channels = channels, v.height = height, v.width = width;
     v.labels = labels, v.num_classes = num_classes;
     v.conditions = conditions, v.condition_dim = condition_dim;
+    v.levels = levels;
     return v;
   }
 };
@@ -373,6 +379,13 @@ class Model {
     call.check(gm_model_data_shape(get(), &s.d, &s.channels, &s.height, &s.width, call.err()));
     return s;
   }
+  // M for kinds with GM_CAP_LEVELS (2 before a fit), 2 for binary kinds, 0 for real values.
+  int64_t levels() const {
+    int64_t m = 0;
+    detail::Call call;
+    call.check(gm_model_levels(get(), &m, call.err()));
+    return m;
+  }
   int64_t encode_dim() const {
     int64_t w = 0;
     detail::Call call;
@@ -552,13 +565,14 @@ class Model {
 struct DatasetOptions {
   double binarize = -1;      // t >= 0 maps x >= t to 1, else 0
   int64_t max_examples = 0;  // 0 = all
+  int64_t levels = 0;        // M in [2, 256] quantises [0,1] to the levels 0..M-1; 0 = keep
 };
 
 class Dataset {
  public:
   explicit Dataset(const std::string& spec, const DatasetOptions& options = {}) {
     gm_dataset_options o = detail::defaults_of(gm_dataset_options_init_sized);
-    o.binarize = options.binarize, o.max_examples = options.max_examples;
+    o.binarize = options.binarize, o.max_examples = options.max_examples, o.levels = options.levels;
     gm_dataset* ds = nullptr;
     detail::Call call;
     call.check(gm_dataset_load(spec.c_str(), &o, &ds, call.err()));
@@ -575,6 +589,7 @@ class Dataset {
     Rows r(v.x, v.n, v.d);
     r.image(v.channels, v.height, v.width).with_labels(v.labels, v.num_classes);
     r.conditions = v.conditions, r.condition_dim = v.condition_dim;
+    r.levels = v.levels;
     return r;
   }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
@@ -67,7 +68,17 @@ namespace {
 // x is a level of [0, m): an integer, 0 <= x < m. NaN fails every comparison.
 inline bool is_level(float x, float m) { return x >= 0.0f && x < m && x == static_cast<float>(static_cast<int>(x)); }
 
-[[noreturn]] void fail_level(const char* kind, int64_t m, const char* what, int64_t i, int64_t j, float x) {
+[[noreturn]] void fail_level(const char* kind, int64_t m, bool stated, const char* what, int64_t i, int64_t j,
+                             float x) {
+  // An integer level above M when nobody stated M: most likely 8-bit pixels passed as they
+  // are, to a model that took the default of 2 levels.
+  if (!stated && x >= static_cast<float>(m) && x < static_cast<float>(limits::kMaxLevels) &&
+      x == static_cast<float>(static_cast<int>(x)))
+    fail(Status::invalid_data,
+         "{} {}row {} column {} is {}, not a level of the {} levels the model takes: the data did not state its "
+         "level count, so the model's own applies ({} before the first fit); state it (gm_data.levels, levels= in "
+         "the bindings, --levels M on the command line), e.g. 256 for 8-bit pixels",
+         kind, what, i, j, x, m, m == 2 ? "2" : std::to_string(m));
   if (m == 2)
     fail(Status::invalid_data,
          "{} needs binary data (0 or 1) but {}row {} column {} is {}; binarise it first (e.g. --binarize 0.5 or "
@@ -99,7 +110,7 @@ void require_levels(const DataView& data, int64_t levels, const char* kind, int 
   for (int64_t i = 0; i < data.n; ++i) {
     const float* r = data.row(i);
     for (int64_t j = 0; j < data.d; ++j)
-      if (!is_level(r[j], m)) fail_level(kind, levels, "", i, j, r[j]);
+      if (!is_level(r[j], m)) fail_level(kind, levels, data.levels != 0, "", i, j, r[j]);
   }
 }
 
@@ -109,7 +120,7 @@ void require_observed_levels(const DataView& data, const uint8_t* observed, int6
     const float* r = data.row(i);
     const uint8_t* o = observed + i * data.d;
     for (int64_t j = 0; j < data.d; ++j)
-      if (o[j] && !is_level(r[j], m)) fail_level(kind, levels, "observed ", i, j, r[j]);
+      if (o[j] && !is_level(r[j], m)) fail_level(kind, levels, data.levels != 0, "observed ", i, j, r[j]);
   }
 }
 

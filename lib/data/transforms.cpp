@@ -25,12 +25,24 @@ void quantize(Dataset& data, int64_t levels) {
     fail(Status::invalid_argument, "levels must be in [2, {}], got {}", limits::kMaxLevels, levels);
   float* x = data.x.data();
   const int64_t count = static_cast<int64_t>(data.x.size());
+  // Values that are levels already — integers in [0, M), some above 1, as in a u1 .npy of
+  // 8-bit pixels — are kept as they are: only they can be both, and [0, 1] data never are.
+  bool levels_already = false, all_levels = true;
+  for (int64_t i = 0; i < count && all_levels; ++i) {
+    const float v = x[i];
+    all_levels = v >= 0.0f && v < static_cast<float>(levels) && v == static_cast<float>(static_cast<int>(v));
+    levels_already |= v > 1.0f;
+  }
+  if (all_levels && levels_already) {
+    data.levels = levels;
+    return;
+  }
   for (int64_t i = 0; i < count; ++i)
     if (!(x[i] >= 0.0f && x[i] <= 1.0f))  // NaN fails too
       fail(Status::invalid_data,
-           "quantising to {} levels needs values in [0, 1], but row {} column {} is {}: scale the data to [0, 1] "
-           "first (image and IDX data are; .npy values are kept as stored)",
-           levels, i / data.d, i % data.d, x[i]);
+           "quantising to {} levels needs values in [0, 1] (or levels already: integers in [0, {})), but row {} "
+           "column {} is {}: scale the data to [0, 1] first (image and IDX data are; .npy values are kept as stored)",
+           levels, levels, i / data.d, i % data.d, x[i]);
   const double m = static_cast<double>(levels);
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < count; ++i)

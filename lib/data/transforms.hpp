@@ -11,8 +11,10 @@ namespace gm {
 void binarize(Dataset& data, double threshold);
 // [0,1] -> the M levels 0..M−1: level = min(M − 1, floor(x · M)), M in [2, 256], and
 // data.levels = M (docs/levels.md). Equal bins of [0, 1]; on 8-bit pixels x = b/255 it gives
-// b back for M = 256 and b >= 128 for M = 2 (binarize at 0.5). Throws invalid_data naming the
-// first value outside [0, 1] (or NaN), invalid_argument for M out of range.
+// b back for M = 256 and b >= 128 for M = 2 (binarize at 0.5). Data that are levels already
+// (integers in [0, M), at least one above 1: a u1 .npy of 8-bit pixels with M = 256) are kept
+// as they are. Throws invalid_data naming the first value outside [0, 1] (or NaN),
+// invalid_argument for M out of range.
 void quantize(Dataset& data, int64_t levels);
 // x -> 1 with probability x (x clamped to [0,1]); row i uses RNG stream i of seed.
 void binarize_stochastic(Dataset& data, uint64_t seed);

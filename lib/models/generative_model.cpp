@@ -144,7 +144,7 @@ void GenerativeModel::fit(const DataView& data, const FitOptions& options) {
   const uint32_t caps = capabilities();
   if (caps & cap_levels) {
     v.levels = data.levels ? data.levels : o.warm_start ? shape_.levels : 2;
-    require_levels(v, v.levels, kind(), options.threads);
+    require_levels(data, v.levels, kind(), options.threads);
   } else {
     require_levels_fit(data);
     v.levels = levels();

@@ -327,3 +327,25 @@ TEST_CASE("warm_start: 1 + 1 nade epochs equal 2; checkpoints resume") {
   CHECK_THROWS_AS(gm::Model("nade", "{\"hidden\": 8}").save_checkpoint(path), gm::NotFitted);
   CHECK_THROWS_AS(fitted("markov").save_checkpoint(path), gm::Unsupported);
 }
+
+TEST_CASE("M-level pixels: Dataset levels, Rows::with_levels, Model::levels") {
+  gm::DatasetOptions o;
+  o.levels = 4;
+  gm::Dataset bars("builtin:bars-and-stripes:3", o);
+  const gm::Rows rows = bars.rows();
+  CHECK(rows.levels == 4);
+  gm::Model m("categorical", "{}");
+  CHECK(m.levels() == 2);
+  m.fit(rows);
+  CHECK(m.levels() == 4);
+  std::vector<float> all(256 * 4);
+  for (int k = 0; k < 256; ++k)
+    for (int j = 0; j < 4; ++j) all[static_cast<std::size_t>(k * 4 + j)] = static_cast<float>((k >> (2 * j)) & 3);
+  gm::Model small("categorical", "{\"alpha\": 0.5}");
+  small.fit(gm::Rows(all.data(), 256, 4).with_levels(4));
+  double total = 0;
+  for (double lp : small.log_prob(gm::Rows(all.data(), 256, 4).with_levels(4))) total += std::exp(lp);
+  CHECK(total == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK_THROWS_AS(small.log_prob(gm::Rows(all.data(), 256, 4).with_levels(5)), gm::InvalidData);
+  CHECK_THROWS_AS(gm::Model("bernoulli", "{}").fit(rows), gm::InvalidData);
+}

@@ -95,7 +95,7 @@ TEST_CASE("quantize: equal bins of [0, 1]; 8-bit pixels come back exactly at M =
 }
 
 TEST_CASE("quantize: refuses values outside [0, 1] and level counts outside [2, 256]") {
-  for (float bad : {-0.01f, 1.01f, NAN, 255.0f}) {
+  for (float bad : {-0.01f, 1.01f, NAN, 255.5f, 256.0f}) {
     gm::Dataset ds = rows({0.0f, 0.5f, bad, 1.0f}, 2);
     CHECK_THROWS_AS(gm::quantize(ds, 4), gm::Error);
     CHECK(ds.levels == 0);
@@ -103,4 +103,18 @@ TEST_CASE("quantize: refuses values outside [0, 1] and level counts outside [2, 
   gm::Dataset ds = rows({0.0f, 1.0f}, 2);
   CHECK_THROWS_AS(gm::quantize(ds, 1), gm::Error);
   CHECK_THROWS_AS(gm::quantize(ds, 257), gm::Error);
+}
+
+TEST_CASE("quantize: data that are levels already (a u1 .npy of 8-bit pixels) are kept as they are") {
+  gm::Dataset ds = rows({0.0f, 17.0f, 255.0f, 1.0f}, 2);
+  gm::quantize(ds, 256);
+  CHECK(ds.x == std::vector<float>{0, 17, 255, 1});
+  CHECK(ds.levels == 256);
+  // 0/1 data are [0, 1] data: 1 is the top level.
+  gm::Dataset binary = rows({0.0f, 1.0f}, 2);
+  gm::quantize(binary, 256);
+  CHECK(binary.x == std::vector<float>{0, 255});
+  // Levels of more than M are neither.
+  gm::Dataset more = rows({0.0f, 17.0f}, 2);
+  CHECK_THROWS_AS(gm::quantize(more, 16), gm::Error);
 }

@@ -72,8 +72,8 @@ Dataset DataFlags::load() const {
   }
   if (max_examples > 0 && max_examples < data.n) data.truncate(max_examples);
   if (binarize >= 0) gm::binarize(data, binarize);
-  return data;
   if (levels > 0) quantize(data, levels);
+  return data;
 }
 
 // Up to max_lines lines of a text file (without their line ends).

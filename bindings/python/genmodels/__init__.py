@@ -153,6 +153,7 @@ class Capability(enum.IntFlag):
     CONDITIONAL = 1 << 7
     BINARY_DATA = 1 << 8
     EXACT_LOG_PROB = 1 << 9
+    LEVELS = 1 << 10  # discrete pixels of M levels (Model.levels)
 
 
 def version() -> str:
@@ -217,10 +218,11 @@ def _set_layout(data: _native.Data, shape: Shape) -> None:
     data.channels, data.height, data.width = c, h, w
 
 
-def _rows(X, y=None, num_classes=None):
+def _rows(X, y=None, num_classes=None, levels=None):
     """A gm_data over X (float32, C-contiguous: passed as is, else converted once).
 
-    X is (n, d), (d,) for one row, (n, h, w) or (n, c, h, w) images. Returns (data, X).
+    X is (n, d), (d,) for one row, (n, h, w) or (n, c, h, w) images; levels states the
+    level count M of discrete pixels (None: not stated). Returns (data, X).
     """
     if type(X) is not np.ndarray or X.dtype != _F32 or not X.flags.c_contiguous:
         X = np.ascontiguousarray(X, dtype=_F32)
@@ -242,6 +244,8 @@ def _rows(X, y=None, num_classes=None):
         data.labels = y.ctypes.data
         data.num_classes = num_classes if num_classes is not None else (int(y.max()) + 1 if y.size else 0)
         data._keep = y  # the labels live as long as the view
+    if levels is not None:
+        data.levels = levels
     return data, X
 
 
@@ -402,6 +406,14 @@ class Model:
         return tuple(x.value for x in v)
 
     @property
+    def levels(self) -> int:
+        """The level count M of the model's pixels (gm_model_levels): M for kinds with "levels" in
+        their capabilities (2 before a fit), 2 for binary kinds, 0 for kinds of real values.
+        Samples of a discrete kind are the integers 0..M-1 as floats."""
+        _require("gm_model_levels")
+        return self._query(_lib.gm_model_levels, ctypes.c_int64)
+
+    @property
     def condition(self) -> tuple[str, int]:
         """What the model is conditioned on (gm_model_condition): ("none", 0), ("label", number
         of classes), ("vector", width) or ("text", width); the size is 0 until fit fixes it."""
@@ -426,7 +438,7 @@ class Model:
             num_classes: Optional[int] = None, validation_fraction: Optional[float] = None,
             patience: Optional[int] = None, shape: Optional[Shape] = None, on_epoch: Optional[EpochFn] = None,
             warm_start: bool = False, checkpoint_every: int = 0,
-            checkpoint_path: Union[str, os.PathLike, None] = None) -> Model:
+            checkpoint_path: Union[str, os.PathLike, None] = None, levels: Optional[int] = None) -> Model:
         """Fits on X (and labels y for conditional kinds). Returns self.
 
         shape=(c, h, w) or (h, w) gives flat (n, d) rows an image layout (c*h*w must be d),
@@ -451,8 +463,13 @@ class Model:
 
         checkpoint_every=N with checkpoint_path writes a checkpoint (see save_checkpoint)
         every N epochs and after the last, atomically replacing the previous one.
+
+        levels=M states that X holds discrete pixels, the integers 0..M-1 (M in [2, 256]; see
+        Dataset(levels=) to quantise images, and docs/levels.md). Kinds with "levels" in their
+        capabilities keep M (the levels property); not stated means 2 on a first fit and the
+        model's own M on a warm start.
         """
-        data, X = _rows(X, y, num_classes)
+        data, X = _rows(X, y, num_classes, levels)
         if shape is not None:
             _set_layout(data, shape)
         o = _native.FitOptions.from_buffer_copy(_native.FIT_DEFAULTS)
@@ -518,11 +535,12 @@ class Model:
         return out
 
     def log_prob(self, X: npt.ArrayLike, *, y: Optional[npt.ArrayLike] = None, seed: int = 0, threads: int = 0,
-                 samples: int = 0) -> np.ndarray:
+                 samples: int = 0, levels: Optional[int] = None) -> np.ndarray:
         """log p(x) in nats for each row of X, as a float64 array.
 
-        Images of another layout than the model's are an InvalidDataError (see data_shape)."""
-        data, X = _rows(X, y)
+        Images of another layout than the model's are an InvalidDataError (see data_shape), and
+        so is a stated level count other than the model's (levels=; None: the model's own)."""
+        data, X = _rows(X, y, levels=levels)
         out = np.empty(data.n, dtype=np.float64)
         self._call(_lib.gm_model_log_prob, _byref(data), _score_options(seed, threads, samples),
                    out.ctypes.data, data.n)
@@ -546,12 +564,12 @@ class Model:
         return out
 
     def complete(self, X: npt.ArrayLike, mask: Optional[npt.ArrayLike] = None, *, seed: int = 0, threads: int = 0,
-                 y: Optional[npt.ArrayLike] = None) -> np.ndarray:
+                 y: Optional[npt.ArrayLike] = None, levels: Optional[int] = None) -> np.ndarray:
         """X with its unobserved entries drawn from the model (same shape as X).
 
         mask is True/nonzero where X is observed; None means "observed where X is not NaN".
         """
-        data, X = _rows(X)
+        data, X = _rows(X, levels=levels)
         if mask is None:
             mask = ~np.isnan(X)
         mask = np.asarray(mask)
@@ -617,7 +635,9 @@ class _DatasetHandle:
 
 class Dataset:
     """A data set the library loads (see gm_dataset_load for specs), e.g.
-    Dataset("builtin:bars-and-stripes:3"), Dataset("fashion-mnist:train", binarize=0.5).
+    Dataset("builtin:bars-and-stripes:3"), Dataset("fashion-mnist:train", binarize=0.5),
+    Dataset("fashion-mnist:train", levels=256) (pixels as the integers 0..255; levels is then
+    the level count, pass it to fit(levels=...)).
 
     X is an (n, d) read-only float32 view of the library's memory (no copy; it keeps the
     data set alive), y the labels or None, image_shape (channels, height, width) or None,
@@ -628,12 +648,16 @@ class Dataset:
     y: Optional[np.ndarray]
     num_classes: int
     image_shape: Optional[tuple[int, int, int]]
+    levels: int
 
-    def __init__(self, spec: str, *, binarize: Optional[float] = None, max_examples: int = 0) -> None:
+    def __init__(self, spec: str, *, binarize: Optional[float] = None, max_examples: int = 0,
+                 levels: Optional[int] = None) -> None:
         o = _native.DatasetOptions.from_buffer_copy(_native.DATASET_DEFAULTS)
         if binarize is not None:
             o.binarize = binarize
         o.max_examples = max_examples
+        if levels is not None:
+            o.levels = levels
         handle, err = ctypes.c_void_p(), ctypes.c_void_p()
         _check(_lib.gm_dataset_load(spec.encode(), _byref(o), _byref(handle), _byref(err)), err)
         owner = _DatasetHandle(handle.value)
@@ -643,6 +667,7 @@ class Dataset:
         self.y = _borrowed(owner, v.labels, ctypes.c_int32, (v.n,)) if v.labels else None
         self.num_classes = v.num_classes
         self.image_shape = (v.channels, v.height, v.width) if v.width else None
+        self.levels = v.levels  # 0 when the values are kept as loaded
 
     @property
     def images(self) -> np.ndarray:
@@ -664,8 +689,10 @@ def _borrowed(owner, address, ctype, shape):
     return a
 
 
-def write_png_grid(path: Union[str, os.PathLike], images: npt.ArrayLike, columns: int = 0) -> None:
-    """Writes images ((n, h, w) or (n, c, h, w), values in [0, 1]) as one PNG grid."""
-    data, images = _rows(images)
+def write_png_grid(path: Union[str, os.PathLike], images: npt.ArrayLike, columns: int = 0,
+                   levels: Optional[int] = None) -> None:
+    """Writes images ((n, h, w) or (n, c, h, w), values in [0, 1]) as one PNG grid; with
+    levels=M the values are the levels 0..M-1 (a discrete model's samples)."""
+    data, images = _rows(images, levels=levels)
     err = ctypes.c_void_p()
     _check(_lib.gm_png_grid_write(os.fsencode(path), _byref(data), columns, _byref(err)), err)

@@ -18,7 +18,9 @@ _pp = ctypes.POINTER(ctypes.c_void_p)
 class Data(ctypes.Structure):  # gm_data
     _fields_ = [("struct_size", _u32), ("x", _p), ("n", _i64), ("d", _i64),
                 ("channels", _i64), ("height", _i64), ("width", _i64),
-                ("labels", _p), ("num_classes", _i64), ("conditions", _p), ("condition_dim", _i64)]
+                ("labels", _p), ("num_classes", _i64), ("conditions", _p), ("condition_dim", _i64),
+                # appended with M-level pixels
+                ("levels", _i64)]
 
 
 PROGRESS = ctypes.CFUNCTYPE(_i32, _i64, _i64, _f64, _p)
@@ -56,7 +58,9 @@ EvalOptions = ScoreOptions  # the old name
 
 
 class DatasetOptions(ctypes.Structure):  # gm_dataset_options
-    _fields_ = [("struct_size", _u32), ("binarize", _f64), ("max_examples", _i64)]
+    _fields_ = [("struct_size", _u32), ("binarize", _f64), ("max_examples", _i64),
+                # appended with M-level pixels
+                ("levels", _i64)]
 
 
 _D, _F, _S, _E, _O = (ctypes.POINTER(t) for t in (Data, FitOptions, SampleOptions, ScoreOptions, DatasetOptions))
@@ -117,6 +121,8 @@ _PROTOTYPES = {
 _OPTIONAL_PROTOTYPES = {
     "gm_model_save_checkpoint": (_i32, [_p, _s, _pp]),
     "gm_model_training_progress": (_i32, [_p, ctypes.POINTER(_i64), ctypes.POINTER(_i64), _pp]),
+    # appended with M-level pixels
+    "gm_model_levels": (_i32, [_p, ctypes.POINTER(_i64), _pp]),
 }
 
 

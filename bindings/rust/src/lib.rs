@@ -228,6 +228,8 @@ impl Capabilities {
     pub const CONDITIONAL: Capabilities = Capabilities(sys::GM_CAP_CONDITIONAL);
     pub const BINARY_DATA: Capabilities = Capabilities(sys::GM_CAP_BINARY_DATA);
     pub const EXACT_LOG_PROB: Capabilities = Capabilities(sys::GM_CAP_EXACT_LOG_PROB);
+    /// Discrete pixels of M levels: see [`Model::levels`] and [`Data::levels`].
+    pub const LEVELS: Capabilities = Capabilities(sys::GM_CAP_LEVELS);
 
     pub fn contains(self, other: Capabilities) -> bool {
         self.0 & other.0 == other.0
@@ -251,12 +253,19 @@ pub struct Data<'a> {
     image: (usize, usize, usize),
     labels: Option<(&'a [i32], usize)>,
     conditions: Option<(&'a [f32], usize)>,
+    levels: usize,
 }
 
 impl<'a> Data<'a> {
     /// All of `x` as rows of width `d` (`x.len()` must be a multiple of `d`).
     pub fn new(x: &'a [f32], d: usize) -> Data<'a> {
-        Data { x, d, image: (0, 0, 0), labels: None, conditions: None }
+        Data { x, d, image: (0, 0, 0), labels: None, conditions: None, levels: 0 }
+    }
+    /// States that the values are discrete pixels, the integers 0..M-1 (M in [2, 256]); kinds
+    /// with [`Capabilities::LEVELS`] keep M (see docs/levels.md). 0 = not stated.
+    pub fn levels(mut self, levels: usize) -> Data<'a> {
+        self.levels = levels;
+        self
     }
     /// The image layout of each row (channels * height * width == d).
     pub fn image(mut self, channels: usize, height: usize, width: usize) -> Data<'a> {
@@ -314,6 +323,7 @@ impl<'a> Data<'a> {
             num_classes,
             conditions,
             condition_dim,
+            levels: self.levels as i64,
         })
     }
 }
@@ -604,6 +614,14 @@ impl Model {
         Ok(DataShape { d: s[0] as usize, channels: s[1] as usize, height: s[2] as usize, width: s[3] as usize })
     }
 
+    /// The level count M of the model's pixels: M for kinds with [`Capabilities::LEVELS`] (2
+    /// before a fit), 2 for binary kinds, 0 for kinds of real values.
+    pub fn levels(&self) -> Result<usize> {
+        let mut m = 0;
+        call(|err| unsafe { sys::gm_model_levels(self.ptr(), &mut m, err) })?;
+        Ok(m as usize)
+    }
+
     pub fn encode_dim(&self) -> Result<usize> {
         let mut w = 0;
         call(|err| unsafe { sys::gm_model_encode_dim(self.ptr(), &mut w, err) })?;
@@ -828,6 +846,9 @@ pub struct DatasetOptions {
     pub binarize: Option<f64>,
     /// 0 = all examples.
     pub max_examples: usize,
+    /// M in [2, 256]: quantise values in [0, 1] to the levels 0..M-1 (the view then states M);
+    /// 0 = keep values. Not together with `binarize`.
+    pub levels: usize,
 }
 
 impl Default for DatasetOptions {
@@ -836,6 +857,7 @@ impl Default for DatasetOptions {
         DatasetOptions {
             binarize: if o.binarize >= 0.0 { Some(o.binarize) } else { None },
             max_examples: o.max_examples as usize,
+            levels: o.levels as usize,
         }
     }
 }
@@ -862,6 +884,7 @@ impl Dataset {
         let mut o = defaults(sys::gm_dataset_options_init_sized);
         o.binarize = opts.binarize.unwrap_or(-1.0);
         o.max_examples = opts.max_examples as i64;
+        o.levels = opts.levels as i64;
         let mut raw = ptr::null_mut();
         call(|err| unsafe { sys::gm_dataset_load(spec.as_ptr(), &o, &mut raw, err) })?;
         let raw = NonNull::new(raw).ok_or_else(|| Error::new(Status::Internal, "no data set"))?;
@@ -884,7 +907,9 @@ impl Dataset {
         let v = &self.view;
         let (n, d) = (v.n as usize, v.d as usize);
         let x = if n * d == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(v.x, n * d) } };
-        let mut data = Data::new(x, d).image(v.channels as usize, v.height as usize, v.width as usize);
+        let mut data = Data::new(x, d)
+            .image(v.channels as usize, v.height as usize, v.width as usize)
+            .levels(v.levels as usize);
         if let Some(labels) = self.labels() {
             data = data.labels(labels, v.num_classes as usize);
         }

@@ -36,6 +36,8 @@ pub const GM_CAP_TRANSLATE: u32 = 1 << 6;
 pub const GM_CAP_CONDITIONAL: u32 = 1 << 7;
 pub const GM_CAP_BINARY_DATA: u32 = 1 << 8;
 pub const GM_CAP_EXACT_LOG_PROB: u32 = 1 << 9;
+/// Discrete pixels of M levels (`gm_model_levels`).
+pub const GM_CAP_LEVELS: u32 = 1 << 10;
 
 pub const GM_CONDITION_NONE: i32 = 0;
 pub const GM_CONDITION_LABEL: i32 = 1;
@@ -73,6 +75,8 @@ pub struct gm_data {
     pub num_classes: i64,
     pub conditions: *const f32,
     pub condition_dim: i64,
+    /// Appended with M-level pixels: the level count M, 0 = not stated.
+    pub levels: i64,
 }
 
 pub type gm_progress_fn = Option<unsafe extern "C" fn(step: i64, total: i64, loss: f64, user_data: *mut c_void) -> i32>;
@@ -148,6 +152,8 @@ pub struct gm_dataset_options {
     pub struct_size: u32,
     pub binarize: f64,
     pub max_examples: i64,
+    /// Appended with M-level pixels: quantise to M levels, 0 = keep values.
+    pub levels: i64,
 }
 
 extern "C" {
@@ -192,6 +198,7 @@ extern "C" {
         width: *mut i64,
         err: *mut *mut gm_error,
     ) -> i32;
+    pub fn gm_model_levels(model: *const gm_model, out: *mut i64, err: *mut *mut gm_error) -> i32;
     pub fn gm_model_encode_dim(model: *const gm_model, out: *mut i64, err: *mut *mut gm_error) -> i32;
     pub fn gm_model_latent_dim(model: *const gm_model, out: *mut i64, err: *mut *mut gm_error) -> i32;
     pub fn gm_model_condition(model: *const gm_model, kind: *mut i32, dim: *mut i64, err: *mut *mut gm_error) -> i32;

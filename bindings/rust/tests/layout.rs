@@ -141,7 +141,7 @@ fn structs_and_constants_match_genmodels_h() {
 
     let ours = vec![
         fields!("gm_data", sys::gm_data; struct_size, x, n, d, channels, height, width, labels, num_classes,
-                conditions, condition_dim),
+                conditions, condition_dim, levels),
         fields!("gm_fit_options", sys::gm_fit_options; struct_size, epochs, batch_size, learning_rate, seed, threads,
                 progress, user_data, validation_fraction, patience, epoch_callback, epoch_user_data, warm_start,
                 checkpoint_every, checkpoint_path),
@@ -151,7 +151,7 @@ fn structs_and_constants_match_genmodels_h() {
         fields!("gm_sample_options", sys::gm_sample_options; struct_size, seed, threads, labels, conditions,
                 condition_dim),
         fields!("gm_score_options", sys::gm_score_options; struct_size, seed, threads, samples),
-        fields!("gm_dataset_options", sys::gm_dataset_options; struct_size, binarize, max_examples),
+        fields!("gm_dataset_options", sys::gm_dataset_options; struct_size, binarize, max_examples, levels),
     ];
     let structs = get(&layout, "structs");
     let all = object(structs);
@@ -205,6 +205,7 @@ fn structs_and_constants_match_genmodels_h() {
         ("GM_CAP_CONDITIONAL", sys::GM_CAP_CONDITIONAL as i64),
         ("GM_CAP_BINARY_DATA", sys::GM_CAP_BINARY_DATA as i64),
         ("GM_CAP_EXACT_LOG_PROB", sys::GM_CAP_EXACT_LOG_PROB as i64),
+        ("GM_CAP_LEVELS", sys::GM_CAP_LEVELS as i64),
         ("GM_CONDITION_NONE", sys::GM_CONDITION_NONE as i64),
         ("GM_CONDITION_LABEL", sys::GM_CONDITION_LABEL as i64),
         ("GM_CONDITION_VECTOR", sys::GM_CONDITION_VECTOR as i64),
