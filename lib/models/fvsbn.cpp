@@ -20,6 +20,44 @@ namespace {
 
 constexpr int64_t kEvalRows = 128;  // rows per product in log_prob (a thread takes them whole)
 constexpr float kDefaultLr = 1e-3f;
+// M > 2: positions per block of the logits product (N = block · M columns), rows per
+// log_prob pass (their logits, rows · D · M floats, are held at once), and the largest
+// D·D·M accepted (one tensor of 1 GiB).
+constexpr int64_t kPositionBlock = 16;
+constexpr int64_t kLevelRows = 64;
+constexpr int64_t kMaxLevelWeights = int64_t{1} << 28;
+
+// Inverse CDF of softmax(l) over m levels at uniform u.
+int64_t draw_softmax(const float* l, int64_t m, double u) {
+  float top = l[0];
+  for (int64_t v = 1; v < m; ++v) top = std::max(top, l[v]);
+  double total = 0;
+  for (int64_t v = 0; v < m; ++v) total += std::exp(static_cast<double>(l[v]) - top);
+  double left = u * total;
+  for (int64_t v = 0; v < m - 1; ++v)
+    if ((left -= std::exp(static_cast<double>(l[v]) - top)) < 0) return v;
+  return m - 1;
+}
+
+double log_sum_exp(const float* l, int64_t m) {
+  float top = l[0];
+  for (int64_t v = 1; v < m; ++v) top = std::max(top, l[v]);
+  double total = 0;
+  for (int64_t v = 0; v < m; ++v) total += std::exp(static_cast<double>(l[v]) - top);
+  return top + std::log(total);
+}
+
+// Picks one of k proposals with probability ∝ exp(log_w) (log_w is overwritten).
+int64_t pick_proposal(double* log_w, int64_t k, uint64_t seed, int64_t row) {
+  const double top = *std::max_element(log_w, log_w + k);
+  double total = 0;
+  for (int64_t c = 0; c < k; ++c) total += (log_w[c] = std::exp(log_w[c] - top));
+  Rng pick(seed, ~static_cast<uint64_t>(row));
+  double u = pick.uniform() * total;
+  for (int64_t c = 0; c < k; ++c)
+    if ((u -= log_w[c]) < 0) return c;
+  return k - 1;
+}
 
 // log(1 + e^l) without overflow.
 inline double softplus(double l) { return std::max(l, 0.0) + std::log1p(std::exp(-std::fabs(l))); }
@@ -56,6 +94,7 @@ void FvsbnModel::build(int64_t d) {
 }
 
 void FvsbnModel::refresh_derived() {
+  if (shape_.levels > 2) return;  // the file holds the training layout
   const int64_t d = shape_.d;
   const float* wt = store_->value(wt_);
   w_.assign(static_cast<std::size_t>(d * d), 0.0f);
@@ -66,13 +105,35 @@ void FvsbnModel::refresh_derived() {
 // ---------------------------------------------------------------- fit
 
 void FvsbnModel::do_fit(const DataView& data, const FitOptions& options) {
-  require_binary(data, kind(), options.threads);
-  const int64_t d = data.d;
-  if (!options.warm_start) {  // a warm start continues the restored parameters
-    build(d);
-    nn::init_logit_marginals(data, store_->value(b_));  // and W = 0: the independent model
+  // GenerativeModel::fit has resolved M and checked that every value is a level.
+  const int64_t d = data.d, m = data.levels;
+  if (m == 2) {
+    if (!options.warm_start) {  // a warm start continues the restored parameters
+      build(d);
+      nn::init_logit_marginals(data, store_->value(b_));  // and W = 0: the independent model
+    }
+    shape_ = DataShape{d, data.image};
+  } else {
+    if (d > kMaxLevelWeights / d / m)
+      fail(Status::invalid_argument, "fvsbn with d = {} and {} levels needs {} weights, more than {}", d, m, d * d * m,
+           kMaxLevelWeights);
+    // A continued fit keeps the layout fitted on: the order of the positions must not change.
+    DataShape shape{d, data.image, m};
+    if (options.warm_start && shape_.image.is_image()) shape.image = shape_.image;
+    shape_ = shape;  // before training: checkpoints are written from shape_
+    set_order();
+    if (!options.warm_start) {
+      store_ = std::make_unique<nn::ParameterStore>();
+      wt_ = store_->add("Wt", {d, d, m});  // Wt[j, t, v] = W_{t,v,j}, zero for j >= t
+      b_ = store_->add("b", {d, m});
+      std::vector<float> marginals(static_cast<std::size_t>(d * m));
+      nn::init_log_marginals(data, m, marginals.data());  // and W = 0: the categorical model
+      float* b = store_->value(b_);
+      for (int64_t t = 0; t < d; ++t)
+        std::memcpy(b + t * m, &marginals[static_cast<std::size_t>(order_[static_cast<std::size_t>(t)] * m)],
+                    static_cast<std::size_t>(m) * sizeof(float));
+    }
   }
-  shape_ = DataShape{d, data.image};
 
   nn::TrainerSettings settings;
   settings.fit = options;
@@ -90,6 +151,39 @@ void FvsbnModel::do_fit(const DataView& data, const FitOptions& options) {
 }
 
 double FvsbnModel::train_step(const DataView& batch, Rng&) {
+  if (shape_.levels > 2) {
+    const int64_t B = batch.n, D = shape_.d, M = shape_.levels;
+    xs_.resize(static_cast<std::size_t>(B * D));
+    lv_.resize(xs_.size());
+    lg_.resize(static_cast<std::size_t>(B * D * M));
+    nll_.resize(static_cast<std::size_t>(B));
+    gather_levels(batch.x, B, xs_.data(), lv_.data());
+    level_logits(xs_.data(), B, lg_.data());
+    level_losses(lv_.data(), B, lg_.data(), 1.0f / static_cast<float>(B), nll_.data());
+    float* gb = store_->grad(b_);
+    const float* g = lg_.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t e = 0; e < D * M; ++e) {
+      float sum = 0;
+      for (int64_t r = 0; r < B; ++r) sum += g[r * D * M + e];
+      gb[e] += sum;
+    }
+    // gWt[0:t1, block] += X̃[:, 0:t1]ᵀ · G[:, block], then the entries j >= t of the block's
+    // diagonal square back to 0 (not parameters: Adam leaves them at 0).
+    float* gwt = store_->grad(wt_);
+    const int64_t blocks = (D + kPositionBlock - 1) / kPositionBlock;
+    struct Scratch {};
+    nn::for_tiles<Scratch>(blocks, [&](int64_t k, Scratch&) {
+      const int64_t blk = blocks - 1 - k;  // the largest first
+      const int64_t t0 = blk * kPositionBlock, t1 = std::min(D, t0 + kPositionBlock);
+      level_grad_gemm_.run(t1, (t1 - t0) * M, B, xs_.data(), D, g + t0 * M, D * M, gwt + t0 * M, D * M);
+      for (int64_t t = t0; t < t1; ++t)
+        for (int64_t j = t; j < t1; ++j) std::fill(gwt + j * D * M + t * M, gwt + j * D * M + (t + 1) * M, 0.0f);
+    });
+    double loss = 0;
+    for (double v : nll_) loss += v;
+    return loss;
+  }
   const int64_t B = batch.n, d = shape_.d;
   logits_.resize(static_cast<std::size_t>(B * d));
   dlogits_.resize(static_cast<std::size_t>(B * d));
@@ -128,6 +222,22 @@ double FvsbnModel::evaluate(const DataView& batch, Rng&) {
 // team for the call, and no barrier between the three (each a wake-up under a passive
 // OpenMP policy; see nn::SerialScope).
 void FvsbnModel::row_log_probs(const DataView& data, double* out) const {
+  if (shape_.levels > 2) {
+    const int64_t D = shape_.d, M = shape_.levels;
+    std::vector<float> xs, lg;
+    std::vector<int32_t> lv;
+    for (int64_t r0 = 0; r0 < data.n; r0 += kLevelRows) {
+      const int64_t n = std::min(kLevelRows, data.n - r0);
+      xs.resize(static_cast<std::size_t>(n * D));
+      lv.resize(xs.size());
+      lg.resize(static_cast<std::size_t>(n * D * M));
+      gather_levels(data.row(r0), n, xs.data(), lv.data());
+      level_logits(xs.data(), n, lg.data());
+      level_losses(lv.data(), n, lg.data(), 0.0f, out + r0);
+      for (int64_t r = 0; r < n; ++r) out[r0 + r] = -out[r0 + r];
+    }
+    return;
+  }
   struct Scratch {
     nn::BinaryRows rows;
     std::vector<float> logits;
@@ -145,10 +255,7 @@ void FvsbnModel::row_log_probs(const DataView& data, double* out) const {
   });
 }
 
-void FvsbnModel::do_log_prob(const DataView& data, const EvalOptions& options, double* out) const {
-  require_binary(data, kind(), options.threads);
-  row_log_probs(data, out);
-}
+void FvsbnModel::do_log_prob(const DataView& data, const EvalOptions&, double* out) const { row_log_probs(data, out); }
 
 // ---------------------------------------------------------------- sample and complete
 
@@ -182,6 +289,19 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) static void draw_ro
 
 void FvsbnModel::do_sample(int64_t n, const SampleOptions& options, float* out) const {
   const int64_t d = shape_.d;
+  if (shape_.levels > 2) {
+    const int64_t dm = d * shape_.levels;
+#pragma omp parallel num_threads(resolve_threads(options.threads))
+    {
+      std::vector<float> l(static_cast<std::size_t>(dm));
+#pragma omp for schedule(dynamic, 4)
+      for (int64_t r = 0; r < n; ++r) {
+        Rng rng(options.seed, static_cast<uint64_t>(r));
+        draw_row_levels(nullptr, nullptr, rng, out + r * d, nullptr, l.data());
+      }
+    }
+    return;
+  }
   const float* b = store_->value(b_);
 #pragma omp parallel num_threads(resolve_threads(options.threads))
   {
@@ -196,8 +316,25 @@ void FvsbnModel::do_sample(int64_t n, const SampleOptions& options, float* out) 
 
 void FvsbnModel::do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
                              float* out) const {
-  exact_binary::require_observed_binary(data, observed, kind());
   const int64_t d = shape_.d, k = complete_samples_;
+  if (shape_.levels > 2) {
+    const int64_t dm = d * shape_.levels;
+#pragma omp parallel num_threads(resolve_threads(options.threads))
+    {
+      std::vector<float> l(static_cast<std::size_t>(dm)), candidates(static_cast<std::size_t>(k * d));
+      std::vector<double> log_w(static_cast<std::size_t>(k));
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t r = 0; r < data.n; ++r) {
+        for (int64_t c = 0; c < k; ++c) {
+          Rng rng(options.seed, static_cast<uint64_t>(r * k + c));
+          draw_row_levels(data.row(r), observed + r * d, rng, &candidates[c * d], &log_w[c], l.data());
+        }
+        const int64_t chosen = pick_proposal(log_w.data(), k, options.seed, r);
+        std::memcpy(out + r * d, &candidates[chosen * d], static_cast<std::size_t>(d) * sizeof(float));
+      }
+    }
+    return;
+  }
   const float* b = store_->value(b_);
 #pragma omp parallel num_threads(resolve_threads(options.threads))
   {
@@ -229,13 +366,138 @@ void FvsbnModel::do_complete(const DataView& data, const uint8_t* observed, cons
 
 // ---------------------------------------------------------------- persistence
 
+// ---------------------------------------------------------------- M > 2
+
+void FvsbnModel::set_order() {
+  const int64_t d = shape_.d;
+  order_.resize(static_cast<std::size_t>(d));
+  const ImageShape& im = shape_.image;
+  if (im.is_image() && im.channels > 1) {
+    const int64_t c = im.channels, hw = im.height * im.width;
+    for (int64_t p = 0; p < hw; ++p)
+      for (int64_t ch = 0; ch < c; ++ch) order_[static_cast<std::size_t>(p * c + ch)] = ch * hw + p;
+  } else {
+    for (int64_t t = 0; t < d; ++t) order_[static_cast<std::size_t>(t)] = t;
+  }
+}
+
+void FvsbnModel::gather_levels(const float* x, int64_t n, float* xs, int32_t* lv) const {
+  const int64_t D = shape_.d;
+  const float top = static_cast<float>(shape_.levels - 1);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t t = 0; t < D; ++t) {
+      const float v = x[r * D + order_[static_cast<std::size_t>(t)]];
+      lv[r * D + t] = static_cast<int32_t>(v);
+      xs[r * D + t] = v / top;
+    }
+}
+
+// Block [t0, t1) of positions reads only pixels j < t1 − 1: a product with K = t1 (the rows
+// j >= t of the block's own square are zeros). Blocks run on single-threaded products.
+void FvsbnModel::level_logits(const float* xs, int64_t n, float* lg) const {
+  const int64_t D = shape_.d, M = shape_.levels;
+  const float* wt = store_->value(wt_);
+  const float* b = store_->value(b_);
+  const int64_t blocks = (D + kPositionBlock - 1) / kPositionBlock;
+  struct Scratch {};
+  nn::for_tiles<Scratch>(blocks, [&](int64_t k, Scratch&) {
+    const int64_t blk = blocks - 1 - k;  // the largest first
+    const int64_t t0 = blk * kPositionBlock, t1 = std::min(D, t0 + kPositionBlock);
+    level_gemm_.run(n, (t1 - t0) * M, t1, xs, D, wt + t0 * M, D * M, lg + t0 * M, D * M, b + t0 * M);
+  });
+}
+
+void FvsbnModel::level_losses(const int32_t* lv, int64_t n, float* lg, float scale, double* nll) const {
+  const int64_t D = shape_.d, M = shape_.levels;
+#pragma omp parallel for schedule(static) if (n > 1)
+  for (int64_t r = 0; r < n; ++r) {
+    double sum = 0;
+    for (int64_t t = 0; t < D; ++t) {
+      float* l = lg + (r * D + t) * M;
+      const double lse = log_sum_exp(l, M);
+      const int32_t target = lv[r * D + t];
+      sum += lse - l[target];
+      if (scale != 0.0f)
+        for (int64_t v = 0; v < M; ++v)
+          l[v] = static_cast<float>((std::exp(l[v] - lse) - (v == target ? 1.0 : 0.0)) * scale);
+    }
+    nll[r] = sum;
+  }
+}
+
+// One row in the model's order: l (D·M) holds the running logits; after position t draws
+// (or clamps) x_t, row t of Wt adds x̃_t times its weights to the logits of the positions
+// after t.
+void FvsbnModel::draw_row_levels(const float* values, const uint8_t* observed, Rng& rng, float* out, double* log_w,
+                                 float* l) const {
+  const int64_t D = shape_.d, M = shape_.levels, DM = D * M;
+  const float* wt = store_->value(wt_);
+  const float top = static_cast<float>(M - 1);
+  std::memcpy(l, store_->value(b_), static_cast<std::size_t>(DM) * sizeof(float));
+  double lw = 0;
+  for (int64_t t = 0; t < D; ++t) {
+    const int64_t i = order_[static_cast<std::size_t>(t)];
+    const float* lt = l + t * M;
+    int64_t v;
+    if (observed && observed[i]) {
+      v = static_cast<int64_t>(values[i]);
+      lw += lt[v] - log_sum_exp(lt, M);
+    } else {
+      v = draw_softmax(lt, M, rng.uniform());
+    }
+    out[i] = static_cast<float>(v);
+    const float xv = static_cast<float>(v) / top;
+    if (xv != 0.0f) {
+      const float* w = wt + t * DM;
+      for (int64_t e = (t + 1) * M; e < DM; ++e) l[e] += xv * w[e];
+    }
+  }
+  if (log_w) *log_w = lw;
+}
+
+// ---------------------------------------------------------------- persistence
+
 std::vector<TensorRef> FvsbnModel::do_tensors() const {
   const int64_t d = shape_.d;
+  if (shape_.levels > 2) {
+    const int64_t m = shape_.levels;
+    return {{"Wt", DType::f32, {d, d, m}, store_->value(wt_)}, {"b", DType::f32, {d, m}, store_->value(b_)}};
+  }
   return {{"W", DType::f32, {d, d}, w_.data()}, {"b", DType::f32, {d}, store_->value(b_)}};
 }
 
 void FvsbnModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   const int64_t d = shape.d;
+  if (shape.levels > 2) {
+    const int64_t m = shape.levels;
+    if (m > 256 || d > kMaxLevelWeights / d / m)
+      fail(Status::corrupt_file, "fvsbn model file has d = {} and {} levels: more than {} weights", d, m,
+           kMaxLevelWeights);
+    store_ = std::make_unique<nn::ParameterStore>();
+    wt_ = store_->add("Wt", {d, d, m});
+    b_ = store_->add("b", {d, m});
+    const TensorRef& w = find_tensor(tensors, "Wt", DType::f32, {d, d, m});
+    const TensorRef& b = find_tensor(tensors, "b", DType::f32, {d, m});
+    float* wt = store_->value(wt_);
+    float* bv = store_->value(b_);
+    std::memcpy(wt, w.data, w.bytes());  // the file's bytes may be unaligned
+    std::memcpy(bv, b.data, b.bytes());
+    for (int64_t j = 0; j < d; ++j)
+      for (int64_t t = 0; t < d; ++t)
+        for (int64_t v = 0; v < m; ++v) {
+          const float x = wt[(j * d + t) * m + v];
+          if (!std::isfinite(x) || (j >= t && x != 0.0f))
+            fail(Status::corrupt_file,
+                 "fvsbn tensor Wt[{}, {}, {}] is {}: Wt must be finite and zero unless pixel {} precedes position {}",
+                 j, t, v, x, j, t);
+        }
+    for (int64_t e = 0; e < d * m; ++e)
+      if (!std::isfinite(bv[e])) fail(Status::corrupt_file, "fvsbn tensor b entry {} is not finite", e);
+    shape_ = shape;
+    set_order();
+    w_.clear();
+    return;
+  }
   if (d > 16384) fail(Status::corrupt_file, "fvsbn model file has d = {}, more than the 16384 supported", d);
   build(d);  // on an unfitted model (GenerativeModel::restore): a throw below leaves nothing to undo
   const TensorRef& w = find_tensor(tensors, "W", DType::f32, {d, d});

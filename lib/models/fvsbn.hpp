@@ -16,6 +16,31 @@
 // and one is drawn in proportion. That targets the exact conditional p(x_u | x_o) as K
 // grows, and IS exact for any K when the observed pixels form a prefix of the ordering
 // (all weights are equal then). K = config "complete_samples" (default 256).
+//
+// M-level pixels (cap_levels, docs/levels.md). M comes from the data at fit and is kept in
+// the model (file metadata "levels"; a file without it is binary). M = 2 is exactly the model
+// above: the same tensors, code path and bits (the logistic conditional is the 2-way softmax
+// with logit 0 for x_i = 0). M > 2 makes every conditional an M-way softmax whose logits are
+// linear in the earlier pixels' levels scaled to [0, 1]:
+//
+//   x̃_j = x_j / (M − 1),   p(x_t = v | x_<t) = softmax(l_t)_v,
+//   l_{t,v} = b_{t,v} + Σ_{j<t} W_{t,v,j} x̃_j,        log p(x) = Σ_t l_{t,x_t} − logsumexp_v l_{t,v}
+//
+// W (D, M, D) strictly lower in (t, j): D(D−1)/2·M free weights (79 M at D = 784, M = 256).
+// Logits linear in x̃ are enough for a discretised-Gaussian-like conditional whose mean is a
+// linear function of the earlier pixels (−(v/(M−1) − μ)²/2σ² expands into b_v + w_v μ, the
+// μ² term being common to all v), and any other shape over the levels through b. Positions
+// t follow the model's order (docs/levels.md): the storage index for C = 1 and flat rows;
+// for C > 1 (channel-first) position t = (y·W + x)·C + c reads index c·H·W + y·W + x.
+// Stored for M > 2 (and trained in this layout, input-major): "Wt" (D, D, M) with
+// Wt[j, t, v] = W_{t,v,j} (zero for j ≥ t, checked on load), "b" (D, M) (initialised at the
+// log of the smoothed level frequencies, nn::init_log_marginals, with W = 0: the categorical
+// model). The logits of a batch are one product X̃ (B, D) · Wt (D, D·M), split into blocks of
+// positions that skip the zero rows j ≥ t1 (half the work); the gradient the same blocks
+// transposed. Parameters, gradient and Adam's two moments take 16 bytes a weight: 2.5 GB at
+// D = 784, M = 256. sample draws each level by inversion of the softmax CDF; complete is the
+// importance resampling above. Loops are split over rows or position blocks with
+// single-threaded products: results do not depend on the thread count.
 #pragma once
 
 #include <memory>
@@ -34,7 +59,7 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public nn::Trainable {
   // The kind's one name: kind(), the registry and model files use it.
   static constexpr const char* kind_name = "fvsbn";
   static constexpr uint32_t capability_bits =
-      cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_binary_data;
+      cap_fit | cap_sample | cap_log_prob | cap_exact_log_prob | cap_complete | cap_levels;
 
   // The configuration keys (registry.cpp lists it with the kind).
   static const Schema& config_schema();
@@ -68,7 +93,16 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public nn::Trainable {
 
  private:
   void build(int64_t d);   // (re)creates the store for D pixels
-  void refresh_derived();  // W, the file's layout, after fit or restore
+  void refresh_derived();  // W, the file's layout, after fit or restore (M = 2)
+  // M > 2 (see the header comment)
+  void set_order();  // order_ from shape_
+  void gather_levels(const float* x, int64_t n, float* xs, int32_t* lv) const;
+  // logits (n, D·M) of rows xs (n, D) of x̃ in the model's order.
+  void level_logits(const float* xs, int64_t n, float* lg) const;
+  // Σ_t −log p(x_t | x_<t) of row r into nll[r]; with scale != 0 lg becomes scale · d/dlogits.
+  void level_losses(const int32_t* lv, int64_t n, float* lg, float scale, double* nll) const;
+  void draw_row_levels(const float* values, const uint8_t* observed, Rng& rng, float* out, double* log_w,
+                       float* l) const;
   // log p(x) of every row of data into out (n).
   void row_log_probs(const DataView& data, double* out) const;
   // Draws rows in raster order; observed/values clamp pixels (may be null); log_w (B)
@@ -80,11 +114,17 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public nn::Trainable {
   double learning_rate_, weight_decay_;
   int64_t complete_samples_;
   std::unique_ptr<nn::ParameterStore> store_;
-  nn::ParamId wt_, b_;                        // Wt (D, D): row j holds the weights pixel j gives to later pixels
-  std::vector<float> w_;                      // (D, D) W = Wtᵀ, as the model file stores it
-  nn::BinaryRows rows_;                       // training scratch: the pixels on in the batch
-  nn::Gemm grad_wt_gemm_{true, false, true};  // dWt += Xᵀ · dL
-  std::vector<float> logits_, dlogits_;       // training scratch (B, D)
+  nn::ParamId wt_, b_;                           // Wt (D, D): row j holds the weights pixel j gives to later pixels
+  std::vector<float> w_;                         // (D, D) W = Wtᵀ, as the model file stores it
+  nn::BinaryRows rows_;                          // training scratch: the pixels on in the batch
+  nn::Gemm grad_wt_gemm_{true, false, true};     // dWt += Xᵀ · dL
+  std::vector<float> logits_, dlogits_;          // training scratch (B, D)
+  std::vector<int64_t> order_;                   // M > 2: position t → storage index
+  nn::Gemm level_gemm_{false, false};            // logits block = X̃ · Wt block + b
+  nn::Gemm level_grad_gemm_{true, false, true};  // gWt block += X̃ᵀ · G block
+  std::vector<float> xs_, lg_;                   // M > 2 training scratch: x̃ (B, D), logits (B, D·M)
+  std::vector<int32_t> lv_;                      // levels (B, D)
+  std::vector<double> nll_;                      // (B)
   nn::TrainReport report_;
 };
 

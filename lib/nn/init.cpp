@@ -57,4 +57,17 @@ void init_logit_marginals(const DataView& data, float* b) {
   }
 }
 
+void init_log_marginals(const DataView& data, int64_t levels, float* b) {
+  if (levels < 2) fail(Status::invalid_argument, "init_log_marginals needs at least 2 levels, got {}", levels);
+  const int64_t d = data.d, m = levels;
+  std::vector<double> counts(static_cast<std::size_t>(d * m), 0.0);
+  for (int64_t r = 0; r < data.n; ++r) {
+    const float* x = data.row(r);
+    for (int64_t j = 0; j < d; ++j) counts[static_cast<std::size_t>(j * m + static_cast<int64_t>(x[j]))] += 1.0;
+  }
+  const double total = static_cast<double>(data.n) + static_cast<double>(m);
+  for (int64_t k = 0; k < d * m; ++k)
+    b[k] = static_cast<float>(std::log((counts[static_cast<std::size_t>(k)] + 1.0) / total));
+}
+
 }  // namespace gm::nn

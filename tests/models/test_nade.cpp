@@ -9,9 +9,12 @@
 #include <numeric>
 
 #include "exact_helpers.hpp"
+#include "level_helpers.hpp"
+#include "models/categorical.hpp"
 #include "models/model_file.hpp"
 #include "models/nade.hpp"
 #include "models/nade_kernels.hpp"
+#include "nn/init.hpp"
 
 using namespace gm;
 using namespace gm_test;
@@ -382,4 +385,313 @@ TEST_CASE("nade: refusals") {
     CHECK(status_of([&] { m.fit(data.view(), o); }) == Status::cancelled);
     CHECK(total_probability(m, 8) == doctest::Approx(1.0).epsilon(1e-5));
   }
+}
+
+// ---------------------------------------------------------------- M levels
+
+namespace {
+
+DataView with_levels(const Rows& rows, int64_t m) {
+  DataView v = rows.view();
+  v.levels = m;
+  return v;
+}
+
+std::unique_ptr<NadeModel> fitted_levels(const Rows& data, int64_t m, int64_t epochs, Json config = Json::object(),
+                                         uint64_t seed = 1, int threads = 1) {
+  if (!config.contains("hidden")) config["hidden"] = 16;
+  auto model = std::make_unique<NadeModel>(config);
+  FitOptions o;
+  o.epochs = epochs;
+  o.batch_size = 50;
+  o.learning_rate = 0.02;
+  o.seed = seed;
+  o.threads = threads;
+  model->fit(with_levels(data, m), o);
+  return model;
+}
+
+// The model's order of positions (nade.hpp): t = p·C + c reads storage index c·H·W + p.
+std::vector<int64_t> model_order(const ImageShape& im, int64_t d) {
+  std::vector<int64_t> order(static_cast<std::size_t>(d));
+  const int64_t c = im.channels > 1 ? im.channels : 1, hw = d / c;
+  for (int64_t p = 0; p < hw; ++p)
+    for (int64_t ch = 0; ch < c; ++ch) order[static_cast<std::size_t>(p * c + ch)] = ch * hw + p;
+  return order;
+}
+
+// log p(x_t | x_<t) at every position t of an M-level model straight from the equations, in
+// double, in the given order.
+std::vector<double> reference_level_terms(NadeModel& m, const float* x, const std::vector<int64_t>& order) {
+  const int64_t d = m.data_shape().d, h = m.hidden(), lv = m.levels();
+  const float *w = param(m, "W"), *v = param(m, "V"), *b = param(m, "b"), *c = param(m, "c");
+  std::vector<double> a(c, c + h), hid(static_cast<std::size_t>(h)), l(static_cast<std::size_t>(lv)), terms;
+  for (int64_t t = 0; t < d; ++t) {
+    for (int64_t k = 0; k < h; ++k) hid[k] = 1.0 / (1.0 + std::exp(-a[k]));
+    double top = -1e300;
+    for (int64_t q = 0; q < lv; ++q) {
+      l[q] = b[t * lv + q];
+      for (int64_t k = 0; k < h; ++k) l[q] += v[(t * lv + q) * h + k] * hid[k];
+      top = std::max(top, l[q]);
+    }
+    double z = 0;
+    for (int64_t q = 0; q < lv; ++q) z += std::exp(l[q] - top);
+    const double xv = x[order[static_cast<std::size_t>(t)]];
+    terms.push_back(l[static_cast<int64_t>(xv)] - top - std::log(z));
+    for (int64_t k = 0; k < h; ++k) a[k] += w[t * h + k] * xv / static_cast<double>(lv - 1);
+  }
+  return terms;
+}
+
+double reference_level_log_prob(NadeModel& m, const float* x, const std::vector<int64_t>& order) {
+  const std::vector<double> terms = reference_level_terms(m, x, order);
+  return std::accumulate(terms.begin(), terms.end(), 0.0);
+}
+
+}  // namespace
+
+TEST_CASE("nade levels: exp(log_prob) sums to 1 over all 256 images of 2x2 pixels with M = 4") {
+  const ImageShape im{1, 2, 2};
+  const Rows data = random_levels(300, 4, 4, 3, im);
+  auto m = fitted_levels(data, 4, 1);
+  CHECK(m->levels() == 4);
+  CHECK(m->data_shape().levels == 4);
+  CHECK((m->capabilities() & cap_levels) != 0);
+  CHECK(total_level_probability(*m, 4, 4, im) == doctest::Approx(1.0).epsilon(1e-6));
+  auto trained = fitted_levels(data, 4, 30);
+  CHECK(total_level_probability(*trained, 4, 4, im) == doctest::Approx(1.0).epsilon(1e-6));
+  randomise(*m, 1.5, 7);
+  CHECK(total_level_probability(*m, 4, 4, im) == doctest::Approx(1.0).epsilon(1e-6));
+}
+
+TEST_CASE("nade levels: an untrained model is the categorical one (biases at the smoothed log frequencies)") {
+  const Rows data = random_levels(200, 6, 5, 4);
+  auto m = fitted_levels(data, 5, 1);
+  nn::ParameterStore& s = m->parameter_store();
+  // Undo the one epoch: V = 0 makes every conditional softmax(b_t).
+  float* v = s.value(s.find("V"));
+  std::fill(v, v + s.size(s.find("V")), 0.0f);
+  std::vector<float> b(30);
+  nn::init_log_marginals(with_levels(data, 5), 5, b.data());
+  std::memcpy(s.value(s.find("b")), b.data(), b.size() * sizeof(float));
+  CategoricalModel cat(Json{{"alpha", 1.0}});
+  cat.fit(with_levels(data, 5), FitOptions{});
+  std::vector<double> lp1(static_cast<std::size_t>(data.n)), lp2(lp1.size());
+  m->log_prob(with_levels(data, 5), EvalOptions{}, lp1.data());
+  cat.log_prob(with_levels(data, 5), EvalOptions{}, lp2.data());
+  for (std::size_t r = 0; r < lp1.size(); ++r) CHECK(lp1[r] == doctest::Approx(lp2[r]).epsilon(1e-5));
+}
+
+TEST_CASE("nade levels: RGB pixels are ordered pixel by pixel, R G B within a pixel") {
+  const ImageShape im{3, 1, 2};  // D = 6: storage R0 R1 G0 G1 B0 B1
+  const int64_t d = 6, lv = 3;
+  const Rows data = random_levels(200, d, lv, 5, im);
+  auto m = fitted_levels(data, lv, 2, Json{{"hidden", 9}});
+  randomise(*m, 1.0, 11);
+  const std::vector<int64_t> order = model_order(im, d);
+  CHECK(order == std::vector<int64_t>{0, 2, 4, 1, 3, 5});
+  std::vector<int64_t> storage(static_cast<std::size_t>(d));
+  std::iota(storage.begin(), storage.end(), 0);
+  const Rows all = all_level_inputs(d, lv, im);
+  const std::vector<double> lp = all_level_log_probs(*m, d, lv, im);
+  double worst = 0, worst_storage = 0;
+  for (int64_t r = 0; r < all.n; ++r) {
+    worst = std::max(worst, std::fabs(lp[r] - reference_level_log_prob(*m, &all.x[r * d], order)));
+    worst_storage = std::max(worst_storage, std::fabs(lp[r] - reference_level_log_prob(*m, &all.x[r * d], storage)));
+  }
+  CHECK(worst < 1e-4);
+  CHECK(worst_storage > 1e-2);  // the test tells the orders apart
+  // The conditionals read from the enumeration, p(x_t | x_<t) = p(x_≤t) / p(x_<t) with the
+  // prefixes in the model's order, are the reference's softmax at each position: so a
+  // later channel (G1, position 4) changes no conditional before it.
+  for (int64_t r = 0; r < all.n; r += 37) {
+    const float* x = &all.x[r * d];
+    const std::vector<double> terms = reference_level_terms(*m, x, order);
+    double prev = 1.0;
+    for (int64_t t = 0; t < d; ++t) {
+      double prefix = 0;  // p(x_{order[0..t]})
+      for (int64_t k = 0; k < all.n; ++k) {
+        bool same = true;
+        for (int64_t u = 0; u <= t; ++u) same = same && all.x[k * d + order[u]] == x[order[u]];
+        if (same) prefix += std::exp(lp[k]);
+      }
+      CHECK(std::log(prefix / prev) == doctest::Approx(terms[static_cast<std::size_t>(t)]).epsilon(1e-5));
+      prev = prefix;
+    }
+    CHECK(std::log(prev) == doctest::Approx(reference_level_log_prob(*m, x, order)).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("nade levels: samples follow exp(log_prob) (joint and marginals), flat and RGB") {
+  {
+    const ImageShape im{1, 2, 2};
+    auto m = fitted_levels(random_levels(300, 4, 4, 6, im), 4, 5);
+    randomise(*m, 1.0, 3);
+    check_level_sampler(*m, 4, 4, 60000, 13, im);
+  }
+  {
+    const ImageShape im{3, 1, 2};
+    auto m = fitted_levels(random_levels(300, 6, 3, 6, im), 3, 5, Json{{"hidden", 9}});
+    randomise(*m, 1.0, 4);
+    check_level_sampler(*m, 6, 3, 60000, 14, im);
+  }
+}
+
+TEST_CASE("nade levels: completion of an observed prefix follows the exact conditional") {
+  const ImageShape im{1, 2, 2};
+  auto m = fitted_levels(random_levels(300, 4, 4, 8, im), 4, 5, Json{{"hidden", 16}, {"complete_samples", 3}});
+  randomise(*m, 1.0, 5);
+  const int64_t d = 4, lv = 4, n = 30000;
+  const std::vector<float> row = {2, 1, 0, 0};
+  const std::vector<uint8_t> mask = {1, 1, 0, 0};
+  Rows in{{}, n, d, im};
+  std::vector<uint8_t> observed;
+  for (int64_t i = 0; i < n; ++i) {
+    in.x.insert(in.x.end(), row.begin(), row.end());
+    observed.insert(observed.end(), mask.begin(), mask.end());
+  }
+  std::vector<float> out(in.x.size());
+  SampleOptions so;
+  so.seed = 9;
+  m->complete(with_levels(in, lv), observed.data(), so, out.data());
+  const std::vector<double> lp = all_level_log_probs(*m, d, lv, im);
+  std::vector<double> p(16, 0.0);
+  double z = 0;
+  for (int64_t k = 0; k < 256; ++k)
+    if (k % 4 == 2 && (k / 4) % 4 == 1) z += (p[static_cast<std::size_t>(k / 16)] = std::exp(lp[k]));
+  for (double& q : p) q /= z;
+  std::vector<int64_t> counts(16, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    REQUIRE(out[i * d] == 2.0f);
+    REQUIRE(out[i * d + 1] == 1.0f);
+    ++counts[static_cast<std::size_t>(out[i * d + 2] + 4 * out[i * d + 3])];
+  }
+  check_frequencies(counts, p, n);
+}
+
+TEST_CASE("nade levels: the loss gradient matches central differences for W, V, b and c (M = 4)") {
+  const int64_t d = 5, h = 70, lv = 4;  // two hidden chunks (64 + 6)
+  auto model = fitted_levels(random_levels(40, d, lv, 1), lv, 1, Json{{"hidden", h}});
+  NadeModel& m = *model;
+  randomise(m, 0.5, 4);
+  nn::ParameterStore& store = m.parameter_store();
+  const Rows batch = random_levels(37, d, lv, 2);
+  Rng rng(0, 0);
+  store.zero_grad();
+  const double loss = m.train_step(with_levels(batch, lv), rng);
+  CHECK(loss == doctest::Approx(m.evaluate(with_levels(batch, lv), rng)).epsilon(1e-5));
+  const std::vector<float> analytic(store.grads(), store.grads() + store.trainable_size());
+  const float eps = 1e-2f;
+  for (const char* name : {"W", "V", "b", "c"}) {
+    const auto& e = store.entry(store.find(name));
+    double diff2 = 0, norm2 = 0;
+    int bad = 0;
+    for (int64_t k = e.offset; k < e.offset + e.size; k += (std::string(name) == "V" ? 7 : 1)) {
+      float& v = store.values()[k];
+      const float saved = v;
+      v = saved + eps;
+      const double up = m.evaluate(with_levels(batch, lv), rng) / batch.n;
+      v = saved - eps;
+      const double down = m.evaluate(with_levels(batch, lv), rng) / batch.n;
+      v = saved;
+      const double numeric = (up - down) / (2 * eps);
+      diff2 += (analytic[k] - numeric) * (analytic[k] - numeric);
+      norm2 += numeric * numeric;
+      if (std::fabs(analytic[k] - numeric) > 2e-4 + 1e-2 * std::fabs(numeric)) {
+        if (++bad <= 5)
+          MESSAGE(name << "[" << k - e.offset << "]: analytic " << analytic[k] << ", numeric " << numeric);
+      }
+    }
+    INFO(name << ": relative error " << std::sqrt(diff2 / norm2));
+    CHECK(bad == 0);
+    CHECK(std::sqrt(diff2 / norm2) < 1e-3);
+    CHECK(norm2 > 0);
+  }
+}
+
+TEST_CASE("nade levels: a fit on correlated levels beats the categorical model") {
+  const int64_t d = 16, lv = 8;
+  const Rows data = random_levels(600, d, lv, 21);
+  auto m = fitted_levels(data, lv, 40, Json{{"hidden", 32}});
+  CategoricalModel cat(Json{{"alpha", 1.0}});
+  cat.fit(with_levels(data, lv), FitOptions{});
+  std::vector<double> lp(static_cast<std::size_t>(data.n)), lc(lp.size());
+  m->log_prob(with_levels(data, lv), EvalOptions{}, lp.data());
+  cat.log_prob(with_levels(data, lv), EvalOptions{}, lc.data());
+  double nll = 0, nll_cat = 0;
+  for (std::size_t r = 0; r < lp.size(); ++r) {
+    nll -= lp[r] / data.n;
+    nll_cat -= lc[r] / data.n;
+  }
+  MESSAGE("M = 8, D = 16: nade NLL " << nll << " nats, categorical " << nll_cat);
+  CHECK(nll < nll_cat - 3.0);
+  const auto& report = m->last_report();
+  CHECK(report.epochs.size() == 40);
+  CHECK(report.epochs.back().train_loss < report.epochs.front().train_loss);
+}
+
+TEST_CASE("nade levels: save → load is bit-identical; thread counts do not change fits or verbs") {
+  const ImageShape im{3, 2, 2};
+  const int64_t d = 12, lv = 6;
+  const Rows data = random_levels(300, d, lv, 4, im);
+  const Json config{{"hidden", 70}};
+  auto a = fitted_levels(data, lv, 2, config, 1, 2);
+  auto b = fitted_levels(data, lv, 2, config, 1, 1);
+  CHECK(values_of(*a) == values_of(*b));
+  const std::vector<uint8_t> bytes = save_model_bytes(*a);
+  auto loaded = load_model_bytes(bytes.data(), bytes.size());
+  CHECK(loaded->levels() == lv);
+  CHECK(loaded->data_shape().image.channels == 3);
+  const Rows rows = random_levels(50, d, lv, 9, im);
+  std::vector<double> l1(50), l2(50), l3(50);
+  EvalOptions one, two;
+  one.threads = 1;
+  two.threads = 2;
+  a->log_prob(with_levels(rows, lv), one, l1.data());
+  loaded->log_prob(with_levels(rows, lv), two, l2.data());
+  b->log_prob(with_levels(rows, lv), two, l3.data());
+  CHECK(l1 == l2);
+  CHECK(l1 == l3);
+  CHECK(sample_rows(*a, 40, 3, 1) == sample_rows(*loaded, 40, 3, 2));
+  CHECK(save_model_bytes(*loaded) == bytes);
+  NadeModel unaligned(a->config());
+  const SavedTensors saved = save_unaligned(*a);
+  unaligned.restore(a->data_shape(), saved.refs);
+  std::vector<double> l4(50);
+  unaligned.log_prob(with_levels(rows, lv), one, l4.data());
+  CHECK(l1 == l4);
+  NadeModel few(Json{{"hidden", 70}, {"complete_samples", 20}});
+  few.restore(a->data_shape(), a->tensors());
+  std::vector<uint8_t> mask(rows.x.size());
+  Rng mr(3, 3);
+  for (uint8_t& o : mask) o = mr.bernoulli(0.5);
+  std::vector<float> c1(rows.x.size()), c2(rows.x.size());
+  SampleOptions s1, s2;
+  s1.threads = 1;
+  s2.threads = 2;
+  few.complete(with_levels(rows, lv), mask.data(), s1, c1.data());
+  few.complete(with_levels(rows, lv), mask.data(), s2, c2.data());
+  CHECK(c1 == c2);
+  for (std::size_t j = 0; j < mask.size(); ++j)
+    if (mask[j]) CHECK(c1[j] == rows.x[j]);
+  // encode feeds x̃ = x / (M − 1) in the model's order.
+  std::vector<float> codes(static_cast<std::size_t>(50 * 70));
+  a->encode(with_levels(rows, lv), EvalOptions{}, codes.data());
+  const std::vector<int64_t> order = model_order(im, d);
+  const float *w = param(*a, "W"), *c = param(*a, "c");
+  double worst = 0;
+  for (int64_t r = 0; r < 50; ++r)
+    for (int64_t k = 0; k < 70; ++k) {
+      double pre = c[k];
+      for (int64_t t = 0; t < d; ++t) pre += w[t * 70 + k] * rows.x[r * d + order[t]] / (lv - 1.0);
+      worst = std::max(worst, std::fabs(codes[r * 70 + k] - 1.0 / (1.0 + std::exp(-pre))));
+    }
+  CHECK(worst < 1e-5);
+  // A warm start continues (1 + 1 epochs = 2 epochs is test_training_state's); other levels are refused.
+  std::vector<double> lp(50);
+  CHECK(status_of([&] { a->log_prob(with_levels(rows, 7), one, lp.data()); }) == Status::invalid_data);
+  Rows bad = rows;
+  bad.x[5] = 6.0f;
+  CHECK(status_of([&] { a->log_prob(with_levels(bad, lv), one, lp.data()); }) == Status::invalid_data);
+  CHECK(status_of([&] { a->encode(with_levels(bad, lv), one, codes.data()); }) == Status::invalid_data);
 }
