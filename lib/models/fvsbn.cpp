@@ -47,6 +47,24 @@ double log_sum_exp(const float* l, int64_t m) {
   return top + std::log(total);
 }
 
+// −log softmax(l)_target over m levels (in double); with scale != 0, l becomes
+// scale · (softmax(l) − onehot(target)), the gradient. One exp per level.
+double softmax_loss(float* l, int64_t m, int32_t target, float scale) {
+  float top = l[0];
+  for (int64_t v = 1; v < m; ++v) top = std::max(top, l[v]);
+  const float at = l[target];
+  double total = 0;
+  if (scale == 0.0f) {
+    for (int64_t v = 0; v < m; ++v) total += std::exp(l[v] - top);
+    return top + std::log(total) - at;
+  }
+  for (int64_t v = 0; v < m; ++v) total += (l[v] = std::exp(l[v] - top));
+  const float f = static_cast<float>(scale / total);
+  for (int64_t v = 0; v < m; ++v) l[v] *= f;
+  l[target] -= scale;
+  return top + std::log(total) - at;
+}
+
 // Picks one of k proposals with probability ∝ exp(log_w) (log_w is overwritten).
 int64_t pick_proposal(double* log_w, int64_t k, uint64_t seed, int64_t row) {
   const double top = *std::max_element(log_w, log_w + k);
@@ -414,12 +432,7 @@ void FvsbnModel::level_losses(const int32_t* lv, int64_t n, float* lg, float sca
     double sum = 0;
     for (int64_t t = 0; t < D; ++t) {
       float* l = lg + (r * D + t) * M;
-      const double lse = log_sum_exp(l, M);
-      const int32_t target = lv[r * D + t];
-      sum += lse - l[target];
-      if (scale != 0.0f)
-        for (int64_t v = 0; v < M; ++v)
-          l[v] = static_cast<float>((std::exp(l[v] - lse) - (v == target ? 1.0 : 0.0)) * scale);
+      sum += softmax_loss(l, M, lv[r * D + t], scale);
     }
     nll[r] = sum;
   }

@@ -60,6 +60,24 @@ inline double log_sum_exp(const float* l, int64_t m) {
   return top + std::log(total);
 }
 
+// −log softmax(l)_target over m levels (in double); with scale != 0, l becomes
+// scale · (softmax(l) − onehot(target)), the gradient. One exp per level.
+inline double softmax_loss(float* l, int64_t m, int32_t target, float scale) {
+  float top = l[0];
+  for (int64_t v = 1; v < m; ++v) top = std::max(top, l[v]);
+  const float at = l[target];
+  double total = 0;
+  if (scale == 0.0f) {
+    for (int64_t v = 0; v < m; ++v) total += std::exp(l[v] - top);
+    return top + std::log(total) - at;
+  }
+  for (int64_t v = 0; v < m; ++v) total += (l[v] = std::exp(l[v] - top));
+  const float f = static_cast<float>(scale / total);
+  for (int64_t v = 0; v < m; ++v) l[v] *= f;
+  l[target] -= scale;
+  return top + std::log(total) - at;
+}
+
 inline double softplus(double l) { return std::max(l, 0.0) + std::log1p(std::exp(-std::fabs(l))); }
 
 // The loss term softplus(l) − x l of one pixel and its derivative σ(l) − x, from one exp.
@@ -242,13 +260,8 @@ double NadeModel::levels_pass(const float* x, int64_t n, LevelScratch& s, const 
     logits_gemm_.run(n, M, H, ht, H, vt, H, lt, M, b + t * M);
     for (int64_t r = 0; r < n; ++r) {
       float* l = lt + r * M;
-      const double lse = log_sum_exp(l, M);
       const int32_t target = s.lv[static_cast<std::size_t>(r * D + t)];
-      s.loss[static_cast<std::size_t>(t * n + r)] = lse - l[target];
-      if (grads) {
-        for (int64_t v = 0; v < M; ++v)
-          l[v] = static_cast<float>((std::exp(l[v] - lse) - (v == target ? 1.0 : 0.0)) * grads->scale);
-      }
+      s.loss[static_cast<std::size_t>(t * n + r)] = softmax_loss(l, M, target, grads ? grads->scale : 0.0f);
     }
     if (!grads) return;
     float* gbt = grads->b + t * M;
