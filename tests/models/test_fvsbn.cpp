@@ -484,3 +484,24 @@ TEST_CASE("fvsbn levels: save → load is bit-identical; thread counts do not ch
   CHECK(status_of([&] { broken.restore(a->data_shape(), refs); }) == Status::corrupt_file);
   CHECK(!broken.fitted());
 }
+
+TEST_CASE("fvsbn levels: 1 + 1 epochs (warm start, and through a checkpoint's bytes) equal 2 epochs") {
+  const ImageShape im{3, 2, 2};
+  const Rows data = random_levels(120, 12, 5, 31, im);
+  auto whole = fitted_levels(data, 5, 2, Json::object());
+  auto half = fitted_levels(data, 5, 1, Json::object());
+  const std::vector<uint8_t> ckpt = save_checkpoint_bytes(*half);
+  FitOptions o;
+  o.epochs = 1;
+  o.batch_size = 50;
+  o.learning_rate = 0.05;
+  o.seed = 1;
+  o.threads = 1;
+  o.warm_start = true;
+  half->fit(with_levels(data, 5), o);
+  CHECK(values_of(*half) == values_of(*whole));
+  auto resumed = load_model_bytes(ckpt.data(), ckpt.size());
+  CHECK(resumed->levels() == 5);
+  resumed->fit(with_levels(data, 5), o);
+  CHECK(save_model_bytes(*resumed) == save_model_bytes(*whole));
+}

@@ -695,3 +695,24 @@ TEST_CASE("nade levels: save → load is bit-identical; thread counts do not cha
   CHECK(status_of([&] { a->log_prob(with_levels(bad, lv), one, lp.data()); }) == Status::invalid_data);
   CHECK(status_of([&] { a->encode(with_levels(bad, lv), one, codes.data()); }) == Status::invalid_data);
 }
+
+TEST_CASE("nade levels: 1 + 1 epochs (warm start, and through a checkpoint's bytes) equal 2 epochs") {
+  const ImageShape im{3, 2, 2};
+  const Rows data = random_levels(120, 12, 5, 31, im);
+  auto whole = fitted_levels(data, 5, 2, Json{{"hidden", 20}});
+  auto half = fitted_levels(data, 5, 1, Json{{"hidden", 20}});
+  const std::vector<uint8_t> ckpt = save_checkpoint_bytes(*half);
+  FitOptions o;
+  o.epochs = 1;
+  o.batch_size = 50;
+  o.learning_rate = 0.02;
+  o.seed = 1;
+  o.threads = 1;
+  o.warm_start = true;
+  half->fit(with_levels(data, 5), o);
+  CHECK(values_of(*half) == values_of(*whole));
+  auto resumed = load_model_bytes(ckpt.data(), ckpt.size());
+  CHECK(resumed->levels() == 5);
+  resumed->fit(with_levels(data, 5), o);
+  CHECK(save_model_bytes(*resumed) == save_model_bytes(*whole));
+}
