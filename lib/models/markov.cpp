@@ -1,7 +1,8 @@
 // markov — see markov.hpp for the model. Contexts are kept as a rolling integer,
 //   c_{t+1} = (c_t − x_{t−k} · M^{k−1}) · M + x_t,   c_0 = 0 (the zero padding, x_{<0} = 0),
-// (for M = 2: ((c << 1) | x_t) & (2^k − 1)), so every verb costs O(1) per pixel (log_prob one
-// log, sample O(M), complete O(M^{k+1})). GenerativeModel's verbs have checked that every value
+// (for M a power of two: ((c << log2 M) | x_t) & (M^k − 1)), so every verb costs O(1) per
+// pixel (log_prob a lookup in the log table, or one log when that table would pass 64 MiB;
+// sample O(M); complete O(M^{k+1})). GenerativeModel's verbs have checked that every value
 // (every observed one, for complete) is a level in [0, M) before a hook runs. Row-parallel
 // loops give row r its own Rng(seed, r): outputs do not depend on the thread count.
 #include "models/markov.hpp"
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <new>
 #include <numeric>
+#include <type_traits>
 #include <utility>
 
 #include "core/engine.hpp"
@@ -48,6 +50,69 @@ std::string human_bytes(double bytes) {
 }
 
 inline int64_t level(float x) { return static_cast<int64_t>(x); }
+
+// A log table beside p (what log_prob reads) when it costs at most this; larger ones (e.g.
+// 256 levels untied) are computed on the fly — the same std::log, so the same values.
+constexpr int64_t kMaxLogTableBytes = int64_t{64} << 20;
+
+// How the context rolls from one position to the next (markov.cpp's first comment).
+struct Roll {
+  int64_t k, m, top;    // order, levels, M^{k−1}
+  int shift = 0;        // log2 M when M is a power of two
+  int64_t mask = 0;     // M^k − 1 then
+};
+
+// Calls f(t, c, v) for the positions t in [begin, end) of the stored row x: c the context of
+// position t, v its level. Pow2: M is a power of two (contexts roll by shift and mask, for
+// M = 2 the binary kind's ((c << 1) | x) & mask); Identity: the pixel order is the storage
+// order (C = 1), so no index table is read.
+template <bool Pow2, bool Identity, typename F>
+inline void walk_row(const float* x, const int64_t* pos, int64_t begin, int64_t end, const Roll& r, F&& f) {
+  const auto at = [&](int64_t t) { return level(x[Identity ? t : pos[t]]); };
+  int64_t c = 0;
+  // The context at a block's first position, rebuilt from the k pixels before it.
+  for (int64_t t = std::max<int64_t>(0, begin - r.k); t < begin; ++t)
+    c = Pow2 ? ((c << r.shift) | at(t)) & r.mask : (c % r.top) * r.m + at(t);
+  for (int64_t t = begin; t < end; ++t) {
+    const int64_t v = at(t);
+    f(t, c, v);
+    if constexpr (Pow2)
+      c = ((c << r.shift) | v) & r.mask;
+    else
+      c = (c - (t >= r.k ? at(t - r.k) : 0) * r.top) * r.m + v;
+  }
+}
+
+// g(pow2, identity) with both as compile-time constants (std::integral_constant).
+template <typename G>
+inline void with_walk(bool pow2, bool identity, G&& g) {
+  if (pow2) {
+    if (identity)
+      g(std::true_type{}, std::true_type{});
+    else
+      g(std::true_type{}, std::false_type{});
+  } else {
+    if (identity)
+      g(std::false_type{}, std::true_type{});
+    else
+      g(std::false_type{}, std::false_type{});
+  }
+}
+
+Roll roll_of(int64_t k, int64_t m, int64_t contexts) {
+  Roll r{k, m, contexts / m};
+  if ((m & (m - 1)) == 0) {
+    while ((int64_t{1} << r.shift) < m) ++r.shift;
+    r.mask = contexts - 1;
+  }
+  return r;
+}
+
+bool is_identity(const std::vector<int64_t>& pos) {
+  for (std::size_t t = 0; t < pos.size(); ++t)
+    if (pos[t] != static_cast<int64_t>(t)) return false;
+  return true;
+}
 }  // namespace
 
 const Schema& MarkovModel::config_schema() {
@@ -138,9 +203,23 @@ int64_t MarkovModel::rows_counted(const int64_t* counts, const Dims& dm, int64_t
 }
 
 void MarkovModel::install(const DataShape& shape, std::vector<double> p) {
+  const Dims dm = dims(shape.d, shape.levels);
+  std::vector<double> lg;
+  if (dm.cells <= kMaxLogTableBytes / 8) {
+    lg.resize(static_cast<std::size_t>(dm.cells));
+    if (dm.levels == 2) {
+      for (std::size_t i = 0; i < p.size(); ++i) {
+        lg[2 * i] = std::log1p(-p[i]);
+        lg[2 * i + 1] = std::log(p[i]);
+      }
+    } else {
+      for (std::size_t i = 0; i < p.size(); ++i) lg[i] = std::log(p[i]);
+    }
+  }
   p_ = std::move(p);
+  log_ = std::move(lg);
   shape_ = shape;
-  dims_ = dims(shape.d, shape.levels);
+  dims_ = dm;
   pos_ = pixel_order(shape);
 }
 
@@ -156,7 +235,8 @@ void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
   DataShape shape{d, data.image, m};
   if (options.warm_start && (shape_.image.is_image() || data.image.channels > 1)) shape.image = shape_.image;
   const Dims dm = dims(d, m);
-  // The counts (8 bytes a cell), the table p and the new p (8 + 8, or 4 + 4 for M = 2); a
+  // The counts (8 bytes a cell), the table p and the new p (8 + 8, or 4 + 4 for M = 2; the
+  // log table adds at most 64 MiB); a
   // partial fit adds to the copy of the counts *this holds (a failure discards *this), beside
   // the previous model that fit() keeps.
   require_table_memory(dm, dm.cells, options.warm_start ? 40 : 24, "fit");
@@ -169,22 +249,19 @@ void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
          rows, d);
   if (!options.warm_start) counts_.assign(static_cast<std::size_t>(dm.cells), int64_t{0});
 
-  const int64_t s_count = dm.contexts, top = s_count / m;  // top = M^{k−1}, the oldest digit's weight
+  const int64_t s_count = dm.contexts;
   const std::vector<int64_t> pos = pixel_order(shape);
+  const Roll roll = roll_of(k, m, s_count);
   int64_t* counts = counts_.data();
   const int threads = resolve_threads(options.threads);
-  if (tied_) {
-    // One table: a single pass (the integer counts are exact in any order).
-    for (int64_t r = 0; r < n; ++r) {
-      const float* x = data.row(r);
-      int64_t c = 0;
-      for (int64_t t = 0; t < d; ++t) {
-        const int64_t v = level(x[pos[t]]);
-        ++counts[c * m + v];
-        c = (c - (t >= k ? level(x[pos[t - k]]) : 0) * top) * m + v;
-      }
+  with_walk(roll.mask != 0, is_identity(pos), [&](auto pow2, auto identity) {
+    constexpr bool P = decltype(pow2)::value, I = decltype(identity)::value;
+    if (tied_) {
+      // One table: a single pass (the integer counts are exact in any order).
+      for (int64_t r = 0; r < n; ++r)
+        walk_row<P, I>(data.row(r), pos.data(), 0, d, roll, [&](int64_t, int64_t c, int64_t v) { ++counts[c * m + v]; });
+      return;
     }
-  } else {
     // n_{t,c,v}, (D, S, M). Threads own disjoint position blocks and stream every row (the
     // context at a block's first position is rebuilt from the k pixels before it), so there
     // are no per-thread tables to reduce and the integer counts are thread-count exact.
@@ -193,19 +270,11 @@ void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
     for (int64_t blk = 0; blk < blocks; ++blk) {
       const int64_t begin = exact_binary::block_begin(d, blocks, blk);
       const int64_t end = exact_binary::block_begin(d, blocks, blk + 1);
-      for (int64_t r = 0; r < n; ++r) {
-        const float* x = data.row(r);
-        int64_t c = 0;
-        for (int64_t t = std::max<int64_t>(0, begin - k); t < begin; ++t) c = (c % top) * m + level(x[pos[t]]);
-        int64_t* table = counts + begin * s_count * m;
-        for (int64_t t = begin; t < end; ++t, table += s_count * m) {
-          const int64_t v = level(x[pos[t]]);
-          ++table[c * m + v];
-          c = (c - (t >= k ? level(x[pos[t - k]]) : 0) * top) * m + v;
-        }
-      }
+      for (int64_t r = 0; r < n; ++r)
+        walk_row<P, I>(data.row(r), pos.data(), begin, end, roll,
+                       [&](int64_t t, int64_t c, int64_t v) { ++counts[(t * s_count + c) * m + v]; });
     }
-  }
+  });
 
   std::vector<double> p = probabilities(counts, dm);
   double nll = 0.0;  // −Σ n_{t,c,v} log p_t(v | c), the training NLL of all rows so far
@@ -257,21 +326,28 @@ void MarkovModel::do_sample(int64_t n, const SampleOptions& options, float* out)
 }
 
 void MarkovModel::do_log_prob(const DataView& data, const EvalOptions& options, double* out) const {
-  const int64_t d = shape_.d, m = dims_.levels, k = order_, top = dims_.contexts / m;
-#pragma omp parallel for num_threads(resolve_threads(options.threads)) schedule(static)
-  for (int64_t r = 0; r < data.n; ++r) {
-    const float* x = data.row(r);
-    double sum = 0.0;
-    int64_t c = 0;
-    for (int64_t t = 0; t < d; ++t) {
-      const int64_t v = level(x[pos_[t]]);
-      const double* q = table(t, c);
-      // M = 2 keeps p(1 | c) only: log p(0 | c) = log1p(−p), as before M levels.
-      sum += m == 2 ? (v ? std::log(q[0]) : std::log1p(-q[0])) : std::log(q[v]);
-      c = (c - (t >= k ? level(x[pos_[t - k]]) : 0) * top) * m + v;
+  const int64_t d = shape_.d, m = dims_.levels, s_count = dims_.contexts, stride = tied_ ? 0 : s_count * m;
+  const Roll roll = roll_of(order_, m, s_count);
+  const int threads = resolve_threads(options.threads);
+  with_walk(roll.mask != 0, is_identity(pos_), [&](auto pow2, auto identity) {
+    constexpr bool P = decltype(pow2)::value, I = decltype(identity)::value;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t r = 0; r < data.n; ++r) {
+      double sum = 0.0;
+      if (!log_.empty()) {
+        const double* lg = log_.data();
+        walk_row<P, I>(data.row(r), pos_.data(), 0, d, roll,
+                       [&](int64_t t, int64_t c, int64_t v) { sum += lg[t * stride + c * m + v]; });
+      } else {
+        // M = 2 keeps p(1 | c) only: log p(0 | c) = log1p(−p), as before M levels.
+        walk_row<P, I>(data.row(r), pos_.data(), 0, d, roll, [&](int64_t t, int64_t c, int64_t v) {
+          const double* q = table(t, c);
+          sum += m == 2 ? (v ? std::log(q[0]) : std::log1p(-q[0])) : std::log(q[v]);
+        });
+      }
+      out[r] = sum;
     }
-    out[r] = sum;
-  }
+  });
 }
 
 // Binary forward filtering, backward sampling over the states s_i = c_{i+1} (the last k

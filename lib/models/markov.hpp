@@ -130,6 +130,9 @@ class MarkovModel final : public ModelKind<MarkovModel> {
   std::vector<int64_t> pos_;  // pos_[t]: the stored index of the pixel at position t
   // The persistent parameters: (T, S) p(1 | c) for M = 2, (T, S, M) p(v | c) otherwise.
   std::vector<double> p_;
+  // (T, S, M) log p_t(v | c) (M = 2: log1p(−p) and log p) when at most 64 MiB, else empty and
+  // log_prob takes the logs as it goes.
+  std::vector<double> log_;
   // The sufficient statistics partial fit adds to, (T, S, M) n_{t,c,v}; has_counts_ is false
   // for a model restored from a file that holds only "p".
   bool has_counts_ = false;
