@@ -9,6 +9,9 @@ data=builtin:bars-and-stripes:4
 
 expect 0 "fit categorical on 4 levels" -- "$G" fit categorical --data $data --levels 4 --out "$T/c4.gm"
 expect 0 "info shows the model" -- "$G" info "$T/c4.gm"
+contains "$T/out" "pixels of 4 levels" "info names the level count"
+expect 0 "info --json" -- "$G" info "$T/c4.gm" --json
+contains "$T/out" '"levels":4' "info --json has the level count"
 expect 0 "log-prob --json" -- "$G" log-prob "$T/c4.gm" --data $data --levels 4 --json
 contains "$T/out" '"levels":4' "log-prob --json reports the model's levels"
 contains_ere "$T/out" '"bits_per_dim":[0-9.]+' "log-prob --json reports bits_per_dim"

@@ -43,6 +43,7 @@ void add_info_commands(CLI::App& app, int& exit_code) {
                 {"config", model->config()},
                 {"data_shape",
                  {{"d", s.d}, {"channels", s.image.channels}, {"height", s.image.height}, {"width", s.image.width}}},
+                {"levels", model->levels()},
                 {"capabilities", capability_names(model->capabilities())},
                 {"parameters", parameters},
                 {"tensors", tensors},
@@ -59,6 +60,13 @@ void add_info_commands(CLI::App& app, int& exit_code) {
         fmt::print(" ({} x {} x {} image, channels x height x width)", s.image.channels, s.image.height, s.image.width);
       else
         fmt::print(" (no image layout: fit with --shape C,H,W for PNG output and --hide)");
+      const int64_t m = model->levels();
+      if (m == 2)
+        fmt::print(", binary pixels");
+      else if (m > 2)
+        fmt::print(", pixels of {} levels (0..{})", m, m - 1);
+      else
+        fmt::print(", real values");
       fmt::print("\n  verbs: {}\n", fmt::join(capability_names(model->capabilities()), ", "));
       fmt::print("  {} parameters in {} tensors, {} bytes\n", parameters, file.tensors.size(), bytes.size());
       for (const TensorRef& t : file.tensors)
