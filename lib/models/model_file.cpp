@@ -174,6 +174,15 @@ std::unique_ptr<GenerativeModel> load_model_bytes(const uint8_t* data, std::size
          kTrainingKey);
   if (levels != meta.end() && !(model->capabilities() & cap_levels))
     fail(Status::corrupt_file, "model file gives {} a level count, but {} takes no M-level data", kind, kind);
+  // A file of a kind that now takes M levels, written before (no "levels"): its pixel order
+  // for colour images was channel after channel, where it is now R, G, B within each pixel
+  // (docs/levels.md), so its parameters would be read in another order. Grey and flat rows
+  // are the same in both orders.
+  if (levels == meta.end() && (model->capabilities() & cap_levels) && shape.image.channels > 1)
+    fail(Status::version_mismatch,
+         "this {} model of {}-channel images was written by a genmodels that ordered colour pixels channel by "
+         "channel; it now orders R, G, B within each pixel (docs/levels.md): fit the model again",
+         kind, shape.image.channels);
   model->restore(shape, model_tensors);
   if (model_tensors.size() != model->tensors().size())
     fail(Status::corrupt_file, "model file has {} tensors, a {} model has {}", model_tensors.size(), kind,

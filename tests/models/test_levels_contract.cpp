@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "contract_kinds.hpp"
+#include "io/safetensors.hpp"
 #include "level_helpers.hpp"
 #include "models/registry.hpp"
 
@@ -114,5 +115,29 @@ TEST_CASE("levels contract: cap_levels kinds keep M; the others refuse M-level d
     CHECK(save_model_bytes(*m) == bytes);
     m->fit(data.view(0), warm);
     CHECK(m->levels() == kLevels);
+  }
+}
+
+TEST_CASE("levels contract: a colour model file from before M levels is refused, a grey one loads") {
+  // Files of the autoregressive kinds written before M levels have no "levels" metadata and
+  // ordered colour pixels channel by channel; the order is now R, G, B within each pixel.
+  for (const ImageShape image : {ImageShape{3, 2, 2}, ImageShape{1, 4, 4}}) {
+    CAPTURE(image.channels);
+    Rows rows = random_binary(40, image.size(), 2);
+    rows.image = image;
+    auto m = create_model("markov", Json::object());
+    m->fit(rows.view(), FitOptions{});
+    const std::vector<uint8_t> bytes = save_model_bytes(*m);
+    SafetensorsContents file = decode_safetensors(bytes.data(), bytes.size());
+    CHECK(file.metadata.at("levels") == "2");
+    file.metadata.erase("levels");
+    const std::vector<uint8_t> old = encode_safetensors(file.tensors, file.metadata);
+    if (image.channels > 1) {
+      const std::string why = message_of([&] { load_model_bytes(old.data(), old.size()); });
+      CHECK(status_of([&] { load_model_bytes(old.data(), old.size()); }) == Status::version_mismatch);
+      CHECK(why.find("fit the model again") != std::string::npos);
+    } else {
+      CHECK(load_model_bytes(old.data(), old.size())->levels() == 2);
+    }
   }
 }
