@@ -44,7 +44,15 @@ struct Geometry {
   // Only where both sides have at least kBlockedMinChannels channels: with one channel on a
   // side (an image in or out) the blocked kernels plus the staging measured 2–7x slower than
   // the plain path (DCGAN on 28x28, ONEDNN_VERBOSE, bench/dcgan/profile.sh).
-  bool blocked() const { return std::min(Ci, Co) >= kBlockedMinChannels; }
+  // Nor for 1×1 kernels at stride 1: on plain NCHW they are one GEMM per image
+  // (x64:gemm:jit) and need no staging; blocked, their two reorders per call cost more than
+  // the JIT kernel saves (PixelCNN's training step at F = 64: 12.8 s blocked, 7.6 s plain on
+  // 2 threads, and oneDNN's own time 1.27 s of jit_1x1 + 1.05 s of reorders against 1.36 s
+  // of gemm + 0.52 s of reorders; bench/RESULTS.md, "PixelCNN").
+  bool blocked() const {
+    if (KH == 1 && KW == 1 && S == 1) return false;
+    return std::min(Ci, Co) >= kBlockedMinChannels;
+  }
   memory::desc src_any() const { return blocked() ? md({B, Ci, H, W}, Tag::any) : src(); }
   memory::desc dst_any() const { return blocked() ? md({B, Co, OH, OW}, Tag::any) : dst(); }
   memory::desc weights_any(Tag plain) const { return blocked() ? md({Co, Ci, KH, KW}, Tag::any) : weights(plain); }
