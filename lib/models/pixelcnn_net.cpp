@@ -212,23 +212,36 @@ void Net::row_log_probs(const float* x, const Workspace& ws, double* out) const 
 }
 
 double Net::nll_and_grad(const float* x, Workspace& ws, double* row_loss) const {
+  // Per image and channel the logits are an M × S block (map m's plane is contiguous), so
+  // every pass below runs along the S pixels of one map: the maximum, then e = exp(z − top)
+  // written straight into dlogits with its sum, then the scaling by 1 / (B · sum); one float
+  // exp per logit (the loss itself is accumulated in double).
   const int64_t B = ws.B, C = d_.C, S = d_.plane(), M = d_.M;
   grow(ws.dlogits, B * C * M * S);
-  const double inv_b = 1.0 / static_cast<double>(B);
+  const float inv_b = 1.0f / static_cast<float>(B);
+  std::vector<float> top(static_cast<std::size_t>(S)), sum(static_cast<std::size_t>(S));
   double total = 0;
   for (int64_t b = 0; b < B; ++b) {
     double nll = 0;
-    for (int64_t c = 0; c < C; ++c)
+    for (int64_t c = 0; c < C; ++c) {
+      const float* z = &ws.logits[static_cast<std::size_t>(((b * C + c) * M) * S)];
+      float* dz = &ws.dlogits[static_cast<std::size_t>(((b * C + c) * M) * S)];
+      const float* target = x + (b * C + c) * S;
+      std::copy(z, z + S, top.begin());
+      for (int64_t m = 1; m < M; ++m)
+        for (int64_t s = 0; s < S; ++s) top[s] = std::max(top[s], z[m * S + s]);
+      std::fill(sum.begin(), sum.end(), 0.0f);
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t s = 0; s < S; ++s) sum[s] += (dz[m * S + s] = std::exp(z[m * S + s] - top[s]));
       for (int64_t s = 0; s < S; ++s) {
-        const int64_t base = ((b * C + c) * M) * S + s;
-        const float* z = &ws.logits[base];
-        const int64_t target = static_cast<int64_t>(x[(b * C + c) * S + s]);
-        const double lse = log_sum_exp(z, M, S);
-        nll += lse - z[target * S];
-        for (int64_t m = 0; m < M; ++m)
-          ws.dlogits[base + m * S] =
-              static_cast<float>((std::exp(double(z[m * S]) - lse) - (m == target ? 1.0 : 0.0)) * inv_b);
+        const int64_t t = static_cast<int64_t>(target[s]);
+        nll += double(top[s]) + std::log(double(sum[s])) - z[t * S + s];
+        sum[s] = inv_b / sum[s];
       }
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t s = 0; s < S; ++s) dz[m * S + s] *= sum[s];
+      for (int64_t s = 0; s < S; ++s) dz[static_cast<int64_t>(target[s]) * S + s] -= inv_b;
+    }
     if (row_loss) row_loss[b] = nll;
     total += nll;
   }
