@@ -226,14 +226,17 @@ class BernoulliDensity(_Named):
 
 class MarkovDensity(_Named):
     """An order-k chain along the raster order (kind "markov"): order 1..12 (default 1), alpha as
-    BernoulliDensity. Closed form; partial_fit adds counts."""
+    BernoulliDensity, tied=True for one transition table shared by all positions. Closed form;
+    partial_fit adds counts."""
 
-    _KIND, _KEYS = "markov", ("order", "alpha")
+    _KIND, _KEYS = "markov", ("order", "alpha", "tied")
 
-    def __init__(self, order: Optional[int] = None, alpha: Optional[float] = None, *, random_state=None,
-                 threads: Optional[int] = None, warm_start: bool = False, binarize: Optional[float] = None) -> None:
+    def __init__(self, order: Optional[int] = None, alpha: Optional[float] = None, *, tied: Optional[bool] = None,
+                 random_state=None, threads: Optional[int] = None, warm_start: bool = False,
+                 binarize: Optional[float] = None) -> None:
         self.order = order
         self.alpha = alpha
+        self.tied = tied
         self.random_state = random_state
         self.threads = threads
         self.warm_start = warm_start
