@@ -57,7 +57,9 @@ import genmodels
 t = sys.argv[1]
 real = np.load(f"{t}/test.npy")[:32]
 fake = np.load(f"{t}/samples.npy").reshape(-1, 3, 8, 8) / 255.0
-genmodels.write_png_grid(f"{t}/patches.png", np.concatenate([real, fake]).astype(np.float32), columns=8)
+both = np.concatenate([real, fake]).astype(np.float32)
+both = both.repeat(4, axis=2).repeat(4, axis=3)  # 8x8 patches drawn 4x larger (nearest neighbour)
+genmodels.write_png_grid(f"{t}/patches.png", both, columns=8)
 PY
 echo
 echo "wrote $T/patches.png (top: 32 held-out patches; bottom: 32 pixelcnn samples)"
