@@ -81,3 +81,38 @@ func TestLevelsDataset(t *testing.T) {
 		t.Fatalf("levels 300: %v", err)
 	}
 }
+
+func TestLevelsPixelCNN(t *testing.T) {
+	m, err := genmodels.New("pixelcnn", map[string]any{"channels": 4, "layers": 1, "first_kernel": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	x := make([]float32, 64*4)
+	s := uint32(777)
+	for i := range x {
+		s = s*1103515245 + 12345
+		x[i] = float32((s >> 16) % 4)
+	}
+	if err := m.Fit(genmodels.Data{X: x, D: 4, Channels: 1, Height: 2, Width: 2, Levels: 4},
+		&genmodels.FitOptions{Epochs: 3, BatchSize: 16}); err != nil {
+		t.Fatal(err)
+	}
+	all := make([]float32, 0, 256*4)
+	for k := 0; k < 256; k++ {
+		for j := 0; j < 4; j++ {
+			all = append(all, float32((k>>(2*j))&3))
+		}
+	}
+	lp, err := m.LogProb(genmodels.Data{X: all, D: 4, Channels: 1, Height: 2, Width: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0.0
+	for _, v := range lp {
+		total += math.Exp(v)
+	}
+	if math.Abs(total-1) > 1e-5 {
+		t.Fatalf("sum of exp(log_prob) = %v", total)
+	}
+}

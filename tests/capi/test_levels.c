@@ -111,6 +111,51 @@ static void test_categorical_from_c(void) {
   free(all);
 }
 
+/* pixelcnn through the C ABI: fit on 2x2 images of 4 levels, exp(log_prob) sums to 1 over all
+ * 256 images, samples are levels, complete keeps the observed pixels. */
+static void test_pixelcnn_from_c(void) {
+  float train[64 * 4];
+  uint32_t s = 777;
+  for (int i = 0; i < 64 * 4; ++i) {
+    s = s * 1103515245u + 12345u;
+    train[i] = (float)((s >> 16) % 4);
+  }
+  gm_data data = level_view(train, 64, 4, 4);
+  data.channels = 1, data.height = 2, data.width = 2;
+  gm_model* m = NULL;
+  EXPECT_OK(gm_model_create("pixelcnn", "{\"channels\": 4, \"layers\": 1, \"first_kernel\": 3}", &m, ERR));
+  gm_fit_options fo;
+  gm_fit_options_init(&fo);
+  fo.epochs = 3;
+  fo.batch_size = 16;
+  EXPECT_OK(gm_model_fit(m, &data, &fo, ERR));
+  int64_t levels = 0;
+  EXPECT_OK(gm_model_levels(m, &levels, ERR));
+  CHECK(levels == 4);
+  float* all = all_images_2x2_m4();
+  gm_data every = level_view(all, 256, 4, 4);
+  every.channels = 1, every.height = 2, every.width = 2;
+  double lp[256];
+  EXPECT_OK(gm_model_log_prob(m, &every, NULL, lp, 256, ERR));
+  double total = 0.0;
+  for (int k = 0; k < 256; ++k) total += exp(lp[k]);
+  CHECK(fabs(total - 1.0) < 1e-5);
+  float out[16 * 4];
+  EXPECT_OK(gm_model_sample(m, 16, NULL, out, 64, ERR));
+  int in_range = 1;
+  for (int i = 0; i < 64; ++i) in_range &= out[i] >= 0 && out[i] <= 3 && out[i] == floorf(out[i]);
+  CHECK(in_range);
+  uint8_t observed[4 * 4];
+  for (int i = 0; i < 16; ++i) observed[i] = (uint8_t)(i % 4 != 3); /* the last pixel hidden */
+  gm_data four = level_view(all + 4 * 100, 4, 4, 4);
+  EXPECT_OK(gm_model_complete(m, &four, observed, NULL, out, 16, ERR));
+  int kept = 1;
+  for (int i = 0; i < 16; ++i) kept &= !observed[i] || out[i] == all[4 * 100 + i];
+  CHECK(kept);
+  gm_model_free(m);
+  free(all);
+}
+
 static void test_datasets_with_levels(void) {
   gm_dataset_options o;
   gm_dataset_options_init(&o);
@@ -169,6 +214,7 @@ int main(int argc, char** argv) {
   if (argc > 1) g_dir = argv[1];
   if (argc > 2) g_prefix = argv[2];
   test_categorical_from_c();
+  test_pixelcnn_from_c();
   test_datasets_with_levels();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;

@@ -45,6 +45,20 @@ class TestLevels(unittest.TestCase):
         out = m.complete(x, seed=2)
         np.testing.assert_array_equal(out[:, [0, 2, 3]], x[:, [0, 2, 3]])
 
+    def test_pixelcnn(self):
+        m = genmodels.Model("pixelcnn", channels=4, layers=1, first_kernel=3)
+        m.fit(self.X, levels=4, epochs=3, batch_size=16, seed=1)
+        self.assertEqual(m.levels, 4)
+        lp = m.log_prob(ALL_2X2_M4.reshape(256, 1, 2, 2))
+        self.assertAlmostEqual(float(np.exp(lp).sum()), 1.0, places=5)
+        s = m.sample(50, seed=2)
+        self.assertTrue(np.all((s >= 0) & (s <= 3) & (s == np.floor(s))))
+        x = self.X[:5].copy()
+        x[:, 0, 1, 1] = np.nan  # the last pixel: completed exactly from p(x_3 | x_<3)
+        out = m.complete(x, seed=3)
+        np.testing.assert_array_equal(out[:, 0, 0, :], x[:, 0, 0, :])
+        self.assertTrue(np.all(np.isin(out[:, 0, 1, 1], [0, 1, 2, 3])))
+
     def test_errors_name_the_levels(self):
         m = genmodels.Model("categorical").fit(self.X, levels=4)
         with self.assertRaises(genmodels.InvalidDataError) as e:

@@ -44,3 +44,16 @@ fn datasets_quantise() {
     let bad = DatasetOptions { levels: 300, ..Default::default() };
     assert_eq!(Dataset::load("builtin:bars-and-stripes:3", &bad).err().unwrap().status, Status::InvalidArgument);
 }
+
+#[test]
+fn pixelcnn_fits_levels() {
+    let mut m = Model::new("pixelcnn", r#"{"channels": 4, "layers": 1, "first_kernel": 3}"#).unwrap();
+    let x = train();
+    let opts = FitOptions { epochs: 3, batch_size: 16, ..Default::default() };
+    m.fit(&Data::new(&x, 4).image(1, 2, 2).levels(4), &opts).unwrap();
+    assert_eq!(m.levels().unwrap(), 4);
+    let all = all_2x2_m4();
+    let lp = m.log_prob(&Data::new(&all, 4).image(1, 2, 2), &ScoreOptions::default()).unwrap();
+    let total: f64 = lp.iter().map(|v| v.exp()).sum();
+    assert!((total - 1.0).abs() < 1e-5, "total {total}");
+}
