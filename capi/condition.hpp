@@ -23,7 +23,9 @@ struct ModelCondition {
 };
 
 // Conditional kinds (cap_conditional) name their condition in the configuration key
-// "condition" ("label" when absent), its size in "classes" or "condition_dim".
+// "condition" ("label" when absent, "none" for no condition), its size in "classes" or
+// "condition_dim". A kind whose configuration makes it conditional reports cap_conditional
+// only then (pixelcnn with "conditional": true: "label", its "classes").
 inline ModelCondition model_condition(const GenerativeModel& model) {
   ModelCondition c;
   if ((model.capabilities() & cap_conditional) == 0) return c;
@@ -32,6 +34,7 @@ inline ModelCondition model_condition(const GenerativeModel& model) {
                                ? cfg["condition"].get<std::string>()
                                : std::string("label");
   const char* size_key = "condition_dim";
+  if (name == "none") return c;  // a kind whose configuration can switch its condition off
   if (name == "label") {
     c.kind = ConditionKind::label;
     size_key = "classes";

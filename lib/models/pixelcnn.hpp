@@ -50,7 +50,10 @@ class PixelCnnModel final : public ModelKind<PixelCnnModel>, public nn::Trainabl
   PixelCnnModel& operator=(PixelCnnModel&&) noexcept;
 
   const char* kind() const override { return kind_name; }
-  uint32_t capabilities() const override { return capability_bits; }
+  // With "conditional": true also cap_conditional (the registry's capability_bits describe the
+  // default configuration): gm_model_condition then answers ("label", "classes"), the classes
+  // 0 until fit reads them from the labels (capi/condition.hpp).
+  uint32_t capabilities() const override { return capability_bits | (conditional_ ? cap_conditional : 0u); }
   bool trains_in_epochs() const override { return true; }
   const Json& config() const override { return config_; }
   const nn::TrainReport& last_report() const { return report_; }

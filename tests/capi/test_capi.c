@@ -118,6 +118,26 @@ static void test_condition_query(void) {
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_condition(NULL, &kind, &dim, ERR));
 }
 
+/* pixelcnn is label-conditional only with "conditional": true; its classes once known. */
+static void test_pixelcnn_condition(void) {
+  int32_t kind = -1;
+  int64_t dim = -1;
+  uint32_t caps = 0;
+  gm_model* m = NULL;
+  EXPECT_OK(gm_model_create("pixelcnn", NULL, &m, ERR));
+  EXPECT_OK(gm_model_condition(m, &kind, &dim, ERR));
+  CHECK(kind == GM_CONDITION_NONE && dim == 0);
+  EXPECT_OK(gm_model_capabilities(m, &caps, ERR));
+  CHECK((caps & GM_CAP_CONDITIONAL) == 0);
+  gm_model_free(m);
+  EXPECT_OK(gm_model_create("pixelcnn", "{\"conditional\": true, \"classes\": 10}", &m, ERR));
+  EXPECT_OK(gm_model_condition(m, &kind, &dim, ERR));
+  CHECK(kind == GM_CONDITION_LABEL && dim == 10);
+  EXPECT_OK(gm_model_capabilities(m, &caps, ERR));
+  CHECK((caps & GM_CAP_CONDITIONAL) != 0);
+  gm_model_free(m);
+}
+
 /* The deprecated names issue 11 replaced still link and behave like the new ones. */
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -1109,6 +1129,7 @@ int main(int argc, char** argv) {
   test_create_errors();
   test_deprecated_aliases();
   test_condition_query();
+  test_pixelcnn_condition();
   test_fitted_verbs("bernoulli", NULL);
   test_fitted_verbs("markov", "{\"order\": 1}");
   test_fitted_verbs("markov", "{\"order\": 3}");

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <vector>
 
+#include "../../capi/condition.hpp"  // model_condition: what gm_model_condition answers
 #include "exact_helpers.hpp"
 #include "models/model_file.hpp"
 #include "models/pixelcnn.hpp"
@@ -268,4 +269,28 @@ TEST_CASE("pixelcnn: refuses flat rows, out-of-range values and even kernels") {
   Rows three = random_images(2, 3, ImageShape{1, 4, 4}, 1);
   std::vector<double> lp(2);
   CHECK(status_of([&] { m->log_prob(three.view(), EvalOptions{}, lp.data()); }) == Status::invalid_data);
+}
+
+TEST_CASE("pixelcnn: \"conditional\": true reports cap_conditional and a label condition of its classes") {
+  PixelCnnModel plain(Json::object());
+  CHECK((plain.capabilities() & cap_conditional) == 0);
+  CHECK(model_condition(plain).kind == ConditionKind::none);
+  PixelCnnModel unfitted(Json{{"conditional", true}});
+  CHECK((unfitted.capabilities() & cap_conditional) != 0);
+  CHECK((unfitted.capabilities() & PixelCnnModel::capability_bits) == PixelCnnModel::capability_bits);
+  ModelCondition c = model_condition(unfitted);
+  CHECK(c.kind == ConditionKind::label);
+  CHECK(c.dim == 0);  // from the labels at fit
+  PixelCnnModel three(Json{{"conditional", true}, {"classes", 3}});
+  c = model_condition(three);
+  CHECK((c.kind == ConditionKind::label && c.dim == 3));
+  const Rows data = random_images(8, 2, ImageShape{1, 3, 3}, 5);
+  auto m = fitted_model(data, 2, 1, 1e-3, {{"conditional", true}});  // labels r mod 2, 2 classes
+  c = model_condition(*m);
+  CHECK((c.kind == ConditionKind::label && c.dim == 2));
+  const std::vector<uint8_t> bytes = save_model_bytes(*m);
+  auto copy = load_model_bytes(bytes.data(), bytes.size());
+  CHECK((copy->capabilities() & cap_conditional) != 0);
+  c = model_condition(*copy);
+  CHECK((c.kind == ConditionKind::label && c.dim == 2));
 }
