@@ -25,6 +25,14 @@ static gm_data level_view(const float* x, int64_t n, int64_t d, int64_t levels) 
   return v;
 }
 
+/* n x 4 pseudo-random levels in [0, 4) from an LCG seeded with seed. */
+static void lcg_levels(float* x, int n, uint32_t seed) {
+  for (int i = 0; i < n * 4; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    x[i] = (float)((seed >> 16) % 4);
+  }
+}
+
 /* Every 2x2 image of 4 levels: row k holds the base-4 digits of k. */
 static float* all_images_2x2_m4(void) {
   float* x = malloc(sizeof(float) * 256 * 4);
@@ -41,11 +49,7 @@ static void test_categorical_from_c(void) {
 
   /* Train on 64 pseudo-random images, then sum exp(log_prob) over all 256. */
   float train[64 * 4];
-  uint32_t s = 12345;
-  for (int i = 0; i < 64 * 4; ++i) {
-    s = s * 1103515245u + 12345u;
-    train[i] = (float)((s >> 16) % 4);
-  }
+  lcg_levels(train, 64, 12345u);
   gm_data data = level_view(train, 64, 4, 4);
   data.channels = 1, data.height = 2, data.width = 2;
   gm_model* m = NULL;
@@ -115,11 +119,7 @@ static void test_categorical_from_c(void) {
  * 256 images, samples are levels, complete keeps the observed pixels. */
 static void test_pixelcnn_from_c(void) {
   float train[64 * 4];
-  uint32_t s = 777;
-  for (int i = 0; i < 64 * 4; ++i) {
-    s = s * 1103515245u + 12345u;
-    train[i] = (float)((s >> 16) % 4);
-  }
+  lcg_levels(train, 64, 777u);
   gm_data data = level_view(train, 64, 4, 4);
   data.channels = 1, data.height = 2, data.width = 2;
   gm_model* m = NULL;

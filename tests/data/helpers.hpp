@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <stb_image_write.h>
 #include <zlib.h>
 
 #include "core/error.hpp"
@@ -55,6 +56,16 @@ inline void write_gzip(const std::string& path, const std::vector<uint8_t>& byte
   REQUIRE(f != nullptr);
   REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
   gzclose(f);
+}
+
+// A w x h PNG whose pixel (r, c), channel k holds `base + 10 * r + c + 100 * k` (mod 256).
+inline void write_png(const std::string& path, int w, int h, int comp, int base) {
+  std::vector<uint8_t> px(static_cast<size_t>(w * h * comp));
+  for (int r = 0; r < h; ++r)
+    for (int c = 0; c < w; ++c)
+      for (int k = 0; k < comp; ++k)
+        px[static_cast<size_t>((r * w + c) * comp + k)] = static_cast<uint8_t>(base + 10 * r + c + 100 * k);
+  REQUIRE(stbi_write_png(path.c_str(), w, h, comp, px.data(), w * comp) != 0);
 }
 
 }  // namespace gm_test

@@ -19,16 +19,6 @@ using namespace gm_test;
 
 namespace {
 
-// A w x h PNG whose pixel (r, c), channel k holds `base + 10 * r + c + 100 * k`.
-void write_png(const std::string& path, int w, int h, int comp, int base) {
-  std::vector<uint8_t> px(static_cast<size_t>(w * h * comp));
-  for (int r = 0; r < h; ++r)
-    for (int c = 0; c < w; ++c)
-      for (int k = 0; k < comp; ++k)
-        px[static_cast<size_t>((r * w + c) * comp + k)] = static_cast<uint8_t>(base + 10 * r + c + 100 * k);
-  REQUIRE(stbi_write_png(path.c_str(), w, h, comp, px.data(), w * comp) != 0);
-}
-
 // A JPEG written with libjpeg itself: w x h, `comp` components of colour space `space`
 // (JCS_GRAYSCALE, JCS_RGB or JCS_CMYK), interleaved pixels, quality 95.
 std::vector<uint8_t> encode_jpeg(int w, int h, int comp, J_COLOR_SPACE space, const std::vector<uint8_t>& px) {

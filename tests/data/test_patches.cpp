@@ -18,16 +18,6 @@ using namespace gm_test;
 
 namespace {
 
-// A w x h PNG whose pixel (r, c), channel k holds `base + 10 * r + c + 100 * k` (mod 256).
-void write_png(const std::string& path, int w, int h, int comp, int base) {
-  std::vector<uint8_t> px(static_cast<size_t>(w * h * comp));
-  for (int r = 0; r < h; ++r)
-    for (int c = 0; c < w; ++c)
-      for (int k = 0; k < comp; ++k)
-        px[static_cast<size_t>((r * w + c) * comp + k)] = static_cast<uint8_t>(base + 10 * r + c + 100 * k);
-  REQUIRE(stbi_write_png(path.c_str(), w, h, comp, px.data(), w * comp) != 0);
-}
-
 float value(int base, int r, int c, int k) { return static_cast<uint8_t>(base + 10 * r + c + 100 * k) / 255.0f; }
 
 // Every value of patch `p` of `ds` is the image's pixel at (top + y, left + x), channel k
