@@ -65,8 +65,7 @@ int32_t gm_dataset_load(const char* spec, const gm_dataset_options* opts, gm_dat
       fail(Status::invalid_argument, "levels must be 0 (keep values) or in [2, {}], got {}", limits::kMaxLevels,
            levels);
     if (levels != 0 && threshold >= 0)
-      fail(Status::invalid_argument,
-           "give binarize or levels, not both (levels = 2 quantises like binarize = 0.5)");
+      fail(Status::invalid_argument, "give binarize or levels, not both (levels = 2 quantises like binarize = 0.5)");
     if (max_examples < 0) fail(Status::invalid_argument, "max_examples must be >= 0, got {}", max_examples);
     auto ds = std::make_unique<gm_dataset>();
     ds->data = load_dataset(require(spec, "spec"));

@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
       // (horizontal, mask B), like the rectangular one.
       const int64_t cu = vertical ? h : 0, cv = vertical ? K - 1 : h;
       MaskedConv2d masked(store, "full", full, causal_mask(full, cu, cv, Mask::B, one, gated));
-      MaskedConv2d narrow(store, "rect", rect, std::vector<float>(static_cast<std::size_t>(O * F * rect.kh() * rect.kw()), 1.0f));
+      MaskedConv2d narrow(store, "rect", rect,
+                          std::vector<float>(static_cast<std::size_t>(O * F * rect.kh() * rect.kw()), 1.0f));
       masked.init(rng);
       narrow.init(rng);
       const double a = time_ms(masked, x, y, dy, dx, B, H, W, trials);

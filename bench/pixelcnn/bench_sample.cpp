@@ -19,9 +19,7 @@
 using namespace gm;
 using Clock = std::chrono::steady_clock;
 
-static double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+static double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
@@ -43,8 +41,8 @@ int main(int argc, char** argv) {
   fo.threads = threads;
   auto t0 = Clock::now();
   m.fit(data, fo);
-  std::printf("%ldx%ld, default config, %d threads: one training step at batch %ld (with plan creation) %.2f s\n",
-              side, side, threads, rows, seconds_since(t0));
+  std::printf("%ldx%ld, default config, %d threads: one training step at batch %ld (with plan creation) %.2f s\n", side,
+              side, threads, rows, seconds_since(t0));
   fo.warm_start = true;
   t0 = Clock::now();
   m.fit(data, fo);
@@ -75,8 +73,8 @@ int main(int argc, char** argv) {
     for (int k = 0; k < 3; ++k) m.net().forward(out.data(), nullptr, n, ws);
     const double one = seconds_since(t0) / 3;
     full = one * static_cast<double>(d);
-    std::printf("  full network per position: %ld forward passes of %.3f s = %.1f s for %ld images (estimated)\n",
-                d, one, full, n);
+    std::printf("  full network per position: %ld forward passes of %.3f s = %.1f s for %ld images (estimated)\n", d,
+                one, full, n);
   }
   std::printf("  speed-up of the incremental sampler: %.0fx\n", full / inc);
   return 0;

@@ -93,8 +93,8 @@ inline bool is_level(float x, float m) { return x >= 0.0f && x < m && x == stati
 
 void require_levels(const DataView& data, int64_t levels, const char* kind, int threads) {
   if (data.levels != 0 && data.levels != levels)
-    fail(Status::invalid_data, "the data has {} levels (gm_data.levels) but the {} model has {}: {}", data.levels,
-         kind, levels,
+    fail(Status::invalid_data, "the data has {} levels (gm_data.levels) but the {} model has {}: {}", data.levels, kind,
+         levels,
          levels == 2 ? "binarise the data (--levels 2 or --binarize 0.5)"
                      : fmt::format("quantise the data to {} levels (--levels {})", levels, levels));
   const float m = static_cast<float>(levels);

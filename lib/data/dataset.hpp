@@ -18,7 +18,7 @@ struct Dataset {
   std::vector<int32_t> labels;  // empty or n entries in [0, num_classes)
   int64_t num_classes = 0;
   std::vector<std::string> class_names;  // optional, one per class
-  int64_t levels = 0;  // M after quantize (binarize: 2); 0 = values as loaded
+  int64_t levels = 0;                    // M after quantize (binarize: 2); 0 = values as loaded
 
   DataView view() const;
   // Keep the first m rows (and labels).

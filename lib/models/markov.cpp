@@ -57,9 +57,9 @@ constexpr int64_t kMaxLogTableBytes = int64_t{64} << 20;
 
 // How the context rolls from one position to the next (markov.cpp's first comment).
 struct Roll {
-  int64_t k, m, top;    // order, levels, M^{k−1}
-  int shift = 0;        // log2 M when M is a power of two
-  int64_t mask = 0;     // M^k − 1 then
+  int64_t k, m, top;  // order, levels, M^{k−1}
+  int shift = 0;      // log2 M when M is a power of two
+  int64_t mask = 0;   // M^k − 1 then
 };
 
 // Calls f(t, c, v) for the positions t in [begin, end) of the stored row x: c the context of
@@ -158,14 +158,14 @@ void MarkovModel::require_table_memory(const Dims& dm, int64_t count, int64_t by
   const bool overflow = count < 0 || __builtin_mul_overflow(count, bytes_each, &bytes);
   const int64_t budget = limits::memory_budget();
   if (!overflow && bytes <= budget) return;
-  const double need = overflow ? std::pow(static_cast<double>(dm.levels), order_ + 1) *
-                                     static_cast<double>(dm.tables) * static_cast<double>(bytes_each)
+  const double need = overflow ? std::pow(static_cast<double>(dm.levels), order_ + 1) * static_cast<double>(dm.tables) *
+                                     static_cast<double>(bytes_each)
                                : static_cast<double>(bytes);
   fail(Status::out_of_memory,
        "markov {}: order {} on {} levels {} needs {} ({} table{} of {}^{} contexts x {} levels), more than the memory "
        "budget of {}: {}, or raise the budget (gm_set_memory_budget)",
-       what, order_, dm.levels, tied_ ? "(tied)" : "(untied)", human_bytes(need), dm.tables,
-       dm.tables == 1 ? "" : "s", dm.levels, order_, dm.levels, human_bytes(static_cast<double>(budget)),
+       what, order_, dm.levels, tied_ ? "(tied)" : "(untied)", human_bytes(need), dm.tables, dm.tables == 1 ? "" : "s",
+       dm.levels, order_, dm.levels, human_bytes(static_cast<double>(budget)),
        tied_ ? "lower the order" : "lower the order, or set \"tied\": true (one table for all positions)");
 }
 
@@ -240,8 +240,7 @@ void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
   // partial fit adds to the copy of the counts *this holds (a failure discards *this), beside
   // the previous model that fit() keeps.
   require_table_memory(dm, dm.cells, options.warm_start ? 40 : 24, "fit");
-  const int64_t rows =
-      options.warm_start ? exact_binary::add_rows(rows_counted(counts_.data(), dm, d), n, kind()) : n;
+  const int64_t rows = options.warm_start ? exact_binary::add_rows(rows_counted(counts_.data(), dm, d), n, kind()) : n;
   if (tied_ && rows > exact_binary::kMaxCount / d)
     fail(Status::invalid_argument,
          "markov (tied) fit: {} rows of {} positions pass 2^53 counts in the shared table, where they would stop "
@@ -259,7 +258,8 @@ void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
     if (tied_) {
       // One table: a single pass (the integer counts are exact in any order).
       for (int64_t r = 0; r < n; ++r)
-        walk_row<P, I>(data.row(r), pos.data(), 0, d, roll, [&](int64_t, int64_t c, int64_t v) { ++counts[c * m + v]; });
+        walk_row<P, I>(data.row(r), pos.data(), 0, d, roll,
+                       [&](int64_t, int64_t c, int64_t v) { ++counts[c * m + v]; });
       return;
     }
     // n_{t,c,v}, (D, S, M). Threads own disjoint position blocks and stream every row (the
@@ -510,8 +510,9 @@ void MarkovModel::do_complete(const DataView& data, const uint8_t* observed, con
   // failure is an Error, not an exception escaping the parallel region.
   int64_t tables = 0;
   if (__builtin_mul_overflow(blocks, scratch, &tables)) tables = -1;
-  require_table_memory(dims_, tables, 8, "complete's forward tables (one D x M^order table per thread; fewer "
-                                         "threads also help)");
+  require_table_memory(dims_, tables, 8,
+                       "complete's forward tables (one D x M^order table per thread; fewer "
+                       "threads also help)");
   std::vector<double> alpha;
   try {
     alpha.resize(static_cast<std::size_t>(tables));
@@ -564,8 +565,9 @@ void MarkovModel::do_restore(const DataShape& shape, const std::vector<TensorRef
          "{} model file: order {} on {} levels and d = {} gives tables larger than any model file", kind(), order_, m,
          d);
   const int64_t t_count = dm.tables, s_count = dm.contexts, top = s_count / m;
-  const TensorRef& t = find_tensor(tensors, "p", DType::f64,
-                                   m == 2 ? std::vector<int64_t>{t_count, s_count} : std::vector<int64_t>{t_count, s_count, m});
+  const TensorRef& t =
+      find_tensor(tensors, "p", DType::f64,
+                  m == 2 ? std::vector<int64_t>{t_count, s_count} : std::vector<int64_t>{t_count, s_count, m});
   // Counts are optional only in the binary untied layout (files from before they were kept).
   const TensorRef* counts_ref =
       m == 2 && !tied_ ? exact_binary::find_optional_tensor(tensors, "counts", DType::i64, {t_count, s_count, 2})
@@ -581,7 +583,9 @@ void MarkovModel::do_restore(const DataShape& shape, const std::vector<TensorRef
   }
   std::vector<int64_t> counts(static_cast<std::size_t>(dm.cells));
   exact_binary::read_counts(*counts_ref, counts.data(), kind());
-  const auto n = [&](int64_t pos, int64_t c, int64_t v) { return counts[static_cast<std::size_t>((pos * s_count + c) * m + v)]; };
+  const auto n = [&](int64_t pos, int64_t c, int64_t v) {
+    return counts[static_cast<std::size_t>((pos * s_count + c) * m + v)];
+  };
   // Counts are <= 2^53 and M <= 256, so every sum below of at most M of them stays below 2^61.
   const auto visits = [&](int64_t pos, int64_t c) {
     int64_t sum = 0;
@@ -617,8 +621,7 @@ void MarkovModel::do_restore(const DataShape& shape, const std::vector<TensorRef
     int64_t total = 0;
     for (int64_t i = 0; i < dm.cells; ++i) {
       total += counts[static_cast<std::size_t>(i)];
-      if (total > exact_binary::kMaxCount)
-        fail(Status::corrupt_file, "{} tensor \"counts\" sums past 2^53", kind());
+      if (total > exact_binary::kMaxCount) fail(Status::corrupt_file, "{} tensor \"counts\" sums past 2^53", kind());
     }
     if (total < d || total % d != 0)
       fail(Status::corrupt_file,

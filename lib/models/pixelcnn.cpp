@@ -73,8 +73,7 @@ PixelCnnModel::PixelCnnModel(const Json& config) {
   if (kernel_ % 2 == 0 || first_kernel_ % 2 == 0)
     fail(Status::invalid_config, "pixelcnn: \"kernel\" and \"first_kernel\" must be odd (got {} and {})", kernel_,
          first_kernel_);
-  if (classes_ > 0 && !conditional_)
-    fail(Status::invalid_config, "pixelcnn: \"classes\" needs \"conditional\": true");
+  if (classes_ > 0 && !conditional_) fail(Status::invalid_config, "pixelcnn: \"classes\" needs \"conditional\": true");
 }
 
 PixelCnnModel::~PixelCnnModel() = default;
@@ -132,8 +131,8 @@ void PixelCnnModel::do_fit(const DataView& data, const FitOptions& options) {
   const int64_t M = data.levels ? data.levels : 2;
   if (M < 2 || M > kMaxLevels) fail(Status::invalid_data, "pixelcnn takes 2 to {} levels, not {}", kMaxLevels, M);
   if (channels_ < data.image.channels)
-    fail(Status::invalid_data, "pixelcnn with {} image channels needs \"channels\" >= {} (got {})",
-         data.image.channels, data.image.channels, channels_);
+    fail(Status::invalid_data, "pixelcnn with {} image channels needs \"channels\" >= {} (got {})", data.image.channels,
+         data.image.channels, channels_);
   if (conditional_) {
     if (!data.labels)
       fail(Status::invalid_data, "pixelcnn with \"conditional\": true needs labels with the data (gm_data.labels)");
@@ -224,7 +223,8 @@ void PixelCnnModel::do_sample(int64_t n, const SampleOptions& options, float* ou
     float* x = out + r0 * D;
     std::fill(x, x + nr * D, 0.0f);
     rngs.assign(static_cast<std::size_t>(nr), Rng(0, 0));
-    for (int64_t r = 0; r < nr; ++r) rngs[static_cast<std::size_t>(r)] = Rng(options.seed, static_cast<uint64_t>(r0 + r));
+    for (int64_t r = 0; r < nr; ++r)
+      rngs[static_cast<std::size_t>(r)] = Rng(options.seed, static_cast<uint64_t>(r0 + r));
     const int32_t* labels = row_labels(options.labels, r0, nr, options.seed, label_buffer);
     net_->autoregress(x, labels, nr, [&](int64_t c, int64_t i, int64_t j, const float* logits) {
       for (int64_t b = 0; b < nr; ++b)
@@ -251,8 +251,9 @@ void PixelCnnModel::sample_full_network(int64_t n, const SampleOptions& options,
       for (int64_t c = 0; c < d.C; ++c) {
         net_->forward(x, labels, nr, ws);
         for (int64_t b = 0; b < nr; ++b)
-          x[b * D + c * S + s] = static_cast<float>(
-              draw(&ws.logits[static_cast<std::size_t>(((b * d.C + c) * M) * S + s)], M, S, rngs[static_cast<std::size_t>(b)]));
+          x[b * D + c * S + s] =
+              static_cast<float>(draw(&ws.logits[static_cast<std::size_t>(((b * d.C + c) * M) * S + s)], M, S,
+                                      rngs[static_cast<std::size_t>(b)]));
       }
   }
 }
@@ -289,8 +290,8 @@ void PixelCnnModel::do_complete(const DataView& data, const uint8_t* observed, c
     for (int64_t k = 0; k < K; ++k) rngs.emplace_back(options.seed, static_cast<uint64_t>(r * K + k));
     const int32_t* label = nullptr;
     if (conditional_) {  // the row's label, or one drawn per candidate
-      const int32_t* drawn = row_labels(options.labels, options.labels ? r : r * K, options.labels ? 1 : K,
-                                        options.seed, label_buffer);
+      const int32_t* drawn =
+          row_labels(options.labels, options.labels ? r : r * K, options.labels ? 1 : K, options.seed, label_buffer);
       labels.assign(static_cast<std::size_t>(K), drawn[0]);
       if (!options.labels) labels.assign(drawn, drawn + K);
       label = labels.data();

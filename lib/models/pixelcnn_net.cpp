@@ -64,7 +64,8 @@ Net::Net(const Dims& d) : d_(d), store_(std::make_unique<nn::ParameterStore>()) 
   for (int64_t l = 0; l < d.L; ++l) {
     const std::string p = "l" + std::to_string(l) + ".";
     const int64_t in = l == 0 ? C : F;
-    const ConvSpec vs = l == 0 ? rect(C, 2 * F, K0 / 2, K0, K0 / 2 - 1, K0 / 2) : rect(F, 2 * F, K / 2 + 1, K, K / 2, K / 2);
+    const ConvSpec vs =
+        l == 0 ? rect(C, 2 * F, K0 / 2, K0, K0 / 2 - 1, K0 / 2) : rect(F, 2 * F, K / 2 + 1, K, K / 2, K / 2);
     const int64_t kw = (l == 0 ? K0 : K) / 2 + 1;
     const ConvSpec hs = rect(in, 2 * F, 1, kw, 0, kw - 1);
     const ConvSpec vhs{2 * F, 2 * F, 1, 1, 0, false};

@@ -107,9 +107,8 @@ Json kinds_json(uint32_t capability_mask) {
 }
 
 std::vector<std::string> capability_names(uint32_t caps) {
-  static const char* const names[] = {"fit",      "sample",    "log_prob",    "encode",      "decode",
-                                      "complete", "translate", "conditional", "binary_data", "exact_log_prob",
-                                      "levels"};
+  static const char* const names[] = {"fit",       "sample",      "log_prob",    "encode",         "decode", "complete",
+                                      "translate", "conditional", "binary_data", "exact_log_prob", "levels"};
   std::vector<std::string> out;
   for (uint32_t bit = 0; bit < sizeof(names) / sizeof(names[0]); ++bit)
     if (caps & (1u << bit)) out.emplace_back(names[bit]);

@@ -106,8 +106,8 @@ void check_spec(const ConvSpec& s, bool transposed, const std::string& name) {
     fail(Status::invalid_argument,
          "{} {}: need channels, kernel, stride > 0 and 0 <= padding < kernel on each side (got {}→{}, k={}x{}, "
          "s={}, p={},{},{},{})",
-         transposed ? "conv_transpose2d" : "conv2d", name, s.in_ch, s.out_ch, KH, KW, s.stride, s.pt(), s.pb(),
-         s.pl(), s.pr());
+         transposed ? "conv_transpose2d" : "conv2d", name, s.in_ch, s.out_ch, KH, KW, s.stride, s.pt(), s.pb(), s.pl(),
+         s.pr());
 }
 
 }  // namespace

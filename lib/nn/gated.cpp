@@ -77,9 +77,8 @@ __attribute__((target_clones("avx2", "default"))) void forward_plane(const float
   for (; i < n; ++i) y[i] = gated<float, int32_t>(a[i], g[i]);
 }
 
-__attribute__((target_clones("avx2", "default"))) void backward_plane(const float* a, const float* g,
-                                                                      const float* dy, float* da, float* dg,
-                                                                      int64_t n) {
+__attribute__((target_clones("avx2", "default"))) void backward_plane(const float* a, const float* g, const float* dy,
+                                                                      float* da, float* dg, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     v8f va, vg;

@@ -102,7 +102,8 @@ inline void check_level_sampler(const GenerativeModel& model, int64_t d, int64_t
     std::vector<double> marginal(static_cast<std::size_t>(m), 0.0);
     std::vector<int64_t> histogram(static_cast<std::size_t>(m), 0);
     for (int64_t k = 0; k < all.n; ++k)
-      marginal[static_cast<std::size_t>(all.x[static_cast<std::size_t>(k * d + j)])] += joint[static_cast<std::size_t>(k)];
+      marginal[static_cast<std::size_t>(all.x[static_cast<std::size_t>(k * d + j)])] +=
+          joint[static_cast<std::size_t>(k)];
     for (int64_t i = 0; i < n; ++i) ++histogram[static_cast<std::size_t>(out[static_cast<std::size_t>(i * d + j)])];
     check_frequencies(histogram, marginal, n);
   }

@@ -131,17 +131,17 @@ TEST_CASE("categorical: values must be levels of the model") {
   bad.x[5] = 3.0f;  // = M
   CHECK(status_of([&] { model.log_prob(with_levels(bad, 3), EvalOptions{}, lp.data()); }) == Status::invalid_data);
   bad.x[5] = 1.5f;
-  CHECK(message_of([&] { model.log_prob(with_levels(bad, 3), EvalOptions{}, lp.data()); })
-            .find("integers in [0, 3)") != std::string::npos);
+  CHECK(message_of([&] { model.log_prob(with_levels(bad, 3), EvalOptions{}, lp.data()); }).find("integers in [0, 3)") !=
+        std::string::npos);
   bad.x[5] = std::numeric_limits<float>::quiet_NaN();
   CHECK(status_of([&] { model.log_prob(with_levels(bad, 3), EvalOptions{}, lp.data()); }) == Status::invalid_data);
   bad.x[5] = -1.0f;
   CHECK(status_of([&] { model.fit(with_levels(bad, 3), FitOptions{}); }) == Status::invalid_data);
   // A stated level count must be the model's.
-  CHECK(message_of([&] { model.log_prob(with_levels(rows, 4), EvalOptions{}, lp.data()); })
-            .find("the data has 4 levels") != std::string::npos);
-  CHECK(status_of([&] { model.log_prob(with_levels(rows, 1), EvalOptions{}, lp.data()); }) ==
-        Status::invalid_argument);
+  CHECK(message_of([&] {
+          model.log_prob(with_levels(rows, 4), EvalOptions{}, lp.data());
+        }).find("the data has 4 levels") != std::string::npos);
+  CHECK(status_of([&] { model.log_prob(with_levels(rows, 1), EvalOptions{}, lp.data()); }) == Status::invalid_argument);
   CHECK(status_of([&] { model.log_prob(with_levels(rows, 257), EvalOptions{}, lp.data()); }) ==
         Status::invalid_argument);
   // Without a stated count, values are checked against the model's M.

@@ -293,7 +293,8 @@ const TensorRef& tensor_named(const std::vector<TensorRef>& t, const char* name)
 
 std::vector<uint8_t> from_hex(const std::string& hex) {
   std::vector<uint8_t> out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -337,8 +338,8 @@ void check_level_completion(const GenerativeModel& m, int64_t levels, std::vecto
   for (std::size_t k = 0; k < lp.size(); ++k) {
     bool consistent = true;
     for (int64_t j = 0; j < d; ++j)
-      if (mask[static_cast<std::size_t>(j)] && all.x[k * static_cast<std::size_t>(d) + static_cast<std::size_t>(j)] !=
-                                                   row[static_cast<std::size_t>(j)])
+      if (mask[static_cast<std::size_t>(j)] &&
+          all.x[k * static_cast<std::size_t>(d) + static_cast<std::size_t>(j)] != row[static_cast<std::size_t>(j)])
         consistent = false;
     if (consistent) z += probs[k] = std::exp(lp[k]);
   }
@@ -519,7 +520,8 @@ TEST_CASE("markov: RGB images go pixel by pixel, R, G, B within a pixel") {
   for (std::size_t i = 0; i < mask.size(); ++i) mask[i] = (i * 7) % 3 == 0;
   std::vector<float> ca(rgb.x.size()), cb(rgb.x.size());
   for (int64_t r = 0; r < rgb.n; ++r)
-    for (int64_t t = 0; t < 6; ++t) flat_mask[static_cast<std::size_t>(r * 6 + t)] = mask[static_cast<std::size_t>(r * 6 + order[t])];
+    for (int64_t t = 0; t < 6; ++t)
+      flat_mask[static_cast<std::size_t>(r * 6 + t)] = mask[static_cast<std::size_t>(r * 6 + order[t])];
   SampleOptions s;
   s.seed = 9;
   a.complete(with_levels(rgb, 3), mask.data(), s, ca.data());
@@ -665,7 +667,8 @@ TEST_CASE("markov: the loader checks M-level and tied counts, shapes and p") {
     CHECK(restore_status(config, shape, bad) == Status::corrupt_file);
     counts[5] = static_cast<const int64_t*>(t[0].data)[5];
     // A p the counts do not give.
-    std::vector<double> p(static_cast<const double*>(t[1].data), static_cast<const double*>(t[1].data) + t[1].elements());
+    std::vector<double> p(static_cast<const double*>(t[1].data),
+                          static_cast<const double*>(t[1].data) + t[1].elements());
     p[4] = std::nextafter(p[4], 1.0);
     bad[1].data = p.data();
     CHECK(restore_message(config, shape, bad).find("the stored counts give") != std::string::npos);
@@ -688,7 +691,8 @@ TEST_CASE("markov: the loader checks M-level and tied counts, shapes and p") {
 
 TEST_CASE("markov: tables beyond the memory budget are refused before they are allocated") {
   Rows one{std::vector<float>(784, 0.0f), 1, 784, ImageShape{1, 28, 28}};
-  for (const std::pair<int, bool>& c : std::vector<std::pair<int, bool>>{{3, false}, {3, true}, {12, false}, {5, true}}) {
+  for (const std::pair<int, bool>& c :
+       std::vector<std::pair<int, bool>>{{3, false}, {3, true}, {12, false}, {5, true}}) {
     const int order = c.first;
     const bool tied = c.second;
     CAPTURE(order);
@@ -707,10 +711,10 @@ TEST_CASE("markov: tables beyond the memory budget are refused before they are a
   gm::limits::set_memory_budget(4 << 10);  // 4 KiB: less than one 16 x 64 table of doubles
   std::vector<float> out(rows.x.size());
   std::vector<uint8_t> mask(rows.x.size(), 0);
-  const std::string why = message_of([&] { m.complete(with_levels(rows, 64), mask.data(), SampleOptions{}, out.data()); });
+  const std::string why =
+      message_of([&] { m.complete(with_levels(rows, 64), mask.data(), SampleOptions{}, out.data()); });
   gm::limits::set_memory_budget(0);
   CHECK(why.find("complete") != std::string::npos);
   CHECK(why.find("memory budget") != std::string::npos);
-  CHECK(status_of([&] { m.complete(with_levels(rows, 64), mask.data(), SampleOptions{}, out.data()); }) ==
-        Status::ok);
+  CHECK(status_of([&] { m.complete(with_levels(rows, 64), mask.data(), SampleOptions{}, out.data()); }) == Status::ok);
 }

@@ -124,8 +124,8 @@ TEST_CASE("pixelcnn: the whole network is causal and has no blind spot (one and 
           const std::size_t at = static_cast<std::size_t>((q / S * M + lv) * S + q % S);
           changed |= moved.logits[at] != z0[at];
         }
-        INFO("perturbed value ", k, " (position ", position(k), "), logits of value ", q, " (position ",
-             position(q), ")");
+        INFO("perturbed value ", k, " (position ", position(k), "), logits of value ", q, " (position ", position(q),
+             ")");
         if (position(q) <= position(k)) CHECK_FALSE(changed);
         // The last value sees every earlier one: no blind spot.
         if (position(q) == D - 1 && position(k) < D - 1) CHECK(changed);

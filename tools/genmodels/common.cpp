@@ -198,8 +198,8 @@ void require_output(const std::string& path, int64_t d, const ImageShape& image)
          path, d, d);
 }
 
-void write_rows(const std::string& path, const float* x, int64_t n, int64_t d, const ImageShape& image,
-                int64_t columns, int64_t levels) {
+void write_rows(const std::string& path, const float* x, int64_t n, int64_t d, const ImageShape& image, int64_t columns,
+                int64_t levels) {
   require_output(path, d, image);
   if (ends_with(path, ".png"))
     write_png_grid(path, x, n, image, columns, levels);

@@ -74,8 +74,8 @@ void require_output(const std::string& path, int64_t d, const ImageShape& image)
 // Writes (n, D) rows as a PNG grid (needs the image layout) or an .npy array, by extension.
 // levels = M >= 2: the rows are levels 0..M-1 (a discrete model's samples), drawn as level/(M-1);
 // .npy files keep the levels as they are.
-void write_rows(const std::string& path, const float* x, int64_t n, int64_t d, const ImageShape& image,
-                int64_t columns, int64_t levels = 0);
+void write_rows(const std::string& path, const float* x, int64_t n, int64_t d, const ImageShape& image, int64_t columns,
+                int64_t levels = 0);
 void write_npy_file(const std::string& path, const float* x, const std::vector<int64_t>& shape);
 
 // A progress callback that redraws one line on stderr when it is a terminal.

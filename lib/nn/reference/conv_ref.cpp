@@ -66,7 +66,8 @@ void conv2d_backward(const Conv& g, const float* x, const float* w, const float*
 // grid (i, j) of H×W and its output the OH×OW grid of positions (S·i − P + u, ...).
 void conv_transpose2d_forward(const Conv& g, const float* x, const float* w, const float* b, float* y) {
   const int64_t OH = g.out_h(true), OW = g.out_w(true), KH = g.kh(), KW = g.kw();
-  const Conv adj{g.B, g.Co, g.Ci, OH, OW, g.K, g.S, g.P, KH, KW, g.pt(), g.pb(), g.pl(), g.pr()};  // the conv whose adjoint this is
+  const Conv adj{g.B, g.Co, g.Ci, OH,     OW,     g.K,    g.S,
+                 g.P, KH,   KW,   g.pt(), g.pb(), g.pl(), g.pr()};  // the conv whose adjoint this is
   std::vector<double> acc(static_cast<std::size_t>(g.B * g.Co * OH * OW));
   for (int64_t n = 0; n < g.B; ++n)
     for (int64_t o = 0; o < g.Co; ++o) {
