@@ -39,7 +39,9 @@ inline T exp_approx(const T& in) {
   p = p * r + 1.0f;
   I bits;
   std::memcpy(&bits, &p, sizeof bits);
-  bits += ni << 23;
+  // ni · 2^23 rather than ni << 23: ni is negative for x < 0, and shifting a negative value
+  // left is undefined (UBSan); |ni| <= 127 keeps the product in range. The same instruction.
+  bits += ni * (1 << 23);
   std::memcpy(&p, &bits, sizeof p);
   return p;
 }
