@@ -70,6 +70,9 @@ build_tests() {
   local dir=$1
   shift
   local targets
+  # Regenerate first (ninja's build.ninja rule reruns meson when a meson.build changed): the
+  # introspection below reads the build files, and a stale list misses tests added since.
+  ninja -C "$dir" build.ninja >/dev/null || return 1
   targets=$(meson introspect "$dir" --tests | python3 -c '
 import json, os, sys
 suites = set(sys.argv[2:])

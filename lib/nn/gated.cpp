@@ -17,7 +17,9 @@ namespace {
 // explicitly and the scalar form only does the tail, with the same operations in the same
 // order (bit-identical results either way).
 typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
+// The exponent arithmetic is on unsigned lanes: it wraps by definition (NaN or out-of-range
+// inputs give garbage bits, not undefined behaviour) and shifts are defined for every value.
+typedef uint32_t v8i __attribute__((vector_size(32)));
 
 template <typename T, typename I>
 inline T exp_approx(const T& in) {
@@ -39,9 +41,7 @@ inline T exp_approx(const T& in) {
   p = p * r + 1.0f;
   I bits;
   std::memcpy(&bits, &p, sizeof bits);
-  // ni · 2^23 rather than ni << 23: ni is negative for x < 0, and shifting a negative value
-  // left is undefined (UBSan); |ni| <= 127 keeps the product in range. The same instruction.
-  bits += ni * (1 << 23);
+  bits += ni << 23;  // unsigned: defined for any ni, and two's-complement-equal to the signed sum
   std::memcpy(&p, &bits, sizeof p);
   return p;
 }
@@ -76,7 +76,7 @@ __attribute__((target_clones("avx2", "default"))) void forward_plane(const float
                                                                      int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) store8(y + i, gated<v8f, v8i>(load8(a + i), load8(g + i)));
-  for (; i < n; ++i) y[i] = gated<float, int32_t>(a[i], g[i]);
+  for (; i < n; ++i) y[i] = gated<float, uint32_t>(a[i], g[i]);
 }
 
 __attribute__((target_clones("avx2", "default"))) void backward_plane(const float* a, const float* g, const float* dy,
@@ -88,7 +88,7 @@ __attribute__((target_clones("avx2", "default"))) void backward_plane(const floa
     store8(da + i, va);
     store8(dg + i, vg);
   }
-  for (; i < n; ++i) gated_grad<float, int32_t>(a[i], g[i], dy[i], da[i], dg[i]);
+  for (; i < n; ++i) gated_grad<float, uint32_t>(a[i], g[i], dy[i], da[i], dg[i]);
 }
 
 }  // namespace
