@@ -12,11 +12,14 @@ matter (None = the library's default) and the fit options. `fit(X, y=None)`, `sc
 (log p(x) in nats), `score(X)` (their mean, as GaussianMixture's score), `sample(n_samples=1,
 random_state=None)` (an (n_samples, d) array, as KernelDensity's), `transform(X)` for kinds that
 encode (nade: hidden units; vae: (mu, log sigma^2)), `partial_fit(X)` for the kinds that
-accumulate counts (bernoulli, markov: a warm-start fit, so chunk by chunk equals one fit).
+accumulate counts (bernoulli, categorical, markov: a warm-start fit, so chunk by chunk equals one fit).
 
 `GenerativeModel(kind=..., config={...})` takes any kind; `BernoulliDensity`, `MarkovDensity`,
-`FVSBN`, `NADE` and `VAE` name their keys. Binary kinds need 0/1 data: `binarize=t` maps
-values >= t to 1 and the rest to 0 first (as gm_dataset_load's binarize). After fit:
+`CategoricalDensity`, `FVSBN`, `NADE`, `PixelCNN` and `VAE` name their keys. Binary kinds need 0/1
+data: `binarize=t` maps values >= t to 1 and the rest to 0 first (as gm_dataset_load's
+binarize). `levels=M` states that X holds discrete pixels, the integers 0..M-1 (M in [2, 256]),
+for the kinds with Capability.LEVELS (categorical, markov, fvsbn, nade, pixelcnn; Model.fit's
+levels=, docs/levels.md); it is passed to every fit and score. After fit:
 `model_` (a genmodels.Model), `n_features_in_`, `loss_curve_` (mean training loss per epoch),
 `validation_loss_curve_` (NaN without validation_fraction) and `n_epochs_` (epochs trained, over
 warm starts).
@@ -45,10 +48,11 @@ except ImportError:  # Debian 12's 1.2: the BaseEstimator method
     def _validate_data(estimator, X, reset=True, **kw):
         return estimator._validate_data(X, reset=reset, **kw)
 
-__all__ = ["GenerativeModel", "BernoulliDensity", "MarkovDensity", "FVSBN", "NADE", "VAE"]
+__all__ = ["GenerativeModel", "BernoulliDensity", "CategoricalDensity", "MarkovDensity", "FVSBN", "NADE", "PixelCNN",
+           "VAE"]
 
 #: The kinds whose warm-start fit adds counts (partial_fit).
-ACCUMULATING_KINDS = frozenset({"bernoulli", "markov"})
+ACCUMULATING_KINDS = frozenset({"bernoulli", "categorical", "markov"})
 
 _SEED_LIMIT = 2**31 - 1
 
@@ -73,15 +77,18 @@ class GenerativeModel(DensityMixin, BaseEstimator):
         bernoulli/markov: adds the counts), as scikit-learn's warm_start.
     binarize: None, or t: values >= t become 1, the rest 0, before every call.
     verbose: > 0 prints one line per epoch.
+    levels: None, or M: X holds the integers 0..M-1 (kinds with Capability.LEVELS).
     """
 
     def __init__(self, kind: str = "bernoulli", config: Optional[dict[str, Any]] = None, *,
                  epochs: Optional[int] = None, batch_size: Optional[int] = None,
                  learning_rate: Optional[float] = None, random_state=None, threads: Optional[int] = None,
                  validation_fraction: Optional[float] = None, patience: Optional[int] = None,
-                 warm_start: bool = False, binarize: Optional[float] = None, verbose: int = 0) -> None:
+                 warm_start: bool = False, binarize: Optional[float] = None, verbose: int = 0,
+                 levels: Optional[int] = None) -> None:
         self.kind = kind
         self.config = config
+        self.levels = levels
         self._training(epochs, batch_size, learning_rate, random_state, threads, validation_fraction, patience,
                        warm_start, binarize, verbose)
 
@@ -113,9 +120,17 @@ class GenerativeModel(DensityMixin, BaseEstimator):
 
     def _rows(self, X, reset: bool) -> np.ndarray:
         X = _validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
-        if self.binarize is not None:
-            return (X >= self.binarize).astype(np.float32)
-        return np.ascontiguousarray(X, dtype=np.float32)
+        binarize = getattr(self, "binarize", None)
+        if binarize is not None:
+            return self._layout((X >= binarize).astype(np.float32))
+        return self._layout(np.ascontiguousarray(X, dtype=np.float32))
+
+    def _layout(self, X: np.ndarray) -> np.ndarray:
+        """The array Model gets: the (n, d) rows, or images for kinds that need a layout."""
+        return X
+
+    def _levels(self) -> Optional[int]:
+        return getattr(self, "levels", None)
 
     def _fit_options(self) -> dict[str, Any]:
         names = ("epochs", "batch_size", "threads", "validation_fraction", "patience")
@@ -138,7 +153,8 @@ class GenerativeModel(DensityMixin, BaseEstimator):
                       f"train loss {report.train_loss:.4f}, validation loss {report.validation_loss:.4f}, "
                       f"{report.elapsed_seconds:.1f} s", flush=True)
 
-        model.fit(X, seed=_seed(self.random_state), warm_start=warm, on_epoch=on_epoch, **self._fit_options())
+        model.fit(X, seed=_seed(self.random_state), warm_start=warm, on_epoch=on_epoch, levels=self._levels(),
+                  **self._fit_options())
         self.model_ = model
         self.loss_curve_ = (self.loss_curve_ if warm else []) + losses
         self.validation_loss_curve_ = (self.validation_loss_curve_ if warm else []) + validation
@@ -166,7 +182,7 @@ class GenerativeModel(DensityMixin, BaseEstimator):
     def score_samples(self, X) -> np.ndarray:
         """log p(x) in nats for each row of X (float64, shape (n_samples,))."""
         check_is_fitted(self, "model_")
-        return self.model_.log_prob(self._rows(X, reset=False))
+        return self.model_.log_prob(self._rows(X, reset=False), levels=self._levels())
 
     @available_if(_can_score)
     def score(self, X, y=None) -> float:
@@ -233,7 +249,7 @@ class MarkovDensity(_Named):
 
     def __init__(self, order: Optional[int] = None, alpha: Optional[float] = None, *, tied: Optional[bool] = None,
                  random_state=None, threads: Optional[int] = None, warm_start: bool = False,
-                 binarize: Optional[float] = None) -> None:
+                 binarize: Optional[float] = None, levels: Optional[int] = None) -> None:
         self.order = order
         self.alpha = alpha
         self.tied = tied
@@ -241,6 +257,22 @@ class MarkovDensity(_Named):
         self.threads = threads
         self.warm_start = warm_start
         self.binarize = binarize
+        self.levels = levels
+
+
+class CategoricalDensity(_Named):
+    """Independent pixels of M levels (kind "categorical"): alpha is the Dirichlet(alpha, ...,
+    alpha) prior (default 1); give levels=M. Closed form; partial_fit adds counts."""
+
+    _KIND, _KEYS = "categorical", ("alpha",)
+
+    def __init__(self, alpha: Optional[float] = None, *, levels: Optional[int] = None, random_state=None,
+                 threads: Optional[int] = None, warm_start: bool = False) -> None:
+        self.alpha = alpha
+        self.levels = levels
+        self.random_state = random_state
+        self.threads = threads
+        self.warm_start = warm_start
 
 
 class _Trained(_Named):
@@ -256,8 +288,9 @@ class FVSBN(_Trained):
                  batch_size: Optional[int] = None, learning_rate: Optional[float] = None, random_state=None,
                  threads: Optional[int] = None, validation_fraction: Optional[float] = None,
                  patience: Optional[int] = None, warm_start: bool = False, binarize: Optional[float] = None,
-                 verbose: int = 0) -> None:
+                 verbose: int = 0, levels: Optional[int] = None) -> None:
         self.weight_decay = weight_decay
+        self.levels = levels
         self._training(epochs, batch_size, learning_rate, random_state, threads, validation_fraction, patience,
                        warm_start, binarize, verbose)
 
@@ -271,11 +304,50 @@ class NADE(_Trained):
                  epochs: Optional[int] = None, batch_size: Optional[int] = None,
                  learning_rate: Optional[float] = None, random_state=None, threads: Optional[int] = None,
                  validation_fraction: Optional[float] = None, patience: Optional[int] = None,
-                 warm_start: bool = False, binarize: Optional[float] = None, verbose: int = 0) -> None:
+                 warm_start: bool = False, binarize: Optional[float] = None, verbose: int = 0,
+                 levels: Optional[int] = None) -> None:
         self.hidden = hidden
         self.weight_decay = weight_decay
+        self.levels = levels
         self._training(epochs, batch_size, learning_rate, random_state, threads, validation_fraction, patience,
                        warm_start, binarize, verbose)
+
+
+class PixelCNN(_Trained):
+    """A gated PixelCNN (kind "pixelcnn"): channels (F, default 64), layers (L, default 7),
+    kernel, first_kernel. X is (n, d) rows as scikit-learn wants; the network needs the image
+    layout: image_shape = (channels, height, width), or None for square one-channel images."""
+
+    _KIND, _KEYS = "pixelcnn", ("channels", "layers", "kernel", "first_kernel")
+
+    def __init__(self, channels: Optional[int] = None, layers: Optional[int] = None, kernel: Optional[int] = None,
+                 first_kernel: Optional[int] = None, *, image_shape: Optional[tuple[int, int, int]] = None,
+                 levels: Optional[int] = None, epochs: Optional[int] = None,
+                 batch_size: Optional[int] = None, learning_rate: Optional[float] = None, random_state=None,
+                 threads: Optional[int] = None, validation_fraction: Optional[float] = None,
+                 patience: Optional[int] = None, warm_start: bool = False, binarize: Optional[float] = None,
+                 verbose: int = 0) -> None:
+        self.channels = channels
+        self.layers = layers
+        self.kernel = kernel
+        self.first_kernel = first_kernel
+        self.image_shape = image_shape
+        self.levels = levels
+        self._training(epochs, batch_size, learning_rate, random_state, threads, validation_fraction, patience,
+                       warm_start, binarize, verbose)
+
+    def _layout(self, X: np.ndarray) -> np.ndarray:
+        n, d = X.shape
+        if self.image_shape is not None:
+            shape = tuple(int(v) for v in self.image_shape)
+            if len(shape) != 3 or shape[0] * shape[1] * shape[2] != d:
+                raise ValueError(f"image_shape {self.image_shape} is not (channels, height, width) of {d} values")
+        else:
+            side = int(round(d ** 0.5))
+            if side * side != d:
+                raise ValueError(f"{d} features are not a square image: give image_shape=(channels, height, width)")
+            shape = (1, side, side)
+        return X.reshape((n,) + shape)
 
 
 class VAE(_Trained):

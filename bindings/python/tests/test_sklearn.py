@@ -49,8 +49,8 @@ except ImportError:
         return check_estimator(estimator, generate_only=True)
 
 import genmodels  # noqa: E402
-from genmodels.sklearn import (VAE, BernoulliDensity, GenerativeModel, MarkovDensity,  # noqa: E402
-                               NADE)
+from genmodels.sklearn import (VAE, BernoulliDensity, CategoricalDensity, GenerativeModel,  # noqa: E402
+                               MarkovDensity, NADE, PixelCNN)
 
 #: check_estimator checks skipped per estimator class, with the reason (listed in the docs too).
 SKIPPED_CHECKS = {
@@ -100,7 +100,7 @@ class TestEstimators(unittest.TestCase):
         self.assertEqual(est.get_params()["order"], 3)
         self.assertEqual(set(NADE().get_params()), {
             "hidden", "weight_decay", "epochs", "batch_size", "learning_rate", "random_state", "threads",
-            "validation_fraction", "patience", "warm_start", "binarize", "verbose"})
+            "validation_fraction", "patience", "warm_start", "binarize", "verbose", "levels"})
         fitted = est.fit(data())
         twin = clone(fitted)
         self.assertEqual(twin.get_params(), fitted.get_params())
@@ -193,6 +193,60 @@ class TestEstimators(unittest.TestCase):
         np.testing.assert_array_equal(again.score_samples(Xc), pipe.score_samples(Xc))
         search = GridSearchCV(pipe, {"markovdensity__order": [1, 3]}, cv=2).fit(Xc)
         self.assertIn(search.best_params_["markovdensity__order"], (1, 3))
+
+
+def levels_data(M=4, n=96, seed=0):
+    """Rows of 16 pixels of M levels (4x4 images) with structure: a random level per row plus noise."""
+    rng = np.random.RandomState(seed)
+    base = rng.randint(0, M, size=(n, 1))
+    return np.clip(base + rng.randint(-1, 2, size=(n, 16)), 0, M - 1).astype(np.float32)
+
+
+class TestLevels(unittest.TestCase):
+    def test_levels_are_passed_to_fit_and_score(self):
+        X = levels_data()
+        cases = [
+            (CategoricalDensity(levels=4), genmodels.Model("categorical"), {}),
+            (MarkovDensity(order=1, tied=True, levels=4), genmodels.Model("markov", order=1, tied=True), {}),
+            (NADE(hidden=6, epochs=2, batch_size=16, random_state=3, threads=1, levels=4),
+             genmodels.Model("nade", hidden=6), dict(epochs=2, batch_size=16, seed=3, threads=1)),
+        ]
+        for est, model, fit in cases:
+            with self.subTest(kind=model.kind):
+                est.fit(X)
+                self.assertEqual(est.model_.levels, 4)
+                model.fit(X, levels=4, **fit)
+                np.testing.assert_array_equal(est.score_samples(X), model.log_prob(X, levels=4))
+                S = est.sample(5, random_state=1)
+                self.assertTrue(np.all((S >= 0) & (S <= 3) & (S == np.round(S))), S)
+
+    def test_levels_refuse_values_outside_them(self):
+        X = levels_data()
+        with self.assertRaises(genmodels.InvalidDataError):
+            CategoricalDensity(levels=3).fit(X)  # X holds the level 3
+
+    def test_categorical_partial_fit_equals_one_fit(self):
+        X = levels_data()
+        whole = CategoricalDensity(levels=4).fit(X).score_samples(X)
+        est = CategoricalDensity(levels=4)
+        for chunk in np.array_split(X, 3):
+            est.partial_fit(chunk)
+        np.testing.assert_array_equal(est.score_samples(X), whole)
+
+    def test_pixelcnn_takes_the_image_layout(self):
+        X = levels_data()
+        est = PixelCNN(channels=8, layers=2, levels=4, epochs=1, batch_size=32, random_state=2, threads=1).fit(X)
+        model = genmodels.Model("pixelcnn", channels=8, layers=2).fit(X.reshape(-1, 1, 4, 4), levels=4, epochs=1,
+                                                                       batch_size=32, seed=2, threads=1)
+        np.testing.assert_array_equal(est.score_samples(X), model.log_prob(X.reshape(-1, 1, 4, 4), levels=4))
+        self.assertEqual(est.sample(3, random_state=0).shape, (3, 16))
+        twin = PixelCNN(channels=8, layers=2, levels=4, epochs=1, batch_size=32, random_state=2, threads=1,
+                        image_shape=(1, 4, 4)).fit(X)
+        np.testing.assert_array_equal(twin.score_samples(X), est.score_samples(X))
+        with self.assertRaises(ValueError):
+            PixelCNN(levels=4, image_shape=(1, 3, 5)).fit(X)
+        with self.assertRaises(ValueError):
+            PixelCNN(levels=4).fit(X[:, :15])  # 15 values: not a square
 
 
 class TestCheckEstimator(unittest.TestCase):
