@@ -21,7 +21,7 @@ gm_setup() {
 }
 
 gm_machine() {
-  echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg);" \
+  echo "machine: $(nproc --all) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg);" \
     "OMP_WAIT_POLICY ${1:-${OMP_WAIT_POLICY:-default}}; date $(date -u +%Y-%m-%dT%H:%MZ);" \
     "libblas.so.3 -> $(update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | sed -n 's/^Value: //p')"
 }
