@@ -1,4 +1,4 @@
-// Reference kernels for linear, batch norm, activations and the gated activation.
+// Reference kernels for linear, batch and instance norm, activations and the gated activation.
 #include <cmath>
 #include <vector>
 
@@ -101,6 +101,50 @@ void batch_norm_backward(const float* x, const float* gamma, const float* mean, 
         const double xhat = (x[i] - double(mean[c])) * inv;
         dx[i] = float(gamma[c] * inv * (dy[i] - sum_dy / n - xhat * sum_dy_xhat / n));
       }
+  }
+}
+
+// Instance norm: batch norm's formulas with one (b, c) plane as the whole batch.
+void instance_norm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* var,
+                           int64_t B, int64_t C, int64_t S, float eps) {
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = 0; c < C; ++c) {
+      const float* xr = x + (b * C + c) * S;
+      double s = 0, q = 0;
+      for (int64_t k = 0; k < S; ++k) s += xr[k];
+      const double mu = s / double(S);
+      for (int64_t k = 0; k < S; ++k) q += (xr[k] - mu) * (xr[k] - mu);
+      const double v = q / double(S), inv = 1.0 / std::sqrt(v + eps);
+      const double g = gamma ? gamma[c] : 1.0, sh = beta ? beta[c] : 0.0;
+      for (int64_t k = 0; k < S; ++k) y[(b * C + c) * S + k] = float(g * (xr[k] - mu) * inv + sh);
+      mean[b * C + c] = float(mu);
+      var[b * C + c] = float(v);
+    }
+}
+
+void instance_norm_backward(const float* x, const float* gamma, const float* mean, const float* var, const float* dy,
+                            float* dx, float* dgamma, float* dbeta, int64_t B, int64_t C, int64_t S, float eps) {
+  for (int64_t c = 0; c < C; ++c) {
+    double dg = 0, db = 0;
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t r = b * C + c;
+      const double inv = 1.0 / std::sqrt(double(var[r]) + eps), g = gamma ? gamma[c] : 1.0;
+      double sum_dy = 0, sum_dy_xhat = 0;
+      for (int64_t k = 0; k < S; ++k) {
+        sum_dy += dy[r * S + k];
+        sum_dy_xhat += dy[r * S + k] * (x[r * S + k] - double(mean[r])) * inv;
+      }
+      dg += sum_dy_xhat;
+      db += sum_dy;
+      for (int64_t k = 0; k < S; ++k) {
+        const double xhat = (x[r * S + k] - double(mean[r])) * inv;
+        dx[r * S + k] = float(g * inv * (dy[r * S + k] - sum_dy / double(S) - xhat * sum_dy_xhat / double(S)));
+      }
+    }
+    if (gamma) {
+      dgamma[c] += float(dg);
+      dbeta[c] += float(db);
+    }
   }
 }
 

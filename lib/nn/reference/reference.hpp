@@ -53,6 +53,13 @@ void batch_norm_forward_infer(const float* x, const float* gamma, const float* b
 void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* var, const float* dy,
                          float* dx, float* dgamma, float* dbeta, int64_t B, int64_t C, int64_t S, float eps);
 
+// x, y (B, C, S), statistics per (b, c) over S: mean, var (B·C), biased. gamma, beta (C) or
+// null (no affine: 1 and 0; dgamma, dbeta are then not touched).
+void instance_norm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* var,
+                           int64_t B, int64_t C, int64_t S, float eps);
+void instance_norm_backward(const float* x, const float* gamma, const float* mean, const float* var, const float* dy,
+                            float* dx, float* dgamma, float* dbeta, int64_t B, int64_t C, int64_t S, float eps);
+
 // The gated activation (van den Oord et al. 2016): x (B, 2F, S) holds a = channels [0, F)
 // and g = [F, 2F) of each example; y (B, F, S) = tanh(a) ⊙ σ(g). backward writes dx (B, 2F, S).
 void gated_forward(const float* x, float* y, int64_t B, int64_t F, int64_t S);
