@@ -1,6 +1,7 @@
 // Reference kernels for conv2d and conv_transpose2d, by the definition in conv2d.hpp:
 // output pixel (i, j) of a convolution reads input (S·i − PT + u, S·j − PL + v) for every
 // kernel tap (u, v); a transposed convolution sends input pixel (i, j) to those places.
+// Reflection padding by its definition: every padded position reads its mirrored source.
 #include <vector>
 
 #include "nn/reference/reference.hpp"
@@ -107,6 +108,28 @@ void conv_transpose2d_backward(const Conv& g, const float* x, const float* w, co
         for (int64_t k = 0; k < OH * OW; ++k) s += dy[(n * g.Co + o) * OH * OW + k];
       db[o] += float(s);
     }
+}
+
+namespace {
+// The source index of padded position k along an axis of n values (reflection, edge not repeated).
+int64_t mirror(int64_t k, int64_t n) { return k < 0 ? -k : (k >= n ? 2 * (n - 1) - k : k); }
+}  // namespace
+
+void reflect_pad_forward(const float* x, float* xp, int64_t B, int64_t C, int64_t H, int64_t W, int64_t P) {
+  const int64_t HP = H + 2 * P, WP = W + 2 * P;
+  for (int64_t p = 0; p < B * C; ++p)
+    for (int64_t i = 0; i < HP; ++i)
+      for (int64_t j = 0; j < WP; ++j) xp[(p * HP + i) * WP + j] = x[(p * H + mirror(i - P, H)) * W + mirror(j - P, W)];
+}
+
+void reflect_pad_backward(const float* dxp, float* dx, int64_t B, int64_t C, int64_t H, int64_t W, int64_t P) {
+  const int64_t HP = H + 2 * P, WP = W + 2 * P;
+  std::vector<double> acc(static_cast<std::size_t>(B * C * H * W), 0.0);
+  for (int64_t p = 0; p < B * C; ++p)
+    for (int64_t i = 0; i < HP; ++i)
+      for (int64_t j = 0; j < WP; ++j)
+        acc[static_cast<std::size_t>((p * H + mirror(i - P, H)) * W + mirror(j - P, W))] += dxp[(p * HP + i) * WP + j];
+  for (std::size_t k = 0; k < acc.size(); ++k) dx[k] = float(acc[k]);
 }
 
 }  // namespace gm::nn::ref

@@ -45,6 +45,12 @@ void conv_transpose2d_forward(const Conv& g, const float* x, const float* w, con
 void conv_transpose2d_backward(const Conv& g, const float* x, const float* w, const float* dy, float* dx, float* dw,
                                float* db);
 
+// Reflection padding by P (PyTorch's ReflectionPad2d): x (B, C, H, W) → xp (B, C, H+2P, W+2P),
+// xp[.., i, j] = x[.., m(i − P, H), m(j − P, W)] with m(k, n) = −k for k < 0, 2(n − 1) − k for
+// k ≥ n. backward is the adjoint: dx (written) sums dxp over the positions reading each pixel.
+void reflect_pad_forward(const float* x, float* xp, int64_t B, int64_t C, int64_t H, int64_t W, int64_t P);
+void reflect_pad_backward(const float* dxp, float* dx, int64_t B, int64_t C, int64_t H, int64_t W, int64_t P);
+
 // x, y (B, C, S). Training writes the biased batch statistics mean, var (C).
 void batch_norm_forward_train(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* var,
                               int64_t B, int64_t C, int64_t S, float eps);
