@@ -1,26 +1,42 @@
-// A chain of stages, each  layer → [batch norm] → [activation],  with the activations a
-// backward pass needs kept in a caller-owned Work. The GAN family builds its generators and
-// discriminators from it (MLP and DCGAN alike); any family whose network is a plain chain can.
+// A chain of stages, each  layer → [norm] → [activation],  with the activations a backward
+// pass needs kept in a caller-owned Work. The GAN family builds its generators and
+// discriminators from it (MLP, DCGAN, and CycleGAN's / StarGAN's residual generators and
+// PatchGAN discriminators); any family whose network is a plain chain can.
 //
 //   layer       dense (Linear), conv (Conv2d) or deconv (ConvTranspose2d), NCHW activations;
 //               a dense stage after a conv stage reads the (C, H, W) block as one flat row,
-//               which is exactly PyTorch's flatten of NCHW.
-//   batch norm  per output channel (per feature for dense), batch statistics in training
-//               and running statistics in inference (nn/batch_norm.hpp)
+//               which is exactly PyTorch's flatten of NCHW. A conv stage may pad by
+//               reflection instead of zeros (nn/reflect_pad.hpp, CycleGAN's 7×7 convolutions).
+//               residual: CycleGAN's block (nn/residual_block.hpp), in = out channels, the
+//               spatial size unchanged; kernel, stride, padding and bias are the block's own
+//               (3×3, 1, 1, none) and the spec's are ignored.
+//   norm        batch norm: per output channel (per feature for dense), batch statistics in
+//               training and running statistics in inference (nn/batch_norm.hpp);
+//               instance norm (conv and deconv stages): per image and channel, the same in
+//               training and inference (nn/instance_norm.hpp), with or without γ, β.
+//               A residual stage takes neither (its block has its own instance norms).
 //   activation  nn::Act: none, relu, leaky_relu(α), tanh, sigmoid (not softplus: its backward
 //               reads the input, which the in-place activation overwrites)
 //
-// Stored per stage for backward: z = the layer's output (batch norm's input) and y = the
-// stage's output (the activation's output; the same buffer as z without batch norm, as the
-// activations run in place). backward walks the stages in reverse:
-//   g ← g ⊙ f'(y);  g ← BN⁻ᵀ(g) (needs z and the batch statistics);  g ← layerᵀ(g).
-// backward(..., weights = false) propagates to the input without touching any parameter
-// gradient (a GAN's generator step through its discriminator).
+// Parameter names: "<name>.weight", "<name>.bias" for the layer, "<name>.bn.weight", ".bias",
+// ".running_mean", ".running_var" for batch norm, "<name>.in.weight", ".bias" for an affine
+// instance norm; a residual stage registers its block's under "<name>." (conv1.weight,
+// in1.weight, in1.bias, conv2.weight, in2.weight, in2.bias; nn/residual_block.hpp).
+//
+// Stored per stage for backward: z = the layer's output (the norm's input) and y = the
+// stage's output (the activation's output; the same buffer as z without a norm, as the
+// activations run in place), the norm's statistics, the reflection-padded input of a conv
+// stage and a residual block's own work. backward walks the stages in reverse:
+//   g ← g ⊙ f'(y);  g ← normᵀ(g) (needs z and the statistics);  g ← layerᵀ(g).
+// backward(..., weights = false) propagates to the input without touching any layer's weight
+// gradient (a GAN's generator step through its discriminator); the norms' γ, β gradients are
+// added either way (C floats; callers zero a network's gradients before the step using them).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/rng.hpp"
@@ -28,12 +44,14 @@
 #include "nn/batch_norm.hpp"
 #include "nn/buffer.hpp"
 #include "nn/conv2d.hpp"
+#include "nn/instance_norm.hpp"
 #include "nn/linear.hpp"
 #include "nn/parameter_store.hpp"
+#include "nn/residual_block.hpp"
 
 namespace gm::nn {
 
-enum class Layer { dense, conv, deconv };
+enum class Layer { dense, conv, deconv, residual };
 
 struct StageSpec {
   Layer layer = Layer::dense;
@@ -45,15 +63,26 @@ struct StageSpec {
   bool batch_norm = false;
   Act act = Act::none;  // relu runs as plain loops, the others on oneDNN eltwise
   float alpha = 0.2f;   // leaky_relu slope
+  // Appended for CycleGAN and StarGAN (issue 15); the defaults leave every earlier spec as it was.
+  bool instance_norm = false;  // conv, deconv: instance norm after the layer (not with batch_norm)
+  bool affine = true;          // the instance norm's γ, β: this stage's, or a residual block's two
+  bool reflect = false;        // pad by reflection, not zeros: a conv stage by padding, a residual block by 1
 };
+
+// The tensors (name, shape) Sequential::add(store, spec) registers, in its order, trainable and
+// state: what a model's loader checks a file against before it builds the network.
+std::vector<std::pair<std::string, std::vector<int64_t>>> stage_tensors(const StageSpec& spec);
 
 // Activations of one pass for B rows; sized on first use, only grows.
 struct SequentialWork {
   struct StageBuffers {
     Buffer z, y, mean, var;
+    Buffer pad;        // a reflection-padded conv stage's input
+    ResidualWork res;  // a residual stage's block
   };
   std::vector<StageBuffers> stages;
   Buffer grad_a, grad_b;
+  Buffer grad_pad;  // a reflection-padded conv stage's input gradient, before folding
   int64_t rows = 0;
 };
 
@@ -67,26 +96,29 @@ class Sequential {
   // invalid_config if the spec does not chain onto the previous stage.
   void add(ParameterStore& store, const StageSpec& spec);
 
-  // Every layer's default (PyTorch) initialisation; batch norm starts at γ = 1, β = 0.
+  // Every layer's default (PyTorch) initialisation; the norms start at γ = 1, β = 0.
   void init_default(Rng& rng);
 
   int64_t in_size() const;   // floats per input row
   int64_t out_size() const;  // floats per output row
   std::size_t size() const { return stages_.size(); }
   const StageSpec& spec(std::size_t i) const { return stages_[i].spec; }
-  // Parameters of stage i's layer and batch norm (for custom initialisers).
+  // Parameters of stage i's layer and norm (for custom initialisers). A residual stage's
+  // weight is its first convolution's, its bias invalid; residual(i) has the rest.
   ParamId weight(std::size_t i) const;
   ParamId bias(std::size_t i) const;  // invalid without bias
   const BatchNorm* batch_norm(std::size_t i) const { return stages_[i].bn.get(); }
+  const InstanceNorm* instance_norm(std::size_t i) const { return stages_[i].in.get(); }
+  const ResidualBlock* residual(std::size_t i) const { return stages_[i].res.get(); }
   // The first and last trainable tensor this network registered: the span an optimiser of
   // this network alone steps (ParameterStore::span(first, last)).
   ParamId first_param() const { return first_; }
   ParamId last_param() const { return last_; }
 
-  // Training pass (batch statistics; updates running statistics). Returns the output
+  // Training pass (batch statistics; updates batch norm's running statistics). Returns the output
   // (B, out_size()), valid until the next pass with the same work.
   const float* forward_train(const float* x, int64_t B, SequentialWork& work);
-  // Inference pass (running statistics). Thread-safe with distinct works.
+  // Inference pass (batch norm's running statistics). Thread-safe with distinct works.
   const float* forward_infer(const float* x, int64_t B, SequentialWork& work) const;
   // After forward_train on the same x and work: dy (B, out_size()) is overwritten (the
   // activation's backward runs in place), dx (B, in_size()) written if not null, parameter
@@ -95,7 +127,7 @@ class Sequential {
   // Stage i's output (B, stage i's out floats) of the last pass with work: an inner layer's
   // activations, e.g. a classifier's features before its last stage.
   const float* stage_output(std::size_t i, const SequentialWork& work) const {
-    return stages_[i].bn ? work.stages[i].y.data() : work.stages[i].z.data();
+    return stages_[i].normed() ? work.stages[i].y.data() : work.stages[i].z.data();
   }
 
  private:
@@ -105,14 +137,22 @@ class Sequential {
     std::unique_ptr<Linear> linear;
     std::unique_ptr<Conv2d> conv;
     std::unique_ptr<BatchNorm> bn;
+    std::unique_ptr<InstanceNorm> in;
+    std::unique_ptr<ResidualBlock> res;
     std::unique_ptr<Activation> act;  // oneDNN eltwise for all but relu
+    bool normed() const { return bn || in; }
+    bool padded() const { return spec.reflect && conv; }  // reflection-padded conv
+    int64_t padded_floats() const { return spec.in * (spec.in_h + 2 * spec.padding) * (spec.in_w + 2 * spec.padding); }
     int64_t in_floats() const { return spec.layer == Layer::dense ? spec.in : spec.in * spec.in_h * spec.in_w; }
     int64_t out_floats() const { return spec.out * out_h * out_w; }
     int64_t spatial() const { return out_h * out_w; }
   };
 
   void reserve(SequentialWork& work, int64_t B) const;
-  void layer_forward(const Stage& s, const float* in, float* z, int64_t B) const;
+  void layer_forward(const Stage& s, const float* in, SequentialWork::StageBuffers& w, int64_t B) const;
+  void norm_forward(const Stage& s, SequentialWork::StageBuffers& w, int64_t B, bool train) const;
+  void layer_backward(Stage& s, const float* in, const float* g, float* next, SequentialWork& work, std::size_t i,
+                      int64_t B, bool weights);
   void activate(const Stage& s, float* y, int64_t n) const;
 
   std::vector<Stage> stages_;
