@@ -98,6 +98,42 @@ TEST_CASE("gan losses: gradients match central differences") {
   CHECK(total > row0);
 }
 
+TEST_CASE("gan losses: least squares and L1, hand values and central differences") {
+  // LSGAN over 2 rows of 3 patch scores.
+  std::vector<float> d = {0.9f, 0.2f, -0.4f, 1.5f, 0.0f, 0.6f}, dd(6);
+  for (float t : {0.0f, 1.0f}) {
+    const double total = gan::lsgan_loss(d.data(), 2, 3, t, 2.0f, dd.data());
+    double hand = 0;
+    for (int r = 0; r < 2; ++r) {
+      double row = 0;
+      for (int p = 0; p < 3; ++p) row += (d[r * 3 + p] - t) * (d[r * 3 + p] - t);
+      hand += 0.5 * row / 3.0;
+    }
+    CHECK(total == doctest::Approx(hand));
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      const double num = central([&] { return 2.0 * gan::lsgan_loss(d.data(), 2, 3, t, 2.0f, nullptr) / 2.0; }, d[i]);
+      CHECK(dd[i] == doctest::Approx(num).epsilon(1e-3));
+      CHECK(dd[i] == doctest::Approx(2.0 * (d[i] - t) / 6.0));  // weight · (d − t) / (P·B)
+    }
+  }
+  // One score per image is the plain discriminator: ½ (d − t)² per row.
+  CHECK(gan::lsgan_loss(d.data(), 1, 1, 1.0f, 1.0f, nullptr) == doctest::Approx(0.5 * 0.01));
+
+  // L1 over 2 rows of 3; a_1 = b_1 exactly: subgradient 0 (and the central difference agrees).
+  std::vector<float> a = {0.5f, 0.25f, -1.0f, 0.0f, 2.0f, 0.3f}, da(6);
+  const std::vector<float> b = {0.1f, 0.25f, 1.0f, -0.5f, 2.5f, 0.2f};
+  const double total = gan::l1_loss(a.data(), b.data(), 2, 3, 10.0f, da.data());
+  CHECK(total == doctest::Approx((0.4 + 0.0 + 2.0) / 3.0 + (0.5 + 0.5 + 0.1) / 3.0));
+  CHECK(da[1] == 0.0f);
+  CHECK(da[0] == doctest::Approx(10.0 / 6.0));
+  CHECK(da[2] == doctest::Approx(-10.0 / 6.0));
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double num =
+        central([&] { return 10.0 * gan::l1_loss(a.data(), b.data(), 2, 3, 10.0f, nullptr) / 2.0; }, a[i]);
+    CHECK(da[i] == doctest::Approx(num).epsilon(1e-3));
+  }
+}
+
 TEST_CASE("gan: both objectives' gradients match central differences (every flavour's loss as a whole)") {
   Images data = squares(12, 9);
   std::vector<float> cond(12 * 3, 0.0f);

@@ -61,4 +61,48 @@ inline double info_loss(const float* q, const float* c, int64_t B, const int64_t
   return total;
 }
 
+// Least-squares adversarial loss (LSGAN, Mao et al. 2017, with the 0-1 targets CycleGAN uses)
+// over a discriminator's output d (B, P): P scores per image — 1 for a plain discriminator,
+// the patch map's C·H'·W' for a PatchGAN. Per row, ½ · the mean over its P scores:
+//   loss = Σ_r ½ · (1/P) Σ_p (d_rp − t)²,  t = 1 (real, and the generator's target), 0 (fake)
+//   ∂/∂d_rp = weight · (d_rp − t) / (P·B)
+// so weight · loss / B is weight · ½ · the mean over all B·P scores. CycleGAN's code in these
+// terms: the discriminator minimises ½·MSE(D(real), 1) + ½·MSE(D(fake), 0) — weight 1 on each
+// of two calls — and the generator MSE(D(G(x)), 1) — weight 2.
+inline double lsgan_loss(const float* d, int64_t B, int64_t P, float t, float weight, float* dd) {
+  const float scale = weight / static_cast<float>(P * B);
+  double total = 0;
+  for (int64_t r = 0; r < B; ++r) {
+    double row = 0;
+    for (int64_t p = 0; p < P; ++p) {
+      const float diff = d[r * P + p] - t;
+      row += static_cast<double>(diff) * diff;
+      if (dd) dd[r * P + p] = scale * diff;
+    }
+    total += 0.5 * row / static_cast<double>(P);
+  }
+  return total;
+}
+
+// L1 reconstruction loss between rows a and b (B, D) — CycleGAN's cycle-consistency and
+// identity terms, StarGAN's reconstruction — the mean over each row's D values:
+//   loss = Σ_r (1/D) Σ_i |a_ri − b_ri|
+//   ∂/∂a_ri = weight · sign(a_ri − b_ri) / (D·B),  sign(0) = 0 (a subgradient, PyTorch's)
+// so weight · loss / B is PyTorch's weight · L1Loss(a, b) (the mean over all B·D values). The
+// gradient is w.r.t. a, the reconstruction; w.r.t. b it is −da.
+inline double l1_loss(const float* a, const float* b, int64_t B, int64_t D, float weight, float* da) {
+  const float scale = weight / static_cast<float>(D * B);
+  double total = 0;
+  for (int64_t r = 0; r < B; ++r) {
+    double row = 0;
+    for (int64_t i = 0; i < D; ++i) {
+      const float diff = a[r * D + i] - b[r * D + i];
+      row += std::fabs(static_cast<double>(diff));
+      if (da) da[r * D + i] = diff > 0 ? scale : (diff < 0 ? -scale : 0.0f);
+    }
+    total += row / static_cast<double>(D);
+  }
+  return total;
+}
+
 }  // namespace gm::gan
