@@ -106,17 +106,9 @@ Plan make_plan(const Config& cfg, const DataShape& shape, Status status) {
   return p;
 }
 
+// The tensors a stage registers, as Sequential::add registers them (nn::stage_tensors).
 void add_shapes(std::vector<std::pair<std::string, std::vector<int64_t>>>& out, const nn::StageSpec& s) {
-  const int64_t k = s.kernel;
-  switch (s.layer) {
-    case nn::Layer::dense: out.push_back({s.name + ".weight", {s.out, s.in}}); break;
-    case nn::Layer::conv: out.push_back({s.name + ".weight", {s.out, s.in, k, k}}); break;
-    case nn::Layer::deconv: out.push_back({s.name + ".weight", {s.in, s.out, k, k}}); break;
-  }
-  if (s.bias) out.push_back({s.name + ".bias", {s.out}});
-  if (s.batch_norm)
-    for (const char* t : {".bn.weight", ".bn.bias", ".bn.running_mean", ".bn.running_var"})
-      out.push_back({s.name + t, {s.out}});
+  for (auto& t : nn::stage_tensors(s)) out.push_back(std::move(t));
 }
 
 void init_dcgan(nn::ParameterStore& store, const nn::Sequential& net, Rng& rng) {
