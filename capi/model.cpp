@@ -82,8 +82,22 @@ EvalOptions score_options_of(const gm_score_options* o) {
   return e;
 }
 
-// GM_CAP_TRANSLATE is reserved until gm_model_translate exists: never reported.
-uint32_t reported(uint32_t caps) { return caps & ~static_cast<uint32_t>(GM_CAP_TRANSLATE); }
+TranslateOptions translate_options_of(const gm_translate_options* o) {
+  TranslateOptions t;
+  if (!o) return t;
+  if (o->struct_size < sizeof(uint32_t))
+    fail(Status::invalid_argument, "translate options: call gm_translate_options_init");
+  if (GM_HAS_FIELD(o, gm_translate_options, seed)) t.seed = o->seed;
+  if (GM_HAS_FIELD(o, gm_translate_options, threads)) t.threads = o->threads;
+  if (GM_HAS_FIELD(o, gm_translate_options, domain)) t.domain = o->domain;
+  if (GM_HAS_FIELD(o, gm_translate_options, domain_name) && o->domain_name) {
+    t.domain_name = o->domain_name;
+    if (t.domain_name.empty())
+      fail(Status::invalid_argument, "translate options: domain_name is empty (NULL: not given)");
+  }
+  if (GM_HAS_FIELD(o, gm_translate_options, domains)) t.domains = o->domains;
+  return t;
+}
 
 }  // namespace
 
@@ -93,12 +107,12 @@ int32_t gm_kinds_json(gm_buffer** out, gm_error** err) {
   return guarded(err, [&] {
     require(out, "out");
     // registry.cpp builds it, so `genmodels kinds --json` prints the same text.
-    *out = make_text_buffer(kinds_json(reported(~0u)).dump());
+    *out = make_text_buffer(kinds_json(~0u).dump());
   });
 }
 
 int32_t gm_kind_capabilities(const char* kind, uint32_t* out, gm_error** err) {
-  return guarded(err, [&] { *require(out, "out") = reported(find_kind(require(kind, "kind")).capabilities); });
+  return guarded(err, [&] { *require(out, "out") = find_kind(require(kind, "kind")).capabilities; });
 }
 
 int32_t gm_model_create(const char* kind, const char* config_json, gm_model** out, gm_error** err) {
@@ -115,7 +129,7 @@ void gm_model_free(gm_model* model) { delete model; }
 const char* gm_model_kind(const gm_model* model) { return (model && model->impl) ? model->impl->kind() : nullptr; }
 
 int32_t gm_model_capabilities(const gm_model* model, uint32_t* out, gm_error** err) {
-  return guarded(err, [&] { *require(out, "out") = reported(model_of(model).capabilities()); });
+  return guarded(err, [&] { *require(out, "out") = model_of(model).capabilities(); });
 }
 
 int32_t gm_model_config_json(const gm_model* model, gm_buffer** out, gm_error** err) {
@@ -239,6 +253,25 @@ int32_t gm_model_complete(const gm_model* model, const gm_data* data, const uint
     const SampleOptions s = sample_options_of(opts);
     require_capacity(view.n, view.d, out_capacity, "out_capacity");
     m.complete(view, observed, s, out);
+  });
+}
+
+int32_t gm_model_translate(const gm_model* model, const gm_data* x, const gm_translate_options* opts, float* out,
+                           int64_t out_capacity, gm_error** err) {
+  return guarded(err, [&] {
+    const GenerativeModel& m = model_of(model);
+    m.require_capability(cap_translate, "translate");
+    const DataView view = view_of(x, "x");
+    const TranslateOptions t = translate_options_of(opts);
+    require_capacity(view.n, view.d, out_capacity, "out_capacity");
+    m.translate(view, t, out);
+  });
+}
+
+int32_t gm_model_domains_json(const gm_model* model, gm_buffer** out, gm_error** err) {
+  return guarded(err, [&] {
+    gm_buffer** dst = require(out, "out");
+    *dst = make_text_buffer(Json(model_of(model).domain_names()).dump());
   });
 }
 

@@ -108,6 +108,13 @@ void gm_score_options_init(gm_score_options* opts) {
 
 void gm_eval_options_init(gm_eval_options* opts) { gm_score_options_init(opts); }
 
+void gm_translate_options_init(gm_translate_options* opts) {
+  if (!opts) return;
+  std::memset(opts, 0, sizeof(*opts));
+  opts->struct_size = sizeof(*opts);
+  opts->domain = -1;  // not given: the caller names the target (domain, domain_name or domains)
+}
+
 void gm_dataset_options_init(gm_dataset_options* opts) {
   if (!opts) return;
   std::memset(opts, 0, sizeof(*opts));
@@ -124,6 +131,9 @@ void gm_score_options_init_sized(gm_score_options* opts, uint32_t size) {
   init_sized(opts, size, gm_score_options_init);
 }
 void gm_eval_options_init_sized(gm_eval_options* opts, uint32_t size) { gm_score_options_init_sized(opts, size); }
+void gm_translate_options_init_sized(gm_translate_options* opts, uint32_t size) {
+  init_sized(opts, size, gm_translate_options_init);
+}
 void gm_dataset_options_init_sized(gm_dataset_options* opts, uint32_t size) {
   init_sized(opts, size, gm_dataset_options_init);
 }

@@ -258,7 +258,7 @@ const (
 	CapEncode       Capability = C.GM_CAP_ENCODE
 	CapDecode       Capability = C.GM_CAP_DECODE
 	CapComplete     Capability = C.GM_CAP_COMPLETE
-	CapTranslate    Capability = C.GM_CAP_TRANSLATE // reserved: no kind reports it (no translate verb yet)
+	CapTranslate    Capability = C.GM_CAP_TRANSLATE // gm_model_translate: image-to-image kinds (cyclegan, stargan)
 	CapConditional  Capability = C.GM_CAP_CONDITIONAL
 	CapBinaryData   Capability = C.GM_CAP_BINARY_DATA
 	CapExactLogProb Capability = C.GM_CAP_EXACT_LOG_PROB

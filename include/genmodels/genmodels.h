@@ -44,10 +44,10 @@
  * with the enumerators; switch with a default case).
  *
  * Thread safety: gm_model_sample, gm_model_log_prob, gm_model_encode, gm_model_decode,
- * gm_model_complete, gm_model_save*, and every query on one fitted model may run
- * concurrently from many threads (each call has its own scratch memory and its own seed).
- * gm_model_fit, gm_model_free and anything that replaces a handle need exclusive access.
- * The fit progress callback runs on the thread that called gm_model_fit.
+ * gm_model_complete, gm_model_translate, gm_model_save*, and every query on one fitted
+ * model may run concurrently from many threads (each call has its own scratch memory and
+ * its own seed). gm_model_fit, gm_model_free and anything that replaces a handle need
+ * exclusive access. The fit progress callback runs on the thread that called gm_model_fit.
  *
  * This header changes only by appending once released: no declaration, enumerator value,
  * struct field or exported symbol is removed, renamed or reordered; new declarations sit
@@ -285,8 +285,8 @@ typedef enum gm_capability {
   GM_CAP_ENCODE = 1 << 3,
   GM_CAP_DECODE = 1 << 4,
   GM_CAP_COMPLETE = 1 << 5,
-  GM_CAP_TRANSLATE = 1 << 6,   /* reserved for translate, not reported until gm_model_translate
-                                * exists */
+  GM_CAP_TRANSLATE = 1 << 6,   /* gm_model_translate (image-to-image: cyclegan, stargan);
+                                * reserved and never reported before it existed */
   GM_CAP_CONDITIONAL = 1 << 7, /* fit/sample take labels or condition vectors
                                 * (gm_model_condition says which) */
   GM_CAP_BINARY_DATA = 1 << 8, /* data must be exactly 0 or 1 */
@@ -504,6 +504,45 @@ GM_API int32_t gm_text_features_compute(const char* sentence, int64_t dim, float
 /* Deprecated: the old name of gm_text_features_compute. */
 GM_DEPRECATED("gm_text_features_compute")
 GM_API int32_t gm_text_features(const char* sentence, int64_t dim, float* out, gm_error** err);
+
+/* ---------------------------------------------------------------- translation */
+
+/* Image-to-image translation (kinds with GM_CAP_TRANSLATE: cyclegan, stargan; docs/gan.md).
+ * Such a kind is fitted on the images of several domains at once: gm_data.labels give each
+ * row's domain in [0, num_classes), and the domains need not be paired (no row of one domain
+ * corresponds to a row of another). gm_model_domains_json names the domains in index order:
+ * cyclegan ["a", "b"] (label 0 = a, 1 = b), stargan one name per domain.
+ *
+ * The target domain of a translate call: exactly one of
+ *   domain       one index for every row (default -1 = not given);
+ *   domain_name  one name for every row (NULL = not given);
+ *   domains      one index per row, n of them (NULL = not given).
+ * Giving none or more than one, an index outside [0, domains) or an unknown name is
+ * GM_INVALID_ARGUMENT, and the message lists the model's domains. cyclegan maps a row to the
+ * other domain: to "b" by its generator G: a -> b, to "a" by F: b -> a (the input is taken to
+ * be of the other domain). stargan conditions its one generator on the target. */
+typedef struct gm_translate_options {
+  uint32_t struct_size;
+  uint64_t seed;   /* default 0; the same output on any thread count */
+  int32_t threads; /* default 0 = all cores */
+  int64_t domain;
+  const char* domain_name;
+  const int32_t* domains;
+} gm_translate_options;
+GM_API void gm_translate_options_init(gm_translate_options* opts);
+GM_API void gm_translate_options_init_sized(gm_translate_options* opts, uint32_t struct_size);
+
+/* Translate the n rows of x (the layout the model was fitted on) to the target domain: out
+ * receives n * D floats, each row the translation of the same input row. The errors,
+ * capacity rule (GM_BUFFER_TOO_SMALL) and thread safety are those of gm_model_sample: several
+ * threads may translate with one model at once. GM_UNSUPPORTED for kinds without
+ * GM_CAP_TRANSLATE, GM_NOT_FITTED before a fit. */
+GM_API int32_t gm_model_translate(const gm_model* model, const gm_data* x, const gm_translate_options* opts, float* out,
+                                  int64_t out_capacity, gm_error** err);
+/* The domain names of a translating model, as a JSON array of strings in index order
+ * (GM_UNSUPPORTED for kinds without GM_CAP_TRANSLATE; an unfitted stargan whose configuration
+ * does not fix them has none yet: []). */
+GM_API int32_t gm_model_domains_json(const gm_model* model, gm_buffer** out, gm_error** err);
 
 /* ---------------------------------------------------------------- limits */
 

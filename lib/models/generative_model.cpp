@@ -275,6 +275,61 @@ void GenerativeModel::complete(const DataView& data, const uint8_t* observed, co
   do_complete(data, observed, options, out);
 }
 
+std::vector<std::string> GenerativeModel::domain_names() const {
+  require_capability(cap_translate, "translate");
+  return do_domain_names();
+}
+
+namespace {
+// The one index every row goes to, from options.domain or options.domain_name.
+int32_t single_target(const GenerativeModel& m, const TranslateOptions& o, const std::vector<std::string>& names) {
+  const std::string listed = names.empty() ? "none yet" : fmt::format("\"{}\"", fmt::join(names, "\", \""));
+  if (!o.domain_name.empty()) {
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (names[i] == o.domain_name) return static_cast<int32_t>(i);
+    fail(Status::invalid_argument, "{} translate: no domain named \"{}\"; the model's domains are {}", m.kind(),
+         o.domain_name, listed);
+  }
+  if (o.domain >= static_cast<int64_t>(names.size()))
+    fail(Status::invalid_argument,
+         "{} translate: domain {} is out of range; the model's domains are {} (indices 0..{})", m.kind(), o.domain,
+         listed, static_cast<int64_t>(names.size()) - 1);
+  return static_cast<int32_t>(o.domain);
+}
+}  // namespace
+
+void GenerativeModel::translate(const DataView& x, const TranslateOptions& options, float* out) const {
+  require_capability(cap_translate, "translate");
+  require_fitted("translate");
+  require_rows(x);
+  require_threads(options.threads, "translate");
+  const int given = (options.domain >= 0) + !options.domain_name.empty() + (options.domains != nullptr);
+  if (options.domain < -1)
+    fail(Status::invalid_argument, "{} translate: domain must be >= 0 (or -1: not given), got {}", kind(),
+         options.domain);
+  if (given != 1)
+    fail(Status::invalid_argument,
+         "{} translate: give the target domain exactly once (domain, domain_name or one per row in domains); got {}",
+         kind(), given == 0 ? "none" : "more than one");
+  const std::vector<std::string> names = do_domain_names();
+  std::vector<int32_t> one;
+  const int32_t* target = options.domains;
+  if (target == nullptr) {
+    one.assign(static_cast<std::size_t>(x.n), single_target(*this, options, names));
+    target = one.data();
+  } else {
+    for (int64_t r = 0; r < x.n; ++r)
+      if (target[r] < 0 || target[r] >= static_cast<int64_t>(names.size()))
+        fail(Status::invalid_argument, "{} translate: domains[{}] = {} is out of range [0, {})", kind(), r, target[r],
+             names.size());
+  }
+  if (x.n == 0) return;
+  require_out(out, "translate");
+  require_finite(x);
+  nn::ComputeScope scope(options.threads);
+  do_translate(x, target, options, out);
+}
+
 // ---------------------------------------------------------------- checks
 
 std::string GenerativeModel::unsupported_why(const char* verb) const {
@@ -356,6 +411,10 @@ int64_t GenerativeModel::do_latent_dim() const { missing_hook(*this, "decode"); 
 void GenerativeModel::do_decode(const DataView&, const SampleOptions&, float*) const { missing_hook(*this, "decode"); }
 void GenerativeModel::do_complete(const DataView&, const uint8_t*, const SampleOptions&, float*) const {
   missing_hook(*this, "complete");
+}
+std::vector<std::string> GenerativeModel::do_domain_names() const { missing_hook(*this, "translate"); }
+void GenerativeModel::do_translate(const DataView&, const int32_t*, const TranslateOptions&, float*) const {
+  missing_hook(*this, "translate");
 }
 
 const TensorRef& find_tensor(const std::vector<TensorRef>& tensors, const std::string& name, DType dtype,

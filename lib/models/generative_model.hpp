@@ -51,6 +51,16 @@ struct SampleOptions {
   int64_t condition_dim = 0;
 };
 
+// The target of translate (genmodels.h, gm_translate_options): exactly one of domain (>= 0),
+// domain_name (non-empty) or domains (n indices) is given.
+struct TranslateOptions {
+  uint64_t seed = 0;
+  int threads = 0;
+  int64_t domain = -1;
+  std::string domain_name;
+  const int32_t* domains = nullptr;
+};
+
 struct EvalOptions {
   uint64_t seed = 0;
   int threads = 0;
@@ -108,6 +118,10 @@ class GenerativeModel {
   void decode(const DataView& codes, const SampleOptions& options, float* out) const;
   // observed: (N, D) nonzero = observed; out: (N, D)
   void complete(const DataView& data, const uint8_t* observed, const SampleOptions& options, float* out) const;
+  // The domains a translating kind knows, in index order (empty before a fit fixes them).
+  std::vector<std::string> domain_names() const;
+  // x: (N, D) in the fitted layout; out: (N, D), row r translated to its target domain.
+  void translate(const DataView& x, const TranslateOptions& options, float* out) const;
 
   // Persistence: the tensors to write (fitted models only), and the inverse. restore()
   // validates shapes against the configuration and values (finite, in range) and throws
@@ -155,6 +169,10 @@ class GenerativeModel {
   virtual void do_decode(const DataView& codes, const SampleOptions& options, float* out) const;
   virtual void do_complete(const DataView& data, const uint8_t* observed, const SampleOptions& options,
                            float* out) const;
+  virtual std::vector<std::string> do_domain_names() const;
+  // target: N domain indices, each checked to be in [0, domain count).
+  virtual void do_translate(const DataView& x, const int32_t* target, const TranslateOptions& options,
+                            float* out) const;
   virtual std::vector<TensorRef> do_tensors() const = 0;
   // Called mid-fit, at the end of an epoch, before a checkpoint saves do_tensors(): a kind
   // whose saved tensors are derived from its training parameters brings them up to date.

@@ -18,5 +18,6 @@ void add_classifier_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
 void add_captions_command(CLI::App& app, int& exit_code);
 void add_interpolate_command(CLI::App& app, int& exit_code);
+void add_translate_command(CLI::App& app, int& exit_code);
 
 }  // namespace gm::cli

@@ -12,8 +12,8 @@ namespace gm::cli {
 
 namespace {
 
-// Capabilities as gm_kinds_json reports them: translate is reserved until the ABI has it.
-constexpr uint32_t kReported = ~static_cast<uint32_t>(cap_translate);
+// Capabilities as gm_kinds_json reports them: all of them.
+constexpr uint32_t kReported = ~0u;
 
 std::string cell(const std::string& text) {
   std::string out;

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   gm::cli::add_eval_command(app, exit_code);
   gm::cli::add_captions_command(app, exit_code);
   gm::cli::add_interpolate_command(app, exit_code);
+  gm::cli::add_translate_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version

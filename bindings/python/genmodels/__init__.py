@@ -149,7 +149,7 @@ class Capability(enum.IntFlag):
     ENCODE = 1 << 3
     DECODE = 1 << 4
     COMPLETE = 1 << 5
-    TRANSLATE = 1 << 6  # reserved: no kind reports it until the library has a translate verb
+    TRANSLATE = 1 << 6  # translate: image-to-image kinds (cyclegan, stargan)
     CONDITIONAL = 1 << 7
     BINARY_DATA = 1 << 8
     EXACT_LOG_PROB = 1 << 9

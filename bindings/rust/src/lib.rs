@@ -223,7 +223,7 @@ impl Capabilities {
     pub const ENCODE: Capabilities = Capabilities(sys::GM_CAP_ENCODE);
     pub const DECODE: Capabilities = Capabilities(sys::GM_CAP_DECODE);
     pub const COMPLETE: Capabilities = Capabilities(sys::GM_CAP_COMPLETE);
-    /// Reserved: no kind reports it until the library has a translate function.
+    /// gm_model_translate: image-to-image kinds (cyclegan, stargan).
     pub const TRANSLATE: Capabilities = Capabilities(sys::GM_CAP_TRANSLATE);
     pub const CONDITIONAL: Capabilities = Capabilities(sys::GM_CAP_CONDITIONAL);
     pub const BINARY_DATA: Capabilities = Capabilities(sys::GM_CAP_BINARY_DATA);

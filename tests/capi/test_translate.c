@@ -1,0 +1,77 @@
+/* gm_model_translate and gm_model_domains_json from C: the options' defaults and sized
+ * initialiser, and the errors every caller can get wrong. The translating kinds (cyclegan,
+ * stargan) add their own cases here as they land (issue 15). Prints "N passed, N failed". */
+#include <stdlib.h>
+
+#include "check.h"
+
+static void test_options(void) {
+  gm_translate_options o;
+  memset(&o, 0xab, sizeof o);
+  gm_translate_options_init(&o);
+  CHECK(o.struct_size == sizeof o);
+  CHECK(o.seed == 0);
+  CHECK(o.threads == 0);
+  CHECK(o.domain == -1); /* not given: the caller names the target */
+  CHECK(o.domain_name == NULL);
+  CHECK(o.domains == NULL);
+
+  /* A binding that knows only the first three fields gets exactly those written. */
+  unsigned char raw[sizeof(gm_translate_options) + 8];
+  memset(raw, 0xcd, sizeof raw);
+  const uint32_t small = (uint32_t)offsetof(gm_translate_options, domain);
+  gm_translate_options_init_sized((gm_translate_options*)raw, small);
+  gm_translate_options head;
+  memcpy(&head, raw, small);
+  CHECK(head.struct_size == small);
+  CHECK(head.seed == 0 && head.threads == 0);
+  CHECK(raw[small] == 0xcd); /* nothing written past the caller's struct */
+  gm_translate_options_init(NULL);
+  gm_translate_options_init_sized(NULL, sizeof o);
+}
+
+static void test_kinds_without_translate(void) {
+  /* No kind before cyclegan and stargan translates: none reports the capability. */
+  gm_buffer* kinds = NULL;
+  EXPECT_OK(gm_kinds_json(&kinds, ERR));
+  const char* text = (const char*)gm_buffer_data(kinds);
+  CHECK(text != NULL && strstr(text, "\"translate\"") == NULL);
+  gm_buffer_free(kinds);
+
+  float x[4 * 16];
+  for (int i = 0; i < 4 * 16; ++i) x[i] = (float)((i * 7) % 3 == 0);
+  gm_data data;
+  gm_data_init(&data);
+  data.x = x, data.n = 4, data.d = 16;
+  gm_model* m = NULL;
+  EXPECT_OK(gm_model_create("bernoulli", NULL, &m, ERR));
+  EXPECT_OK(gm_model_fit(m, &data, NULL, ERR));
+  uint32_t caps = 0;
+  EXPECT_OK(gm_model_capabilities(m, &caps, ERR));
+  CHECK((caps & GM_CAP_TRANSLATE) == 0);
+
+  gm_translate_options o;
+  gm_translate_options_init(&o);
+  o.domain = 0;
+  float out[4 * 16];
+  /* The capability comes first: unsupported, whatever else is wrong with the call. */
+  EXPECT_ERR(GM_UNSUPPORTED, gm_model_translate(m, &data, &o, out, 4 * 16, ERR));
+  EXPECT_ERR(GM_UNSUPPORTED, gm_model_translate(m, &data, NULL, NULL, 0, ERR));
+  EXPECT_ERR(GM_UNSUPPORTED, gm_model_translate(m, NULL, &o, out, 4 * 16, ERR));
+  gm_buffer* names = NULL;
+  EXPECT_ERR(GM_UNSUPPORTED, gm_model_domains_json(m, &names, ERR));
+  CHECK(names == NULL);
+
+  /* A NULL model or output pointer is an invalid argument. */
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_translate(NULL, &data, &o, out, 4 * 16, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_domains_json(NULL, &names, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_domains_json(m, NULL, ERR));
+  gm_model_free(m);
+}
+
+int main(void) {
+  test_options();
+  test_kinds_without_translate();
+  printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
