@@ -59,6 +59,11 @@ expect 4 "wrong width is GM_INVALID_DATA" -- "$G" log-prob "$T/m.safetensors" --
 
 expect 0 "complete png" -- "$G" complete "$T/m.safetensors" --data $BARS --hide bottom-half --out "$T/c.png"
 expect 0 "complete npy" -- "$G" complete "$T/m.safetensors" --data $BARS --hide left-half --out "$T/c.npy"
+expect 0 "complete takes --threads" -- "$G" complete "$T/m.safetensors" --data $BARS --hide left-half --threads 1 \
+  --out "$T/c1.npy"
+/usr/bin/python3 -c "
+import numpy as np, sys
+sys.exit(0 if np.array_equal(np.load('$T/c.npy'), np.load('$T/c1.npy')) else 1)" && ok || bad "complete: the same seed gives the same completions on 1 thread"
 
 expect 0 "log-prob --out writes every example's log p" -- "$G" log-prob "$T/m.safetensors" --data $BARS --out "$T/lp.npy"
 /usr/bin/python3 -c "

@@ -99,6 +99,7 @@ void add_complete_command(CLI::App& app, int& exit_code) {
                   "FILE.png (grid: inputs with the hidden part blanked, then completions) or FILE.npy")
       ->required();
   add_seed_option(*cmd, args->options.seed, "random seed");
+  add_threads_option(*cmd, args->options.threads);
   cmd->add_option("--columns", args->columns, "images per grid row (0 = one row per example pair)");
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
