@@ -57,6 +57,7 @@ GMGO_DEFAULTS(gm_fit_options)
 GMGO_DEFAULTS(gm_sample_options)
 GMGO_DEFAULTS(gm_score_options)
 GMGO_DEFAULTS(gm_dataset_options)
+GMGO_DEFAULTS(gm_translate_options)
 
 static gm_data gmgo_data(const float* x, const int32_t* labels, const float* cond, const gmgo_shape* s) {
   gm_data v;
@@ -121,6 +122,23 @@ static int32_t gmgo_complete(const gm_model* m, const float* x, const gmgo_shape
   gm_data v = gmgo_data(x, NULL, NULL, s);
   gm_sample_options o = gmgo_sample_options(so, labels, cond);
   return gm_model_complete(m, &v, observed, &o, out, cap, err);
+}
+
+// The target is given exactly once: name when not NULL, else domains when not NULL, else domain.
+static int32_t gmgo_translate(const gm_model* m, const float* x, const gmgo_shape* s, uint64_t seed, int32_t threads,
+                              int64_t domain, const char* name, const int32_t* domains, float* out, int64_t cap,
+                              gm_error** err) {
+  gm_data v = gmgo_data(x, NULL, NULL, s);
+  gm_translate_options o = gmgo_gm_translate_options_defaults();
+  o.seed = seed, o.threads = threads;
+  if (name != NULL) {
+    o.domain_name = name;
+  } else if (domains != NULL) {
+    o.domains = domains;
+  } else {
+    o.domain = domain;
+  }
+  return gm_model_translate(m, &v, &o, out, cap, err);
 }
 
 static int32_t gmgo_write_png_grid(const char* path, const float* x, const gmgo_shape* s, int64_t columns,
@@ -258,7 +276,7 @@ const (
 	CapEncode       Capability = C.GM_CAP_ENCODE
 	CapDecode       Capability = C.GM_CAP_DECODE
 	CapComplete     Capability = C.GM_CAP_COMPLETE
-	CapTranslate    Capability = C.GM_CAP_TRANSLATE // gm_model_translate: image-to-image kinds (cyclegan, stargan)
+	CapTranslate    Capability = C.GM_CAP_TRANSLATE // Translate: image-to-image kinds (cyclegan, stargan)
 	CapConditional  Capability = C.GM_CAP_CONDITIONAL
 	CapBinaryData   Capability = C.GM_CAP_BINARY_DATA
 	CapExactLogProb Capability = C.GM_CAP_EXACT_LOG_PROB
@@ -755,6 +773,62 @@ func (m *Model) Complete(data Data, observed []bool, opts *SampleOptions) ([]flo
 	defer m.mu.RUnlock()
 	var cerr *C.gm_error
 	status := C.gmgo_complete(m.ptr, f32ptr(data.X), &s, mask, &so, labels, cond, f32ptr(out), C.int64_t(len(out)), &cerr)
+	return out, errorOf(status, cerr)
+}
+
+// Domains names a translating model's domains in index order (cyclegan: "a", "b";
+// gm_model_domains_json); Unsupported for kinds that do not translate.
+func (m *Model) Domains() ([]string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var buf *C.gm_buffer
+	var cerr *C.gm_error
+	if err := errorOf(C.gm_model_domains_json(m.ptr, &buf, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	var names []string
+	return names, json.Unmarshal(takeBuffer(buf), &names)
+}
+
+// Domain is the target of Translate: one domain for every row, by Name or by Index, or one
+// index per row (PerRow). Exactly one of them is set.
+type Domain struct {
+	Name   string
+	Index  int // used when Name is "" and PerRow is nil
+	PerRow []int32
+}
+
+// TranslateOptions are Translate's seed and thread count (nil: the defaults).
+type TranslateOptions struct {
+	Seed    uint64
+	Threads int
+}
+
+// Translate maps the rows of data to the target domain (gm_model_translate): one output row
+// per input row, the same width.
+func (m *Model) Translate(data Data, to Domain, opts *TranslateOptions) ([]float32, error) {
+	s, err := data.shape()
+	if err != nil {
+		return nil, err
+	}
+	if to.PerRow != nil && len(to.PerRow) != data.N() {
+		return nil, argError("%d per-row domains for %d rows", len(to.PerRow), data.N())
+	}
+	var o TranslateOptions
+	if opts != nil {
+		o = *opts
+	}
+	var name *C.char
+	if to.Name != "" {
+		name = C.CString(to.Name)
+		defer C.free(unsafe.Pointer(name))
+	}
+	out := make([]float32, len(data.X))
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var cerr *C.gm_error
+	status := C.gmgo_translate(m.ptr, f32ptr(data.X), &s, C.uint64_t(o.Seed), C.int32_t(o.Threads), C.int64_t(to.Index),
+		name, i32ptr(to.PerRow), f32ptr(out), C.int64_t(len(out)), &cerr)
 	return out, errorOf(status, cerr)
 }
 

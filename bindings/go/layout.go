@@ -28,6 +28,7 @@ func cLayout() map[string]cStruct {
 	var sample C.gm_sample_options
 	var score C.gm_score_options
 	var dataset C.gm_dataset_options
+	var translate C.gm_translate_options
 	return map[string]cStruct{
 		"gm_data": {unsafe.Sizeof(data), unsafe.Alignof(data), []cField{
 			{"struct_size", unsafe.Offsetof(data.struct_size), unsafe.Sizeof(data.struct_size)},
@@ -94,6 +95,14 @@ func cLayout() map[string]cStruct {
 			{"binarize", unsafe.Offsetof(dataset.binarize), unsafe.Sizeof(dataset.binarize)},
 			{"max_examples", unsafe.Offsetof(dataset.max_examples), unsafe.Sizeof(dataset.max_examples)},
 			{"levels", unsafe.Offsetof(dataset.levels), unsafe.Sizeof(dataset.levels)},
+		}},
+		"gm_translate_options": {unsafe.Sizeof(translate), unsafe.Alignof(translate), []cField{
+			{"struct_size", unsafe.Offsetof(translate.struct_size), unsafe.Sizeof(translate.struct_size)},
+			{"seed", unsafe.Offsetof(translate.seed), unsafe.Sizeof(translate.seed)},
+			{"threads", unsafe.Offsetof(translate.threads), unsafe.Sizeof(translate.threads)},
+			{"domain", unsafe.Offsetof(translate.domain), unsafe.Sizeof(translate.domain)},
+			{"domain_name", unsafe.Offsetof(translate.domain_name), unsafe.Sizeof(translate.domain_name)},
+			{"domains", unsafe.Offsetof(translate.domains), unsafe.Sizeof(translate.domains)},
 		}},
 	}
 }

@@ -111,6 +111,15 @@ int main(void) {
   FIELD(gm_dataset_options, max_examples);
   LAST(gm_dataset_options, levels);
   end_struct();
+
+  BEGIN(gm_translate_options, 0);
+  FIELD(gm_translate_options, struct_size);
+  FIELD(gm_translate_options, seed);
+  FIELD(gm_translate_options, threads);
+  FIELD(gm_translate_options, domain);
+  FIELD(gm_translate_options, domain_name);
+  LAST(gm_translate_options, domains);
+  end_struct();
   printf("\n  },\n  \"constants\": {");
 
   CONSTANT(GM_ABI_VERSION);

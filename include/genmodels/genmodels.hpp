@@ -269,6 +269,23 @@ struct SampleOptions {
   }
 };
 
+// For translate (gm_translate_options): the target given exactly once — domain (>= 0), a
+// non-empty domain_name, or domains (one index per row).
+struct TranslateOptions {
+  uint64_t seed = 0;
+  int32_t threads = 0;
+  int64_t domain = -1;
+  std::string domain_name;
+  const int32_t* domains = nullptr;
+  // The C struct points into domain_name: valid while this object lives unchanged.
+  gm_translate_options c() const noexcept {
+    gm_translate_options o = detail::defaults_of(gm_translate_options_init_sized);
+    o.seed = seed, o.threads = threads, o.domain = domain, o.domains = domains;
+    o.domain_name = domain_name.empty() ? nullptr : domain_name.c_str();
+    return o;
+  }
+};
+
 // For log_prob and encode (gm_score_options).
 struct ScoreOptions {
   uint64_t seed = 0;
@@ -522,6 +539,26 @@ class Model {
   std::vector<float> complete(const Rows& data, Span<const uint8_t> observed, const SampleOptions& options = {}) const {
     std::vector<float> out(rows_size(data.n, data.d));
     complete(data, observed, Span<float>(out), options);
+    return out;
+  }
+
+  // The domain names of a translating model as a JSON array, in index order.
+  std::string domains_json() const {
+    gm_buffer* out = nullptr;
+    detail::Call call;
+    call.check(gm_model_domains_json(get(), &out, call.err()));
+    return detail::text_of(detail::Buffer(out));
+  }
+  // Each row of data translated to the target domain: out holds n * d values.
+  void translate(const Rows& data, Span<float> out, const TranslateOptions& options) const {
+    const gm_data v = data.c();
+    const gm_translate_options o = options.c();
+    detail::Call call;
+    call.check(gm_model_translate(get(), &v, &o, out.data(), out.ssize(), call.err()));
+  }
+  std::vector<float> translate(const Rows& data, const TranslateOptions& options) const {
+    std::vector<float> out(rows_size(data.n, data.d));
+    translate(data, Span<float>(out), options);
     return out;
   }
 

@@ -143,6 +143,19 @@ TEST_CASE("encode and decode map the closed-form kinds' GM_UNSUPPORTED") {
   }
 }
 
+TEST_CASE("translate maps a kind without translate to Unsupported, naming the verb") {
+  gm::Model m = fitted("bernoulli");
+  CHECK_FALSE(m.has(GM_CAP_TRANSLATE));
+  const std::vector<float> x(9, 0.0f);
+  gm::TranslateOptions by_name;
+  by_name.domain_name = "b";
+  CHECK(by_name.c().domain_name == by_name.domain_name.c_str());
+  CHECK(gm::TranslateOptions{}.c().domain == -1);  // not given
+  CHECK(message_of<gm::Unsupported>([&] { m.translate(gm::Rows(x, 9), by_name); }).find("translate") !=
+        std::string::npos);
+  CHECK_THROWS_AS(m.domains_json(), gm::Unsupported);
+}
+
 TEST_CASE("every status is its own exception class with the library's message") {
   CHECK(message_of<gm::UnknownKind>([] { gm::Model("markow"); }).find("markow") != std::string::npos);
   CHECK_THROWS_AS(gm::Model("markov", "{\"ordr\": 2}"), gm::InvalidConfig);

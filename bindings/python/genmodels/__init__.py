@@ -19,6 +19,7 @@ import ctypes
 import dataclasses
 import enum
 import json
+import numbers
 import os
 import threading
 from typing import Any, Callable, Optional, Sequence, Union
@@ -582,6 +583,36 @@ class Model:
         out = np.empty(X.shape, dtype=np.float32)
         opts, _keep = _sample_options(seed, threads, y)
         self._call(_lib.gm_model_complete, _byref(data), mask.ctypes.data, opts, out.ctypes.data, out.size)
+        return out
+
+    @property
+    def domains(self) -> list[str]:
+        """The domain names of a translating model (cyclegan: ["a", "b"]), in index order
+        (gm_model_domains_json); UnsupportedError for kinds that do not translate."""
+        _require("gm_model_domains_json")
+        buf = self._query(_lib.gm_model_domains_json, ctypes.c_void_p)
+        return json.loads(_take_text(buf))
+
+    def translate(self, X: npt.ArrayLike, to: Union[int, str, npt.ArrayLike], *, seed: int = 0,
+                  threads: int = 0) -> np.ndarray:
+        """X's images translated to domain `to` (same shape as X, float32): a domain name (see
+        domains), an index, or one index per row (gm_model_translate)."""
+        _require("gm_model_translate")
+        data, X = _rows(X)
+        o = _native.TranslateOptions.from_buffer_copy(_native.TRANSLATE_DEFAULTS)
+        o.seed, o.threads = seed, threads
+        per_row = None
+        if isinstance(to, str):
+            o.domain_name = to.encode()
+        elif isinstance(to, numbers.Integral) and not isinstance(to, bool):
+            o.domain = int(to)
+        else:
+            per_row = np.ascontiguousarray(to, dtype=np.int32)
+            if per_row.shape != (data.n,):
+                raise _ERRORS[1](f"to has shape {per_row.shape}; give one domain per row ({data.n},)", 1)
+            o.domains = per_row.ctypes.data
+        out = np.empty(X.shape, dtype=np.float32)
+        self._call(_lib.gm_model_translate, _byref(data), _byref(o), out.ctypes.data, out.size)
         return out
 
     # -- files

@@ -63,12 +63,18 @@ class DatasetOptions(ctypes.Structure):  # gm_dataset_options
                 ("levels", _i64)]
 
 
+class TranslateOptions(ctypes.Structure):  # gm_translate_options (appended with translation)
+    _fields_ = [("struct_size", _u32), ("seed", _u64), ("threads", _i32), ("domain", _i64),
+                ("domain_name", _s), ("domains", _p)]
+
+
 _D, _F, _S, _E, _O = (ctypes.POINTER(t) for t in (Data, FitOptions, SampleOptions, ScoreOptions, DatasetOptions))
+_T = ctypes.POINTER(TranslateOptions)
 
 # The public structs by their C names (the layout test compares them with genmodels.h).
 STRUCTS = {"gm_data": Data, "gm_epoch_report": EpochReport, "gm_fit_options": FitOptions,
            "gm_sample_options": SampleOptions, "gm_score_options": ScoreOptions,
-           "gm_dataset_options": DatasetOptions}
+           "gm_dataset_options": DatasetOptions, "gm_translate_options": TranslateOptions}
 
 # name: (restype, argtypes); every status-returning function ends with gm_error** err.
 _PROTOTYPES = {
@@ -123,6 +129,10 @@ _OPTIONAL_PROTOTYPES = {
     "gm_model_training_progress": (_i32, [_p, ctypes.POINTER(_i64), ctypes.POINTER(_i64), _pp]),
     # appended with M-level pixels
     "gm_model_levels": (_i32, [_p, ctypes.POINTER(_i64), _pp]),
+    # appended with translation (cyclegan, stargan)
+    "gm_translate_options_init_sized": (None, [_T, _u32]),
+    "gm_model_translate": (_i32, [_p, _D, _T, _p, _i64, _pp]),
+    "gm_model_domains_json": (_i32, [_p, _pp, _pp]),
 }
 
 
@@ -185,3 +195,5 @@ FIT_DEFAULTS = bytes(defaults(lib.gm_fit_options_init_sized, FitOptions))
 SAMPLE_DEFAULTS = bytes(defaults(lib.gm_sample_options_init_sized, SampleOptions))
 SCORE_DEFAULTS = bytes(defaults(lib.gm_score_options_init_sized, ScoreOptions))
 DATASET_DEFAULTS = bytes(defaults(lib.gm_dataset_options_init_sized, DatasetOptions))
+TRANSLATE_DEFAULTS = (bytes(defaults(lib.gm_translate_options_init_sized, TranslateOptions))
+                      if has("gm_translate_options_init_sized") else None)

@@ -223,7 +223,7 @@ impl Capabilities {
     pub const ENCODE: Capabilities = Capabilities(sys::GM_CAP_ENCODE);
     pub const DECODE: Capabilities = Capabilities(sys::GM_CAP_DECODE);
     pub const COMPLETE: Capabilities = Capabilities(sys::GM_CAP_COMPLETE);
-    /// gm_model_translate: image-to-image kinds (cyclegan, stargan).
+    /// [`Model::translate`]: image-to-image kinds (cyclegan, stargan).
     pub const TRANSLATE: Capabilities = Capabilities(sys::GM_CAP_TRANSLATE);
     pub const CONDITIONAL: Capabilities = Capabilities(sys::GM_CAP_CONDITIONAL);
     pub const BINARY_DATA: Capabilities = Capabilities(sys::GM_CAP_BINARY_DATA);
@@ -467,6 +467,22 @@ impl SampleOptions<'_> {
         }
         Ok(o)
     }
+}
+
+/// The target domain of [`Model::translate`]: one for every row (by index or by name, see
+/// [`Model::domains_json`]) or one index per row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain<'a> {
+    Index(usize),
+    Name(&'a str),
+    PerRow(&'a [i32]),
+}
+
+/// Options of [`Model::translate`]. The same seed gives the same output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TranslateOptions {
+    pub seed: u64,
+    pub threads: i32,
 }
 
 /// Options of log_prob and encode (`gm_score_options`).
@@ -803,6 +819,40 @@ impl Model {
         call(|err| unsafe {
             sys::gm_model_complete(self.ptr(), &view, mask, &o, out.as_mut_ptr(), out.len() as i64, err)
         })?;
+        Ok(out)
+    }
+
+    /// The domain names of a translating model (cyclegan: `["a","b"]`) as a JSON array, in
+    /// index order (`gm_model_domains_json`); `Unsupported` for kinds that do not translate.
+    pub fn domains_json(&self) -> Result<String> {
+        let mut buf = ptr::null_mut();
+        call(|err| unsafe { sys::gm_model_domains_json(self.ptr(), &mut buf, err) })?;
+        Ok(String::from_utf8_lossy(&take_buffer(buf)).into_owned())
+    }
+
+    /// The rows of `data` translated to the domain `to` (`gm_model_translate`): one output row
+    /// per input row, the same width.
+    pub fn translate(&self, data: &Data, to: Domain, opts: &TranslateOptions) -> Result<Vec<f32>> {
+        let view = data.to_c()?;
+        let mut o = defaults(sys::gm_translate_options_init_sized);
+        o.seed = opts.seed;
+        o.threads = opts.threads;
+        let name;
+        match to {
+            Domain::Index(i) => o.domain = i as i64,
+            Domain::Name(n) => {
+                name = c_string(n)?;
+                o.domain_name = name.as_ptr();
+            }
+            Domain::PerRow(d) => {
+                if d.len() != data.rows() {
+                    return Err(length_error("domains", d.len(), data.rows()));
+                }
+                o.domains = d.as_ptr();
+            }
+        }
+        let mut out = vec![0f32; data.values().len()];
+        call(|err| unsafe { sys::gm_model_translate(self.ptr(), &view, &o, out.as_mut_ptr(), out.len() as i64, err) })?;
         Ok(out)
     }
 

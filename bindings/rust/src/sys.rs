@@ -156,6 +156,19 @@ pub struct gm_dataset_options {
     pub levels: i64,
 }
 
+/// Appended with translation (cyclegan, stargan): the target of `gm_model_translate`, given
+/// exactly once (`domain` >= 0, `domain_name` non-null, or `domains` one index per row).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct gm_translate_options {
+    pub struct_size: u32,
+    pub seed: u64,
+    pub threads: i32,
+    pub domain: i64,
+    pub domain_name: *const c_char,
+    pub domains: *const i32,
+}
+
 extern "C" {
     pub fn gm_error_code(err: *const gm_error) -> i32;
     pub fn gm_error_message(err: *const gm_error) -> *const c_char;
@@ -250,6 +263,17 @@ extern "C" {
         out_capacity: i64,
         err: *mut *mut gm_error,
     ) -> i32;
+
+    pub fn gm_translate_options_init_sized(opts: *mut gm_translate_options, struct_size: u32);
+    pub fn gm_model_translate(
+        model: *const gm_model,
+        x: *const gm_data,
+        opts: *const gm_translate_options,
+        out: *mut f32,
+        out_capacity: i64,
+        err: *mut *mut gm_error,
+    ) -> i32;
+    pub fn gm_model_domains_json(model: *const gm_model, out: *mut *mut gm_buffer, err: *mut *mut gm_error) -> i32;
 
     pub fn gm_model_save(model: *const gm_model, path: *const c_char, err: *mut *mut gm_error) -> i32;
     pub fn gm_model_load(path: *const c_char, out: *mut *mut gm_model, err: *mut *mut gm_error) -> i32;

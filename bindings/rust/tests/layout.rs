@@ -152,6 +152,8 @@ fn structs_and_constants_match_genmodels_h() {
                 condition_dim),
         fields!("gm_score_options", sys::gm_score_options; struct_size, seed, threads, samples),
         fields!("gm_dataset_options", sys::gm_dataset_options; struct_size, binarize, max_examples, levels),
+        fields!("gm_translate_options", sys::gm_translate_options; struct_size, seed, threads, domain, domain_name,
+                domains),
     ];
     let structs = get(&layout, "structs");
     let all = object(structs);
