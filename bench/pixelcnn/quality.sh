@@ -6,7 +6,8 @@
 #   bench/pixelcnn/quality.sh LEVELS F L EPOCHS [MAX_TRAIN] [MAX_TEST] [BATCH]
 # LEVELS 256 (the bytes, --levels 256) or 2 (--binarize 0.5); MAX_TRAIN / MAX_TEST: the first N
 # training / test images (0: all 60 000 / 10 000); BATCH 100 (genmodels' default).
-# Environment: THREADS (2), LR (1e-3, both sides), ONLY (genmodels | torch: run one side),
+# Environment: THREADS (2), LR (1e-3, both sides), SEED (genmodels 1, PyTorch 0: each side's
+# initialisation and batch order), ONLY (genmodels | torch: run one side),
 # KEEP=DIR keeps the models (DIR/epoch_N.safetensors, and epoch_N.ckpt.safetensors with Adam's state).
 # genmodels trains one epoch per `fit` call, resuming the previous epoch's checkpoint (the
 # optimiser state and the shuffling stream carry over), and scores each epoch's model.
@@ -23,6 +24,7 @@ NTE=${6:-0}
 B=${7:-100}
 THREADS=${THREADS:-2}
 LR=${LR:-1e-3}
+SEED=${SEED:-}
 gm_setup "${GM_PIXELCNN_BUILD_DIR:-build-p}" "$THREADS"
 if [[ $M == 2 ]]; then quant=(--binarize 0.5); else quant=(--levels "$M"); fi
 limit_tr=()
@@ -37,7 +39,7 @@ if [[ ${ONLY:-genmodels} == genmodels ]]; then
   for ((e = 1; e <= E; e++)); do
     out="$T/epoch_$e.safetensors"
     if ((e == 1)); then
-      start=(pixelcnn --config "{\"channels\": $F, \"layers\": $L}" --batch-size "$B" --lr "$LR" --seed 1)
+      start=(pixelcnn --config "{\"channels\": $F, \"layers\": $L}" --batch-size "$B" --lr "$LR" --seed "${SEED:-1}")
     else
       start=(--resume "$T/epoch_$((e - 1)).ckpt.safetensors")
     fi
@@ -61,7 +63,8 @@ fi
 : >"$T/torch.jsonl"
 if [[ ${ONLY:-torch} == torch ]]; then
   (cd bench/torch && /usr/bin/python3 pixelcnn.py --levels "$M" --channels "$F" --layers "$L" --epochs "$E" \
-    --batch "$B" --lr "$LR" --threads "$THREADS" --max-train "$NTR" --max-test "$NTE" | grep -v '"blas"' |
+    --batch "$B" --lr "$LR" --seed "${SEED:-0}" --threads "$THREADS" --max-train "$NTR" --max-test "$NTE" |
+    grep -v '"blas"' |
     tee "$T/torch.jsonl")
 fi
 gm_machine passive
