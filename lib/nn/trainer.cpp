@@ -106,6 +106,10 @@ struct Loop {
   ShuffleFn shuffle_epoch;  // replaces the default epoch shuffle (TrainerSettings::shuffle)
   std::vector<Adam*> optimisers;
   std::function<void(EpochReport&)> end_epoch;
+  // A trainee's own state between steps (TrainingState::extra): written at every sync, read
+  // back when a warm start continues the run.
+  std::function<void(std::vector<float>&)> save_extra;
+  std::function<void(const std::vector<float>&)> load_extra;
 };
 
 void save_optimisers(const std::vector<Adam*>& optimisers, TrainingState& st) {
@@ -190,7 +194,10 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
     st.epochs_without_improvement = 0;
     st.best.clear();
   }
-  if (continuing) load_optimisers(loop.optimisers, st, kind);
+  if (continuing) {
+    load_optimisers(loop.optimisers, st, kind);
+    if (loop.load_extra) loop.load_extra(st.extra);
+  }
   st.seed = fit.seed;
   st.batch_size = fit.batch_size;
   st.learning_rate = fit.learning_rate;
@@ -207,6 +214,7 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
   auto sync = [&] {  // the parts of the state that live elsewhere during the loop
     st.order = order;
     save_optimisers(loop.optimisers, st);
+    if (loop.save_extra) loop.save_extra(st.extra);
   };
 
   for (int64_t epoch = first_epoch; epoch <= last_epoch; ++epoch) {
@@ -343,6 +351,8 @@ TrainReport train(SteppedTrainable& model, const DataView& data, const FitOption
     return model.train_batch(batch, rng, global_step);
   };
   loop.end_epoch = [&](EpochReport& r) { model.end_epoch(r); };
+  loop.save_extra = [&](std::vector<float>& into) { model.save_extra_state(into); };
+  loop.load_extra = [&](const std::vector<float>& from) { model.load_extra_state(from); };
   return run_loop(data, fit, kind, loop);
 }
 
