@@ -26,14 +26,13 @@ CycleGanModel::CycleGanModel(CycleGanModel&&) noexcept = default;
 CycleGanModel& CycleGanModel::operator=(CycleGanModel&&) noexcept = default;
 
 std::string CycleGanModel::unsupported_why(const char* verb) const {
-  if (std::strcmp(verb, "log_prob") == 0)
-    return "cyclegan is an implicit model: it has no likelihood to evaluate";
+  if (std::strcmp(verb, "log_prob") == 0) return "cyclegan is an implicit model: it has no likelihood to evaluate";
   if (std::strcmp(verb, "sample") == 0 || std::strcmp(verb, "decode") == 0)
     return fmt::format(
-        "cyclegan maps given images from one domain to the other and has no noise to {} from: use translate",
-        verb);
+        "cyclegan maps given images from one domain to the other and has no noise to {} from: use translate", verb);
   if (std::strcmp(verb, "encode") == 0) return "cyclegan has no latent code; translate maps an image to an image";
-  if (std::strcmp(verb, "complete") == 0) return "cyclegan cannot complete: it has no conditional p(x_missing | x_observed)";
+  if (std::strcmp(verb, "complete") == 0)
+    return "cyclegan cannot complete: it has no conditional p(x_missing | x_observed)";
   return GenerativeModel::unsupported_why(verb);
 }
 
@@ -45,8 +44,7 @@ void CycleGanModel::check_fit_data(const DataView& data) const {
          "cyclegan needs each row's domain in gm_data.labels: 0 for domain a, 1 for domain b (the command line's "
          "`fit cyclegan --data A --data-b B` sets them)");
   if (data.num_classes > 2)
-    fail(Status::invalid_data, "cyclegan translates between two domains; the data has {} classes",
-         data.num_classes);
+    fail(Status::invalid_data, "cyclegan translates between two domains; the data has {} classes", data.num_classes);
   int64_t count[2] = {0, 0};
   for (int64_t r = 0; r < data.n; ++r) {
     if (data.labels[r] != 0 && data.labels[r] != 1)
@@ -120,9 +118,7 @@ void CycleGanModel::load_extra_state(const std::vector<float>& from) {
     fail(Status::corrupt_file, "cyclegan training state: {} values after the history buffers", from.size() - at);
 }
 
-const cyclegan::ImagePool* CycleGanModel::pool(int domain) const {
-  return domain == 0 ? pool_a_.get() : pool_b_.get();
-}
+const cyclegan::ImagePool* CycleGanModel::pool(int domain) const { return domain == 0 ? pool_a_.get() : pool_b_.get(); }
 
 nn::ParameterStore& CycleGanModel::parameter_store() {
   require_fitted("parameter_store");
@@ -139,8 +135,7 @@ nn::ParamSpan CycleGanModel::discriminator_span() {
 
 // ---------------------------------------------------------------- translate
 
-void CycleGanModel::do_translate(const DataView& x, const int32_t* target, const TranslateOptions&,
-                                 float* out) const {
+void CycleGanModel::do_translate(const DataView& x, const int32_t* target, const TranslateOptions&, float* out) const {
   const int64_t D = shape_.d;
   std::vector<float> in(static_cast<std::size_t>(std::min(x.n, kChunk) * D));
   std::vector<int64_t> rows;

@@ -12,8 +12,8 @@ Schema make_schema() {
   k.push_back(number_key("lambda_cycle", 10.0, 0.0, 1000.0, "weight of the cycle-consistency L1 terms"));
   k.push_back(number_key("lambda_identity", 0.5, 0.0, 100.0,
                          "weight of the identity L1 terms, as a multiple of lambda_cycle (0: none)"));
-  k.push_back(integer_key("pool_size", 50, 0, 10000,
-                          "generated images each discriminator's history buffer keeps (0: none)"));
+  k.push_back(
+      integer_key("pool_size", 50, 0, 10000, "generated images each discriminator's history buffer keeps (0: none)"));
   k.push_back(number_key("learning_rate", 2e-4, 1e-8, 1.0, "Adam's step size, both optimisers"));
   k.push_back(number_key("beta1", 0.5, 0.0, 0.999, "Adam's beta1"));
   k.push_back(number_key("beta2", 0.999, 0.0, 0.99999, "Adam's beta2"));

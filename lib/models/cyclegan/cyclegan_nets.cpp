@@ -45,8 +45,8 @@ std::vector<nn::StageSpec> generator(const std::string& p, const Config& cfg, co
   s.push_back(stage(Layer::conv, p + ".2", 2 * k, 4 * k, H / 2, W / 2, 3, 2, 1, Act::relu));
   int64_t i = 3;
   for (int64_t r = 0; r < cfg.n_res; ++r, ++i) {
-    nn::StageSpec res = stage(Layer::residual, p + "." + std::to_string(i), 4 * k, 4 * k, H / 4, W / 4, 3, 1, 1,
-                              Act::none);
+    nn::StageSpec res =
+        stage(Layer::residual, p + "." + std::to_string(i), 4 * k, 4 * k, H / 4, W / 4, 3, 1, 1, Act::none);
     res.instance_norm = false;  // the block has its own two
     res.reflect = true;
     s.push_back(res);

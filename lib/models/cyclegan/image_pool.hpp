@@ -51,8 +51,7 @@ class ImagePool {
       fail(Status::corrupt_file, "cyclegan training state: a history buffer claims {} images of at most {}", c,
            capacity_);
     const auto values = static_cast<std::size_t>(static_cast<int64_t>(c) * d_);
-    if (from.size() - at < values)
-      fail(Status::corrupt_file, "cyclegan training state: a history buffer is cut short");
+    if (from.size() - at < values) fail(Status::corrupt_file, "cyclegan training state: a history buffer is cut short");
     stored_.assign(from.begin() + static_cast<std::ptrdiff_t>(at),
                    from.begin() + static_cast<std::ptrdiff_t>(at + values));
     at += values;
