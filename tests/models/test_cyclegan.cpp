@@ -16,7 +16,8 @@ using namespace gm_test;
 
 namespace {
 
-// n images 1×S×S in [0, 1], labels r mod 2: domain a (even rows) holds a bright square; domain b (odd rows) holds such an image inverted (x → 1 − x).
+// n images 1×S×S in [0, 1], labels r mod 2: domain a (even rows) holds a bright square; domain b (odd rows) holds such
+// an image inverted (x → 1 − x).
 struct Domains {
   Rows rows;
   std::vector<int32_t> labels;
