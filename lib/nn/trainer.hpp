@@ -137,10 +137,17 @@ class SteppedTrainable {
   // resumed fit equals an uninterrupted one. load_extra_state throws corrupt_file on a
   // vector it cannot use. The defaults keep nothing.
   virtual void save_extra_state(std::vector<float>& into) { into.clear(); }
+  // The epoch's order of the training rows, from the order the previous epoch left and the
+  // epoch's own random stream. The default is the loop's uniform shuffle (shuffle_rows);
+  // cyclegan interleaves its two domains so every batch holds half of each.
+  virtual void shuffle_epoch(std::vector<int64_t>& order, Rng& rng);
   virtual void load_extra_state(const std::vector<float>&) {}
 };
 
 TrainReport train(SteppedTrainable& model, const DataView& data, const FitOptions& fit, const char* kind);
+
+// The loop's uniform shuffle (Fisher–Yates with rng).
+void shuffle_rows(std::vector<int64_t>& order, Rng& rng);
 
 // Throws Status::diverged unless loss and every gradient in grads are finite; what names the
 // part ("discriminator", "generator") in the message.

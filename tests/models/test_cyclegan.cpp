@@ -179,6 +179,25 @@ TEST_CASE("cyclegan: the history buffer fills, then shows an old image half of t
   CHECK(none.count() == 0);
 }
 
+TEST_CASE("cyclegan: an epoch's order alternates the domains, each shuffled, the larger's rest last") {
+  // 7 rows of a (labels 0) and 4 of b, mixed.
+  const std::vector<int32_t> labels{0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0};
+  std::vector<int64_t> order{10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
+  Rng rng(4, 0);
+  cyclegan::interleave_domains(order, labels.data(), rng);
+  REQUIRE(order.size() == 11);
+  std::vector<int64_t> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 11; ++i) CHECK(sorted[static_cast<std::size_t>(i)] == i);  // a permutation
+  for (std::size_t i = 0; i < 8; ++i) CHECK(labels[static_cast<std::size_t>(order[i])] == static_cast<int32_t>(i % 2));
+  for (std::size_t i = 8; i < 11; ++i) CHECK(labels[static_cast<std::size_t>(order[i])] == 0);
+  // Shuffled: another stream gives another order.
+  std::vector<int64_t> again{10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
+  Rng other(5, 0);
+  cyclegan::interleave_domains(again, labels.data(), other);
+  CHECK(again != order);
+}
+
 TEST_CASE("cyclegan: translate maps to b with G and to a with F, in [0, 1], per row or per call") {
   const Domains data = inversion_domains(16, 8, 4);
   CycleGanModel m(kTiny);

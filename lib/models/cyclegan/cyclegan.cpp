@@ -88,8 +88,10 @@ void CycleGanModel::do_fit(const DataView& data, const FitOptions& options) {
     ~EndOfFit() {
       m.optimisers_.reset();
       m.scratch_ = std::make_unique<cyclegan::Scratch>();
+      m.fit_labels_ = nullptr;
     }
   } end{*this};
+  fit_labels_ = data.labels;
   nn::train(static_cast<nn::SteppedTrainable&>(*this), data, options, kind());
 }
 
@@ -102,6 +104,24 @@ void CycleGanModel::end_epoch(nn::EpochReport& r) {
   rows_ = 0;
   r.discriminator_loss = epoch_d_;
   r.generator_loss = epoch_g_;
+}
+
+void cyclegan::interleave_domains(std::vector<int64_t>& order, const int32_t* labels, Rng& rng) {
+  std::vector<int64_t> side[2];
+  for (int64_t r : order) side[labels[r] == 1].push_back(r);
+  nn::shuffle_rows(side[0], rng);
+  nn::shuffle_rows(side[1], rng);
+  std::size_t at = 0, i = 0;
+  for (; i < std::min(side[0].size(), side[1].size()); ++i) {
+    order[at++] = side[0][i];
+    order[at++] = side[1][i];
+  }
+  for (int k = 0; k < 2; ++k)
+    for (std::size_t j = i; j < side[k].size(); ++j) order[at++] = side[k][j];
+}
+
+void CycleGanModel::shuffle_epoch(std::vector<int64_t>& order, Rng& rng) {
+  cyclegan::interleave_domains(order, fit_labels_, rng);
 }
 
 void CycleGanModel::save_extra_state(std::vector<float>& into) {

@@ -4,8 +4,9 @@
 //
 // Data: the rows of both domains in one view, labels 0 (a) and 1 (b); values in [0, 1]
 // (scaled to [−1, 1] inside; translations come back in [0, 1]). Nothing pairs a row of a with
-// a row of b. Each training batch is split by label into a (n_a rows) and b (n_b rows); a term
-// whose domain has no row in the batch is left out.
+// a row of b. Each epoch interleaves the two domains' shuffled rows (shuffle_epoch), so a
+// training batch is half a (n_a rows) and half b (n_b rows); a term whose domain has no row in
+// a batch (the tail of unequal domains) is left out.
 //
 // One iteration, in the order of the paper's code (optimize_parameters):
 //   fake_b = G(a), rec_a = F(fake_b), fake_a = F(b), rec_b = G(fake_a), idt_b = G(b), idt_a = F(a)
@@ -41,6 +42,9 @@ namespace cyclegan {
 struct Nets;
 struct Scratch;
 struct Optimisers;
+// The epoch order of cyclegan: the rows of order with label 0 and with label 1, each shuffled
+// with rng, then interleaved (0, 1, 0, 1, ...), the larger domain's remaining rows last.
+void interleave_domains(std::vector<int64_t>& order, const int32_t* labels, Rng& rng);
 }  // namespace cyclegan
 
 class CycleGanModel final : public ModelKind<CycleGanModel>, public nn::SteppedTrainable {
@@ -64,6 +68,10 @@ class CycleGanModel final : public ModelKind<CycleGanModel>, public nn::SteppedT
   std::vector<nn::Adam*> optimisers() override;
   void end_epoch(nn::EpochReport& report) override;
   void save_extra_state(std::vector<float>& into) override;
+  // Each domain's rows shuffled, then interleaved a, b, a, b, ...: every batch of an even size
+  // holds half of each (as the paper's loader pairs one a with one b), and the batch shapes
+  // stay fixed. With domains of unequal size the larger one's remaining rows come last.
+  void shuffle_epoch(std::vector<int64_t>& order, Rng& rng) override;
   void load_extra_state(const std::vector<float>& from) override;
 
   // For gradient checks, at the current parameters and without any update: L_G on a batch
@@ -107,6 +115,7 @@ class CycleGanModel final : public ModelKind<CycleGanModel>, public nn::SteppedT
   std::unique_ptr<cyclegan::Optimisers> optimisers_;  // of the current fit
   std::unique_ptr<cyclegan::ImagePool> pool_a_, pool_b_;
   int threads_ = 1;
+  const int32_t* fit_labels_ = nullptr;  // the domains of the rows of the fit in progress
   double epoch_d_ = 0, epoch_g_ = 0, sum_d_ = 0, sum_g_ = 0;
   int64_t rows_ = 0;
 };
