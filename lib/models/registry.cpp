@@ -8,6 +8,7 @@
 #include "models/markov.hpp"
 #include "models/nade.hpp"
 #include "models/pixelcnn.hpp"
+#include "models/stargan/stargan.hpp"
 #include "models/vae.hpp"
 
 namespace gm {
@@ -71,6 +72,11 @@ const std::vector<KindInfo>& all_kinds() {
        "InfoGAN (Chen et al. 2016): categorical and continuous codes, a Q head on D's trunk, mutual-information "
        "term; encode = the codes Q infers; MLP or DCGAN networks",
        gan_schema<gan::Flavor::infogan>, make_gan<gan::Flavor::infogan>},
+      {StarGanModel::kind_name, StarGanModel::capability_bits,
+       "StarGAN (Choi et al. 2018): one generator translates an image to any of K domains (the fit data's labels; "
+       "optional \"domain_names\": a list of K names), conditioned by tiled one-hot domain planes; a patch "
+       "discriminator with a domain classifier head; WGAN-GP, classification and reconstruction losses, Adam",
+       &StarGanModel::config_schema, make<StarGanModel>},
   };
   return kinds;
 }
