@@ -9,6 +9,7 @@
 #include "models/markov.hpp"
 #include "models/nade.hpp"
 #include "models/pixelcnn.hpp"
+#include "models/stargan/stargan.hpp"
 #include "models/vae.hpp"
 
 namespace gm {
@@ -77,6 +78,11 @@ const std::vector<KindInfo>& all_kinds() {
        "residual generators G: a->b and F: b->a, PatchGAN discriminators, least-squares adversarial, cycle and "
        "identity L1 losses, history buffers; translate to \"b\" runs G, to \"a\" runs F",
        &CycleGanModel::config_schema, make<CycleGanModel>},
+      {StarGanModel::kind_name, StarGanModel::capability_bits,
+       "StarGAN (Choi et al. 2018): one generator translates an image to any of K domains (the fit data's labels; "
+       "optional \"domain_names\": a list of K names), conditioned by tiled one-hot domain planes; a patch "
+       "discriminator with a domain classifier head; WGAN-GP, classification and reconstruction losses, Adam",
+       &StarGanModel::config_schema, make<StarGanModel>},
   };
   return kinds;
 }

@@ -1,0 +1,86 @@
+#include "models/stargan/stargan_config.hpp"
+
+#include <set>
+
+#include "core/error.hpp"
+
+namespace gm::stargan {
+
+const Schema& schema() {
+  static const Schema s = [] {
+    Schema out;
+    auto& k = out.keys;
+    k.push_back(integer_key("ngf", 32, 1, 1024, "generator width: channels of its first convolution"));
+    k.push_back(integer_key("ndf", 64, 1, 1024, "discriminator width: channels of its first convolution"));
+    k.push_back(integer_key("n_res", 4, 0, 32, "residual blocks in the generator's bottleneck"));
+    k.push_back(integer_key("d_steps", 5, 1, 100, "discriminator steps per generator step (n_critic)"));
+    k.push_back(number_key("lambda_cls", 1.0, 0.0, 1000.0, "weight of the domain classification losses"));
+    k.push_back(number_key("lambda_rec", 10.0, 0.0, 1000.0, "weight of the reconstruction (cycle) L1 loss"));
+    k.push_back(number_key("lambda_gp", 10.0, 0.0, 1000.0, "weight of the WGAN-GP gradient penalty"));
+    k.push_back(number_key("learning_rate", 1e-4, 1e-8, 1.0, "Adam's step size (both networks)"));
+    k.push_back(number_key("beta1", 0.5, 0.0, 0.999, "Adam's beta1"));
+    k.push_back(number_key("beta2", 0.999, 0.0, 0.99999, "Adam's beta2"));
+    k.push_back(integer_key("domains", 0, 0, kMaxDomains,
+                            "number of domains (0: from the data's labels at fit; a list of \"domain_names\" "
+                            "fixes it too)"));
+    return out;
+  }();
+  return s;
+}
+
+namespace {
+std::vector<std::string> read_names(const Json& names) {
+  if (!names.is_array() || names.empty() || names.size() > static_cast<std::size_t>(kMaxDomains))
+    fail(Status::invalid_config, "stargan: \"domain_names\" must be a list of 2 to {} strings, one per domain",
+         kMaxDomains);
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const Json& n : names) {
+    if (!n.is_string())
+      fail(Status::invalid_config, "stargan: \"domain_names\" must hold strings, got {}", n.dump().substr(0, 40));
+    std::string s = n.get<std::string>();
+    if (s.empty() || s.size() > kMaxNameBytes)
+      fail(Status::invalid_config, "stargan: each domain name must have 1 to {} bytes", kMaxNameBytes);
+    if (!seen.insert(s).second) fail(Status::invalid_config, "stargan: the domain name \"{}\" appears twice", s);
+    out.push_back(std::move(s));
+  }
+  if (out.size() < 2) fail(Status::invalid_config, "stargan: \"domain_names\" must name at least 2 domains");
+  return out;
+}
+}  // namespace
+
+Config read_config(const Json& given, Json& effective) {
+  Json rest = given;
+  std::vector<std::string> names;
+  if (rest.is_object() && rest.contains("domain_names")) {
+    names = read_names(rest["domain_names"]);
+    rest.erase("domain_names");
+  }
+  ConfigReader r(rest, schema());
+  Config c;
+  c.ngf = r.integer("ngf");
+  c.ndf = r.integer("ndf");
+  c.n_res = r.integer("n_res");
+  c.d_steps = r.integer("d_steps");
+  c.lambda_cls = static_cast<float>(r.number("lambda_cls"));
+  c.lambda_rec = static_cast<float>(r.number("lambda_rec"));
+  c.lambda_gp = static_cast<float>(r.number("lambda_gp"));
+  c.lr = static_cast<float>(r.number("learning_rate"));
+  c.beta1 = static_cast<float>(r.number("beta1"));
+  c.beta2 = static_cast<float>(r.number("beta2"));
+  c.domains = r.integer("domains");
+  r.finish();
+  if (c.domains == 1) fail(Status::invalid_config, "stargan: \"domains\" must be 0 (from the data) or at least 2");
+  if (!names.empty()) {
+    if (c.domains != 0 && c.domains != static_cast<int64_t>(names.size()))
+      fail(Status::invalid_config, "stargan: \"domains\" is {} but \"domain_names\" names {}", c.domains, names.size());
+    c.domains = static_cast<int64_t>(names.size());
+  }
+  c.domain_names = names;
+  effective = r.effective();
+  effective["domains"] = c.domains;
+  if (!names.empty()) effective["domain_names"] = names;
+  return c;
+}
+
+}  // namespace gm::stargan

@@ -1,0 +1,37 @@
+// StarGAN's configuration (stargan.hpp has the model): network widths, the loss weights, the
+// optimiser, and the domains.
+//
+// Domains are the fit data's labels (docs/gan.md, "Translation"). "domains" is 0 until fit
+// reads K = max(num_classes, largest label + 1) from the data and fills it in, so a loaded
+// model knows its generator's input width. "domain_names" (optional) names them in index
+// order; without it the names are "0" .. "K-1". It is a list of strings, which the schema
+// has no key type for, so read_config takes it out of the configuration before the
+// ConfigReader sees the rest, checks it here (1 to kMaxDomains distinct, non-empty names of
+// at most kMaxNameBytes bytes) and puts it back into the effective configuration when given.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+
+namespace gm::stargan {
+
+inline constexpr int64_t kMaxDomains = 1024;
+inline constexpr std::size_t kMaxNameBytes = 256;
+
+struct Config {
+  int64_t ngf = 32, ndf = 64, n_res = 4;
+  int64_t d_steps = 5;  // n_critic: discriminator steps per generator step
+  float lambda_cls = 1.0f, lambda_rec = 10.0f, lambda_gp = 10.0f;
+  float lr = 1e-4f, beta1 = 0.5f, beta2 = 0.999f;
+  int64_t domains = 0;                    // K; 0 until fit (or from domain_names)
+  std::vector<std::string> domain_names;  // empty: "0" .. "K-1"
+};
+
+// Reads and validates; effective receives the configuration with defaults filled in.
+Config read_config(const Json& given, Json& effective);
+const Schema& schema();
+
+}  // namespace gm::stargan

@@ -1,0 +1,223 @@
+// One StarGAN training iteration (the maths is in stargan.hpp): a discriminator step with the
+// gradient penalty on every batch, a generator step on every d_steps-th.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "models/gan/gan_losses.hpp"
+#include "models/stargan/stargan.hpp"
+#include "models/stargan/stargan_losses.hpp"
+#include "models/stargan/stargan_nets.hpp"
+#include "models/stargan/stargan_scratch.hpp"
+#include "nn/optim.hpp"
+
+namespace gm {
+
+using stargan::Scratch;
+
+void StarGanModel::prepare(const DataView& batch, uint64_t key) {
+  stargan::Nets& nets = *nets_;
+  Scratch& s = *scratch_;
+  const int64_t B = batch.n, D = nets.pixels(), K = nets.K, P = nets.patches();
+  const int64_t F = nets.d_trunk.out_size();
+  Scratch::grow(s.xs, B * D);
+  Scratch::grow(s.gin, B * nets.g_in());
+  Scratch::grow(s.gin2, B * nets.g_in());
+  Scratch::grow(s.dgin2, B * nets.g_in());
+  Scratch::grow(s.eps, B);
+  Scratch::grow(s.xhat, B * D);
+  Scratch::grow(s.gx, B * D);
+  Scratch::grow(s.xpm, 2 * B * D);
+  Scratch::grow(s.dsrc, 2 * B * P);
+  Scratch::grow(s.dcls, B * K);
+  Scratch::grow(s.dfa, 2 * B * F);
+  Scratch::grow(s.dfb, B * F);
+  Scratch::grow(s.dfake, B * D);
+  Scratch::grow(s.drec, B * D);
+  s.target.resize(static_cast<std::size_t>(B));
+  s.own.assign(batch.labels, batch.labels + B);
+
+  float* xs = s.xs.data();
+  for (int64_t i = 0; i < B * D; ++i) xs[i] = 2.0f * batch.x[i] - 1.0f;
+  for (int64_t r = 0; r < B; ++r) {
+    Rng row(key, static_cast<uint64_t>(r));
+    s.target[static_cast<std::size_t>(r)] = static_cast<int32_t>(row.below(static_cast<uint64_t>(K)));
+    s.eps[r] = row.uniform_f();
+  }
+  stargan::generator_input(xs, s.target.data(), B, nets.C, nets.S * nets.S, K, s.gin.data());
+  s.fake = nets.g.forward_train(s.gin.data(), B, s.g1);
+}
+
+namespace {
+
+// Σ of n values, in double.
+double sum_of(const float* v, int64_t n) {
+  double t = 0;
+  for (int64_t i = 0; i < n; ++i) t += v[i];
+  return t;
+}
+
+// D's backward from its two heads' output gradients (dcls may be null: the source head
+// alone): the heads' input gradients summed into dfa, then the trunk's; dx written if not null.
+void d_backward(stargan::Nets& nets, Scratch& s, const float* x, const float* f, float* dsrc, float* dcls, float* dx,
+                int64_t B, bool weights) {
+  nets.d_src.backward(f, dsrc, s.dfa.data(), B, s.src, weights);
+  if (dcls) {
+    nets.d_cls.backward(f, dcls, s.dfb.data(), B, s.cls, weights);
+    float* a = s.dfa.data();
+    const float* b = s.dfb.data();
+    const int64_t n = B * nets.d_trunk.out_size();
+    for (int64_t i = 0; i < n; ++i) a[i] += b[i];
+  }
+  nets.d_trunk.backward(x, s.dfa.data(), dx, B, s.d, weights);
+}
+
+}  // namespace
+
+double StarGanModel::discriminator_pass(const DataView& batch, bool backward) {
+  stargan::Nets& nets = *nets_;
+  Scratch& s = *scratch_;
+  const int64_t B = batch.n, K = nets.K, P = nets.patches();
+  nets.store.zero_grad(nets.d_span());
+  const float inv = 1.0f / static_cast<float>(B * P);
+  // Real images: −mean D_src(x) + λ_cls·CE(D_cls(x), c′).
+  const float* xs = s.xs.data();
+  const float* f = nets.d_trunk.forward_train(xs, B, s.d);
+  double loss = -sum_of(nets.d_src.forward_train(f, B, s.src), B * P) / static_cast<double>(B * P);
+  const float* logits = nets.d_cls.forward_train(f, B, s.cls);
+  loss += cfg_.lambda_cls * stargan::cross_entropy(logits, s.own.data(), B, K, cfg_.lambda_cls, s.dcls.data()) /
+          static_cast<double>(B);
+  if (backward) {
+    std::fill(s.dsrc.data(), s.dsrc.data() + B * P, -inv);
+    d_backward(nets, s, xs, f, s.dsrc.data(), s.dcls.data(), nullptr, B, true);
+  }
+  // Translated images: + mean D_src(x̃).
+  f = nets.d_trunk.forward_train(s.fake, B, s.d);
+  loss += sum_of(nets.d_src.forward_train(f, B, s.src), B * P) / static_cast<double>(B * P);
+  if (backward) {
+    std::fill(s.dsrc.data(), s.dsrc.data() + B * P, inv);
+    d_backward(nets, s, s.fake, f, s.dsrc.data(), nullptr, nullptr, B, true);
+  }
+  if (cfg_.lambda_gp > 0) loss += penalty_pass(B, backward);
+  return loss;
+}
+
+double StarGanModel::penalty_pass(int64_t B, bool backward) {
+  stargan::Nets& nets = *nets_;
+  Scratch& s = *scratch_;
+  const int64_t D = nets.pixels(), P = nets.patches();
+  // g_b = ∇_x Σ_p D_src(x̂_b)_p: a backward pass with unit output gradients, no weights.
+  float* xhat = s.xhat.data();
+  const float* xs = s.xs.data();
+  for (int64_t r = 0; r < B; ++r) {
+    const float e = s.eps[r];
+    for (int64_t i = 0; i < D; ++i) xhat[r * D + i] = e * xs[r * D + i] + (1.0f - e) * s.fake[r * D + i];
+  }
+  const float* f = nets.d_trunk.forward_train(xhat, B, s.d);
+  nets.d_src.forward_train(f, B, s.src);
+  std::fill(s.dsrc.data(), s.dsrc.data() + B * P, 1.0f);
+  d_backward(nets, s, xhat, f, s.dsrc.data(), nullptr, s.gx.data(), B, false);
+  std::vector<double> norm(static_cast<std::size_t>(B));
+  double penalty = 0;
+  for (int64_t r = 0; r < B; ++r) {
+    double sq = 0;
+    for (int64_t i = 0; i < D; ++i) sq += static_cast<double>(s.gx[r * D + i]) * s.gx[r * D + i];
+    norm[static_cast<std::size_t>(r)] = std::sqrt(sq);
+    penalty += (std::sqrt(sq) - 1.0) * (std::sqrt(sq) - 1.0);
+  }
+  const double loss = cfg_.lambda_gp * penalty / static_cast<double>(B);
+  if (!backward) return loss;
+  // ∂/∂θ: the central difference of ∇_θ f along v_b = g_b/‖g_b‖ over the 2B rows x̂ ± h v
+  // (stargan.hpp), each patch score weighted ±λ_gp·2(‖g_b‖ − 1)/(B·2h).
+  const float h = stargan::kGpStep;
+  float* xpm = s.xpm.data();
+  float* dsrc = s.dsrc.data();
+  for (int64_t r = 0; r < B; ++r) {
+    const double n = norm[static_cast<std::size_t>(r)];
+    const float scale = n > 0 ? static_cast<float>(h / n) : 0.0f;
+    for (int64_t i = 0; i < D; ++i) {
+      const float step = scale * s.gx[r * D + i];
+      xpm[r * D + i] = xhat[r * D + i] + step;
+      xpm[(B + r) * D + i] = xhat[r * D + i] - step;
+    }
+    const float w = static_cast<float>(cfg_.lambda_gp * 2.0 * (n - 1.0) / (static_cast<double>(B) * 2.0 * h));
+    std::fill(dsrc + r * P, dsrc + (r + 1) * P, w);
+    std::fill(dsrc + (B + r) * P, dsrc + (B + r + 1) * P, -w);
+  }
+  f = nets.d_trunk.forward_train(xpm, 2 * B, s.d);
+  nets.d_src.forward_train(f, 2 * B, s.src);
+  d_backward(nets, s, xpm, f, dsrc, nullptr, nullptr, 2 * B, true);
+  return loss;
+}
+
+double StarGanModel::generator_pass(const DataView& batch, bool backward) {
+  stargan::Nets& nets = *nets_;
+  Scratch& s = *scratch_;
+  const int64_t B = batch.n, D = nets.pixels(), K = nets.K, P = nets.patches(), HW = nets.S * nets.S;
+  nets.store.zero_grad(nets.g_span());
+  // Adversarial and classification terms on x̃ through the current D.
+  const float* f = nets.d_trunk.forward_train(s.fake, B, s.d);
+  double loss = -sum_of(nets.d_src.forward_train(f, B, s.src), B * P) / static_cast<double>(B * P);
+  const float* logits = nets.d_cls.forward_train(f, B, s.cls);
+  loss += cfg_.lambda_cls * stargan::cross_entropy(logits, s.target.data(), B, K, cfg_.lambda_cls, s.dcls.data()) /
+          static_cast<double>(B);
+  if (backward) {
+    std::fill(s.dsrc.data(), s.dsrc.data() + B * P, -1.0f / static_cast<float>(B * P));
+    d_backward(nets, s, s.fake, f, s.dsrc.data(), s.dcls.data(), s.dfake.data(), B, false);
+  }
+  // Reconstruction G(x̃, c′) against x.
+  stargan::generator_input(s.fake, s.own.data(), B, nets.C, HW, K, s.gin2.data());
+  const float* rec = nets.g.forward_train(s.gin2.data(), B, s.g2);
+  loss +=
+      cfg_.lambda_rec * gan::l1_loss(rec, s.xs.data(), B, D, cfg_.lambda_rec, s.drec.data()) / static_cast<double>(B);
+  if (!backward) return loss;
+  nets.g.backward(s.gin2.data(), s.drec.data(), s.dgin2.data(), B, s.g2);
+  const int64_t in = nets.g_in();
+  for (int64_t r = 0; r < B; ++r)  // the image channels of [x̃ | c′]
+    for (int64_t i = 0; i < D; ++i) s.dfake[r * D + i] += s.dgin2[r * in + i];
+  nets.g.backward(s.gin.data(), s.dfake.data(), nullptr, B, s.g1);
+  return loss;
+}
+
+double StarGanModel::discriminator_objective(const DataView& batch, uint64_t key, bool backward) {
+  require_fitted("discriminator_objective");
+  prepare(batch, key);
+  return discriminator_pass(batch, backward);
+}
+
+double StarGanModel::gradient_penalty(const DataView& batch, uint64_t key, bool backward) {
+  require_fitted("gradient_penalty");
+  prepare(batch, key);
+  nets_->store.zero_grad(nets_->d_span());
+  return penalty_pass(batch.n, backward);
+}
+
+double StarGanModel::generator_objective(const DataView& batch, uint64_t key, bool backward) {
+  require_fitted("generator_objective");
+  prepare(batch, key);
+  return generator_pass(batch, backward);
+}
+
+double StarGanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
+  require_fitted("train_batch");
+  if (!optimisers_)
+    fail(Status::invalid_argument, "stargan: train_batch runs inside fit, which creates the optimisers");
+  stargan::Nets& nets = *nets_;
+  const double B = static_cast<double>(batch.n);
+  prepare(batch, rng.next_u64());
+  const double loss_d = discriminator_pass(batch, true);
+  nn::require_finite_step(loss_d, nets.d_span(), threads_, kind(), "discriminator", step);
+  optimisers_->d.step();
+  sum_d_ += loss_d * B;
+  rows_d_ += batch.n;
+  if (step % cfg_.d_steps != 0) return loss_d * B;
+  const double loss_g = generator_pass(batch, true);
+  nn::require_finite_step(loss_g, nets.g_span(), threads_, kind(), "generator", step);
+  optimisers_->g.step();
+  sum_g_ += loss_g * B;
+  rows_g_ += batch.n;
+  return (loss_d + loss_g) * B;
+}
+
+}  // namespace gm
