@@ -8,7 +8,7 @@
 # translations against its accuracy on T_k(x) itself; writes bench/stargan/grid.png (row 0: the
 # test images, row k: translated to domain k).
 # Usage: bench/stargan/run.sh BUILD_DIR EPOCHS [CONFIG_JSON]
-#   env: N (rows per domain, default all 15 000), NTEST (default 1000), BATCH (default 16),
+#   env: N (training rows in all, a quarter per domain; default all 60 000), NTEST (default 1000), BATCH (default 16),
 #        SEED (0), KEEP=dir (keep data, model and outputs), GENMODELS=path (the binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,9 +39,17 @@ MACHINE=$(gm_machine 2>/dev/null | head -1 || true)
 step() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
 step "making the four domains in $T/data (bench/cyclegan/domains.py stargan)"
-$PY bench/cyclegan/domains.py stargan --out "$T/data" --max-examples "$N" --n-test "$NTEST" >"$T/domains.txt" 2>&1 ||
+$PY bench/cyclegan/domains.py stargan --out "$T/data" --max-examples "$N" >"$T/domains.txt" 2>&1 ||
   fail "domains.py failed" "check that dataset-fashion-mnist and python3-numpy are installed" "$T/domains.txt"
 D=$T/data
+# The first NTEST test images, their classes and their four transforms.
+$PY - "$D" "$NTEST" <<'PY' || fail "cutting the test set failed" "check NTEST (1..10000)"
+import sys
+import numpy as np
+d, n = sys.argv[1], int(sys.argv[2])
+for name in ["test", "test_classes"] + [f"test_T{k}" for k in range(4)]:
+    np.save(f"{d}/{name}.npy", np.load(f"{d}/{name}.npy")[:n])
+PY
 step "fitting stargan ($EPOCHS epochs, config $CONFIG, batch $BATCH)"
 /usr/bin/time -v -o "$T/fit.time" "$G" fit stargan --data "npy:$D/train.npy:$D/train_labels.npy" --shape 1,28,28 \
   --config "$CONFIG" --epochs "$EPOCHS" --batch-size "$BATCH" --seed "$SEED" --threads 2 --out "$T/model.safetensors" \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The command line of the translating kinds (docs/gan.md, "Translation"): fit cyclegan on two
-# unpaired sets (--data, --data-b), info listing the domains, translate to a PNG of pairs and to
-# .npy by name and by index, and the errors. Usage: test_translate.sh GENMODELS
+# unpaired sets (--data, --data-b) and stargan on --domains or labelled data, info listing the
+# domains, translate to a PNG of pairs and to .npy by name and by index, and the errors.
+# Usage: test_translate.sh GENMODELS
 set -u
 # shellcheck source=harness.sh
 source "$(dirname "$0")/harness.sh"
@@ -46,5 +47,20 @@ contains "$T/err" "gm_data.labels" "the message says how to give the domains"
 expect 0 "cyclegan on one set with labels 0 and 1 works like --data-b" -- \
   "$G" fit cyclegan --data "npy:$T/a.npy:$T/labels.npy" --shape 1,8,8 --config "$cfg" --epochs 1 --threads 1 --out "$T/l.gm"
 expect 64 "no data at all" -- "$G" fit cyclegan --out "$T/x.gm"
+
+# stargan: one spec per domain with --domains (labels = the spec's index), or --data with labels.
+expect 0 "fit stargan on three sets" -- "$G" fit stargan --domains "npy:$T/a.npy,npy:$T/b.npy,npy:$T/a.npy" \
+  --shape 1,8,8 --config '{"ngf": 2, "ndf": 4, "n_res": 1, "d_steps": 2}' --epochs 1 --batch-size 8 --threads 1 \
+  --out "$T/sg.gm"
+contains "$T/out" "on 68 examples" "fit reads the three domains"
+expect 0 "info" -- "$G" info "$T/sg.gm"
+contains "$T/out" "domains (translate --to NAME or INDEX): 0, 1, 2" "info lists three domains"
+expect 0 "translate to domain 2" -- "$G" translate "$T/sg.gm" --data "npy:$T/b.npy" --shape 1,8,8 --to 2 --out "$T/s2.npy"
+expect 1 "domain 3 of 3" -- "$G" translate "$T/sg.gm" --data "npy:$T/b.npy" --shape 1,8,8 --to 3 --out "$T/x.npy"
+expect 0 "fit stargan on labelled data" -- "$G" fit stargan --data "npy:$T/a.npy:$T/labels.npy" --shape 1,8,8 \
+  --config '{"ngf": 2, "ndf": 4, "n_res": 1}' --epochs 1 --threads 1 --out "$T/sl.gm"
+expect 1 "--domains and --data together" -- "$G" fit stargan --data "npy:$T/a.npy" --domains "npy:$T/a.npy,npy:$T/b.npy" \
+  --out "$T/x.gm"
+expect 1 "one domain" -- "$G" fit stargan --domains "npy:$T/a.npy" --out "$T/x.gm"
 
 finish test_translate
