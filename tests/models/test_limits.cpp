@@ -54,7 +54,16 @@ TEST_CASE("limits: a thread count above the cap is refused by every verb, before
       s.threads = threads;
       std::vector<int32_t> labels(4, 0);
       if (k.capabilities & cap_conditional) s.labels = labels.data();
-      CHECK(limit_status([&] { m->sample(4, s, out.data()); }) == Status::invalid_argument);
+      if (k.capabilities & cap_sample)
+        CHECK(limit_status([&] { m->sample(4, s, out.data()); }) == Status::invalid_argument);
+      if (k.capabilities & cap_translate) {
+        TranslateOptions t;
+        t.threads = threads;
+        t.domain = 0;
+        DataView four = data().view();
+        four.n = 4;
+        CHECK(limit_status([&] { m->translate(four, t, out.data()); }) == Status::invalid_argument);
+      }
       if (k.capabilities & cap_log_prob) {
         EvalOptions e;
         e.threads = threads;
