@@ -220,6 +220,18 @@ TEST_CASE("stargan: both objectives' gradients match central differences") {
   }
 }
 
+TEST_CASE("stargan: the penalty's gradient through a three-stage discriminator (32x32)") {
+  // 32 → 16 → 8 → 4: the tangent network's loops over more than two stages and a 4×4 map.
+  const Images data = domain_images(6, 2, 8, 32, 10);
+  nn::ComputeScope one_thread(1);
+  StarGanModel m(Json{{"ngf", 2}, {"ndf", 2}, {"n_res", 0}});
+  m.fit(data.view(), options(1, 6));
+  const DataView v = data.view();
+  INFO("lambda_gp L_gp alone, 32x32");
+  require_good(check_gradient(
+      m.discriminator_span(), [&](bool b) { return m.gradient_penalty(v, 7, b); }, 60));
+}
+
 TEST_CASE("stargan: translate gives images in [0, 1], deterministic, per target, and survives save and load") {
   const Images data = domain_images(24, 3, 7);
   StarGanModel m(kTiny);
