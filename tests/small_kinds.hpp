@@ -19,6 +19,7 @@ inline std::string small_config_json(const std::string& kind) {
   if (kind == "gan") return R"({"g_hidden": [16], "d_hidden": [16], "latent": 4})";
   if (kind == "dcgan" || kind == "cgan") return R"({"ngf": 4, "ndf": 4, "latent": 8})";
   if (kind == "infogan") return R"({"ngf": 4, "ndf": 4, "latent": 6, "categorical": [2], "continuous": 1})";
+  if (kind == "cyclegan") return R"({"ngf": 2, "ndf": 2, "n_res": 1, "pool_size": 4})";
   if (kind == "stargan") return R"({"ngf": 2, "ndf": 4, "n_res": 1, "d_steps": 2})";
   return "{}";
 }

@@ -8,8 +8,61 @@ import (
 	"genmodels.local/genmodels"
 )
 
-// Model.Translate and Model.Domains (gm_model_translate): the errors of a kind that does not
-// translate. The translating kinds (cyclegan, stargan, issue 15) add their cases as they land.
+// Model.Translate and Model.Domains (gm_model_translate) on a fitted cyclegan: by name, index
+// and row; an unknown domain.
+func TestTranslateCycleGAN(t *testing.T) {
+	x := make([]float32, 16*64)
+	labels := make([]int32, 16)
+	for i := range x {
+		x[i] = float32((i*37)%11) / 22
+		if (i/64)%2 == 1 {
+			x[i] += 0.5 // domain b: brighter
+		}
+	}
+	for r := range labels {
+		labels[r] = int32(r % 2)
+	}
+	m, err := genmodels.New("cyclegan", map[string]any{"ngf": 2, "ndf": 2, "n_res": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	train := genmodels.Data{X: x, D: 64, Channels: 1, Height: 8, Width: 8, Labels: labels, NumClasses: 2}
+	if err := m.Fit(train, &genmodels.FitOptions{Epochs: 1, BatchSize: 8, Threads: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if names, err := m.Domains(); err != nil || len(names) != 2 || names[0] != "a" || names[1] != "b" {
+		t.Fatalf("domains %v, %v", names, err)
+	}
+	rows := genmodels.Data{X: x, D: 64, Channels: 1, Height: 8, Width: 8}
+	toB, err := m.Translate(rows, genmodels.Domain{Name: "b"}, nil)
+	if err != nil || len(toB) != len(x) {
+		t.Fatalf("translate to b: %d values, %v", len(toB), err)
+	}
+	toA, err := m.Translate(rows, genmodels.Domain{Index: 0}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mixed, err := m.Translate(rows, genmodels.Domain{PerRow: labels}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range mixed {
+		want := toA[i]
+		if (i/64)%2 == 1 {
+			want = toB[i]
+		}
+		if mixed[i] != want || want < 0 || want > 1 {
+			t.Fatalf("value %d: per row %v, per call %v", i, mixed[i], want)
+		}
+	}
+	if _, err := m.Translate(rows, genmodels.Domain{Name: "c"}, nil); !errors.Is(err, genmodels.InvalidArgument) ||
+		!strings.Contains(err.Error(), `"a", "b"`) {
+		t.Errorf("unknown domain: %v", err)
+	}
+}
+
+// The errors of a kind that does not translate.
 func TestTranslateUnsupported(t *testing.T) {
 	caps, err := genmodels.KindCapabilities("nade")
 	if err != nil || caps.Has(genmodels.CapTranslate) {

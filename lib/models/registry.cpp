@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "models/bernoulli.hpp"
 #include "models/categorical.hpp"
+#include "models/cyclegan/cyclegan.hpp"
 #include "models/fvsbn.hpp"
 #include "models/gan/gan.hpp"
 #include "models/markov.hpp"
@@ -72,6 +73,11 @@ const std::vector<KindInfo>& all_kinds() {
        "InfoGAN (Chen et al. 2016): categorical and continuous codes, a Q head on D's trunk, mutual-information "
        "term; encode = the codes Q infers; MLP or DCGAN networks",
        gan_schema<gan::Flavor::infogan>, make_gan<gan::Flavor::infogan>},
+      {CycleGanModel::kind_name, CycleGanModel::capability_bits,
+       "CycleGAN (Zhu et al. 2017): unpaired translation between two image domains (labels 0 = a, 1 = b) with "
+       "residual generators G: a->b and F: b->a, PatchGAN discriminators, least-squares adversarial, cycle and "
+       "identity L1 losses, history buffers; translate to \"b\" runs G, to \"a\" runs F",
+       &CycleGanModel::config_schema, make<CycleGanModel>},
       {StarGanModel::kind_name, StarGanModel::capability_bits,
        "StarGAN (Choi et al. 2018): one generator translates an image to any of K domains (the fit data's labels; "
        "optional \"domain_names\": a list of K names), conditioned by tiled one-hot domain planes; a patch "

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "nn/detail/plan_cache.hpp"
+#include "nn/direct_conv.hpp"
 #include "nn/init.hpp"
 
 namespace gm::nn {
@@ -187,8 +188,20 @@ Geometry geometry(const ConvSpec& s, int64_t B, int64_t H, int64_t W, int64_t OH
 }
 }  // namespace
 
+namespace {
+// The direct loops' geometry (nn/direct_conv.hpp), for a layer they apply to.
+bool use_direct(const ConvSpec& s, bool transposed) {
+  return !transposed && direct::applies(s.in_ch, s.out_ch, s.kh(), s.kw());
+}
+direct::Geometry direct_geometry(const Geometry& g) {
+  return {g.B, g.Ci, g.Co, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.S, g.PT, g.PL};
+}
+}  // namespace
+
 void Conv2d::forward(const float* x, float* y, int64_t B, int64_t H, int64_t W) const {
   const Geometry g = geometry(spec_, B, H, W, out_height(H), out_width(W));
+  if (use_direct(spec_, transposed_))
+    return direct::forward(direct_geometry(g), x, store_->value(w_), b_.valid() ? store_->value(b_) : nullptr, y);
   Exec e = fwd_->acquire({B, H, W, 0, 0, 0, 0, 0},
                          [&] { return transposed_ ? forward_plan<true>(g) : forward_plan<false>(g); });
   e.set(0, x);
@@ -200,6 +213,7 @@ void Conv2d::forward(const float* x, float* y, int64_t B, int64_t H, int64_t W) 
 
 void Conv2d::backward_data(const float* dy, float* dx, int64_t B, int64_t H, int64_t W) const {
   const Geometry g = geometry(spec_, B, H, W, out_height(H), out_width(W));
+  if (use_direct(spec_, transposed_)) return direct::backward_data(direct_geometry(g), dy, store_->value(w_), dx);
   Exec e = bwd_data_->acquire(Key{B, H, W, 0, 0, 0, 0, 0},
                               [&] { return transposed_ ? backward_data_plan<true>(g) : backward_data_plan<false>(g); });
   e.set(0, dy);
@@ -213,6 +227,8 @@ void Conv2d::backward(const float* x, const float* dy, float* dx, int64_t B, int
   const Geometry g = geometry(spec_, B, H, W, out_height(H), out_width(W));
   const Key key{B, H, W, 0, 0, 0, 0, 0};
   if (dx != nullptr) backward_data(dy, dx, B, H, W);
+  if (use_direct(spec_, transposed_))
+    return direct::backward_weights(direct_geometry(g), x, dy, s.grad(w_), b_.valid() ? s.grad(b_) : nullptr);
   Exec e = bwd_weights_->acquire(
       key, [&] { return transposed_ ? backward_weights_plan<true>(g) : backward_weights_plan<false>(g); });
   const int64_t nw = s.size(w_), nb = b_.valid() ? spec_.out_ch : 0;

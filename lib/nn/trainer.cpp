@@ -23,10 +23,16 @@ constexpr uint64_t kStepStream = 0xF17'1000'0000ull;     // + step
 constexpr uint64_t kValidationStream = 0xF17'2000'0000ull;
 constexpr float kMaxLearningRate = 10.0f;
 
-void shuffle(std::vector<int64_t>& order, Rng& rng) {
+}  // namespace
+
+void shuffle_rows(std::vector<int64_t>& order, Rng& rng) {
   for (int64_t i = static_cast<int64_t>(order.size()) - 1; i > 0; --i)
     std::swap(order[i], order[rng.below(static_cast<uint64_t>(i + 1))]);
 }
+
+void SteppedTrainable::shuffle_epoch(std::vector<int64_t>& order, Rng& rng) { shuffle_rows(order, rng); }
+
+namespace {
 
 // Copies rows order[begin, end) into a contiguous batch (labels and conditions too).
 struct Batch {
@@ -104,8 +110,14 @@ struct Loop {
   StepFn step;
   const Validation* val = nullptr;
   ShuffleFn shuffle_epoch;  // replaces the default epoch shuffle (TrainerSettings::shuffle)
+  // Or: the shuffle with the default epoch stream (SteppedTrainable::shuffle_epoch).
+  std::function<void(std::vector<int64_t>& order, Rng& rng)> shuffle_rows;
   std::vector<Adam*> optimisers;
   std::function<void(EpochReport&)> end_epoch;
+  // A trainee's own state between steps (TrainingState::extra): written at every sync, read
+  // back when a warm start continues the run.
+  std::function<void(std::vector<float>&)> save_extra;
+  std::function<void(const std::vector<float>&)> load_extra;
 };
 
 void save_optimisers(const std::vector<Adam*>& optimisers, TrainingState& st) {
@@ -161,7 +173,7 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
       fail(Status::invalid_argument,
            "{} has no held-out loss to validate on: set validation_fraction to 0 (and patience to 0)", kind);
     Rng split(fit.seed, kSplitStream);
-    shuffle(order, split);
+    shuffle_rows(order, split);
     const auto n_val = static_cast<int64_t>(std::floor(fit.validation_fraction * static_cast<double>(data.n)));
     if (n_val < 1 || n_val >= data.n)
       fail(Status::invalid_argument, "validation_fraction {} of {} rows leaves no validation or no training rows",
@@ -190,7 +202,10 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
     st.epochs_without_improvement = 0;
     st.best.clear();
   }
-  if (continuing) load_optimisers(loop.optimisers, st, kind);
+  if (continuing) {
+    load_optimisers(loop.optimisers, st, kind);
+    if (loop.load_extra) loop.load_extra(st.extra);
+  }
   st.seed = fit.seed;
   st.batch_size = fit.batch_size;
   st.learning_rate = fit.learning_rate;
@@ -207,6 +222,7 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
   auto sync = [&] {  // the parts of the state that live elsewhere during the loop
     st.order = order;
     save_optimisers(loop.optimisers, st);
+    if (loop.save_extra) loop.save_extra(st.extra);
   };
 
   for (int64_t epoch = first_epoch; epoch <= last_epoch; ++epoch) {
@@ -215,7 +231,10 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
       loop.shuffle_epoch(order, epoch);
     } else {
       Rng shuffle_rng(fit.seed, kShuffleStream + static_cast<uint64_t>(epoch));
-      shuffle(order, shuffle_rng);
+      if (loop.shuffle_rows)
+        loop.shuffle_rows(order, shuffle_rng);
+      else
+        shuffle_rows(order, shuffle_rng);
     }
     double epoch_loss = 0;
     for (int64_t b = 0; b < batches; ++b) {
@@ -343,6 +362,9 @@ TrainReport train(SteppedTrainable& model, const DataView& data, const FitOption
     return model.train_batch(batch, rng, global_step);
   };
   loop.end_epoch = [&](EpochReport& r) { model.end_epoch(r); };
+  loop.shuffle_rows = [&](std::vector<int64_t>& order, Rng& rng) { model.shuffle_epoch(order, rng); };
+  loop.save_extra = [&](std::vector<float>& into) { model.save_extra_state(into); };
+  loop.load_extra = [&](const std::vector<float>& from) { model.load_extra_state(from); };
   return run_loop(data, fit, kind, loop);
 }
 

@@ -131,9 +131,23 @@ class SteppedTrainable {
   virtual std::vector<Adam*> optimisers() = 0;
   // After each epoch: adds the trainee's own figures to the report (a GAN's two losses).
   virtual void end_epoch(EpochReport&) {}
+  // State the trainee keeps between steps besides its parameters and optimisers (CycleGAN's
+  // history buffers), as floats: saved into the training state whenever the loop syncs it
+  // (checkpoints, the end of fit) and given back when a warm start continues the run, so a
+  // resumed fit equals an uninterrupted one. load_extra_state throws corrupt_file on a
+  // vector it cannot use. The defaults keep nothing.
+  virtual void save_extra_state(std::vector<float>& into) { into.clear(); }
+  // The epoch's order of the training rows, from the order the previous epoch left and the
+  // epoch's own random stream. The default is the loop's uniform shuffle (shuffle_rows);
+  // cyclegan interleaves its two domains so every batch holds half of each.
+  virtual void shuffle_epoch(std::vector<int64_t>& order, Rng& rng);
+  virtual void load_extra_state(const std::vector<float>&) {}
 };
 
 TrainReport train(SteppedTrainable& model, const DataView& data, const FitOptions& fit, const char* kind);
+
+// The loop's uniform shuffle (Fisher–Yates with rng).
+void shuffle_rows(std::vector<int64_t>& order, Rng& rng);
 
 // Throws Status::diverged unless loss and every gradient in grads are finite; what names the
 // part ("discriminator", "generator") in the message.

@@ -107,6 +107,7 @@ std::vector<TensorRef> TrainingState::tensors() const {
   std::vector<TensorRef> out;
   out.push_back({name("order"), DType::i64, {static_cast<int64_t>(order.size())}, order.data()});
   if (!best.empty()) out.push_back({name("best"), DType::f32, {static_cast<int64_t>(best.size())}, best.data()});
+  if (!extra.empty()) out.push_back({name("extra"), DType::f32, {static_cast<int64_t>(extra.size())}, extra.data()});
   for (std::size_t k = 0; k < optimisers.size(); ++k) {
     const OptimiserState& o = optimisers[k];
     const auto n = static_cast<int64_t>(o.m.size());
@@ -155,7 +156,9 @@ TrainingState TrainingState::restore(const Json& j, const std::vector<TensorRef>
     if (r < 0 || r >= s.rows) fail(Status::corrupt_file, "checkpoint training order holds row {} of {}", r, s.rows);
   if (const TensorRef* best = find(tensors, name("best")))
     s.best = copy_out<float>(require_vector(tensors, name("best"), DType::f32, best->elements()));
-  std::size_t expected = 1 + (s.best.empty() ? 0 : 1);
+  if (const TensorRef* extra = find(tensors, name("extra")))
+    s.extra = copy_out<float>(require_vector(tensors, name("extra"), DType::f32, extra->elements()));
+  std::size_t expected = 1 + (s.best.empty() ? 0 : 1) + (s.extra.empty() ? 0 : 1);
   for (int64_t k = 0; k < optimisers; ++k) {
     const std::string m = name(fmt::format("optimiser{}.m", k).c_str());
     const TensorRef* mt = find(tensors, m);
@@ -178,6 +181,8 @@ TrainingState TrainingState::restore(const Json& j, const std::vector<TensorRef>
   }
   for (float x : s.best)
     if (!std::isfinite(x)) fail(Status::corrupt_file, "checkpoint best parameters are not all finite");
+  for (float x : s.extra)
+    if (!std::isfinite(x)) fail(Status::corrupt_file, "checkpoint tensor 'training.extra' is not all finite");
   std::size_t found = 0;
   for (const TensorRef& t : tensors) found += t.name.rfind(kTrainingTensorPrefix, 0) == 0;
   if (found != expected)

@@ -47,6 +47,9 @@ struct TrainingState {
   int64_t epochs_without_improvement = 0;
   std::vector<float> best;  // trainable parameters of best_epoch (empty without validation)
   std::vector<OptimiserState> optimisers;
+  // A trainee's own state between steps, opaque here (CycleGAN's history buffers of generated
+  // images: SteppedTrainable::save_extra_state); empty for most kinds.
+  std::vector<float> extra;
 
   bool empty() const { return epochs_done == 0; }
   // True when a fit of `data` with these options continues this very run.

@@ -137,6 +137,14 @@ TEST_CASE("conv2d and conv_transpose2d: oneDNN matches the reference loops") {
       {3, 4, 8, 5, 6, 0, 1, 0, true, 1, 2, 0, 0, 1, 0},
       {1, 2, 4, 6, 6, 0, 1, 0, false, 3, 7, 2, 0, 3, 3},
       {2, 3, 2, 5, 4, 0, 2, 0, true, 3, 2, 2, 1, 0, 1},  // stride 2, every side different
+      // One channel on a side: the direct loops (nn/direct_conv.hpp), not oneDNN.
+      {3, 1, 32, 13, 11, 7, 1, 0, false},                // an image's first 7×7 layer
+      {3, 32, 1, 13, 11, 7, 1, 0, true},                 // its last, with bias
+      {2, 1, 8, 12, 12, 4, 2, 1, true},                  // a discriminator's first, stride 2
+      {2, 20, 1, 6, 5, 4, 1, 1, true},                   // a PatchGAN's score map
+      {2, 3, 1, 7, 9, 3, 3, 2, true},                    // stride 3, padding 2
+      {2, 1, 3, 6, 5, 0, 1, 0, true, 2, 3, 1, 0, 1, 1},  // PixelCNN's causal first layer
+      {1, 2, 1, 5, 6, 0, 2, 0, true, 3, 2, 2, 1, 0, 1},  // stride 2, every side different
   };
   for (const Case& c : cases) {
     compare_with_reference(false, c);
@@ -150,6 +158,8 @@ TEST_CASE("conv2d and conv_transpose2d: finite-difference gradients") {
   check_gradients(false, {2, 2, 3, 5, 4, 0, 1, 0, true, 2, 3, 1, 0, 1, 1});  // causal vertical
   check_gradients(false, {2, 3, 2, 4, 5, 0, 1, 0, true, 1, 2, 0, 0, 1, 0});  // causal horizontal
   check_gradients(true, {2, 3, 2, 3, 4, 0, 2, 0, true, 3, 2, 2, 1, 0, 1});
+  check_gradients(false, {2, 1, 3, 6, 5, 3, 2, 1, true});  // direct loops: one input channel
+  check_gradients(false, {2, 3, 1, 6, 5, 4, 1, 2, true});  // one output channel
 }
 
 TEST_CASE("conv2d: rectangular kernels and one-sided padding") {

@@ -23,10 +23,66 @@ struct FitArgs {
   int64_t checkpoint_every = 0;
   bool quiet = false, json = false;
   DataFlags data;
+  std::string data_b;                // --data-b: cyclegan's domain b (--data is domain a)
+  std::vector<std::string> domains;  // --domains: one spec per domain (stargan)
   CaptionFlags captions;
   FitOptions options;
   int64_t chunk_size = 0;  // --chunk-size: stream the data through a counting kind (fit_chunks.hpp)
 };
+
+// --data-b and --domains: one data set per domain, read with the same flags (--shape,
+// --max-examples per domain, --binarize, --levels) and concatenated with each row's domain
+// index as its label, the view a translating kind fits on (docs/gan.md, "Translation").
+Dataset load_domains(const DataFlags& flags, const std::vector<std::string>& specs) {
+  Dataset all;
+  for (std::size_t k = 0; k < specs.size(); ++k) {
+    DataFlags one = flags;
+    one.spec = specs[k];
+    Dataset d = one.load();
+    if (k == 0) {
+      all.d = d.d;
+      all.image = d.image;
+      all.levels = d.levels;
+    } else if (d.d != all.d || d.image.channels != all.image.channels || d.image.height != all.image.height ||
+               d.image.width != all.image.width) {
+      auto layout = [](const Dataset& s) {
+        return s.image.is_image()
+                   ? fmt::format("{} values, {}x{}x{}", s.d, s.image.channels, s.image.height, s.image.width)
+                   : fmt::format("{} values, no image layout", s.d);
+      };
+      fail(Status::invalid_argument,
+           "domain {} ({}) has rows of {}, domain 0 ({}) of {}: the domains must share one image layout (--shape "
+           "applies to every domain)",
+           k, specs[k], layout(d), specs[0], layout(all));
+    }
+    all.x.insert(all.x.end(), d.x.begin(), d.x.end());
+    all.labels.insert(all.labels.end(), static_cast<std::size_t>(d.n), static_cast<int32_t>(k));
+    all.n += d.n;
+    all.class_names.push_back(specs[k]);
+  }
+  all.num_classes = static_cast<int64_t>(specs.size());
+  return all;
+}
+
+// The fit's data: --data, or the domains --data-b / --domains list.
+Dataset load_fit_data(const FitArgs& args, const GenerativeModel& model) {
+  const bool translating = (model.capabilities() & cap_translate) != 0;
+  if ((!args.data_b.empty() || !args.domains.empty()) && !translating)
+    fail(Status::invalid_argument, "--{} lists the domains of a translating kind (cyclegan, stargan); this is {}",
+         args.data_b.empty() ? "domains" : "data-b", model.kind());
+  if (!args.data_b.empty()) {
+    if (args.data.spec.empty()) fail(Status::invalid_argument, "--data-b needs --data: --data is domain a, --data-b b");
+    return load_domains(args.data, {args.data.spec, args.data_b});
+  }
+  if (!args.domains.empty()) {
+    if (!args.data.spec.empty())
+      fail(Status::invalid_argument, "give the domains either as --domains A,B,... or as --data with labels, not both");
+    if (args.domains.size() < 2) fail(Status::invalid_argument, "--domains needs at least two data sets");
+    return load_domains(args.data, args.domains);
+  }
+  if (args.data.spec.empty()) fail(Status::invalid_argument, "--data is required (the data to fit)");
+  return args.data.load();
+}
 
 constexpr uint64_t kGridSeed = 1;  // every epoch's grid draws the same z: progress is visible
 constexpr int64_t kGridColumns = 8;
@@ -167,7 +223,12 @@ void add_fit_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<FitArgs>();
   CLI::App* cmd = app.add_subcommand("fit", "fit a model on data and save it");
   cmd->add_option("kind", args->kind, "model kind (see `genmodels kinds`); with --resume, taken from the file");
-  args->data.add_to(*cmd);
+  args->data.add_to(*cmd, /*required*/ false);
+  cmd->add_option("--data-b", args->data_b,
+                  "cyclegan: the images of domain b (--data holds domain a); the two sets are unpaired");
+  cmd->add_option("--domains", args->domains,
+                  "stargan: one data SPEC per domain, comma-separated (instead of --data with labels)")
+      ->delimiter(',');
   cmd->add_option("--out", args->out, "model file to write (.safetensors)")->required();
   cmd->add_option("--config", args->config, "hyper-parameters as a JSON object, e.g. '{\"order\": 2}'");
   cmd->add_option("--epochs", args->options.epochs, "passes over the data (gradient-trained kinds)")
@@ -204,6 +265,7 @@ void add_fit_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", args->json, "print one JSON line with the run's figures instead of the summary");
   cmd->callback([args, cmd, &exit_code] {
     if (args->kind.empty() && args->resume.empty()) throw CLI::RequiredError("a model kind (or --resume FILE)");
+    if (args->data.spec.empty() && args->domains.empty()) throw CLI::RequiredError("--data (or --domains)");
     exit_code = run_command([&] {
       std::unique_ptr<GenerativeModel> model;
       if (!args->resume.empty()) {
@@ -225,7 +287,7 @@ void add_fit_command(CLI::App& app, int& exit_code) {
         return;
       }
       const auto load_start = std::chrono::steady_clock::now();
-      const Dataset data = args->data.load();
+      const Dataset data = load_fit_data(*args, *model);
       const std::vector<std::string> sentences = args->captions.sentences(data, args->options.seed);
       const std::vector<float> conditions =
           text ? text_features_rows(sentences, args->captions.text_dim) : std::vector<float>{};

@@ -48,6 +48,9 @@ void add_info_commands(CLI::App& app, int& exit_code) {
                 {"parameters", parameters},
                 {"tensors", tensors},
                 {"bytes", bytes.size()}};
+      const std::vector<std::string> domains =
+          (model->capabilities() & cap_translate) ? model->domain_names() : std::vector<std::string>{};
+      if (!domains.empty()) j["domains"] = domains;
       if (args->json) {
         fmt::print("{}\n", j.dump());
         return;
@@ -68,6 +71,7 @@ void add_info_commands(CLI::App& app, int& exit_code) {
       else
         fmt::print(", real values");
       fmt::print("\n  verbs: {}\n", fmt::join(capability_names(model->capabilities()), ", "));
+      if (!domains.empty()) fmt::print("  domains (translate --to NAME or INDEX): {}\n", fmt::join(domains, ", "));
       fmt::print("  {} parameters in {} tensors, {} bytes\n", parameters, file.tensors.size(), bytes.size());
       for (const TensorRef& t : file.tensors)
         fmt::print("    {} {} [{}]\n", t.name, dtype_name(t.dtype), fmt::join(t.shape, ", "));

@@ -1,6 +1,6 @@
 """Model.translate and Model.domains (gm_model_translate, gm_model_domains_json): the options'
-defaults and the errors of a kind that does not translate. The translating kinds (cyclegan,
-stargan, issue 15) add their cases as they land. Run as test_genmodels.py says."""
+defaults, a fitted cyclegan translating by name, index and per row, and the errors of a kind
+that does not translate. Run as test_genmodels.py says."""
 import os
 import sys
 import unittest
@@ -22,9 +22,32 @@ class TestTranslate(unittest.TestCase):
         self.assertIsNone(o.domain_name)
         self.assertIsNone(o.domains)
 
-    def test_no_kind_translates_yet(self):
+    def test_which_kinds_translate(self):
         for kind in ("bernoulli", "markov", "nade", "vae", "dcgan"):
             self.assertNotIn(genmodels.Capability.TRANSLATE, genmodels.kind_capabilities(kind))
+        self.assertIn(genmodels.Capability.TRANSLATE, genmodels.kind_capabilities("cyclegan"))
+
+    def test_cyclegan(self):
+        rng = np.random.default_rng(0)
+        X = rng.random((16, 1, 8, 8), dtype=np.float32) * 0.5
+        y = (np.arange(16) % 2).astype(np.int32)
+        X[y == 1] += 0.5  # domain b: brighter
+        m = genmodels.Model("cyclegan", ngf=2, ndf=2, n_res=1)
+        m.fit(X, y, epochs=1, batch_size=8, threads=1)
+        self.assertEqual(m.domains, ["a", "b"])
+        to_b = m.translate(X, "b")
+        self.assertEqual(to_b.shape, X.shape)
+        self.assertTrue(((to_b >= 0) & (to_b <= 1)).all())
+        np.testing.assert_array_equal(m.translate(X, 1), to_b)
+        to_a = m.translate(X, "a")
+        mixed = m.translate(X, y)  # row r to domain y[r]
+        np.testing.assert_array_equal(mixed[y == 1], to_b[y == 1])
+        np.testing.assert_array_equal(mixed[y == 0], to_a[y == 0])
+        with self.assertRaises(genmodels.InvalidArgumentError) as cm:
+            m.translate(X, "c")
+        self.assertIn('"a", "b"', str(cm.exception))
+        with self.assertRaises(genmodels.UnsupportedError):
+            m.sample(1)
 
     def test_a_kind_without_translate_says_so(self):
         X = (np.arange(64, dtype=np.float32).reshape(4, 16) % 3 == 0).astype(np.float32)

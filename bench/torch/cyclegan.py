@@ -1,0 +1,267 @@
+"""PyTorch reference for `cyclegan` on grey-level Fashion-MNIST domains (28x28x1, no torchvision).
+
+The training step is the official pytorch-CycleGAN-and-pix2pix code's (github.com/junyanz/
+pytorch-CycleGAN-and-pix2pix, models/cycle_gan_model.py optimize_parameters, LSGAN loss, instance
+norm, ImagePool of 50), with the ResNet generator and the PatchGAN discriminator scaled to 28x28.
+  data  domain a: the first 30 000 training images; domain b: T(the other 30 000), T the --task
+        (bench/cyclegan/domains.py: inversion 1-x, rotation 90 degrees counter-clockwise, flip),
+        so a and b hold different images and the pairing is unknown to the model.
+        --max-examples N keeps the first N of each half. x in [0,1] mapped to [-1,1] (x*2-1).
+        Every epoch shuffles a and b independently; step i takes rows [i*h, (i+1)*h) of each
+        permutation, h = batch/2 (batch rows = h of a + h of b; the last step may be smaller).
+  G, F  (a->b and b->a, the same shape; C = 1 channel, IN = InstanceNorm2d(affine=False, eps 1e-5))
+        ReflectionPad(3) Conv(C -> ngf, k7 s1, no bias) IN ReLU              (ngf, 28, 28)
+        Conv(ngf -> 2ngf, k3 s2 p1, no bias) IN ReLU                          (2ngf, 14, 14)
+        Conv(2ngf -> 4ngf, k3 s2 p1, no bias) IN ReLU                         (4ngf, 7, 7)
+        n_res x residual block: y = x + IN(Conv3(Pad1(ReLU(IN(Conv3(Pad1(x)))))))
+          (Pad1 = ReflectionPad(1), Conv3 = Conv(4ngf -> 4ngf, k3 s1 p0, no bias); no activation
+          after the sum)
+        ConvT(4ngf -> 2ngf, k4 s2 p1, no bias) IN ReLU                        (2ngf, 14, 14)
+        ConvT(2ngf -> ngf, k4 s2 p1, no bias) IN ReLU                         (ngf, 28, 28)
+        ReflectionPad(3) Conv(ngf -> C, k7 s1, bias) tanh                     (C, 28, 28)
+  D_a, D_b  (PatchGAN; D_b judges domain b, D_a domain a)
+        Conv(C -> ndf, k4 s2 p1, bias) LeakyReLU(0.2)                         (ndf, 14, 14)
+        Conv(ndf -> 2ndf, k4 s2 p1, no bias) IN LeakyReLU(0.2)                (2ndf, 7, 7)
+        Conv(2ndf -> 4ndf, k4 s1 p1, no bias) IN LeakyReLU(0.2)               (4ndf, 6, 6)
+        Conv(4ndf -> 1, k4 s1 p1, bias)                                       (1, 5, 5): patch scores
+  init  every conv and transposed-conv weight N(0, 0.02), every bias 0.
+  step  fake_b = G(a), rec_a = F(fake_b), fake_a = F(b), rec_b = G(fake_a), idt_b = G(b),
+        idt_a = F(a).
+        Generator step (one Adam over G and F; D_a, D_b frozen):
+          L_G = MSE(D_b(fake_b), 1) + MSE(D_a(fake_a), 1)
+                + lambda * (L1(rec_a, a) + L1(rec_b, b))
+                + lambda * lambda_idt * (L1(idt_b, b) + L1(idt_a, a)),  lambda 10, lambda_idt 0.5
+          (MSE and L1 are means over every element of the patch map / image).
+        Then the discriminator step (one Adam over D_a and D_b):
+          L_Db = 0.5 * (MSE(D_b(b), 1) + MSE(D_b(pool_b(fake_b).detach()), 0)), L_Da likewise with
+          a and pool_a(fake_a); backward of each, one step.
+        pool: ImagePool(50), per image of the batch: while fewer than 50 are stored, store it and
+        return it; after that, with probability 0.5 return a uniformly chosen stored image and
+        store the new one in its place, else return the new one (random.Random(seed)).
+        Adam lr 2e-4, betas (0.5, 0.999), eps 1e-8 for both optimisers. No learning-rate decay
+        (the official code's linear decay over its second 100 epochs is left out).
+
+Output: JSON lines (common.emit): a header, one line per epoch (train_seconds covers training
+only; images_per_s = rows of both domains per second of training, 2n / train_seconds; the losses
+are example-weighted means over the epoch's steps: loss_g = L_G, loss_gan = its two MSE terms,
+loss_cycle = L1(rec_a, a) + L1(rec_b, b), loss_idt = L1(idt_b, b) + L1(idt_a, a) (both unweighted),
+loss_d_a, loss_d_b), then {"final": true, ...} (train_peak_rss_mib: the peak before
+translating). With --out-translations, G (a->b) is applied to the first --n-test test images
+(domain a), mapped back to [0,1] by (y+1)/2 and saved as float32 (N, 784) .npy; --out-cycled
+saves F(G(x)) the same way. The final line then also gives translation_mae (mean |G(x) - T(x)| on
+[0,1]), identity_mae (mean |x - T(x)|, the do-nothing baseline) and cycle_mae (mean |F(G(x)) - x|).
+
+Usage: cyclegan.py [--epochs 1] [--threads 2] [--batch-size 16] [--seed 0] [--ngf 32] [--ndf 64]
+                   [--n-res 6] [--task inversion|rotation|flip] [--max-examples N] [--n-test 1000]
+                   [--out-translations FILE.npy] [--out-cycled FILE.npy]"""
+import argparse
+import os
+import random
+import sys
+
+import numpy as np
+
+from common import Timer, blas_info, emit, load_fashion_grey, peak_rss_mib, setup_torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cyclegan"))
+from domains import CYCLEGAN_TASKS, TRANSFORMS, cyclegan_domains  # noqa: E402
+
+p = argparse.ArgumentParser()
+p.add_argument("--epochs", type=int, default=1)
+p.add_argument("--threads", type=int, default=2)
+p.add_argument("--batch-size", type=int, default=16, help="rows per step: half of domain a, half of b")
+p.add_argument("--seed", type=int, default=0)
+p.add_argument("--ngf", type=int, default=32)
+p.add_argument("--ndf", type=int, default=64)
+p.add_argument("--n-res", type=int, default=6)
+p.add_argument("--lr", type=float, default=2e-4)
+p.add_argument("--lambda-cycle", type=float, default=10.0)
+p.add_argument("--lambda-idt", type=float, default=0.5)
+p.add_argument("--pool-size", type=int, default=50)
+p.add_argument("--task", default="inversion", choices=CYCLEGAN_TASKS)
+p.add_argument("--max-examples", type=int, default=0, help="use only the first N images of each domain")
+p.add_argument("--n-test", type=int, default=1000, help="test images to translate")
+p.add_argument("--out-translations", default=None)
+p.add_argument("--out-cycled", default=None)
+args = p.parse_args()
+if args.batch_size < 2 or args.batch_size % 2:
+    raise SystemExit("cyclegan.py: --batch-size must be even (half domain a, half domain b)")
+torch = setup_torch(args.threads, args.seed)
+nn = torch.nn
+
+xtr, _ = load_fashion_grey("train")
+xa, xb = cyclegan_domains(xtr, args.task, args.max_examples)
+del xtr
+xa = torch.from_numpy(xa * 2.0 - 1.0).view(-1, 1, 28, 28)
+xb = torch.from_numpy(xb * 2.0 - 1.0).view(-1, 1, 28, 28)
+n = min(xa.shape[0], xb.shape[0])
+C, ngf, ndf = 1, args.ngf, args.ndf
+
+
+def norm(c):
+    return nn.InstanceNorm2d(c, affine=False, eps=1e-5)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReflectionPad2d(1), nn.Conv2d(c, c, 3, 1, 0, bias=False), norm(c), nn.ReLU(True),
+            nn.ReflectionPad2d(1), nn.Conv2d(c, c, 3, 1, 0, bias=False), norm(c))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+def generator():
+    return nn.Sequential(
+        nn.ReflectionPad2d(3), nn.Conv2d(C, ngf, 7, 1, 0, bias=False), norm(ngf), nn.ReLU(True),
+        nn.Conv2d(ngf, 2 * ngf, 3, 2, 1, bias=False), norm(2 * ngf), nn.ReLU(True),
+        nn.Conv2d(2 * ngf, 4 * ngf, 3, 2, 1, bias=False), norm(4 * ngf), nn.ReLU(True),
+        *[ResBlock(4 * ngf) for _ in range(args.n_res)],
+        nn.ConvTranspose2d(4 * ngf, 2 * ngf, 4, 2, 1, bias=False), norm(2 * ngf), nn.ReLU(True),
+        nn.ConvTranspose2d(2 * ngf, ngf, 4, 2, 1, bias=False), norm(ngf), nn.ReLU(True),
+        nn.ReflectionPad2d(3), nn.Conv2d(ngf, C, 7, 1, 0, bias=True), nn.Tanh())
+
+
+def discriminator():
+    return nn.Sequential(
+        nn.Conv2d(C, ndf, 4, 2, 1, bias=True), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(ndf, 2 * ndf, 4, 2, 1, bias=False), norm(2 * ndf), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(2 * ndf, 4 * ndf, 4, 1, 1, bias=False), norm(4 * ndf), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(4 * ndf, 1, 4, 1, 1, bias=True))
+
+
+def weights_init(m):
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(m.weight.data, 0.0, 0.02)
+        if m.bias is not None:
+            nn.init.constant_(m.bias.data, 0.0)
+
+
+G, Fn, Da, Db = generator(), generator(), discriminator(), discriminator()
+for net in (G, Fn, Da, Db):
+    net.apply(weights_init)
+opt_g = torch.optim.Adam(list(G.parameters()) + list(Fn.parameters()), lr=args.lr, betas=(0.5, 0.999))
+opt_d = torch.optim.Adam(list(Da.parameters()) + list(Db.parameters()), lr=args.lr, betas=(0.5, 0.999))
+mse = nn.MSELoss()
+l1 = nn.L1Loss()
+pool_rng = random.Random(args.seed)
+
+
+class ImagePool:
+    """CycleGAN's util/image_pool.py: a history of generated images for the discriminators."""
+
+    def __init__(self, size):
+        self.size, self.images = size, []
+
+    def query(self, images):
+        if self.size == 0:
+            return images
+        out = []
+        for image in images.detach():
+            image = image.unsqueeze(0)
+            if len(self.images) < self.size:
+                self.images.append(image)
+                out.append(image)
+            elif pool_rng.uniform(0, 1) > 0.5:
+                k = pool_rng.randint(0, self.size - 1)
+                out.append(self.images[k].clone())
+                self.images[k] = image
+            else:
+                out.append(image)
+        return torch.cat(out, 0)
+
+
+pool_a, pool_b = ImagePool(args.pool_size), ImagePool(args.pool_size)
+
+
+def set_requires_grad(nets, flag):
+    for net in nets:
+        for q in net.parameters():
+            q.requires_grad = flag
+
+
+def gan_loss(pred, real):
+    return mse(pred, torch.ones_like(pred) if real else torch.zeros_like(pred))
+
+
+count = lambda net: sum(q.numel() for q in net.parameters())
+emit({"model": "cyclegan", "impl": "torch", **blas_info(), "task": args.task, "n_per_domain": n,
+      "batch_size": args.batch_size, "ngf": ngf, "ndf": ndf, "n_res": args.n_res,
+      "parameters_g": count(G), "parameters_f": count(Fn), "parameters_d_a": count(Da), "parameters_d_b": count(Db)})
+
+half = args.batch_size // 2
+lam, lam_idt = args.lambda_cycle, args.lambda_idt
+for epoch in range(1, args.epochs + 1):
+    for net in (G, Fn, Da, Db):
+        net.train()
+    perm_a, perm_b = torch.randperm(xa.shape[0])[:n], torch.randperm(xb.shape[0])[:n]
+    keys = ("loss_g", "loss_gan", "loss_cycle", "loss_idt", "loss_d_a", "loss_d_b")
+    sums = dict.fromkeys(keys, 0.0)
+    with Timer() as t:
+        for i in range(0, n, half):
+            real_a, real_b = xa[perm_a[i : i + half]], xb[perm_b[i : i + half]]
+            m = real_a.shape[0]
+            # forward (cycle_gan_model.forward)
+            fake_b = G(real_a)
+            rec_a = Fn(fake_b)
+            fake_a = Fn(real_b)
+            rec_b = G(fake_a)
+            # generator step (backward_G), discriminators frozen
+            set_requires_grad((Da, Db), False)
+            opt_g.zero_grad()
+            idt_b = G(real_b)
+            idt_a = Fn(real_a)
+            loss_idt = l1(idt_b, real_b) + l1(idt_a, real_a)
+            loss_gan = gan_loss(Db(fake_b), True) + gan_loss(Da(fake_a), True)
+            loss_cycle = l1(rec_a, real_a) + l1(rec_b, real_b)
+            loss_g = loss_gan + lam * loss_cycle + lam * lam_idt * loss_idt
+            loss_g.backward()
+            opt_g.step()
+            # discriminator step (backward_D_A, backward_D_B)
+            set_requires_grad((Da, Db), True)
+            opt_d.zero_grad()
+            pooled_b = pool_b.query(fake_b)
+            loss_d_b = 0.5 * (gan_loss(Db(real_b), True) + gan_loss(Db(pooled_b.detach()), False))
+            loss_d_b.backward()
+            pooled_a = pool_a.query(fake_a)
+            loss_d_a = 0.5 * (gan_loss(Da(real_a), True) + gan_loss(Da(pooled_a.detach()), False))
+            loss_d_a.backward()
+            opt_d.step()
+            for k, v in zip(keys, (loss_g, loss_gan, loss_cycle, loss_idt, loss_d_a, loss_d_b)):
+                sums[k] += v.item() * m
+    emit({"epoch": epoch, "train_seconds": t.seconds, "images_per_s": 2 * n / t.seconds,
+          **{k: v / n for k, v in sums.items()}, "peak_rss_mib": peak_rss_mib()})
+
+final = {"final": True, "epochs": args.epochs, "train_peak_rss_mib": peak_rss_mib(), "peak_rss_mib": peak_rss_mib()}
+if args.out_translations or args.out_cycled:
+    G.eval()
+    Fn.eval()
+    xte, _ = load_fashion_grey("test")
+    xte = xte[: args.n_test]
+    target = TRANSFORMS[args.task](xte)
+    fwd, back = [], []
+    with torch.no_grad(), Timer() as t:
+        for i in range(0, xte.shape[0], 100):
+            x = torch.from_numpy(xte[i : i + 100] * 2.0 - 1.0).view(-1, 1, 28, 28)
+            y = G(x)
+            fwd.append(((y + 1.0) / 2.0).reshape(-1, 784))
+            back.append(((Fn(y) + 1.0) / 2.0).reshape(-1, 784))
+    y = torch.cat(fwd).numpy().astype(np.float32)
+    z = torch.cat(back).numpy().astype(np.float32)
+    if args.out_translations:
+        np.save(args.out_translations, y)
+    if args.out_cycled:
+        np.save(args.out_cycled, z)
+    final.update({
+        "n_test": int(y.shape[0]), "translations_file": args.out_translations, "cycled_file": args.out_cycled,
+        "translate_seconds": t.seconds,
+        "translation_mae": float(np.abs(y - target).mean()), "identity_mae": float(np.abs(xte - target).mean()),
+        "cycle_mae": float(np.abs(z - xte).mean()),
+        "translations_in_range": bool(np.isfinite(y).all() and y.min() >= 0.0 and y.max() <= 1.0),
+        "peak_rss_mib": peak_rss_mib(),
+    })
+emit(final)
+if (args.out_translations or args.out_cycled) and not final["translations_in_range"]:
+    raise SystemExit("cyclegan.py: translations outside [0, 1] or not finite")
