@@ -110,6 +110,9 @@ class Sequential {
   const BatchNorm* batch_norm(std::size_t i) const { return stages_[i].bn.get(); }
   const InstanceNorm* instance_norm(std::size_t i) const { return stages_[i].in.get(); }
   const ResidualBlock* residual(std::size_t i) const { return stages_[i].res.get(); }
+  // Stage i's convolution (conv and deconv stages; null for the others), for a caller that
+  // runs more than the chain's own passes with its weights (StarGAN's double backward).
+  Conv2d* conv(std::size_t i) { return stages_[i].conv.get(); }
   // The first and last trainable tensor this network registered: the span an optimiser of
   // this network alone steps (ParameterStore::span(first, last)).
   ParamId first_param() const { return first_; }

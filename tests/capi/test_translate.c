@@ -159,10 +159,79 @@ static void test_cyclegan(void) {
   gm_model_free(m);
 }
 
+/* stargan through the ABI: names from the configuration before a fit, a fit on labelled
+ * images (the labels are the domains), translation by name, index and per row. */
+static void test_stargan(void) {
+  enum { SN = 16, SD = 64 };
+  float x[SN * SD];
+  int32_t labels[SN];
+  for (int r = 0; r < SN; ++r) {
+    labels[r] = r % 2;
+    for (int i = 0; i < SD; ++i) {
+      const float v = (i / 8 >= r % 5 && i / 8 < r % 5 + 3 && i % 8 >= 2 && i % 8 < 5) ? 0.9f : 0.1f;
+      x[r * SD + i] = labels[r] ? 1.0f - v : v;
+    }
+  }
+  gm_model* m = NULL;
+  EXPECT_OK(gm_model_create(
+      "stargan", "{\"ngf\": 2, \"ndf\": 4, \"n_res\": 1, \"domain_names\": [\"dark\", \"light\"]}", &m, ERR));
+  gm_buffer* names = NULL;
+  EXPECT_OK(gm_model_domains_json(m, &names, ERR));
+  CHECK(names != NULL && strcmp((const char*)gm_buffer_data(names), "[\"dark\",\"light\"]") == 0);
+  gm_buffer_free(names);
+
+  gm_data data;
+  gm_data_init(&data);
+  data.x = x, data.n = SN, data.d = SD, data.channels = 1, data.height = 8, data.width = 8;
+  data.labels = labels, data.num_classes = 2;
+  gm_translate_options o;
+  gm_translate_options_init(&o);
+  o.domain = 1;
+  float a[4 * SD], b[4 * SD];
+  gm_data four = data;
+  four.n = 4;
+  EXPECT_ERR(GM_NOT_FITTED, gm_model_translate(m, &four, &o, a, 4 * SD, ERR));
+  gm_fit_options f;
+  gm_fit_options_init(&f);
+  f.epochs = 2, f.batch_size = 8, f.seed = 3, f.threads = 1;
+  EXPECT_OK(gm_model_fit(m, &data, &f, ERR));
+  uint32_t caps = 0;
+  EXPECT_OK(gm_model_capabilities(m, &caps, ERR));
+  CHECK((caps & GM_CAP_TRANSLATE) && (caps & GM_CAP_FIT) && !(caps & GM_CAP_SAMPLE));
+
+  EXPECT_OK(gm_model_translate(m, &four, &o, a, 4 * SD, ERR));
+  int in_range = 1;
+  for (int i = 0; i < 4 * SD; ++i) in_range = in_range && a[i] >= 0.0f && a[i] <= 1.0f;
+  CHECK(in_range);
+  gm_translate_options by_name;
+  gm_translate_options_init(&by_name);
+  by_name.domain_name = "light";
+  EXPECT_OK(gm_model_translate(m, &four, &by_name, b, 4 * SD, ERR));
+  CHECK(memcmp(a, b, sizeof a) == 0);
+  const int32_t per_row[4] = {1, 1, 1, 1};
+  gm_translate_options rows;
+  gm_translate_options_init(&rows);
+  rows.domains = per_row;
+  EXPECT_OK(gm_model_translate(m, &four, &rows, b, 4 * SD, ERR));
+  CHECK(memcmp(a, b, sizeof a) == 0);
+
+  by_name.domain_name = "dusk";
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_translate(m, &four, &by_name, b, 4 * SD, ERR));
+  o.domain = 2;
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_translate(m, &four, &o, b, 4 * SD, ERR));
+  o.domain = 0;
+  EXPECT_ERR(GM_BUFFER_TOO_SMALL, gm_model_translate(m, &four, &o, b, 4 * SD - 1, ERR));
+  gm_sample_options so;
+  gm_sample_options_init(&so);
+  EXPECT_ERR(GM_UNSUPPORTED, gm_model_sample(m, 1, &so, b, SD, ERR));
+  gm_model_free(m);
+}
+
 int main(void) {
   test_options();
   test_kinds_without_translate();
   test_cyclegan();
+  test_stargan();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

@@ -99,11 +99,11 @@ double StarGanModel::discriminator_pass(const DataView& batch, bool backward) {
     std::fill(s.dsrc.data(), s.dsrc.data() + B * P, inv);
     d_backward(nets, s, s.fake, f, s.dsrc.data(), nullptr, nullptr, B, true);
   }
-  if (cfg_.lambda_gp > 0) loss += penalty_pass(B, backward);
+  if (cfg_.lambda_gp > 0) loss += penalty_pass(B, backward, 0.0f);
   return loss;
 }
 
-double StarGanModel::penalty_pass(int64_t B, bool backward) {
+double StarGanModel::penalty_pass(int64_t B, bool backward, float fd_step) {
   stargan::Nets& nets = *nets_;
   Scratch& s = *scratch_;
   const int64_t D = nets.pixels(), P = nets.patches();
@@ -128,27 +128,102 @@ double StarGanModel::penalty_pass(int64_t B, bool backward) {
   }
   const double loss = cfg_.lambda_gp * penalty / static_cast<double>(B);
   if (!backward) return loss;
-  // ∂/∂θ: the central difference of ∇_θ f along v_b = g_b/‖g_b‖ over the 2B rows x̂ ± h v
-  // (stargan.hpp), each patch score weighted ±λ_gp·2(‖g_b‖ − 1)/(B·2h).
-  const float h = stargan::kGpStep;
+  // Per image, w_b = λ_gp·2(‖g_b‖ − 1)/B, the weight of ∂/∂θ ⟨∇_x f_b(x̂_b; θ), v_b⟩.
+  std::vector<float> weight(static_cast<std::size_t>(B));
+  for (int64_t r = 0; r < B; ++r) {
+    const double n = norm[static_cast<std::size_t>(r)];
+    weight[static_cast<std::size_t>(r)] = static_cast<float>(cfg_.lambda_gp * 2.0 * (n - 1.0) / static_cast<double>(B));
+  }
+  if (fd_step > 0) {
+    fd_penalty_backward(B, norm.data(), weight.data(), fd_step);
+    return loss;
+  }
+  // The tangent network (stargan.hpp) on u_b = w_b·v_b: its unit-output backward pass gives
+  // Σ_b w_b ∂⟨∇_x f_b, v_b⟩/∂θ, as the directional derivative is linear in its direction.
+  nn::Sequential& trunk = nets.d_trunk;
+  const std::size_t L = trunk.size();
+  std::vector<int64_t> at(L + 1, 0);  // offsets of the tangents t_0 .. t_L in s.tangent
+  int64_t widest = D;
+  for (std::size_t i = 0; i < L; ++i) {
+    const nn::StageSpec& sp = trunk.spec(i);
+    const nn::Conv2d& c = *trunk.conv(i);
+    const int64_t n = sp.out * c.out_height(sp.in_h) * c.out_width(sp.in_w);
+    at[i + 1] = at[i] + B * (i == 0 ? D : sp.in * sp.in_h * sp.in_w);
+    widest = std::max(widest, n);
+  }
+  const int64_t last = trunk.out_size();
+  Scratch::grow(s.tangent, at[L] + B * last);
+  Scratch::grow(s.dtan_a, B * widest);
+  Scratch::grow(s.dtan_b, B * widest);
+  float* t = s.tangent.data();
+  for (int64_t r = 0; r < B; ++r) {
+    const double n = norm[static_cast<std::size_t>(r)];
+    const float scale = n > 0 ? static_cast<float>(weight[static_cast<std::size_t>(r)] / n) : 0.0f;
+    for (int64_t i = 0; i < D; ++i) t[r * D + i] = scale * s.gx[r * D + i];
+  }
+  // Forward: t_{i+1} = s_i ⊙ (W_i ∗ t_i), no bias, s_i the LeakyReLU slopes at x̂ (its
+  // activations keep the sign of their inputs, so the stage outputs tell the side).
+  for (std::size_t i = 0; i < L; ++i) {
+    const nn::StageSpec& sp = trunk.spec(i);
+    nn::Conv2d& c = *trunk.conv(i);
+    const int64_t hw = c.out_height(sp.in_h) * c.out_width(sp.in_w), n = sp.out * hw;
+    float* out = t + at[i + 1];
+    c.forward(t + at[i], out, B, sp.in_h, sp.in_w);
+    const float* bias = trunk.bias(i).valid() ? nets.store.value(trunk.bias(i)) : nullptr;
+    const float* y = trunk.stage_output(i, s.d);
+    for (int64_t r = 0; r < B; ++r)
+      for (int64_t ch = 0; ch < sp.out; ++ch) {
+        const float b = bias ? bias[ch] : 0.0f;
+        for (int64_t k = r * n + ch * hw; k < r * n + (ch + 1) * hw; ++k)
+          out[k] = (out[k] - b) * (y[k] > 0 ? 1.0f : sp.alpha);
+      }
+  }
+  // Backward from unit gradients on the source head's scores; biases get nothing (the
+  // tangents carry none), so their gradients are put back after each convolution's pass.
+  nn::Conv2d& head = *nets.d_src.conv(0);
+  std::fill(s.dsrc.data(), s.dsrc.data() + B * P, 1.0f);
+  float* g = s.dtan_a.data();
+  head.backward(t + at[L], s.dsrc.data(), g, B, nets.map, nets.map);
+  for (std::size_t i = L; i-- > 0;) {
+    const nn::StageSpec& sp = trunk.spec(i);
+    nn::Conv2d& c = *trunk.conv(i);
+    const int64_t n = sp.out * c.out_height(sp.in_h) * c.out_width(sp.in_w);
+    const float* y = trunk.stage_output(i, s.d);
+    for (int64_t k = 0; k < B * n; ++k) g[k] *= y[k] > 0 ? 1.0f : sp.alpha;
+    float* next = i > 0 ? (g == s.dtan_a.data() ? s.dtan_b.data() : s.dtan_a.data()) : nullptr;
+    const nn::ParamId bias = trunk.bias(i);
+    std::vector<float> kept;
+    if (bias.valid()) kept.assign(nets.store.grad(bias), nets.store.grad(bias) + sp.out);
+    c.backward(t + at[i], g, next, B, sp.in_h, sp.in_w);
+    if (bias.valid()) std::copy(kept.begin(), kept.end(), nets.store.grad(bias));
+    g = next;
+  }
+  return loss;
+}
+
+// The finite-difference variant (stargan.hpp): [∇_θ f_b(x̂ + h v) − ∇_θ f_b(x̂ − h v)] / (2h)
+// over the 2B rows x̂ ± h v in one pass, each patch score weighted ±w_b/(2h).
+void StarGanModel::fd_penalty_backward(int64_t B, const double* norm, const float* weight, float h) {
+  stargan::Nets& nets = *nets_;
+  Scratch& s = *scratch_;
+  const int64_t D = nets.pixels(), P = nets.patches();
+  const float* xhat = s.xhat.data();
   float* xpm = s.xpm.data();
   float* dsrc = s.dsrc.data();
   for (int64_t r = 0; r < B; ++r) {
-    const double n = norm[static_cast<std::size_t>(r)];
-    const float scale = n > 0 ? static_cast<float>(h / n) : 0.0f;
+    const float scale = norm[r] > 0 ? static_cast<float>(h / norm[r]) : 0.0f;
     for (int64_t i = 0; i < D; ++i) {
       const float step = scale * s.gx[r * D + i];
       xpm[r * D + i] = xhat[r * D + i] + step;
       xpm[(B + r) * D + i] = xhat[r * D + i] - step;
     }
-    const float w = static_cast<float>(cfg_.lambda_gp * 2.0 * (n - 1.0) / (static_cast<double>(B) * 2.0 * h));
+    const float w = weight[r] / (2.0f * h);
     std::fill(dsrc + r * P, dsrc + (r + 1) * P, w);
     std::fill(dsrc + (B + r) * P, dsrc + (B + r + 1) * P, -w);
   }
-  f = nets.d_trunk.forward_train(xpm, 2 * B, s.d);
+  const float* f = nets.d_trunk.forward_train(xpm, 2 * B, s.d);
   nets.d_src.forward_train(f, 2 * B, s.src);
   d_backward(nets, s, xpm, f, dsrc, nullptr, nullptr, 2 * B, true);
-  return loss;
 }
 
 double StarGanModel::generator_pass(const DataView& batch, bool backward) {
@@ -186,11 +261,11 @@ double StarGanModel::discriminator_objective(const DataView& batch, uint64_t key
   return discriminator_pass(batch, backward);
 }
 
-double StarGanModel::gradient_penalty(const DataView& batch, uint64_t key, bool backward) {
+double StarGanModel::gradient_penalty(const DataView& batch, uint64_t key, bool backward, float fd_step) {
   require_fitted("gradient_penalty");
   prepare(batch, key);
   nets_->store.zero_grad(nets_->d_span());
-  return penalty_pass(batch.n, backward);
+  return penalty_pass(batch.n, backward, fd_step);
 }
 
 double StarGanModel::generator_objective(const DataView& batch, uint64_t key, bool backward) {
