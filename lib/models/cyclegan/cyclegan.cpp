@@ -83,11 +83,14 @@ void CycleGanModel::do_fit(const DataView& data, const FitOptions& options) {
       cyclegan::Optimisers{nn::Adam(nets_->discriminator_span(), o), nn::Adam(nets_->generator_span(), o)});
   sum_d_ = sum_g_ = 0;
   rows_ = 0;
-  struct EndOfFit {  // the optimisers and training buffers are not part of the model
+  // The optimisers and training buffers are not part of the model. Released, not replaced: a
+  // destructor that allocates terminates the process when the allocation fails (the
+  // allocation-failure suite found it); whatever needs a scratch again makes one.
+  struct EndOfFit {
     CycleGanModel& m;
     ~EndOfFit() {
       m.optimisers_.reset();
-      m.scratch_ = std::make_unique<cyclegan::Scratch>();
+      m.scratch_.reset();
       m.fit_labels_ = nullptr;
     }
   } end{*this};
