@@ -307,9 +307,12 @@ TEST_CASE("sequential: finite-difference gradients of a residual generator and a
     const Vec grads(store.grads(), store.grads() + store.trainable_size());
     // Steps: six float stages put ~3e-3 of noise on a numerical input gradient at 2.5e-4
     // (against a largest entry of 0.6), and a step of 1e-3 on a weight crosses some ReLU's
-    // kink (worst entry 0.08 off): 5e-4 for the weights, 1e-3 for the input.
+    // kink (worst entry 0.08 off): 5e-4 for the weights, 1e-3 for the input. Since the first
+    // layer runs on the direct one-channel loops (nn/direct_conv.hpp: the same sums in another
+    // order) the input's worst entry is 0.053 off in the ASan build (below 0.05 in release) and
+    // 0.070 at a step of 5e-4 (noise): the input check allows 0.08. A wrong gradient is O(1).
     CHECK(grad_check(store.values(), grads.data(), store.trainable_size(), loss, 5e-4f) < 0.05);
-    CHECK(grad_check(x.data(), dx.data(), static_cast<int64_t>(x.size()), loss, 1e-3f) < 0.05);
+    CHECK(grad_check(x.data(), dx.data(), static_cast<int64_t>(x.size()), loss, 1e-3f) < 0.08);
 
     // Input gradient only: the same dx, and no weight gradient of any layer (nor of a
     // residual block's second convolution).
