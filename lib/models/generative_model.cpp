@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 #include <fmt/ranges.h>
 
@@ -430,6 +431,33 @@ const TensorRef& find_tensor(const std::vector<TensorRef>& tensors, const std::s
     return t;
   }
   fail(Status::corrupt_file, "model file has no tensor \"{}\"", name);
+}
+
+}  // namespace gm
+
+namespace gm {
+
+std::vector<const TensorRef*> find_planned(const std::vector<TensorRef>& tensors, const PlannedTensors& planned) {
+  std::vector<const TensorRef*> found;
+  found.reserve(planned.size());
+  for (const auto& [name, dims] : planned) found.push_back(&find_tensor(tensors, name, DType::f32, dims));
+  return found;
+}
+
+void copy_planned(nn::ParameterStore& store, const PlannedTensors& planned, const std::vector<const TensorRef*>& found,
+                  const char* kind) {
+  if (store.count() != static_cast<int32_t>(planned.size()))
+    fail(Status::internal, "{}: {} tensors registered, {} planned", kind, store.count(), planned.size());
+  for (std::size_t i = 0; i < planned.size(); ++i) {
+    const nn::ParamId id = store.find(planned[i].first);
+    if (store.entry(id).shape != planned[i].second)
+      fail(Status::internal, "{}: tensor {} registered with an unexpected shape", kind, planned[i].first);
+    float* dst = store.value(id);
+    std::memcpy(dst, found[i]->data, found[i]->bytes());
+    for (int64_t k = 0; k < store.size(id); ++k)
+      if (!std::isfinite(dst[k]))
+        fail(Status::corrupt_file, "{} tensor \"{}\" has a non-finite value at index {}", kind, planned[i].first, k);
+  }
 }
 
 }  // namespace gm

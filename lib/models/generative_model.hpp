@@ -16,6 +16,7 @@
 #include "core/config.hpp"
 #include "core/data_view.hpp"
 #include "core/tensor_ref.hpp"
+#include "nn/parameter_store.hpp"
 #include "nn/trainer.hpp"
 #include "nn/training_state.hpp"
 
@@ -237,5 +238,14 @@ void require_fitted_rows(const DataShape& fitted, const DataView& view, const ch
 // dtype or shape differ from what the configuration implies.
 const TensorRef& find_tensor(const std::vector<TensorRef>& tensors, const std::string& name, DType dtype,
                              const std::vector<int64_t>& shape);
+
+// A network's planned tensors (name, shape, in registration order) found in a loaded file:
+// each checked by find_tensor (f32, its shape), before the caller allocates anything.
+using PlannedTensors = std::vector<std::pair<std::string, std::vector<int64_t>>>;
+std::vector<const TensorRef*> find_planned(const std::vector<TensorRef>& tensors, const PlannedTensors& planned);
+// Copies them into store, which registered exactly the planned tensors (internal otherwise);
+// a non-finite value is corrupt_file naming the kind, the tensor and the index.
+void copy_planned(nn::ParameterStore& store, const PlannedTensors& planned, const std::vector<const TensorRef*>& found,
+                  const char* kind);
 
 }  // namespace gm

@@ -192,22 +192,9 @@ std::vector<TensorRef> CycleGanModel::do_tensors() const { return nets_->store.t
 void CycleGanModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& tensors) {
   // Every tensor is checked against the configuration before anything is allocated.
   const auto expected = cyclegan::planned_tensors(cfg_, shape);
-  std::vector<const TensorRef*> found;
-  for (const auto& [name, dims] : expected) found.push_back(&find_tensor(tensors, name, DType::f32, dims));
+  const std::vector<const TensorRef*> found = find_planned(tensors, expected);
   auto nets = std::make_unique<cyclegan::Nets>(cfg_, shape, Status::corrupt_file);
-  nn::ParameterStore& store = nets->store;
-  if (store.count() != static_cast<int32_t>(expected.size()))
-    fail(Status::internal, "cyclegan: {} tensors registered, {} planned", store.count(), expected.size());
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const nn::ParamId id = store.find(expected[i].first);
-    if (store.entry(id).shape != expected[i].second)
-      fail(Status::internal, "cyclegan: tensor {} registered with an unexpected shape", expected[i].first);
-    float* dst = store.value(id);
-    std::memcpy(dst, found[i]->data, found[i]->bytes());
-    for (int64_t k = 0; k < store.size(id); ++k)
-      if (!std::isfinite(dst[k]))
-        fail(Status::corrupt_file, "cyclegan tensor \"{}\" has a non-finite value at index {}", expected[i].first, k);
-  }
+  copy_planned(nets->store, expected, found, kind());
   nets_ = std::move(nets);
   scratch_ = std::make_unique<cyclegan::Scratch>();
   shape_ = shape;

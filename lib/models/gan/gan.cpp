@@ -302,22 +302,9 @@ void GanModel::do_restore(const DataShape& shape, const std::vector<TensorRef>& 
     fail(Status::corrupt_file, "cgan model file lacks its fitted \"classes\" or \"condition_dim\"");
   // Every tensor is checked against the configuration before anything is allocated.
   const auto expected = gan::planned_tensors(cfg_, shape);
-  std::vector<const TensorRef*> found;
-  for (const auto& [name, dims] : expected) found.push_back(&find_tensor(tensors, name, DType::f32, dims));
+  const std::vector<const TensorRef*> found = find_planned(tensors, expected);
   auto nets = std::make_unique<gan::Nets>(cfg_, shape, Status::corrupt_file);
-  nn::ParameterStore& store = nets->store;
-  if (store.count() != static_cast<int32_t>(expected.size()))
-    fail(Status::internal, "{}: {} tensors registered, {} planned", kind(), store.count(), expected.size());
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const nn::ParamId id = store.find(expected[i].first);
-    if (store.entry(id).shape != expected[i].second)
-      fail(Status::internal, "{}: tensor {} registered with an unexpected shape", kind(), expected[i].first);
-    float* dst = store.value(id);
-    std::memcpy(dst, found[i]->data, found[i]->bytes());
-    for (int64_t k = 0; k < store.size(id); ++k)
-      if (!std::isfinite(dst[k]))
-        fail(Status::corrupt_file, "{} tensor \"{}\" has a non-finite value at index {}", kind(), expected[i].first, k);
-  }
+  copy_planned(nets->store, expected, found, kind());
   nets_ = std::move(nets);
   scratch_ = std::make_unique<gan::Scratch>();
   shape_ = shape;

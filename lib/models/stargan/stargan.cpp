@@ -155,22 +155,9 @@ void StarGanModel::do_restore(const DataShape& shape, const std::vector<TensorRe
   if (cfg_.domains < 2) fail(Status::corrupt_file, "stargan model file lacks its fitted \"domains\"");
   // Every tensor is checked against the configuration before anything is allocated.
   const auto expected = stargan::planned_tensors(cfg_, shape);
-  std::vector<const TensorRef*> found;
-  for (const auto& [name, dims] : expected) found.push_back(&find_tensor(tensors, name, DType::f32, dims));
+  const std::vector<const TensorRef*> found = find_planned(tensors, expected);
   auto nets = std::make_unique<stargan::Nets>(cfg_, shape, Status::corrupt_file);
-  nn::ParameterStore& store = nets->store;
-  if (store.count() != static_cast<int32_t>(expected.size()))
-    fail(Status::internal, "stargan: {} tensors registered, {} planned", store.count(), expected.size());
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const nn::ParamId id = store.find(expected[i].first);
-    if (store.entry(id).shape != expected[i].second)
-      fail(Status::internal, "stargan: tensor {} registered with an unexpected shape", expected[i].first);
-    float* dst = store.value(id);
-    std::memcpy(dst, found[i]->data, found[i]->bytes());
-    for (int64_t k = 0; k < store.size(id); ++k)
-      if (!std::isfinite(dst[k]))
-        fail(Status::corrupt_file, "stargan tensor \"{}\" has a non-finite value at index {}", expected[i].first, k);
-  }
+  copy_planned(nets->store, expected, found, kind());
   nets_ = std::move(nets);
   scratch_ = std::make_unique<stargan::Scratch>();
   shape_ = shape;
