@@ -96,7 +96,8 @@ std::vector<TensorShape> plan_tensors(const Config& cfg, const DataShape& shape,
       case nn::Layer::dense: weight = {st.out, st.in}; break;
       case nn::Layer::conv: weight = {st.out, st.in, st.kernel, st.kernel}; break;
       case nn::Layer::deconv: weight = {st.in, st.out, st.kernel, st.kernel}; break;
-      case nn::Layer::residual: fail(Status::internal, "vae plans no residual stages ({})", st.name);
+      case nn::Layer::residual:
+      case nn::Layer::mix: fail(Status::internal, "vae plans no residual or mix stages ({})", st.name);
     }
     out.push_back({st.name + ".weight", weight});
     out.push_back({st.name + ".bias", {st.out}});

@@ -31,6 +31,12 @@ void check(const StageSpec& spec) {
     if (spec.batch_norm || spec.instance_norm)
       fail(Status::invalid_config, "stage {}: a residual stage has its own instance norms, no norm after", spec.name);
   }
+  if (spec.layer == Layer::mix) {
+    if (spec.in != spec.out)
+      fail(Status::invalid_config, "stage {}: a mix stage keeps its {} channels, not {}", spec.name, spec.in, spec.out);
+    if (spec.batch_norm || spec.instance_norm || spec.reflect)
+      fail(Status::invalid_config, "stage {}: a mix stage takes no norm and no padding", spec.name);
+  }
   if (spec.act == Act::softplus)
     fail(Status::invalid_config, "stage {}: softplus cannot run in place (its backward reads the input)", spec.name);
 }
@@ -53,6 +59,9 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> stage_tensors(const St
         }
       }
       return out;  // the block's own; no bias, no norm after it
+    case Layer::mix:
+      out.push_back({n + ".weight", {spec.groups, spec.in_h * spec.in_w, spec.in_h * spec.in_w}});
+      return out;
   }
   if (spec.bias) out.push_back({n + ".bias", {C}});
   if (spec.batch_norm)
@@ -79,6 +88,10 @@ void Sequential::add(ParameterStore& store, const StageSpec& spec) {
     s.res = std::make_unique<ResidualBlock>(store, spec.name, spec.in, spec.affine, spec.reflect);
     s.out_h = spec.in_h;
     s.out_w = spec.in_w;
+  } else if (spec.layer == Layer::mix) {
+    s.mix = std::make_unique<SpatialMix>(store, spec.name, spec.in, spec.in_h * spec.in_w, spec.groups);
+    s.out_h = spec.in_h;
+    s.out_w = spec.in_w;
   } else {
     // A reflection-padded conv runs on the padded input without padding of its own.
     const int64_t pad = spec.reflect ? 0 : spec.padding, grown = spec.reflect ? 2 * spec.padding : 0;
@@ -95,7 +108,8 @@ void Sequential::add(ParameterStore& store, const StageSpec& spec) {
   if (spec.act != Act::none && spec.act != Act::relu)
     s.act = std::make_unique<Activation>(spec.act, spec.act == Act::leaky_relu ? spec.alpha : 0.0f);
   // The first and the last tensor the stage registered.
-  const ParamId w = s.res ? s.res->first_param() : (s.linear ? s.linear->weight() : s.conv->weight());
+  const ParamId w =
+      s.res ? s.res->first_param() : (s.mix ? s.mix->weight() : (s.linear ? s.linear->weight() : s.conv->weight()));
   const ParamId b = s.linear ? s.linear->bias() : (s.conv ? s.conv->bias() : ParamId{});
   if (!first_.valid()) first_ = w;
   last_ = s.res ? s.res->last_param() : (b.valid() ? b : w);
@@ -110,6 +124,8 @@ void Sequential::init_default(Rng& rng) {
       s.linear->init(rng);
     else if (s.res)
       s.res->init(rng);
+    else if (s.mix)
+      s.mix->init_zero();  // the identity map
     else
       s.conv->init(rng);
   }
@@ -120,11 +136,12 @@ int64_t Sequential::out_size() const { return stages_.empty() ? 0 : stages_.back
 
 ParamId Sequential::weight(std::size_t i) const {
   const Stage& s = stages_[i];
+  if (s.mix) return s.mix->weight();
   return s.linear ? s.linear->weight() : (s.res ? s.res->first_param() : s.conv->weight());
 }
 ParamId Sequential::bias(std::size_t i) const {
   const Stage& s = stages_[i];
-  return s.linear ? s.linear->bias() : (s.res ? ParamId{} : s.conv->bias());
+  return s.linear ? s.linear->bias() : (s.res || s.mix ? ParamId{} : s.conv->bias());
 }
 
 void Sequential::reserve(SequentialWork& work, int64_t B) const {
@@ -159,6 +176,8 @@ void Sequential::layer_forward(const Stage& s, const float* in, SequentialWork::
     s.linear->forward(in, w.z.data(), B);
   } else if (s.res) {
     s.res->forward(in, w.z.data(), B, p.in_h, p.in_w, w.res);
+  } else if (s.mix) {
+    s.mix->forward(in, w.z.data(), B);
   } else if (s.padded()) {
     reflect_pad_forward(in, w.pad.data(), B, p.in, p.in_h, p.in_w, p.padding);
     s.conv->forward(w.pad.data(), w.z.data(), B, p.in_h + 2 * p.padding, p.in_w + 2 * p.padding);
@@ -222,6 +241,10 @@ void Sequential::layer_backward(Stage& s, const float* in, const float* g, float
   SequentialWork::StageBuffers& w = work.stages[i];
   if (s.res) {
     s.res->backward(in, g, next, B, p.in_h, p.in_w, w.res, weights);
+    return;
+  }
+  if (s.mix) {
+    s.mix->backward(in, g, next, B, weights);
     return;
   }
   // A padded conv's input is the padded copy; its gradient is folded back by the pad's adjoint.

@@ -10,6 +10,9 @@
 //               residual: CycleGAN's block (nn/residual_block.hpp), in = out channels, the
 //               spatial size unchanged; kernel, stride, padding and bias are the block's own
 //               (3×3, 1, 1, none) and the spec's are ignored.
+//               mix: spatial mixing y = x + M_g x across the H·W positions of each channel
+//               (nn/spatial_mix.hpp), `groups` matrices, in = out channels, the size unchanged;
+//               kernel, stride, padding and bias are ignored, and it takes no norm.
 //   norm        batch norm: per output channel (per feature for dense), batch statistics in
 //               training and running statistics in inference (nn/batch_norm.hpp);
 //               instance norm (conv and deconv stages): per image and channel, the same in
@@ -48,10 +51,11 @@
 #include "nn/linear.hpp"
 #include "nn/parameter_store.hpp"
 #include "nn/residual_block.hpp"
+#include "nn/spatial_mix.hpp"
 
 namespace gm::nn {
 
-enum class Layer { dense, conv, deconv, residual };
+enum class Layer { dense, conv, deconv, residual, mix };
 
 struct StageSpec {
   Layer layer = Layer::dense;
@@ -67,6 +71,7 @@ struct StageSpec {
   bool instance_norm = false;  // conv, deconv: instance norm after the layer (not with batch_norm)
   bool affine = true;          // the instance norm's γ, β: this stage's, or a residual block's two
   bool reflect = false;        // pad by reflection, not zeros: a conv stage by padding, a residual block by 1
+  int64_t groups = 1;          // a mix stage's matrices (channels per matrix: in / groups)
 };
 
 // The tensors (name, shape) Sequential::add(store, spec) registers, in its order, trainable and
@@ -110,6 +115,7 @@ class Sequential {
   const BatchNorm* batch_norm(std::size_t i) const { return stages_[i].bn.get(); }
   const InstanceNorm* instance_norm(std::size_t i) const { return stages_[i].in.get(); }
   const ResidualBlock* residual(std::size_t i) const { return stages_[i].res.get(); }
+  const SpatialMix* mix(std::size_t i) const { return stages_[i].mix.get(); }
   // Stage i's convolution (conv and deconv stages; null for the others), for a caller that
   // runs more than the chain's own passes with its weights (StarGAN's double backward).
   Conv2d* conv(std::size_t i) { return stages_[i].conv.get(); }
@@ -142,6 +148,7 @@ class Sequential {
     std::unique_ptr<BatchNorm> bn;
     std::unique_ptr<InstanceNorm> in;
     std::unique_ptr<ResidualBlock> res;
+    std::unique_ptr<SpatialMix> mix;
     std::unique_ptr<Activation> act;  // oneDNN eltwise for all but relu
     bool normed() const { return bn || in; }
     bool padded() const { return spec.reflect && conv; }  // reflection-padded conv

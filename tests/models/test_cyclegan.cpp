@@ -70,6 +70,8 @@ FitOptions options(int64_t epochs, int64_t batch, uint64_t seed = 1, int threads
 }
 
 const Json kTiny{{"ngf", 2}, {"ndf", 2}, {"n_res", 1}};
+// With spatial mixing at the bottleneck (two groups of the 8 channels).
+const Json kTinyMix{{"ngf", 2}, {"ndf", 2}, {"n_res", 1}, {"mix_groups", 2}};
 
 std::vector<float> translate_rows(const GenerativeModel& m, const DataView& x, int32_t domain, int threads = 1) {
   std::vector<float> out(static_cast<std::size_t>(x.n * x.d));
@@ -83,49 +85,51 @@ std::vector<float> translate_rows(const GenerativeModel& m, const DataView& x, i
 }  // namespace
 
 TEST_CASE("cyclegan: both objectives' gradients match central differences") {
-  for (const int64_t S : {8, 12}) {  // one and two stride-2 stages in the PatchGAN
-    CAPTURE(S);
-    const Domains data = inversion_domains(6, S, 3);
-    CycleGanModel m(kTiny);
-    m.fit(data.view(), options(1, 6));
-    // At initialisation the generators' images are nearly constant (tanh of tiny values), so
-    // the other generator's first instance norm sees a variance near its ε and the objective
-    // curves on a scale of 1e-5. Scaling the generators' weights by 8 leaves every convolution
-    // before an instance norm as it was (the norm removes the scale) and gives the images a
-    // spread: the check then runs where the maths, not ε, sets the curvature.
-    const nn::ParamSpan gen = m.generator_span();
-    for (int64_t i = 0; i < gen.count; ++i) gen.value[i] *= 8.0f;
-    for (const bool discriminator : {true, false}) {
-      CAPTURE(discriminator);
-      const nn::ParamSpan span = discriminator ? m.discriminator_span() : m.generator_span();
-      auto objective = [&](bool backward) {
-        return discriminator ? m.discriminator_objective(data.view(), backward)
-                             : m.generator_objective(data.view(), backward);
-      };
-      objective(true);
-      const std::vector<float> analytic(span.grad, span.grad + span.count);
-      // Every k-th parameter (a few hundred per network), judged as the largest error against
-      // the largest gradient, with a small step: weights N(0, 0.02) are the scale on which
-      // instance norm makes the objective curve.
-      const int64_t every = std::max<int64_t>(1, span.count / 300);
-      constexpr float h = 1e-5f;
-      double err = 0, scale = 0;
-      for (int64_t i = 0; i < span.count; i += every) {
-        const float saved = span.value[i];
-        span.value[i] = saved + h;
-        const double up = objective(false);
-        span.value[i] = saved - h;
-        const double down = objective(false);
-        span.value[i] = saved;
-        const double num = (up - down) / (2.0 * static_cast<double>(h));
-        err = std::max(err, std::fabs(num - analytic[static_cast<std::size_t>(i)]));
-        scale = std::max(scale, std::fabs(num));
+  for (const int64_t S : {8, 12})  // one and two stride-2 stages in the PatchGAN
+    for (const Json& cfg : {kTiny, kTinyMix}) {
+      CAPTURE(S);
+      CAPTURE(cfg.dump());
+      const Domains data = inversion_domains(6, S, 3);
+      CycleGanModel m(cfg);
+      m.fit(data.view(), options(1, 6));
+      // At initialisation the generators' images are nearly constant (tanh of tiny values), so
+      // the other generator's first instance norm sees a variance near its ε and the objective
+      // curves on a scale of 1e-5. Scaling the generators' weights by 8 leaves every convolution
+      // before an instance norm as it was (the norm removes the scale) and gives the images a
+      // spread: the check then runs where the maths, not ε, sets the curvature.
+      const nn::ParamSpan gen = m.generator_span();
+      for (int64_t i = 0; i < gen.count; ++i) gen.value[i] *= 8.0f;
+      for (const bool discriminator : {true, false}) {
+        CAPTURE(discriminator);
+        const nn::ParamSpan span = discriminator ? m.discriminator_span() : m.generator_span();
+        auto objective = [&](bool backward) {
+          return discriminator ? m.discriminator_objective(data.view(), backward)
+                               : m.generator_objective(data.view(), backward);
+        };
+        objective(true);
+        const std::vector<float> analytic(span.grad, span.grad + span.count);
+        // Every k-th parameter (a few hundred per network), judged as the largest error against
+        // the largest gradient, with a small step: weights N(0, 0.02) are the scale on which
+        // instance norm makes the objective curve.
+        const int64_t every = std::max<int64_t>(1, span.count / 300);
+        constexpr float h = 1e-5f;
+        double err = 0, scale = 0;
+        for (int64_t i = 0; i < span.count; i += every) {
+          const float saved = span.value[i];
+          span.value[i] = saved + h;
+          const double up = objective(false);
+          span.value[i] = saved - h;
+          const double down = objective(false);
+          span.value[i] = saved;
+          const double num = (up - down) / (2.0 * static_cast<double>(h));
+          err = std::max(err, std::fabs(num - analytic[static_cast<std::size_t>(i)]));
+          scale = std::max(scale, std::fabs(num));
+        }
+        MESSAGE("largest error / largest gradient " << err / scale);
+        CHECK(scale > 0);
+        CHECK(err / scale < 0.1);  // measured 0.001–0.05; a wrong sign or a missing term is O(1)
       }
-      MESSAGE("largest error / largest gradient " << err / scale);
-      CHECK(scale > 0);
-      CHECK(err / scale < 0.1);  // measured 0.001–0.05; a wrong sign or a missing term is O(1)
     }
-  }
 }
 
 TEST_CASE("cyclegan: the history buffer fills, then shows an old image half of the time") {
@@ -235,6 +239,20 @@ TEST_CASE("cyclegan: translate maps to b with G and to a with F, in [0, 1], per 
 
 TEST_CASE("cyclegan: save → load translates bit-identically; the same seed gives the same fit") {
   const Domains data = inversion_domains(16, 8, 6);
+  {
+    INFO("with spatial mixing: g.mix.weight and f.mix.weight (1, 2x2, 2x2) are saved and restored");
+    CycleGanModel a(kTinyMix);
+    a.fit(data.view(), options(2, 8, 7));
+    const std::vector<uint8_t> bytes = save_model_bytes(a);
+    auto loaded = load_model_bytes(bytes.data(), bytes.size());
+    CHECK(loaded->config()["mix_groups"] == 2);
+    CHECK(translate_rows(*loaded, data.view(), 1) == translate_rows(a, data.view(), 1));
+    CHECK(save_model_bytes(*loaded) == bytes);
+    bool found = false;
+    for (const TensorRef& t : save_unaligned(a).refs)
+      if (t.name == "g.mix.weight") found = t.shape == std::vector<int64_t>{2, 4, 4};
+    CHECK(found);
+  }
   CycleGanModel a(kTiny), b(kTiny);
   a.fit(data.view(), options(2, 8, 7));
   b.fit(data.view(), options(2, 8, 7));

@@ -15,6 +15,7 @@ struct Config {
   float lambda_cycle = 10.0f;
   float lambda_identity = 0.5f;  // the identity loss weighs lambda_identity · lambda_cycle
   int64_t pool_size = 50;        // generated images each discriminator's history buffer keeps
+  int64_t mix_groups = 0;        // spatial mixing at the generators' bottleneck (nn/spatial_mix.hpp): 0 none
   float lr = 2e-4f, beta1 = 0.5f, beta2 = 0.999f;
 };
 

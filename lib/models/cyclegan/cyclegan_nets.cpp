@@ -34,6 +34,15 @@ nn::StageSpec stage(nn::Layer layer, const std::string& name, int64_t in, int64_
   return s;
 }
 
+// The spatial mixing stage "<p>.mix" (named apart from the numbered stages, so a generator
+// without it keeps the paper's names): y = x + M_g x over the bottleneck's positions.
+nn::StageSpec mix_stage(const std::string& p, int64_t channels, int64_t h, int64_t w, int64_t groups) {
+  nn::StageSpec s = stage(nn::Layer::mix, p + ".mix", channels, channels, h, w, 0, 1, 0, nn::Act::none);
+  s.instance_norm = false;
+  s.groups = groups;
+  return s;
+}
+
 std::vector<nn::StageSpec> generator(const std::string& p, const Config& cfg, const ImageShape& im) {
   using nn::Act;
   using nn::Layer;
@@ -45,12 +54,14 @@ std::vector<nn::StageSpec> generator(const std::string& p, const Config& cfg, co
   s.push_back(stage(Layer::conv, p + ".2", 2 * k, 4 * k, H / 2, W / 2, 3, 2, 1, Act::relu));
   int64_t i = 3;
   for (int64_t r = 0; r < cfg.n_res; ++r, ++i) {
+    if (cfg.mix_groups > 0 && r == cfg.n_res / 2) s.push_back(mix_stage(p, 4 * k, H / 4, W / 4, cfg.mix_groups));
     nn::StageSpec res =
         stage(Layer::residual, p + "." + std::to_string(i), 4 * k, 4 * k, H / 4, W / 4, 3, 1, 1, Act::none);
     res.instance_norm = false;  // the block has its own two
     res.reflect = true;
     s.push_back(res);
   }
+  if (cfg.mix_groups > 0 && cfg.n_res == 0) s.push_back(mix_stage(p, 4 * k, H / 4, W / 4, cfg.mix_groups));
   s.push_back(stage(Layer::deconv, p + "." + std::to_string(i++), 4 * k, 2 * k, H / 4, W / 4, 4, 2, 1, Act::relu));
   s.push_back(stage(Layer::deconv, p + "." + std::to_string(i++), 2 * k, k, H / 2, W / 2, 4, 2, 1, Act::relu));
   nn::StageSpec out = stage(Layer::conv, p + "." + std::to_string(i), k, C, H, W, 7, 1, 3, Act::tanh);
@@ -109,6 +120,10 @@ void init_normal_weights(nn::ParameterStore& store, const nn::Sequential& net, R
     if (const nn::ResidualBlock* res = net.residual(i)) {
       normal(res->conv1().weight());
       normal(res->conv2().weight());
+      continue;
+    }
+    if (const nn::SpatialMix* mix = net.mix(i)) {  // starts as the identity map
+      nn::init_zeros(store.value(mix->weight()), store.size(mix->weight()));
       continue;
     }
     normal(net.weight(i));

@@ -13,6 +13,11 @@ const Schema& schema() {
     k.push_back(integer_key("ngf", 32, 1, 1024, "generator width: channels of its first convolution"));
     k.push_back(integer_key("ndf", 64, 1, 1024, "discriminator width: channels of its first convolution"));
     k.push_back(integer_key("n_res", 4, 0, 32, "residual blocks in the generator's bottleneck"));
+    k.push_back(integer_key("mix_groups", 0, 0, 1024,
+                            "spatial mixing in the middle of the generator's residual blocks: that many learned "
+                            "position-to-position matrices, each shared by 4 ngf / mix_groups channels, which can "
+                            "move content across the image (rotations, mirror images); 0: none, the paper's "
+                            "network (docs/gan.md)"));
     k.push_back(integer_key("d_steps", 5, 1, 100, "discriminator steps per generator step (n_critic)"));
     k.push_back(number_key("lambda_cls", 1.0, 0.0, 1000.0, "weight of the domain classification losses"));
     k.push_back(number_key("lambda_rec", 10.0, 0.0, 1000.0, "weight of the reconstruction (cycle) L1 loss"));
@@ -62,6 +67,7 @@ Config read_config(const Json& given, Json& effective) {
   c.ndf = r.integer("ndf");
   c.n_res = r.integer("n_res");
   c.d_steps = r.integer("d_steps");
+  c.mix_groups = r.integer("mix_groups");
   c.lambda_cls = static_cast<float>(r.number("lambda_cls"));
   c.lambda_rec = static_cast<float>(r.number("lambda_rec"));
   c.lambda_gp = static_cast<float>(r.number("lambda_gp"));
@@ -70,6 +76,9 @@ Config read_config(const Json& given, Json& effective) {
   c.beta2 = static_cast<float>(r.number("beta2"));
   c.domains = r.integer("domains");
   r.finish();
+  if (c.mix_groups > 0 && (4 * c.ngf) % c.mix_groups != 0)
+    fail(Status::invalid_config, "stargan: mix_groups {} must divide the bottleneck's 4 ngf = {} channels",
+         c.mix_groups, 4 * c.ngf);
   if (c.domains == 1) fail(Status::invalid_config, "stargan: \"domains\" must be 0 (from the data) or at least 2");
   if (!names.empty()) {
     if (c.domains != 0 && c.domains != static_cast<int64_t>(names.size()))

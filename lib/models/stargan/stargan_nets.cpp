@@ -48,12 +48,21 @@ Plan make_plan(const Config& cfg, const DataShape& shape, Status status) {
   p.g.push_back(normed(stage(Layer::conv, "g.1", f, 2 * f, S, 4, 2, 1, Act::relu)));
   p.g.push_back(normed(stage(Layer::conv, "g.2", 2 * f, 4 * f, S / 2, 4, 2, 1, Act::relu)));
   int64_t i = 3;
+  // Spatial mixing (optional) in the middle of the blocks, named "g.mix" apart from the
+  // numbered stages so a generator without it keeps the paper's names; starts as the identity.
+  auto mix = [&] {
+    nn::StageSpec m = stage(Layer::mix, "g.mix", 4 * f, 4 * f, S / 4, 0, 1, 0, Act::none);
+    m.groups = cfg.mix_groups;
+    p.g.push_back(m);
+  };
   for (int64_t r = 0; r < cfg.n_res; ++r, ++i) {
+    if (cfg.mix_groups > 0 && r == cfg.n_res / 2) mix();
     nn::StageSpec s = stage(Layer::residual, "g." + std::to_string(i), 4 * f, 4 * f, S / 4, 3, 1, 1, Act::none);
     s.affine = true;
     s.reflect = false;  // StarGAN's blocks pad with zeros
     p.g.push_back(s);
   }
+  if (cfg.mix_groups > 0 && cfg.n_res == 0) mix();
   p.g.push_back(normed(stage(Layer::deconv, "g." + std::to_string(i++), 4 * f, 2 * f, S / 4, 4, 2, 1, Act::relu)));
   p.g.push_back(normed(stage(Layer::deconv, "g." + std::to_string(i++), 2 * f, f, S / 2, 4, 2, 1, Act::relu)));
   p.g.push_back(stage(Layer::conv, "g." + std::to_string(i), f, C, S, 7, 1, 3, Act::tanh));

@@ -206,4 +206,36 @@ void gated_backward(const float* x, const float* dy, float* dx, int64_t B, int64
       }
 }
 
+void spatial_mix_forward(const float* x, const float* M, float* y, int64_t B, int64_t C, int64_t S, int64_t G) {
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = 0; c < C; ++c) {
+      const float* m = M + (c / (C / G)) * S * S;
+      const float* xr = x + (b * C + c) * S;
+      for (int64_t p = 0; p < S; ++p) {
+        double t = xr[p];
+        for (int64_t q = 0; q < S; ++q) t += double(m[p * S + q]) * xr[q];
+        y[(b * C + c) * S + p] = float(t);
+      }
+    }
+}
+
+void spatial_mix_backward(const float* x, const float* M, const float* dy, float* dx, float* dM, int64_t B, int64_t C,
+                          int64_t S, int64_t G) {
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t g = c / (C / G);
+      const float* m = M + g * S * S;
+      const float* xr = x + (b * C + c) * S;
+      const float* d = dy + (b * C + c) * S;
+      if (dx)
+        for (int64_t q = 0; q < S; ++q) {
+          double t = d[q];
+          for (int64_t p = 0; p < S; ++p) t += double(m[p * S + q]) * d[p];
+          dx[(b * C + c) * S + q] = float(t);
+        }
+      for (int64_t p = 0; p < S; ++p)
+        for (int64_t q = 0; q < S; ++q) dM[g * S * S + p * S + q] += float(double(d[p]) * xr[q]);
+    }
+}
+
 }  // namespace gm::nn::ref

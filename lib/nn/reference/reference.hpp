@@ -75,4 +75,10 @@ void gated_backward(const float* x, const float* dy, float* dx, int64_t B, int64
 void activation_forward(Act kind, float alpha, const float* x, float* y, int64_t n);
 void activation_backward(Act kind, float alpha, const float* x, const float* dy, float* dx, int64_t n);
 
+// Spatial mixing (nn/spatial_mix.hpp): x, y (B, C, S), M (G, S, S), channel c in group c / (C/G);
+// y[b,c,:] = x[b,c,:] + M_g x[b,c,:]. backward writes dx (if not null) and adds dM.
+void spatial_mix_forward(const float* x, const float* M, float* y, int64_t B, int64_t C, int64_t S, int64_t G);
+void spatial_mix_backward(const float* x, const float* M, const float* dy, float* dx, float* dM, int64_t B, int64_t C,
+                          int64_t S, int64_t G);
+
 }  // namespace gm::nn::ref
