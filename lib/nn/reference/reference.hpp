@@ -71,6 +71,12 @@ void instance_norm_backward(const float* x, const float* gamma, const float* mea
 void gated_forward(const float* x, float* y, int64_t B, int64_t F, int64_t S);
 void gated_backward(const float* x, const float* dy, float* dx, int64_t B, int64_t F, int64_t S);
 
+// ProGAN's layers (Karras et al. 2018), each as its layer's header in lib/nn writes it.
+// Pixel norm over the C channels of each pixel: x, y (B, C, S), ε as the layer's; backward
+// writes dx from the Jacobian written out entry by entry.
+void pixel_norm_forward(const float* x, float* y, int64_t B, int64_t C, int64_t S, float eps);
+void pixel_norm_backward(const float* x, const float* dy, float* dx, int64_t B, int64_t C, int64_t S, float eps);
+
 // f and f' from the input x (the layers may use the output; the maths is the same).
 void activation_forward(Act kind, float alpha, const float* x, float* y, int64_t n);
 void activation_backward(Act kind, float alpha, const float* x, const float* dy, float* dx, int64_t n);
