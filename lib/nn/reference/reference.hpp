@@ -76,6 +76,12 @@ void gated_backward(const float* x, const float* dy, float* dx, int64_t B, int64
 // writes dx from the Jacobian written out entry by entry.
 void pixel_norm_forward(const float* x, float* y, int64_t B, int64_t C, int64_t S, float eps);
 void pixel_norm_backward(const float* x, const float* dy, float* dx, int64_t B, int64_t C, int64_t S, float eps);
+// Minibatch standard deviation: x (B, C, S) → y (B, C + 1, S); M = ⌈B / G⌉ groups,
+// G = min(group_size, B), image b in group b mod M; the last channel of every image in group
+// m is mean_{c,p} √(var_m[c,p] + 1e-8) (population variance over the group's images).
+void minibatch_std_forward(const float* x, float* y, int64_t B, int64_t C, int64_t S, int64_t group_size);
+void minibatch_std_backward(const float* x, const float* dy, float* dx, int64_t B, int64_t C, int64_t S,
+                            int64_t group_size);
 
 // f and f' from the input x (the layers may use the output; the maths is the same).
 void activation_forward(Act kind, float alpha, const float* x, float* y, int64_t n);
