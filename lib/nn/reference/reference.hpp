@@ -82,6 +82,12 @@ void pixel_norm_backward(const float* x, const float* dy, float* dx, int64_t B, 
 void minibatch_std_forward(const float* x, float* y, int64_t B, int64_t C, int64_t S, int64_t group_size);
 void minibatch_std_backward(const float* x, const float* dy, float* dx, int64_t B, int64_t C, int64_t S,
                             int64_t group_size);
+// Nearest 2× upsampling x (B, C, H, W) → y (B, C, 2H, 2W) and 2×2 average pooling
+// x (B, C, H, W) → y (B, C, H/2, W/2), with their backward (dx written).
+void upsample_nearest2x_forward(const float* x, float* y, int64_t B, int64_t C, int64_t H, int64_t W);
+void upsample_nearest2x_backward(const float* dy, float* dx, int64_t B, int64_t C, int64_t H, int64_t W);
+void avg_pool2x2_forward(const float* x, float* y, int64_t B, int64_t C, int64_t H, int64_t W);
+void avg_pool2x2_backward(const float* dy, float* dx, int64_t B, int64_t C, int64_t H, int64_t W);
 
 // f and f' from the input x (the layers may use the output; the maths is the same).
 void activation_forward(Act kind, float alpha, const float* x, float* y, int64_t n);
