@@ -69,6 +69,7 @@ SampleOptions sample_options_of(const gm_sample_options* o) {
     s.conditions = o->conditions;
     s.condition_dim = o->condition_dim;
   }
+  if (GM_HAS_FIELD(o, gm_sample_options, stage)) s.stage = o->stage;
   return s;
 }
 

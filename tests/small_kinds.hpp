@@ -21,6 +21,8 @@ inline std::string small_config_json(const std::string& kind) {
   if (kind == "infogan") return R"({"ngf": 4, "ndf": 4, "latent": 6, "categorical": [2], "continuous": 1})";
   if (kind == "cyclegan") return R"({"ngf": 2, "ndf": 2, "n_res": 1, "pool_size": 4})";
   if (kind == "stargan") return R"({"ngf": 2, "ndf": 4, "n_res": 1, "d_steps": 2})";
+  if (kind == "progan")
+    return R"({"latent": 4, "fmap_base": 8, "fmap_max": 4, "fade_images": 128, "stable_images": 32})";
   return "{}";
 }
 

@@ -95,7 +95,8 @@ int main(void) {
   FIELD(gm_sample_options, threads);
   FIELD(gm_sample_options, labels);
   FIELD(gm_sample_options, conditions);
-  LAST(gm_sample_options, condition_dim);
+  FIELD(gm_sample_options, condition_dim);
+  LAST(gm_sample_options, stage);
   end_struct();
 
   BEGIN(gm_score_options, 0);

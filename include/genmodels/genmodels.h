@@ -258,6 +258,11 @@ typedef struct gm_sample_options {
   const int32_t* labels;
   const float* conditions;
   int64_t condition_dim;
+  /* Appended in issue 16. progan: the stage to draw at, 1 = the lowest resolution, up to the
+   * stage the model has reached (GM_INVALID_ARGUMENT beyond it); its images are upsampled
+   * (nearest) to the data's size, so the output is always n rows of the data's width.
+   * Default 0 = the model's current stage (and fade-in alpha). Other kinds take only 0. */
+  int64_t stage;
 } gm_sample_options;
 GM_API void gm_sample_options_init(gm_sample_options* opts);
 

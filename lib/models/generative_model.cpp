@@ -210,11 +210,21 @@ std::vector<TensorRef> GenerativeModel::tensors() const {
 
 // ---------------------------------------------------------------- the other verbs
 
+void GenerativeModel::require_stage(int64_t stage, const char* verb) const {
+  if (stage < 0)
+    fail(Status::invalid_argument, "{} {}: the stage must be >= 0 (0 = the current one), got {}", kind(), verb, stage);
+  if (stage != 0 && !samples_at_stages())
+    fail(Status::invalid_argument,
+         "{} {}: a stage ({}) is an option of kinds that grow in stages (progan); {} has none", kind(), verb, stage,
+         kind());
+}
+
 void GenerativeModel::sample(int64_t n, const SampleOptions& options, float* out) const {
   require_capability(cap_sample, "sample");
   require_fitted("sample");
   if (n < 0) fail(Status::invalid_argument, "{} sample: n must be >= 0, got {}", kind(), n);
   require_threads(options.threads, "sample");
+  require_stage(options.stage, "sample");
   if (n == 0) return;
   require_out(out, "sample");
   nn::ComputeScope scope(options.threads);
@@ -256,6 +266,7 @@ void GenerativeModel::decode(const DataView& codes, const SampleOptions& options
          codes.d, z);
   require_finite(codes);
   require_threads(options.threads, "decode");
+  require_stage(options.stage, "decode");
   if (codes.n == 0) return;
   require_out(out, "decode");
   nn::ComputeScope scope(options.threads);

@@ -50,6 +50,9 @@ struct SampleOptions {
   const int32_t* labels = nullptr;
   const float* conditions = nullptr;
   int64_t condition_dim = 0;
+  // A growing kind's stage to draw at (progan: 1 = the lowest resolution); 0 = the model's
+  // current one. Other kinds refuse anything but 0.
+  int64_t stage = 0;
 };
 
 // The target of translate (genmodels.h, gm_translate_options): exactly one of domain (>= 0),
@@ -133,6 +136,8 @@ class GenerativeModel {
   // True for the gradient-trained kinds, whose fit runs the epoch loop and leaves a training
   // state; false for the closed-form ones.
   virtual bool trains_in_epochs() const { return false; }
+  // True for kinds that grow in stages and sample at any stage reached (SampleOptions::stage).
+  virtual bool samples_at_stages() const { return false; }
 
   // The training state a gradient-trained fit leaves (nn/training_state.hpp): null for
   // closed-form kinds, before any fit, after a cancelled first fit, and for a model loaded
@@ -148,6 +153,9 @@ class GenerativeModel {
   // A kind without cap_levels takes data whose level count is not stated or 2: invalid_data
   // naming the kinds that do otherwise.
   void require_levels_fit(const DataView& view) const;
+  // Throws invalid_argument unless stage is 0 or, for a kind that grows in stages, > 0 (the
+  // kind checks that the model has reached it).
+  void require_stage(int64_t stage, const char* verb) const;
   // Throws unsupported with the family's reason unless capabilities() has every bit of cap.
   void require_capability(uint32_t cap, const char* verb) const;
 

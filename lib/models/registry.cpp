@@ -9,6 +9,7 @@
 #include "models/markov.hpp"
 #include "models/nade.hpp"
 #include "models/pixelcnn.hpp"
+#include "models/progan/progan.hpp"
 #include "models/stargan/stargan.hpp"
 #include "models/vae.hpp"
 
@@ -83,6 +84,11 @@ const std::vector<KindInfo>& all_kinds() {
        "optional \"domain_names\": a list of K names), conditioned by tiled one-hot domain planes; a patch "
        "discriminator with a domain classifier head; WGAN-GP, classification and reconstruction losses, Adam",
        &StarGanModel::config_schema, make<StarGanModel>},
+      {ProGanModel::kind_name, ProGanModel::capability_bits,
+       "Progressive GAN (Karras et al. 2018): G and D grow together from a low resolution to the data's (28x28: "
+       "7, 14, 28; 32x32: 4 ... 32), each new block faded in over fade_images; pixel norm, minibatch stddev, "
+       "equalised learning rate, WGAN-GP with drift; sample at any stage reached (--stage K)",
+       &ProGanModel::config_schema, make<ProGanModel>},
   };
   return kinds;
 }

@@ -1,5 +1,6 @@
-// A chain of stages, each  layer → [norm] → [activation],  with the activations a backward
-// pass needs kept in a caller-owned Work. The GAN family builds its generators and
+// A chain of stages, each
+//   [upsample] → layer → [norm] → [activation] → [pixel norm] → [average pool],
+// with the activations a backward pass needs kept in a caller-owned Work. The GAN family builds its generators and
 // discriminators from it (MLP, DCGAN, and CycleGAN's / StarGAN's residual generators and
 // PatchGAN discriminators); any family whose network is a plain chain can.
 //
@@ -20,6 +21,18 @@
 //               A residual stage takes neither (its block has its own instance norms).
 //   activation  nn::Act: none, relu, leaky_relu(α), tanh, sigmoid (not softplus: its backward
 //               reads the input, which the in-place activation overwrites)
+//   ProGAN's options (issue 16; nn/equalized_lr.hpp, pixel_norm.hpp, resample.hpp):
+//   equalized   dense, conv, deconv: the layer's weights are used as c·w, c = gain/√fan_in
+//               (fan_in = in for dense, in·kernel² for conv and deconv); the layer runs on a
+//               scaled copy of its input and its input gradient is scaled by c after.
+//               init_default then draws w ~ N(0, 1) and zeroes the bias.
+//   upsample    conv: nearest 2× upsampling of the input before the layer; in_h, in_w are the
+//               input's size before it (not with reflect).
+//   pixel_norm  after the activation: each pixel's C = out channels scaled to unit mean
+//               square (a dense stage's out features as one vector).
+//   avg_pool    conv, deconv: 2×2 average pool after the activation (and the pixel norm), as
+//               the official discriminator's conv → bias → act → downscale; the layer's output
+//               must have an even height and width.
 //
 // Parameter names: "<name>.weight", "<name>.bias" for the layer, "<name>.bn.weight", ".bias",
 // ".running_mean", ".running_var" for batch norm, "<name>.in.weight", ".bias" for an affine
@@ -27,10 +40,12 @@
 // in1.weight, in1.bias, conv2.weight, in2.weight, in2.bias; nn/residual_block.hpp).
 //
 // Stored per stage for backward: z = the layer's output (the norm's input) and y = the
-// stage's output (the activation's output; the same buffer as z without a norm, as the
-// activations run in place), the norm's statistics, the reflection-padded input of a conv
-// stage and a residual block's own work. backward walks the stages in reverse:
-//   g ← g ⊙ f'(y);  g ← normᵀ(g) (needs z and the statistics);  g ← layerᵀ(g).
+// activation's output (the same buffer as z without a norm, as the activations run in place),
+// the norm's statistics, the reflection-padded, upsampled or scaled input of the layer, the
+// pixel norm's and the pool's outputs and a residual block's own work. backward walks the
+// stages in reverse:
+//   g ← poolᵀ(g);  g ← pixel_normᵀ(g) (needs y);  g ← g ⊙ f'(y);  g ← normᵀ(g) (needs z and
+//   the statistics);  g ← layerᵀ(g), then the upsampling's or padding's adjoint and ×c.
 // backward(..., weights = false) propagates to the input without touching any layer's weight
 // gradient (a GAN's generator step through its discriminator); the norms' γ, β gradients are
 // added either way (C floats; callers zero a network's gradients before the step using them).
@@ -71,7 +86,13 @@ struct StageSpec {
   bool instance_norm = false;  // conv, deconv: instance norm after the layer (not with batch_norm)
   bool affine = true;          // the instance norm's γ, β: this stage's, or a residual block's two
   bool reflect = false;        // pad by reflection, not zeros: a conv stage by padding, a residual block by 1
-  int64_t groups = 1;          // a mix stage's matrices (channels per matrix: in / groups)
+  // Appended for ProGAN (issue 16); the defaults leave every earlier spec as it was.
+  bool equalized = false;    // dense, conv, deconv: equalised learning rate, weights used as c·w
+  float gain = 1.41421356f;  // c = gain / √fan_in: √2 before a (leaky) ReLU, 1 for a last layer
+  bool upsample = false;     // conv: nearest 2× upsampling of the input first
+  bool pixel_norm = false;   // pixel norm after the activation
+  bool avg_pool = false;     // conv, deconv: 2×2 average pool after the activation and pixel norm
+  int64_t groups = 1;        // a mix stage's matrices (channels per matrix: in / groups)
 };
 
 // The tensors (name, shape) Sequential::add(store, spec) registers, in its order, trainable and
@@ -84,10 +105,14 @@ struct SequentialWork {
     Buffer z, y, mean, var;
     Buffer pad;        // a reflection-padded conv stage's input
     ResidualWork res;  // a residual stage's block
+    Buffer up;         // an upsampling conv stage's upsampled input
+    Buffer scaled;     // an equalised stage's scaled input (when neither padded nor upsampled)
+    Buffer pn, pool;   // the pixel norm's and the average pool's outputs
   };
   std::vector<StageBuffers> stages;
   Buffer grad_a, grad_b;
   Buffer grad_pad;  // a reflection-padded conv stage's input gradient, before folding
+  Buffer grad_up;   // an upsampling conv stage's upsampled input gradient, before summing
   int64_t rows = 0;
 };
 
@@ -101,7 +126,8 @@ class Sequential {
   // invalid_config if the spec does not chain onto the previous stage.
   void add(ParameterStore& store, const StageSpec& spec);
 
-  // Every layer's default (PyTorch) initialisation; the norms start at γ = 1, β = 0.
+  // Every layer's default (PyTorch) initialisation — N(0, 1) weights and zero biases for an
+  // equalised stage; the norms start at γ = 1, β = 0.
   void init_default(Rng& rng);
 
   int64_t in_size() const;   // floats per input row
@@ -117,8 +143,12 @@ class Sequential {
   const ResidualBlock* residual(std::size_t i) const { return stages_[i].res.get(); }
   const SpatialMix* mix(std::size_t i) const { return stages_[i].mix.get(); }
   // Stage i's convolution (conv and deconv stages; null for the others), for a caller that
-  // runs more than the chain's own passes with its weights (StarGAN's double backward).
+  // runs more than the chain's own passes with its weights (StarGAN's double backward). An
+  // equalised stage's convolution reads the stored weights: its map is weight_scale(i) times
+  // this one's.
   Conv2d* conv(std::size_t i) { return stages_[i].conv.get(); }
+  // The equalised learning rate's c of stage i; 1 for a stage without it.
+  float weight_scale(std::size_t i) const { return stages_[i].scale; }
   // The first and last trainable tensor this network registered: the span an optimiser of
   // this network alone steps (ParameterStore::span(first, last)).
   ParamId first_param() const { return first_; }
@@ -136,13 +166,19 @@ class Sequential {
   // Stage i's output (B, stage i's out floats) of the last pass with work: an inner layer's
   // activations, e.g. a classifier's features before its last stage.
   const float* stage_output(std::size_t i, const SequentialWork& work) const {
-    return stages_[i].normed() ? work.stages[i].y.data() : work.stages[i].z.data();
+    const Stage& s = stages_[i];
+    const SequentialWork::StageBuffers& w = work.stages[i];
+    if (s.spec.avg_pool) return w.pool.data();
+    if (s.spec.pixel_norm) return w.pn.data();
+    return s.normed() ? w.y.data() : w.z.data();
   }
 
  private:
   struct Stage {
     StageSpec spec;
-    int64_t out_h = 1, out_w = 1;
+    int64_t layer_h = 1, layer_w = 1;  // the layer's output (before an average pool)
+    int64_t out_h = 1, out_w = 1;      // the stage's output
+    float scale = 1.0f;                // equalised: the layer runs on scale · its input
     std::unique_ptr<Linear> linear;
     std::unique_ptr<Conv2d> conv;
     std::unique_ptr<BatchNorm> bn;
@@ -152,14 +188,25 @@ class Sequential {
     std::unique_ptr<Activation> act;  // oneDNN eltwise for all but relu
     bool normed() const { return bn || in; }
     bool padded() const { return spec.reflect && conv; }  // reflection-padded conv
+    bool scaled() const { return scale != 1.0f; }
     int64_t padded_floats() const { return spec.in * (spec.in_h + 2 * spec.padding) * (spec.in_w + 2 * spec.padding); }
+    int64_t upsampled_floats() const { return 4 * spec.in * spec.in_h * spec.in_w; }
     int64_t in_floats() const { return spec.layer == Layer::dense ? spec.in : spec.in * spec.in_h * spec.in_w; }
+    int64_t layer_floats() const { return spec.out * layer_h * layer_w; }
     int64_t out_floats() const { return spec.out * out_h * out_w; }
-    int64_t spatial() const { return out_h * out_w; }
+    int64_t spatial() const { return layer_h * layer_w; }  // per channel, for the norms
   };
 
   void reserve(SequentialWork& work, int64_t B) const;
+  // The layer's input as it runs (upsampled, padded, scaled: a work buffer, or in itself)
+  // and its height and width. prepare writes the copies; stored reads them back for backward.
+  const float* prepare_input(const Stage& s, const float* in, SequentialWork::StageBuffers& w, int64_t B, int64_t& H,
+                             int64_t& W) const;
+  const float* stored_input(const Stage& s, const float* in, SequentialWork::StageBuffers& w, int64_t& H,
+                            int64_t& W) const;
   void layer_forward(const Stage& s, const float* in, SequentialWork::StageBuffers& w, int64_t B) const;
+  // Activation, pixel norm and pool after the norm; returns the stage's output.
+  const float* finish_stage(const Stage& s, SequentialWork::StageBuffers& w, int64_t B) const;
   void norm_forward(const Stage& s, SequentialWork::StageBuffers& w, int64_t B, bool train) const;
   void layer_backward(Stage& s, const float* in, const float* g, float* next, SequentialWork& work, std::size_t i,
                       int64_t B, bool weights);
@@ -167,6 +214,7 @@ class Sequential {
 
   std::vector<Stage> stages_;
   ParamId first_, last_;
+  ParameterStore* store_ = nullptr;  // for the equalised stages' initialisation
 };
 
 }  // namespace gm::nn

@@ -28,6 +28,10 @@ void add_sample_command(CLI::App& app, int& exit_code) {
   add_seed_option(*cmd, args->options.seed, "random seed");
   add_threads_option(*cmd, args->options.threads);
   cmd->add_option("--columns", args->columns, "images per grid row (0 = square)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--stage", args->options.stage,
+                  "progan: draw at stage K (1 = the lowest resolution) of those the model has reached, its images "
+                  "upsampled to the data's size; default the current stage")
+      ->check(CLI::Range(int64_t{1}, int64_t{64}));
   args->conditions.add_to(*cmd);
   cmd->callback([args, n_opt, &exit_code] {
     exit_code = run_command([&] {

@@ -132,6 +132,7 @@ pub struct gm_sample_options {
     pub labels: *const i32,
     pub conditions: *const f32,
     pub condition_dim: i64,
+    pub stage: i64,
 }
 
 #[repr(C)]

@@ -71,6 +71,24 @@ void instance_norm_backward(const float* x, const float* gamma, const float* mea
 void gated_forward(const float* x, float* y, int64_t B, int64_t F, int64_t S);
 void gated_backward(const float* x, const float* dy, float* dx, int64_t B, int64_t F, int64_t S);
 
+// ProGAN's layers (Karras et al. 2018), each as its layer's header in lib/nn writes it.
+// Pixel norm over the C channels of each pixel: x, y (B, C, S), ε as the layer's; backward
+// writes dx from the Jacobian written out entry by entry.
+void pixel_norm_forward(const float* x, float* y, int64_t B, int64_t C, int64_t S, float eps);
+void pixel_norm_backward(const float* x, const float* dy, float* dx, int64_t B, int64_t C, int64_t S, float eps);
+// Minibatch standard deviation: x (B, C, S) → y (B, C + 1, S); M = ⌈B / G⌉ groups,
+// G = min(group_size, B), image b in group b mod M; the last channel of every image in group
+// m is mean_{c,p} √(var_m[c,p] + 1e-8) (population variance over the group's images).
+void minibatch_std_forward(const float* x, float* y, int64_t B, int64_t C, int64_t S, int64_t group_size);
+void minibatch_std_backward(const float* x, const float* dy, float* dx, int64_t B, int64_t C, int64_t S,
+                            int64_t group_size);
+// Nearest 2× upsampling x (B, C, H, W) → y (B, C, 2H, 2W) and 2×2 average pooling
+// x (B, C, H, W) → y (B, C, H/2, W/2), with their backward (dx written).
+void upsample_nearest2x_forward(const float* x, float* y, int64_t B, int64_t C, int64_t H, int64_t W);
+void upsample_nearest2x_backward(const float* dy, float* dx, int64_t B, int64_t C, int64_t H, int64_t W);
+void avg_pool2x2_forward(const float* x, float* y, int64_t B, int64_t C, int64_t H, int64_t W);
+void avg_pool2x2_backward(const float* dy, float* dx, int64_t B, int64_t C, int64_t H, int64_t W);
+
 // f and f' from the input x (the layers may use the output; the maths is the same).
 void activation_forward(Act kind, float alpha, const float* x, float* y, int64_t n);
 void activation_backward(Act kind, float alpha, const float* x, const float* dy, float* dx, int64_t n);
