@@ -137,8 +137,8 @@ void Sequential::add(ParameterStore& store, const StageSpec& spec) {
   if (spec.act != Act::none && spec.act != Act::relu)
     s.act = std::make_unique<Activation>(spec.act, spec.act == Act::leaky_relu ? spec.alpha : 0.0f);
   // The first and the last tensor the stage registered.
-  const ParamId w = s.res ? s.res->first_param()
-                          : (s.mix ? s.mix->weight() : (s.linear ? s.linear->weight() : s.conv->weight()));
+  const ParamId w =
+      s.res ? s.res->first_param() : (s.mix ? s.mix->weight() : (s.linear ? s.linear->weight() : s.conv->weight()));
   const ParamId b = s.linear ? s.linear->bias() : (s.conv ? s.conv->bias() : ParamId{});
   if (!first_.valid()) first_ = w;
   last_ = s.res ? s.res->last_param() : (b.valid() ? b : w);
