@@ -32,7 +32,8 @@ static_assert(same_bit(GM_CAP_FIT, gm::cap_fit) && same_bit(GM_CAP_SAMPLE, gm::c
               same_bit(GM_CAP_DECODE, gm::cap_decode) && same_bit(GM_CAP_COMPLETE, gm::cap_complete) &&
               same_bit(GM_CAP_TRANSLATE, gm::cap_translate) && same_bit(GM_CAP_CONDITIONAL, gm::cap_conditional) &&
               same_bit(GM_CAP_BINARY_DATA, gm::cap_binary_data) &&
-              same_bit(GM_CAP_EXACT_LOG_PROB, gm::cap_exact_log_prob) && same_bit(GM_CAP_LEVELS, gm::cap_levels));
+              same_bit(GM_CAP_EXACT_LOG_PROB, gm::cap_exact_log_prob) && same_bit(GM_CAP_LEVELS, gm::cap_levels) &&
+              same_bit(GM_CAP_COMPLETE_FROM_PARTS, gm::cap_complete_from_parts));
 constexpr bool same_condition(gm_condition_kind c, gm::ConditionKind own) {
   return static_cast<int32_t>(c) == static_cast<int32_t>(own);
 }

@@ -269,6 +269,20 @@ int32_t gm_model_translate(const gm_model* model, const gm_data* x, const gm_tra
   });
 }
 
+int32_t gm_model_complete_from_parts(const gm_model* model, const gm_data* patches, const int64_t* positions, int64_t k,
+                                     const gm_sample_options* opts, float* out, int64_t out_capacity, gm_error** err) {
+  return guarded(err, [&] {
+    const GenerativeModel& m = model_of(model);
+    m.require_capability(cap_complete_from_parts, "complete_from_parts");
+    const DataView view = view_of(patches, "patches");
+    const SampleOptions s = sample_options_of(opts);
+    // k < 1 and a count that does not split into images are the verb's to word; the capacity
+    // needs the image count first.
+    if (k >= 1 && view.n % k == 0) require_capacity(view.n / k, m.data_shape().d, out_capacity, "out_capacity");
+    m.complete_from_parts(view, positions, k, s, out);
+  });
+}
+
 int32_t gm_model_domains_json(const gm_model* model, gm_buffer** out, gm_error** err) {
   return guarded(err, [&] {
     gm_buffer** dst = require(out, "out");

@@ -23,6 +23,7 @@ inline std::string small_config_json(const std::string& kind) {
   if (kind == "stargan") return R"({"ngf": 2, "ndf": 4, "n_res": 1, "d_steps": 2})";
   if (kind == "progan")
     return R"({"latent": 4, "fmap_base": 8, "fmap_max": 4, "fade_images": 128, "stable_images": 32})";
+  if (kind == "puzzlegan") return R"({"parts": 2, "patch_size": 4, "nef": 2, "ngf": 2, "ndf": 2, "noise": 2})";
   return "{}";
 }
 

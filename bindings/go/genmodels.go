@@ -281,6 +281,8 @@ const (
 	CapBinaryData   Capability = C.GM_CAP_BINARY_DATA
 	CapExactLogProb Capability = C.GM_CAP_EXACT_LOG_PROB
 	CapLevels       Capability = C.GM_CAP_LEVELS // discrete pixels of M levels (Model.Levels)
+	// whole images from key patches (puzzlegan; the C function gm_model_complete_from_parts)
+	CapCompleteFromParts Capability = C.GM_CAP_COMPLETE_FROM_PARTS
 )
 
 // Has reports whether every bit of want is set.

@@ -122,7 +122,7 @@ func cConstants() map[string]int64 {
 		"GM_CAP_ENCODE": int64(CapEncode), "GM_CAP_DECODE": int64(CapDecode), "GM_CAP_COMPLETE": int64(CapComplete),
 		"GM_CAP_TRANSLATE": int64(CapTranslate), "GM_CAP_CONDITIONAL": int64(CapConditional),
 		"GM_CAP_BINARY_DATA": int64(CapBinaryData), "GM_CAP_EXACT_LOG_PROB": int64(CapExactLogProb),
-		"GM_CAP_LEVELS":     int64(CapLevels),
+		"GM_CAP_LEVELS": int64(CapLevels), "GM_CAP_COMPLETE_FROM_PARTS": int64(CapCompleteFromParts),
 		"GM_CONDITION_NONE": C.GM_CONDITION_NONE, "GM_CONDITION_LABEL": C.GM_CONDITION_LABEL,
 		"GM_CONDITION_VECTOR": C.GM_CONDITION_VECTOR, "GM_CONDITION_TEXT": C.GM_CONDITION_TEXT,
 	}

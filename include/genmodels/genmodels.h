@@ -296,9 +296,11 @@ typedef enum gm_capability {
                                 * (gm_model_condition says which) */
   GM_CAP_BINARY_DATA = 1 << 8, /* data must be exactly 0 or 1 */
   GM_CAP_EXACT_LOG_PROB = 1 << 9,
-  GM_CAP_LEVELS = 1 << 10 /* discrete pixels of M levels, integers in [0, M), M in [2, 256]:
-                           * fit takes M from gm_data.levels (0 = 2; docs/levels.md) and
-                           * gm_model_levels reports it */
+  GM_CAP_LEVELS = 1 << 10,             /* discrete pixels of M levels, integers in [0, M), M in [2, 256]:
+                                        * fit takes M from gm_data.levels (0 = 2; docs/levels.md) and
+                                        * gm_model_levels reports it */
+  GM_CAP_COMPLETE_FROM_PARTS = 1 << 11 /* gm_model_complete_from_parts: whole images from key
+                                        * patches (puzzlegan) */
 } gm_capability;
 #define GM_CAP_FIT GM_CAP_FIT
 #define GM_CAP_SAMPLE GM_CAP_SAMPLE
@@ -311,6 +313,7 @@ typedef enum gm_capability {
 #define GM_CAP_BINARY_DATA GM_CAP_BINARY_DATA
 #define GM_CAP_EXACT_LOG_PROB GM_CAP_EXACT_LOG_PROB
 #define GM_CAP_LEVELS GM_CAP_LEVELS
+#define GM_CAP_COMPLETE_FROM_PARTS GM_CAP_COMPLETE_FROM_PARTS
 
 /* JSON array of {"kind": ..., "capabilities": [...], "description": ..., "config": [...]}.
  * "config" lists the keys gm_model_create's config_json takes, in the kind's order:
@@ -548,6 +551,35 @@ GM_API int32_t gm_model_translate(const gm_model* model, const gm_data* x, const
  * (GM_UNSUPPORTED for kinds without GM_CAP_TRANSLATE; an unfitted stargan whose configuration
  * does not fix them has none yet: []). */
 GM_API int32_t gm_model_domains_json(const gm_model* model, gm_buffer** out, gm_error** err);
+
+/* ---------------------------------------------------------------- whole images from parts */
+
+/* Generate whole images from a few key patches at known positions (kinds with
+ * GM_CAP_COMPLETE_FROM_PARTS: puzzlegan; docs/gan.md, "Whole images from parts").
+ *   patches    k patches per image, image after image: patches->n = n * k rows, row r * k + j
+ *              the j-th patch of image r, each C x P x P values in [0, 1] (C the model's
+ *              channels, P its "patch_size": gm_model_config_json); patches->channels, height
+ *              and width, when set, must say C x P x P;
+ *   positions  2 * n * k values: (top, left) of each patch, in the order of the rows; a patch
+ *              covers rows top .. top + P - 1 and columns left .. left + P - 1 of its S x S
+ *              image, so top and left must lie in [0, S - P];
+ *   k          patches per image, >= 1 (the model was trained with its "parts" = K; another k
+ *              is taken, the encoded patches being averaged);
+ *   opts       seed (the noise of image r comes from (seed, r): the same output on any thread
+ *              count and in any chunking) and threads; no labels, conditions or stage. May be NULL.
+ *   out        n * D floats: image r generated from its k patches.
+ * Errors: k < 1, patches->n not a multiple of k, a position outside the image, NULL positions
+ * or out (n > 0): GM_INVALID_ARGUMENT; patches of another size or channel count, values
+ * outside [0, 1] or not finite: GM_INVALID_DATA; out_capacity < n * D: GM_BUFFER_TOO_SMALL;
+ * GM_UNSUPPORTED (with the reason) for kinds without GM_CAP_COMPLETE_FROM_PARTS, GM_NOT_FITTED
+ * before a fit. Several threads may call it with one model at once.
+ * Why a verb and not more fields in gm_model_complete's options: complete takes whole rows and
+ * a mask of their observed pixels and returns the observed pixels unchanged; parts are a
+ * different input (small patches and their places, no whole row) and the generated image
+ * need not equal them exactly. */
+GM_API int32_t gm_model_complete_from_parts(const gm_model* model, const gm_data* patches, const int64_t* positions,
+                                            int64_t k, const gm_sample_options* opts, float* out, int64_t out_capacity,
+                                            gm_error** err);
 
 /* ---------------------------------------------------------------- limits */
 

@@ -344,7 +344,59 @@ void GenerativeModel::translate(const DataView& x, const TranslateOptions& optio
 
 // ---------------------------------------------------------------- checks
 
+int64_t GenerativeModel::parts_patch_size() const {
+  require_capability(cap_complete_from_parts, "complete_from_parts");
+  return do_parts_patch_size();
+}
+
+void GenerativeModel::complete_from_parts(const DataView& patches, const int64_t* positions, int64_t k,
+                                          const SampleOptions& options, float* out) const {
+  require_capability(cap_complete_from_parts, "complete_from_parts");
+  require_fitted("complete_from_parts");
+  if (k < 1)
+    fail(Status::invalid_argument, "{} complete_from_parts: k (patches per image) must be >= 1, got {}", kind(), k);
+  validate_view(patches);
+  if (patches.n % k != 0)
+    fail(Status::invalid_argument,
+         "{} complete_from_parts: {} patches do not split into images of k = {} patches each (give k patches per "
+         "image, image after image)",
+         kind(), patches.n, k);
+  const int64_t C = shape_.image.channels, S = shape_.image.height, P = do_parts_patch_size();
+  const ImageShape& im = patches.image;
+  const bool layout_ok = !im.is_image() || (im.channels == C && im.height == P && im.width == P);
+  if (patches.d != C * P * P || !layout_ok)
+    fail(Status::invalid_data,
+         "{} complete_from_parts: the model takes patches of {}x{}x{} = {} values (its channels and patch_size {}); "
+         "these are {}",
+         kind(), C, P, P, C * P * P, P,
+         im.is_image() ? fmt::format("{}x{}x{}", im.channels, im.height, im.width)
+                       : fmt::format("rows of {} values", patches.d));
+  require_threads(options.threads, "complete_from_parts");
+  require_stage(options.stage, "complete_from_parts");
+  if (options.labels || options.conditions)
+    fail(Status::invalid_argument, "{} complete_from_parts takes no labels or conditions", kind());
+  if (patches.n == 0) return;
+  if (positions == nullptr) fail(Status::invalid_argument, "{} complete_from_parts: positions is NULL", kind());
+  require_out(out, "complete_from_parts");
+  for (int64_t i = 0; i < patches.n; ++i) {
+    const int64_t top = positions[2 * i], left = positions[2 * i + 1];
+    if (top < 0 || left < 0 || top > S - P || left > S - P)
+      fail(Status::invalid_argument,
+           "{} complete_from_parts: patch {} of image {} at (top {}, left {}) lies outside the {}x{} image: a {}x{} "
+           "patch needs top and left in [0, {}]",
+           kind(), i % k, i / k, top, left, S, S, P, P, S - P);
+  }
+  require_finite(patches);
+  nn::ComputeScope scope(options.threads);
+  do_complete_from_parts(patches, positions, k, options, out);
+}
+
 std::string GenerativeModel::unsupported_why(const char* verb) const {
+  if (std::strcmp(verb, "complete_from_parts") == 0)
+    return fmt::format(
+        "{} cannot complete from parts: only puzzlegan generates whole images from key patches (complete fills in "
+        "the unobserved pixels of whole rows)",
+        kind());
   return fmt::format("{} has no {} verb", kind(), verb);
 }
 
@@ -427,6 +479,11 @@ void GenerativeModel::do_complete(const DataView&, const uint8_t*, const SampleO
 std::vector<std::string> GenerativeModel::do_domain_names() const { missing_hook(*this, "translate"); }
 void GenerativeModel::do_translate(const DataView&, const int32_t*, const TranslateOptions&, float*) const {
   missing_hook(*this, "translate");
+}
+int64_t GenerativeModel::do_parts_patch_size() const { missing_hook(*this, "complete_from_parts"); }
+void GenerativeModel::do_complete_from_parts(const DataView&, const int64_t*, int64_t, const SampleOptions&,
+                                             float*) const {
+  missing_hook(*this, "complete_from_parts");
 }
 
 const TensorRef& find_tensor(const std::vector<TensorRef>& tensors, const std::string& name, DType dtype,

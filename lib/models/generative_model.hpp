@@ -38,6 +38,9 @@ enum Capability : uint32_t {
   // (DataView::levels, 0 = 2) and keeps it in DataShape::levels; the verbs refuse values
   // that are not integers in [0, M). Binary-only kinds have cap_binary_data instead.
   cap_levels = 1u << 10,
+  // Generates whole images from a few key patches at given positions (puzzlegan):
+  // complete_from_parts.
+  cap_complete_from_parts = 1u << 11,
 };
 
 // The options of fit, run by the shared training loop (nn/trainer.hpp).
@@ -126,6 +129,15 @@ class GenerativeModel {
   std::vector<std::string> domain_names() const;
   // x: (N, D) in the fitted layout; out: (N, D), row r translated to its target domain.
   void translate(const DataView& x, const TranslateOptions& options, float* out) const;
+  // The side P of the square patches complete_from_parts takes (from the configuration, so an
+  // unfitted model answers too).
+  int64_t parts_patch_size() const;
+  // Whole images from key patches. patches: N·k rows, row r·k + j the j-th patch of image r,
+  // each C×P×P (the model's channels and parts_patch_size(); an image layout, when given, must
+  // say so); positions: N·k (top, left) pairs, each in [0, S − P]; out: (N, D). options: seed
+  // (the noise of row r comes from (seed, r)) and threads; conditions are not taken.
+  void complete_from_parts(const DataView& patches, const int64_t* positions, int64_t k, const SampleOptions& options,
+                           float* out) const;
 
   // Persistence: the tensors to write (fitted models only), and the inverse. restore()
   // validates shapes against the configuration and values (finite, in range) and throws
@@ -182,6 +194,11 @@ class GenerativeModel {
   // target: N domain indices, each checked to be in [0, domain count).
   virtual void do_translate(const DataView& x, const int32_t* target, const TranslateOptions& options,
                             float* out) const;
+  virtual int64_t do_parts_patch_size() const;
+  // Called with k >= 1, patches.n a multiple of k, C×P×P finite patches and positions inside
+  // the image; the kind checks the values' range.
+  virtual void do_complete_from_parts(const DataView& patches, const int64_t* positions, int64_t k,
+                                      const SampleOptions& options, float* out) const;
   virtual std::vector<TensorRef> do_tensors() const = 0;
   // Called mid-fit, at the end of an epoch, before a checkpoint saves do_tensors(): a kind
   // whose saved tensors are derived from its training parameters brings them up to date.

@@ -10,6 +10,7 @@
 #include "models/nade.hpp"
 #include "models/pixelcnn.hpp"
 #include "models/progan/progan.hpp"
+#include "models/puzzlegan/puzzlegan.hpp"
 #include "models/stargan/stargan.hpp"
 #include "models/vae.hpp"
 
@@ -89,6 +90,12 @@ const std::vector<KindInfo>& all_kinds() {
        "7, 14, 28; 32x32: 4 ... 32), each new block faded in over fade_images; pixel norm, minibatch stddev, "
        "equalised learning rate, WGAN-GP with drift; sample at any stage reached (--stage K)",
        &ProGanModel::config_schema, make<ProGanModel>},
+      {PuzzleGanModel::kind_name, PuzzleGanModel::capability_bits,
+       "Puzzle-GAN (Lee et al. 2018): a whole image from K key patches at their positions; a shared part "
+       "encoder, a mask generator and an image generator with noise; least-squares adversarial, mask-prediction, "
+       "appearance L1 and reconstruction L1 losses; fit cuts K random patches from each image; "
+       "complete_from_parts (`genmodels complete MODEL --patches K`)",
+       &PuzzleGanModel::config_schema, make<PuzzleGanModel>},
   };
   return kinds;
 }
@@ -125,8 +132,9 @@ Json kinds_json(uint32_t capability_mask) {
 }
 
 std::vector<std::string> capability_names(uint32_t caps) {
-  static const char* const names[] = {"fit",       "sample",      "log_prob",    "encode",         "decode", "complete",
-                                      "translate", "conditional", "binary_data", "exact_log_prob", "levels"};
+  static const char* const names[] = {"fit",         "sample",         "log_prob",  "encode",
+                                      "decode",      "complete",       "translate", "conditional",
+                                      "binary_data", "exact_log_prob", "levels",    "complete_from_parts"};
   std::vector<std::string> out;
   for (uint32_t bit = 0; bit < sizeof(names) / sizeof(names[0]); ++bit)
     if (caps & (1u << bit)) out.emplace_back(names[bit]);

@@ -54,14 +54,15 @@ inline FitOptions contract_fit(uint64_t seed, int threads = 1) {
 struct Observed {
   std::vector<uint8_t> file;
   std::string config;
-  std::vector<float> samples, codes, decoded, completed;
+  std::vector<float> samples, codes, decoded, completed, from_parts;
   std::vector<double> log_probs;
   bool operator==(const Observed& o) const {
     auto same = [](const auto& a, const auto& b) {
       return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0);
     };
     return same(file, o.file) && config == o.config && same(samples, o.samples) && same(codes, o.codes) &&
-           same(decoded, o.decoded) && same(completed, o.completed) && same(log_probs, o.log_probs);
+           same(decoded, o.decoded) && same(completed, o.completed) && same(log_probs, o.log_probs) &&
+           same(from_parts, o.from_parts);
   }
 };
 
@@ -109,6 +110,27 @@ inline Observed observe(const GenerativeModel& m, const ContractData& data, int 
     for (std::size_t i = 0; i < observed.size(); ++i) observed[i] = (i % 3) != 0;
     o.completed.resize(static_cast<std::size_t>(n * d));
     m.complete(rows, observed.data(), so, o.completed.data());
+  }
+  if (caps & cap_complete_from_parts) {
+    // Two patches per row, at the top-left and bottom-right corners.
+    const ImageShape im = m.data_shape().image;
+    const int64_t P = m.parts_patch_size(), S = im.height, C = im.channels;
+    std::vector<float> patches;
+    std::vector<int64_t> positions;
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t at : {int64_t{0}, S - P}) {
+        positions.insert(positions.end(), {at, at});
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t y = 0; y < P; ++y)
+            for (int64_t x = 0; x < P; ++x) patches.push_back(rows.row(r)[(c * S + at + y) * S + at + x]);
+      }
+    DataView v;
+    v.x = patches.data();
+    v.n = 2 * n;
+    v.d = C * P * P;
+    v.image = ImageShape{C, P, P};
+    o.from_parts.resize(static_cast<std::size_t>(n * d));
+    m.complete_from_parts(v, positions.data(), 2, so, o.from_parts.data());
   }
   return o;
 }

@@ -206,6 +206,7 @@ TEST_CASE("contract: capabilities say which verbs work; the others answer unsupp
     for (float v : o.codes) CHECK(std::isfinite(v));
     for (float v : o.decoded) CHECK(std::isfinite(v));
     for (float v : o.completed) CHECK(std::isfinite(v));
+    for (float v : o.from_parts) CHECK(std::isfinite(v));
 
     const DataView rows = train_data().view();
     std::vector<float> out(static_cast<std::size_t>(rows.n * 64 * 4));
@@ -221,6 +222,12 @@ TEST_CASE("contract: capabilities say which verbs work; the others answer unsupp
          [&](const GenerativeModel& g) { g.decode(rows_view(out.data(), 1, 1), SampleOptions{}, out.data()); }},
         {cap_complete,
          [&](const GenerativeModel& g) { g.complete(rows, observed.data(), SampleOptions{}, out.data()); }},
+        {cap_complete_from_parts,
+         [&](const GenerativeModel& g) {
+           const int64_t origin[] = {0, 0};
+           g.complete_from_parts(rows_view(out.data(), 1, 16, ImageShape{1, 4, 4}), origin, 1, SampleOptions{},
+                                 out.data() + 16);
+         }},
     };
     auto unfitted = create_model(kind, small_config(kind));
     for (const auto& [cap, call] : verbs) {

@@ -43,7 +43,7 @@ gm_data view_of(const std::vector<float>& x, const std::vector<int32_t>& labels,
 // Everything a caller can observe of one fitted model, as bytes, from the calling thread.
 struct Observed {
   std::vector<uint8_t> file;
-  std::vector<float> samples, codes, decoded, completed;
+  std::vector<float> samples, codes, decoded, completed, from_parts;
   std::vector<double> log_probs;
   int32_t status = GM_OK;  // the first failing call's status
   bool operator==(const Observed& o) const {
@@ -51,7 +51,8 @@ struct Observed {
       return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0);
     };
     return status == o.status && same(file, o.file) && same(samples, o.samples) && same(codes, o.codes) &&
-           same(decoded, o.decoded) && same(completed, o.completed) && same(log_probs, o.log_probs);
+           same(decoded, o.decoded) && same(completed, o.completed) && same(log_probs, o.log_probs) &&
+           same(from_parts, o.from_parts);
   }
 };
 
@@ -68,6 +69,9 @@ Observed observe(const gm_model* m, const std::vector<float>& x, const std::vect
   gm_buffer_free(file);
   gm_buffer* config = nullptr;
   call(gm_model_config_json(m, &config, nullptr));
+  int64_t patch_size = 0;
+  if (config && (caps & GM_CAP_COMPLETE_FROM_PARTS))
+    patch_size = nlohmann::json::parse(reinterpret_cast<const char*>(gm_buffer_data(config)))["patch_size"];
   gm_buffer_free(config);
   const gm_data rows = view_of(x, labels, kRows);
   gm_sample_options so;
@@ -111,6 +115,33 @@ Observed observe(const gm_model* m, const std::vector<float>& x, const std::vect
     for (std::size_t i = 0; i < observed.size(); ++i) observed[i] = (i % 3) != 0;
     o.completed.resize(kRows * kD);
     call(gm_model_complete(m, &rows, observed.data(), &so, o.completed.data(), kRows * kD, nullptr));
+  }
+  if ((caps & GM_CAP_COMPLETE_FROM_PARTS) && patch_size > 0 && patch_size <= 8) {
+    // Two patches of each 8×8 row: the top-left and bottom-right corners.
+    const int64_t P = patch_size;
+    std::vector<float> patches;
+    std::vector<int64_t> positions;
+    for (int64_t r = 0; r < kRows; ++r)
+      for (int64_t at : {int64_t{0}, 8 - P}) {
+        positions.insert(positions.end(), {at, at});
+        for (int64_t y = 0; y < P; ++y)
+          for (int64_t c = 0; c < P; ++c)
+            patches.push_back(x[static_cast<std::size_t>(r * kD + (at + y) * 8 + at + c)]);
+      }
+    gm_data v;
+    gm_data_init(&v);
+    v.x = patches.data();
+    v.n = 2 * kRows;
+    v.d = P * P;
+    v.channels = 1;
+    v.height = P;
+    v.width = P;
+    gm_sample_options po;
+    gm_sample_options_init(&po);
+    po.seed = 3;
+    po.threads = 1;
+    o.from_parts.resize(kRows * kD);
+    call(gm_model_complete_from_parts(m, &v, positions.data(), 2, &po, o.from_parts.data(), kRows * kD, nullptr));
   }
   return o;
 }

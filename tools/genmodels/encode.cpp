@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "complete_parts.hpp"
 #include "core/error.hpp"
 #include "models/model_file.hpp"
 
@@ -22,6 +23,7 @@ struct CompleteArgs {
   DataFlags data;
   SampleOptions options;
   int64_t columns = 0;
+  int64_t patches = 0, patch_size = 0;  // --patches K: complete from K key patches instead
 };
 
 const char* const kHideHelp = "bottom-half, top-half, left-half, right-half or centre";
@@ -90,7 +92,10 @@ void add_encode_command(CLI::App& app, int& exit_code) {
 
 void add_complete_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<CompleteArgs>();
-  CLI::App* cmd = app.add_subcommand("complete", "hide part of each example and fill it in from the model");
+  CLI::App* cmd =
+      app.add_subcommand("complete",
+                         "hide part of each example and fill it in from the model; or, with --patches K, generate each "
+                         "image from K patches of it (puzzlegan)");
   cmd->add_option("model", args->model, "model file")->required();
   args->data.add_to(*cmd);
   cmd->add_option("--hide", args->hide,
@@ -101,8 +106,23 @@ void add_complete_command(CLI::App& app, int& exit_code) {
   add_seed_option(*cmd, args->options.seed, "random seed");
   add_threads_option(*cmd, args->options.threads);
   cmd->add_option("--columns", args->columns, "images per grid row (0 = one row per example pair)");
+  CLI::Option* patches =
+      cmd->add_option("--patches", args->patches,
+                      "K: cut K patches at random positions (from --seed) from each input and generate the whole "
+                      "image from them (puzzlegan); the PNG shows patches, generated image, original")
+          ->check(CLI::Range(int64_t{1}, int64_t{64}));
+  cmd->add_option("--patch-size", args->patch_size, "the patches' side (with --patches; default: the model's)")
+      ->check(CLI::PositiveNumber)
+      ->needs(patches);
+  cmd->get_option("--hide")->excludes(patches);
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
+      if (args->patches > 0) {
+        const auto model = load_model_file(args->model);
+        PartsArgs parts{args->out, args->patches, args->patch_size, args->options, args->columns};
+        complete_from_parts_command(*model, args->data.load(), parts);
+        return;
+      }
       const std::string& hide = args->hide;
       if (hide != "bottom-half" && hide != "top-half" && hide != "left-half" && hide != "right-half" &&
           hide != "centre")

@@ -155,6 +155,7 @@ class Capability(enum.IntFlag):
     BINARY_DATA = 1 << 8
     EXACT_LOG_PROB = 1 << 9
     LEVELS = 1 << 10  # discrete pixels of M levels (Model.levels)
+    COMPLETE_FROM_PARTS = 1 << 11  # gm_model_complete_from_parts: whole images from key patches (puzzlegan)
 
 
 def version() -> str:

@@ -230,6 +230,8 @@ impl Capabilities {
     pub const EXACT_LOG_PROB: Capabilities = Capabilities(sys::GM_CAP_EXACT_LOG_PROB);
     /// Discrete pixels of M levels: see [`Model::levels`] and [`Data::levels`].
     pub const LEVELS: Capabilities = Capabilities(sys::GM_CAP_LEVELS);
+    /// Whole images from key patches (puzzlegan; the C function gm_model_complete_from_parts).
+    pub const COMPLETE_FROM_PARTS: Capabilities = Capabilities(sys::GM_CAP_COMPLETE_FROM_PARTS);
 
     pub fn contains(self, other: Capabilities) -> bool {
         self.0 & other.0 == other.0

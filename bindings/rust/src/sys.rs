@@ -38,6 +38,8 @@ pub const GM_CAP_BINARY_DATA: u32 = 1 << 8;
 pub const GM_CAP_EXACT_LOG_PROB: u32 = 1 << 9;
 /// Discrete pixels of M levels (`gm_model_levels`).
 pub const GM_CAP_LEVELS: u32 = 1 << 10;
+/// `gm_model_complete_from_parts`: whole images from key patches (puzzlegan).
+pub const GM_CAP_COMPLETE_FROM_PARTS: u32 = 1 << 11;
 
 pub const GM_CONDITION_NONE: i32 = 0;
 pub const GM_CONDITION_LABEL: i32 = 1;

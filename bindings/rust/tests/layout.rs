@@ -208,6 +208,7 @@ fn structs_and_constants_match_genmodels_h() {
         ("GM_CAP_BINARY_DATA", sys::GM_CAP_BINARY_DATA as i64),
         ("GM_CAP_EXACT_LOG_PROB", sys::GM_CAP_EXACT_LOG_PROB as i64),
         ("GM_CAP_LEVELS", sys::GM_CAP_LEVELS as i64),
+        ("GM_CAP_COMPLETE_FROM_PARTS", sys::GM_CAP_COMPLETE_FROM_PARTS as i64),
         ("GM_CONDITION_NONE", sys::GM_CONDITION_NONE as i64),
         ("GM_CONDITION_LABEL", sys::GM_CONDITION_LABEL as i64),
         ("GM_CONDITION_VECTOR", sys::GM_CONDITION_VECTOR as i64),

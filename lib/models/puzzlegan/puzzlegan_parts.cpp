@@ -1,0 +1,82 @@
+#include "models/puzzlegan/puzzlegan_parts.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace gm::puzzlegan {
+
+void cut_patch(const float* image, int64_t C, int64_t S, int64_t P, int64_t top, int64_t left, float* patch) {
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t y = 0; y < P; ++y)
+      std::memcpy(patch + (c * P + y) * P, image + (c * S + top + y) * S + left,
+                  static_cast<std::size_t>(P) * sizeof(float));
+}
+
+void place_on_canvas(const float* patch, int64_t C, int64_t S, int64_t P, int64_t top, int64_t left, float* canvas) {
+  std::fill(canvas, canvas + (C + 1) * S * S, 0.0f);
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t y = 0; y < P; ++y)
+      std::memcpy(canvas + (c * S + top + y) * S + left, patch + (c * P + y) * P,
+                  static_cast<std::size_t>(P) * sizeof(float));
+  float* mask = canvas + C * S * S;
+  for (int64_t y = 0; y < P; ++y) std::fill(mask + (top + y) * S + left, mask + (top + y) * S + left + P, 1.0f);
+}
+
+void union_mask(const int64_t* positions, int64_t k, int64_t S, int64_t P, float* mask) {
+  std::fill(mask, mask + S * S, 0.0f);
+  for (int64_t j = 0; j < k; ++j) {
+    const int64_t top = positions[2 * j], left = positions[2 * j + 1];
+    for (int64_t y = 0; y < P; ++y) std::fill(mask + (top + y) * S + left, mask + (top + y) * S + left + P, 1.0f);
+  }
+}
+
+void random_positions(Rng& rng, int64_t S, int64_t P, int64_t k, int64_t* positions) {
+  const uint64_t span = static_cast<uint64_t>(S - P + 1);
+  for (int64_t i = 0; i < 2 * k; ++i) positions[i] = static_cast<int64_t>(rng.below(span));
+}
+
+double appearance_l1(const float* gen, const float* patches, const int64_t* positions, int64_t B, int64_t k, int64_t C,
+                     int64_t S, int64_t P, float weight, float* dgen) {
+  const double per_image = static_cast<double>(k * C * P * P);
+  const float step = static_cast<float>(weight / (per_image * static_cast<double>(B)));
+  double total = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    double sum = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t part = b * k + j, top = positions[2 * part], left = positions[2 * part + 1];
+      const float* p = patches + part * C * P * P;
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t y = 0; y < P; ++y)
+          for (int64_t x = 0; x < P; ++x) {
+            const int64_t at = ((b * C + c) * S + top + y) * S + left + x;
+            const float diff = gen[at] - p[(c * P + y) * P + x];
+            sum += std::fabs(static_cast<double>(diff));
+            if (dgen) dgen[at] += diff > 0 ? step : (diff < 0 ? -step : 0.0f);
+          }
+    }
+    total += sum / per_image;
+  }
+  return total;
+}
+
+}  // namespace gm::puzzlegan
+
+namespace gm::puzzlegan {
+
+double mask_bce(const float* l, const float* t, int64_t B, int64_t n, float weight, float* dl) {
+  const float scale = static_cast<float>(weight / (static_cast<double>(n) * static_cast<double>(B)));
+  double total = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    double row = 0;
+    for (int64_t i = b * n; i < (b + 1) * n; ++i) {
+      const double x = l[i];
+      row += (x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x))) - t[i] * x;
+      if (dl) dl[i] = scale * static_cast<float>(1.0 / (1.0 + std::exp(-x)) - t[i]);
+    }
+    total += row / static_cast<double>(n);
+  }
+  return total;
+}
+
+}  // namespace gm::puzzlegan
