@@ -10,7 +10,8 @@
 # scored with `genmodels eval MODEL --json` (feature Fréchet distance, n = NEVAL samples against
 # the test set) and the script prints FID against wall clock for both, and the comparison at
 # equal time: at each time t, each model's last checkpoint taken by t. progan's samples at
-# every stage of its last model go to bench/progan/stages_K.png.
+# every stage of its last model go to bench/progan/stages_K.png, those of the last checkpoint
+# that trained at stage K to grown_K.png, dcgan's last to dcgan_samples.png.
 # Usage: bench/progan/run.sh BUILD_DIR [BUDGET_SECONDS] [PROGAN_CONFIG_JSON]
 #   default budget 1500 s per model; default progan config '{"fade_images": 6000, "stable_images": 6000}'
 #   env: PG_CHUNK (5000), DC_CHUNK (10000), PG_BATCH (64), DC_BATCH (128), DC_CONFIG ('{}'),
@@ -135,6 +136,32 @@ if [[ -n $PNG ]]; then
     "$G" sample "$LAST" --stage "$k" --n 32 --columns 8 --seed "$SEED" --threads "$THREADS" --out "$PNG/stages_$k.png" \
       >"$T/sample_$k.txt" 2>&1 || { echo "stage $k: $(tail -n 1 "$T/sample_$k.txt")" >&2; break; }
   done
+  # grown_K.png: the last checkpoint that was still training at stage K, drawn at that stage
+  # (what stage K looked like as it grew; the final model's lower stages drift once their
+  # to_rgb layer is no longer trained, which stages_K.png shows).
+  rm -f "$PNG"/grown_*.png
+  $PY - "$T/progan/segments.tsv" "$PG_CONFIG" <<'PY' >"$T/grown.tsv" || fail "reading progan's checkpoints failed" "read the message above"
+import json, struct, sys
+cfg = json.loads(sys.argv[2])
+fade, stable = cfg.get("fade_images", 60000), cfg.get("stable_images", 60000)
+last = {}
+for line in open(sys.argv[1]):
+    model = line.rstrip("\n").split("\t")[3]
+    with open(model, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        h = json.loads(f.read(n))
+        a, b = h["progress.images"]["data_offsets"]
+        f.seek(8 + n + a)
+        images = struct.unpack("<q", f.read(b - a))[0]
+    k = 0 if images < stable else min(2, 1 + (images - stable) // (fade + stable))
+    last[k + 1] = model
+for k in sorted(last):
+    print(f"{k}\t{last[k]}")
+PY
+  while IFS=$'\t' read -r k model; do
+    "$G" sample "$model" --stage "$k" --n 32 --columns 8 --seed "$SEED" --threads "$THREADS" --out "$PNG/grown_$k.png" \
+      >/dev/null 2>&1 || fail "sampling $model at stage $k failed" "run the sample command by hand"
+  done <"$T/grown.tsv"
   "$G" sample "$(tail -n 1 "$T/dcgan/segments.tsv" | cut -f4)" --n 32 --columns 8 --seed "$SEED" --threads "$THREADS" \
     --out "$PNG/dcgan_samples.png" >/dev/null 2>&1 || fail "sampling dcgan failed" "run the sample command by hand"
 fi
@@ -208,8 +235,11 @@ for r in pg:
         print(f"| {r['t']:.0f} | {r['fid']:.2f} | {d['fid']:.2f} ({d['t']:.0f} s) | {'yes' if r['fid'] <= d['fid'] else 'no'} |")
 t = min(pg[-1]["t"], dc[-1]["t"])
 p, d = at(pg, t), at(dc, t)
-print(f"\nat t = {t:.0f} s (the shorter run's end): progan {p['fid']:.2f}, dcgan {d['fid']:.2f}: "
-      f"progan {'no worse than' if p['fid'] <= d['fid'] else 'WORSE than'} dcgan")
+if p and d:
+    print(f"\nat t = {t:.0f} s (the shorter run's end): progan {p['fid']:.2f}, dcgan {d['fid']:.2f}: "
+          f"progan {'no worse than' if p['fid'] <= d['fid'] else 'WORSE than'} dcgan")
+else:
+    print(f"\nat t = {t:.0f} s one model has no checkpoint yet: raise the budget")
 best_p, best_d = min(r["fid"] for r in pg), min(r["fid"] for r in dc)
 print(f"best within the budget: progan {best_p:.2f}, dcgan {best_d:.2f}")
 PY
