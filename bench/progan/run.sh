@@ -14,7 +14,7 @@
 # that trained at stage K to grown_K.png, dcgan's last to dcgan_samples.png.
 # Usage: bench/progan/run.sh BUILD_DIR [BUDGET_SECONDS] [PROGAN_CONFIG_JSON]
 #   default budget 1500 s per model; default progan config '{"fade_images": 6000, "stable_images": 6000}'
-#   env: PG_CHUNK (5000), DC_CHUNK (10000), PG_BATCH (64), DC_BATCH (128), DC_CONFIG ('{}'),
+#   env: PG_CHUNK (5000), DC_CHUNK (10000), PG_BATCH (16: the paper's low-resolution batch; 64 did worse), DC_BATCH (128), DC_CONFIG ('{}'),
 #        NEVAL (10000), SEED (0), THREADS (2 per process), SERIAL (0), PNG (bench/progan: where
 #        stages_K.png go; '' = none), KEEP=dir (keep data, models and logs), GENMODELS=path (the binary)
 set -euo pipefail
@@ -29,7 +29,7 @@ BUDGET=${2:-1500}
 PG_CONFIG=${3:-'{"fade_images": 6000, "stable_images": 6000}'}
 PG_CHUNK=${PG_CHUNK:-5000}
 DC_CHUNK=${DC_CHUNK:-10000}
-PG_BATCH=${PG_BATCH:-64}
+PG_BATCH=${PG_BATCH:-16}
 DC_BATCH=${DC_BATCH:-128}
 DC_CONFIG=${DC_CONFIG:-'{}'}
 NEVAL=${NEVAL:-10000}
@@ -159,6 +159,7 @@ for k in sorted(last):
     print(f"{k}\t{last[k]}")
 PY
   while IFS=$'\t' read -r k model; do
+    [[ $model != "$LAST" ]] || continue # the last model's own stage: stages_K.png already
     "$G" sample "$model" --stage "$k" --n 32 --columns 8 --seed "$SEED" --threads "$THREADS" --out "$PNG/grown_$k.png" \
       >/dev/null 2>&1 || fail "sampling $model at stage $k failed" "run the sample command by hand"
   done <"$T/grown.tsv"
