@@ -378,4 +378,22 @@ expect 1 "fit --chunk-size on builtin: is GM_INVALID_ARGUMENT" -- "$G" fit berno
   --out "$T/x.safetensors"
 contains "$T/err" "drop --chunk-size" "the message names the specs that stream"
 
+
+# progan's --stage (issue 16): 0 = the current stage (as gm_sample_options.stage), K = stage K
+# upsampled to the data's size, a stage the model lacks refused with its range.
+/usr/bin/python3 -c "import numpy as np; np.save('$T/pg.npy', np.random.RandomState(0).rand(32, 64).astype(np.float32))"
+expect 0 "fit progan on 8x8 images" -- "$G" fit progan --data "npy:$T/pg.npy" --shape 1,8,8 --epochs 2 \
+  --batch-size 16 --config '{"fade_images":16,"stable_images":16}' --out "$T/pg.safetensors" --quiet
+expect 0 "sample --stage 0 (the current stage)" -- "$G" sample "$T/pg.safetensors" --n 2 --stage 0 --out "$T/pg0.npy"
+expect 0 "sample (no --stage)" -- "$G" sample "$T/pg.safetensors" --n 2 --out "$T/pg_default.npy"
+cmp -s "$T/pg0.npy" "$T/pg_default.npy" && ok || bad "--stage 0 differs from the default"
+expect 0 "sample --stage 1 (4x4, upsampled)" -- "$G" sample "$T/pg.safetensors" --n 2 --stage 1 --out "$T/pg1.npy"
+/usr/bin/python3 -c "
+import numpy as np, sys
+x = np.load('$T/pg1.npy').reshape(2, 8, 8)
+sys.exit(0 if x.shape == (2, 8, 8) and np.array_equal(x[:, ::2, ::2], x[:, 1::2, 1::2]) else 1)" && ok ||
+  bad "stage 1 samples are not 4x4 blocks upsampled to 8x8"
+expect 1 "sample --stage 9 is refused" -- "$G" sample "$T/pg.safetensors" --n 2 --stage 9 --out "$T/pg9.npy"
+contains "$T/err" "this model has stages 1 to 2" "the message gives the model's stages"
+
 finish cli

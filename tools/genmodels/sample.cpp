@@ -30,8 +30,8 @@ void add_sample_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--columns", args->columns, "images per grid row (0 = square)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--stage", args->options.stage,
                   "progan: draw at stage K (1 = the lowest resolution) of those the model has reached, its images "
-                  "upsampled to the data's size; default the current stage")
-      ->check(CLI::Range(int64_t{1}, int64_t{64}));
+                  "upsampled to the data's size; 0 (the default) = the current stage, as gm_sample_options.stage")
+      ->check(CLI::Range(int64_t{0}, int64_t{64}));
   args->conditions.add_to(*cmd);
   cmd->callback([args, n_opt, &exit_code] {
     exit_code = run_command([&] {
