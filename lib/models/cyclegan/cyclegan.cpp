@@ -1,6 +1,7 @@
 // cyclegan: configuration, fit, translate and persistence. The training iteration is in
 // cyclegan_step.cpp.
 #include "models/cyclegan/cyclegan.hpp"
+#include "models/gan/fit_support.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -75,10 +76,7 @@ void CycleGanModel::do_fit(const DataView& data, const FitOptions& options) {
   pool_a_ = std::make_unique<cyclegan::ImagePool>(cfg_.pool_size, shape.d);
   pool_b_ = std::make_unique<cyclegan::ImagePool>(cfg_.pool_size, shape.d);
   shape_ = shape;
-  nn::AdamOptions o;
-  o.lr = options.learning_rate > 0 ? static_cast<float>(options.learning_rate) : cfg_.lr;
-  o.beta1 = cfg_.beta1;
-  o.beta2 = cfg_.beta2;
+  const nn::AdamOptions o = gan::fit_adam_options(cfg_.lr, cfg_.beta1, cfg_.beta2, options);
   optimisers_ = std::make_unique<cyclegan::Optimisers>(
       cyclegan::Optimisers{nn::Adam(nets_->discriminator_span(), o), nn::Adam(nets_->generator_span(), o)});
   sum_d_ = sum_g_ = 0;

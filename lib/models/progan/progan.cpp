@@ -1,6 +1,7 @@
 // ProGAN: configuration, fit, sample and persistence. The training iteration is in
 // progan_step.cpp; the maths in progan.hpp.
 #include "models/progan/progan.hpp"
+#include "models/gan/fit_support.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -73,24 +74,12 @@ void ProGanModel::do_fit(const DataView& data, const FitOptions& options) {
   }
   scratch_ = std::make_unique<progan::Scratch>();
   shape_ = shape;
-  const float configured_lr = cfg_.lr;
-  if (options.learning_rate > 0) cfg_.lr = static_cast<float>(options.learning_rate);
-  nn::AdamOptions o;
-  o.lr = cfg_.lr;
-  o.beta1 = cfg_.beta1;
-  o.beta2 = cfg_.beta2;
+  const nn::AdamOptions o = gan::fit_adam_options(cfg_.lr, cfg_.beta1, cfg_.beta2, options);
   optimisers_ = std::make_unique<progan::Optimisers>(
       progan::Optimisers{nn::Adam(nets_->d_span(), o), nn::Adam(nets_->g_span(), o)});
   sum_d_ = sum_g_ = 0;
   rows_d_ = rows_g_ = 0;
-  struct EndOfFit {  // the fit's optimisers and learning rate are not part of the model
-    ProGanModel& m;
-    float lr;
-    ~EndOfFit() {
-      m.optimisers_.reset();
-      m.cfg_.lr = lr;
-    }
-  } end{*this, configured_lr};
+  const gan::ReleaseAtEnd<progan::Optimisers> end{optimisers_};  // the fit's optimisers are not part of the model
   report_ = nn::train(static_cast<nn::SteppedTrainable&>(*this), data, options, kind());
   scratch_ = std::make_unique<progan::Scratch>();  // release the training buffers
 }

@@ -1,6 +1,7 @@
 // Puzzle-GAN: configuration, fit, complete_from_parts and persistence. The training iteration is
 // in puzzlegan_step.cpp; the maths in puzzlegan.hpp.
 #include "models/puzzlegan/puzzlegan.hpp"
+#include "models/gan/fit_support.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -64,24 +65,12 @@ void PuzzleGanModel::do_fit(const DataView& data, const FitOptions& options) {
   }
   scratch_ = std::make_unique<puzzlegan::Scratch>();
   shape_ = shape;
-  const float configured_lr = cfg_.lr;
-  if (options.learning_rate > 0) cfg_.lr = static_cast<float>(options.learning_rate);
-  nn::AdamOptions o;
-  o.lr = cfg_.lr;
-  o.beta1 = cfg_.beta1;
-  o.beta2 = cfg_.beta2;
+  const nn::AdamOptions o = gan::fit_adam_options(cfg_.lr, cfg_.beta1, cfg_.beta2, options);
   optimisers_ = std::make_unique<puzzlegan::Optimisers>(
       puzzlegan::Optimisers{nn::Adam(nets_->g_span(), o), nn::Adam(nets_->d_span(), o)});
   sum_d_ = sum_g_ = 0;
   rows_ = 0;
-  struct EndOfFit {  // the fit's optimisers and learning rate are not part of the model
-    PuzzleGanModel& m;
-    float lr;
-    ~EndOfFit() {
-      m.optimisers_.reset();
-      m.cfg_.lr = lr;
-    }
-  } end{*this, configured_lr};
+  const gan::ReleaseAtEnd<puzzlegan::Optimisers> end{optimisers_};  // the fit's optimisers are not part of the model
   report_ = nn::train(static_cast<nn::SteppedTrainable&>(*this), data, options, kind());
   scratch_ = std::make_unique<puzzlegan::Scratch>();  // release the training buffers
 }

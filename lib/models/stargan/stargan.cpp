@@ -1,6 +1,7 @@
 // StarGAN: configuration, fit, translate and persistence. The training iteration is in
 // stargan_step.cpp; the maths in stargan.hpp.
 #include "models/stargan/stargan.hpp"
+#include "models/gan/fit_support.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -83,24 +84,12 @@ void StarGanModel::do_fit(const DataView& data, const FitOptions& options) {
   }
   scratch_ = std::make_unique<stargan::Scratch>();
   shape_ = shape;
-  const float configured_lr = cfg_.lr;
-  if (options.learning_rate > 0) cfg_.lr = static_cast<float>(options.learning_rate);
-  nn::AdamOptions o;
-  o.lr = cfg_.lr;
-  o.beta1 = cfg_.beta1;
-  o.beta2 = cfg_.beta2;
+  const nn::AdamOptions o = gan::fit_adam_options(cfg_.lr, cfg_.beta1, cfg_.beta2, options);
   optimisers_ = std::make_unique<stargan::Optimisers>(
       stargan::Optimisers{nn::Adam(nets_->d_span(), o), nn::Adam(nets_->g_span(), o)});
   sum_d_ = sum_g_ = 0;
   rows_d_ = rows_g_ = 0;
-  struct EndOfFit {  // the fit's optimisers and learning rate are not part of the model
-    StarGanModel& m;
-    float lr;
-    ~EndOfFit() {
-      m.optimisers_.reset();
-      m.cfg_.lr = lr;
-    }
-  } end{*this, configured_lr};
+  const gan::ReleaseAtEnd<stargan::Optimisers> end{optimisers_};  // the fit's optimisers are not part of the model
   report_ = nn::train(static_cast<nn::SteppedTrainable&>(*this), data, options, kind());
   scratch_ = std::make_unique<stargan::Scratch>();  // release the training buffers
 }
