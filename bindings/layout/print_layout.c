@@ -70,7 +70,9 @@ int main(void) {
   FIELD(gm_fit_options, epoch_user_data);
   FIELD(gm_fit_options, warm_start);
   FIELD(gm_fit_options, checkpoint_every);
-  LAST(gm_fit_options, checkpoint_path);
+  FIELD(gm_fit_options, checkpoint_path);
+  FIELD(gm_fit_options, distributed);
+  LAST(gm_fit_options, mpi_comm);
   end_struct();
 
   BEGIN(gm_epoch_report, 0);
