@@ -37,6 +37,13 @@ expect 0 "vae: 2 ranks equal 1 within float tolerance" -- \
 expect 0 "vae, another seed" -- "$G" "${VAE[@]}" --seed 6 --out "$T/v6.safetensors" --quiet
 expect 1 "vae: another seed differs" -- python3 "$CMP" "$T/v1.safetensors" "$T/v6.safetensors" --atol 1e-5 --rtol 1e-4
 
+# gan (MLP, no batch norm): both networks summed, z per global row; within float tolerance.
+GAN=(fit gan "${DATA[@]}" --epochs 1 --batch-size 21 --seed 5 --config '{"g_hidden": [16], "d_hidden": [16], "latent": 4}')
+expect 0 "gan, 1 process" -- "$G" "${GAN[@]}" --out "$T/g1.safetensors" --quiet
+expect 0 "gan, 2 ranks" -- mpi 2 "${GAN[@]}" --out "$T/g2.safetensors" --quiet
+expect 0 "gan: 2 ranks equal 1 within float tolerance" -- \
+  python3 "$CMP" "$T/g1.safetensors" "$T/g2.safetensors" --atol 1e-5 --rtol 1e-4
+
 # A checkpoint written by rank 0 of 2 ranks resumes on 1 process: 1 + 1 epochs equal 2.
 VAE2=(fit vae "${DATA[@]}" --batch-size 21 --seed 5 --config '{"hidden": [16], "latent": 4}')
 expect 0 "vae, 2 epochs on 1 process" -- "$G" "${VAE2[@]}" --epochs 2 --out "$T/two.safetensors" --quiet
