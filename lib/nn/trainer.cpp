@@ -11,6 +11,7 @@
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/limits.hpp"
+#include "nn/sync_batch_norm.hpp"
 #include "nn/training_state.hpp"
 
 namespace gm::nn {
@@ -228,6 +229,14 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
     fail(Status::invalid_argument, "{} epochs x {} batches per epoch is more than {} optimiser steps: fit fewer epochs",
          fit.epochs, batches, limits::kMaxSteps);
 
+  if (dp && fit.sync_batch_norm) {
+    const int64_t last = n_train % batch_size;
+    if (batch_size < dp->size() || (last != 0 && last < dp->size()))
+      fail(Status::invalid_argument,
+           "{}: a synchronised batch norm needs a row of every batch on each of the {} ranks: batch size {} and a last "
+           "batch of {} rows (of {}) leave a rank without rows; change the batch size",
+           kind, dp->size(), batch_size, last, n_train);
+  }
   if (resuming) {
     if (static_cast<int64_t>(st.order.size()) != n_train)
       fail(Status::corrupt_file, "{}: the training state's order has {} rows, this run trains on {}", kind,
@@ -293,7 +302,11 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
         batch.gather(data, order.data() + begin, count);
       }
       Rng step_rng(fit.seed, kStepStream + static_cast<uint64_t>(st.steps_done));
-      const double loss = loop.step(batch.view, step_rng, epoch, total_steps, st.steps_done + 1);
+      double loss = 0;
+      {
+        const SyncBatchNormScope synced(fit.sync_batch_norm ? dp : nullptr);
+        loss = loop.step(batch.view, step_rng, epoch, total_steps, st.steps_done + 1);
+      }
       ++st.steps_done;
       ++report.steps;
       epoch_loss += loss;

@@ -72,6 +72,10 @@ struct FitOptions {
   // and options; each computes its block of every batch and the gradients are summed over
   // the ranks. Null: this process alone.
   std::shared_ptr<dist::Communicator> comm;
+  // With comm: batch-norm layers take their statistics over the whole global batch (every
+  // rank's block; nn/sync_batch_norm.hpp) instead of the rank's own block. Needs every
+  // batch to give each rank at least one row.
+  bool sync_batch_norm = false;
 
   // Set by GenerativeModel::fit, not by callers: the model's training state, which the loop
   // resumes when warm_start is set and keeps current (nn/training_state.hpp), and the writer

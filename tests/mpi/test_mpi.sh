@@ -2,7 +2,8 @@
 # A distributed fit (docs/distributed.md) against the same fit on one process, on loopback:
 # bernoulli exactly (summed integer counts), vae within float tolerance after a full epoch
 # (summation order), a checkpoint of 2 ranks resumed on 1, rank 0 alone printing and writing,
-# and a rank that fails making every rank return an error status within a bounded time.
+# dcgan with synchronised batch norm, and a rank that fails making every rank return an error
+# status within a bounded time.
 # usage: test_mpi.sh GENMODELS MPIRUN COMPARE_MODELS.PY
 source "$(dirname "$0")/../cli/harness.sh"
 MPIRUN=$2
@@ -43,6 +44,21 @@ expect 0 "gan, 1 process" -- "$G" "${GAN[@]}" --out "$T/g1.safetensors" --quiet
 expect 0 "gan, 2 ranks" -- mpi 2 "${GAN[@]}" --out "$T/g2.safetensors" --quiet
 expect 0 "gan: 2 ranks equal 1 within float tolerance" -- \
   python3 "$CMP" "$T/g1.safetensors" "$T/g2.safetensors" --atol 1e-5 --rtol 1e-4
+
+# dcgan: batch norm synchronised over the ranks (--sync-batch-norm) equals one process within
+# float tolerance; per-rank batch statistics (the default) do not (docs/distributed.md).
+DC=(fit dcgan --data builtin:bars-and-stripes:8 --shape 8,8 --threads 1 --epochs 1 --seed 5
+  --config '{"ngf": 8, "ndf": 8, "latent": 8}')
+expect 0 "dcgan, 1 process" -- "$G" "${DC[@]}" --batch-size 64 --out "$T/d1.safetensors" --quiet
+expect 0 "dcgan, 2 ranks, synchronised batch norm" -- mpi 2 "${DC[@]}" --batch-size 64 --sync-batch-norm --out "$T/ds.safetensors" --quiet
+expect 0 "dcgan: 2 ranks with synchronised batch norm equal 1" -- \
+  python3 "$CMP" "$T/d1.safetensors" "$T/ds.safetensors" --atol 1e-5 --rtol 1e-4
+expect 0 "dcgan, 2 ranks, per-rank batch norm" -- mpi 2 "${DC[@]}" --batch-size 64 --out "$T/dn.safetensors" --quiet
+expect 1 "dcgan: per-rank batch statistics differ" -- \
+  python3 "$CMP" "$T/d1.safetensors" "$T/dn.safetensors" --atol 1e-5 --rtol 1e-4
+expect 1 "--sync-batch-norm with a rank left without rows" -- mpi 2 "${DC[@]}" --batch-size 1 --sync-batch-norm \
+  --out "$T/dx.safetensors" --quiet
+contains "$T/err" "synchronised batch norm needs a row of every batch" "--sync-batch-norm refusal: its message"
 
 # A checkpoint written by rank 0 of 2 ranks resumes on 1 process: 1 + 1 epochs equal 2.
 VAE2=(fit vae "${DATA[@]}" --batch-size 21 --seed 5 --config '{"hidden": [16], "latent": 4}')

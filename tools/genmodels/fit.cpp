@@ -28,9 +28,10 @@ struct FitArgs {
   std::vector<std::string> domains;  // --domains: one spec per domain (stargan)
   CaptionFlags captions;
   FitOptions options;
-  int64_t chunk_size = 0;    // --chunk-size: stream the data through a counting kind (fit_chunks.hpp)
-  bool distributed = false;  // --distributed: one rank of an `mpirun -np N genmodels fit ...`
-  int fail_rank = -1;        // --fail-rank-for-test: that rank fails after its second step (tests/mpi)
+  int64_t chunk_size = 0;        // --chunk-size: stream the data through a counting kind (fit_chunks.hpp)
+  bool distributed = false;      // --distributed: one rank of an `mpirun -np N genmodels fit ...`
+  bool sync_batch_norm = false;  // --sync-batch-norm
+  int fail_rank = -1;            // --fail-rank-for-test: that rank fails after its second step (tests/mpi)
 };
 
 // --data-b and --domains: one data set per domain, read with the same flags (--shape,
@@ -260,6 +261,8 @@ void fit_command(FitArgs& a, const CLI::App& cmd, const std::shared_ptr<dist::Co
       validate_view(view);
       FitOptions options = args->options;
       options.comm = comm;
+      if (args->sync_batch_norm && !comm) fail(Status::invalid_argument, "--sync-batch-norm is for --distributed fits");
+      options.sync_batch_norm = args->sync_batch_norm;
       if (args->checkpoint_every > 0) {
         options.checkpoint_every = args->checkpoint_every;
         options.checkpoint_path = checkpoint_path(*args);
@@ -346,6 +349,9 @@ void add_fit_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--distributed", args->distributed,
                 "data-parallel fit over MPI: run as `mpirun -np N genmodels fit ... --distributed`; rank 0 prints "
                 "and writes the files (docs/distributed.md)");
+  cmd->add_flag("--sync-batch-norm", args->sync_batch_norm,
+                "with --distributed: batch-norm statistics over the whole global batch (every rank's rows), as on one "
+                "process; default: each rank's own rows");
   cmd->add_option("--fail-rank-for-test", args->fail_rank, "tests only: this rank fails after its second step")
       ->group("");
   cmd->add_flag("--quiet", args->quiet, "no per-epoch log");
