@@ -14,7 +14,12 @@ total and twice the latency terms. The compute of a step on one machine is t1 = 
 per-machine batch is large enough to keep the same per-image speed (an assumption: small
 batches run slower per image). The all-reduce does not overlap the backward pass (version 1):
 
-    speed-up(P) = t1 / (t1/P + t_comm(P))
+    strong scaling (global batch fixed):       speed-up(P) = t1 / (t1/P + t_comm(P))
+    weak scaling (batch per machine fixed):    speed-up(P) = P t1 / (t1 + t_comm(P))
+
+Strong scaling at P = 32 leaves 2-3 rows per machine for a batch of 64-100, far below where
+the per-image speed holds; the weak-scaling column (a global batch of P x batch, which changes
+the optimisation) is the realistic one for many machines.
 
 usage: model.py NAME PARAMS IMAGES_PER_S BATCH ALLREDUCES_PER_STEP [...more groups of 5]
 """
@@ -36,7 +41,7 @@ def main(argv):
     print(f"bandwidth {BANDWIDTH / 1e9:.2f} GB/s (10 Gb/s at 80%), latency {LATENCY * 1e6:.0f} us per message, ring "
           "all-reduce, no overlap with compute")
     print("| kind | parameters | bytes all-reduced per rank per step, P = 8 / 32 | step compute on 1 machine | "
-          "comm per step, P = 8 / 32 | speed-up on 8 | on 32 |")
+          "comm per step, P = 8 / 32 | speed-up on 8 / 32, global batch fixed | on 8 / 32, batch per machine fixed |")
     print("|---|---|---|---|---|---|---|")
     for i in range(0, len(argv), 5):
         name, params, ips, batch, allreduces = argv[i], int(argv[i + 1]), float(argv[i + 2]), int(argv[i + 3]), int(
@@ -48,8 +53,8 @@ def main(argv):
         row.append(f"{t1 * 1e3:.1f} ms (batch {batch})")
         comm = [comm_seconds(params, p, allreduces) for p in (8, 32)]
         row.append(" / ".join(f"{c * 1e3:.2f} ms" for c in comm))
-        for p, c in zip((8, 32), comm):
-            row.append(f"{t1 / (t1 / p + c):.1f}x")
+        row.append(" / ".join(f"{t1 / (t1 / p + c):.1f}x" for p, c in zip((8, 32), comm)))
+        row.append(" / ".join(f"{p * t1 / (t1 + c):.1f}x" for p, c in zip((8, 32), comm)))
         print("| " + " | ".join(row) + " |")
 
 

@@ -71,7 +71,7 @@ for kind in vae dcgan; do
     one1=$(run 1 fit "$kind" "${T[@]}" ${SPEED[$kind]} --threads 1 --out "$W/s.safetensors" | tail -1)
     # shellcheck disable=SC2086
     two=$(run 2 fit "$kind" "${T[@]}" ${SPEED[$kind]} --threads 1 --out "$W/s.safetensors" | tail -1)
-    ips() { python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(f"{j[\"images_per_second\"]:.0f}")' "$1"; }
+    ips() { python3 -c "import json, sys; print(round(json.loads(sys.argv[1])['images_per_second']))" "$1"; }
     echo "$kind (repeat $rep): 1 process x 2 threads $(ips "$one2"), 1 process x 1 thread $(ips "$one1"), 2 ranks x 1 thread $(ips "$two") images/s; load $(cut -d' ' -f1-3 /proc/loadavg)"
   done
 done
