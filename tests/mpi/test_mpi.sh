@@ -5,6 +5,7 @@
 # dcgan with synchronised batch norm, and a rank that fails making every rank return an error
 # status within a bounded time.
 # usage: test_mpi.sh GENMODELS MPIRUN COMPARE_MODELS.PY
+# shellcheck source=tests/cli/harness.sh
 source "$(dirname "$0")/../cli/harness.sh"
 MPIRUN=$2
 CMP=$3
@@ -47,7 +48,7 @@ expect 0 "gan: 2 ranks equal 1 within float tolerance" -- \
 
 # dcgan: batch norm synchronised over the ranks (--sync-batch-norm) equals one process within
 # float tolerance; per-rank batch statistics (the default) do not (docs/distributed.md).
-DC=(fit dcgan --data builtin:bars-and-stripes:8 --shape 8,8 --threads 1 --epochs 1 --seed 5
+DC=(fit dcgan --data builtin:bars-and-stripes:8 --shape "8,8" --threads 1 --epochs 1 --seed 5
   --config '{"ngf": 8, "ndf": 8, "latent": 8}')
 expect 0 "dcgan, 1 process" -- "$G" "${DC[@]}" --batch-size 64 --out "$T/d1.safetensors" --quiet
 expect 0 "dcgan, 2 ranks, synchronised batch norm" -- mpi 2 "${DC[@]}" --batch-size 64 --sync-batch-norm --out "$T/ds.safetensors" --quiet
