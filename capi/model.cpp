@@ -61,6 +61,13 @@ FitOptions fit_options_of(const gm_fit_options* o) {
       fail(Status::invalid_argument, "distributed must be 0 or 1, got {}", o->distributed);
     if (o->distributed == 1) f.comm = dist::Communicator::from_mpi(o->mpi_comm);
   }
+  if (GM_HAS_FIELD(o, gm_fit_options, sync_batch_norm)) {
+    if (o->sync_batch_norm != 0 && o->sync_batch_norm != 1)
+      fail(Status::invalid_argument, "sync_batch_norm must be 0 or 1, got {}", o->sync_batch_norm);
+    if (o->sync_batch_norm == 1 && !f.comm)
+      fail(Status::invalid_argument, "sync_batch_norm is for a distributed fit: set distributed to 1 too");
+    f.sync_batch_norm = o->sync_batch_norm == 1;
+  }
   return f;
 }
 

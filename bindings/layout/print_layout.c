@@ -72,7 +72,8 @@ int main(void) {
   FIELD(gm_fit_options, checkpoint_every);
   FIELD(gm_fit_options, checkpoint_path);
   FIELD(gm_fit_options, distributed);
-  LAST(gm_fit_options, mpi_comm);
+  FIELD(gm_fit_options, mpi_comm);
+  LAST(gm_fit_options, sync_batch_norm);
   end_struct();
 
   BEGIN(gm_epoch_report, 0);

@@ -259,6 +259,10 @@ typedef struct gm_fit_options {
    * by the caller); NULL = MPI_COMM_WORLD, which the library initialises itself (and finalises
    * at exit) when the caller has not. Not read when distributed = 0. */
   const void* mpi_comm;
+  /* With distributed = 1: 0 (default) = each rank's batch-norm layers use the statistics of
+   * its own rows; 1 = the statistics of the whole global batch, summed over the ranks (the
+   * one-process answer; needs every batch to give each rank a row). Only 0 without it. */
+  int32_t sync_batch_norm;
 } gm_fit_options;
 GM_API void gm_fit_options_init(gm_fit_options* opts);
 

@@ -126,6 +126,7 @@ pub struct gm_fit_options {
     // appended in issue 18 (docs/distributed.md)
     pub distributed: i32,
     pub mpi_comm: *const c_void,
+    pub sync_batch_norm: i32,
 }
 
 #[repr(C)]
