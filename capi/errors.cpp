@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "condition.hpp"
+#include "core/distributed.hpp"
 #include "core/engine.hpp"
 #include "core/limits.hpp"
 #include "gm_build_config.h"
@@ -89,9 +90,10 @@ const char* gm_build_info(void) {
   // Built once (thread-safe static initialisation); never throws out of here.
   static const std::string info = [] {
     try {
-      nlohmann::json j = {{"version", GM_VERSION_STRING},   {"abi_version", GM_ABI_VERSION},
-                          {"compiler", GM_COMPILER},        {"build_type", GM_BUILD_TYPE},
-                          {"onednn", gm::onednn_version()}, {"openmp_max_threads", omp_get_max_threads()}};
+      nlohmann::json j = {{"version", GM_VERSION_STRING},     {"abi_version", GM_ABI_VERSION},
+                          {"compiler", GM_COMPILER},          {"build_type", GM_BUILD_TYPE},
+                          {"onednn", gm::onednn_version()},   {"openmp_max_threads", omp_get_max_threads()},
+                          {"mpi", gm::dist::built_with_mpi()}};
       return j.dump();
     } catch (...) {
       return std::string("{}");

@@ -1,5 +1,6 @@
 // Model handles: create, query, fit and the inference verbs.
 #include "condition.hpp"
+#include "core/distributed.hpp"
 #include "handles.hpp"
 #include "models/registry.hpp"
 
@@ -54,6 +55,18 @@ FitOptions fit_options_of(const gm_fit_options* o) {
   if (GM_HAS_FIELD(o, gm_fit_options, checkpoint_path)) {
     f.checkpoint_every = o->checkpoint_every;
     if (o->checkpoint_path) f.checkpoint_path = o->checkpoint_path;
+  }
+  if (GM_HAS_FIELD(o, gm_fit_options, mpi_comm)) {
+    if (o->distributed != 0 && o->distributed != 1)
+      fail(Status::invalid_argument, "distributed must be 0 or 1, got {}", o->distributed);
+    if (o->distributed == 1) f.comm = dist::Communicator::from_mpi(o->mpi_comm);
+  }
+  if (GM_HAS_FIELD(o, gm_fit_options, sync_batch_norm)) {
+    if (o->sync_batch_norm != 0 && o->sync_batch_norm != 1)
+      fail(Status::invalid_argument, "sync_batch_norm must be 0 or 1, got {}", o->sync_batch_norm);
+    if (o->sync_batch_norm == 1 && !f.comm)
+      fail(Status::invalid_argument, "sync_batch_norm is for a distributed fit: set distributed to 1 too");
+    f.sync_batch_norm = o->sync_batch_norm == 1;
   }
   return f;
 }

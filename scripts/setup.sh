@@ -13,6 +13,8 @@ packages=(
   # and fails without its headers (only a "recommends" of libdnnl-dev)
   libdnnl-dev ocl-icd-opencl-dev xtensor-dev doctest-dev libstb-dev libjpeg62-turbo-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
+  # data-parallel fit (meson option mpi, docs/distributed.md): Open MPI's headers and mpirun
+  libopenmpi-dev openmpi-bin
   # data for the demo and the benchmarks
   dataset-fashion-mnist
   # bindings: Python (numpy, pip + meson-python for `pip install .`, venv for the tests;

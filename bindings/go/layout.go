@@ -60,6 +60,9 @@ func cLayout() map[string]cStruct {
 			{"warm_start", unsafe.Offsetof(fit.warm_start), unsafe.Sizeof(fit.warm_start)},
 			{"checkpoint_every", unsafe.Offsetof(fit.checkpoint_every), unsafe.Sizeof(fit.checkpoint_every)},
 			{"checkpoint_path", unsafe.Offsetof(fit.checkpoint_path), unsafe.Sizeof(fit.checkpoint_path)},
+			{"distributed", unsafe.Offsetof(fit.distributed), unsafe.Sizeof(fit.distributed)},
+			{"mpi_comm", unsafe.Offsetof(fit.mpi_comm), unsafe.Sizeof(fit.mpi_comm)},
+			{"sync_batch_norm", unsafe.Offsetof(fit.sync_batch_norm), unsafe.Sizeof(fit.sync_batch_norm)},
 		}},
 		"gm_epoch_report": {unsafe.Sizeof(report), unsafe.Alignof(report), []cField{
 			{"struct_size", unsafe.Offsetof(report.struct_size), unsafe.Sizeof(report.struct_size)},

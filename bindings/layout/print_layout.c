@@ -70,7 +70,10 @@ int main(void) {
   FIELD(gm_fit_options, epoch_user_data);
   FIELD(gm_fit_options, warm_start);
   FIELD(gm_fit_options, checkpoint_every);
-  LAST(gm_fit_options, checkpoint_path);
+  FIELD(gm_fit_options, checkpoint_path);
+  FIELD(gm_fit_options, distributed);
+  FIELD(gm_fit_options, mpi_comm);
+  LAST(gm_fit_options, sync_batch_norm);
   end_struct();
 
   BEGIN(gm_epoch_report, 0);

@@ -246,6 +246,23 @@ typedef struct gm_fit_options {
    * previous one. 0 / NULL (default): none. See gm_model_save_checkpoint. */
   int64_t checkpoint_every;
   const char* checkpoint_path;
+  /* ---- appended in issue 18 (data-parallel fit over MPI; docs/distributed.md) ---- */
+  /* 0 (default): this process alone. 1: a data-parallel fit over the ranks of an MPI
+   * communicator. Every rank calls gm_model_fit with the same data and options; each computes
+   * the gradients of its block of every batch, the gradients (closed forms: the counts) are
+   * summed over the ranks with MPI_Allreduce, and every rank ends with the same model. A
+   * failure on one rank makes gm_model_fit return an error on every rank. Checkpoints are
+   * written by rank 0 only; callbacks run on every rank. GM_UNSUPPORTED when the library was
+   * built without MPI (gm_build_info: "mpi"). */
+  int32_t distributed;
+  /* With distributed = 1: the address of the MPI_Comm to train over (MPI must be initialised
+   * by the caller); NULL = MPI_COMM_WORLD, which the library initialises itself (and finalises
+   * at exit) when the caller has not. Not read when distributed = 0. */
+  const void* mpi_comm;
+  /* With distributed = 1: 0 (default) = each rank's batch-norm layers use the statistics of
+   * its own rows; 1 = the statistics of the whole global batch, summed over the ranks (the
+   * one-process answer; needs every batch to give each rank a row). Only 0 without it. */
+  int32_t sync_batch_norm;
 } gm_fit_options;
 GM_API void gm_fit_options_init(gm_fit_options* opts);
 

@@ -39,6 +39,10 @@ struct DataView {
   // (docs/levels.md). 0 = not stated: binary kinds and M-level kinds read it as their own M
   // (2 before they are fitted), real-valued kinds (vae, the GAN family) as values in [0, 1].
   int64_t levels = 0;
+  // A training batch of a distributed fit holds one rank's block of the global batch: the
+  // index of its row 0 in that batch (docs/distributed.md). Per-row noise is drawn from the
+  // stream of row first_row + r, so it does not depend on how the batch is split. 0 otherwise.
+  int64_t first_row = 0;
 
   const float* row(int64_t i) const { return x + i * d; }
 };

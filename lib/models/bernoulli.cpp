@@ -6,6 +6,7 @@
 #include <cmath>
 #include <utility>
 
+#include "core/distributed.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
@@ -55,9 +56,12 @@ void BernoulliModel::do_fit(const DataView& data, const FitOptions& options) {
   const int64_t rows = options.warm_start ? exact_binary::add_rows(rows_(0), n, kind()) : n;
 
   // c_i = #rows with x_i = 1. Threads own disjoint pixel blocks and stream all rows, so
-  // there is no reduction and the counts are exact integers on any thread count.
+  // there is no reduction and the counts are exact integers on any thread count. A
+  // distributed fit (docs/distributed.md) counts this rank's block of the rows and sums the
+  // integer counts over the ranks: the same counts, exactly, on any number of ranks.
   std::vector<int64_t> ones(static_cast<std::size_t>(d), 0);
-  if (options.warm_start) std::copy(ones_.begin(), ones_.end(), ones.begin());
+  const dist::Slice rows_here =
+      options.comm ? dist::slice_of(n, options.comm->rank(), options.comm->size()) : dist::Slice{0, n};
   const int threads = resolve_threads(options.threads);
   const int64_t blocks = std::min<int64_t>(threads, d);
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
@@ -65,11 +69,14 @@ void BernoulliModel::do_fit(const DataView& data, const FitOptions& options) {
     const int64_t begin = exact_binary::block_begin(d, blocks, b);
     const int64_t end = exact_binary::block_begin(d, blocks, b + 1);
     int64_t* c = ones.data();
-    for (int64_t r = 0; r < n; ++r) {
+    for (int64_t r = rows_here.begin; r < rows_here.end; ++r) {
       const float* x = data.row(r);
       for (int64_t i = begin; i < end; ++i) c[i] += x[i] != 0.0f;
     }
   }
+  if (options.comm) options.comm->sum(ones.data(), d);
+  if (options.warm_start)
+    for (int64_t i = 0; i < d; ++i) ones[i] += ones_(i);
 
   Tensor<double, 1> p = probabilities(ones, rows);
   double nll = 0.0;  // Σ_i −[c_i log p_i + (N − c_i) log(1 − p_i)], the training NLL of all rows so far

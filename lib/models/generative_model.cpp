@@ -131,32 +131,45 @@ void GenerativeModel::replace_state(Build&& build, bool keep_on_cancel, bool cop
 }
 
 void GenerativeModel::fit(const DataView& data, const FitOptions& options) {
-  require_capability(cap_fit, "fit");
-  validate_view(data);
-  if (data.n < 1) fail(Status::invalid_data, "{} fit needs at least one row, got n = {}", kind(), data.n);
-  check_fit_options(options);
   FitOptions o = options;
-  o.warm_start = options.warm_start && fitted();
-  if (o.warm_start) require_rows(data);  // continuing needs the width, layout and levels fitted on
-  // The hook sees the level count resolved (docs/levels.md): a cap_levels kind takes the
-  // data's M (not stated: the model's own on a warm start, else 2) and every value is
-  // checked here, once for all kinds; binary kinds get 2, real-valued kinds 0.
   DataView v = data;
-  const uint32_t caps = capabilities();
-  if (caps & cap_levels) {
-    v.levels = data.levels ? data.levels : o.warm_start ? shape_.levels : 2;
-    require_levels(data, v.levels, kind(), options.threads);
+  auto checks = [&] {
+    require_capability(cap_fit, "fit");
+    validate_view(data);
+    if (data.n < 1) fail(Status::invalid_data, "{} fit needs at least one row, got n = {}", kind(), data.n);
+    check_fit_options(options);
+    o.warm_start = options.warm_start && fitted();
+    if (o.warm_start) require_rows(data);  // continuing needs the width, layout and levels fitted on
+    // The hook sees the level count resolved (docs/levels.md): a cap_levels kind takes the
+    // data's M (not stated: the model's own on a warm start, else 2) and every value is
+    // checked here, once for all kinds; binary kinds get 2, real-valued kinds 0.
+    const uint32_t caps = capabilities();
+    if (caps & cap_levels) {
+      v.levels = data.levels ? data.levels : o.warm_start ? shape_.levels : 2;
+      require_levels(data, v.levels, kind(), options.threads);
+    } else {
+      require_levels_fit(data);
+      v.levels = levels();
+    }
+  };
+  if (options.comm) {
+    // A distributed fit: a rank whose call fails the checks stops every rank here, before the
+    // first sum (docs/distributed.md).
+    nn::DataParallel agreement(*options.comm);
+    agreement.guard(checks);
+    agreement.agree();
   } else {
-    require_levels_fit(data);
-    v.levels = levels();
+    checks();
   }
+  // Only rank 0 of a distributed fit writes checkpoints (every rank holds the same model).
+  const bool writer = !options.comm || options.comm->rank() == 0;
   nn::ComputeScope scope(options.threads);
   replace_state(
       [&] {
         if (!training_) training_ = std::make_unique<nn::TrainingState>();
         if (!o.warm_start) *training_ = nn::TrainingState{};
         o.state = training_.get();
-        if (o.checkpoint_every > 0)
+        if (o.checkpoint_every > 0 && writer)
           o.write_checkpoint = [this, &o](int64_t) {
             before_checkpoint();
             save_checkpoint_file(*this, o.checkpoint_path);

@@ -207,7 +207,7 @@ double VaeModel::elbo_pass(const DataView& batch, Rng& rng, bool backward, doubl
   const uint64_t key = rng.next_u64();
 #pragma omp parallel for schedule(static) if (B * Z >= kParallelDraws)
   for (int64_t r = 0; r < B; ++r) {
-    Rng row_rng(key, static_cast<uint64_t>(r));
+    Rng row_rng(key, static_cast<uint64_t>(batch.first_row + r));  // a distributed fit's block: its rows' streams
     for (int64_t j = 0; j < Z; ++j) eps[r * Z + j] = static_cast<float>(row_rng.normal());
     for (int64_t j = 0; j < Z; ++j) {
       const int64_t i = r * Z + j;

@@ -1,9 +1,12 @@
 #include "nn/batch_norm.hpp"
 
 #include <cmath>
+#include <vector>
 
+#include "nn/data_parallel.hpp"
 #include "nn/detail/plan_cache.hpp"
 #include "nn/init.hpp"
+#include "nn/sync_batch_norm.hpp"
 
 namespace gm::nn {
 
@@ -47,10 +50,107 @@ BatchNorm::BatchNorm(ParameterStore& store, const std::string& name, int64_t C, 
   init_constant(store.value(running_var_), C, 1.0f);
 }
 BatchNorm::~BatchNorm() = default;
+
+// ---------------------------------------------------------------- synchronised (distributed fit)
+
+namespace {
+thread_local DataParallel* t_sync = nullptr;
+
+// x (B, C, S): value (b, c, s) at (b·C + c)·S + s.
+template <class F>
+void each_in_channel(int64_t B, int64_t C, int64_t S, int64_t c, F&& f) {
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t at = (b * C + c) * S;
+    for (int64_t s = 0; s < S; ++s) f(at + s);
+  }
+}
+}  // namespace
+
+SyncBatchNormScope::SyncBatchNormScope(DataParallel* parallel) : previous_(t_sync) {
+  if (parallel) t_sync = parallel;
+}
+SyncBatchNormScope::~SyncBatchNormScope() { t_sync = previous_; }
+DataParallel* sync_batch_norm() { return t_sync; }
+
+// Plain loops in double for the sums: the statistics of the global batch are
+//   μ = Σ_ranks Σ x / N,  σ² = Σ_ranks Σ x² / N − μ²   (N = every rank's B·S)
+void BatchNorm::forward_synced(DataParallel& dp, const float* x, float* y, float* mean, float* var, int64_t B,
+                               int64_t S) {
+  ParameterStore& s = *store_;
+  std::vector<double> acc(static_cast<std::size_t>(2 * C_ + 1), 0.0);
+  for (int64_t c = 0; c < C_; ++c) {
+    double sx = 0, sxx = 0;
+    each_in_channel(B, C_, S, c, [&](int64_t i) {
+      sx += x[i];
+      sxx += static_cast<double>(x[i]) * x[i];
+    });
+    acc[c] = sx;
+    acc[C_ + c] = sxx;
+  }
+  acc[2 * C_] = static_cast<double>(B * S);
+  dp.communicator().sum(acc.data(), 2 * C_ + 1);
+  const double n = acc[2 * C_];
+  const float* g = s.value(gamma_);
+  const float* be = s.value(beta_);
+  for (int64_t c = 0; c < C_; ++c) {
+    const double mu = acc[c] / n;
+    const double v = std::max(0.0, acc[C_ + c] / n - mu * mu);
+    mean[c] = static_cast<float>(mu);
+    var[c] = static_cast<float>(v);
+    const float inv = static_cast<float>(1.0 / std::sqrt(v + eps_));
+    const float m = mean[c];
+    each_in_channel(B, C_, S, c, [&](int64_t i) { y[i] = g[c] * ((x[i] - m) * inv) + be[c]; });
+  }
+  const float unbias = n > 1 ? static_cast<float>(n / (n - 1)) : 1.0f;
+  float* rm = s.value(running_mean_);
+  float* rv = s.value(running_var_);
+  for (int64_t c = 0; c < C_; ++c) {
+    rm[c] = (1.0f - momentum_) * rm[c] + momentum_ * mean[c];
+    rv[c] = (1.0f - momentum_) * rv[c] + momentum_ * var[c] * unbias;
+  }
+}
+
+// dy is the gradient of this rank's mean loss, share = its rows / the global batch's times
+// that of the global mean loss (the scale DataParallel::reduce applies at the end). So the sums
+// over ranks take share·Σdy and share·Σdy·x̂, and dx, kept at this rank's scale, is
+//   dx = γ/√(σ²+ε) · (dy − (Σ_all share·dy + x̂ · Σ_all share·dy·x̂) / (N · share))
+// which with one rank (share 1) is the formula in the header. dγ, dβ are this rank's sums.
+void BatchNorm::backward_synced(DataParallel& dp, const float* x, const float* dy, const float* mean, const float* var,
+                                float* dx, int64_t B, int64_t S) {
+  ParameterStore& s = *store_;
+  const double share = static_cast<double>(dp.local_rows()) / static_cast<double>(dp.global_rows());
+  std::vector<double> acc(static_cast<std::size_t>(2 * C_ + 1), 0.0);
+  float* dg = s.grad(gamma_);
+  float* db = s.grad(beta_);
+  for (int64_t c = 0; c < C_; ++c) {
+    const float inv = 1.0f / std::sqrt(var[c] + eps_);
+    double sd = 0, sdx = 0;
+    each_in_channel(B, C_, S, c, [&](int64_t i) {
+      sd += dy[i];
+      sdx += static_cast<double>(dy[i]) * ((x[i] - mean[c]) * inv);
+    });
+    dg[c] += static_cast<float>(sdx);
+    db[c] += static_cast<float>(sd);
+    acc[c] = share * sd;
+    acc[C_ + c] = share * sdx;
+  }
+  acc[2 * C_] = static_cast<double>(B * S);
+  dp.communicator().sum(acc.data(), 2 * C_ + 1);
+  const double n = acc[2 * C_];
+  const float* g = s.value(gamma_);
+  for (int64_t c = 0; c < C_; ++c) {
+    const float inv = 1.0f / std::sqrt(var[c] + eps_);
+    const auto m1 = static_cast<float>(acc[c] / (n * share));
+    const auto m2 = static_cast<float>(acc[C_ + c] / (n * share));
+    const float gi = g[c] * inv;
+    each_in_channel(B, C_, S, c, [&](int64_t i) { dx[i] = gi * (dy[i] - m1 - (x[i] - mean[c]) * inv * m2); });
+  }
+}
 BatchNorm::BatchNorm(BatchNorm&&) noexcept = default;
 BatchNorm& BatchNorm::operator=(BatchNorm&&) noexcept = default;
 
 void BatchNorm::forward_train(const float* x, float* y, float* mean, float* var, int64_t B, int64_t S) {
+  if (DataParallel* dp = sync_batch_norm()) return forward_synced(*dp, x, y, mean, var, B, S);
   ParameterStore& s = *store_;
   Exec e = train_->acquire({B, S, 0, 0, 0, 0, 0, 0}, [&] {
     return make_plan(train_pd(B, C_, S, eps_),
@@ -94,6 +194,7 @@ void BatchNorm::forward_infer(const float* x, float* y, int64_t B, int64_t S) co
 
 void BatchNorm::backward(const float* x, const float* dy, const float* mean, const float* var, float* dx, int64_t B,
                          int64_t S) {
+  if (DataParallel* dp = sync_batch_norm()) return backward_synced(*dp, x, dy, mean, var, dx, B, S);
   ParameterStore& s = *store_;
   Exec e = bwd_->acquire({B, S, 0, 0, 0, 0, 0, 0}, [&] {
     const memory::desc m = data_md(B, C_, S);

@@ -25,6 +25,7 @@ namespace gm::nn {
 namespace detail {
 class PlanCache;
 }
+class DataParallel;
 
 class BatchNorm {
  public:
@@ -52,6 +53,11 @@ class BatchNorm {
   ParamId running_var() const { return running_var_; }
 
  private:
+  // Inside a SyncBatchNormScope (nn/sync_batch_norm.hpp): the statistics of every rank's block.
+  void forward_synced(DataParallel& dp, const float* x, float* y, float* mean, float* var, int64_t B, int64_t S);
+  void backward_synced(DataParallel& dp, const float* x, const float* dy, const float* mean, const float* var,
+                       float* dx, int64_t B, int64_t S);
+
   ParameterStore* store_;
   int64_t C_;
   float eps_, momentum_;

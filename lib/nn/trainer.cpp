@@ -5,11 +5,13 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <numeric>
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/limits.hpp"
+#include "nn/sync_batch_norm.hpp"
 #include "nn/training_state.hpp"
 
 namespace gm::nn {
@@ -72,14 +74,27 @@ bool all_finite(const float* g, int64_t n, int threads) {
   return bad == 0;
 }
 
+// Batch k of the held-out rows draws from stream k. A distributed fit scores the batches
+// k = rank, rank + size, ... on each rank and sums the totals over the ranks.
 double validation_loss(Trainable& model, const DataView& data, const std::vector<int64_t>& rows, int64_t batch_size,
-                       uint64_t seed, Batch& scratch) {
+                       uint64_t seed, Batch& scratch, DataParallel* parallel) {
   double total = 0;
-  for (int64_t begin = 0, k = 0; begin < static_cast<int64_t>(rows.size()); begin += batch_size, ++k) {
-    const int64_t count = std::min<int64_t>(batch_size, static_cast<int64_t>(rows.size()) - begin);
-    scratch.gather(data, rows.data() + begin, count);
-    Rng rng(seed, kValidationStream + static_cast<uint64_t>(k));
-    total += model.evaluate(scratch.view, rng);
+  const int64_t stride = parallel ? parallel->size() : 1;
+  const int64_t first = parallel ? parallel->rank() : 0;
+  auto score = [&] {
+    for (int64_t k = first; k * batch_size < static_cast<int64_t>(rows.size()); k += stride) {
+      const int64_t begin = k * batch_size;
+      const int64_t count = std::min<int64_t>(batch_size, static_cast<int64_t>(rows.size()) - begin);
+      scratch.gather(data, rows.data() + begin, count);
+      Rng rng(seed, kValidationStream + static_cast<uint64_t>(k));
+      total += model.evaluate(scratch.view, rng);
+    }
+  };
+  if (!parallel) {
+    score();
+  } else {
+    parallel->guard(score);
+    parallel->sum(&total, 1);
   }
   return total / static_cast<double>(rows.size());
 }
@@ -118,7 +133,23 @@ struct Loop {
   // back when a warm start continues the run.
   std::function<void(std::vector<float>&)> save_extra;
   std::function<void(const std::vector<float>&)> load_extra;
+  // A distributed fit's agreement (null on one process): the loop splits each batch by rank,
+  // step sums the gradients with it, and the loop's own work that may fail on one rank
+  // (callbacks, checkpoints) runs inside its guard and meets the others at an agree().
+  DataParallel* parallel = nullptr;
+  // The trainee's parameters: a distributed fit checks at its end that every rank holds the
+  // same values (null: not checked).
+  const ParameterStore* store = nullptr;
 };
+
+// A 64-bit FNV-1a hash of the parameters' bytes.
+uint64_t parameter_hash(const ParameterStore& store) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  const auto* p = reinterpret_cast<const unsigned char*>(store.values());
+  const std::size_t n = static_cast<std::size_t>(store.trainable_size()) * sizeof(float);
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
 
 void save_optimisers(const std::vector<Adam*>& optimisers, TrainingState& st) {
   st.optimisers.resize(optimisers.size());
@@ -158,7 +189,14 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
   TrainingState& st = fit.state != nullptr ? *fit.state : local;
   const bool continuing = fit.warm_start && !st.empty();
   if (!continuing) st = TrainingState{};
-  const uint64_t hash = fit.state != nullptr ? data_fingerprint(data) : 0;
+  DataParallel* const dp = loop.parallel;
+  const uint64_t hash = fit.state != nullptr || dp ? data_fingerprint(data) : 0;
+  if (dp && !dp->communicator().same_everywhere(
+                hash ^ (loop.store ? static_cast<uint64_t>(loop.store->trainable_size()) << 1 : 0)))
+    fail(Status::invalid_argument,
+         "{}: the ranks of a distributed fit must each pass the same data and configuration; rank {} has other rows "
+         "or another model size than some rank (docs/distributed.md)",
+         kind, dp->rank());
   const bool resuming =
       continuing &&
       st.same_run(data, fit.seed, fit.batch_size, fit.learning_rate, fit.validation_fraction, fit.patience) &&
@@ -191,6 +229,14 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
     fail(Status::invalid_argument, "{} epochs x {} batches per epoch is more than {} optimiser steps: fit fewer epochs",
          fit.epochs, batches, limits::kMaxSteps);
 
+  if (dp && fit.sync_batch_norm) {
+    const int64_t last = n_train % batch_size;
+    if (batch_size < dp->size() || (last != 0 && last < dp->size()))
+      fail(Status::invalid_argument,
+           "{}: a synchronised batch norm needs a row of every batch on each of the {} ranks: batch size {} and a last "
+           "batch of {} rows (of {}) leave a rank without rows; change the batch size",
+           kind, dp->size(), batch_size, last, n_train);
+  }
   if (resuming) {
     if (static_cast<int64_t>(st.order.size()) != n_train)
       fail(Status::corrupt_file, "{}: the training state's order has {} rows, this run trains on {}", kind,
@@ -219,6 +265,13 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
   TrainReport report;
   Batch batch;
   const auto start = std::chrono::steady_clock::now();
+  // Work that may fail on one rank only: kept for the next collective in a distributed fit.
+  auto guarded = [dp](auto&& f) {
+    if (dp)
+      dp->guard(f);
+    else
+      f();
+  };
   auto sync = [&] {  // the parts of the state that live elsewhere during the loop
     st.order = order;
     save_optimisers(loop.optimisers, st);
@@ -240,15 +293,28 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t begin = b * batch_size;
       const int64_t count = std::min(batch_size, n_train - begin);
-      batch.gather(data, order.data() + begin, count);
+      if (dp) {  // this rank's block of the batch
+        const dist::Slice mine = dist::slice_of(count, dp->rank(), dp->size());
+        dp->begin_step(mine.size(), count);
+        batch.gather(data, order.data() + begin + mine.begin, mine.size());
+        batch.view.first_row = mine.begin;
+      } else {
+        batch.gather(data, order.data() + begin, count);
+      }
       Rng step_rng(fit.seed, kStepStream + static_cast<uint64_t>(st.steps_done));
-      const double loss = loop.step(batch.view, step_rng, epoch, total_steps, st.steps_done + 1);
+      double loss = 0;
+      {
+        const SyncBatchNormScope synced(fit.sync_batch_norm ? dp : nullptr);
+        loss = loop.step(batch.view, step_rng, epoch, total_steps, st.steps_done + 1);
+      }
       ++st.steps_done;
       ++report.steps;
       epoch_loss += loss;
-      if (fit.progress && fit.progress(report.steps, total_steps, loss / static_cast<double>(count)))
-        fail(Status::cancelled, "fit was cancelled by the progress callback after {} of {} steps", report.steps,
-             total_steps);
+      guarded([&] {
+        if (fit.progress && fit.progress(report.steps, total_steps, loss / static_cast<double>(count)))
+          fail(Status::cancelled, "fit was cancelled by the progress callback after {} of {} steps", report.steps,
+               total_steps);
+      });
     }
     EpochRecord rec;
     rec.epoch = epoch;
@@ -283,21 +349,33 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
     r.stopping = fit.patience > 0 && st.epochs_without_improvement >= fit.patience;
     if (loop.end_epoch) loop.end_epoch(r);
     report.stopped_early = r.stopping;
-    if (fit.on_epoch) fit.on_epoch(epoch);
     const bool last = epoch == last_epoch || r.stopping;
     if (r.stopping) st.epochs_planned = epoch;  // the run has reached its end
-    // The checkpoint of the last epoch is written after the loop, holding the final model.
-    if (fit.write_checkpoint && fit.checkpoint_every > 0 && epoch % fit.checkpoint_every == 0 && !last) {
-      sync();
-      fit.write_checkpoint(epoch);
-    }
-    if (fit.epoch_report && fit.epoch_report(r))
-      fail(Status::cancelled, "fit was cancelled by the epoch callback after epoch {}", epoch);
+    guarded([&] {
+      if (fit.on_epoch) fit.on_epoch(epoch);
+      // The checkpoint of the last epoch is written after the loop, holding the final model.
+      if (fit.write_checkpoint && fit.checkpoint_every > 0 && epoch % fit.checkpoint_every == 0 && !last) {
+        sync();
+        fit.write_checkpoint(epoch);
+      }
+      if (fit.epoch_report && fit.epoch_report(r))
+        fail(Status::cancelled, "fit was cancelled by the epoch callback after epoch {}", epoch);
+    });
+    if (dp) dp->agree();
     if (r.stopping) break;
   }
   sync();
   if (fit.patience > 0 && !st.best.empty()) loop.val->restore_best(st.best);
-  if (fit.write_checkpoint && fit.checkpoint_every > 0) fit.write_checkpoint(st.epochs_done);
+  guarded([&] {
+    if (fit.write_checkpoint && fit.checkpoint_every > 0) fit.write_checkpoint(st.epochs_done);
+  });
+  if (dp) {
+    dp->agree();
+    if (loop.store && !dp->communicator().same_everywhere(parameter_hash(*loop.store)))
+      fail(Status::internal,
+           "{}: after the distributed fit the ranks hold different parameters (the MPI sums differed between ranks)",
+           kind);
+  }
   const double seconds = seconds_between(start, std::chrono::steady_clock::now());
   report.images_per_second =
       seconds > 0 ? static_cast<double>(report.steps) * static_cast<double>(batch_size) / seconds : 0;
@@ -325,9 +403,21 @@ TrainReport train(Trainable& model, const DataView& data, const TrainerSettings&
   int64_t steps = 0;  // of this call: the learning-rate schedule's clock
   Loop loop;
   loop.optimisers = {&optimiser};
+  std::unique_ptr<DataParallel> parallel;
+  if (fit.comm) parallel = std::make_unique<DataParallel>(*fit.comm);
+  loop.parallel = parallel.get();
+  loop.store = &store;
   loop.step = [&](const DataView& batch, Rng& rng, int64_t epoch, int64_t total_steps, int64_t global_step) {
     if (settings.lr_schedule) optimiser.set_lr(settings.lr_schedule(steps, total_steps));
-    const double loss = model.train_step(batch, rng);
+    double loss = 0;
+    if (!parallel) {
+      loss = model.train_step(batch, rng);
+    } else {  // the gradient of this rank's rows, then the sum over the ranks
+      parallel->guard([&] {
+        if (batch.n > 0) loss = model.train_step(batch, rng);
+      });
+      parallel->reduce(store.span(), loss);
+    }
     ++steps;
     if (!std::isfinite(loss) || !optimiser.step_if_finite_and_zero_grad())
       fail(Status::diverged, "{} diverged at epoch {} step {} (loss {}): lower the learning rate", settings.kind, epoch,
@@ -338,7 +428,7 @@ TrainReport train(Trainable& model, const DataView& data, const TrainerSettings&
   const int64_t val_batch_size = std::max<int64_t>(fit.batch_size, 256);
   Validation val;
   val.score = [&](const std::vector<int64_t>& rows) {
-    return validation_loss(model, data, rows, val_batch_size, fit.seed, val_batch);
+    return validation_loss(model, data, rows, val_batch_size, fit.seed, val_batch, parallel.get());
   };
   val.keep_best = [&](std::vector<float>& into) {
     into.assign(store.values(), store.values() + store.trainable_size());
@@ -365,6 +455,16 @@ TrainReport train(SteppedTrainable& model, const DataView& data, const FitOption
   loop.shuffle_rows = [&](std::vector<int64_t>& order, Rng& rng) { model.shuffle_epoch(order, rng); };
   loop.save_extra = [&](std::vector<float>& into) { model.save_extra_state(into); };
   loop.load_extra = [&](const std::vector<float>& from) { model.load_extra_state(from); };
+  if (fit.comm && !model.trains_in_parallel())
+    fail(Status::unsupported, "{} does not train distributed yet (docs/distributed.md lists the kinds that do)", kind);
+  std::unique_ptr<DataParallel> parallel;
+  if (fit.comm) parallel = std::make_unique<DataParallel>(*fit.comm);
+  loop.parallel = parallel.get();
+  struct Attach {  // model.parallel for the length of the loop, however it ends
+    SteppedTrainable& m;
+    ~Attach() { m.parallel = nullptr; }
+  } attach{model};
+  model.parallel = parallel.get();
   return run_loop(data, fit, kind, loop);
 }
 

@@ -18,11 +18,14 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/data_view.hpp"
+#include "core/distributed.hpp"
 #include "core/rng.hpp"
+#include "nn/data_parallel.hpp"
 #include "nn/optim.hpp"
 #include "nn/parameter_store.hpp"
 
@@ -65,6 +68,14 @@ struct FitOptions {
   bool warm_start = false;  // continue from the model's state (genmodels.h, gm_fit_options)
   int64_t checkpoint_every = 0;
   std::string checkpoint_path;
+  // A distributed fit (docs/distributed.md): every rank of comm calls fit with the same data
+  // and options; each computes its block of every batch and the gradients are summed over
+  // the ranks. Null: this process alone.
+  std::shared_ptr<dist::Communicator> comm;
+  // With comm: batch-norm layers take their statistics over the whole global batch (every
+  // rank's block; nn/sync_batch_norm.hpp) instead of the rank's own block. Needs every
+  // batch to give each rank at least one row.
+  bool sync_batch_norm = false;
 
   // Set by GenerativeModel::fit, not by callers: the model's training state, which the loop
   // resumes when warm_start is set and keeps current (nn/training_state.hpp), and the writer
@@ -142,7 +153,30 @@ class SteppedTrainable {
   // cyclegan interleaves its two domains so every batch holds half of each.
   virtual void shuffle_epoch(std::vector<int64_t>& order, Rng& rng);
   virtual void load_extra_state(const std::vector<float>&) {}
+
+  // Set by the loop for the length of a distributed fit, else null. train_batch then gets its
+  // rank's block of each batch (batch.first_row) and, before each optimiser step, sums that
+  // optimiser's gradients over the ranks with reduce_step (parallel->reduce), running the
+  // work before it inside parallel->guard so that a failure reaches every rank.
+  DataParallel* parallel = nullptr;
+  // True for a trainee whose train_batch does the above (gan, dcgan, cgan, infogan); a
+  // distributed fit of any other is refused (unsupported).
+  virtual bool trains_in_parallel() const { return false; }
 };
+
+// The gradient sum of a SteppedTrainable's optimiser step: parallel->reduce, or nothing in
+// a fit on one process. compute runs inside parallel->guard (directly on one process) and
+// returns the summed loss of this rank's rows, which comes back summed over the ranks.
+template <class F>
+double reduce_step(DataParallel* parallel, const ParamSpan& grads, F&& compute) {
+  if (!parallel) return compute();
+  double loss = 0;
+  parallel->guard([&] {
+    if (parallel->local_rows() > 0) loss = compute();
+  });
+  parallel->reduce(grads, loss);
+  return loss;
+}
 
 TrainReport train(SteppedTrainable& model, const DataView& data, const FitOptions& fit, const char* kind);
 

@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "core/distributed.hpp"
 #include "core/error.hpp"
 #include "core/limits.hpp"
 #include "data/captions.hpp"
@@ -27,7 +28,10 @@ struct FitArgs {
   std::vector<std::string> domains;  // --domains: one spec per domain (stargan)
   CaptionFlags captions;
   FitOptions options;
-  int64_t chunk_size = 0;  // --chunk-size: stream the data through a counting kind (fit_chunks.hpp)
+  int64_t chunk_size = 0;        // --chunk-size: stream the data through a counting kind (fit_chunks.hpp)
+  bool distributed = false;      // --distributed: one rank of an `mpirun -np N genmodels fit ...`
+  bool sync_batch_norm = false;  // --sync-batch-norm
+  int fail_rank = -1;            // --fail-rank-for-test: that rank fails after its second step (tests/mpi)
 };
 
 // --data-b and --domains: one data set per domain, read with the same flags (--shape,
@@ -217,6 +221,87 @@ void print_json_summary(const GenerativeModel& model, const EpochLog& log, const
   fmt::print("{}\n", j.dump());
 }
 
+void fit_command(FitArgs& a, const CLI::App& cmd, const std::shared_ptr<dist::Communicator>& comm) {
+  FitArgs* args = &a;
+  const bool root = !comm || comm->rank() == 0;  // prints and writes files
+  {
+    {
+      std::unique_ptr<GenerativeModel> model;
+      if (!args->resume.empty()) {
+        model = resumed_model(*args, cmd);
+      } else {
+        model = create_model(args->kind, parse_config(args->config));
+      }
+      const bool text = model_condition(*model).kind == ConditionKind::text;
+      if (!args->captions.source.empty() && !text)
+        fail(Status::invalid_argument, "--captions is for cgan with {{\"condition\": \"text\"}}; this is {} {}",
+             model->kind(), model->config().dump());
+      if (text && args->captions.source.empty())
+        fail(Status::invalid_argument,
+             "cgan with \"condition\": \"text\" needs a sentence per row: give --captions "
+             "builtin (Fashion-MNIST) or --captions FILE.txt");
+      if (args->chunk_size > 0) {
+        if (comm)
+          fail(Status::invalid_argument, "--chunk-size streams one file through one process: drop --distributed");
+        if (!args->grid_dir.empty()) fail(Status::invalid_argument, "--grid-dir is for kinds that train in epochs");
+        fit_in_chunks(*model, args->data, args->chunk_size, args->options, args->out);
+        return;
+      }
+      const auto load_start = std::chrono::steady_clock::now();
+      const Dataset data = load_fit_data(*args, *model);
+      const std::vector<std::string> sentences = args->captions.sentences(data, args->options.seed);
+      const std::vector<float> conditions =
+          text ? text_features_rows(sentences, args->captions.text_dim) : std::vector<float>{};
+      const double load_s = seconds_since(load_start);
+      DataView view = data.view();
+      if (text) {
+        view.conditions = conditions.data();
+        view.condition_dim = args->captions.text_dim;
+      }
+      validate_view(view);
+      FitOptions options = args->options;
+      options.comm = comm;
+      if (args->sync_batch_norm && !comm) fail(Status::invalid_argument, "--sync-batch-norm is for --distributed fits");
+      options.sync_batch_norm = args->sync_batch_norm;
+      if (args->checkpoint_every > 0) {
+        options.checkpoint_every = args->checkpoint_every;
+        options.checkpoint_path = checkpoint_path(*args);
+      }
+      const std::shared_ptr<EpochLog> log = attach_epoch_log(options, "fit", args->quiet || args->json || !root,
+                                                             (model->capabilities() & cap_log_prob) != 0);
+      if (comm && args->fail_rank == comm->rank()) {  // tests/mpi: this rank fails between two steps
+        const ProgressFn progress = options.progress;
+        options.progress = [progress](int64_t step, int64_t total, double loss) {
+          if (step == 2) fail(Status::io_error, "a failure injected by --fail-rank-for-test after step 2");
+          return progress && progress(step, total, loss);
+        };
+      }
+      std::unique_ptr<EpochGrids> grids;
+      if (!args->grid_dir.empty() && root) {
+        grids = std::make_unique<EpochGrids>(args->grid_dir, *model, data, args->captions, sentences);
+        options.on_epoch = [&grids](int64_t epoch) { (*grids)(epoch); };
+      }
+      const auto fit_start = std::chrono::steady_clock::now();
+      model->fit(view, options);
+      const double fit_s = seconds_since(fit_start);
+      if (!root) return;
+      save_model_file(*model, args->out);
+      if (args->json) {
+        print_json_summary(*model, *log, options, fit_s, args->out);
+        return;
+      }
+      fmt::print("fitted {} on {} examples of {} values in {:.3f} s (data loaded in {:.3f} s)\n", model->kind(), data.n,
+                 data.d, fit_s, load_s);
+      if (options.checkpoint_every > 0) fmt::print("checkpoint: {}\n", options.checkpoint_path);
+      if (text)
+        fmt::print("captions: {} ({} values per sentence), e.g. \"{}\"\n", args->captions.source,
+                   args->captions.text_dim, sentences.empty() ? "" : sentences.front());
+      if (grids) fmt::print("wrote a sample grid per epoch to {}/epoch_NNN.png\n", args->grid_dir);
+      fmt::print("configuration: {}\nwrote {}\n", model->config().dump(), args->out);
+    }
+  }
+}
+
 }  // namespace
 
 void add_fit_command(CLI::App& app, int& exit_code) {
@@ -261,71 +346,28 @@ void add_fit_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(int64_t{1}, limits::kMaxEpochs));
   cmd->add_option("--checkpoint", args->checkpoint,
                   "the checkpoint file (default: the --resume file, else OUT with .ckpt before its extension)");
+  cmd->add_flag("--distributed", args->distributed,
+                "data-parallel fit over MPI: run as `mpirun -np N genmodels fit ... --distributed`; rank 0 prints "
+                "and writes the files (docs/distributed.md)");
+  cmd->add_flag("--sync-batch-norm", args->sync_batch_norm,
+                "with --distributed: batch-norm statistics over the whole global batch (every rank's rows), as on one "
+                "process; default: each rank's own rows");
+  cmd->add_option("--fail-rank-for-test", args->fail_rank, "tests only: this rank fails after its second step")
+      ->group("");
   cmd->add_flag("--quiet", args->quiet, "no per-epoch log");
   cmd->add_flag("--json", args->json, "print one JSON line with the run's figures instead of the summary");
   cmd->callback([args, cmd, &exit_code] {
     if (args->kind.empty() && args->resume.empty()) throw CLI::RequiredError("a model kind (or --resume FILE)");
     if (args->data.spec.empty() && args->domains.empty()) throw CLI::RequiredError("--data (or --domains)");
     exit_code = run_command([&] {
-      std::unique_ptr<GenerativeModel> model;
-      if (!args->resume.empty()) {
-        model = resumed_model(*args, *cmd);
-      } else {
-        model = create_model(args->kind, parse_config(args->config));
+      std::shared_ptr<dist::Communicator> comm;
+      if (args->distributed) comm = dist::Communicator::world();
+      try {
+        fit_command(*args, *cmd, comm);
+      } catch (const Error& e) {
+        if (!comm || comm->size() == 1) throw;
+        throw Error(e.status(), fmt::format("rank {} of {}: {}", comm->rank(), comm->size(), e.what()));
       }
-      const bool text = model_condition(*model).kind == ConditionKind::text;
-      if (!args->captions.source.empty() && !text)
-        fail(Status::invalid_argument, "--captions is for cgan with {{\"condition\": \"text\"}}; this is {} {}",
-             model->kind(), model->config().dump());
-      if (text && args->captions.source.empty())
-        fail(Status::invalid_argument,
-             "cgan with \"condition\": \"text\" needs a sentence per row: give --captions "
-             "builtin (Fashion-MNIST) or --captions FILE.txt");
-      if (args->chunk_size > 0) {
-        if (!args->grid_dir.empty()) fail(Status::invalid_argument, "--grid-dir is for kinds that train in epochs");
-        fit_in_chunks(*model, args->data, args->chunk_size, args->options, args->out);
-        return;
-      }
-      const auto load_start = std::chrono::steady_clock::now();
-      const Dataset data = load_fit_data(*args, *model);
-      const std::vector<std::string> sentences = args->captions.sentences(data, args->options.seed);
-      const std::vector<float> conditions =
-          text ? text_features_rows(sentences, args->captions.text_dim) : std::vector<float>{};
-      const double load_s = seconds_since(load_start);
-      DataView view = data.view();
-      if (text) {
-        view.conditions = conditions.data();
-        view.condition_dim = args->captions.text_dim;
-      }
-      validate_view(view);
-      FitOptions options = args->options;
-      if (args->checkpoint_every > 0) {
-        options.checkpoint_every = args->checkpoint_every;
-        options.checkpoint_path = checkpoint_path(*args);
-      }
-      const std::shared_ptr<EpochLog> log =
-          attach_epoch_log(options, "fit", args->quiet || args->json, (model->capabilities() & cap_log_prob) != 0);
-      std::unique_ptr<EpochGrids> grids;
-      if (!args->grid_dir.empty()) {
-        grids = std::make_unique<EpochGrids>(args->grid_dir, *model, data, args->captions, sentences);
-        options.on_epoch = [&grids](int64_t epoch) { (*grids)(epoch); };
-      }
-      const auto fit_start = std::chrono::steady_clock::now();
-      model->fit(view, options);
-      const double fit_s = seconds_since(fit_start);
-      save_model_file(*model, args->out);
-      if (args->json) {
-        print_json_summary(*model, *log, options, fit_s, args->out);
-        return;
-      }
-      fmt::print("fitted {} on {} examples of {} values in {:.3f} s (data loaded in {:.3f} s)\n", model->kind(), data.n,
-                 data.d, fit_s, load_s);
-      if (options.checkpoint_every > 0) fmt::print("checkpoint: {}\n", options.checkpoint_path);
-      if (text)
-        fmt::print("captions: {} ({} values per sentence), e.g. \"{}\"\n", args->captions.source,
-                   args->captions.text_dim, sentences.empty() ? "" : sentences.front());
-      if (grids) fmt::print("wrote a sample grid per epoch to {}/epoch_NNN.png\n", args->grid_dir);
-      fmt::print("configuration: {}\nwrote {}\n", model->config().dump(), args->out);
     });
   });
 }

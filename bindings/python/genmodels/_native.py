@@ -42,7 +42,9 @@ class FitOptions(ctypes.Structure):  # gm_fit_options
                 ("validation_fraction", _f64), ("patience", _i64),
                 # appended in 0.3
                 ("epoch_callback", EPOCH), ("epoch_user_data", _p), ("warm_start", _i32),
-                ("checkpoint_every", _i64), ("checkpoint_path", _s)]
+                ("checkpoint_every", _i64), ("checkpoint_path", _s),
+                # appended in issue 18 (docs/distributed.md; the command line's --distributed)
+                ("distributed", _i32), ("mpi_comm", _p), ("sync_batch_norm", _i32)]
 
 
 class SampleOptions(ctypes.Structure):  # gm_sample_options

@@ -123,6 +123,10 @@ pub struct gm_fit_options {
     pub warm_start: i32,
     pub checkpoint_every: i64,
     pub checkpoint_path: *const c_char,
+    // appended in issue 18 (docs/distributed.md)
+    pub distributed: i32,
+    pub mpi_comm: *const c_void,
+    pub sync_batch_norm: i32,
 }
 
 #[repr(C)]

@@ -67,6 +67,7 @@ class GanModel final : public ModelKind<GanModel>, public nn::SteppedTrainable {
   // SteppedTrainable (public for tests).
   double train_batch(const DataView& batch, Rng& rng, int64_t step) override;
   std::vector<nn::Adam*> optimisers() override;
+  bool trains_in_parallel() const override { return true; }
   void end_epoch(nn::EpochReport& report) override;
   // The two objectives on one batch with the noise of key, at the current parameters and
   // without any update: L_D (+ λ·L_info) with, if backward, its gradient in the

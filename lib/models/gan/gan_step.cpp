@@ -103,7 +103,7 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
   float* gin = s.gin.data();
   float* codes = s.codes.data();
   for (int64_t r = 0; r < B; ++r) {
-    Rng row(key, static_cast<uint64_t>(r));
+    Rng row(key, static_cast<uint64_t>(batch.first_row + r));  // a rank's block draws its rows' own streams
     for (int64_t j = 0; j < Z; ++j) gin[r * G_IN + j] = static_cast<float>(cfg_.noise_std * row.normal());
     if (!info) continue;
     float* c = codes + r * CW;
@@ -270,12 +270,17 @@ double GanModel::generator_objective(const DataView& batch, uint64_t key, bool b
 double GanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
   require_fitted("train_batch");
   gan::Nets& nets = *nets_;
-  const int64_t B = batch.n;
-  prepare(batch, rng.next_u64());
   if (!optimisers_)
     fail(Status::invalid_argument, "{}: train_batch runs inside fit, which creates the optimisers", kind());
+  // A distributed fit (docs/distributed.md): this rank's block of the batch, each network's
+  // gradient summed over the ranks before its step; B counts the whole batch.
+  const int64_t B = parallel ? parallel->global_rows() : batch.n;
+  const uint64_t key = rng.next_u64();
 
-  const double loss_d = discriminator_pass(batch, true);
+  const double loss_d = nn::reduce_step(parallel, nets.d_span(), [&] {
+    prepare(batch, key);
+    return discriminator_pass(batch, true);
+  });
   nn::require_finite_step(loss_d, nets.d_span(), threads_, kind(), "discriminator", step);
   optimisers_->d.step();
   sum_d_ += loss_d;
@@ -283,7 +288,7 @@ double GanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
   last_d_ = loss_d / static_cast<double>(B);
   if (step % cfg_.d_steps != 0) return loss_d;
 
-  const double loss_g = generator_pass(batch, true);
+  const double loss_g = nn::reduce_step(parallel, nets.g_span(), [&] { return generator_pass(batch, true); });
   nn::require_finite_step(loss_g, nets.g_span(), threads_, kind(), "generator", step);
   optimisers_->g.step();
   sum_g_ += loss_g;
