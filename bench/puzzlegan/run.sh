@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # puzzlegan on Fashion-MNIST (issue 16): fit on the training images, then from K = 3 patches of
-# 8×8 cut at seeded random positions from each of the first NTEST test images generate the whole
-# image (`genmodels complete --patches 3`) and report
+# 8×8 cut from each of the first NTEST test images (seeded positions; on the object, or anywhere
+# with KEY=random) generate the whole image (`genmodels complete --patches 3`) and report
 #   - the mean |generated − patch| inside the patches (the issue asks ≤ 0.10),
 #   - how often the feature classifier (`genmodels eval --images --labels`) gives the generated
 #     image the source image's class (the issue asks ≥ 70%), beside its accuracy on the source
@@ -9,11 +9,12 @@
 # and write bench/puzzlegan/grid.png (per input: the patches on grey, generated, original).
 # Usage: bench/puzzlegan/run.sh BUILD_DIR EPOCHS [CONFIG_JSON]
 #   env: N (training rows, default all 60 000), NTEST (1000), BATCH (64), SEED (0), THREADS (2),
+#        KEY (object | random: where the test patches are cut, default object),
 #        KEEP=dir (keep the model and outputs), GENMODELS=path (the binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ME=bench/puzzlegan/run.sh
-[[ $# -ge 2 && $# -le 3 ]] || { echo "usage: $ME BUILD_DIR EPOCHS [CONFIG_JSON]   (env: N NTEST BATCH SEED THREADS KEEP GENMODELS)" >&2; exit 2; }
+[[ $# -ge 2 && $# -le 3 ]] || { echo "usage: $ME BUILD_DIR EPOCHS [CONFIG_JSON]   (env: N NTEST BATCH SEED THREADS KEY KEEP GENMODELS)" >&2; exit 2; }
 BUILD=$1
 EPOCHS=$2
 CONFIG=${3:-'{}'}
@@ -22,6 +23,7 @@ NTEST=${NTEST:-1000}
 BATCH=${BATCH:-64}
 SEED=${SEED:-0}
 THREADS=${THREADS:-2}
+KEY=${KEY:-object}
 PY=/usr/bin/python3
 G=${GENMODELS:-$BUILD/tools/genmodels/genmodels}
 fail() {
@@ -57,11 +59,11 @@ step "fitting puzzlegan ($EPOCHS epochs, config $CONFIG, batch $BATCH)"
 FIT_S=$(sed -n 's/.* in \([0-9.]*\) s .*/\1/p' "$T/fit.txt" | head -1)
 step "generating from 3 patches of the first $NTEST test images"
 "$G" complete "$T/model.safetensors" --data fashion-mnist:test --max-examples "$NTEST" --patches 3 --patch-size 8 \
-  --seed 1 --threads "$THREADS" --out "$T/gen.npy" >"$T/complete.txt" 2>&1 ||
+  --key-patches "$KEY" --seed 1 --threads "$THREADS" --out "$T/gen.npy" >"$T/complete.txt" 2>&1 ||
   fail "complete --patches failed" "read the log" "$T/complete.txt"
 L1=$(sed -n 's/.*inside the patches: \([0-9.]*\).*/\1/p' "$T/complete.txt")
 "$G" complete "$T/model.safetensors" --data fashion-mnist:test --max-examples 8 --patches 3 --patch-size 8 \
-  --seed 1 --threads "$THREADS" --out bench/puzzlegan/grid.png >/dev/null 2>&1 ||
+  --key-patches "$KEY" --seed 1 --threads "$THREADS" --out bench/puzzlegan/grid.png >/dev/null 2>&1 ||
   fail "writing the grid failed" "run the complete command by hand"
 step "classifying the generated images and the originals"
 "$G" eval --images "$T/gen.npy" --labels "$T/labels.npy" --n "$NTEST" --json --threads "$THREADS" >"$T/eval_gen.json" \
@@ -85,6 +87,6 @@ A_ORIG=$(acc "$T/eval_orig.json")
 echo "| L1 inside the patches | class agreement (generated) | classifier on the originals | fit |"
 echo "|---|---|---|---|"
 echo "| $L1 | $A_GEN | $A_ORIG | ${FIT_S:-?} s |"
-echo "command: N=$N NTEST=$NTEST BATCH=$BATCH SEED=$SEED THREADS=$THREADS $ME $BUILD $EPOCHS '$CONFIG'"
+echo "command: N=$N NTEST=$NTEST BATCH=$BATCH SEED=$SEED THREADS=$THREADS KEY=$KEY $ME $BUILD $EPOCHS '$CONFIG'"
 echo "grid: bench/puzzlegan/grid.png (per input: patches on grey, generated, original)"
 echo "$MACHINE; date $(date -u +%Y-%m-%dT%H:%MZ)"

@@ -42,6 +42,7 @@ typedef struct {
   uint64_t seed;
   int32_t threads;
   int64_t condition_dim;
+  int64_t stage;
 } gmgo_sample;
 
 // The library's defaults for this header's struct: *_init_sized fills only sizeof(T)
@@ -75,6 +76,7 @@ static gm_sample_options gmgo_sample_options(const gmgo_sample* s, const int32_t
   gm_sample_options o = gmgo_gm_sample_options_defaults();
   o.seed = s->seed, o.threads = s->threads;
   o.labels = labels, o.conditions = cond, o.condition_dim = s->condition_dim;
+  o.stage = s->stage;
   return o;
 }
 
@@ -122,6 +124,14 @@ static int32_t gmgo_complete(const gm_model* m, const float* x, const gmgo_shape
   gm_data v = gmgo_data(x, NULL, NULL, s);
   gm_sample_options o = gmgo_sample_options(so, labels, cond);
   return gm_model_complete(m, &v, observed, &o, out, cap, err);
+}
+
+static int32_t gmgo_complete_from_parts(const gm_model* m, const float* x, const gmgo_shape* s,
+                                        const int64_t* positions, int64_t k, const gmgo_sample* so, float* out,
+                                        int64_t cap, gm_error** err) {
+  gm_data v = gmgo_data(x, NULL, NULL, s);
+  gm_sample_options o = gmgo_sample_options(so, NULL, NULL);
+  return gm_model_complete_from_parts(m, &v, positions, k, &o, out, cap, err);
 }
 
 // The target is given exactly once: name when not NULL, else domains when not NULL, else domain.
@@ -406,6 +416,9 @@ type SampleOptions struct {
 	Labels       []int32   // one per output row, for conditional kinds
 	Conditions   []float32 // ConditionDim values per output row
 	ConditionDim int
+	// Stage (progan): the growth stage to draw at, 1 = the lowest resolution (its images
+	// upsampled to full size); 0 = the model's current stage. Other kinds take only 0.
+	Stage int
 }
 
 func (o *SampleOptions) c(rows int) (C.gmgo_sample, *C.int32_t, *C.float, error) {
@@ -418,7 +431,8 @@ func (o *SampleOptions) c(rows int) (C.gmgo_sample, *C.int32_t, *C.float, error)
 	if o.Conditions != nil && len(o.Conditions) != rows*o.ConditionDim {
 		return C.gmgo_sample{}, nil, nil, argError("%d condition values for %d rows", len(o.Conditions), rows)
 	}
-	s := C.gmgo_sample{seed: C.uint64_t(o.Seed), threads: C.int32_t(o.Threads), condition_dim: C.int64_t(o.ConditionDim)}
+	s := C.gmgo_sample{seed: C.uint64_t(o.Seed), threads: C.int32_t(o.Threads), condition_dim: C.int64_t(o.ConditionDim),
+		stage: C.int64_t(o.Stage)}
 	return s, i32ptr(o.Labels), f32ptr(o.Conditions), nil
 }
 
@@ -790,6 +804,48 @@ func (m *Model) Domains() ([]string, error) {
 	}
 	var names []string
 	return names, json.Unmarshal(takeBuffer(buf), &names)
+}
+
+// Position is where a patch lies in its image: its top row and left column.
+type Position struct {
+	Top, Left int64
+}
+
+// CompleteFromParts generates whole images from k key patches each (puzzlegan; the C function
+// gm_model_complete_from_parts): patches holds n*k patches of C x P x P values, image after
+// image, and positions the place of each in its image. It returns n*D values, image r
+// generated from its k patches.
+func (m *Model) CompleteFromParts(patches Data, positions []Position, k int, opts *SampleOptions) ([]float32, error) {
+	s, err := patches.shape()
+	if err != nil {
+		return nil, err
+	}
+	if len(positions) != patches.N() {
+		return nil, argError("%d positions for %d patches", len(positions), patches.N())
+	}
+	n := 0 // k < 1 or a count that does not split into images of k: the library says which
+	if k > 0 && patches.N()%k == 0 {
+		n = patches.N() / k
+	}
+	so, _, _, err := opts.c(n)
+	if err != nil {
+		return nil, err
+	}
+	var pos *C.int64_t
+	if len(positions) > 0 { // Position is two int64s, no padding: the ABI's 2*n*k values
+		pos = (*C.int64_t)(unsafe.Pointer(&positions[0]))
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	shape, err := m.dataShape()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, n*shape.D)
+	var cerr *C.gm_error
+	status := C.gmgo_complete_from_parts(m.ptr, f32ptr(patches.X), &s, pos, C.int64_t(k), &so, f32ptr(out),
+		C.int64_t(len(out)), &cerr)
+	return out, errorOf(status, cerr)
 }
 
 // Domain is the target of Translate: one domain for every row, by Name or by Index, or one

@@ -261,10 +261,14 @@ struct SampleOptions {
   const int32_t* labels = nullptr;  // per-row labels for conditional kinds
   const float* conditions = nullptr;
   int64_t condition_dim = 0;
+  // progan: the growth stage to draw at (1 = the lowest resolution, upsampled to full size);
+  // 0 = the model's current stage. Other kinds take only 0.
+  int64_t stage = 0;
   gm_sample_options c() const noexcept {
     gm_sample_options o = detail::defaults_of(gm_sample_options_init_sized);
     o.seed = seed, o.threads = threads;
     o.labels = labels, o.conditions = conditions, o.condition_dim = condition_dim;
+    o.stage = stage;
     return o;
   }
 };
@@ -539,6 +543,28 @@ class Model {
   std::vector<float> complete(const Rows& data, Span<const uint8_t> observed, const SampleOptions& options = {}) const {
     std::vector<float> out(rows_size(data.n, data.d));
     complete(data, observed, Span<float>(out), options);
+    return out;
+  }
+
+  // Whole images from k key patches each (puzzlegan; gm_model_complete_from_parts): patches
+  // holds n * k rows of C x P x P values (image after image), positions 2 * n * k values, the
+  // (top, left) of each patch; out receives n * d values, image r generated from its k patches.
+  void complete_from_parts(const Rows& patches, Span<const int64_t> positions, int64_t k, Span<float> out,
+                           const SampleOptions& options = {}) const {
+    const gm_data v = patches.c();
+    const gm_sample_options o = options.c();
+    if (positions.data() && positions.ssize() < 2 * patches.n)
+      throw InvalidArgument("genmodels::Model::complete_from_parts: positions has " + std::to_string(positions.size()) +
+                            " values, " + std::to_string(patches.n) + " patches need " + std::to_string(2 * patches.n));
+    detail::Call call;
+    call.check(gm_model_complete_from_parts(get(), &v, positions.data(), k, &o, out.data(), out.ssize(), call.err()));
+  }
+  std::vector<float> complete_from_parts(const Rows& patches, Span<const int64_t> positions, int64_t k,
+                                         const SampleOptions& options = {}) const {
+    // k < 1 or a count that does not split into images: the library says which (no output).
+    const int64_t n = k > 0 && patches.n % k == 0 ? patches.n / k : 0;
+    std::vector<float> out(rows_size(n, data_shape().d));
+    complete_from_parts(patches, positions, k, Span<float>(out), options);
     return out;
   }
 

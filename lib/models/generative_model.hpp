@@ -150,6 +150,9 @@ class GenerativeModel {
   virtual bool trains_in_epochs() const { return false; }
   // True for kinds that grow in stages and sample at any stage reached (SampleOptions::stage).
   virtual bool samples_at_stages() const { return false; }
+  // For kinds that grow in stages, once fitted: {"stage" (1-based), "stages", "side", "alpha",
+  // "images_seen"} — what `genmodels info` shows. Null otherwise.
+  virtual Json growth() const { return nullptr; }
 
   // The training state a gradient-trained fit leaves (nn/training_state.hpp): null for
   // closed-form kinds, before any fit, after a cancelled first fit, and for a model loaded

@@ -31,6 +31,11 @@ expect 0 "complete from 2 patches, .npy" -- "$G" complete "$T/pg.gm" --data "npy
 expect 0 "again, the same seed" -- "$G" complete "$T/pg.gm" --data "npy:$T/a.npy" --shape 1,8,8 --patches 2 \
   --seed 3 --out "$T/p2.npy"
 cmp -s "$T/p1.npy" "$T/p2.npy" && ok || bad "the same seed gave other images"
+expect 0 "patches at random positions" -- "$G" complete "$T/pg.gm" --data "npy:$T/a.npy" --shape 1,8,8 \
+  --patches 2 --seed 3 --key-patches random --out "$T/pr.npy"
+cmp -s "$T/p1.npy" "$T/pr.npy" && bad "--key-patches random cut the same patches as object" || ok
+expect 64 "--key-patches elsewhere" -- "$G" complete "$T/pg.gm" --data "npy:$T/a.npy" --shape 1,8,8 --patches 2 \
+  --key-patches elsewhere --out "$T/x.png"
 expect 0 "three patches (another k than the model's K)" -- "$G" complete "$T/pg.gm" --data "npy:$T/a.npy" \
   --shape 1,8,8 --patches 3 --out "$T/p3.npy"
 /usr/bin/python3 -c "

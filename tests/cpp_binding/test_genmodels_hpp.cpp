@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace gm = genmodels;
@@ -361,4 +362,81 @@ TEST_CASE("M-level pixels: Dataset levels, Rows::with_levels, Model::levels") {
   CHECK(total == doctest::Approx(1.0).epsilon(1e-12));
   CHECK_THROWS_AS(small.log_prob(gm::Rows(all.data(), 256, 4).with_levels(5)), gm::InvalidData);
   CHECK_THROWS_AS(gm::Model("bernoulli", "{}").fit(rows), gm::InvalidData);
+}
+
+TEST_CASE("complete_from_parts: puzzlegan images from two patches each; the caller's errors") {
+  // 12 grey 8x8 images: a bright 3x3 square on a dark background, placed by the row number.
+  constexpr int n = 12, s = 8, p = 4, k = 2;
+  std::vector<float> x(static_cast<size_t>(n * s * s), 0.1f);
+  for (int r = 0; r < n; ++r)
+    for (int i = r % 5; i < r % 5 + 3; ++i)
+      for (int j = (r * 3) % 5; j < (r * 3) % 5 + 3; ++j) x[static_cast<size_t>(r * s * s + i * s + j)] = 0.9f;
+  gm::Model m("puzzlegan", R"({"parts": 2, "patch_size": 4, "nef": 2, "ngf": 2, "ndf": 2, "noise": 2})");
+  gm::FitOptions fo;
+  fo.epochs = 1, fo.batch_size = 6, fo.threads = 1, fo.seed = 3;
+  m.fit(gm::Rows(x, s * s).image(1, s, s), fo);
+  CHECK(m.has(GM_CAP_COMPLETE_FROM_PARTS));
+
+  // Images 0..2, patches at (0, 0) and (4, 3).
+  constexpr int images = 3;
+  std::vector<float> patches;
+  std::vector<int64_t> positions;
+  for (int r = 0; r < images; ++r)
+    for (const auto& at : {std::pair<int, int>{0, 0}, {4, 3}}) {
+      positions.push_back(at.first), positions.push_back(at.second);
+      for (int i = 0; i < p; ++i)
+        for (int j = 0; j < p; ++j)
+          patches.push_back(x[static_cast<size_t>(r * s * s + (at.first + i) * s + at.second + j)]);
+    }
+  gm::SampleOptions so;
+  so.seed = 5;
+  const gm::Rows parts = gm::Rows(patches, p * p).image(1, p, p);
+  const std::vector<float> out = m.complete_from_parts(parts, positions, k, so);
+  REQUIRE(out.size() == static_cast<size_t>(images * s * s));
+  bool in_unit = true;
+  for (float v : out) in_unit = in_unit && v >= 0.0f && v <= 1.0f;
+  CHECK(in_unit);
+  so.threads = 2;
+  CHECK(m.complete_from_parts(parts, positions, k, so) == out);
+
+  CHECK(message_of<gm::InvalidArgument>([&] {
+          m.complete_from_parts(parts, gm::Span<const int64_t>(positions.data(), 3), k, so);
+        }).find("positions has 3 values") != std::string::npos);
+  CHECK_THROWS_AS(m.complete_from_parts(parts, positions, 0, so), gm::InvalidArgument);
+  CHECK_THROWS_AS(m.complete_from_parts(parts, positions, 4, so), gm::InvalidArgument);  // 6 patches, not 4 per image
+  std::vector<int64_t> outside = positions;
+  outside[3] = s - p + 1;
+  CHECK_THROWS_AS(m.complete_from_parts(parts, outside, k, so), gm::InvalidArgument);
+  CHECK_THROWS_AS(fitted("bernoulli").complete_from_parts(gm::Rows(x.data(), 2, 9), positions, 1), gm::Unsupported);
+}
+
+TEST_CASE("SampleOptions::stage: progan draws at a lower stage, other kinds take only 0") {
+  constexpr int n = 16, s = 16;
+  std::vector<float> x(static_cast<size_t>(n * s * s));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 2654435761u) % 1000) / 1000.0f;
+  gm::Model m("progan", R"({"latent": 8, "fmap_base": 16, "fmap_max": 8, "fade_images": 8,
+                             "stable_images": 8, "mbstd_group": 4})");
+  gm::FitOptions fo;
+  fo.epochs = 3, fo.batch_size = 8, fo.threads = 1, fo.seed = 5;  // 48 images: stage 3, stable
+  m.fit(gm::Rows(x, s * s).image(1, s, s), fo);
+  gm::SampleOptions so;
+  so.seed = 11, so.stage = 1;
+  CHECK(so.c().stage == 1);
+  const std::vector<float> low = m.sample(2, so);
+  bool blocky = true;  // stage 1 is 4x4, upsampled (nearest) to 16x16: constant on 4x4 cells
+  for (int r = 0; r < 2; ++r)
+    for (int i = 0; i < s; ++i)
+      for (int j = 0; j < s; ++j)
+        blocky = blocky && low[static_cast<size_t>(r * s * s + i * s + j)] ==
+                               low[static_cast<size_t>(r * s * s + (i / 4 * 4) * s + j / 4 * 4)];
+  CHECK(blocky);
+  so.stage = 3;
+  const std::vector<float> top = m.sample(2, so);
+  so.stage = 0;
+  CHECK(m.sample(2, so) == top);
+  CHECK(top != low);
+  so.stage = 4;
+  CHECK_THROWS_AS(m.sample(2, so), gm::InvalidArgument);
+  so.stage = 2;
+  CHECK_THROWS_AS(fitted("bernoulli").sample(1, so), gm::InvalidArgument);
 }

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "exact_helpers.hpp"
@@ -121,6 +123,43 @@ TEST_CASE("puzzlegan: patches are cut and placed where their positions say") {
   puzzlegan::random_positions(rng, 8, 5, 200, drawn.data());
   CHECK(*std::min_element(drawn.begin(), drawn.end()) == 0);
   CHECK(*std::max_element(drawn.begin(), drawn.end()) == 3);
+}
+
+TEST_CASE("puzzlegan: key patches on the object, against a brute-force count") {
+  // 8×8, two channels: background (0.9, 0.2) on the border, an object differing in channel 1
+  // only, rows 2..5 × columns 3..6 plus one stray pixel at (7, 0) (on the border: the median
+  // ignores it). P = 4: a position qualifies when ≥ 8 of its 16 pixels are on the object.
+  constexpr int64_t C = 2, S = 8, P = 4, span = S - P + 1;
+  std::vector<float> image(C * S * S);
+  for (int64_t i = 0; i < S * S; ++i)
+    image[static_cast<std::size_t>(i)] = 0.9f, image[static_cast<std::size_t>(S * S + i)] = 0.2f;
+  auto on_object = [](int64_t y, int64_t x) { return (y >= 2 && y <= 5 && x >= 3 && x <= 6) || (y == 7 && x == 0); };
+  for (int64_t y = 0; y < S; ++y)
+    for (int64_t x = 0; x < S; ++x)
+      if (on_object(y, x)) image[static_cast<std::size_t>(S * S + y * S + x)] = 0.35f;  // differs by 0.15 > 0.1
+  std::set<std::pair<int64_t, int64_t>> want;
+  for (int64_t t = 0; t < span; ++t)
+    for (int64_t l = 0; l < span; ++l) {
+      int64_t on = 0;
+      for (int64_t y = t; y < t + P; ++y)
+        for (int64_t x = l; x < l + P; ++x) on += on_object(y, x);
+      if (2 * on >= P * P) want.insert({t, l});
+    }
+  // tops 1..3 × lefts 2..4 (≥ 3 × 3 on the square), and (0, 3), (4, 3), (2, 1): 2 × 4 exactly.
+  REQUIRE(want.size() == 12);
+  Rng rng(5, 1);
+  std::vector<int32_t> work;
+  std::vector<int64_t> drawn(2 * 400);
+  puzzlegan::object_positions(rng, image.data(), C, S, P, 400, drawn.data(), work);
+  std::set<std::pair<int64_t, int64_t>> got;
+  for (std::size_t j = 0; j < 400; ++j) got.insert({drawn[2 * j], drawn[2 * j + 1]});
+  CHECK(got == want);  // only qualifying positions, and every one of them
+  // A difference of 0.05 is background; a blank image falls back to random positions.
+  for (int64_t i = 0; i < S * S; ++i)
+    if (image[static_cast<std::size_t>(S * S + i)] > 0.3f) image[static_cast<std::size_t>(S * S + i)] = 0.25f;
+  puzzlegan::object_positions(rng, image.data(), C, S, P, 400, drawn.data(), work);
+  CHECK(*std::min_element(drawn.begin(), drawn.end()) == 0);
+  CHECK(*std::max_element(drawn.begin(), drawn.end()) == S - P);
 }
 
 TEST_CASE("puzzlegan: appearance L1 and mask cross-entropy, hand values and central differences") {

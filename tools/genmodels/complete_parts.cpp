@@ -1,4 +1,5 @@
-// complete --patches K: whole images from K key patches cut at random positions from each input
+// complete --patches K: whole images from K key patches cut from each input (on the object, or at
+// random positions: --key-patches)
 // (kinds with cap_complete_from_parts: puzzlegan). The PNG shows, per input, the patches on a
 // grey canvas, the generated image and the original.
 #include <fmt/format.h>
@@ -28,10 +29,14 @@ void complete_from_parts_command(const GenerativeModel& model, const Dataset& da
   // K positions per row from the seed, the patches cut there.
   std::vector<int64_t> positions(static_cast<std::size_t>(2 * data.n * k));
   std::vector<float> patches(static_cast<std::size_t>(data.n * k * patch));
+  std::vector<int32_t> work;
   for (int64_t r = 0; r < data.n; ++r) {
     Rng rng(args.options.seed, kPositionStream + static_cast<uint64_t>(r));
     int64_t* pos = positions.data() + 2 * r * k;
-    puzzlegan::random_positions(rng, S, P, k, pos);
+    if (args.key_patches == "random")
+      puzzlegan::random_positions(rng, S, P, k, pos);
+    else
+      puzzlegan::object_positions(rng, data.x.data() + r * D, C, S, P, k, pos, work);
     for (int64_t j = 0; j < k; ++j)
       puzzlegan::cut_patch(data.x.data() + r * D, C, S, P, pos[2 * j], pos[2 * j + 1],
                            patches.data() + (r * k + j) * patch);

@@ -14,6 +14,7 @@ struct PartsArgs {
   int64_t patch_size = 0;  // must equal the model's (0: the model's)
   SampleOptions options;
   int64_t columns = 0;
+  std::string key_patches = "object";  // where the patches are cut: "object" or "random"
 };
 
 void complete_from_parts_command(const GenerativeModel& model, const Dataset& data, const PartsArgs& args);

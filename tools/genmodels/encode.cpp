@@ -24,6 +24,7 @@ struct CompleteArgs {
   SampleOptions options;
   int64_t columns = 0;
   int64_t patches = 0, patch_size = 0;  // --patches K: complete from K key patches instead
+  std::string key_patches = "object";
 };
 
 const char* const kHideHelp = "bottom-half, top-half, left-half, right-half or centre";
@@ -108,18 +109,24 @@ void add_complete_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--columns", args->columns, "images per grid row (0 = one row per example pair)");
   CLI::Option* patches =
       cmd->add_option("--patches", args->patches,
-                      "K: cut K patches at random positions (from --seed) from each input and generate the whole "
-                      "image from them (puzzlegan); the PNG shows patches, generated image, original")
+                      "K: cut K key patches (where: --key-patches; positions from --seed) from each input and "
+                      "generate the whole image from them (puzzlegan); the PNG shows patches, generated image, "
+                      "original")
           ->check(CLI::Range(int64_t{1}, int64_t{64}));
   cmd->add_option("--patch-size", args->patch_size, "the patches' side (with --patches; default: the model's)")
       ->check(CLI::PositiveNumber)
+      ->needs(patches);
+  cmd->add_option("--key-patches", args->key_patches,
+                  "with --patches: cut them on the object (at least half of each patch differs from the border's "
+                  "colour, as the model's key_patches) or at random positions")
+      ->check(CLI::IsMember({"object", "random"}))
       ->needs(patches);
   cmd->get_option("--hide")->excludes(patches);
   cmd->callback([args, &exit_code] {
     exit_code = run_command([&] {
       if (args->patches > 0) {
         const auto model = load_model_file(args->model);
-        PartsArgs parts{args->out, args->patches, args->patch_size, args->options, args->columns};
+        PartsArgs parts{args->out, args->patches, args->patch_size, args->options, args->columns, args->key_patches};
         complete_from_parts_command(*model, args->data.load(), parts);
         return;
       }

@@ -51,6 +51,8 @@ void add_info_commands(CLI::App& app, int& exit_code) {
       const std::vector<std::string> domains =
           (model->capabilities() & cap_translate) ? model->domain_names() : std::vector<std::string>{};
       if (!domains.empty()) j["domains"] = domains;
+      const Json growth = model->growth();
+      if (!growth.is_null()) j["growth"] = growth;
       if (args->json) {
         fmt::print("{}\n", j.dump());
         return;
@@ -72,6 +74,14 @@ void add_info_commands(CLI::App& app, int& exit_code) {
         fmt::print(", real values");
       fmt::print("\n  verbs: {}\n", fmt::join(capability_names(model->capabilities()), ", "));
       if (!domains.empty()) fmt::print("  domains (translate --to NAME or INDEX): {}\n", fmt::join(domains, ", "));
+      if (!growth.is_null())
+        fmt::print("  growth: stage {} of {} ({}x{}{}), {} images shown (sample --stage 1..{})\n",
+                   growth["stage"].get<int64_t>(), growth["stages"].get<int64_t>(), growth["side"].get<int64_t>(),
+                   growth["side"].get<int64_t>(),
+                   growth["alpha"].get<double>() < 1.0
+                       ? fmt::format(", fading in: alpha {:.3f}", growth["alpha"].get<double>())
+                       : std::string(),
+                   growth["images_seen"].get<int64_t>(), growth["stage"].get<int64_t>());
       fmt::print("  {} parameters in {} tensors, {} bytes\n", parameters, file.tensors.size(), bytes.size());
       for (const TensorRef& t : file.tensors)
         fmt::print("    {} {} [{}]\n", t.name, dtype_name(t.dtype), fmt::join(t.shape, ", "));

@@ -251,11 +251,11 @@ def _rows(X, y=None, num_classes=None, levels=None):
     return data, X
 
 
-def _sample_options(seed, threads, y=None):
-    if not seed and not threads and y is None:
+def _sample_options(seed, threads, y=None, stage=0):
+    if not seed and not threads and y is None and not stage:
         return None, None
     o = _native.SampleOptions.from_buffer_copy(_native.SAMPLE_DEFAULTS)
-    o.seed, o.threads = seed, threads
+    o.seed, o.threads, o.stage = seed, threads, stage
     if y is not None:
         y = np.ascontiguousarray(y, dtype=np.int32)
         o.labels = y.ctypes.data
@@ -528,11 +528,15 @@ class Model:
         if status:
             _raise(status, err)
 
-    def sample(self, n: int, *, seed: int = 0, threads: int = 0, y: Optional[npt.ArrayLike] = None) -> np.ndarray:
-        """n draws as an (n, d) float32 array; the same seed gives the same draws."""
+    def sample(self, n: int, *, seed: int = 0, threads: int = 0, y: Optional[npt.ArrayLike] = None,
+               stage: int = 0) -> np.ndarray:
+        """n draws as an (n, d) float32 array; the same seed gives the same draws.
+
+        stage (progan): draw at growth stage 1 (the lowest resolution) ... the model's own,
+        upsampled to full size; 0 = the model's current stage."""
         d = self.data_shape[0]
         out = np.empty((n, d), dtype=np.float32)
-        opts, _keep = _sample_options(seed, threads, y)
+        opts, _keep = _sample_options(seed, threads, y, stage)
         self._call(_lib.gm_model_sample, n, opts, out.ctypes.data, out.size)
         return out
 
@@ -557,11 +561,11 @@ class Model:
         return out
 
     def decode(self, Z: npt.ArrayLike, *, seed: int = 0, threads: int = 0,
-               y: Optional[npt.ArrayLike] = None) -> np.ndarray:
-        """Latent codes (n, latent_dim) to an (n, d) float32 array."""
+               y: Optional[npt.ArrayLike] = None, stage: int = 0) -> np.ndarray:
+        """Latent codes (n, latent_dim) to an (n, d) float32 array (stage: as in sample)."""
         data, Z = _rows(Z)
         out = np.empty((data.n, self.data_shape[0]), dtype=np.float32)
-        opts, _keep = _sample_options(seed, threads, y)
+        opts, _keep = _sample_options(seed, threads, y, stage)
         self._call(_lib.gm_model_decode, _byref(data), opts, out.ctypes.data, out.size)
         return out
 
@@ -584,6 +588,29 @@ class Model:
         out = np.empty(X.shape, dtype=np.float32)
         opts, _keep = _sample_options(seed, threads, y)
         self._call(_lib.gm_model_complete, _byref(data), mask.ctypes.data, opts, out.ctypes.data, out.size)
+        return out
+
+    def complete_from_parts(self, patches: npt.ArrayLike, positions: npt.ArrayLike, *, seed: int = 0,
+                            threads: int = 0) -> np.ndarray:
+        """Whole images generated from k key patches each (puzzlegan; gm_model_complete_from_parts),
+        as an (n, d) float32 array.
+
+        patches: (n, k, P, P) grey, (n, k, C, P, P) or (n, k, C * P * P) values in [0, 1], P the
+        model's "patch_size"; positions: (n, k, 2) integers, the (top, left) of each patch in its
+        image. The same seed gives the same images on any thread count."""
+        _require("gm_model_complete_from_parts")
+        patches = np.asarray(patches, dtype=_F32)
+        if patches.ndim not in (3, 4, 5):
+            raise _ERRORS[1](f"patches must be (n, k, ...) with 3 to 5 dimensions, got shape {patches.shape}", 1)
+        n, k = patches.shape[:2]
+        positions = np.ascontiguousarray(positions, dtype=np.int64)
+        if positions.shape != (n, k, 2):
+            raise _ERRORS[1](f"positions has shape {positions.shape}; give (top, left) per patch: ({n}, {k}, 2)", 1)
+        data, patches = _rows(patches.reshape((n * k,) + patches.shape[2:]))
+        out = np.empty((n, self.data_shape[0]), dtype=np.float32)
+        opts, _keep = _sample_options(seed, threads)
+        self._call(_lib.gm_model_complete_from_parts, _byref(data), positions.ctypes.data, k, opts,
+                   out.ctypes.data, out.size)
         return out
 
     @property

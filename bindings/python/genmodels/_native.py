@@ -135,6 +135,8 @@ _OPTIONAL_PROTOTYPES = {
     "gm_translate_options_init_sized": (None, [_T, _u32]),
     "gm_model_translate": (_i32, [_p, _D, _T, _p, _i64, _pp]),
     "gm_model_domains_json": (_i32, [_p, _pp, _pp]),
+    # appended with puzzlegan
+    "gm_model_complete_from_parts": (_i32, [_p, _D, _p, _i64, _S, _p, _i64, _pp]),
 }
 
 

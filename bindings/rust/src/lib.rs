@@ -447,6 +447,9 @@ pub struct SampleOptions<'a> {
     /// One condition vector of `condition_dim` values per output row.
     pub conditions: Option<&'a [f32]>,
     pub condition_dim: usize,
+    /// progan: the growth stage to draw at (1 = the lowest resolution, its images upsampled to
+    /// full size); 0 = the model's current stage. Other kinds take only 0.
+    pub stage: usize,
 }
 
 impl SampleOptions<'_> {
@@ -454,6 +457,7 @@ impl SampleOptions<'_> {
         let mut o = defaults(sys::gm_sample_options_init_sized);
         o.seed = self.seed;
         o.threads = self.threads;
+        o.stage = i64::try_from(self.stage).unwrap_or(i64::MAX); // beyond any model: refused
         if let Some(l) = self.labels {
             if l.len() != rows {
                 return Err(length_error("labels", l.len(), rows));
@@ -820,6 +824,42 @@ impl Model {
         let mask = observed.as_ptr() as *const u8;
         call(|err| unsafe {
             sys::gm_model_complete(self.ptr(), &view, mask, &o, out.as_mut_ptr(), out.len() as i64, err)
+        })?;
+        Ok(out)
+    }
+
+    /// Whole images from `k` key patches each (puzzlegan; `gm_model_complete_from_parts`):
+    /// `patches` holds n * k patches of C x P x P values, image after image, and `positions` the
+    /// (top, left) of each in its image. Returns n * d values, image r generated from its k
+    /// patches.
+    pub fn complete_from_parts(
+        &self,
+        patches: &Data,
+        positions: &[[i64; 2]],
+        k: usize,
+        opts: &SampleOptions,
+    ) -> Result<Vec<f32>> {
+        let view = patches.to_c()?;
+        if positions.len() != patches.rows() {
+            return Err(length_error("positions", positions.len(), patches.rows()));
+        }
+        // k = 0 or a count that does not split into images of k: the library says which.
+        let n = if k > 0 && patches.rows() % k == 0 { patches.rows() / k } else { 0 };
+        let o = opts.to_c(n)?;
+        let mut out = vec![0f32; out_len(n, self.data_shape()?.d)?];
+        // [i64; 2] has no padding: the slice is the ABI's 2 * n * k values.
+        let flat = positions.as_ptr() as *const i64;
+        call(|err| unsafe {
+            sys::gm_model_complete_from_parts(
+                self.ptr(),
+                &view,
+                flat,
+                k as i64,
+                &o,
+                out.as_mut_ptr(),
+                out.len() as i64,
+                err,
+            )
         })?;
         Ok(out)
     }

@@ -282,6 +282,18 @@ extern "C" {
     ) -> i32;
     pub fn gm_model_domains_json(model: *const gm_model, out: *mut *mut gm_buffer, err: *mut *mut gm_error) -> i32;
 
+    /// Appended with puzzlegan: whole images from k key patches each.
+    pub fn gm_model_complete_from_parts(
+        model: *const gm_model,
+        patches: *const gm_data,
+        positions: *const i64,
+        k: i64,
+        opts: *const gm_sample_options,
+        out: *mut f32,
+        out_capacity: i64,
+        err: *mut *mut gm_error,
+    ) -> i32;
+
     pub fn gm_model_save(model: *const gm_model, path: *const c_char, err: *mut *mut gm_error) -> i32;
     pub fn gm_model_load(path: *const c_char, out: *mut *mut gm_model, err: *mut *mut gm_error) -> i32;
     pub fn gm_model_save_checkpoint(model: *const gm_model, path: *const c_char, err: *mut *mut gm_error) -> i32;

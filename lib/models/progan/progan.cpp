@@ -51,6 +51,16 @@ progan::Phase ProGanModel::phase() const {
   return progan::phase_at(nets_->images, nets_->geo.stages, cfg_.fade_images, cfg_.stable_images);
 }
 
+Json ProGanModel::growth() const {
+  if (!nets_) return nullptr;
+  const progan::Phase ph = phase();
+  return Json{{"stage", ph.stage + 1},
+              {"stages", nets_->geo.stages},
+              {"side", nets_->geo.side(ph.stage)},
+              {"alpha", ph.alpha},
+              {"images_seen", nets_->images}};
+}
+
 // ---------------------------------------------------------------- fit
 
 void ProGanModel::check_fit_data(const DataView& data) const {

@@ -6,10 +6,14 @@ namespace {
 Schema make_schema() {
   Schema s;
   auto& k = s.keys;
-  k.push_back(integer_key("parts", 3, 1, kMaxParts, "K: key patches cut at random positions from each training image"));
+  k.push_back(
+      integer_key("parts", 3, 1, kMaxParts, "K: key patches cut from each training image (where: key_patches)"));
   k.push_back(integer_key("patch_size", 8, 1, 4096,
                           "P: side of each key patch (at most the images' side; complete_from_parts takes patches "
                           "of exactly this size)"));
+  k.push_back(text_key("key_patches", "object", {"object", "random"},
+                       "where training patches are cut: on the object (at least half of each patch differs from "
+                       "the border's colour; the stand-in for the paper's part detectors) or anywhere"));
   k.push_back(integer_key("nef", 32, 1, 1024, "part encoder width: nef, 2 nef feature maps"));
   k.push_back(integer_key("ngf", 32, 1, 1024, "image generator width: 4 ngf, 2 ngf, ngf feature maps"));
   k.push_back(integer_key("ndf", 32, 1, 1024, "discriminator width: ndf, 2 ndf feature maps"));
@@ -36,6 +40,7 @@ Config read_config(const Json& given, Json& effective) {
   Config c;
   c.parts = r.integer("parts");
   c.patch_size = r.integer("patch_size");
+  c.key_patches = r.text("key_patches") == "random" ? KeyPatches::random : KeyPatches::object;
   c.nef = r.integer("nef");
   c.ngf = r.integer("ngf");
   c.ndf = r.integer("ndf");

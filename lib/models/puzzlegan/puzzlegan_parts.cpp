@@ -36,6 +36,50 @@ void random_positions(Rng& rng, int64_t S, int64_t P, int64_t k, int64_t* positi
   for (int64_t i = 0; i < 2 * k; ++i) positions[i] = static_cast<int64_t>(rng.below(span));
 }
 
+void object_positions(Rng& rng, const float* image, int64_t C, int64_t S, int64_t P, int64_t k, int64_t* positions,
+                      std::vector<int32_t>& work) {
+  // Per channel the background: the median of the 4(S − 1) border pixels.
+  std::vector<float> border;
+  border.reserve(static_cast<std::size_t>(4 * S));
+  const int64_t side = S + 1;
+  work.assign(static_cast<std::size_t>(side * side), 0);  // integral image of the object mask
+  std::vector<float> background(static_cast<std::size_t>(C));
+  for (int64_t c = 0; c < C; ++c) {
+    const float* im = image + c * S * S;
+    border.clear();
+    for (int64_t i = 0; i < S; ++i) {
+      border.push_back(im[i]), border.push_back(im[(S - 1) * S + i]);
+      if (i > 0 && i < S - 1) border.push_back(im[i * S]), border.push_back(im[i * S + S - 1]);
+    }
+    auto mid = border.begin() + static_cast<std::ptrdiff_t>(border.size() / 2);
+    std::nth_element(border.begin(), mid, border.end());
+    background[static_cast<std::size_t>(c)] = *mid;
+  }
+  for (int64_t y = 0; y < S; ++y)
+    for (int64_t x = 0; x < S; ++x) {
+      int32_t on = 0;
+      for (int64_t c = 0; c < C; ++c)
+        on |= std::fabs(image[(c * S + y) * S + x] - background[static_cast<std::size_t>(c)]) > kObjectContrast;
+      work[static_cast<std::size_t>((y + 1) * side + x + 1)] = on + work[static_cast<std::size_t>(y * side + x + 1)] +
+                                                               work[static_cast<std::size_t>((y + 1) * side + x)] -
+                                                               work[static_cast<std::size_t>(y * side + x)];
+    }
+  // Candidates (top · (S − P + 1) + left) appended after the integral image.
+  const int64_t span = S - P + 1, area = side * side;
+  auto at = [&](int64_t y, int64_t x) { return work[static_cast<std::size_t>(y * side + x)]; };
+  for (int64_t t = 0; t < span; ++t)
+    for (int64_t l = 0; l < span; ++l) {
+      const int64_t on = at(t + P, l + P) - at(t, l + P) - at(t + P, l) + at(t, l);
+      if (2 * on >= P * P) work.push_back(static_cast<int32_t>(t * span + l));
+    }
+  const uint64_t count = work.size() - static_cast<std::size_t>(area);
+  if (count == 0) return random_positions(rng, S, P, k, positions);
+  for (int64_t j = 0; j < k; ++j) {
+    const int64_t pick = work[static_cast<std::size_t>(area) + rng.below(count)];
+    positions[2 * j] = pick / span, positions[2 * j + 1] = pick % span;
+  }
+}
+
 double appearance_l1(const float* gen, const float* patches, const int64_t* positions, int64_t B, int64_t k, int64_t C,
                      int64_t S, int64_t P, float weight, float* dgen) {
   const double per_image = static_cast<double>(k * C * P * P);

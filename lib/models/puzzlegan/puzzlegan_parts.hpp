@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/rng.hpp"
 
@@ -24,6 +25,22 @@ void union_mask(const int64_t* positions, int64_t k, int64_t S, int64_t P, float
 // k positions drawn uniformly from [0, S − P]² (the unsupervised stand-in for the paper's
 // key-part detectors; docs/gan.md).
 void random_positions(Rng& rng, int64_t S, int64_t P, int64_t k, int64_t* positions);
+
+// How key patches are picked (config "key_patches"): anywhere, or on the object.
+enum class KeyPatches { random, object };
+
+// A pixel belongs to the object when some channel differs from the background by more than
+// this (values in [0, 1]); the background of a channel is the median of its border pixels.
+inline constexpr float kObjectContrast = 0.1f;
+
+// k positions drawn uniformly, with replacement, among the positions whose P×P patch has at
+// least half of its pixels on the object of image (C, S, S; values in [0, 1]) — the
+// unsupervised stand-in for the paper's key-part detectors, which propose parts of the object
+// and never empty background (docs/gan.md, "Whole images from parts"). An image with no such
+// position (blank, or an object smaller than half a patch) falls back to random_positions.
+// work is scratch space, reused across calls.
+void object_positions(Rng& rng, const float* image, int64_t C, int64_t S, int64_t P, int64_t k, int64_t* positions,
+                      std::vector<int32_t>& work);
 
 // The appearance loss of B generated images gen (B, C, S, S) against their k patches each
 // (B·k, C, P, P) at positions (B·k × (top, left)): per image the mean absolute difference

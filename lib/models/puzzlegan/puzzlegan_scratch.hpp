@@ -27,6 +27,7 @@ struct Scratch {
   nn::Buffer dgin, dlogits;        // w.r.t. G's input and M's logits
   nn::Buffer dh, dhm, dparts;      // w.r.t. h (from G, from M) and each part's code
   std::vector<int64_t> positions;  // (B·K, 2)
+  std::vector<int32_t> key_work;   // object_positions' scratch
   const float* fake = nullptr;     // x̃ of the current iteration (in g)
 
   static void grow(nn::Buffer& b, int64_t n) {

@@ -42,7 +42,10 @@ void PuzzleGanModel::prepare(const DataView& batch, uint64_t key) {
   for (int64_t b = 0; b < B; ++b) {
     Rng row(key, static_cast<uint64_t>(b));
     int64_t* pos = s.positions.data() + 2 * b * K;
-    puzzlegan::random_positions(row, S, P, K, pos);
+    if (cfg_.key_patches == puzzlegan::KeyPatches::object)
+      puzzlegan::object_positions(row, batch.x + b * D, C, S, P, K, pos, s.key_work);
+    else
+      puzzlegan::random_positions(row, S, P, K, pos);
     for (int64_t i = 0; i < nets.N; ++i) s.z[b * nets.N + i] = static_cast<float>(row.normal());
     for (int64_t j = 0; j < K; ++j) {
       float* p = s.patches.data() + (b * K + j) * patch;
