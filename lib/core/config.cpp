@@ -19,6 +19,7 @@ const char* type_name(KeyType t) {
     case KeyType::boolean: return "boolean";
     case KeyType::text: return "string";
     case KeyType::integers: return "integers";
+    case KeyType::texts: return "strings";
   }
   return "?";
 }
@@ -120,6 +121,9 @@ std::string KeySpec::range_text() const {
     }
     case KeyType::integers:
       return fmt::format("{}..{} x [{}, {}]", min_count, max_count, bound(*this, min), bound(*this, max));
+    case KeyType::texts:
+      return fmt::format("{}..{} strings of {} to {} bytes", min_count, max_count, static_cast<int64_t>(min),
+                         static_cast<int64_t>(max));
   }
   return {};
 }
@@ -128,10 +132,12 @@ Json KeySpec::to_json() const {
   Json j = {{"name", name}, {"type", type_name(type)}, {"default", fallback}};
   if (type == KeyType::text) {
     if (!values.empty()) j["values"] = values;
+  } else if (type == KeyType::texts) {
+    j["bytes"] = {static_cast<int64_t>(min), static_cast<int64_t>(max)};
   } else if (type != KeyType::boolean) {
     j["range"] = {bound_json(*this, min), bound_json(*this, max)};
   }
-  if (type == KeyType::integers) j["count"] = {min_count, max_count};
+  if (type == KeyType::integers || type == KeyType::texts) j["count"] = {min_count, max_count};
   j["doc"] = doc;
   return j;
 }
@@ -170,6 +176,17 @@ KeySpec integers_key(std::string name, std::vector<int64_t> fallback, std::size_
   KeySpec s = key(std::move(name), KeyType::integers, std::move(fallback));
   s.min = static_cast<double>(min);
   s.max = static_cast<double>(max);
+  s.min_count = min_count;
+  s.max_count = max_count;
+  s.doc = std::move(doc);
+  return s;
+}
+
+KeySpec texts_key(std::string name, std::size_t min_count, std::size_t max_count, std::size_t min_bytes,
+                  std::size_t max_bytes, std::string doc) {
+  KeySpec s = key(std::move(name), KeyType::texts, Json::array());
+  s.min = static_cast<double>(min_bytes);
+  s.max = static_cast<double>(max_bytes);
   s.min_count = min_count;
   s.max_count = max_count;
   s.doc = std::move(doc);
@@ -301,6 +318,25 @@ std::vector<int64_t> ConfigReader::read_integers(const KeySpec& s) {
   return out;
 }
 
+std::vector<std::string> ConfigReader::read_texts(const KeySpec& s) {
+  std::vector<std::string> out;
+  if (const Json* v = lookup(s.name)) {
+    auto wrong = [&] {
+      fail(Status::invalid_config, "\"{}\" must be a list of {} to {} strings of {} to {} bytes, got {}", s.name,
+           s.min_count, s.max_count, static_cast<int64_t>(s.min), static_cast<int64_t>(s.max), v->dump().substr(0, 60));
+    };
+    if (!v->is_array() || v->size() < s.min_count || v->size() > s.max_count) wrong();
+    for (const Json& e : *v) {
+      if (!e.is_string()) wrong();
+      const std::string& text = e.get_ref<const std::string&>();
+      if (static_cast<double>(text.size()) < s.min || static_cast<double>(text.size()) > s.max) wrong();
+      out.push_back(text);
+    }
+  }
+  effective_[s.name] = out;
+  return out;
+}
+
 int64_t ConfigReader::integer(const std::string& key) { return read_integer(spec(key, KeyType::integer)); }
 double ConfigReader::number(const std::string& key) { return read_number(spec(key, KeyType::number)); }
 bool ConfigReader::boolean(const std::string& key) { return read_boolean(spec(key, KeyType::boolean)); }
@@ -308,6 +344,7 @@ std::string ConfigReader::text(const std::string& key) { return read_text(spec(k
 std::vector<int64_t> ConfigReader::integers(const std::string& key) {
   return read_integers(spec(key, KeyType::integers));
 }
+std::vector<std::string> ConfigReader::texts(const std::string& key) { return read_texts(spec(key, KeyType::texts)); }
 
 int64_t ConfigReader::integer(const std::string& key, int64_t fallback, int64_t min, int64_t max) {
   return read_integer(integer_key(key, fallback, min, max, ""));

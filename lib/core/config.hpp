@@ -40,15 +40,15 @@ void check_json_bounds(std::string_view text, std::size_t max_bytes, Status stat
 // Error(status). Messages quote at most a short prefix of the text.
 Json parse_json_text(std::string_view text, std::size_t max_bytes, Status status, const char* what);
 
-enum class KeyType { integer, number, boolean, text, integers };
+enum class KeyType { integer, number, boolean, text, integers, texts };
 
 struct KeySpec {
   std::string name;
   KeyType type = KeyType::integer;
   Json fallback;                             // the default, as the effective configuration shows it
-  double min = 0, max = 0;                   // integer, number; integers: each entry
+  double min = 0, max = 0;                   // integer, number; integers: each entry; texts: bytes
   std::vector<std::string> values;           // text: the allowed values (empty: any string)
-  std::size_t min_count = 0, max_count = 0;  // integers: how many entries
+  std::size_t min_count = 0, max_count = 0;  // integers, texts: how many entries
   std::string doc;
 
   // "[1, 12]", "\"mlp\" | \"conv\"", "1..8 × [1, 16384]", "true | false": quoted by errors.
@@ -65,6 +65,11 @@ KeySpec text_key(std::string name, std::string fallback, std::vector<std::string
 // is a list of one ("hidden": 400 is [400]).
 KeySpec integers_key(std::string name, std::vector<int64_t> fallback, std::size_t min_count, std::size_t max_count,
                      int64_t min, int64_t max, std::string doc);
+
+// A list of strings, each of min_bytes..max_bytes, with min_count..max_count entries (type
+// "strings" in the schema's JSON).
+KeySpec texts_key(std::string name, std::size_t min_count, std::size_t max_count, std::size_t min_bytes,
+                  std::size_t max_bytes, std::string doc);
 
 struct Schema {
   std::vector<KeySpec> keys;
@@ -85,6 +90,7 @@ class ConfigReader {
   bool boolean(const std::string& key);
   std::string text(const std::string& key);  // checked against the allowed values
   std::vector<int64_t> integers(const std::string& key);
+  std::vector<std::string> texts(const std::string& key);
 
   // Without a schema (and for tests): the spec given inline.
   int64_t integer(const std::string& key, int64_t fallback, int64_t min, int64_t max);
@@ -107,6 +113,7 @@ class ConfigReader {
   bool read_boolean(const KeySpec& s);
   std::string read_text(const KeySpec& s);
   std::vector<int64_t> read_integers(const KeySpec& s);
+  std::vector<std::string> read_texts(const KeySpec& s);
 
   Json given_;
   const Schema* schema_ = nullptr;

@@ -59,6 +59,29 @@ static std::string message_of(const std::function<void()>& fn) {
   return {};
 }
 
+TEST_CASE("a strings key: a list of names, its bounds in the messages and the schema") {
+  const Schema schema{{texts_key("names", 0, 3, 1, 4, "names in order")}};
+  auto read = [&](const char* text) {
+    ConfigReader r(parse_config(text), schema);
+    std::vector<std::string> out = r.texts("names");
+    r.finish();
+    CHECK(r.effective()["names"] == Json(out));
+    return out;
+  };
+  CHECK(read("{}").empty());  // the default: none
+  CHECK(read(R"({"names": ["ab", "cdef"]})") == std::vector<std::string>{"ab", "cdef"});
+  for (const char* bad : {R"({"names": "ab"})", R"({"names": ["a", 3]})", R"({"names": ["a", ""]})",
+                          R"({"names": ["abcde"]})", R"({"names": ["a", "b", "c", "d"]})"}) {
+    CAPTURE(bad);
+    CHECK(message_of([&] { read(bad); }).find("\"names\" must be a list of 0 to 3 strings of 1 to 4 bytes") !=
+          std::string::npos);
+  }
+  const Json j = schema.to_json();
+  CHECK(j[0] == Json::parse(R"({"name": "names", "type": "strings", "default": [], "bytes": [1, 4],
+                                "count": [0, 3], "doc": "names in order"})"));
+  CHECK(schema.keys[0].range_text() == "0..3 strings of 1 to 4 bytes");
+}
+
 TEST_CASE("a schema gives defaults, ranges and the error messages") {
   const Schema schema{{
       integer_key("order", 1, 1, 12, "previous pixels"),

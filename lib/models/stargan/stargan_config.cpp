@@ -25,6 +25,9 @@ const Schema& schema() {
     k.push_back(number_key("learning_rate", 1e-4, 1e-8, 1.0, "Adam's step size (both networks)"));
     k.push_back(number_key("beta1", 0.5, 0.0, 0.999, "Adam's beta1"));
     k.push_back(number_key("beta2", 0.999, 0.0, 0.99999, "Adam's beta2"));
+    k.push_back(texts_key("domain_names", 0, static_cast<std::size_t>(kMaxDomains), 1, kMaxNameBytes,
+                          "the domains' names in index order, distinct, at least 2 when given (translate --to "
+                          "NAME); empty: the label values"));
     k.push_back(integer_key("domains", 0, 0, kMaxDomains,
                             "number of domains (0: from the data's labels at fit; a list of \"domain_names\" "
                             "fixes it too)"));
@@ -34,34 +37,18 @@ const Schema& schema() {
 }
 
 namespace {
-std::vector<std::string> read_names(const Json& names) {
-  if (!names.is_array() || names.empty() || names.size() > static_cast<std::size_t>(kMaxDomains))
-    fail(Status::invalid_config, "stargan: \"domain_names\" must be a list of 2 to {} strings, one per domain",
-         kMaxDomains);
-  std::vector<std::string> out;
+// Beyond the key's own checks (a list of strings of 1 to kMaxNameBytes bytes): distinct, and
+// at least 2 when given.
+void check_names(const std::vector<std::string>& names) {
   std::set<std::string> seen;
-  for (const Json& n : names) {
-    if (!n.is_string())
-      fail(Status::invalid_config, "stargan: \"domain_names\" must hold strings, got {}", n.dump().substr(0, 40));
-    std::string s = n.get<std::string>();
-    if (s.empty() || s.size() > kMaxNameBytes)
-      fail(Status::invalid_config, "stargan: each domain name must have 1 to {} bytes", kMaxNameBytes);
+  for (const std::string& s : names)
     if (!seen.insert(s).second) fail(Status::invalid_config, "stargan: the domain name \"{}\" appears twice", s);
-    out.push_back(std::move(s));
-  }
-  if (out.size() < 2) fail(Status::invalid_config, "stargan: \"domain_names\" must name at least 2 domains");
-  return out;
+  if (names.size() == 1) fail(Status::invalid_config, "stargan: \"domain_names\" must name at least 2 domains");
 }
 }  // namespace
 
 Config read_config(const Json& given, Json& effective) {
-  Json rest = given;
-  std::vector<std::string> names;
-  if (rest.is_object() && rest.contains("domain_names")) {
-    names = read_names(rest["domain_names"]);
-    rest.erase("domain_names");
-  }
-  ConfigReader r(rest, schema());
+  ConfigReader r(given, schema());
   Config c;
   c.ngf = r.integer("ngf");
   c.ndf = r.integer("ndf");
@@ -75,7 +62,9 @@ Config read_config(const Json& given, Json& effective) {
   c.beta1 = static_cast<float>(r.number("beta1"));
   c.beta2 = static_cast<float>(r.number("beta2"));
   c.domains = r.integer("domains");
+  const std::vector<std::string> names = r.texts("domain_names");
   r.finish();
+  check_names(names);
   if (c.mix_groups > 0 && (4 * c.ngf) % c.mix_groups != 0)
     fail(Status::invalid_config, "stargan: mix_groups {} must divide the bottleneck's 4 ngf = {} channels",
          c.mix_groups, 4 * c.ngf);
@@ -88,7 +77,6 @@ Config read_config(const Json& given, Json& effective) {
   c.domain_names = names;
   effective = r.effective();
   effective["domains"] = c.domains;
-  if (!names.empty()) effective["domain_names"] = names;
   return c;
 }
 

@@ -4,10 +4,9 @@
 // Domains are the fit data's labels (docs/gan.md, "Translation"). "domains" is 0 until fit
 // reads K = max(num_classes, largest label + 1) from the data and fills it in, so a loaded
 // model knows its generator's input width. "domain_names" (optional) names them in index
-// order; without it the names are "0" .. "K-1". It is a list of strings, which the schema
-// has no key type for, so read_config takes it out of the configuration before the
-// ConfigReader sees the rest, checks it here (1 to kMaxDomains distinct, non-empty names of
-// at most kMaxNameBytes bytes) and puts it back into the effective configuration when given.
+// order; without it (or empty) the names are "0" .. "K-1". A strings key of the schema (so
+// `genmodels kinds` lists it): up to kMaxDomains names of 1 to kMaxNameBytes bytes, which
+// read_config also requires to be distinct and at least 2 when given.
 #pragma once
 
 #include <cstdint>
