@@ -42,13 +42,20 @@ std::vector<std::string> text_tokens(std::string_view sentence) {
 }
 
 const char* text_features_name(TextFeatures version) noexcept {
-  return version == TextFeatures::words_v1 ? "words-v1" : "subword-v2";
+  switch (version) {
+    case TextFeatures::words_v1: return "words-v1";
+    case TextFeatures::subword_v2: return "subword-v2";
+    case TextFeatures::subword_ids_v3: return "subword-ids-v3";
+  }
+  return "words-v1";
 }
 
 TextFeatures parse_text_features(std::string_view name) {
   if (name == "words-v1") return TextFeatures::words_v1;
   if (name == "subword-v2") return TextFeatures::subword_v2;
-  fail(Status::invalid_argument, "unknown text feature version \"{}\": use \"words-v1\" or \"subword-v2\"",
+  if (name == "subword-ids-v3") return TextFeatures::subword_ids_v3;
+  fail(Status::invalid_argument,
+       "unknown text feature version \"{}\": use \"words-v1\", \"subword-v2\" or \"subword-ids-v3\"",
        std::string(name.substr(0, 64)));
 }
 
@@ -101,6 +108,21 @@ std::vector<std::string> text_subwords(std::string_view token) {
 void text_features(std::string_view sentence, TextFeatures version, int64_t dim, float* out) {
   if (version == TextFeatures::words_v1) return text_features(sentence, dim, out);
   if (dim < 1) fail(Status::invalid_argument, "text features need a width of at least 1, got {}", dim);
+  if (version == TextFeatures::subword_ids_v3) {
+    if (dim % kTextSlotEntries != 0)
+      fail(Status::invalid_argument, "subword-ids-v3 features need a width that is a multiple of {}, got {}",
+           kTextSlotEntries, dim);
+    std::fill(out, out + dim, 0.0f);
+    const std::vector<std::string> tokens = text_tokens_v2(sentence);
+    const std::size_t slots = static_cast<std::size_t>(dim / kTextSlotEntries);
+    for (std::size_t t = 0; t < tokens.size() && t < slots; ++t) {
+      const std::vector<std::string> entries = text_subwords(tokens[t]);
+      float* slot = out + static_cast<int64_t>(t) * kTextSlotEntries;
+      for (std::size_t j = 0; j < entries.size() && j < static_cast<std::size_t>(kTextSlotEntries); ++j)
+        slot[j] = static_cast<float>(1 + fnv1a64(entries[j]) % static_cast<uint64_t>(kTextIdBuckets));
+    }
+    return;
+  }
   const auto buckets = static_cast<uint64_t>(dim);
   std::vector<double> sum(static_cast<std::size_t>(dim), 0.0);
   std::vector<std::pair<std::size_t, double>> token;  // one token's buckets and counts

@@ -29,6 +29,13 @@
 //   counts   a token's vector t_w: t_w[h(e) mod dim] += 1 per entry e (h = FNV-1a above),
 //            scaled to unit L2 norm, so a long word weighs as much as a short one.
 //   scale    the sentence is Σ_w t_w divided by its L2 norm (all zeros without tokens).
+//
+// ---- subword-ids-v3: the same tokens and entries, not summed but listed, for a model that
+// learns its own sentence encoder (nn/text_encoder.hpp: per-word embeddings from the entries,
+// a learned weight per word). The row is dim / 32 word slots of 32 values in sentence order:
+// slot t holds, for the t-th token, 1 + (h(e) mod 16 384) for each of its first 32 entries
+// (words of up to 11 characters have at most 32), then zeros; slots without a token are
+// zeros. Tokens past the last slot are dropped. dim must be a positive multiple of 32.
 #pragma once
 
 #include <cstdint>
@@ -38,9 +45,13 @@
 
 namespace gm {
 
-enum class TextFeatures { words_v1 = 1, subword_v2 = 2 };
+enum class TextFeatures { words_v1 = 1, subword_v2 = 2, subword_ids_v3 = 3 };
 
-// "words-v1", "subword-v2".
+// subword-ids-v3's layout: entries per word slot and the id range (ids 1..kTextIdBuckets).
+constexpr int64_t kTextSlotEntries = 32;
+constexpr int64_t kTextIdBuckets = 16384;
+
+// "words-v1", "subword-v2", "subword-ids-v3".
 const char* text_features_name(TextFeatures version) noexcept;
 // The version of a name above; throws invalid_argument naming both otherwise.
 TextFeatures parse_text_features(std::string_view name);

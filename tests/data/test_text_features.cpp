@@ -178,3 +178,27 @@ TEST_CASE("subword-v2: an inflection shares most features with its word; determi
   REQUIRE(rows.size() == 64);
   CHECK(std::vector<float>(rows.begin() + 32, rows.end()) == features_v2("sandals", 32));
 }
+
+TEST_CASE("subword-ids-v3: word slots of 32 ids, pinned; width a multiple of 32") {
+  std::vector<float> v(96, -1.0f);
+  gm::text_features("A boot's", gm::TextFeatures::subword_ids_v3, 96, v.data());
+  CHECK(v[0] == 1 + (gm::fnv1a64("<a>") % 16384));
+  CHECK(v[0] == 14897.0f);  // computed independently (Python)
+  for (int j = 1; j < 32; ++j) CHECK(v[static_cast<std::size_t>(j)] == 0.0f);
+  const std::vector<float> boot = {7292, 6909, 14244, 13014, 15105, 10186, 8790, 1362, 1576, 15314};
+  CHECK(std::vector<float>(v.begin() + 32, v.begin() + 42) == boot);  // "<boot>", "<bo", ... (the 's dropped)
+  for (std::size_t j = 42; j < 96; ++j) CHECK(v[j] == 0.0f);
+  // Words past the last slot are dropped; a word of 12 characters keeps its first 32 pieces.
+  std::vector<float> w(32);
+  gm::text_features("comfortables two", gm::TextFeatures::subword_ids_v3, 32, w.data());
+  CHECK(w[31] != 0.0f);
+  CHECK(w[0] == 1 + (gm::fnv1a64("<comfortables>") % 16384));
+  float out[48];
+  try {
+    gm::text_features("x", gm::TextFeatures::subword_ids_v3, 48, out);
+    FAIL("expected an error");
+  } catch (const gm::Error& e) {
+    CHECK(e.status() == Status::invalid_argument);
+  }
+  CHECK(gm::parse_text_features("subword-ids-v3") == gm::TextFeatures::subword_ids_v3);
+}
