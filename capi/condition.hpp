@@ -20,6 +20,9 @@ struct ModelCondition {
   // label: the number of classes; vector / text: the vector width; 0 = not known until fit
   // (cgan takes "classes" / "condition_dim" from its data when the configuration has none).
   int64_t dim = 0;
+  // text: the sentence features' version name (data/text_features.hpp), the configuration
+  // key "text_features"; "words-v1" when the configuration has none.
+  std::string text_features = "words-v1";
 };
 
 // Conditional kinds (cap_conditional) name their condition in the configuration key
@@ -42,6 +45,8 @@ inline ModelCondition model_condition(const GenerativeModel& model) {
     c.kind = ConditionKind::vector;
   } else if (name == "text") {
     c.kind = ConditionKind::text;
+    if (cfg.contains("text_features") && cfg["text_features"].is_string())
+      c.text_features = cfg["text_features"].get<std::string>();
   } else {
     fail(Status::internal, "{} reports a condition \"{}\" that genmodels does not know", model.kind(), name);
   }

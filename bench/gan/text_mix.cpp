@@ -1,7 +1,8 @@
 // A text cgan between two sentences: row r keeps one noise vector z_r, column k decodes it
 // with the condition c = (1 − t)·f(A) + t·f(B), t = k / (steps − 1), where f is the hashed
-// sentence vector (gm_text_features_compute). The sentence embeddings are linear in c, so this is
-// also the straight line between the two learned embeddings. Uses only the public C++
+// sentence vector of the model's own feature version (gm_model_text_features). For the linear
+// embeddings (words-v1, subword-v2) this is also the straight line between the two learned
+// embeddings; subword-ids-v3 features are ids, which do not mix (the tool refuses them). Uses only the public C++
 // binding (include/genmodels/genmodels.hpp) over the C ABI.
 // Usage: text_mix MODEL OUT.png "sentence A" "sentence B" [ROWS=4] [STEPS=8] [SEED=3]
 #include <genmodels/genmodels.hpp>
@@ -30,7 +31,9 @@ int main(int argc, char** argv) {
     const auto at = cfg.find("\"condition_dim\":");
     if (at == std::string::npos) throw gm::InvalidArgument("the model is not a text cgan (no condition_dim)");
     const int64_t dim = std::stoll(cfg.substr(at + 16));
-    const std::vector<float> a = gm::text_features(argv[3], dim), b = gm::text_features(argv[4], dim);
+    if (cfg.find("\"subword-ids-v3\"") != std::string::npos)
+      throw gm::InvalidArgument("subword-ids-v3 features are word-piece ids: they cannot be mixed linearly");
+    const std::vector<float> a = gm::text_features(model, argv[3]), b = gm::text_features(model, argv[4]);
 
     // z per row from a fixed seed: Box–Muller over mt19937_64 (whose output the standard fixes).
     std::mt19937_64 bits(seed);

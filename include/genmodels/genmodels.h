@@ -524,7 +524,10 @@ GM_API int32_t gm_dataset_view_sized(const gm_dataset* ds, gm_data* out, uint32_
  *   h:      FNV-1a 64-bit over the bytes (the same buckets on every platform);
  *   scale:  the row is divided by its L2 norm (sentence length does not matter); a
  *           sentence without tokens gives all zeros.
- * sentence is NUL-terminated UTF-8; out receives dim floats (dim >= 1). Thread-safe. */
+ * sentence is NUL-terminated UTF-8; out receives dim floats (dim >= 1). Thread-safe.
+ * These are the "words-v1" features. A text cgan names the features it takes in its key
+ * "text_features"; new ones default to "subword-v2": use gm_model_text_features (or
+ * gm_text_features_compute_v), both further below. */
 GM_API int32_t gm_text_features_compute(const char* sentence, int64_t dim, float* out, gm_error** err);
 /* Deprecated: the old name of gm_text_features_compute. */
 GM_DEPRECATED("gm_text_features_compute")
@@ -619,6 +622,27 @@ GM_API int32_t gm_model_complete_from_parts(const gm_model* model, const gm_data
  * 0 restores the default (half the physical memory). Thread-safe. */
 GM_API void gm_set_memory_budget(int64_t bytes);
 GM_API int64_t gm_memory_budget(void);
+
+/* ---------------------------------------------------------------- sentences, versioned */
+
+/* The sentence features of a named version (docs/gan.md, "Sentences as features"):
+ *   "words-v1"    hashed words and bigrams: exactly gm_text_features_compute;
+ *   "subword-v2"  hashed whole words and their character 3- to 5-grams (fastText style,
+ *                 word boundaries marked "<" ">"), each word's vector of unit norm, the sum
+ *                 divided by its L2 norm; "sneakers" shares most features with "sneaker".
+ *   "subword-ids-v3" the same word pieces, not summed but listed as ids for a model that
+ *                 learns its own sentence encoder: dim / 32 word slots of 32 values, slot t
+ *                 holding 1 + (FNV-1a(piece) mod 16384) for the t-th word's pieces, then 0;
+ *                 dim must be a multiple of 32.
+ * A cgan with {"condition": "text"} names the version it was fitted on in its configuration
+ * key "text_features" (new models: "subword-v2"; files written before the key: "words-v1").
+ * Other names: GM_INVALID_ARGUMENT. out receives dim floats (dim >= 1). Thread-safe. */
+GM_API int32_t gm_text_features_compute_v(const char* sentence, const char* version, int64_t dim, float* out,
+                                          gm_error** err);
+/* A sentence as the condition vector of a fitted text cgan: its version and its width (the
+ * dim of gm_model_condition), so callers need not know either. out receives dim floats.
+ * GM_UNSUPPORTED for a model not conditioned on text, GM_NOT_FITTED before fit. */
+GM_API int32_t gm_model_text_features(const gm_model* model, const char* sentence, float* out, gm_error** err);
 
 #ifdef __cplusplus
 } /* extern "C" */

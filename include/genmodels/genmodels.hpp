@@ -668,8 +668,9 @@ inline void write_png_grid(const std::string& path, const Rows& images, int64_t 
 
 // ------------------------------------------------------------------ sentences
 
-// The hashed word and bigram features of a sentence (gm_text_features_compute): the condition
-// vector cgan with {"condition": "text"} takes per row, dim values with L2 norm 1 (or 0).
+// The hashed word and bigram features of a sentence (gm_text_features_compute, "words-v1"):
+// the condition vector a cgan with {"condition": "text", "text_features": "words-v1"} takes per
+// row, dim values with L2 norm 1 (or 0). New text cgans default to "subword-v2": see below.
 inline void text_features(const std::string& sentence, Span<float> out) {
   detail::Call call;
   call.check(gm_text_features_compute(sentence.c_str(), out.ssize(), out.data(), call.err()));
@@ -688,6 +689,23 @@ inline std::vector<float> text_features(const std::vector<std::string>& sentence
     call.check(gm_text_features_compute(sentences[r].c_str(), dim,
                                         out.data() + r * static_cast<size_t>(dim > 0 ? dim : 0), call.err()));
   }
+  return out;
+}
+// The features of a named version, "words-v1" (the functions above) or "subword-v2"
+// (gm_text_features_compute_v).
+inline std::vector<float> text_features(const std::string& sentence, const std::string& version, int64_t dim) {
+  std::vector<float> out(dim > 0 ? static_cast<size_t>(dim) : 0);
+  detail::Call call;
+  call.check(gm_text_features_compute_v(sentence.c_str(), version.c_str(), dim, out.data(), call.err()));
+  return out;
+}
+// The condition vector a fitted text cgan takes for a sentence: its own version and width
+// (gm_model_text_features). Use this one to sample from a model.
+inline std::vector<float> text_features(const Model& model, const std::string& sentence) {
+  const int64_t dim = model.condition().dim;
+  std::vector<float> out(dim > 0 ? static_cast<size_t>(dim) : 0);
+  detail::Call call;
+  call.check(gm_model_text_features(model.get(), sentence.c_str(), out.data(), call.err()));
   return out;
 }
 

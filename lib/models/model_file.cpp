@@ -151,9 +151,14 @@ std::unique_ptr<GenerativeModel> load_model_bytes(const uint8_t* data, std::size
   check_version(require_meta(meta, "genmodels_version"));
   const std::string& kind = require_meta(meta, "kind");
   if (kind.size() > 64) fail(Status::corrupt_file, "metadata kind \"{}\" is not a kind name", shown(kind));
-  const Json config =
+  Json config =
       parse_json_text(require_meta(meta, "config"), limits::kConfigMaxBytes, Status::corrupt_file, "metadata config");
   if (!config.is_object()) fail(Status::corrupt_file, "metadata config is not a JSON object");
+  // A text cgan written before "text_features" existed was fitted on words-v1 features
+  // (data/text_features.hpp); a new one defaults to subword-v2, so the file's keeps its own.
+  if (kind == "cgan" && config.contains("condition") && config["condition"] == "text" &&
+      !config.contains("text_features"))
+    config["text_features"] = "words-v1";
   DataShape shape = parse_shape(require_meta(meta, "data_shape"));
   const auto levels = meta.find(kLevelsKey);
   if (levels != meta.end()) shape.levels = parse_levels(levels->second);

@@ -841,6 +841,22 @@ static void test_text_features(void) {
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features_compute(NULL, TEXT_DIM, v, ERR));
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features_compute("x", 0, v, ERR));
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features_compute("x", TEXT_DIM, NULL, ERR));
+
+  /* versioned: words-v1 is gm_text_features_compute; subword-v2 shares a plural's n-grams */
+  EXPECT_OK(gm_text_features_compute("a pair of trousers", TEXT_DIM, v, ERR));
+  EXPECT_OK(gm_text_features_compute_v("a pair of trousers", "words-v1", TEXT_DIM, w, ERR));
+  CHECK(memcmp(v, w, sizeof v) == 0);
+  EXPECT_OK(gm_text_features_compute_v("a pair of trousers", "subword-v2", TEXT_DIM, w, ERR));
+  CHECK(memcmp(v, w, sizeof v) != 0);
+  float s1[1024], s2[1024];
+  EXPECT_OK(gm_text_features_compute_v("sneakers", "subword-v2", 1024, s1, ERR));
+  EXPECT_OK(gm_text_features_compute_v("sneaker", "subword-v2", 1024, s2, ERR));
+  double dot = 0;
+  for (int i = 0; i < 1024; ++i) dot += (double)s1[i] * s2[i];
+  CHECK(fabs(dot - 0.73367) < 1e-4);
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features_compute_v("x", "subword-v3", TEXT_DIM, w, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features_compute_v("x", NULL, TEXT_DIM, w, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_text_features_compute_v("x", "words-v1", 0, w, ERR));
 }
 
 static void test_cgan_text(void) {
@@ -848,8 +864,9 @@ static void test_cgan_text(void) {
   int32_t labels[GAN_N];
   gan_images(x, labels);
   float* cond = malloc(sizeof(float) * GAN_N * TEXT_DIM);
+  /* a new text cgan takes subword-v2 features (its "text_features") */
   for (int r = 0; r < GAN_N; ++r)
-    EXPECT_OK(gm_text_features_compute(kCaptions[labels[r]], TEXT_DIM, cond + r * TEXT_DIM, ERR));
+    EXPECT_OK(gm_text_features_compute_v(kCaptions[labels[r]], "subword-v2", TEXT_DIM, cond + r * TEXT_DIM, ERR));
   gm_data data = gan_view(x);
   gm_model* m = NULL;
   EXPECT_OK(gm_model_create("cgan", "{\"condition\": \"text\", \"ngf\": 4, \"ndf\": 4, \"latent\": 8, \"embed\": 8}",
@@ -862,6 +879,8 @@ static void test_cgan_text(void) {
   EXPECT_OK(gm_model_condition(m, &ckind, &cdim, ERR)); /* unfitted: the width is not known yet */
   CHECK(ckind == GM_CONDITION_TEXT && cdim == 0);
   EXPECT_ERR(GM_INVALID_DATA, gm_model_fit(m, &data, &fo, ERR)); /* no sentences */
+  float one[TEXT_DIM], one_v[TEXT_DIM];
+  EXPECT_ERR(GM_NOT_FITTED, gm_model_text_features(m, "a bag", one, ERR)); /* its width is not known yet */
   gm_model_free(m);
   data.conditions = cond;
   data.condition_dim = TEXT_DIM;
@@ -874,7 +893,11 @@ static void test_cgan_text(void) {
   float asked[4 * TEXT_DIM];
   const char* sentences[4] = {"a square at the top left", "bottom right", "a square at the top right",
                               "top left, please"};
-  for (int r = 0; r < 4; ++r) EXPECT_OK(gm_text_features_compute(sentences[r], TEXT_DIM, asked + r * TEXT_DIM, ERR));
+  for (int r = 0; r < 4; ++r) EXPECT_OK(gm_model_text_features(m, sentences[r], asked + r * TEXT_DIM, ERR));
+  EXPECT_OK(gm_text_features_compute_v(sentences[0], "subword-v2", TEXT_DIM, one_v, ERR));
+  CHECK(memcmp(asked, one_v, sizeof one_v) == 0);
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_text_features(m, NULL, one, ERR));
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_text_features(m, "a bag", NULL, ERR));
   gm_sample_options so;
   gm_sample_options_init(&so);
   so.seed = 4;
@@ -885,6 +908,9 @@ static void test_cgan_text(void) {
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_sample(m, 4, NULL, out, 4 * GAN_D, ERR)); /* needs sentences */
   so.condition_dim = TEXT_DIM + 1;
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_sample(m, 4, &so, out, 4 * GAN_D, ERR));
+  gm_model_free(m);
+  EXPECT_OK(gm_model_create("cgan", "{\"condition\": \"label\"}", &m, ERR));
+  EXPECT_ERR(GM_UNSUPPORTED, gm_model_text_features(m, "a bag", one, ERR)); /* not a text model */
   gm_model_free(m);
   free(cond);
 }

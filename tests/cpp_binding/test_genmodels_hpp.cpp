@@ -261,6 +261,18 @@ TEST_CASE("text_features: one sentence, many, and the error of a zero width") {
   CHECK_THROWS_AS(gm::text_features("x", 0), gm::InvalidArgument);
 }
 
+TEST_CASE("text_features: versioned, and the model's own (an unfitted model has no width yet)") {
+  CHECK(gm::text_features("a pair of trousers", "words-v1", 64) == gm::text_features("a pair of trousers", 64));
+  const std::vector<float> a = gm::text_features("sneakers", "subword-v2", 1024),
+                           b = gm::text_features("sneaker", "subword-v2", 1024);
+  double dot = 0;
+  for (size_t i = 0; i < a.size(); ++i) dot += static_cast<double>(a[i]) * b[i];
+  CHECK(dot == doctest::Approx(0.73367).epsilon(1e-4));
+  CHECK_THROWS_AS(gm::text_features("x", "subword", 64), gm::InvalidArgument);
+  const gm::Model m("cgan", R"({"condition": "text"})");
+  CHECK_THROWS_AS(gm::text_features(m, "a bag"), gm::NotFitted);
+}
+
 // ------------------------------------------------------------------ issue 13: epochs, warm start, checkpoints
 
 namespace {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "exact_helpers.hpp"
+#include "io/safetensors.hpp"
 #include "models/gan/gan.hpp"
 #include "models/gan/gan_losses.hpp"
 #include "models/model_file.hpp"
@@ -139,6 +140,14 @@ TEST_CASE("gan: both objectives' gradients match central differences (every flav
   std::vector<float> cond(12 * 3, 0.0f);
   for (int64_t r = 0; r < 12; ++r) cond[static_cast<std::size_t>(r * 3 + r % 3)] = 0.7f;
   const Json mlp{{"architecture", "mlp"}, {"g_hidden", 6}, {"d_hidden", 5}, {"latent", 3}};
+  // subword-ids-v3: two word slots of 32 ids (ids 1..16384): the learned sentence encoder.
+  std::vector<float> ids(12 * 64, 0.0f);
+  for (int64_t r = 0; r < 12; ++r) {
+    ids[static_cast<std::size_t>(r * 64)] = static_cast<float>(1 + r % 3);
+    ids[static_cast<std::size_t>(r * 64 + 1)] = 5.0f;
+    ids[static_cast<std::size_t>(r * 64 + 32)] = static_cast<float>(7 + r % 2);
+    if (r % 4 == 0) ids[static_cast<std::size_t>(r * 64 + 33)] = 16384.0f;
+  }
   struct Case {
     gan::Flavor flavor;
     Json cfg;
@@ -147,24 +156,25 @@ TEST_CASE("gan: both objectives' gradients match central differences (every flav
   Json text = mlp, label = mlp, info = mlp, conv{{"ngf", 2}, {"ndf", 2}, {"latent", 3}, {"condition", "label"}};
   text["condition"] = "text";
   text["embed"] = 4;
+  Json encoder = text;
+  encoder["text_features"] = "subword-ids-v3";
   label["condition"] = "label";
   info["categorical"] = Json::array({3});
   info["continuous"] = 1;
   info["noise_std"] = 1.0;  // the state the step size below was chosen for (BN over 12 rows is kinky)
   Json plain = mlp;
   plain.erase("architecture");
-  const Case cases[] = {{gan::Flavor::gan, plain, false, false},
-                        {gan::Flavor::cgan, label, true, false},
-                        {gan::Flavor::cgan, text, false, true},
-                        {gan::Flavor::infogan, info, false, false},
-                        {gan::Flavor::cgan, conv, true, false}};
+  const Case cases[] = {{gan::Flavor::gan, plain, false, false},    {gan::Flavor::cgan, label, true, false},
+                        {gan::Flavor::cgan, text, false, true},     {gan::Flavor::cgan, encoder, false, true},
+                        {gan::Flavor::infogan, info, false, false}, {gan::Flavor::cgan, conv, true, false}};
   for (const Case& k : cases) {
     CAPTURE(k.cfg.dump());
     GanModel m(k.flavor, k.cfg);
     DataView v = data.view(k.labels);
     if (k.conditions) {
-      v.conditions = cond.data();
-      v.condition_dim = 3;
+      const bool ids_in = k.cfg.contains("text_features");
+      v.conditions = ids_in ? ids.data() : cond.data();
+      v.condition_dim = ids_in ? 64 : 3;
     }
     m.fit(v, options(1, 12));
     for (const bool discriminator : {true, false}) {
@@ -180,7 +190,20 @@ TEST_CASE("gan: both objectives' gradients match central differences (every flav
       // largest gradient: f32 noise stays below a few per cent, while a wrong sign or a missing
       // term is O(1).
       double err = 0, scale = 0;
+      // The encoder's word-piece table (16 384 rows): only the rows of the ids above are
+      // reachable; the others are skipped (their gradient is 0 by construction, and checking
+      // them would cost 2 × 65 536 objective evaluations).
+      const float* table = nullptr;
+      if (k.cfg.contains("text_features"))
+        table = m.parameter_store().value(m.parameter_store().find(discriminator ? "d.text.table" : "g.text.table"));
+      auto reachable = [&](int64_t i) {
+        const std::ptrdiff_t at = span.value + i - table;
+        if (!table || at < 0 || at >= 16384 * 4) return true;
+        const std::ptrdiff_t row = at / 4;  // embed = 4
+        return row < 8 || row == 16383;
+      };
       for (int64_t i = 0; i < span.count; ++i) {
+        if (!reachable(i)) continue;
         const float saved = span.value[i];
         span.value[i] = saved + 5e-4f;
         const double up = objective(false) / 12.0;
@@ -359,6 +382,47 @@ TEST_CASE("cgan: vector and text conditions") {
     auto loaded = load_model_bytes(bytes.data(), bytes.size());
     CHECK(save_model_bytes(*loaded) == bytes);
   }
+}
+
+TEST_CASE("cgan text: the feature version is configured, saved, and a file without it is words-v1") {
+  Json cfg{{"architecture", "mlp"}, {"condition", "text"}, {"g_hidden", 8},
+           {"d_hidden", 8},         {"latent", 3},         {"embed", 4}};
+  CHECK(GanModel(gan::Flavor::cgan, cfg).config()["text_features"] == "subword-v2");  // the new default
+  Json old = cfg;
+  old["text_features"] = "words-v1";
+  CHECK(GanModel(gan::Flavor::cgan, old).settings().text_features == "words-v1");
+  Json bad = cfg;
+  bad["text_features"] = "chars";
+  CHECK(status_of([&] { GanModel(gan::Flavor::cgan, bad); }) == Status::invalid_config);
+  Json label{{"architecture", "mlp"}, {"condition", "label"}, {"text_features", "words-v1"}};
+  CHECK(status_of([&] { GanModel(gan::Flavor::cgan, label); }) == Status::invalid_config);  // text only
+
+  Images data = squares(16, 3);
+  std::vector<float> cond(16 * 4, 0.25f);
+  GanModel m(gan::Flavor::cgan, cfg);
+  DataView v = data.view();
+  v.conditions = cond.data();
+  v.condition_dim = 4;
+  m.fit(v, options(1, 8));
+  const std::vector<uint8_t> bytes = save_model_bytes(m);
+  CHECK(load_model_bytes(bytes.data(), bytes.size())->config()["text_features"] == "subword-v2");
+  // The same file as a genmodels before issue 17 wrote it: no "text_features".
+  const SafetensorsContents c = decode_safetensors(bytes.data(), bytes.size());
+  Metadata meta = c.metadata;
+  Json written = Json::parse(meta.at("config"));
+  written.erase("text_features");
+  meta["config"] = written.dump();
+  const std::vector<uint8_t> legacy = encode_safetensors(c.tensors, meta);
+  auto loaded = load_model_bytes(legacy.data(), legacy.size());
+  CHECK(loaded->config()["text_features"] == "words-v1");
+  // It samples exactly as the original: the networks are the same, only the name differs.
+  std::vector<float> a(4 * 64), b(4 * 64);
+  SampleOptions so;
+  so.conditions = cond.data();
+  so.condition_dim = 4;
+  m.sample(4, so, a.data());
+  loaded->sample(4, so, b.data());
+  CHECK(a == b);
 }
 
 TEST_CASE("infogan: codes in, codes out") {

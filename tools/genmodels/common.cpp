@@ -171,9 +171,10 @@ void ConditionFlags::apply(const GenerativeModel& model, int64_t n, SampleOption
   if (dim < 1) fail(Status::corrupt_file, "this {} model has no fitted \"condition_dim\"", model.kind());
   if (!texts_file.empty() && rows() != n)
     fail(Status::invalid_argument, "--texts {} has {} sentences for {} rows: give one per row", texts_file, rows(), n);
+  const TextFeatures version = parse_text_features(condition.text_features);
   row_conditions_.resize(static_cast<std::size_t>(n * dim));
   for (int64_t r = 0; r < n; ++r)
-    text_features(texts_file.empty() ? text : sentences_[static_cast<std::size_t>(r)], dim,
+    text_features(texts_file.empty() ? text : sentences_[static_cast<std::size_t>(r)], version, dim,
                   &row_conditions_[static_cast<std::size_t>(r * dim)]);
   options.conditions = row_conditions_.data();
   options.condition_dim = dim;

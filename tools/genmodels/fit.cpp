@@ -114,8 +114,9 @@ class EpochGrids {
       dim_ = captions.text_dim;
       n_ = static_cast<int64_t>(rows.size()) * kGridColumns;
       conditions_.resize(static_cast<std::size_t>(n_ * dim_));
+      const TextFeatures version = parse_text_features(model_condition(model).text_features);
       for (int64_t r = 0; r < n_; ++r)
-        text_features(rows[static_cast<std::size_t>(r / kGridColumns)], dim_,
+        text_features(rows[static_cast<std::size_t>(r / kGridColumns)], version, dim_,
                       &conditions_[static_cast<std::size_t>(r * dim_)]);
     }
   }
@@ -251,7 +252,9 @@ void fit_command(FitArgs& a, const CLI::App& cmd, const std::shared_ptr<dist::Co
       const Dataset data = load_fit_data(*args, *model);
       const std::vector<std::string> sentences = args->captions.sentences(data, args->options.seed);
       const std::vector<float> conditions =
-          text ? text_features_rows(sentences, args->captions.text_dim) : std::vector<float>{};
+          text ? text_features_rows(sentences, parse_text_features(model_condition(*model).text_features),
+                                    args->captions.text_dim)
+               : std::vector<float>{};
       const double load_s = seconds_since(load_start);
       DataView view = data.view();
       if (text) {

@@ -166,7 +166,11 @@ void GanModel::generator_input(int64_t n, const float* z, const int32_t* labels,
       for (int64_t r = 0; r < n; ++r) block[static_cast<std::size_t>(r * CG + labels[r])] = 1.0f;
       break;
     case gan::Condition::vector: std::copy(conditions, conditions + n * CG, block.begin()); break;
-    case gan::Condition::text: nets_->g_embed->forward(conditions, block.data(), n); break;
+    case gan::Condition::text: {
+      nn::TextEncoderWork work;
+      nets_->sentence(true, conditions, block.data(), n, work);
+      break;
+    }
     case gan::Condition::none: std::copy(codes, codes + n * CG, block.begin()); break;
   }
   for (int64_t r = 0; r < n; ++r)

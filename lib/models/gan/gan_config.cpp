@@ -86,6 +86,11 @@ Schema make_schema(Flavor flavor) {
         integer_key("embed", 64, 1, 4096, "width of the learned sentence embedding (only with condition \"text\")"));
     k.push_back(number_key("wrong_text_weight", 0.5, 0.0, 1.0,
                            "GAN-CLS weight of the real-image, wrong-text term (only with condition \"text\")"));
+    k.push_back(text_key("text_features", "subword-v2", {"subword-v2", "subword-ids-v3", "words-v1"},
+                         "how sentences become features: hashed words and character n-grams (subword-v2), "
+                         "the same word pieces as ids read by a learned sentence encoder with learned word "
+                         "weights (subword-ids-v3; the condition width a multiple of 32), or hashed words and "
+                         "bigrams (words-v1, the models written before the key; only with condition \"text\")"));
   }
   if (flavor == Flavor::infogan) {
     k.push_back(integers_key("categorical", {10}, 0, 8, 2, 1000, "sizes of the categorical codes"));
@@ -139,6 +144,7 @@ Config read_config(Flavor flavor, const Json& given, Json& effective) {
       c.condition_dim = r.integer("condition_dim");
       c.embed = r.integer("embed");
       c.wrong_text_weight = static_cast<float>(r.number("wrong_text_weight"));
+      c.text_features = r.text("text_features");
     }
   }
   if (flavor == Flavor::infogan) {

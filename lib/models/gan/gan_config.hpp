@@ -33,6 +33,12 @@ struct Config {
   int64_t condition_dim = 0;  // vector / text: the input width; 0 until fit
   int64_t embed = 64;         // text
   float wrong_text_weight = 0.5f;
+  // text: the sentence features the model was fitted on (data/text_features.hpp):
+  // "subword-v2" for new models, "words-v1" for files written before the key existed.
+  std::string text_features = "subword-v2";
+  // "subword-ids-v3": G and D learn sentence encoders (nn/text_encoder.hpp) over word-piece
+  // ids instead of linear embeddings of hashed counts.
+  bool text_encoder() const { return condition == Condition::text && text_features == "subword-ids-v3"; }
   // infogan
   std::vector<int64_t> categorical;
   int64_t continuous = 0;

@@ -1,6 +1,7 @@
 #include "models/gan/gan_nets.hpp"
 
 #include "core/error.hpp"
+#include "data/text_features.hpp"
 #include "nn/init.hpp"
 
 namespace gm::gan {
@@ -13,6 +14,7 @@ constexpr int64_t kQHidden = 128;
 struct Plan {
   std::vector<nn::StageSpec> g, d, q;
   int64_t g_embed_in = 0, d_embed_in = 0;  // text: condition_dim
+  int64_t text_slots = 0;                  // text encoder (subword-ids-v3): word slots
   int64_t head_in = 0;                     // F
   int64_t proj_in = 0;                     // the condition width D sees (0: none)
   bool head_bias = true;
@@ -51,7 +53,18 @@ nn::StageSpec conv(nn::Layer layer, std::string name, int64_t in, int64_t out, i
 Plan make_plan(const Config& cfg, const DataShape& shape, Status status) {
   Plan p;
   const int64_t D = shape.d, gin = cfg.latent + cfg.g_condition_width();
-  if (cfg.condition == Condition::text) p.g_embed_in = p.d_embed_in = cfg.condition_dim;
+  if (cfg.condition == Condition::text) {
+    if (cfg.text_encoder()) {
+      if (cfg.condition_dim % kTextSlotEntries != 0)
+        fail(status,
+             "cgan with \"text_features\": \"subword-ids-v3\" needs a condition width that is a multiple of {}, "
+             "got {} (fit --text-dim)",
+             kTextSlotEntries, cfg.condition_dim);
+      p.text_slots = cfg.condition_dim / kTextSlotEntries;
+    } else {
+      p.g_embed_in = p.d_embed_in = cfg.condition_dim;
+    }
+  }
   using nn::Act;
   using nn::Layer;
   int64_t F = 0;
@@ -124,15 +137,21 @@ void init_dcgan(nn::ParameterStore& store, const nn::Sequential& net, Rng& rng) 
 Nets::Nets(const Config& cfg, const DataShape& shape, Status status) {
   const Plan p = make_plan(cfg, shape, status);
   if (p.g_embed_in > 0) g_embed = std::make_unique<nn::Linear>(store, "g.embed", p.g_embed_in, cfg.embed);
+  if (p.text_slots > 0)
+    g_text = std::make_unique<nn::TextEncoder>(store, "g.text", p.text_slots, kTextSlotEntries, kTextIdBuckets,
+                                               cfg.embed, cfg.embed);
   for (const nn::StageSpec& s : p.g) g.add(store, s);
   if (p.d_embed_in > 0) d_embed = std::make_unique<nn::Linear>(store, "d.embed", p.d_embed_in, cfg.embed);
+  if (p.text_slots > 0)
+    d_text = std::make_unique<nn::TextEncoder>(store, "d.text", p.text_slots, kTextSlotEntries, kTextIdBuckets,
+                                               cfg.embed, cfg.embed);
   for (const nn::StageSpec& s : p.d) d_trunk.add(store, s);
   d_head = std::make_unique<nn::Linear>(store, "d.head", p.head_in, 1, p.head_bias);
   if (p.proj_in > 0) d_proj = std::make_unique<nn::Linear>(store, "d.proj", p.proj_in, p.head_in, false);
   for (const nn::StageSpec& s : p.q) q.add(store, s);
-  g_first_ = g_embed ? g_embed->weight() : g.first_param();
+  g_first_ = g_embed ? g_embed->weight() : g_text ? g_text->first() : g.first_param();
   g_last_ = g.last_param();
-  d_first_ = d_embed ? d_embed->weight() : d_trunk.first_param();
+  d_first_ = d_embed ? d_embed->weight() : d_text ? d_text->first() : d_trunk.first_param();
   d_last_ = q.size() > 0 ? q.last_param()
             : d_proj     ? d_proj->weight()
                          : (p.head_bias ? d_head->bias() : d_head->weight());
@@ -141,6 +160,8 @@ Nets::Nets(const Config& cfg, const DataShape& shape, Status status) {
 void Nets::init(const Config& cfg, Rng& rng) {
   if (g_embed) g_embed->init(rng);
   if (d_embed) d_embed->init(rng);
+  if (g_text) g_text->init(rng);
+  if (d_text) d_text->init(rng);
   if (cfg.conv) {
     init_dcgan(store, g, rng);
     init_dcgan(store, d_trunk, rng);
@@ -155,6 +176,16 @@ void Nets::init(const Config& cfg, Rng& rng) {
   q.init_default(rng);
 }
 
+void Nets::sentence(bool generator, const float* c, float* out, int64_t B, nn::TextEncoderWork& work) const {
+  if (const nn::TextEncoder* t = generator ? g_text.get() : d_text.get()) return t->forward(c, out, B, work);
+  (generator ? g_embed : d_embed)->forward(c, out, B);
+}
+
+void Nets::sentence_backward(bool generator, const float* c, const float* dout, int64_t B, nn::TextEncoderWork& work) {
+  if (nn::TextEncoder* t = generator ? g_text.get() : d_text.get()) return t->backward(c, dout, B, work);
+  (generator ? g_embed : d_embed)->backward(c, dout, nullptr, B);
+}
+
 nn::ParamSpan Nets::g_span() { return store.span(g_first_, g_last_); }
 nn::ParamSpan Nets::d_span() { return store.span(d_first_, d_last_); }
 
@@ -165,11 +196,15 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> planned_tensors(const 
     out.push_back({"g.embed.weight", {cfg.embed, p.g_embed_in}});
     out.push_back({"g.embed.bias", {cfg.embed}});
   }
+  if (p.text_slots > 0)
+    for (auto& t : nn::TextEncoder::tensors("g.text", kTextIdBuckets, cfg.embed, cfg.embed)) out.push_back(t);
   for (const nn::StageSpec& s : p.g) add_shapes(out, s);
   if (p.d_embed_in > 0) {
     out.push_back({"d.embed.weight", {cfg.embed, p.d_embed_in}});
     out.push_back({"d.embed.bias", {cfg.embed}});
   }
+  if (p.text_slots > 0)
+    for (auto& t : nn::TextEncoder::tensors("d.text", kTextIdBuckets, cfg.embed, cfg.embed)) out.push_back(t);
   for (const nn::StageSpec& s : p.d) add_shapes(out, s);
   out.push_back({"d.head.weight", {1, p.head_in}});
   if (p.head_bias) out.push_back({"d.head.bias", {1}});

@@ -2,6 +2,9 @@
 //
 //   g.embed   text only: Linear(condition_dim → embed), the generator's sentence embedding
 //             (a learned bag of hashed word and bigram embeddings: the input is their counts)
+//   g.text    text with "text_features": "subword-ids-v3" instead of g.embed: a learned
+//             sentence encoder (nn/text_encoder.hpp: word-piece table, learned word weights,
+//             Linear → embed); d.text likewise instead of d.embed
 //   g.*       generator  [z | c] → image in [−1, 1] (tanh)
 //   d.embed   text only: the discriminator's own sentence embedding
 //   d.*       discriminator trunk  image → features f (F floats)
@@ -37,12 +40,14 @@
 #include "nn/linear.hpp"
 #include "nn/parameter_store.hpp"
 #include "nn/sequential.hpp"
+#include "nn/text_encoder.hpp"
 
 namespace gm::gan {
 
 struct Nets {
   nn::ParameterStore store;
   std::unique_ptr<nn::Linear> g_embed, d_embed;
+  std::unique_ptr<nn::TextEncoder> g_text, d_text;  // instead of g_embed, d_embed (subword-ids-v3)
   nn::Sequential g, d_trunk, q;
   std::unique_ptr<nn::Linear> d_head, d_proj;
 
@@ -58,6 +63,11 @@ struct Nets {
   // optimisers step.
   nn::ParamSpan g_span();
   nn::ParamSpan d_span();
+
+  // Text: the sentence embedding (B, embed) of G or D for conditions c (B, condition_dim);
+  // work keeps what the backward needs. The backward adds the parameter gradients of dout.
+  void sentence(bool generator, const float* c, float* out, int64_t B, nn::TextEncoderWork& work) const;
+  void sentence_backward(bool generator, const float* c, const float* dout, int64_t B, nn::TextEncoderWork& work);
 
  private:
   nn::ParamId g_first_, g_last_, d_first_, d_last_;

@@ -8,6 +8,7 @@
 #include "nn/buffer.hpp"
 #include "nn/optim.hpp"
 #include "nn/sequential.hpp"
+#include "nn/text_encoder.hpp"
 
 namespace gm {
 
@@ -38,6 +39,7 @@ struct Scratch {
   nn::Buffer df_real, df_fake, dfake;  // gradients w.r.t. D's features and G's output
   nn::Buffer dcond, dcond_wrong;       // text: gradient w.r.t. d.embed's outputs
   nn::Buffer g_cond;                   // text: g.embed's output
+  nn::TextEncoderWork g_text, d_text;  // text encoders (subword-ids-v3): what their backward needs
   nn::Buffer logit, dlogit, q, dq, dfq;
   const float* fake = nullptr;  // G's output of the current iteration (in g's work)
 

@@ -125,7 +125,7 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
       std::memcpy(cond, batch.conditions, static_cast<std::size_t>(B * CD) * sizeof(float));
       break;
     case gan::Condition::text:
-      nets.d_embed->forward(batch.conditions, cond, B);
+      nets.sentence(false, batch.conditions, cond, B, s.d_text);
       // The wrong sentence of row r is row r+1's: an embedding is per row, so rolling the
       // embeddings rolls the sentences.
       for (int64_t r = 0; r < B; ++r)
@@ -140,7 +140,7 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
     Scratch::grow(s.g_cond, B * CG);
     const float* gc = info ? codes : cond;
     if (text) {
-      nets.g_embed->forward(batch.conditions, s.g_cond.data(), B);
+      nets.sentence(true, batch.conditions, s.g_cond.data(), B, s.g_text);
       gc = s.g_cond.data();
     }
     for (int64_t r = 0; r < B; ++r)
@@ -215,7 +215,7 @@ double GanModel::discriminator_pass(const DataView& batch, bool backward) {
   double loss_info = 0;
   if (info) loss_info = info_term(f_fake, B, s.q_fake, backward, /*weights*/ true);
   if (backward) nets.d_trunk.backward(fake, s.df_fake.data(), nullptr, B, s.d_fake);
-  if (text && backward) nets.d_embed->backward(batch.conditions, dcond, nullptr, B);
+  if (text && backward) nets.sentence_backward(false, batch.conditions, dcond, B, s.d_text);
   loss_d += cfg_.info_weight * loss_info;
   return loss_d;
 }
@@ -237,7 +237,7 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
   float* du = s.du.data();
   float* tmp = s.dfq.data();
   const float* c = CD > 0 ? cond : nullptr;
-  if (text) nets.d_embed->forward(batch.conditions, cond, B);
+  if (text) nets.sentence(false, batch.conditions, cond, B, s.d_text);
   const float* f_gen = nets.d_trunk.forward_train(fake, B, s.d_gen);
   head_forward(nets, f_gen, c, B, logit, proj);
   double loss_g = gan::bce_logit_const(logit, B, 1.0f, 1.0f, dlogit);
@@ -250,7 +250,7 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
     float* de = s.dcond.data();  // reused: the gradient w.r.t. g.embed's output
     for (int64_t r = 0; r < B; ++r)
       std::memcpy(de + r * CG, s.dgin.data() + r * G_IN + Z, static_cast<std::size_t>(CG) * sizeof(float));
-    nets.g_embed->backward(batch.conditions, de, nullptr, B);
+    nets.sentence_backward(true, batch.conditions, de, B, s.g_text);
   }
   return loss_g;
 }
