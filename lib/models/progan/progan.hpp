@@ -118,8 +118,9 @@ class ProGanModel final : public ModelKind<ProGanModel>, public nn::SteppedTrain
   void generate_rows(const float* z, int64_t n, progan::Phase ph, float* out) const;
   // The batch at phase ph: real images at the stage's side, latents and ε from key, x̃ = G(z).
   void prepare(const DataView& batch, progan::Phase ph, uint64_t key);
-  double discriminator_pass(int64_t B, bool backward);
-  double penalty_pass(int64_t B, bool backward);
+  // lambda: the penalty's weight in this pass (0: none; train_batch's lazy λ·k or 0).
+  double discriminator_pass(int64_t B, bool backward, double lambda);
+  double penalty_pass(int64_t B, bool backward, double lambda);
   double generator_pass(int64_t B, bool backward);
 
   Json config_;
