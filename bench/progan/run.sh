@@ -13,7 +13,8 @@
 # every stage of its last model go to bench/progan/stages_K.png, those of the last checkpoint
 # that trained at stage K to grown_K.png, dcgan's last to dcgan_samples.png.
 # Usage: bench/progan/run.sh BUILD_DIR [BUDGET_SECONDS] [PROGAN_CONFIG_JSON]
-#   default budget 1500 s per model; default progan config '{"fade_images": 6000, "stable_images": 6000}'
+#   default budget 1500 s per model; default progan config '{"fade_images": 6000, "stable_images": 6000,
+#   "gp_every": 4, "fmap_base": 64}' (docs/gan.md: the recipe for a wall-clock budget)
 #   env: PG_CHUNK (5000), DC_CHUNK (10000), PG_BATCH (16: the paper's low-resolution batch; 64 did worse), DC_BATCH (128), DC_CONFIG ('{}'),
 #        NEVAL (10000), SEED (0), THREADS (2 per process), SERIAL (0), PNG (bench/progan: where
 #        stages_K.png go; '' = none), KEEP=dir (keep data, models and logs), GENMODELS=path (the binary)
@@ -26,7 +27,7 @@ ME=bench/progan/run.sh
 }
 BUILD=$1
 BUDGET=${2:-1500}
-PG_CONFIG=${3:-'{"fade_images": 6000, "stable_images": 6000}'}
+PG_CONFIG=${3:-'{"fade_images": 6000, "stable_images": 6000, "gp_every": 4, "fmap_base": 64}'}
 PG_CHUNK=${PG_CHUNK:-5000}
 DC_CHUNK=${DC_CHUNK:-10000}
 PG_BATCH=${PG_BATCH:-16}

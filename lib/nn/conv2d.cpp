@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "nn/compute.hpp"
 #include "nn/detail/plan_cache.hpp"
 #include "nn/direct_conv.hpp"
 #include "nn/init.hpp"
@@ -31,6 +32,16 @@ struct Ops<true> {
 };
 
 constexpr int64_t kBlockedMinChannels = 16;
+
+// The weight gradient runs on one thread below this many flops (2·B·OH·OW·Ci·Co·KH·KW).
+// oneDNN's blocked backward-weights kernel splits a small problem over the minibatch and
+// reduces the threads' partial gradients behind a barrier; for ProGAN's convolutions at batch
+// 16 (16–64 channels, 7×7 to 28×28, 9–116 Mflop a call) that cost more than the second thread
+// gave on the shared 2-vCPU machine: a 28×28 progan fit (fmap_base 64) ran 1.4–2.3× faster in
+// wall clock and used 25–35% less CPU with these on one thread, side by side in one run
+// (bench/RESULTS.md, "progan against dcgan at equal wall clock"). Above it two threads won:
+// fmap_base 128's 230–460 Mflop calls ran 1.4× slower serial; dcgan (batch 128) is unchanged.
+constexpr double kSerialWeightFlops = 128e6;
 
 struct Geometry {
   int64_t B, Ci, Co, H, W, OH, OW, KH, KW, S, PT, PB, PL, PR;
@@ -193,6 +204,11 @@ namespace {
 bool use_direct(const ConvSpec& s, bool transposed) {
   return !transposed && direct::applies(s.in_ch, s.out_ch, s.kh(), s.kw());
 }
+double weight_flops(const Geometry& g) {
+  return 2.0 * static_cast<double>(g.B) * static_cast<double>(g.OH) * static_cast<double>(g.OW) *
+         static_cast<double>(g.Ci) * static_cast<double>(g.Co) * static_cast<double>(g.KH) * static_cast<double>(g.KW);
+}
+
 direct::Geometry direct_geometry(const Geometry& g) {
   return {g.B, g.Ci, g.Co, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.S, g.PT, g.PL};
 }
@@ -229,6 +245,7 @@ void Conv2d::backward(const float* x, const float* dy, float* dx, int64_t B, int
   if (dx != nullptr) backward_data(dy, dx, B, H, W);
   if (use_direct(spec_, transposed_))
     return direct::backward_weights(direct_geometry(g), x, dy, s.grad(w_), b_.valid() ? s.grad(b_) : nullptr);
+  const SerialScope one_thread(weight_flops(g) < kSerialWeightFlops);
   Exec e = bwd_weights_->acquire(
       key, [&] { return transposed_ ? backward_weights_plan<true>(g) : backward_weights_plan<false>(g); });
   const int64_t nw = s.size(w_), nb = b_.valid() ? spec_.out_ch : 0;

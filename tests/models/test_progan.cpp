@@ -403,3 +403,45 @@ TEST_CASE("progan: a short fit at 28x28 and 32x32 colour grows through every sta
     CHECK(std::isfinite(m.last_g_loss()));
   }
 }
+
+TEST_CASE("progan: gp_every k puts the penalty, weighted lambda * k, on global steps 1, 1 + k, ... only") {
+  // One batch an epoch, so an epoch is one step. gp_every 3, λ 10: step 1 has the penalty at
+  // λ 30, steps 2 and 3 none, step 4 again λ 30.
+  const Rows data = images(16, 8, 11);
+  auto draw = [](const GenerativeModel& m) {
+    std::vector<float> out(4 * 64);
+    SampleOptions so;
+    so.seed = 3;
+    m.sample(4, so, out.data());
+    return out;
+  };
+  auto with = [](Json extra) {
+    Json c = kTiny;
+    for (auto& [k, v] : extra.items()) c[k] = v;
+    return c;
+  };
+  // Step 1: the same as λ·k at every step.
+  ProGanModel lazy(with(Json{{"gp_every", 3}}));
+  ProGanModel heavy(with(Json{{"lambda_gp", 30.0}}));
+  ProGanModel none(with(Json{{"lambda_gp", 0.0}}));
+  lazy.fit(data.view(), options(1, 16));
+  heavy.fit(data.view(), options(1, 16));
+  none.fit(data.view(), options(1, 16));
+  CHECK(draw(lazy) == draw(heavy));
+  CHECK(draw(lazy) != draw(none));  // the penalty did act at step 1
+  // Steps 1–4 in one fit equal 1 + 3 in two fits (warm start): the rhythm follows the
+  // global step, not the fit's own.
+  ProGanModel whole(with(Json{{"gp_every", 3}}));
+  whole.fit(data.view(), options(4, 16));
+  FitOptions more = options(3, 16);
+  more.warm_start = true;
+  lazy.fit(data.view(), more);
+  CHECK(draw(lazy) == draw(whole));
+  // (Had the second fit counted its steps from 1 again, its first step would carry the
+  // penalty and differ from whole's step 2.) A penalty at every step differs.
+  ProGanModel every(with(Json{{"lambda_gp", 30.0}}));
+  every.fit(data.view(), options(4, 16));
+  CHECK(draw(every) != draw(whole));
+  for (const int64_t k : {0, -1, 1025})
+    CHECK(status_of([&] { create_model("progan", with(Json{{"gp_every", k}})); }) == Status::invalid_config);
+}

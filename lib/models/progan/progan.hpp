@@ -20,7 +20,10 @@
 //     WGAN-GP and drift term; the official code's sum over the batch inside the gradient, as
 //     the minibatch stddev couples the images)
 //   generator step, on fresh latents z′ through the updated D:  L_G = −mean D(G(z′))
-// Adam lr 1e-3, β (0, 0.99), ε 1e-8 for both (the paper), n_critic 1. The optimisers run over
+// Adam lr 1e-3, β (0, 0.99), ε 1e-8 for both (the paper), n_critic 1. With gp_every = k > 1
+// (lazy regularisation, StyleGAN2) the penalty term is in L_D only on global steps 1, 1 + k,
+// …, weighted k·λ there; the objectives below (discriminator_objective, gradient_penalty)
+// are always the every-step L_D and λ·L_gp. The optimisers run over
 // every stage's parameters from the start: a block not yet grown gets zero gradients, and
 // Adam with β1 = 0 moves nothing on a zero gradient. (The official code also resets Adam's
 // moments at every phase change; here they carry on, which a resumed fit keeps exactly.)
@@ -119,8 +122,9 @@ class ProGanModel final : public ModelKind<ProGanModel>, public nn::SteppedTrain
   void generate_rows(const float* z, int64_t n, progan::Phase ph, float* out) const;
   // The batch at phase ph: real images at the stage's side, latents and ε from key, x̃ = G(z).
   void prepare(const DataView& batch, progan::Phase ph, uint64_t key);
-  double discriminator_pass(int64_t B, bool backward);
-  double penalty_pass(int64_t B, bool backward);
+  // lambda: the penalty's weight in this pass (0: none; train_batch's lazy λ·k or 0).
+  double discriminator_pass(int64_t B, bool backward, double lambda);
+  double penalty_pass(int64_t B, bool backward, double lambda);
   double generator_pass(int64_t B, bool backward);
 
   Json config_;

@@ -25,6 +25,9 @@ const Schema& schema() {
     k.push_back(
         integer_key("mbstd_group", 4, 1, 64, "group size of the minibatch standard deviation in D's last block"));
     k.push_back(number_key("lambda_gp", 10.0, 0.0, 1000.0, "weight of the WGAN-GP gradient penalty"));
+    k.push_back(integer_key("gp_every", 1, 1, 1024,
+                            "lazy regularisation: the gradient penalty on every k-th D step only, weighted "
+                            "lambda_gp * k there (1 = every step)"));
     k.push_back(number_key("drift", 0.001, 0.0, 1.0, "epsilon_drift: weight of mean D(x)^2 on real images"));
     k.push_back(number_key("learning_rate", 1e-3, 1e-8, 1.0, "Adam's step size (both networks)"));
     k.push_back(number_key("beta1", 0.0, 0.0, 0.999, "Adam's beta1"));
@@ -45,6 +48,7 @@ Config read_config(const Json& given, Json& effective) {
   c.mbstd_group = r.integer("mbstd_group");
   c.lambda_gp = static_cast<float>(r.number("lambda_gp"));
   c.drift = static_cast<float>(r.number("drift"));
+  c.gp_every = r.integer("gp_every");
   c.lr = static_cast<float>(r.number("learning_rate"));
   c.beta1 = static_cast<float>(r.number("beta1"));
   c.beta2 = static_cast<float>(r.number("beta2"));

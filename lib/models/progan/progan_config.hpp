@@ -25,6 +25,10 @@ struct Config {
   int64_t fade_images = 60000, stable_images = 60000;
   int64_t mbstd_group = 4;                  // minibatch standard deviation's group size
   float lambda_gp = 10.0f, drift = 0.001f;  // WGAN-GP's λ and the paper's ε_drift
+  // Lazy regularisation (Karras et al. 2020, StyleGAN2 §2.2): the penalty only on every
+  // gp_every-th D step (global steps 1, 1 + k, 1 + 2k, …), weighted λ·k there, so that its
+  // average weight per step stays λ. 1 = the penalty at every step (the paper's WGAN-GP).
+  int64_t gp_every = 1;
   float lr = 1e-3f, beta1 = 0.0f, beta2 = 0.99f;
 
   // f_k, the feature maps of stage k.

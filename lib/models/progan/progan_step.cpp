@@ -68,7 +68,7 @@ void ProGanModel::prepare(const DataView& batch, progan::Phase ph, uint64_t key)
   std::memcpy(s.fake.data(), y, static_cast<std::size_t>(n) * sizeof(float));  // x̃, detached
 }
 
-double ProGanModel::discriminator_pass(int64_t B, bool backward) {
+double ProGanModel::discriminator_pass(int64_t B, bool backward, double lambda) {
   progan::Nets& nets = *nets_;
   Scratch& s = *scratch_;
   nets.store.zero_grad(nets.d_span());
@@ -90,11 +90,11 @@ double ProGanModel::discriminator_pass(int64_t B, bool backward) {
     std::fill(ds, ds + B, static_cast<float>(inv));
     nets.d_backward(ds, nullptr, s.d, true);
   }
-  if (cfg_.lambda_gp > 0) loss += penalty_pass(B, backward);
+  if (lambda > 0) loss += penalty_pass(B, backward, lambda);
   return loss;
 }
 
-double ProGanModel::penalty_pass(int64_t B, bool backward) {
+double ProGanModel::penalty_pass(int64_t B, bool backward, double lambda) {
   progan::Nets& nets = *nets_;
   Scratch& s = *scratch_;
   const int64_t D = nets.geo.pixels(s.phase.stage);
@@ -118,11 +118,11 @@ double ProGanModel::penalty_pass(int64_t B, bool backward) {
     const double norm = std::sqrt(sq);
     penalty += (norm - 1.0) * (norm - 1.0);
     // u_b = w_b·g_b/‖g_b‖, w_b = 2λ(‖g_b‖ − 1)/B (progan_tangent.hpp).
-    const double w = cfg_.lambda_gp * 2.0 * (norm - 1.0) / static_cast<double>(B);
+    const double w = lambda * 2.0 * (norm - 1.0) / static_cast<double>(B);
     const float scale = norm > 0 ? static_cast<float>(w / norm) : 0.0f;
     for (int64_t i = 0; i < D; ++i) u[r * D + i] = scale * gx[r * D + i];
   }
-  const double loss = cfg_.lambda_gp * penalty / static_cast<double>(B);
+  const double loss = lambda * penalty / static_cast<double>(B);
   if (backward) progan::d_tangent_gradient(nets, s.d, u, s.tangent);
   return loss;
 }
@@ -145,14 +145,14 @@ double ProGanModel::generator_pass(int64_t B, bool backward) {
 double ProGanModel::discriminator_objective(const DataView& batch, progan::Phase ph, uint64_t key, bool backward) {
   require_fitted("discriminator_objective");
   prepare(batch, ph, key);
-  return discriminator_pass(batch.n, backward);
+  return discriminator_pass(batch.n, backward, cfg_.lambda_gp);
 }
 
 double ProGanModel::gradient_penalty(const DataView& batch, progan::Phase ph, uint64_t key, bool backward) {
   require_fitted("gradient_penalty");
   prepare(batch, ph, key);
   nets_->store.zero_grad(nets_->d_span());
-  return penalty_pass(batch.n, backward);
+  return penalty_pass(batch.n, backward, cfg_.lambda_gp);
 }
 
 double ProGanModel::generator_objective(const DataView& batch, progan::Phase ph, uint64_t key, bool backward) {
@@ -167,7 +167,11 @@ double ProGanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
   progan::Nets& nets = *nets_;
   const double B = static_cast<double>(batch.n);
   prepare(batch, phase(), rng.next_u64());
-  const double loss_d = discriminator_pass(batch.n, true);
+  // Lazy regularisation: the penalty, weighted λ·k, on global steps 1, 1 + k, … only (step
+  // counts over every fit, so a resumed fit keeps the rhythm).
+  const int64_t k = cfg_.gp_every;
+  const double lambda = ((step - 1) % k + k) % k == 0 ? cfg_.lambda_gp * static_cast<double>(k) : 0.0;
+  const double loss_d = discriminator_pass(batch.n, true, lambda);
   nn::require_finite_step(loss_d, nets.d_span(), threads_, kind(), "discriminator", step);
   optimisers_->d.step();
   const double loss_g = generator_pass(batch.n, true);
