@@ -10,11 +10,12 @@
 # Usage: bench/puzzlegan/run.sh BUILD_DIR EPOCHS [CONFIG_JSON]
 #   env: N (training rows, default all 60 000), NTEST (1000), BATCH (64), SEED (0), THREADS (2),
 #        KEY (object | random: where the test patches are cut, default object),
+#        MODEL=file (score this fitted model instead of fitting one; EPOCHS and CONFIG then only label the run),
 #        KEEP=dir (keep the model and outputs), GENMODELS=path (the binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ME=bench/puzzlegan/run.sh
-[[ $# -ge 2 && $# -le 3 ]] || { echo "usage: $ME BUILD_DIR EPOCHS [CONFIG_JSON]   (env: N NTEST BATCH SEED THREADS KEY KEEP GENMODELS)" >&2; exit 2; }
+[[ $# -ge 2 && $# -le 3 ]] || { echo "usage: $ME BUILD_DIR EPOCHS [CONFIG_JSON]   (env: N NTEST BATCH SEED THREADS KEY MODEL KEEP GENMODELS)" >&2; exit 2; }
 BUILD=$1
 EPOCHS=$2
 CONFIG=${3:-'{}'}
@@ -52,10 +53,16 @@ with gzip.open(f"{d}/t10k-labels-idx1-ubyte.gz", "rb") as f:
     y = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int32)
 np.save(sys.argv[1], y[: int(sys.argv[2])])
 PY
-step "fitting puzzlegan ($EPOCHS epochs, config $CONFIG, batch $BATCH)"
-/usr/bin/time -v -o "$T/fit.time" "$G" fit puzzlegan --data fashion-mnist:train "${MAX[@]}" --config "$CONFIG" \
-  --epochs "$EPOCHS" --batch-size "$BATCH" --seed "$SEED" --threads "$THREADS" --out "$T/model.safetensors" \
-  >"$T/fit.txt" 2>"$T/fit.log" || fail "fit puzzlegan failed" "read the log" "$T/fit.log"
+if [[ -n ${MODEL:-} ]]; then
+  [[ -s $MODEL ]] || fail "MODEL=$MODEL is not a model file" "give the path of a fitted puzzlegan model"
+  cp "$MODEL" "$T/model.safetensors"
+  echo "fitted elsewhere: $MODEL" >"$T/fit.txt"
+else
+  step "fitting puzzlegan ($EPOCHS epochs, config $CONFIG, batch $BATCH)"
+  /usr/bin/time -v -o "$T/fit.time" "$G" fit puzzlegan --data fashion-mnist:train "${MAX[@]}" --config "$CONFIG" \
+    --epochs "$EPOCHS" --batch-size "$BATCH" --seed "$SEED" --threads "$THREADS" --out "$T/model.safetensors" \
+    >"$T/fit.txt" 2>"$T/fit.log" || fail "fit puzzlegan failed" "read the log" "$T/fit.log"
+fi
 FIT_S=$(sed -n 's/.* in \([0-9.]*\) s .*/\1/p' "$T/fit.txt" | head -1)
 step "generating from 3 patches of the first $NTEST test images"
 "$G" complete "$T/model.safetensors" --data fashion-mnist:test --max-examples "$NTEST" --patches 3 --patch-size 8 \
@@ -87,6 +94,6 @@ A_ORIG=$(acc "$T/eval_orig.json")
 echo "| L1 inside the patches | class agreement (generated) | classifier on the originals | fit |"
 echo "|---|---|---|---|"
 echo "| $L1 | $A_GEN | $A_ORIG | ${FIT_S:-?} s |"
-echo "command: N=$N NTEST=$NTEST BATCH=$BATCH SEED=$SEED THREADS=$THREADS KEY=$KEY $ME $BUILD $EPOCHS '$CONFIG'"
+echo "command: ${MODEL:+MODEL=$MODEL }N=$N NTEST=$NTEST BATCH=$BATCH SEED=$SEED THREADS=$THREADS KEY=$KEY $ME $BUILD $EPOCHS '$CONFIG'"
 echo "grid: bench/puzzlegan/grid.png (per input: patches on grey, generated, original)"
 echo "$MACHINE; date $(date -u +%Y-%m-%dT%H:%MZ)"

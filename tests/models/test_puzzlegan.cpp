@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <set>
 #include <string>
@@ -154,6 +155,27 @@ TEST_CASE("puzzlegan: key patches on the object, against a brute-force count") {
   std::set<std::pair<int64_t, int64_t>> got;
   for (std::size_t j = 0; j < 400; ++j) got.insert({drawn[2 * j], drawn[2 * j + 1]});
   CHECK(got == want);  // only qualifying positions, and every one of them
+  // Distinct parts: the second patch overlaps the first by at most P²/4 = 4 pixels whenever
+  // some candidate does (after a first pick at (0, 3), (4, 3) does not overlap at all; after
+  // (2, 3) every candidate overlaps by more, and any candidate may follow).
+  auto overlap = [&](int64_t t0, int64_t l0, int64_t t1, int64_t l1) {
+    const int64_t dy = P - std::abs(t0 - t1), dx = P - std::abs(l0 - l1);
+    return dy > 0 && dx > 0 ? dy * dx : int64_t{0};
+  };
+  bool apart = true;
+  int64_t spread = 0;
+  for (uint64_t stream = 0; stream < 200; ++stream) {
+    Rng pair_rng(7, stream);
+    int64_t two[4];
+    puzzlegan::object_positions(pair_rng, image.data(), C, S, P, 2, two, work);
+    bool possible = false;
+    for (const auto& [t, l] : want) possible = possible || overlap(two[0], two[1], t, l) <= 4;
+    apart = apart && want.count({two[0], two[1]}) && want.count({two[2], two[3]}) &&
+            (!possible || overlap(two[0], two[1], two[2], two[3]) <= 4);
+    spread += possible;
+  }
+  CHECK(apart);
+  CHECK(spread > 100);  // most first picks leave a distinct second part
   // A difference of 0.05 is background; a blank image falls back to random positions.
   for (int64_t i = 0; i < S * S; ++i)
     if (image[static_cast<std::size_t>(S * S + i)] > 0.3f) image[static_cast<std::size_t>(S * S + i)] = 0.25f;

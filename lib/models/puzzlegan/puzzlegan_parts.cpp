@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 namespace gm::puzzlegan {
@@ -72,12 +73,27 @@ void object_positions(Rng& rng, const float* image, int64_t C, int64_t S, int64_
       const int64_t on = at(t + P, l + P) - at(t, l + P) - at(t + P, l) + at(t, l);
       if (2 * on >= P * P) work.push_back(static_cast<int32_t>(t * span + l));
     }
-  const uint64_t count = work.size() - static_cast<std::size_t>(area);
-  if (count == 0) return random_positions(rng, S, P, k, positions);
+  const std::size_t first = static_cast<std::size_t>(area), end = work.size();
+  if (end == first) return random_positions(rng, S, P, k, positions);
+  // Distinct parts: each next patch among the candidates that overlap every patch chosen so
+  // far by at most a quarter of a patch, while any remain (then among all candidates).
+  auto overlap = [&](int64_t a, int64_t t, int64_t l) {
+    const int64_t dy = P - std::abs(positions[2 * a] - t), dx = P - std::abs(positions[2 * a + 1] - l);
+    return dy > 0 && dx > 0 ? dy * dx : 0;
+  };
   for (int64_t j = 0; j < k; ++j) {
-    const int64_t pick = work[static_cast<std::size_t>(area) + rng.below(count)];
+    work.resize(end);
+    for (std::size_t i = first; i < end; ++i) {
+      const int64_t t = work[i] / span, l = work[i] % span;
+      bool apart = true;
+      for (int64_t a = 0; a < j && apart; ++a) apart = 4 * overlap(a, t, l) <= P * P;
+      if (apart) work.push_back(work[i]);
+    }
+    const std::size_t from = work.size() > end ? end : first, count = (work.size() > end ? work.size() : end) - from;
+    const int64_t pick = work[from + rng.below(count)];
     positions[2 * j] = pick / span, positions[2 * j + 1] = pick % span;
   }
+  work.resize(end);
 }
 
 double appearance_l1(const float* gen, const float* patches, const int64_t* positions, int64_t B, int64_t k, int64_t C,

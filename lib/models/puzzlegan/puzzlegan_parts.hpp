@@ -33,12 +33,13 @@ enum class KeyPatches { random, object };
 // this (values in [0, 1]); the background of a channel is the median of its border pixels.
 inline constexpr float kObjectContrast = 0.1f;
 
-// k positions drawn uniformly, with replacement, among the positions whose P×P patch has at
-// least half of its pixels on the object of image (C, S, S; values in [0, 1]) — the
-// unsupervised stand-in for the paper's key-part detectors, which propose parts of the object
-// and never empty background (docs/gan.md, "Whole images from parts"). An image with no such
-// position (blank, or an object smaller than half a patch) falls back to random_positions.
-// work is scratch space, reused across calls.
+// k positions among those whose P×P patch has at least half of its pixels on the object of
+// image (C, S, S; values in [0, 1]) — the unsupervised stand-in for the paper's key-part
+// detectors, which propose distinct parts of the object and never empty background
+// (docs/gan.md, "Whole images from parts"). Each is drawn uniformly among the candidates that
+// overlap every earlier pick by at most P²/4 pixels, or among all candidates when none is
+// left. An image with no candidate (blank, or an object smaller than half a patch) falls back
+// to random_positions. work is scratch space, reused across calls.
 void object_positions(Rng& rng, const float* image, int64_t C, int64_t S, int64_t P, int64_t k, int64_t* positions,
                       std::vector<int32_t>& work);
 
