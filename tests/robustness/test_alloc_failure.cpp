@@ -59,11 +59,24 @@ void on_signal(int sig) {
 
 // 32 binary 1×8×8 images with labels r mod 2 of 2 classes: every kind accepts them, cgan
 // conditions on the labels.
+// The case "cgan-text": a cgan conditioned on sentences through its learned encoder
+// (subword-ids-v3), fitted on two alternating sentences' features.
+constexpr const char* kTextCase = "cgan-text";
+constexpr int64_t kTextDim = 64;  // two word slots of 32
+
 struct Data {
   static constexpr int64_t n = 32, d = 64;
   std::vector<float> x = gm_test::lcg_binary_rows(n, d, 1);
   std::vector<int32_t> labels = gm_test::alternating_labels(n);
-  gm_data view() const {
+  std::vector<float> sentences = [] {
+    std::vector<float> out(static_cast<std::size_t>(n * kTextDim));
+    for (int64_t r = 0; r < n; ++r)
+      if (gm_text_features_compute_v(r % 2 ? "ankle boots" : "red dresses", "subword-ids-v3", kTextDim,
+                                     &out[static_cast<std::size_t>(r * kTextDim)], nullptr) != GM_OK)
+        std::abort();  // a test setup failure, reported by the death handler
+    return out;
+  }();
+  gm_data view(bool text = false) const {
     gm_data v;
     gm_data_init(&v);
     v.x = x.data();
@@ -72,8 +85,13 @@ struct Data {
     v.channels = 1;
     v.height = 8;
     v.width = 8;
-    v.labels = labels.data();
-    v.num_classes = 2;
+    if (text) {
+      v.conditions = sentences.data();
+      v.condition_dim = kTextDim;
+    } else {
+      v.labels = labels.data();
+      v.num_classes = 2;
+    }
     return v;
   }
 };
@@ -229,10 +247,14 @@ bool status_ok(int32_t status, gm_error* err) {
   return true;
 }
 
-void run_kind(const std::string& kind, const Data& data) {
-  const std::string config = small_config_json(kind);
-  const gm_data view = data.view();
-  std::snprintf(g_case, sizeof g_case, "kind %s, reference fit", kind.c_str());
+void run_kind(const std::string& name, const Data& data) {
+  const bool text = name == kTextCase;
+  const std::string kind = text ? "cgan" : name;
+  const std::string config =
+      text ? R"({"ngf": 4, "ndf": 4, "latent": 8, "condition": "text", "text_features": "subword-ids-v3", "embed": 8})"
+           : small_config_json(kind);
+  const gm_data view = data.view(text);
+  std::snprintf(g_case, sizeof g_case, "kind %s, reference fit", name.c_str());
   gm_model* reference = nullptr;
   gm_error* err = nullptr;
   const gm_fit_options first = fit_options(1), second = fit_options(2);
@@ -246,7 +268,7 @@ void run_kind(const std::string& kind, const Data& data) {
   const std::vector<uint8_t> fitted_bytes = save(reference);
   const std::string fitted_config = config_of(reference);
 
-  sweep(kind, "create", [&](int64_t k, int32_t& status) {
+  sweep(name, "create", [&](int64_t k, int32_t& status) {
     gm_model* m = nullptr;
     gm_error* e = nullptr;
     alloc_hook::arm(k);
@@ -258,7 +280,7 @@ void run_kind(const std::string& kind, const Data& data) {
     return c;
   });
 
-  sweep(kind, "fit", [&](int64_t k, int32_t& status) {
+  sweep(name, "fit", [&](int64_t k, int32_t& status) {
     gm_model* m = nullptr;
     gm_model_create(kind.c_str(), config.c_str(), &m, nullptr);
     const std::string before = config_of(m);
@@ -279,7 +301,7 @@ void run_kind(const std::string& kind, const Data& data) {
     return c;
   });
 
-  sweep(kind, "refit", [&](int64_t k, int32_t& status) {
+  sweep(name, "refit", [&](int64_t k, int32_t& status) {
     gm_model* m = load(fitted_bytes);
     if (m == nullptr) return alloc_hook::Counts{};
     gm_error* e = nullptr;
@@ -295,7 +317,7 @@ void run_kind(const std::string& kind, const Data& data) {
     return c;
   });
 
-  sweep(kind, "save", [&](int64_t k, int32_t& status) {
+  sweep(name, "save", [&](int64_t k, int32_t& status) {
     gm_buffer* b = nullptr;
     gm_error* e = nullptr;
     alloc_hook::arm(k);
@@ -311,7 +333,7 @@ void run_kind(const std::string& kind, const Data& data) {
     return c;
   });
 
-  sweep(kind, "load", [&](int64_t k, int32_t& status) {
+  sweep(name, "load", [&](int64_t k, int32_t& status) {
     gm_model* m = reinterpret_cast<gm_model*>(&status);  // a stale pointer the call must clear
     gm_error* e = nullptr;
     alloc_hook::arm(k);
@@ -352,6 +374,7 @@ int main(int argc, char** argv) {
     for (const auto& k : nlohmann::json::parse(reinterpret_cast<const char*>(gm_buffer_data(b))))
       kinds.push_back(k["kind"]);
     gm_buffer_free(b);
+    kinds.emplace_back(kTextCase);
   }
   const Data data;
   std::printf("alloc failure: failing the k-th allocation of each call, k = 1, 2, ... (threads = 1)\n");
