@@ -32,7 +32,7 @@ from ._native import ABI_VERSION, lib as _lib
 
 __all__ = [
     "ABI_VERSION", "Capability", "Dataset", "EpochReport", "GenmodelsError", "Model", "build_info",
-    "kind_capabilities", "kinds", "version", "write_png_grid",
+    "kind_capabilities", "kinds", "text_features", "version", "write_png_grid",
 ]
 
 #: A fit progress callback: (step, total, loss) -> True to cancel.
@@ -190,6 +190,27 @@ def kind_capabilities(kind: str) -> Capability:
     return Capability(caps.value)
 
 
+def text_features(sentence: str, dim: int, version: str = "words-v1") -> np.ndarray:
+    """The features of a sentence as a (dim,) float32 vector (gm_text_features_compute_v):
+    version "words-v1" (hashed words and bigrams), "subword-v2" (hashed words and character
+    3-5-grams) or "subword-ids-v3" (word-piece ids for a learned encoder; dim a multiple of 32).
+    A fitted text cgan says which it takes: use Model.text_features for its own."""
+    _require("gm_text_features_compute_v")
+    out = np.empty(dim, dtype=np.float32)
+    err = ctypes.c_void_p()
+    _check(_lib.gm_text_features_compute_v(sentence.encode(), version.encode(), dim, out.ctypes.data,
+                                           _byref(err)), err)
+    return out
+
+
+def _conditions(C, n):
+    """A (n, k) float32 C-contiguous array of condition vectors, one per row."""
+    C = np.ascontiguousarray(C, dtype=_F32)
+    if C.ndim != 2 or C.shape[0] != n:
+        raise _ERRORS[1](f"conditions must be one vector per row, shape ({n}, k); got {C.shape}", 1)
+    return C
+
+
 # ----------------------------------------------------------------------------- data
 
 
@@ -220,11 +241,12 @@ def _set_layout(data: _native.Data, shape: Shape) -> None:
     data.channels, data.height, data.width = c, h, w
 
 
-def _rows(X, y=None, num_classes=None, levels=None):
+def _rows(X, y=None, num_classes=None, levels=None, conditions=None):
     """A gm_data over X (float32, C-contiguous: passed as is, else converted once).
 
     X is (n, d), (d,) for one row, (n, h, w) or (n, c, h, w) images; levels states the
-    level count M of discrete pixels (None: not stated). Returns (data, X).
+    level count M of discrete pixels (None: not stated); conditions is one vector per row
+    (n, k) for kinds conditioned on vectors or sentences. Returns (data, X).
     """
     if type(X) is not np.ndarray or X.dtype != _F32 or not X.flags.c_contiguous:
         X = np.ascontiguousarray(X, dtype=_F32)
@@ -248,18 +270,25 @@ def _rows(X, y=None, num_classes=None, levels=None):
         data._keep = y  # the labels live as long as the view
     if levels is not None:
         data.levels = levels
+    if conditions is not None:
+        C = _conditions(conditions, data.n)
+        data.conditions, data.condition_dim = C.ctypes.data, C.shape[1]
+        data._keep_conditions = C  # lives as long as the view
     return data, X
 
 
-def _sample_options(seed, threads, y=None, stage=0):
-    if not seed and not threads and y is None and not stage:
+def _sample_options(seed, threads, y=None, stage=0, conditions=None, n=0):
+    if not seed and not threads and y is None and not stage and conditions is None:
         return None, None
     o = _native.SampleOptions.from_buffer_copy(_native.SAMPLE_DEFAULTS)
     o.seed, o.threads, o.stage = seed, threads, stage
     if y is not None:
         y = np.ascontiguousarray(y, dtype=np.int32)
         o.labels = y.ctypes.data
-    return _byref(o), (o, y)
+    if conditions is not None:
+        conditions = _conditions(conditions, n)
+        o.conditions, o.condition_dim = conditions.ctypes.data, conditions.shape[1]
+    return _byref(o), (o, y, conditions)
 
 
 def _score_options(seed, threads, samples):
@@ -440,8 +469,11 @@ class Model:
             num_classes: Optional[int] = None, validation_fraction: Optional[float] = None,
             patience: Optional[int] = None, shape: Optional[Shape] = None, on_epoch: Optional[EpochFn] = None,
             warm_start: bool = False, checkpoint_every: int = 0,
-            checkpoint_path: Union[str, os.PathLike, None] = None, levels: Optional[int] = None) -> Model:
-        """Fits on X (and labels y for conditional kinds). Returns self.
+            checkpoint_path: Union[str, os.PathLike, None] = None, levels: Optional[int] = None,
+            conditions: Optional[npt.ArrayLike] = None) -> Model:
+        """Fits on X (and labels y, or condition vectors conditions (n, k), for conditional
+        kinds: a cgan with "condition" "vector" or "text"; for text, the rows of
+        text_features(sentence, k, version) with the model's "text_features" version). Returns self.
 
         shape=(c, h, w) or (h, w) gives flat (n, d) rows an image layout (c*h*w must be d),
         which the model keeps (PNG grids, convolutional kinds, the layout check of the other
@@ -471,7 +503,7 @@ class Model:
         capabilities keep M (the levels property); not stated means 2 on a first fit and the
         model's own M on a warm start.
         """
-        data, X = _rows(X, y, num_classes, levels)
+        data, X = _rows(X, y, num_classes, levels, conditions)
         if shape is not None:
             _set_layout(data, shape)
         o = _native.FitOptions.from_buffer_copy(_native.FIT_DEFAULTS)
@@ -529,14 +561,15 @@ class Model:
             _raise(status, err)
 
     def sample(self, n: int, *, seed: int = 0, threads: int = 0, y: Optional[npt.ArrayLike] = None,
-               stage: int = 0) -> np.ndarray:
+               stage: int = 0, conditions: Optional[npt.ArrayLike] = None) -> np.ndarray:
         """n draws as an (n, d) float32 array; the same seed gives the same draws.
 
-        stage (progan): draw at growth stage 1 (the lowest resolution) ... the model's own,
-        upsampled to full size; 0 = the model's current stage."""
+        y: one label per draw, or conditions: one vector per draw (n, k), for conditional kinds
+        (a text cgan: rows of Model.text_features). stage (progan): draw at growth stage 1 (the
+        lowest resolution) ... the model's own, upsampled to full size; 0 = the current stage."""
         d = self.data_shape[0]
         out = np.empty((n, d), dtype=np.float32)
-        opts, _keep = _sample_options(seed, threads, y, stage)
+        opts, _keep = _sample_options(seed, threads, y, stage, conditions, n)
         self._call(_lib.gm_model_sample, n, opts, out.ctypes.data, out.size)
         return out
 
@@ -611,6 +644,14 @@ class Model:
         opts, _keep = _sample_options(seed, threads)
         self._call(_lib.gm_model_complete_from_parts, _byref(data), positions.ctypes.data, k, opts,
                    out.ctypes.data, out.size)
+        return out
+
+    def text_features(self, sentence: str) -> np.ndarray:
+        """A sentence as this text cgan's condition vector (gm_model_text_features): its own
+        feature version and width. UnsupportedError for a model not conditioned on text."""
+        _require("gm_model_text_features")
+        out = np.empty(max(self.condition[1], 1), dtype=np.float32)
+        self._call(_lib.gm_model_text_features, sentence.encode(), out.ctypes.data)
         return out
 
     @property

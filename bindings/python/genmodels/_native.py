@@ -137,6 +137,9 @@ _OPTIONAL_PROTOTYPES = {
     "gm_model_domains_json": (_i32, [_p, _pp, _pp]),
     # appended with puzzlegan
     "gm_model_complete_from_parts": (_i32, [_p, _D, _p, _i64, _S, _p, _i64, _pp]),
+    # appended with versioned sentence features
+    "gm_text_features_compute_v": (_i32, [_s, _s, _i64, _p, _pp]),
+    "gm_model_text_features": (_i32, [_p, _s, _p, _pp]),
 }
 
 
