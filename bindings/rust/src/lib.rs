@@ -205,6 +205,17 @@ pub fn kinds_json() -> Result<String> {
     Ok(String::from_utf8_lossy(&take_buffer(buf)).into_owned())
 }
 
+/// The features of `sentence` as `dim` floats (`gm_text_features_compute_v`): `version`
+/// "words-v1" (hashed words and bigrams), "subword-v2" (hashed words and character 3-5-grams)
+/// or "subword-ids-v3" (word-piece ids for a learned encoder; `dim` a multiple of 32). A fitted
+/// text cgan says which it takes: [`Model::text_features`] uses its own.
+pub fn text_features(sentence: &str, dim: usize, version: &str) -> Result<Vec<f32>> {
+    let (s, v) = (c_string(sentence)?, c_string(version)?);
+    let mut out = vec![0f32; dim];
+    call(|err| unsafe { sys::gm_text_features_compute_v(s.as_ptr(), v.as_ptr(), dim as i64, out.as_mut_ptr(), err) })?;
+    Ok(out)
+}
+
 pub fn kind_capabilities(kind: &str) -> Result<Capabilities> {
     let kind = c_string(kind)?;
     let mut caps = 0;
@@ -561,7 +572,7 @@ pub enum Condition {
     Label { classes: usize },
     /// Float vectors of width `dim`.
     Vector { dim: usize },
-    /// Sentences, as vectors of `dim` from `gm_text_features_compute`.
+    /// Sentences, as vectors of `dim` ([`Model::text_features`]).
     Text { dim: usize },
     /// A kind of condition newer than this binding.
     Other { code: i32, dim: usize },
@@ -668,6 +679,19 @@ impl Model {
             3 => Condition::Text { dim },
             other => Condition::Other { code: other, dim },
         })
+    }
+
+    /// A sentence as this text cgan's condition vector (`gm_model_text_features`: its own
+    /// feature version and width); `Unsupported` for a model not conditioned on text.
+    pub fn text_features(&self, sentence: &str) -> Result<Vec<f32>> {
+        let dim = match self.condition()? {
+            Condition::Text { dim } => dim.max(1),
+            _ => 1, // the library says why it cannot
+        };
+        let s = c_string(sentence)?;
+        let mut out = vec![0f32; dim];
+        call(|err| unsafe { sys::gm_model_text_features(self.ptr(), s.as_ptr(), out.as_mut_ptr(), err) })?;
+        Ok(out)
     }
 
     /// Fits on `data`; refitting replaces the parameters.

@@ -328,4 +328,18 @@ extern "C" {
     pub fn gm_png_grid_write(path: *const c_char, images: *const gm_data, columns: i64, err: *mut *mut gm_error)
         -> i32;
     pub fn gm_text_features_compute(sentence: *const c_char, dim: i64, out: *mut f32, err: *mut *mut gm_error) -> i32;
+    /// Appended with versioned sentence features (issue 17).
+    pub fn gm_text_features_compute_v(
+        sentence: *const c_char,
+        version: *const c_char,
+        dim: i64,
+        out: *mut f32,
+        err: *mut *mut gm_error,
+    ) -> i32;
+    pub fn gm_model_text_features(
+        model: *const gm_model,
+        sentence: *const c_char,
+        out: *mut f32,
+        err: *mut *mut gm_error,
+    ) -> i32;
 }
