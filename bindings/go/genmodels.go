@@ -307,6 +307,22 @@ func KindCapabilities(kind string) (Capability, error) {
 	return Capability(caps), errorOf(C.gm_kind_capabilities(ck, &caps, &cerr), cerr)
 }
 
+// TextFeatures is a sentence's feature vector of dim floats (gm_text_features_compute_v):
+// version "words-v1" (hashed words and bigrams), "subword-v2" (hashed words and character
+// 3-5-grams) or "subword-ids-v3" (word-piece ids for a learned encoder; dim a multiple of 32).
+// A fitted text cgan says which it takes: Model.TextFeatures uses its own.
+func TextFeatures(sentence string, dim int, version string) ([]float32, error) {
+	if dim < 1 {
+		return nil, argError("dim %d: give at least 1", dim)
+	}
+	cs, cv := C.CString(sentence), C.CString(version)
+	defer C.free(unsafe.Pointer(cs))
+	defer C.free(unsafe.Pointer(cv))
+	out := make([]float32, dim)
+	var cerr *C.gm_error
+	return out, errorOf(C.gm_text_features_compute_v(cs, cv, C.int64_t(dim), f32ptr(out), &cerr), cerr)
+}
+
 // ---------------------------------------------------------------------- data
 
 // Data is a view of rows of D float32 values, row-major. N is len(X)/D.
@@ -620,7 +636,7 @@ const (
 	ConditionNone   = 0 // not conditional
 	ConditionLabel  = 1 // class labels; dim is the number of classes
 	ConditionVector = 2 // float vectors of width dim
-	ConditionText   = 3 // sentences, as vectors of width dim from gm_text_features_compute
+	ConditionText   = 3 // sentences, as vectors of width dim (Model.TextFeatures)
 )
 
 // Condition says what the model is conditioned on (gm_model_condition): one of the
@@ -633,6 +649,25 @@ func (m *Model) Condition() (kind int, dim int, err error) {
 	var cerr *C.gm_error
 	err = errorOf(C.gm_model_condition(m.ptr, &k, &d, &cerr), cerr)
 	return int(k), int(d), err
+}
+
+// TextFeatures is a sentence as this text cgan's condition vector (gm_model_text_features: its
+// own feature version and width); Unsupported for a model not conditioned on text.
+func (m *Model) TextFeatures(sentence string) ([]float32, error) {
+	kind, dim, err := m.Condition()
+	if err != nil {
+		return nil, err
+	}
+	if kind != ConditionText || dim < 1 {
+		dim = 1 // the library says why it cannot
+	}
+	cs := C.CString(sentence)
+	defer C.free(unsafe.Pointer(cs))
+	out := make([]float32, dim)
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var cerr *C.gm_error
+	return out, errorOf(C.gm_model_text_features(m.ptr, cs, f32ptr(out), &cerr), cerr)
 }
 
 // Fit fits the model on data (opts may be nil). A cancelled first fit keeps the model's last
