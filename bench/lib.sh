@@ -7,6 +7,20 @@
 #   The line every figure in bench/RESULTS.md carries: cores, CPU model, load average, the
 #   OpenMP wait policy (WAIT, else $OMP_WAIT_POLICY), the date, and the BLAS that
 #   libblas.so.3 points at (PyTorch's: the reference BLAS would flatter genmodels).
+# fail MESSAGE WHAT_TO_DO [LOG]
+#   Says what failed (prefixed with the script's $ME), what to do, and the last lines of LOG
+#   when it is a non-empty file; exits 1.
+# step TEXT...
+#   A time-stamped progress line on stderr.
+
+fail() {
+  echo "${ME:-$0}: $1" >&2
+  echo "what to do: $2" >&2
+  [[ -z ${3:-} || ! -s $3 ]] || { echo "---- last lines of $3 ----" >&2; tail -n 15 "$3" >&2; }
+  exit 1
+}
+
+step() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
 gm_setup() {
   G=${GENMODELS:-${1:-build}/tools/genmodels/genmodels}

@@ -15,21 +15,15 @@
 # workers); the script warns when the load average before it starts suggests that.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh  # fail, step, gm_machine
 ME=bench/cyclegan/speed.sh
 N=${2:-256}
 ROUNDS=${3:-3}
 CONFIG=${CONFIG:-'{"ngf":32,"ndf":64,"n_res":6}'}
 BATCH=${BATCH:-16}
 PY=/usr/bin/python3
-source bench/lib.sh
 gm_setup "${1:-build}"
 
-fail() {
-  echo "$ME: $1" >&2
-  echo "what to do: $2" >&2
-  [[ -z ${3:-} || ! -s $3 ]] || { echo "---- last lines of $3 ----" >&2; tail -n 15 "$3" >&2; }
-  exit 1
-}
 [[ $N =~ ^[1-9][0-9]*$ && $ROUNDS =~ ^[1-9][0-9]*$ && $BATCH =~ ^[1-9][0-9]*$ && $((BATCH % 2)) == 0 ]] ||
   fail "N and ROUNDS must be positive integers and BATCH a positive even one (got N=$N ROUNDS=$ROUNDS BATCH=$BATCH)" \
     "usage: $ME [BUILD_DIR] [N] [ROUNDS], env CONFIG BATCH"

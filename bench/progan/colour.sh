@@ -11,6 +11,7 @@
 #        KEEP=dir (keep the model and logs), GENMODELS=path (the binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh  # fail, step, gm_machine
 ME=bench/progan/colour.sh
 [[ $# -ge 1 && $# -le 3 ]] || { echo "usage: $ME BUILD_DIR [EPOCHS] [PROGAN_CONFIG_JSON]   (env: STRIDE BATCH SEED THREADS PNG KEEP GENMODELS)" >&2; exit 2; }
 BUILD=$1
@@ -25,16 +26,9 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 PY=/usr/bin/python3
 G=${GENMODELS:-$BUILD/tools/genmodels/genmodels}
 PHOTOS=/usr/lib/python3/dist-packages/sklearn/datasets/images
-fail() {
-  echo "$ME: $1" >&2
-  echo "what to do: $2" >&2
-  [[ -z ${3:-} || ! -s $3 ]] || { echo "---- last lines of $3 ----" >&2; tail -n 15 "$3" >&2; }
-  exit 1
-}
 [[ -x $G ]] || fail "no genmodels binary at $G" "build it (meson compile -C $BUILD) or set GENMODELS=path"
 grep -qw progan <<<"$("$G" kinds 2>/dev/null || true)" || fail "$G has no progan kind" "rebuild from a tree that has it"
 [[ -e $PHOTOS/china.jpg ]] || fail "$PHOTOS/china.jpg is missing" "install python3-sklearn (scripts/setup.sh does)"
-source bench/lib.sh
 T=${KEEP:-$(mktemp -d)}
 mkdir -p "$T" "$PNG"
 [[ -n ${KEEP:-} ]] || trap 'rm -rf "$T"' EXIT

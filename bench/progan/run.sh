@@ -20,6 +20,7 @@
 #        stages_K.png go; '' = none), KEEP=dir (keep data, models and logs), GENMODELS=path (the binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh  # fail, step, gm_machine
 ME=bench/progan/run.sh
 [[ $# -ge 1 && $# -le 3 ]] || {
   echo "usage: $ME BUILD_DIR [BUDGET_SECONDS] [PROGAN_CONFIG_JSON]   (env: PG_CHUNK DC_CHUNK PG_BATCH DC_BATCH DC_CONFIG NEVAL SEED THREADS SERIAL PNG KEEP GENMODELS)" >&2
@@ -41,12 +42,6 @@ PNG=${PNG-bench/progan}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 PY=/usr/bin/python3
 G=${GENMODELS:-$BUILD/tools/genmodels/genmodels}
-fail() {
-  echo "$ME: $1" >&2
-  echo "what to do: $2" >&2
-  [[ -z ${3:-} || ! -s $3 ]] || { echo "---- last lines of $3 ----" >&2; tail -n 15 "$3" >&2; }
-  exit 1
-}
 [[ -x $G ]] || fail "no genmodels binary at $G" "build it (meson compile -C $BUILD) or set GENMODELS=path"
 kinds=$("$G" kinds 2>/dev/null || true)
 for k in progan dcgan; do
@@ -57,12 +52,10 @@ for c in PG_CHUNK DC_CHUNK; do
   [[ ${!c} =~ ^[0-9]+$ && ${!c} -ge 1 && $((60000 % ${!c})) -eq 0 ]] ||
     fail "$c=${!c} does not divide the 60 000 training images" "pick a divisor, e.g. 5000, 10000 or 20000"
 done
-source bench/lib.sh
 T=${KEEP:-$(mktemp -d)}
 mkdir -p "$T"
 [[ -n ${KEEP:-} ]] || trap 'rm -rf "$T"' EXIT
 MACHINE=$(gm_machine 2>/dev/null | head -1 || true)
-step() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
 step "slicing the Fashion-MNIST training set into $T/data (progan $PG_CHUNK, dcgan $DC_CHUNK rows a slice)"
 mkdir -p "$T/data"

@@ -14,6 +14,7 @@
 #        KEEP=dir (keep the model and outputs), GENMODELS=path (the binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh  # fail, step, gm_machine
 ME=bench/puzzlegan/run.sh
 [[ $# -ge 2 && $# -le 3 ]] || { echo "usage: $ME BUILD_DIR EPOCHS [CONFIG_JSON]   (env: N NTEST BATCH SEED THREADS KEY MODEL KEEP GENMODELS)" >&2; exit 2; }
 BUILD=$1
@@ -27,20 +28,12 @@ THREADS=${THREADS:-2}
 KEY=${KEY:-object}
 PY=/usr/bin/python3
 G=${GENMODELS:-$BUILD/tools/genmodels/genmodels}
-fail() {
-  echo "$ME: $1" >&2
-  echo "what to do: $2" >&2
-  [[ -z ${3:-} || ! -s $3 ]] || { echo "---- last lines of $3 ----" >&2; tail -n 15 "$3" >&2; }
-  exit 1
-}
 [[ -x $G ]] || fail "no genmodels binary at $G" "build it (meson compile -C $BUILD) or set GENMODELS=path"
 grep -qx puzzlegan <<<"$("$G" kinds 2>/dev/null || true)" || fail "$G has no puzzlegan kind" "rebuild from a tree that has it"
-source bench/lib.sh
 T=${KEEP:-$(mktemp -d)}
 mkdir -p "$T"
 [[ -n ${KEEP:-} ]] || trap 'rm -rf "$T"' EXIT
 MACHINE=$(gm_machine 2>/dev/null | head -1 || true)
-step() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 MAX=()
 [[ $N == 0 ]] || MAX=(--max-examples "$N")
 
