@@ -84,14 +84,23 @@ inline float sigmoid(float l) { return 1.0f / (1.0f + std::exp(-l)); }
 }  // namespace
 
 const Schema& FvsbnModel::config_schema() {
-  static const Schema schema{{keys::weight_decay(), keys::complete_samples()}};
+  static const Schema schema{
+      {keys::weight_decay(), keys::complete_samples(),
+       boolean_key("neighbour_tables", true,
+                   "M > 2: one-hot M x M tables for the left, up-left, up and up-right neighbours, tied across "
+                   "positions, beside the linear term (docs/levels.md)")}};
   return schema;
+}
+
+void FvsbnModel::upgrade_saved_config(Json& config) {
+  if (!config.contains("neighbour_tables")) config["neighbour_tables"] = false;
 }
 
 FvsbnModel::FvsbnModel(const Json& config) {
   ConfigReader reader(config, config_schema());
   weight_decay_ = reader.number("weight_decay");
   complete_samples_ = reader.integer("complete_samples");
+  neighbour_tables_ = reader.boolean("neighbour_tables");
   reader.finish();
   config_ = reader.effective();
 }
@@ -108,6 +117,7 @@ std::string FvsbnModel::unsupported_why(const char* verb) const {
 void FvsbnModel::build(int64_t d) {
   store_ = std::make_unique<nn::ParameterStore>();
   wt_ = store_->add("Wt", {d, d});  // (D, D), Wt[j, i] = W_ij for j < i, zero elsewhere
+  n_ = nn::ParamId{};  // binary pixels have no neighbour tables
   b_ = store_->add("b", {d});       // (D)
 }
 
@@ -144,6 +154,8 @@ void FvsbnModel::do_fit(const DataView& data, const FitOptions& options) {
       store_ = std::make_unique<nn::ParameterStore>();
       wt_ = store_->add("Wt", {d, d, m});  // Wt[j, t, v] = W_{t,v,j}, zero for j >= t
       b_ = store_->add("b", {d, m});
+      n_ = neighbour_tables_ ? store_->add("N", {kNeighbours, m + 1, m}) : nn::ParamId{};
+      if (n_.valid()) init_left_table(data);  // the other tables start at 0
       std::vector<float> marginals(static_cast<std::size_t>(d * m));
       nn::init_log_marginals(data, m, marginals.data());  // and W = 0: the categorical model
       float* b = store_->value(b_);
@@ -176,10 +188,11 @@ double FvsbnModel::train_step(const DataView& batch, Rng&) {
     lg_.resize(static_cast<std::size_t>(B * D * M));
     nll_.resize(static_cast<std::size_t>(B));
     gather_levels(batch.x, B, xs_.data(), lv_.data());
-    level_logits(xs_.data(), B, lg_.data());
+    level_logits(xs_.data(), lv_.data(), B, lg_.data());
     level_losses(lv_.data(), B, lg_.data(), 1.0f / static_cast<float>(B), nll_.data());
     float* gb = store_->grad(b_);
     const float* g = lg_.data();
+    if (n_.valid()) neighbour_grad(lv_.data(), B, g);
 #pragma omp parallel for schedule(static)
     for (int64_t e = 0; e < D * M; ++e) {
       float sum = 0;
@@ -250,7 +263,7 @@ void FvsbnModel::row_log_probs(const DataView& data, double* out) const {
       lv.resize(xs.size());
       lg.resize(static_cast<std::size_t>(n * D * M));
       gather_levels(data.row(r0), n, xs.data(), lv.data());
-      level_logits(xs.data(), n, lg.data());
+      level_logits(xs.data(), lv.data(), n, lg.data());
       level_losses(lv.data(), n, lg.data(), 0.0f, out + r0);
       for (int64_t r = 0; r < n; ++r) out[r0 + r] = -out[r0 + r];
     }
@@ -311,7 +324,7 @@ void FvsbnModel::do_sample(int64_t n, const SampleOptions& options, float* out) 
     const int64_t dm = d * shape_.levels;
 #pragma omp parallel num_threads(resolve_threads(options.threads))
     {
-      std::vector<float> l(static_cast<std::size_t>(dm));
+      std::vector<float> l(static_cast<std::size_t>(dm + shape_.levels));
 #pragma omp for schedule(dynamic, 4)
       for (int64_t r = 0; r < n; ++r) {
         Rng rng(options.seed, static_cast<uint64_t>(r));
@@ -339,7 +352,7 @@ void FvsbnModel::do_complete(const DataView& data, const uint8_t* observed, cons
     const int64_t dm = d * shape_.levels;
 #pragma omp parallel num_threads(resolve_threads(options.threads))
     {
-      std::vector<float> l(static_cast<std::size_t>(dm)), candidates(static_cast<std::size_t>(k * d));
+      std::vector<float> l(static_cast<std::size_t>(dm + shape_.levels)), candidates(static_cast<std::size_t>(k * d));
       std::vector<double> log_w(static_cast<std::size_t>(k));
 #pragma omp for schedule(dynamic, 1)
       for (int64_t r = 0; r < data.n; ++r) {
@@ -397,6 +410,20 @@ void FvsbnModel::set_order() {
   } else {
     for (int64_t t = 0; t < d; ++t) order_[static_cast<std::size_t>(t)] = t;
   }
+  // Neighbour k of position t = p·C + c (pixel p = y·W + x, channel c): the same channel of
+  // pixel (y, x − 1), (y − 1, x − 1), (y − 1, x), (y − 1, x + 1); flat rows: t − 1 only.
+  neighbours_.assign(static_cast<std::size_t>(d * kNeighbours), -1);
+  const bool grid = im.is_image();
+  const int64_t c = grid ? std::max<int64_t>(im.channels, 1) : 1, w = grid ? im.width : d, h = grid ? im.height : 1;
+  static constexpr int64_t dy[kNeighbours] = {0, -1, -1, -1}, dx[kNeighbours] = {-1, -1, 0, 1};
+  for (int64_t t = 0; t < d; ++t) {
+    const int64_t p = t / c, ch = t % c, y = p / w, x = p % w;
+    for (int64_t k = 0; k < kNeighbours; ++k) {
+      const int64_t ny = y + dy[k], nx = x + dx[k];
+      if (ny >= 0 && ny < h && nx >= 0 && nx < w)
+        neighbours_[static_cast<std::size_t>(t * kNeighbours + k)] = (ny * w + nx) * c + ch;
+    }
+  }
 }
 
 void FvsbnModel::gather_levels(const float* x, int64_t n, float* xs, int32_t* lv) const {
@@ -412,7 +439,7 @@ void FvsbnModel::gather_levels(const float* x, int64_t n, float* xs, int32_t* lv
 
 // Block [t0, t1) of positions reads only pixels j < t1 − 1: a product with K = t1 (the rows
 // j >= t of the block's own square are zeros). Blocks run on single-threaded products.
-void FvsbnModel::level_logits(const float* xs, int64_t n, float* lg) const {
+void FvsbnModel::level_logits(const float* xs, const int32_t* lv, int64_t n, float* lg) const {
   const int64_t D = shape_.d, M = shape_.levels;
   const float* wt = store_->value(wt_);
   const float* b = store_->value(b_);
@@ -423,6 +450,74 @@ void FvsbnModel::level_logits(const float* xs, int64_t n, float* lg) const {
     const int64_t t0 = blk * kPositionBlock, t1 = std::min(D, t0 + kPositionBlock);
     level_gemm_.run(n, (t1 - t0) * M, t1, xs, D, wt + t0 * M, D * M, lg + t0 * M, D * M, b + t0 * M);
   });
+  if (n_.valid()) add_neighbour_logits(lv, n, lg);
+}
+
+// The left table starts at the pointwise mutual information of a pixel's level v and its left
+// neighbour's u over the data, N[0, u, v] = log p(v | u) − log p(v) (counts smoothed by 1):
+// with b at the position's log marginal, the conditional starts near b + log p(v | u) − log p(v),
+// the tied order-1 chain's, instead of the categorical model's. Learning the tables from 0 at
+// Adam's 1e-3 a step would take thousands of steps to reach the few nats they need.
+void FvsbnModel::init_left_table(const DataView& data) {
+  const int64_t D = shape_.d, M = shape_.levels;
+  std::vector<double> pairs(static_cast<std::size_t>(M * M), 1.0);
+  for (int64_t r = 0; r < data.n; ++r) {
+    const float* x = data.row(r);
+    for (int64_t t = 0; t < D; ++t) {
+      const int64_t p = neighbours_[static_cast<std::size_t>(t * kNeighbours)];
+      if (p < 0) continue;
+      const auto u = static_cast<int64_t>(x[order_[static_cast<std::size_t>(p)]]);
+      const auto v = static_cast<int64_t>(x[order_[static_cast<std::size_t>(t)]]);
+      pairs[static_cast<std::size_t>(u * M + v)] += 1.0;
+    }
+  }
+  std::vector<double> next(static_cast<std::size_t>(M), 0.0);  // Σ_u pairs[u, v]
+  double total = 0;
+  for (int64_t u = 0; u < M; ++u)
+    for (int64_t v = 0; v < M; ++v) next[static_cast<std::size_t>(v)] += pairs[static_cast<std::size_t>(u * M + v)];
+  for (double c : next) total += c;
+  float* left = store_->value(n_);  // table k = 0, rows u < M; row M (off the image) stays 0
+  for (int64_t u = 0; u < M; ++u) {
+    double from = 0;
+    for (int64_t v = 0; v < M; ++v) from += pairs[static_cast<std::size_t>(u * M + v)];
+    for (int64_t v = 0; v < M; ++v)
+      left[u * M + v] = static_cast<float>(std::log(pairs[static_cast<std::size_t>(u * M + v)] / from) -
+                                            std::log(next[static_cast<std::size_t>(v)] / total));
+  }
+}
+
+void FvsbnModel::add_neighbour_logits(const int32_t* lv, int64_t n, float* lg) const {
+  const int64_t D = shape_.d, M = shape_.levels;
+  const float* table = store_->value(n_);
+#pragma omp parallel for schedule(static) if (n > 1)
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t t = 0; t < D; ++t) {
+      float* l = lg + (r * D + t) * M;
+      for (int64_t k = 0; k < kNeighbours; ++k) {
+        const float* row = table + (k * (M + 1) + neighbour_row(t, k, lv + r * D)) * M;
+        for (int64_t v = 0; v < M; ++v) l[v] += row[v];
+      }
+    }
+}
+
+// gN[k, row, v] += Σ over (r, t) reading that row of G[r, t, v]; threads take disjoint
+// column ranges of v, so the sums' order (and the bits) do not depend on the thread count.
+void FvsbnModel::neighbour_grad(const int32_t* lv, int64_t n, const float* g) {
+  const int64_t D = shape_.d, M = shape_.levels;
+  constexpr int64_t kColumns = 32;
+  float* gn = store_->grad(n_);
+#pragma omp parallel for schedule(static)
+  for (int64_t v0 = 0; v0 < M; v0 += kColumns) {
+    const int64_t v1 = std::min(M, v0 + kColumns);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t t = 0; t < D; ++t) {
+        const float* gr = g + (r * D + t) * M;
+        for (int64_t k = 0; k < kNeighbours; ++k) {
+          float* row = gn + (k * (M + 1) + neighbour_row(t, k, lv + r * D)) * M;
+          for (int64_t v = v0; v < v1; ++v) row[v] += gr[v];
+        }
+      }
+  }
 }
 
 void FvsbnModel::level_losses(const int32_t* lv, int64_t n, float* lg, float scale, double* nll) const {
@@ -438,9 +533,9 @@ void FvsbnModel::level_losses(const int32_t* lv, int64_t n, float* lg, float sca
   }
 }
 
-// One row in the model's order: l (D·M) holds the running logits; after position t draws
-// (or clamps) x_t, row t of Wt adds x̃_t times its weights to the logits of the positions
-// after t.
+// One row in the model's order: l (D·M + M) holds the running logits and, last, position
+// t's with the neighbour tables added; after position t draws (or clamps) x_t, row t of Wt
+// adds x̃_t times its weights to the logits of the positions after t.
 void FvsbnModel::draw_row_levels(const float* values, const uint8_t* observed, Rng& rng, float* out, double* log_w,
                                  float* l) const {
   const int64_t D = shape_.d, M = shape_.levels, DM = D * M;
@@ -448,9 +543,21 @@ void FvsbnModel::draw_row_levels(const float* values, const uint8_t* observed, R
   const float top = static_cast<float>(M - 1);
   std::memcpy(l, store_->value(b_), static_cast<std::size_t>(DM) * sizeof(float));
   double lw = 0;
+  const float* table = n_.valid() ? store_->value(n_) : nullptr;
   for (int64_t t = 0; t < D; ++t) {
     const int64_t i = order_[static_cast<std::size_t>(t)];
     const float* lt = l + t * M;
+    if (table) {  // the neighbours precede t: their levels are in out already
+      float* full = l + DM;
+      std::memcpy(full, lt, static_cast<std::size_t>(M) * sizeof(float));
+      for (int64_t k = 0; k < kNeighbours; ++k) {
+        const int64_t p = neighbours_[static_cast<std::size_t>(t * kNeighbours + k)];
+        const int64_t row = p < 0 ? M : static_cast<int64_t>(out[order_[static_cast<std::size_t>(p)]]);
+        const float* tr = table + (k * (M + 1) + row) * M;
+        for (int64_t v = 0; v < M; ++v) full[v] += tr[v];
+      }
+      lt = full;
+    }
     int64_t v;
     if (observed && observed[i]) {
       v = static_cast<int64_t>(values[i]);
@@ -474,7 +581,10 @@ std::vector<TensorRef> FvsbnModel::do_tensors() const {
   const int64_t d = shape_.d;
   if (shape_.levels > 2) {
     const int64_t m = shape_.levels;
-    return {{"Wt", DType::f32, {d, d, m}, store_->value(wt_)}, {"b", DType::f32, {d, m}, store_->value(b_)}};
+    std::vector<TensorRef> t{{"Wt", DType::f32, {d, d, m}, store_->value(wt_)},
+                             {"b", DType::f32, {d, m}, store_->value(b_)}};
+    if (n_.valid()) t.push_back({"N", DType::f32, {kNeighbours, m + 1, m}, store_->value(n_)});
+    return t;
   }
   return {{"W", DType::f32, {d, d}, w_.data()}, {"b", DType::f32, {d}, store_->value(b_)}};
 }
@@ -489,6 +599,7 @@ void FvsbnModel::do_restore(const DataShape& shape, const std::vector<TensorRef>
     store_ = std::make_unique<nn::ParameterStore>();
     wt_ = store_->add("Wt", {d, d, m});
     b_ = store_->add("b", {d, m});
+    n_ = neighbour_tables_ ? store_->add("N", {kNeighbours, m + 1, m}) : nn::ParamId{};
     const TensorRef& w = find_tensor(tensors, "Wt", DType::f32, {d, d, m});
     const TensorRef& b = find_tensor(tensors, "b", DType::f32, {d, m});
     float* wt = store_->value(wt_);
@@ -506,6 +617,13 @@ void FvsbnModel::do_restore(const DataShape& shape, const std::vector<TensorRef>
         }
     for (int64_t e = 0; e < d * m; ++e)
       if (!std::isfinite(bv[e])) fail(Status::corrupt_file, "fvsbn tensor b entry {} is not finite", e);
+    if (n_.valid()) {
+      const TensorRef& nt = find_tensor(tensors, "N", DType::f32, {kNeighbours, m + 1, m});
+      float* nv = store_->value(n_);
+      std::memcpy(nv, nt.data, nt.bytes());
+      for (int64_t e = 0; e < kNeighbours * (m + 1) * m; ++e)
+        if (!std::isfinite(nv[e])) fail(Status::corrupt_file, "fvsbn tensor N entry {} is not finite", e);
+    }
     shape_ = shape;
     set_order();
     w_.clear();

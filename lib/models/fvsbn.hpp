@@ -41,6 +41,22 @@
 // D = 784, M = 256. sample draws each level by inversion of the softmax CDF; complete is the
 // importance resampling above. Loops are split over rows or position blocks with
 // single-threaded products: results do not depend on the thread count.
+//
+// Neighbour tables (M > 2, config "neighbour_tables", default true; docs/levels.md). Logits
+// linear in the earlier levels cannot make the next pixel's distribution sharp around a
+// neighbour's value *and* broad elsewhere: the conditional of a pixel next to a background
+// pixel (mostly 0) and next to a mid-grey one need different shapes, not shifted ones. The
+// categorical-input logistic regression encodes an input of M values one-hot; the full one-hot
+// FVSBN would take D·M·D·M weights (4·10¹⁰ at D = 784), so only the causal 3×3 neighbours — left,
+// up-left, up, up-right, in the same channel — enter one-hot, through four M×M tables tied
+// across positions (and one row each for "off the image"):
+//
+//   l_{t,v} = b_{t,v} + Σ_{j<t} W_{t,v,j} x̃_j + Σ_{k<4} N[k, x_{n_k(t)}, v]
+//
+// N (4, M + 1, M), row M when neighbour k of t is off the image (flat rows: only the left
+// neighbour, the previous position). With N = 0 this is the model above; a table alone is
+// markov k = 1 tied (the left table) in logistic form. 4·257·256 = 263 k weights beside W's
+// 79 M. A file written before the key existed has no N (registry's saved-config upgrade).
 #pragma once
 
 #include <memory>
@@ -63,6 +79,8 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public nn::Trainable {
 
   // The configuration keys (registry.cpp lists it with the kind).
   static const Schema& config_schema();
+  // A file written before "neighbour_tables" existed has none (registry.hpp).
+  static void upgrade_saved_config(Json& config);
   explicit FvsbnModel(const Json& config);
   ~FvsbnModel() override;
   FvsbnModel(FvsbnModel&&) noexcept;
@@ -97,8 +115,17 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public nn::Trainable {
   // M > 2 (see the header comment)
   void set_order();  // order_ from shape_
   void gather_levels(const float* x, int64_t n, float* xs, int32_t* lv) const;
-  // logits (n, D·M) of rows xs (n, D) of x̃ in the model's order.
-  void level_logits(const float* xs, int64_t n, float* lg) const;
+  // logits (n, D·M) of rows xs (n, D) of x̃ with levels lv (n, D), in the model's order.
+  void level_logits(const float* xs, const int32_t* lv, int64_t n, float* lg) const;
+  // Neighbour tables: adds N's rows to logits lg (n, D·M); gN += the tables' share of G.
+  void add_neighbour_logits(const int32_t* lv, int64_t n, float* lg) const;
+  void neighbour_grad(const int32_t* lv, int64_t n, const float* g);
+  void init_left_table(const DataView& data);  // N[0] from the data's pair counts
+  // N's row for neighbour k of position t given the levels read so far (lv in model order).
+  int64_t neighbour_row(int64_t t, int64_t k, const int32_t* lv) const {
+    const int64_t p = neighbours_[static_cast<std::size_t>(t * kNeighbours + k)];
+    return p < 0 ? shape_.levels : lv[p];
+  }
   // Σ_t −log p(x_t | x_<t) of row r into nll[r]; with scale != 0 lg becomes scale · d/dlogits.
   void level_losses(const int32_t* lv, int64_t n, float* lg, float scale, double* nll) const;
   void draw_row_levels(const float* values, const uint8_t* observed, Rng& rng, float* out, double* log_w,
@@ -110,11 +137,16 @@ class FvsbnModel final : public ModelKind<FvsbnModel>, public nn::Trainable {
   void draw(int64_t B, const float* values, const uint8_t* observed, uint64_t seed, int64_t first_stream, float* out,
             double* log_w) const;
 
+  static constexpr int64_t kNeighbours = 4;  // left, up-left, up, up-right
+
   Json config_;
+  bool neighbour_tables_;
   double learning_rate_, weight_decay_;
   int64_t complete_samples_;
   std::unique_ptr<nn::ParameterStore> store_;
   nn::ParamId wt_, b_;                           // Wt (D, D): row j holds the weights pixel j gives to later pixels
+  nn::ParamId n_{};                              // M > 2 with neighbour_tables: N (4, M + 1, M)
+  std::vector<int64_t> neighbours_;              // (D, 4): position of neighbour k of t, −1 off the image
   std::vector<float> w_;                         // (D, D) W = Wtᵀ, as the model file stores it
   nn::BinaryRows rows_;                          // training scratch: the pixels on in the batch
   nn::Gemm grad_wt_gemm_{true, false, true};     // dWt += Xᵀ · dL

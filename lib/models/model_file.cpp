@@ -154,21 +154,14 @@ std::unique_ptr<GenerativeModel> load_model_bytes(const uint8_t* data, std::size
   Json config =
       parse_json_text(require_meta(meta, "config"), limits::kConfigMaxBytes, Status::corrupt_file, "metadata config");
   if (!config.is_object()) fail(Status::corrupt_file, "metadata config is not a JSON object");
-  // A text cgan written before "text_features" existed was fitted on words-v1 features
-  // (data/text_features.hpp); a new one defaults to subword-v2, so the file's keeps its own.
-  // (Compared as std::string: json == "text" builds a json inside a noexcept operator, and a
-  // failed allocation there would terminate the host process.)
-  const auto condition = config.find("condition");
-  if (kind == "cgan" && condition != config.end() && condition->is_string() &&
-      condition->get_ref<const std::string&>() == "text" && !config.contains("text_features"))
-    config["text_features"] = "words-v1";
   DataShape shape = parse_shape(require_meta(meta, "data_shape"));
   const auto levels = meta.find(kLevelsKey);
   if (levels != meta.end()) shape.levels = parse_levels(levels->second);
 
   std::unique_ptr<GenerativeModel> model;
   try {
-    model = create_model(kind, config);
+    // Keys added since the file was written take the values it was fitted with.
+    model = create_model(kind, upgrade_saved_config(kind, std::move(config)));
   } catch (const Error& e) {
     fail(Status::corrupt_file, "model file holds an unusable configuration: {}", e.what());
   }

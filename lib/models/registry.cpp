@@ -44,7 +44,7 @@ const std::vector<KindInfo>& all_kinds() {
        make<MarkovModel>},
       {FvsbnModel::kind_name, FvsbnModel::capability_bits,
        "fully-visible sigmoid belief network: logistic p(x_i | x_<i), maximum likelihood with Adam",
-       &FvsbnModel::config_schema, make<FvsbnModel>},
+       &FvsbnModel::config_schema, make<FvsbnModel>, &FvsbnModel::upgrade_saved_config},
       {NadeModel::kind_name, NadeModel::capability_bits,
        "neural autoregressive distribution estimator: tied weights, H sigmoid hidden units, exact "
        "log_prob in O(H*D); maximum likelihood with Adam; encode = hidden units sigmoid(c + W x)",
@@ -70,7 +70,7 @@ const std::vector<KindInfo>& all_kinds() {
       {gan::flavor_name(gan::Flavor::cgan), GanModel::capability_bits(gan::Flavor::cgan),
        "conditional GAN on a class label, a condition vector or a sentence (GAN-CLS matching-aware "
        "discriminator); MLP or DCGAN networks",
-       gan_schema<gan::Flavor::cgan>, make_gan<gan::Flavor::cgan>},
+       gan_schema<gan::Flavor::cgan>, make_gan<gan::Flavor::cgan>, gan::upgrade_saved_cgan_config},
       {gan::flavor_name(gan::Flavor::infogan), GanModel::capability_bits(gan::Flavor::infogan),
        "InfoGAN (Chen et al. 2016): categorical and continuous codes, a Q head on D's trunk, mutual-information "
        "term; encode = the codes Q infers; MLP or DCGAN networks",
@@ -111,6 +111,12 @@ const KindInfo& find_kind(const std::string& name) {
 
 std::unique_ptr<GenerativeModel> create_model(const std::string& kind, const Json& config) {
   return find_kind(kind).create(config);
+}
+
+Json upgrade_saved_config(const std::string& kind, Json config) {
+  const KindInfo& info = find_kind(kind);
+  if (info.upgrade_saved_config) info.upgrade_saved_config(config);
+  return config;
 }
 
 std::unique_ptr<GenerativeModel> create_blank_model(const char* kind, const Json& config) {

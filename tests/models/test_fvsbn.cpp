@@ -2,6 +2,7 @@
 // as a whole against finite differences, and the shared training loop's guarantees.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -264,7 +265,10 @@ std::unique_ptr<FvsbnModel> fitted_levels(const Rows& data, int64_t m, int64_t e
   return model;
 }
 
-// Wt[j, t, v] ~ N(0, std²) for j < t, b ~ N(0, std²): far from independence.
+bool has_tables(const FvsbnModel& m) { return m.config().at("neighbour_tables").get<bool>(); }
+
+// Wt[j, t, v] ~ N(0, std²) for j < t, b and the neighbour tables N ~ N(0, std²): far from
+// independence.
 void randomise_levels(FvsbnModel& m, double std, uint64_t seed) {
   nn::ParameterStore& s = m.parameter_store();
   const int64_t d = m.data_shape().d, lv = m.levels();
@@ -275,6 +279,10 @@ void randomise_levels(FvsbnModel& m, double std, uint64_t seed) {
     for (int64_t t = j + 1; t < d; ++t)
       for (int64_t v = 0; v < lv; ++v) wt[(j * d + t) * lv + v] = static_cast<float>(std * rng.normal());
   for (int64_t e = 0; e < d * lv; ++e) b[e] = static_cast<float>(std * rng.normal());
+  if (has_tables(m)) {
+    float* n = s.value(s.find("N"));
+    for (int64_t e = 0; e < 4 * (lv + 1) * lv; ++e) n[e] = static_cast<float>(std * rng.normal());
+  }
 }
 
 std::vector<int64_t> model_order(const ImageShape& im, int64_t d) {
@@ -285,18 +293,36 @@ std::vector<int64_t> model_order(const ImageShape& im, int64_t d) {
   return order;
 }
 
-// log p(x_t | x_<t) at every position from the equations, in double, in the given order.
+// The storage index of the pixel (y + dy, x + dx) in the channel of storage index i, or −1
+// off the image; flat rows (no image shape) have only the left neighbour, i − 1.
+int64_t storage_neighbour(const ImageShape& im, int64_t d, int64_t i, int64_t dy, int64_t dx) {
+  if (!im.is_image()) return dy == 0 && dx == -1 && i > 0 ? i - 1 : -1;
+  const int64_t hw = im.height * im.width, ch = i / hw, y = (i % hw) / im.width + dy, x = i % im.width + dx;
+  (void)d;
+  return y >= 0 && y < im.height && x >= 0 && x < im.width ? ch * hw + y * im.width + x : -1;
+}
+
+// log p(x_t | x_<t) at every position from the equations, in double, in the given order
+// (the neighbour tables, when the model has them, read the pixels by their storage place:
+// left, up-left, up, up-right in the same channel).
 std::vector<double> reference_terms(FvsbnModel& m, const float* x, const std::vector<int64_t>& order) {
   nn::ParameterStore& s = m.parameter_store();
   const int64_t d = m.data_shape().d, lv = m.levels();
+  const ImageShape im = m.data_shape().image;
   const float* wt = s.value(s.find("Wt"));
   const float* b = s.value(s.find("b"));
+  const float* n = has_tables(m) ? s.value(s.find("N")) : nullptr;
+  const int64_t dy[4] = {0, -1, -1, -1}, dx[4] = {-1, -1, 0, 1};
   std::vector<double> terms, l(static_cast<std::size_t>(lv));
   for (int64_t t = 0; t < d; ++t) {
     double top = -1e300;
     for (int64_t v = 0; v < lv; ++v) {
       l[v] = b[t * lv + v];
       for (int64_t j = 0; j < t; ++j) l[v] += wt[(j * d + t) * lv + v] * x[order[j]] / (lv - 1.0);
+      for (int64_t k = 0; n && k < 4; ++k) {
+        const int64_t p = storage_neighbour(im, d, order[t], dy[k], dx[k]);
+        l[v] += n[(k * (lv + 1) + (p < 0 ? lv : static_cast<int64_t>(x[p]))) * lv + v];
+      }
       top = std::max(top, l[v]);
     }
     double z = 0;
@@ -375,13 +401,78 @@ TEST_CASE("fvsbn levels: samples follow exp(log_prob) (joint and marginals), fla
   }
 }
 
+TEST_CASE("fvsbn levels: log_prob is the equations' sum, neighbour tables included (RGB 2x2, flat)") {
+  for (const ImageShape im : {ImageShape{3, 2, 2}, ImageShape{1, 3, 3}, ImageShape{}}) {
+    const int64_t d = im.is_image() ? im.channels * im.height * im.width : 7, lv = 5;
+    auto m = fitted_levels(random_levels(100, d, lv, 8, im), lv, 1);
+    REQUIRE(has_tables(*m));
+    randomise_levels(*m, 1.0, 12);
+    const Rows rows = random_levels(50, d, lv, 13, im);
+    std::vector<double> lp(50);
+    m->log_prob(with_levels(rows, lv), EvalOptions{}, lp.data());
+    const std::vector<int64_t> order = model_order(im, d);
+    double worst = 0;
+    for (int64_t r = 0; r < rows.n; ++r) {
+      const std::vector<double> t = reference_terms(*m, &rows.x[r * d], order);
+      worst = std::max(worst, std::fabs(lp[r] - std::accumulate(t.begin(), t.end(), 0.0)));
+    }
+    CHECK(worst < 1e-3);
+  }
+}
+
+TEST_CASE("fvsbn levels: the neighbour tables learn what the linear term cannot (and can be turned off)") {
+  // Each pixel copies its left neighbour's level with probability 0.6 (level_helpers.hpp): a
+  // peak at the neighbour's level, which logits linear in the level cannot place at every level.
+  const ImageShape im{1, 4, 4};
+  const int64_t d = 16, lv = 8;
+  const Rows train = random_levels(1500, d, lv, 21, im), test = random_levels(500, d, lv, 22, im);
+  const auto nll = [&](const FvsbnModel& m) {
+    std::vector<double> lp(static_cast<std::size_t>(test.n));
+    m.log_prob(with_levels(test, lv), EvalOptions{}, lp.data());
+    return -std::accumulate(lp.begin(), lp.end(), 0.0) / static_cast<double>(test.n);
+  };
+  auto with = fitted_levels(train, lv, 10);
+  auto without = fitted_levels(train, lv, 10, Json{{"neighbour_tables", false}});
+  CHECK_THROWS(without->parameter_store().find("N"));
+  MESSAGE("M = 8, 4x4: test NLL with tables " << nll(*with) << " nats, without " << nll(*without));
+  CHECK(nll(*with) < nll(*without) - 2.0);
+}
+
+TEST_CASE("fvsbn levels: a file written before neighbour tables existed loads and scores without them") {
+  const ImageShape im{1, 2, 3};
+  const int64_t d = 6, lv = 4;
+  const Rows data = random_levels(200, d, lv, 5, im);
+  auto old = fitted_levels(data, lv, 2, Json{{"neighbour_tables", false}});
+  std::vector<uint8_t> bytes = save_model_bytes(*old);
+  // Blank the key out of the file's configuration, as the earlier version wrote it (the
+  // header's length and the JSON stay valid).
+  const std::string key = R"(\"neighbour_tables\":false,)";
+  const auto at = std::search(bytes.begin(), bytes.end(), key.begin(), key.end());
+  REQUIRE(at != bytes.end());
+  std::fill(at, at + static_cast<std::ptrdiff_t>(key.size()), ' ');
+  auto loaded = load_model_bytes(bytes.data(), bytes.size());
+  CHECK(loaded->config().at("neighbour_tables") == false);
+  std::vector<double> a(static_cast<std::size_t>(data.n)), b(a.size());
+  old->log_prob(with_levels(data, lv), EvalOptions{}, a.data());
+  loaded->log_prob(with_levels(data, lv), EvalOptions{}, b.data());
+  CHECK(a == b);
+  // A new file names the key, so one that has lost its tables is corrupt, not an old file.
+  auto fresh = fitted_levels(data, lv, 1);
+  std::vector<TensorRef> no_tables;
+  for (const TensorRef& t : fresh->tensors())
+    if (t.name != "N") no_tables.push_back(t);
+  FvsbnModel broken(fresh->config());
+  CHECK(status_of([&] { broken.restore(fresh->data_shape(), no_tables); }) == Status::corrupt_file);
+}
+
 TEST_CASE("fvsbn levels: the loss gradient matches central differences (M = 4)") {
-  const int64_t d = 5, lv = 4;
-  auto model = fitted_levels(random_levels(40, d, lv, 1), lv, 1);
+  const ImageShape im{1, 2, 3};  // position (1, 1) has all four neighbours
+  const int64_t d = 6, lv = 4;
+  auto model = fitted_levels(random_levels(40, d, lv, 1, im), lv, 1);
   FvsbnModel& m = *model;
   randomise_levels(m, 0.7, 4);
   nn::ParameterStore& store = m.parameter_store();
-  const Rows batch = random_levels(23, d, lv, 2);
+  const Rows batch = random_levels(23, d, lv, 2, im);
   Rng rng(0, 0);
   store.zero_grad();
   const double loss = m.train_step(with_levels(batch, lv), rng);
@@ -389,9 +480,10 @@ TEST_CASE("fvsbn levels: the loss gradient matches central differences (M = 4)")
   const std::vector<float> analytic(store.grads(), store.grads() + store.trainable_size());
   const auto& ew = store.entry(store.find("Wt"));
   const auto& eb = store.entry(store.find("b"));
+  const auto& en = store.entry(store.find("N"));
   const float eps = 1e-2f;
   int checked = 0;
-  for (const auto* e : {&ew, &eb})
+  for (const auto* e : {&ew, &eb, &en})
     for (int64_t k = e->offset; k < e->offset + e->size; ++k) {
       if (e == &ew) {
         const int64_t q = k - e->offset, j = q / (d * lv), t = (q / lv) % d;
@@ -412,7 +504,7 @@ TEST_CASE("fvsbn levels: the loss gradient matches central differences (M = 4)")
       CHECK(std::fabs(analytic[k] - numeric) < 2e-3 + 2e-2 * std::fabs(numeric));
       ++checked;
     }
-  CHECK(checked == d * (d - 1) / 2 * lv + d * lv);
+  CHECK(checked == d * (d - 1) / 2 * lv + d * lv + 4 * (lv + 1) * lv);
 }
 
 TEST_CASE("fvsbn levels: a fit on correlated levels beats the categorical model") {

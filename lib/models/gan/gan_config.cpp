@@ -109,6 +109,15 @@ const Schema& schema(Flavor flavor) {
   return schemas[static_cast<int>(flavor)];
 }
 
+void upgrade_saved_cgan_config(Json& config) {
+  // Compared as std::string: json == "text" builds a json inside a noexcept operator, and a
+  // failed allocation there would terminate the host process.
+  const auto condition = config.find("condition");
+  if (condition != config.end() && condition->is_string() && condition->get_ref<const std::string&>() == "text" &&
+      !config.contains("text_features"))
+    config["text_features"] = "words-v1";
+}
+
 Config read_config(Flavor flavor, const Json& given, Json& effective) {
   ConfigReader r(given, schema(flavor));
   Config c;

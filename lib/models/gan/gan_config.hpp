@@ -57,5 +57,9 @@ Config read_config(Flavor flavor, const Json& given, Json& effective);
 // The configuration keys of a flavor (registry.cpp lists them with the kind).
 const Schema& schema(Flavor flavor);
 const char* flavor_name(Flavor f);
+// A text cgan written before "text_features" existed was fitted on words-v1 features
+// (data/text_features.hpp); a new one defaults to subword-v2, so the file keeps its own
+// (registry.hpp, KindInfo::upgrade_saved_config).
+void upgrade_saved_cgan_config(Json& config);
 
 }  // namespace gm::gan
