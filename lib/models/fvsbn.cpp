@@ -117,7 +117,7 @@ std::string FvsbnModel::unsupported_why(const char* verb) const {
 void FvsbnModel::build(int64_t d) {
   store_ = std::make_unique<nn::ParameterStore>();
   wt_ = store_->add("Wt", {d, d});  // (D, D), Wt[j, i] = W_ij for j < i, zero elsewhere
-  n_ = nn::ParamId{};  // binary pixels have no neighbour tables
+  n_ = nn::ParamId{};               // binary pixels have no neighbour tables
   b_ = store_->add("b", {d});       // (D)
 }
 
@@ -482,7 +482,7 @@ void FvsbnModel::init_left_table(const DataView& data) {
     for (int64_t v = 0; v < M; ++v) from += pairs[static_cast<std::size_t>(u * M + v)];
     for (int64_t v = 0; v < M; ++v)
       left[u * M + v] = static_cast<float>(std::log(pairs[static_cast<std::size_t>(u * M + v)] / from) -
-                                            std::log(next[static_cast<std::size_t>(v)] / total));
+                                           std::log(next[static_cast<std::size_t>(v)] / total));
   }
 }
 
@@ -491,33 +491,30 @@ void FvsbnModel::add_neighbour_logits(const int32_t* lv, int64_t n, float* lg) c
   const float* table = store_->value(n_);
 #pragma omp parallel for schedule(static) if (n > 1)
   for (int64_t r = 0; r < n; ++r)
-    for (int64_t t = 0; t < D; ++t) {
+    for (int64_t t = 0; t < D; ++t) {  // one pass over the logits for the four tables
       float* l = lg + (r * D + t) * M;
-      for (int64_t k = 0; k < kNeighbours; ++k) {
-        const float* row = table + (k * (M + 1) + neighbour_row(t, k, lv + r * D)) * M;
-        for (int64_t v = 0; v < M; ++v) l[v] += row[v];
-      }
+      const int32_t* x = lv + r * D;
+      const float* n0 = table + neighbour_row(t, 0, x) * M;
+      const float* n1 = table + ((M + 1) + neighbour_row(t, 1, x)) * M;
+      const float* n2 = table + (2 * (M + 1) + neighbour_row(t, 2, x)) * M;
+      const float* n3 = table + (3 * (M + 1) + neighbour_row(t, 3, x)) * M;
+      for (int64_t v = 0; v < M; ++v) l[v] += (n0[v] + n1[v]) + (n2[v] + n3[v]);
     }
 }
 
-// gN[k, row, v] += Σ over (r, t) reading that row of G[r, t, v]; threads take disjoint
-// column ranges of v, so the sums' order (and the bits) do not depend on the thread count.
+// gN[k, row, v] += Σ over (r, t) reading that row of G[r, t, v]; a thread takes whole
+// tables, so the sums' order (and the bits) do not depend on the thread count.
 void FvsbnModel::neighbour_grad(const int32_t* lv, int64_t n, const float* g) {
   const int64_t D = shape_.d, M = shape_.levels;
-  constexpr int64_t kColumns = 32;
   float* gn = store_->grad(n_);
 #pragma omp parallel for schedule(static)
-  for (int64_t v0 = 0; v0 < M; v0 += kColumns) {
-    const int64_t v1 = std::min(M, v0 + kColumns);
+  for (int64_t k = 0; k < kNeighbours; ++k)
     for (int64_t r = 0; r < n; ++r)
       for (int64_t t = 0; t < D; ++t) {
         const float* gr = g + (r * D + t) * M;
-        for (int64_t k = 0; k < kNeighbours; ++k) {
-          float* row = gn + (k * (M + 1) + neighbour_row(t, k, lv + r * D)) * M;
-          for (int64_t v = v0; v < v1; ++v) row[v] += gr[v];
-        }
+        float* row = gn + (k * (M + 1) + neighbour_row(t, k, lv + r * D)) * M;
+        for (int64_t v = 0; v < M; ++v) row[v] += gr[v];
       }
-  }
 }
 
 void FvsbnModel::level_losses(const int32_t* lv, int64_t n, float* lg, float scale, double* nll) const {
