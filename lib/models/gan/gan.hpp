@@ -86,6 +86,9 @@ class GanModel final : public ModelKind<GanModel>, public nn::SteppedTrainable {
   double step_d_loss() const { return last_d_; }
   double step_g_loss() const { return last_g_; }
   const gan::Config& settings() const { return cfg_; }
+  // Text: G's (generator) or D's sentence embeddings (n, embed) of n condition rows, as
+  // training and sampling compute them. For tests (the matching loss separates classes).
+  void sentence_embedding(bool generator, int64_t n, const float* conditions, float* out) const;
 
  protected:
   void do_fit(const DataView& data, const FitOptions& options) override;
@@ -113,6 +116,10 @@ class GanModel final : public ModelKind<GanModel>, public nn::SteppedTrainable {
   double discriminator_pass(const DataView& batch, bool backward);
   double generator_pass(const DataView& batch, bool backward);
   double info_term(const float* f, int64_t B, nn::SequentialWork& work, bool backward, bool weights);
+  // text_match: λ · the sentence–class matching loss of G's (generator) or D's sentence
+  // embeddings e (B, embed) against the batch's labels; with backward, the prototypes'
+  // gradient is added to the store's and ∂/∂e added into de.
+  double match_term(bool generator, const DataView& batch, const float* e, float* de, bool backward);
 
   Json config_;
   gan::Config cfg_;
