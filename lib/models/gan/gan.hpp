@@ -15,6 +15,9 @@
 //       L_D = softplus(−D(x, t)) + (1−w)·softplus(D(G(z, t), t)) + w·softplus(D(x, t̃)),
 //     w = wrong_text_weight (½, the paper's). Sentences arrive as hashed word and bigram
 //     counts (gm_text_features_compute); g.embed and d.embed learn their embeddings.
+//     With text_match λ > 0 each step also adds λ · the softmax cross-entropy of the
+//     sentence embedding scored against learned class prototypes (g.match for G's, d.match
+//     for D's) against the image's label: Reed et al.'s sentence–class joint embedding.
 //   infogan (Chen et al. 2016): G takes z and codes c (one-hot categorical, uniform
 //     continuous); Q shares D's trunk and both steps add λ·L_info (info_loss in gan_losses.hpp):
 //     the D step trains Q and the trunk, the G step the generator.
