@@ -545,6 +545,27 @@ TEST_CASE("cgan text_match: configured, needs labels, saved; the loss separates 
     CAPTURE(s_on);
     CHECK(s_on > 2.0 * s_off);
   }
+  // A file written before the key existed (no "text_match") loads as 0 and samples exactly as
+  // the model that wrote it.
+  {
+    const std::vector<uint8_t> written = save_model_bytes(*off);
+    const SafetensorsContents c = decode_safetensors(written.data(), written.size());
+    Metadata meta = c.metadata;
+    Json cfg = Json::parse(meta.at("config"));
+    REQUIRE(cfg.contains("text_match"));
+    cfg.erase("text_match");
+    meta["config"] = cfg.dump();
+    const std::vector<uint8_t> legacy = encode_safetensors(c.tensors, meta);
+    auto old = load_model_bytes(legacy.data(), legacy.size());
+    CHECK(old->config()["text_match"] == 0.0);
+    std::vector<float> a(4 * 64), b(4 * 64);
+    SampleOptions so;
+    so.conditions = ids.data();
+    so.condition_dim = 128;
+    off->sample(4, so, a.data());
+    old->sample(4, so, b.data());
+    CHECK(a == b);
+  }
   // Saved and loaded: the prototypes come back, samples are bit-identical.
   const std::vector<uint8_t> bytes = save_model_bytes(*on);
   auto loaded = load_model_bytes(bytes.data(), bytes.size());
