@@ -9,7 +9,8 @@
 #   defaults: build 3 '{"condition":"text"}' new. MODEL=FILE scores that model instead of
 #   fitting one; KEEP=DIR keeps the work folder (the model is DIR/t2i.safetensors);
 #   CLASSIFIER=FILE the feature classifier (default: eval's cache); GRID=FILE.png writes the
-#   sentence -> 8 samples grid of one sentence per class (the first of each class).
+#   sentence -> 8 samples grid of one sentence per class (the first of each class); SEED=S
+#   the fit's seed (default 0).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build}
@@ -29,7 +30,7 @@ gm_machine
 M=${MODEL:-$T/t2i.safetensors}
 if [[ -z "${MODEL:-}" ]]; then
   FIT=(fit cgan --config "$CONFIG" --data fashion-mnist:train --captions builtin --text-dim 1024 --epochs "$EPOCHS"
-       --batch-size 64 --seed 0 --threads 2)
+       --batch-size 64 --seed "${SEED:-0}" --threads 2)
   echo "command: genmodels ${FIT[*]}"
   start=$(date +%s)
   "$G" "${FIT[@]}" --out "$M" --quiet | grep -v '^wrote' || true

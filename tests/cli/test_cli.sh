@@ -284,6 +284,43 @@ expect 0 "decode --text" -- "$G" decode "$T/ct.safetensors" --codes "$T/qz.npy" 
 expect 0 "fit cgan text --captions FILE" -- "$G" fit cgan --data "$Q" --config "$TEXT_CFG" --captions "$T/q.txt" \
   --text-dim 32 --epochs 1 --batch-size 10 --grid-dir "$T/fgrids" --out "$T/cf.safetensors"
 [[ -s "$T/fgrids/epoch_001.png" ]] && ok || bad "--grid-dir with a captions file"
+# The learned sentence encoder (subword-ids-v3) driven by a user's captions file, on data
+# without labels: fit, then sample from a sentence (issue 17). --text-dim 256 = 8 word slots
+# (32 ids each): a sentence's words after the 8th are not read.
+V3_CFG='{"condition": "text", "text_features": "subword-ids-v3", "ngf": 4, "ndf": 4, "latent": 8, "embed": 8}'
+expect 0 "fit cgan text subword-ids-v3 --captions FILE (no labels)" -- "$G" fit cgan --data "npy:$T/q.npy" \
+  --config "$V3_CFG" --captions "$T/q.txt" --text-dim 256 --epochs 2 --batch-size 10 --out "$T/cv3.safetensors"
+contains "$T/out" "captions: $T/q.txt" "fit names the captions file"
+contains "$T/out" '"text_features":"subword-ids-v3"' "the encoder's feature version is in the configuration"
+expect 0 "info of a subword-ids-v3 cgan" -- "$G" info "$T/cv3.safetensors"
+contains "$T/out" "g.text.table" "the model holds the learned encoder's word-piece table"
+expect 0 "sample --text (subword-ids-v3)" -- "$G" sample "$T/cv3.safetensors" --text "a square in corner 2" --n 5 \
+  --seed 4 --out "$T/cv3a.npy"
+expect 0 "sample --text again (subword-ids-v3)" -- "$G" sample "$T/cv3.safetensors" --text "a square in corner 2" \
+  --n 5 --seed 4 --out "$T/cv3b.npy"
+cmp -s "$T/cv3a.npy" "$T/cv3b.npy" && ok || bad "subword-ids-v3: the same sentence and seed give the same images"
+expect 0 "sample another --text (subword-ids-v3)" -- "$G" sample "$T/cv3.safetensors" --text "a square in corner 1" \
+  --n 5 --seed 4 --out "$T/cv3c.npy"
+/usr/bin/python3 -c "
+import numpy as np
+a, c = np.load('$T/cv3a.npy'), np.load('$T/cv3c.npy')
+assert a.shape == (5, 1, 8, 8) and a.min() >= 0 and a.max() <= 1, a.shape
+assert not np.array_equal(a, c)
+" && ok || bad "subword-ids-v3 samples are (5, 1, 8, 8) in [0, 1] and depend on the sentence"
+expect 1 "subword-ids-v3 with a width not a multiple of 32 is GM_INVALID_ARGUMENT" -- "$G" fit cgan \
+  --data "npy:$T/q.npy" --config "$V3_CFG" --captions "$T/q.txt" --text-dim 40 --epochs 1 --out "$T/x.safetensors"
+contains "$T/err" "multiple of 32" "the message says the width must be a multiple of 32"
+# The sentence-class matching loss (text_match) takes each sentence's class from the labels.
+V3M_CFG='{"condition": "text", "text_features": "subword-ids-v3", "text_match": 1, "ngf": 4, "ndf": 4, "latent": 8, "embed": 8}'
+expect 0 "fit cgan text_match --captions FILE (labels)" -- "$G" fit cgan --data "$Q" --config "$V3M_CFG" \
+  --captions "$T/q.txt" --text-dim 256 --epochs 1 --batch-size 10 --out "$T/cv3m.safetensors"
+contains "$T/out" '"classes":10' "text_match: the class count comes from the labels"
+expect 0 "info of a text_match cgan" -- "$G" info "$T/cv3m.safetensors"
+contains "$T/out" "g.match.weight F32 \\[10, 8\\]" "text_match: G's class prototypes are saved"
+expect 0 "sample --texts (text_match)" -- "$G" sample "$T/cv3m.safetensors" --texts "$T/q.txt" --out "$T/cv3m.npy"
+expect 4 "text_match without labels is GM_INVALID_DATA" -- "$G" fit cgan --data "npy:$T/q.npy" --config "$V3M_CFG" \
+  --captions "$T/q.txt" --text-dim 256 --epochs 1 --out "$T/x.safetensors"
+contains "$T/err" "text_match" "the message names text_match"
 expect 4 "a captions file with fewer lines than rows is GM_INVALID_DATA" -- "$G" fit cgan --data "$Q" \
   --config "$TEXT_CFG" --captions "$T/q_short.txt" --out "$T/x.safetensors"
 expect 8 "a missing captions file is GM_IO_ERROR" -- "$G" fit cgan --data "$Q" --config "$TEXT_CFG" \

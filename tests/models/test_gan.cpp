@@ -99,6 +99,23 @@ TEST_CASE("gan losses: gradients match central differences") {
   CHECK(total > row0);
 }
 
+TEST_CASE("gan losses: the sentence-class matching loss, hand value and central differences") {
+  // 2 rows of 3 class scores, classes 2 and 0.
+  std::vector<float> l = {0.2f, -1.0f, 0.5f, 1.5f, 0.1f, -0.3f}, dl(6);
+  const int32_t y[] = {2, 0};
+  const double total = gan::class_match_loss(l.data(), y, 2, 3, 3.0f, dl.data());
+  const double z0 = std::exp(0.2) + std::exp(-1.0) + std::exp(0.5), z1 = std::exp(1.5) + std::exp(0.1) + std::exp(-0.3);
+  CHECK(total == doctest::Approx((std::log(z0) - 0.5) + (std::log(z1) - 1.5)));
+  CHECK(dl[2] == doctest::Approx(3.0 * (std::exp(0.5) / z0 - 1.0) / 2.0));  // weight · (p − 1) / B
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    const double num =
+        central([&] { return 3.0 * gan::class_match_loss(l.data(), y, 2, 3, 3.0f, nullptr) / 2.0; }, l[i]);
+    CHECK(dl[i] == doctest::Approx(num).epsilon(1e-3));
+  }
+  // Each row's gradient sums to 0 (softmax minus one-hot).
+  CHECK(std::fabs(dl[0] + dl[1] + dl[2]) < 1e-6);
+}
+
 TEST_CASE("gan losses: least squares and L1, hand values and central differences") {
   // LSGAN over 2 rows of 3 patch scores.
   std::vector<float> d = {0.9f, 0.2f, -0.4f, 1.5f, 0.0f, 0.6f}, dd(6);
@@ -158,15 +175,21 @@ TEST_CASE("gan: both objectives' gradients match central differences (every flav
   text["embed"] = 4;
   Json encoder = text;
   encoder["text_features"] = "subword-ids-v3";
+  // text_match: the sentence–class matching loss (prototypes g.match, d.match) through the
+  // linear embedding and through the learned encoder.
+  Json text_match = text, encoder_match = encoder;
+  text_match["text_match"] = 0.7;
+  encoder_match["text_match"] = 1.3;
   label["condition"] = "label";
   info["categorical"] = Json::array({3});
   info["continuous"] = 1;
   info["noise_std"] = 1.0;  // the state the step size below was chosen for (BN over 12 rows is kinky)
   Json plain = mlp;
   plain.erase("architecture");
-  const Case cases[] = {{gan::Flavor::gan, plain, false, false},    {gan::Flavor::cgan, label, true, false},
-                        {gan::Flavor::cgan, text, false, true},     {gan::Flavor::cgan, encoder, false, true},
-                        {gan::Flavor::infogan, info, false, false}, {gan::Flavor::cgan, conv, true, false}};
+  const Case cases[] = {{gan::Flavor::gan, plain, false, false},     {gan::Flavor::cgan, label, true, false},
+                        {gan::Flavor::cgan, text, false, true},      {gan::Flavor::cgan, encoder, false, true},
+                        {gan::Flavor::infogan, info, false, false},  {gan::Flavor::cgan, conv, true, false},
+                        {gan::Flavor::cgan, text_match, true, true}, {gan::Flavor::cgan, encoder_match, true, true}};
   for (const Case& k : cases) {
     CAPTURE(k.cfg.dump());
     GanModel m(k.flavor, k.cfg);
@@ -421,6 +444,138 @@ TEST_CASE("cgan text: the feature version is configured, saved, and a file witho
   so.conditions = cond.data();
   so.condition_dim = 4;
   m.sample(4, so, a.data());
+  loaded->sample(4, so, b.data());
+  CHECK(a == b);
+}
+
+namespace {
+// Two-class sentences as word-piece ids (subword-ids-v3 rows of 4 slots × 32): slot 0 the
+// class word (id 1 or 2), slots 1–3 filler words drawn from 30 ids shared by both classes.
+std::vector<float> class_sentences(const std::vector<int32_t>& labels, uint64_t seed) {
+  std::vector<float> ids(labels.size() * 128, 0.0f);
+  Rng rng(seed, 0);
+  for (std::size_t r = 0; r < labels.size(); ++r) {
+    ids[r * 128] = static_cast<float>(1 + labels[r]);
+    for (int64_t t = 1; t < 4; ++t)
+      ids[r * 128 + static_cast<std::size_t>(t) * 32] = static_cast<float>(10 + rng.below(30));
+  }
+  return ids;
+}
+
+// Separation of two classes' embeddings e (n, E): the squared distance between the class
+// means over the mean squared distance of a row to its class mean.
+double separation(const std::vector<float>& e, const std::vector<int32_t>& labels, int64_t E) {
+  std::vector<double> mean(static_cast<std::size_t>(2 * E), 0.0);
+  double count[2] = {0, 0};
+  for (std::size_t r = 0; r < labels.size(); ++r) {
+    count[labels[r]] += 1;
+    for (int64_t j = 0; j < E; ++j) mean[static_cast<std::size_t>(labels[r] * E + j)] += e[r * E + j];
+  }
+  for (int64_t j = 0; j < 2 * E; ++j) mean[static_cast<std::size_t>(j)] /= count[j / E];
+  double between = 0, within = 0;
+  for (int64_t j = 0; j < E; ++j) {
+    const double d = mean[static_cast<std::size_t>(j)] - mean[static_cast<std::size_t>(E + j)];
+    between += d * d;
+  }
+  for (std::size_t r = 0; r < labels.size(); ++r)
+    for (int64_t j = 0; j < E; ++j) {
+      const double d = e[r * E + j] - mean[static_cast<std::size_t>(labels[r] * E + j)];
+      within += d * d;
+    }
+  return between / (within / static_cast<double>(labels.size()));
+}
+}  // namespace
+
+TEST_CASE("cgan text_match: configured, needs labels, saved; the loss separates the classes' sentence embeddings") {
+  const Json base{{"architecture", "mlp"},
+                  {"condition", "text"},
+                  {"g_hidden", 16},
+                  {"d_hidden", 16},
+                  {"latent", 4},
+                  {"embed", 8},
+                  {"text_features", "subword-ids-v3"}};
+  CHECK(GanModel(gan::Flavor::cgan, base).config()["text_match"] == 0.0);
+  CHECK_FALSE(GanModel(gan::Flavor::cgan, base).config().contains("classes"));  // no prototypes, no classes
+  Json with_classes = base;
+  with_classes["classes"] = 2;  // classes without the loss is a key this configuration does not use
+  CHECK(status_of([&] { GanModel(gan::Flavor::cgan, with_classes); }) == Status::invalid_config);
+  Json negative = base;
+  negative["text_match"] = -1.0;
+  CHECK(status_of([&] { GanModel(gan::Flavor::cgan, negative); }) == Status::invalid_config);
+  Json label{{"condition", "label"}, {"text_match", 1.0}};
+  CHECK(status_of([&] { GanModel(gan::Flavor::cgan, label); }) == Status::invalid_config);  // text only
+
+  const Images data = squares(128, 4);
+  const std::vector<float> ids = class_sentences(data.labels, 5);
+  auto fit = [&](double weight, bool labels) {
+    Json cfg = base;
+    if (weight > 0) cfg["text_match"] = weight;
+    auto m = std::make_unique<GanModel>(gan::Flavor::cgan, cfg);
+    DataView v = data.view(labels);
+    v.conditions = ids.data();
+    v.condition_dim = 128;
+    FitOptions o = options(5, 16, 7);
+    o.learning_rate = 5e-3;  // a few steps that move the encoders visibly
+    m->fit(v, o);
+    return m;
+  };
+  Json matched = base;
+  matched["text_match"] = 1.0;
+  {
+    GanModel m(gan::Flavor::cgan, matched);
+    DataView v = data.view(false);
+    v.conditions = ids.data();
+    v.condition_dim = 128;
+    CHECK(status_of([&] { m.fit(v, options(1, 16)); }) == Status::invalid_data);  // no labels: no classes
+  }
+  const auto off = fit(0.0, true), on = fit(5.0, true);
+  CHECK(on->config()["classes"] == 2);
+  CHECK(on->parameter_store().size(on->parameter_store().find("g.match.weight")) == 2 * 8);  // classes × embed
+  CHECK(on->parameter_store().size(on->parameter_store().find("d.match.weight")) == 2 * 8);
+  CHECK(status_of([&] { off->parameter_store().find("g.match.weight"); }) == Status::invalid_argument);
+  // The loss is wired in: G's and D's embeddings of the two classes' sentences lie measurably
+  // further apart (between-class over within-class) with it than GAN-CLS alone puts them.
+  for (const bool generator : {true, false}) {
+    CAPTURE(generator);
+    std::vector<float> e_off(128 * 8), e_on(128 * 8);
+    off->sentence_embedding(generator, 128, ids.data(), e_off.data());
+    on->sentence_embedding(generator, 128, ids.data(), e_on.data());
+    const double s_off = separation(e_off, data.labels, 8), s_on = separation(e_on, data.labels, 8);
+    CAPTURE(s_off);
+    CAPTURE(s_on);
+    CHECK(s_on > 2.0 * s_off);
+  }
+  // A file written before the key existed (no "text_match") loads as 0 and samples exactly as
+  // the model that wrote it.
+  {
+    const std::vector<uint8_t> written = save_model_bytes(*off);
+    const SafetensorsContents c = decode_safetensors(written.data(), written.size());
+    Metadata meta = c.metadata;
+    Json cfg = Json::parse(meta.at("config"));
+    REQUIRE(cfg.contains("text_match"));
+    cfg.erase("text_match");
+    meta["config"] = cfg.dump();
+    const std::vector<uint8_t> legacy = encode_safetensors(c.tensors, meta);
+    auto old = load_model_bytes(legacy.data(), legacy.size());
+    CHECK(old->config()["text_match"] == 0.0);
+    std::vector<float> a(4 * 64), b(4 * 64);
+    SampleOptions so;
+    so.conditions = ids.data();
+    so.condition_dim = 128;
+    off->sample(4, so, a.data());
+    old->sample(4, so, b.data());
+    CHECK(a == b);
+  }
+  // Saved and loaded: the prototypes come back, samples are bit-identical.
+  const std::vector<uint8_t> bytes = save_model_bytes(*on);
+  auto loaded = load_model_bytes(bytes.data(), bytes.size());
+  CHECK(loaded->config()["text_match"] == 5.0);
+  CHECK(save_model_bytes(*loaded) == bytes);
+  std::vector<float> a(4 * 64), b(4 * 64);
+  SampleOptions so;
+  so.conditions = ids.data();
+  so.condition_dim = 128;
+  on->sample(4, so, a.data());
   loaded->sample(4, so, b.data());
   CHECK(a == b);
 }

@@ -60,7 +60,8 @@ void on_signal(int sig) {
 // 32 binary 1×8×8 images with labels r mod 2 of 2 classes: every kind accepts them, cgan
 // conditions on the labels.
 // The case "cgan-text": a cgan conditioned on sentences through its learned encoder
-// (subword-ids-v3), fitted on two alternating sentences' features.
+// (subword-ids-v3) with the sentence-class matching loss (text_match: class prototypes, the
+// labels give each sentence's class), fitted on two alternating sentences' features.
 constexpr const char* kTextCase = "cgan-text";
 constexpr int64_t kTextDim = 64;  // two word slots of 32
 
@@ -88,10 +89,9 @@ struct Data {
     if (text) {
       v.conditions = sentences.data();
       v.condition_dim = kTextDim;
-    } else {
-      v.labels = labels.data();
-      v.num_classes = 2;
     }
+    v.labels = labels.data();
+    v.num_classes = 2;
     return v;
   }
 };
@@ -251,8 +251,9 @@ void run_kind(const std::string& name, const Data& data) {
   const bool text = name == kTextCase;
   const std::string kind = text ? "cgan" : name;
   const std::string config =
-      text ? R"({"ngf": 4, "ndf": 4, "latent": 8, "condition": "text", "text_features": "subword-ids-v3", "embed": 8})"
-           : small_config_json(kind);
+      text
+          ? R"({"ngf": 4, "ndf": 4, "latent": 8, "condition": "text", "text_features": "subword-ids-v3", "embed": 8, "text_match": 1})"
+          : small_config_json(kind);
   const gm_data view = data.view(text);
   std::snprintf(g_case, sizeof g_case, "kind %s, reference fit", name.c_str());
   gm_model* reference = nullptr;

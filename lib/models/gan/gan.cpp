@@ -87,6 +87,22 @@ void GanModel::check_fit_data(const DataView& data) {
              data.condition_dim, cfg_.condition_dim);
       cfg_.condition_dim = data.condition_dim;
       config_["condition_dim"] = cfg_.condition_dim;
+      if (cfg_.class_match()) {  // the class of every sentence, for the matching loss
+        if (!data.labels)
+          fail(Status::invalid_data,
+               "cgan with \"text_match\" > 0 scores each sentence against its image's class: it needs labels with "
+               "the data (gm_data.labels; fashion-mnist:train carries them), or \"text_match\": 0");
+        int64_t top = 0;
+        for (int64_t r = 0; r < data.n; ++r) {
+          if (data.labels[r] < 0)
+            fail(Status::invalid_data, "cgan \"text_match\": label {} of row {} is negative", data.labels[r], r);
+          top = std::max<int64_t>(top, data.labels[r]);
+        }
+        if (cfg_.classes == 0) cfg_.classes = std::max({data.num_classes, top + 1, int64_t{2}});
+        if (top >= cfg_.classes)
+          fail(Status::invalid_data, "cgan: label {} is outside the configured \"classes\": {}", top, cfg_.classes);
+        config_["classes"] = cfg_.classes;
+      }
       break;
     case gan::Condition::none: break;
   }
@@ -176,6 +192,14 @@ void GanModel::generator_input(int64_t n, const float* z, const int32_t* labels,
   for (int64_t r = 0; r < n; ++r)
     std::memcpy(gin + r * G_IN + Z, &block[static_cast<std::size_t>(r * CG)],
                 static_cast<std::size_t>(CG) * sizeof(float));
+}
+
+void GanModel::sentence_embedding(bool generator, int64_t n, const float* conditions, float* out) const {
+  require_fitted("sentence_embedding");
+  if (cfg_.condition != gan::Condition::text)
+    fail(Status::unsupported, "{}: sentence_embedding is for cgan with \"condition\": \"text\"", kind());
+  nn::TextEncoderWork work;
+  nets_->sentence(generator, conditions, out, n, work);
 }
 
 namespace {

@@ -15,6 +15,9 @@
 //       L_D = softplus(−D(x, t)) + (1−w)·softplus(D(G(z, t), t)) + w·softplus(D(x, t̃)),
 //     w = wrong_text_weight (½, the paper's). Sentences arrive as hashed word and bigram
 //     counts (gm_text_features_compute); g.embed and d.embed learn their embeddings.
+//     With text_match λ > 0 each step also adds λ · the softmax cross-entropy of the
+//     sentence embedding scored against learned class prototypes (g.match for G's, d.match
+//     for D's) against the image's label: Reed et al.'s sentence–class joint embedding.
 //   infogan (Chen et al. 2016): G takes z and codes c (one-hot categorical, uniform
 //     continuous); Q shares D's trunk and both steps add λ·L_info (info_loss in gan_losses.hpp):
 //     the D step trains Q and the trunk, the G step the generator.
@@ -86,6 +89,9 @@ class GanModel final : public ModelKind<GanModel>, public nn::SteppedTrainable {
   double step_d_loss() const { return last_d_; }
   double step_g_loss() const { return last_g_; }
   const gan::Config& settings() const { return cfg_; }
+  // Text: G's (generator) or D's sentence embeddings (n, embed) of n condition rows, as
+  // training and sampling compute them. For tests (the matching loss separates classes).
+  void sentence_embedding(bool generator, int64_t n, const float* conditions, float* out) const;
 
  protected:
   void do_fit(const DataView& data, const FitOptions& options) override;
@@ -113,6 +119,10 @@ class GanModel final : public ModelKind<GanModel>, public nn::SteppedTrainable {
   double discriminator_pass(const DataView& batch, bool backward);
   double generator_pass(const DataView& batch, bool backward);
   double info_term(const float* f, int64_t B, nn::SequentialWork& work, bool backward, bool weights);
+  // text_match: λ · the sentence–class matching loss of G's (generator) or D's sentence
+  // embeddings e (B, embed) against the batch's labels; with backward, the prototypes'
+  // gradient is added to the store's and ∂/∂e added into de.
+  double match_term(bool generator, const DataView& batch, const float* e, float* de, bool backward);
 
   Json config_;
   gan::Config cfg_;

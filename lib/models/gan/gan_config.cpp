@@ -78,8 +78,9 @@ Schema make_schema(Flavor flavor) {
   if (flavor == Flavor::cgan) {
     k.push_back(text_key("condition", "label", {"label", "vector", "text"},
                          "what G and D are conditioned on: a class label, a vector, or a sentence (GAN-CLS)"));
-    k.push_back(
-        integer_key("classes", 0, 0, 100000, "classes (0: from the data's labels; only with condition \"label\")"));
+    k.push_back(integer_key("classes", 0, 0, 100000,
+                            "classes (0: from the data's labels; only with condition \"label\", or \"text\" with "
+                            "text_match > 0)"));
     k.push_back(integer_key("condition_dim", 0, 0, 1 << 20,
                             "width of the condition (0: from the data; only with condition \"vector\" or \"text\")"));
     k.push_back(
@@ -91,6 +92,11 @@ Schema make_schema(Flavor flavor) {
                          "the same word pieces as ids read by a learned sentence encoder with learned word "
                          "weights (subword-ids-v3; the condition width a multiple of 32), or hashed words and "
                          "bigrams (words-v1, the models written before the key; only with condition \"text\")"));
+    k.push_back(number_key("text_match", 0.0, 0.0, 100.0,
+                           "weight of the sentence-class matching loss: G's and D's sentence embeddings scored "
+                           "against learned class prototypes, softmax cross-entropy against the image's label "
+                           "(Reed et al. 2016's joint embedding; needs labels with the data; 0: off; only with "
+                           "condition \"text\")"));
   }
   if (flavor == Flavor::infogan) {
     k.push_back(integers_key("categorical", {10}, 0, 8, 2, 1000, "sizes of the categorical codes"));
@@ -154,6 +160,8 @@ Config read_config(Flavor flavor, const Json& given, Json& effective) {
       c.embed = r.integer("embed");
       c.wrong_text_weight = static_cast<float>(r.number("wrong_text_weight"));
       c.text_features = r.text("text_features");
+      c.text_match = static_cast<float>(r.number("text_match"));
+      if (c.text_match > 0.0f) c.classes = r.integer("classes");
     }
   }
   if (flavor == Flavor::infogan) {

@@ -39,6 +39,13 @@ struct Config {
   // "subword-ids-v3": G and D learn sentence encoders (nn/text_encoder.hpp) over word-piece
   // ids instead of linear embeddings of hashed counts.
   bool text_encoder() const { return condition == Condition::text && text_features == "subword-ids-v3"; }
+  // text: λ of the sentence–class matching loss (Reed et al. 2016's structured joint
+  // embedding with one prototype per class): G's and D's sentence embeddings s are scored
+  // against learned class prototypes P (classes × embed), λ · softmax cross-entropy of P s
+  // against the class of the training image. 0 (files without the key): no prototypes.
+  // classes is then the number of classes (0 until fit reads the data's labels).
+  float text_match = 0.0f;
+  bool class_match() const { return condition == Condition::text && text_match > 0.0f; }
   // infogan
   std::vector<int64_t> categorical;
   int64_t continuous = 0;

@@ -61,6 +61,30 @@ inline double info_loss(const float* q, const float* c, int64_t B, const int64_t
   return total;
 }
 
+// Softmax cross-entropy of K logits per row against the row's class y_r ∈ [0, K) — the
+// sentence–class matching loss of a text cgan ("text_match"), where the logits are a
+// sentence embedding scored against class prototypes, l_rk = ⟨P_k, s_r⟩ (Reed et al. 2016's
+// compatibility with one prototype per class, trained with the softmax instead of their hinge):
+//   loss = Σ_r −log softmax(l_r)[y_r]
+//   ∂/∂l_rk = weight · (softmax(l_r)_k − [k = y_r]) / B
+inline double class_match_loss(const float* l, const int32_t* y, int64_t B, int64_t K, float weight, float* dl) {
+  const float scale = weight / static_cast<float>(B);
+  double total = 0;
+  for (int64_t r = 0; r < B; ++r) {
+    const float* lr = l + r * K;
+    float top = lr[0];
+    for (int64_t k = 1; k < K; ++k) top = std::fmax(top, lr[k]);
+    double z = 0;
+    for (int64_t k = 0; k < K; ++k) z += std::exp(static_cast<double>(lr[k] - top));
+    const double log_z = std::log(z) + top;
+    total += log_z - lr[y[r]];
+    if (!dl) continue;
+    for (int64_t k = 0; k < K; ++k)
+      dl[r * K + k] = scale * static_cast<float>(std::exp(lr[k] - log_z) - (k == y[r] ? 1.0 : 0.0));
+  }
+  return total;
+}
+
 // Least-squares adversarial loss (LSGAN, Mao et al. 2017, with the 0-1 targets CycleGAN uses)
 // over a discriminator's output d (B, P): P scores per image — 1 for a plain discriminator,
 // the patch map's C·H'·W' for a PatchGAN. Per row, ½ · the mean over its P scores:

@@ -15,6 +15,7 @@ struct Plan {
   std::vector<nn::StageSpec> g, d, q;
   int64_t g_embed_in = 0, d_embed_in = 0;  // text: condition_dim
   int64_t text_slots = 0;                  // text encoder (subword-ids-v3): word slots
+  int64_t match_classes = 0;               // text_match > 0: class prototypes
   int64_t head_in = 0;                     // F
   int64_t proj_in = 0;                     // the condition width D sees (0: none)
   bool head_bias = true;
@@ -63,6 +64,11 @@ Plan make_plan(const Config& cfg, const DataShape& shape, Status status) {
       p.text_slots = cfg.condition_dim / kTextSlotEntries;
     } else {
       p.g_embed_in = p.d_embed_in = cfg.condition_dim;
+    }
+    if (cfg.class_match()) {
+      if (cfg.classes < 2)
+        fail(status, "cgan with \"text_match\" > 0 needs at least two classes, got \"classes\": {}", cfg.classes);
+      p.match_classes = cfg.classes;
     }
   }
   using nn::Act;
@@ -140,11 +146,13 @@ Nets::Nets(const Config& cfg, const DataShape& shape, Status status) {
   if (p.text_slots > 0)
     g_text = std::make_unique<nn::TextEncoder>(store, "g.text", p.text_slots, kTextSlotEntries, kTextIdBuckets,
                                                cfg.embed, cfg.embed);
+  if (p.match_classes > 0) g_match = std::make_unique<nn::Linear>(store, "g.match", cfg.embed, p.match_classes, false);
   for (const nn::StageSpec& s : p.g) g.add(store, s);
   if (p.d_embed_in > 0) d_embed = std::make_unique<nn::Linear>(store, "d.embed", p.d_embed_in, cfg.embed);
   if (p.text_slots > 0)
     d_text = std::make_unique<nn::TextEncoder>(store, "d.text", p.text_slots, kTextSlotEntries, kTextIdBuckets,
                                                cfg.embed, cfg.embed);
+  if (p.match_classes > 0) d_match = std::make_unique<nn::Linear>(store, "d.match", cfg.embed, p.match_classes, false);
   for (const nn::StageSpec& s : p.d) d_trunk.add(store, s);
   d_head = std::make_unique<nn::Linear>(store, "d.head", p.head_in, 1, p.head_bias);
   if (p.proj_in > 0) d_proj = std::make_unique<nn::Linear>(store, "d.proj", p.proj_in, p.head_in, false);
@@ -162,6 +170,8 @@ void Nets::init(const Config& cfg, Rng& rng) {
   if (d_embed) d_embed->init(rng);
   if (g_text) g_text->init(rng);
   if (d_text) d_text->init(rng);
+  if (g_match) g_match->init(rng);
+  if (d_match) d_match->init(rng);
   if (cfg.conv) {
     init_dcgan(store, g, rng);
     init_dcgan(store, d_trunk, rng);
@@ -198,6 +208,7 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> planned_tensors(const 
   }
   if (p.text_slots > 0)
     for (auto& t : nn::TextEncoder::tensors("g.text", kTextIdBuckets, cfg.embed, cfg.embed)) out.push_back(t);
+  if (p.match_classes > 0) out.push_back({"g.match.weight", {p.match_classes, cfg.embed}});
   for (const nn::StageSpec& s : p.g) add_shapes(out, s);
   if (p.d_embed_in > 0) {
     out.push_back({"d.embed.weight", {cfg.embed, p.d_embed_in}});
@@ -205,6 +216,7 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> planned_tensors(const 
   }
   if (p.text_slots > 0)
     for (auto& t : nn::TextEncoder::tensors("d.text", kTextIdBuckets, cfg.embed, cfg.embed)) out.push_back(t);
+  if (p.match_classes > 0) out.push_back({"d.match.weight", {p.match_classes, cfg.embed}});
   for (const nn::StageSpec& s : p.d) add_shapes(out, s);
   out.push_back({"d.head.weight", {1, p.head_in}});
   if (p.head_bias) out.push_back({"d.head.bias", {1}});

@@ -5,6 +5,9 @@
 //   g.text    text with "text_features": "subword-ids-v3" instead of g.embed: a learned
 //             sentence encoder (nn/text_encoder.hpp: word-piece table, learned word weights,
 //             Linear → embed); d.text likewise instead of d.embed
+//   g.match   text with "text_match" > 0: the class prototypes P (classes × embed, a Linear
+//             without bias) G's sentence embedding is scored against (gan_losses.hpp
+//             class_match_loss); d.match likewise for D's
 //   g.*       generator  [z | c] → image in [−1, 1] (tanh)
 //   d.embed   text only: the discriminator's own sentence embedding
 //   d.*       discriminator trunk  image → features f (F floats)
@@ -48,6 +51,7 @@ struct Nets {
   nn::ParameterStore store;
   std::unique_ptr<nn::Linear> g_embed, d_embed;
   std::unique_ptr<nn::TextEncoder> g_text, d_text;  // instead of g_embed, d_embed (subword-ids-v3)
+  std::unique_ptr<nn::Linear> g_match, d_match;     // text_match > 0: class prototypes (classes × embed)
   nn::Sequential g, d_trunk, q;
   std::unique_ptr<nn::Linear> d_head, d_proj;
 

@@ -40,6 +40,7 @@ struct Scratch {
   nn::Buffer dcond, dcond_wrong;       // text: gradient w.r.t. d.embed's outputs
   nn::Buffer g_cond;                   // text: g.embed's output
   nn::TextEncoderWork g_text, d_text;  // text encoders (subword-ids-v3): what their backward needs
+  nn::Buffer match, dmatch, dmatch_e;  // text_match: prototype scores (B, classes), their gradient, ∂/∂embedding
   nn::Buffer logit, dlogit, q, dq, dfq;
   const float* fake = nullptr;  // G's output of the current iteration (in g's work)
 

@@ -96,6 +96,11 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
   Scratch::grow(s.q, B * std::max<int64_t>(CW, 1));
   Scratch::grow(s.dq, B * std::max<int64_t>(CW, 1));
   Scratch::grow(s.dfq, B * F);
+  if (cfg_.class_match()) {
+    Scratch::grow(s.match, B * cfg_.classes);
+    Scratch::grow(s.dmatch, B * cfg_.classes);
+    Scratch::grow(s.dmatch_e, B * cfg_.embed);
+  }
 
   // Real rows in [−1, 1]; z, codes and conditions; G's input.
   float* xs = s.xs.data();
@@ -168,6 +173,22 @@ double GanModel::info_term(const float* f, int64_t B, nn::SequentialWork& work, 
   return loss;
 }
 
+double GanModel::match_term(bool generator, const DataView& batch, const float* e, float* de, bool backward) {
+  gan::Nets& nets = *nets_;
+  gan::Scratch& s = *scratch_;
+  nn::Linear& prototypes = generator ? *nets.g_match : *nets.d_match;
+  const int64_t B = batch.n, K = cfg_.classes, E = cfg_.embed;
+  prototypes.forward(e, s.match.data(), B);
+  const double loss =
+      gan::class_match_loss(s.match.data(), batch.labels, B, K, cfg_.text_match, backward ? s.dmatch.data() : nullptr);
+  if (backward) {
+    prototypes.backward(e, s.dmatch.data(), s.dmatch_e.data(), B);
+    const float* d = s.dmatch_e.data();
+    for (int64_t i = 0; i < B * E; ++i) de[i] += d[i];
+  }
+  return cfg_.text_match * loss;
+}
+
 double GanModel::discriminator_pass(const DataView& batch, bool backward) {
   gan::Nets& nets = *nets_;
   gan::Scratch& s = *scratch_;
@@ -215,6 +236,7 @@ double GanModel::discriminator_pass(const DataView& batch, bool backward) {
   double loss_info = 0;
   if (info) loss_info = info_term(f_fake, B, s.q_fake, backward, /*weights*/ true);
   if (backward) nets.d_trunk.backward(fake, s.df_fake.data(), nullptr, B, s.d_fake);
+  if (cfg_.class_match()) loss_d += match_term(false, batch, cond, dcond, backward);
   if (text && backward) nets.sentence_backward(false, batch.conditions, dcond, B, s.d_text);
   loss_d += cfg_.info_weight * loss_info;
   return loss_d;
@@ -243,13 +265,14 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
   double loss_g = gan::bce_logit_const(logit, B, 1.0f, 1.0f, dlogit);
   if (backward) head_backward(nets, f_gen, c, proj, dlogit, B, false, s.df_fake.data(), false, nullptr, du, tmp);
   if (info) loss_g += cfg_.info_weight * info_term(f_gen, B, s.q_gen, backward, /*weights*/ false);
-  if (!backward) return loss_g;
+  if (!backward) return cfg_.class_match() ? loss_g + match_term(true, batch, s.g_cond.data(), nullptr, false) : loss_g;
   nets.d_trunk.backward(fake, s.df_fake.data(), s.dfake.data(), B, s.d_gen, /*weights*/ false);
   nets.g.backward(gin, s.dfake.data(), text ? s.dgin.data() : nullptr, B, s.g);
   if (text) {
     float* de = s.dcond.data();  // reused: the gradient w.r.t. g.embed's output
     for (int64_t r = 0; r < B; ++r)
       std::memcpy(de + r * CG, s.dgin.data() + r * G_IN + Z, static_cast<std::size_t>(CG) * sizeof(float));
+    if (cfg_.class_match()) loss_g += match_term(true, batch, s.g_cond.data(), de, true);
     nets.sentence_backward(true, batch.conditions, de, B, s.g_text);
   }
   return loss_g;
