@@ -34,6 +34,12 @@ void shuffle_rows(std::vector<int64_t>& order, Rng& rng) {
 
 void SteppedTrainable::shuffle_epoch(std::vector<int64_t>& order, Rng& rng) { shuffle_rows(order, rng); }
 
+void SteppedTrainable::rank_rows(int64_t count, int rank, int size, std::vector<int64_t>& positions) const {
+  const dist::Slice mine = dist::slice_of(count, rank, size);
+  positions.resize(static_cast<std::size_t>(mine.size()));
+  std::iota(positions.begin(), positions.end(), mine.begin);
+}
+
 namespace {
 
 // Copies rows order[begin, end) into a contiguous batch (labels and conditions too).
@@ -133,6 +139,8 @@ struct Loop {
   // back when a warm start continues the run.
   std::function<void(std::vector<float>&)> save_extra;
   std::function<void(const std::vector<float>&)> load_extra;
+  // A distributed fit: the positions of a batch this rank trains on (empty: dist::slice_of).
+  std::function<void(int64_t, int, int, std::vector<int64_t>&)> rank_rows;
   // A distributed fit's agreement (null on one process): the loop splits each batch by rank,
   // step sums the gradients with it, and the loop's own work that may fail on one rank
   // (callbacks, checkpoints) runs inside its guard and meets the others at an agree().
@@ -264,6 +272,7 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
 
   TrainReport report;
   Batch batch;
+  std::vector<int64_t> positions, rows;  // a distributed fit's block of a batch
   const auto start = std::chrono::steady_clock::now();
   // Work that may fail on one rank only: kept for the next collective in a distributed fit.
   auto guarded = [dp](auto&& f) {
@@ -293,7 +302,15 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t begin = b * batch_size;
       const int64_t count = std::min(batch_size, n_train - begin);
-      if (dp) {  // this rank's block of the batch
+      if (dp && loop.rank_rows) {  // the trainee's own deal of the batch's positions
+        loop.rank_rows(count, dp->rank(), dp->size(), positions);
+        rows.resize(positions.size());
+        for (std::size_t i = 0; i < positions.size(); ++i)
+          rows[i] = order[static_cast<std::size_t>(begin + positions[i])];
+        dp->begin_step(static_cast<int64_t>(rows.size()), count);
+        batch.gather(data, rows.data(), static_cast<int64_t>(rows.size()));
+        batch.view.first_row = positions.empty() ? 0 : positions[0];
+      } else if (dp) {  // this rank's block of the batch
         const dist::Slice mine = dist::slice_of(count, dp->rank(), dp->size());
         dp->begin_step(mine.size(), count);
         batch.gather(data, order.data() + begin + mine.begin, mine.size());
@@ -455,6 +472,9 @@ TrainReport train(SteppedTrainable& model, const DataView& data, const FitOption
   loop.shuffle_rows = [&](std::vector<int64_t>& order, Rng& rng) { model.shuffle_epoch(order, rng); };
   loop.save_extra = [&](std::vector<float>& into) { model.save_extra_state(into); };
   loop.load_extra = [&](const std::vector<float>& from) { model.load_extra_state(from); };
+  loop.rank_rows = [&](int64_t count, int rank, int size, std::vector<int64_t>& positions) {
+    model.rank_rows(count, rank, size, positions);
+  };
   if (fit.comm && !model.trains_in_parallel())
     fail(Status::unsupported, "{} does not train distributed yet (docs/distributed.md lists the kinds that do)", kind);
   std::unique_ptr<DataParallel> parallel;

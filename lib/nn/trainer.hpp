@@ -159,22 +159,30 @@ class SteppedTrainable {
   // optimiser's gradients over the ranks with reduce_step (parallel->reduce), running the
   // work before it inside parallel->guard so that a failure reaches every rank.
   DataParallel* parallel = nullptr;
-  // True for a trainee whose train_batch does the above (gan, dcgan, cgan, infogan); a
-  // distributed fit of any other is refused (unsupported).
+  // True for a trainee whose train_batch does the above (the GAN family, cyclegan, stargan,
+  // progan, puzzlegan); a distributed fit of any other is refused (unsupported).
   virtual bool trains_in_parallel() const { return false; }
+  // The positions in a global batch of `count` rows that rank `rank` of `size` trains on, in
+  // the order its block holds them. The default is dist::slice_of's contiguous block (then
+  // batch.first_row + r is row r's position); progan deals whole minibatch-stddev groups.
+  virtual void rank_rows(int64_t count, int rank, int size, std::vector<int64_t>& positions) const;
 };
 
 // The gradient sum of a SteppedTrainable's optimiser step: parallel->reduce, or nothing in
 // a fit on one process. compute runs inside parallel->guard (directly on one process) and
 // returns the summed loss of this rank's rows, which comes back summed over the ranks.
+//
+// scaled: compute already gives this rank's share of the gradient of the global batch's loss
+// (it divided by global counts, as cyclegan's per-domain means do), so the sum is not
+// rescaled by local / global rows.
 template <class F>
-double reduce_step(DataParallel* parallel, const ParamSpan& grads, F&& compute) {
+double reduce_step(DataParallel* parallel, const ParamSpan& grads, F&& compute, bool scaled = false) {
   if (!parallel) return compute();
   double loss = 0;
   parallel->guard([&] {
     if (parallel->local_rows() > 0) loss = compute();
   });
-  parallel->reduce(grads, loss);
+  parallel->reduce(grads, loss, scaled ? 1.0f : -1.0f);
   return loss;
 }
 
