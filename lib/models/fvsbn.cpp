@@ -123,6 +123,10 @@ void FvsbnModel::refresh_derived() {
 // ---------------------------------------------------------------- fit
 
 void FvsbnModel::do_fit(const DataView& data, const FitOptions& options) {
+  if (options.sharded)  // its biases start from the data's marginals, which a rank's shard does not hold
+    fail(Status::unsupported,
+         "fvsbn starts from the marginals of the whole data: give every rank the whole data (no "
+         "--shard; docs/distributed.md)");
   // GenerativeModel::fit has resolved M and checked that every value is a level.
   const int64_t d = data.d, m = data.levels;
   if (m == 2) {

@@ -143,4 +143,49 @@ for m in 1 2; do
     --data "npy:$T/parts.npy" --shape 1,8,8 --patches 2 --patch-size 4 --seed 3 --out "$T/pz$m.npy"
 done
 same_npy "$T/pz1.npy" "$T/pz2.npy" "puzzlegan: the 2-rank model completes otherwise"
+# Sharded reading (--shard, docs/distributed.md "Sharded reading"): each rank keeps only its
+# stripes of the file; the striped order is the same on 1, 2 and 4 ranks (but not the order of a
+# fit without --distributed). 50 rows in batches of 7: a partial last batch of 1 row.
+/usr/bin/python3 -c "
+import numpy as np
+r = np.random.default_rng(1)
+np.save('$T/v.npy', (r.random((50, 16)) > 0.5).astype(np.float32))
+np.save('$T/vl.npy', (np.arange(50) % 3).astype(np.int32))"
+SH=(fit vae --data "npy:$T/v.npy" --epochs 2 --batch-size 7 --threads 1 --seed 5 --config '{"hidden": [16], "latent": 4}')
+for n in 1 2 4; do
+  expect 0 "vae --shard on $n ranks" -- mpi "$n" "${SH[@]}" --shard --out "$T/s$n.safetensors" --quiet
+done
+expect 0 "--shard: 2 ranks equal 1" -- python3 "$CMP" "$T/s1.safetensors" "$T/s2.safetensors" --atol 1e-5 --rtol 1e-4
+expect 0 "--shard: 4 ranks equal 1" -- python3 "$CMP" "$T/s1.safetensors" "$T/s4.safetensors" --atol 1e-5 --rtol 1e-4
+expect 0 "vae without --distributed" -- "$G" "${SH[@]}" --out "$T/s0.safetensors" --quiet
+expect 1 "--shard: the striped order is not the order of one process" -- \
+  python3 "$CMP" "$T/s0.safetensors" "$T/s1.safetensors" --atol 1e-5 --rtol 1e-4
+# A checkpoint of a sharded fit on 2 ranks resumes sharded on 4: 1 + 1 epochs equal 2.
+expect 0 "--shard: epoch 1 on 2 ranks with a checkpoint" -- mpi 2 fit vae --data "npy:$T/v.npy" --epochs 1 \
+  --batch-size 7 --threads 1 --seed 5 --config '{"hidden": [16], "latent": 4}' --shard --checkpoint-every 1 \
+  --checkpoint "$T/sck.safetensors" --out "$T/sone.safetensors" --quiet
+expect 0 "--shard: epoch 2 resumed on 4 ranks" -- mpi 4 fit --resume "$T/sck.safetensors" --epochs 1 --threads 1 \
+  --data "npy:$T/v.npy" --shard --out "$T/sres.safetensors" --quiet
+expect 0 "--shard: resumed on another rank count equals 2 epochs" -- \
+  python3 "$CMP" "$T/s1.safetensors" "$T/sres.safetensors" --atol 1e-5 --rtol 1e-4
+# bernoulli sums the counts of the shards: the file of one process, byte for byte.
+expect 0 "bernoulli --shard, 2 ranks" -- mpi 2 fit bernoulli --data "npy:$T/v.npy" --shard --out "$T/bs2.safetensors" --quiet
+expect 0 "bernoulli, 1 process" -- "$G" fit bernoulli --data "npy:$T/v.npy" --out "$T/bs1.safetensors" --quiet
+expect 0 "bernoulli --shard equals 1 process exactly" -- python3 "$CMP" "$T/bs1.safetensors" "$T/bs2.safetensors" --exact
+# Labels travel with the rows: cgan --shard on 2 ranks equals 1 rank.
+CG=(fit cgan --data "npy:$T/v.npy:$T/vl.npy" --epochs 1 --batch-size 7 --threads 1 --seed 5
+  --config '{"architecture": "mlp", "g_hidden": [16], "d_hidden": [16], "latent": 4}')
+expect 0 "cgan --shard, 1 rank" -- mpi 1 "${CG[@]}" --shard --out "$T/cs1.safetensors" --quiet
+expect 0 "cgan --shard, 2 ranks" -- mpi 2 "${CG[@]}" --shard --out "$T/cs2.safetensors" --quiet
+expect 0 "cgan --shard: 2 ranks equal 1" -- python3 "$CMP" "$T/cs1.safetensors" "$T/cs2.safetensors" --atol 1e-5 --rtol 1e-4
+# Refused: a kind whose batches need more than the striped order, a validation split, a spec
+# that does not stream.
+expect 2 "progan --shard is refused" -- mpi 2 fit progan --data "npy:$T/pg.npy" --shape 1,8,8 --shard \
+  --out "$T/x.safetensors" --quiet
+contains "$T/err" "does not read shards yet" "progan --shard: the message says so"
+expect 1 "--shard with a validation split is refused" -- mpi 2 "${SH[@]}" --shard --validation 0.2 \
+  --out "$T/x.safetensors" --quiet
+expect 1 "--shard on builtin: is refused" -- mpi 2 "${VAE[@]}" --shard --out "$T/x.safetensors" --quiet
+contains "$T/err" "drop --shard" "--shard on builtin: the message says what to do"
+
 finish mpi

@@ -66,6 +66,7 @@ class CycleGanModel final : public ModelKind<CycleGanModel>, public nn::SteppedT
   // SteppedTrainable (public for tests).
   double train_batch(const DataView& batch, Rng& rng, int64_t step) override;
   bool trains_in_parallel() const override { return true; }  // docs/distributed.md
+  bool reads_shards() const override { return false; }       // docs/distributed.md, "Sharded reading"
   std::vector<nn::Adam*> optimisers() override;
   void end_epoch(nn::EpochReport& report) override;
   void save_extra_state(std::vector<float>& into) override;

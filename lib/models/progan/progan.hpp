@@ -80,6 +80,7 @@ class ProGanModel final : public ModelKind<ProGanModel>, public nn::SteppedTrain
   // SteppedTrainable (public for tests).
   double train_batch(const DataView& batch, Rng& rng, int64_t step) override;
   bool trains_in_parallel() const override { return true; }  // docs/distributed.md
+  bool reads_shards() const override { return false; }       // docs/distributed.md, "Sharded reading"
   // A rank of a distributed fit trains on whole minibatch-stddev groups (b mod M, M the
   // batch's group count, in the rank's dist::slice_of of the M groups), in batch order: the
   // groups, and so D's statistic, are those of one process.
