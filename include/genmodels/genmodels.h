@@ -269,8 +269,8 @@ typedef struct gm_fit_options {
    * t mod B in [begin, begin + q + (r < m)), q = B / P, m = B % P, begin = r*q + min(r, m),
    * B = min(batch_size, N), in ascending t; N is the sum of the ranks' rows. The batches
    * then follow the striped order, the same on any number of ranks (not the order of a fit
-   * with distributed = 0). No validation split; cyclegan, progan, fvsbn, nade, categorical
-   * and markov refuse it (GM_UNSUPPORTED). Only 0 without distributed. */
+   * with distributed = 0). No validation split; cyclegan, progan, categorical and markov
+   * refuse it (GM_UNSUPPORTED). Only 0 without distributed. */
   int32_t sharded;
 } gm_fit_options;
 GM_API void gm_fit_options_init(gm_fit_options* opts);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/distributed.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
@@ -123,16 +124,14 @@ void FvsbnModel::refresh_derived() {
 // ---------------------------------------------------------------- fit
 
 void FvsbnModel::do_fit(const DataView& data, const FitOptions& options) {
-  if (options.sharded)  // its biases start from the data's marginals, which a rank's shard does not hold
-    fail(Status::unsupported,
-         "fvsbn starts from the marginals of the whole data: give every rank the whole data (no "
-         "--shard; docs/distributed.md)");
+  // A sharded distributed fit: the marginals summed over the ranks' shards.
+  const dist::Communicator* shards = options.sharded ? options.comm.get() : nullptr;
   // GenerativeModel::fit has resolved M and checked that every value is a level.
   const int64_t d = data.d, m = data.levels;
   if (m == 2) {
     if (!options.warm_start) {  // a warm start continues the restored parameters
       build(d);
-      nn::init_logit_marginals(data, store_->value(b_));  // and W = 0: the independent model
+      nn::init_logit_marginals(data, store_->value(b_), shards);  // and W = 0: the independent model
     }
     shape_ = DataShape{d, data.image};
   } else {
@@ -149,7 +148,7 @@ void FvsbnModel::do_fit(const DataView& data, const FitOptions& options) {
       wt_ = store_->add("Wt", {d, d, m});  // Wt[j, t, v] = W_{t,v,j}, zero for j >= t
       b_ = store_->add("b", {d, m});
       std::vector<float> marginals(static_cast<std::size_t>(d * m));
-      nn::init_log_marginals(data, m, marginals.data());  // and W = 0: the categorical model
+      nn::init_log_marginals(data, m, marginals.data(), shards);  // and W = 0: the categorical model
       float* b = store_->value(b_);
       for (int64_t t = 0; t < d; ++t)
         std::memcpy(b + t * m, &marginals[static_cast<std::size_t>(order_[static_cast<std::size_t>(t)] * m)],

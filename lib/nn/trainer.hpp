@@ -80,8 +80,8 @@ struct FitOptions {
   // "Sharded reading"): rank r of P keeps the rows t (numbered over the whole set) with
   // t mod B in dist::slice_of(B, r, P), B = min(batch_size, N), in ascending t, and the
   // batches follow the striped order (StripedOrder), the same on any number of ranks (but not
-  // the order of a fit without comm). No validation split; cyclegan, progan, fvsbn, nade,
-  // categorical and markov refuse it.
+  // the order of a fit without comm). No validation split; cyclegan, progan, categorical and
+  // markov refuse it.
   bool sharded = false;
 
   // Set by GenerativeModel::fit, not by callers: the model's training state, which the loop

@@ -172,6 +172,15 @@ expect 0 "--shard: resumed on another rank count equals 2 epochs" -- \
 expect 0 "bernoulli --shard, 2 ranks" -- mpi 2 fit bernoulli --data "npy:$T/v.npy" --shard --out "$T/bs2.safetensors" --quiet
 expect 0 "bernoulli, 1 process" -- "$G" fit bernoulli --data "npy:$T/v.npy" --out "$T/bs1.safetensors" --quiet
 expect 0 "bernoulli --shard equals 1 process exactly" -- python3 "$CMP" "$T/bs1.safetensors" "$T/bs2.safetensors" --exact
+# fvsbn starts from the data's marginals: summed over the shards, the same start on any rank count.
+FV=(fit fvsbn --data "npy:$T/v.npy" --epochs 1 --batch-size 7 --threads 1 --seed 5)
+expect 0 "fvsbn --shard, 1 rank" -- mpi 1 "${FV[@]}" --shard --out "$T/fs1.safetensors" --quiet
+expect 0 "fvsbn --shard, 2 ranks" -- mpi 2 "${FV[@]}" --shard --out "$T/fs2.safetensors" --quiet
+expect 0 "fvsbn --shard: 2 ranks equal 1" -- python3 "$CMP" "$T/fs1.safetensors" "$T/fs2.safetensors" --atol 1e-5 --rtol 1e-4
+NA=(fit nade --data "npy:$T/v.npy" --epochs 1 --batch-size 7 --threads 1 --seed 5 --config '{"hidden": 8}')
+expect 0 "nade --shard, 1 rank" -- mpi 1 "${NA[@]}" --shard --out "$T/ns1.safetensors" --quiet
+expect 0 "nade --shard, 2 ranks" -- mpi 2 "${NA[@]}" --shard --out "$T/ns2.safetensors" --quiet
+expect 0 "nade --shard: 2 ranks equal 1" -- python3 "$CMP" "$T/ns1.safetensors" "$T/ns2.safetensors" --atol 1e-5 --rtol 1e-4
 # Labels travel with the rows: cgan --shard on 2 ranks equals 1 rank.
 CG=(fit cgan --data "npy:$T/v.npy:$T/vl.npy" --epochs 1 --batch-size 7 --threads 1 --seed 5
   --config '{"architecture": "mlp", "g_hidden": [16], "d_hidden": [16], "latent": 4}')
