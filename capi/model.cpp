@@ -68,6 +68,13 @@ FitOptions fit_options_of(const gm_fit_options* o) {
       fail(Status::invalid_argument, "sync_batch_norm is for a distributed fit: set distributed to 1 too");
     f.sync_batch_norm = o->sync_batch_norm == 1;
   }
+  if (GM_HAS_FIELD(o, gm_fit_options, sharded)) {
+    if (o->sharded != 0 && o->sharded != 1)
+      fail(Status::invalid_argument, "sharded must be 0 or 1, got {}", o->sharded);
+    if (o->sharded == 1 && !f.comm)
+      fail(Status::invalid_argument, "sharded is for a distributed fit: set distributed to 1 too");
+    f.sharded = o->sharded == 1;
+  }
   return f;
 }
 

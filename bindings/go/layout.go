@@ -63,6 +63,7 @@ func cLayout() map[string]cStruct {
 			{"distributed", unsafe.Offsetof(fit.distributed), unsafe.Sizeof(fit.distributed)},
 			{"mpi_comm", unsafe.Offsetof(fit.mpi_comm), unsafe.Sizeof(fit.mpi_comm)},
 			{"sync_batch_norm", unsafe.Offsetof(fit.sync_batch_norm), unsafe.Sizeof(fit.sync_batch_norm)},
+			{"sharded", unsafe.Offsetof(fit.sharded), unsafe.Sizeof(fit.sharded)},
 		}},
 		"gm_epoch_report": {unsafe.Sizeof(report), unsafe.Alignof(report), []cField{
 			{"struct_size", unsafe.Offsetof(report.struct_size), unsafe.Sizeof(report.struct_size)},

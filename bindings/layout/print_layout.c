@@ -73,7 +73,8 @@ int main(void) {
   FIELD(gm_fit_options, checkpoint_path);
   FIELD(gm_fit_options, distributed);
   FIELD(gm_fit_options, mpi_comm);
-  LAST(gm_fit_options, sync_batch_norm);
+  FIELD(gm_fit_options, sync_batch_norm);
+  LAST(gm_fit_options, sharded);
   end_struct();
 
   BEGIN(gm_epoch_report, 0);

@@ -263,6 +263,15 @@ typedef struct gm_fit_options {
    * its own rows; 1 = the statistics of the whole global batch, summed over the ranks (the
    * one-process answer; needs every batch to give each rank a row). Only 0 without it. */
   int32_t sync_batch_norm;
+  /* With distributed = 1: 0 (default) = every rank passes the whole data; 1 = each rank passes
+   * only its shard, so a rank holds about N / P rows (docs/distributed.md, "Sharded reading").
+   * The shard of rank r of P is the rows t (numbered 0..N-1 over the whole data set) with
+   * t mod B in [begin, begin + q + (r < m)), q = B / P, m = B % P, begin = r*q + min(r, m),
+   * B = min(batch_size, N), in ascending t; N is the sum of the ranks' rows. The batches
+   * then follow the striped order, the same on any number of ranks (not the order of a fit
+   * with distributed = 0). No validation split; cyclegan, progan, categorical and markov
+   * refuse it (GM_UNSUPPORTED). Only 0 without distributed. */
+  int32_t sharded;
 } gm_fit_options;
 GM_API void gm_fit_options_init(gm_fit_options* opts);
 

@@ -110,14 +110,23 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path)
   idx_rows_to_float(images.data.data(), ds.n, ds.d, ds.image, ds.x.data());
 
   if (labels_path.empty()) return ds;
+  Dataset labels = load_idx_labels(labels_path, ds.n, images_path);
+  ds.labels = std::move(labels.labels);
+  ds.num_classes = labels.num_classes;
+  return ds;
+}
+
+Dataset load_idx_labels(const std::string& labels_path, int64_t n, const std::string& images_path) {
   const IdxU8 labels = read_idx_u8(labels_path);
   if (labels.dims.size() != 1)
     fail(Status::invalid_data, "labels file '{}' has {} dimensions; expected 1 (N)", labels_path, labels.dims.size());
-  if (labels.dims[0] != ds.n)
+  if (labels.dims[0] != n)
     fail(Status::invalid_data, "labels file '{}' has {} labels but images file '{}' has {} images", labels_path,
-         labels.dims[0], images_path, ds.n);
+         labels.dims[0], images_path, n);
+  Dataset ds;
+  ds.n = n;
   ds.labels.assign(labels.data.begin(), labels.data.end());
-  ds.num_classes = *std::max_element(labels.data.begin(), labels.data.end()) + 1;
+  ds.num_classes = n > 0 ? *std::max_element(labels.data.begin(), labels.data.end()) + 1 : 0;
   return ds;
 }
 

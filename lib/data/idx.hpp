@@ -40,6 +40,9 @@ void idx_rows_to_float(const uint8_t* bytes, int64_t rows, int64_t d, const Imag
 // (CHW); (N, D) -> plain rows. Bytes are scaled to [0,1]. The optional labels file is
 // (N) bytes; num_classes = max label + 1.
 Dataset load_idx(const std::string& images_path, const std::string& labels_path = "");
+// load_idx's labels alone, for n images (labels and num_classes set; x empty), checked alike
+// (images_path names the images in the message). For reading a shard of the images.
+Dataset load_idx_labels(const std::string& labels_path, int64_t n, const std::string& images_path);
 
 // The bytes of an unsigned-byte IDX file (uncompressed) — for tests and export tools.
 std::vector<uint8_t> encode_idx_u8(const uint8_t* data, const std::vector<int64_t>& dims);

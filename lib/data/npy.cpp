@@ -343,15 +343,23 @@ Dataset load_npy(const std::string& path, const std::string& labels_path) {
   require_finite_rows(ds.x.data(), 0, ds.n, ds.d, path);
 
   if (labels_path.empty()) return ds;
+  Dataset labels = load_npy_labels(labels_path, ds.n, path);
+  ds.labels = std::move(labels.labels);
+  ds.num_classes = labels.num_classes;
+  return ds;
+}
+
+Dataset load_npy_labels(const std::string& labels_path, int64_t n, const std::string& path) {
   const NpyArray l = read_npy(labels_path);
   const bool column = l.shape.size() == 2 && l.shape[1] == 1;  // (N, 1) is common from pandas
   if (l.shape.size() != 1 && !column)
     fail(Status::invalid_data, "labels file '{}' has {} dimensions; expected (N) or (N, 1)", labels_path,
          l.shape.size());
-  if (l.shape[0] != ds.n)
-    fail(Status::invalid_data, "labels file '{}' has {} labels but '{}' has {} rows", labels_path, l.shape[0], path,
-         ds.n);
+  if (l.shape[0] != n)
+    fail(Status::invalid_data, "labels file '{}' has {} labels but '{}' has {} rows", labels_path, l.shape[0], path, n);
   const std::vector<int64_t> values = npy_to_int64(l, "labels file '" + labels_path + "'");
+  Dataset ds;
+  ds.n = n;
   ds.labels.resize(values.size());
   int64_t max_label = 0;
   for (size_t i = 0; i < values.size(); ++i) {

@@ -66,5 +66,8 @@ std::vector<uint8_t> encode_npy_i32(const int32_t* data, const std::vector<int64
 // [0, kMaxNpyLabel]; num_classes = max + 1.
 constexpr int64_t kMaxNpyLabel = (int64_t{1} << 24) - 1;
 Dataset load_npy(const std::string& path, const std::string& labels_path = "");
+// load_npy's labels alone, for n rows of path (labels and num_classes set; x empty), checked
+// alike. For reading a shard of the rows.
+Dataset load_npy_labels(const std::string& labels_path, int64_t n, const std::string& path);
 
 }  // namespace gm

@@ -62,6 +62,10 @@ void CategoricalModel::install(const DataShape& shape, Tensor<double, 2> p, Tens
 }
 
 void CategoricalModel::do_fit(const DataView& data, const FitOptions& options) {
+  if (options.sharded)
+    fail(Status::unsupported,
+         "categorical fits the whole data on every rank: give every rank the whole data (no --shard; "
+         "docs/distributed.md)");
   const int64_t n = data.n, d = data.d, m = data.levels;
   if (options.warm_start && counts_.shape()[1] != static_cast<std::size_t>(m))
     fail(Status::internal, "categorical partial fit: the kept counts have {} levels, the data {}", counts_.shape()[1],

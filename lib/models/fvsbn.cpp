@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/distributed.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
@@ -133,12 +134,14 @@ void FvsbnModel::refresh_derived() {
 // ---------------------------------------------------------------- fit
 
 void FvsbnModel::do_fit(const DataView& data, const FitOptions& options) {
+  // A sharded distributed fit: the marginals summed over the ranks' shards.
+  const dist::Communicator* shards = options.sharded ? options.comm.get() : nullptr;
   // GenerativeModel::fit has resolved M and checked that every value is a level.
   const int64_t d = data.d, m = data.levels;
   if (m == 2) {
     if (!options.warm_start) {  // a warm start continues the restored parameters
       build(d);
-      nn::init_logit_marginals(data, store_->value(b_));  // and W = 0: the independent model
+      nn::init_logit_marginals(data, store_->value(b_), shards);  // and W = 0: the independent model
     }
     shape_ = DataShape{d, data.image};
   } else {
@@ -157,7 +160,7 @@ void FvsbnModel::do_fit(const DataView& data, const FitOptions& options) {
       n_ = neighbour_tables_ ? store_->add("N", {kNeighbours, m + 1, m}) : nn::ParamId{};
       if (n_.valid()) init_left_table(data);  // the other tables start at 0
       std::vector<float> marginals(static_cast<std::size_t>(d * m));
-      nn::init_log_marginals(data, m, marginals.data());  // and W = 0: the categorical model
+      nn::init_log_marginals(data, m, marginals.data(), shards);  // and W = 0: the categorical model
       float* b = store_->value(b_);
       for (int64_t t = 0; t < d; ++t)
         std::memcpy(b + t * m, &marginals[static_cast<std::size_t>(order_[static_cast<std::size_t>(t)] * m)],

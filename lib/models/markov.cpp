@@ -224,6 +224,10 @@ void MarkovModel::install(const DataShape& shape, std::vector<double> p) {
 }
 
 void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
+  if (options.sharded)
+    fail(Status::unsupported,
+         "markov fits the whole data on every rank: give every rank the whole data (no --shard; "
+         "docs/distributed.md)");
   const int64_t n = data.n, d = data.d, m = data.levels, k = order_;
   // A partial fit starts from the counts this model holds (fit() made *this a copy of the
   // fitted model and checked the width and the levels).

@@ -159,7 +159,7 @@ void NadeModel::do_fit(const DataView& data, const FitOptions& options) {
     fail(Status::invalid_argument, "nade with d = {}, hidden = {} and {} levels needs {} output weights, more than {}",
          d, hidden_, m, d * hidden_ * m, kMaxWeights);
   if (m == 2) {
-    if (!options.warm_start) initialise(data, options.seed);
+    if (!options.warm_start) initialise(data, options.seed, options.sharded ? options.comm.get() : nullptr);
     shape_ = DataShape{d, data.image};
   } else {
     // A continued fit keeps the layout fitted on (its rows may be flat ones of the same width):
@@ -168,7 +168,7 @@ void NadeModel::do_fit(const DataView& data, const FitOptions& options) {
     if (options.warm_start && shape_.image.is_image()) shape.image = shape_.image;
     shape_ = shape;  // before training: checkpoints are written from shape_
     set_order();
-    if (!options.warm_start) initialise(data, options.seed);
+    if (!options.warm_start) initialise(data, options.seed, options.sharded ? options.comm.get() : nullptr);
   }
 
   nn::TrainerSettings settings;
@@ -180,7 +180,7 @@ void NadeModel::do_fit(const DataView& data, const FitOptions& options) {
 }
 
 // Fresh parameters for data (a warm start keeps the restored ones instead).
-void NadeModel::initialise(const DataView& data, uint64_t seed) {
+void NadeModel::initialise(const DataView& data, uint64_t seed, const dist::Communicator* shards) {
   const int64_t d = data.d, m = data.levels > 2 ? data.levels : 2;
   store_ = make_store(d, m);
   Rng init(seed, kInitStream);
@@ -188,13 +188,13 @@ void NadeModel::initialise(const DataView& data, uint64_t seed) {
   if (m == 2) {
     nn::init_normal(store_->value(v_), d * hidden_, init, 0.0f, kInitStd);
     // With V ≈ 0 and these biases the first model is the independent-Bernoulli one.
-    nn::init_logit_marginals(data, store_->value(b_));
+    nn::init_logit_marginals(data, store_->value(b_), shards);
     return;
   }
   nn::init_normal(store_->value(v_), d * m * hidden_, init, 0.0f, kInitStd);
   // The independent categorical model, in the model's order of positions.
   std::vector<float> marginals(static_cast<std::size_t>(d * m));
-  nn::init_log_marginals(data, m, marginals.data());
+  nn::init_log_marginals(data, m, marginals.data(), shards);
   float* b = store_->value(b_);
   for (int64_t t = 0; t < d; ++t)
     std::memcpy(b + t * m, &marginals[static_cast<std::size_t>(order_[static_cast<std::size_t>(t)] * m)],

@@ -118,7 +118,8 @@ class NadeModel final : public ModelKind<NadeModel>, public nn::Trainable {
   std::string unsupported_why(const char* verb) const override;
 
  private:
-  void initialise(const DataView& data, uint64_t seed);
+  // shards: a sharded distributed fit's communicator (the marginals summed over its ranks), or null.
+  void initialise(const DataView& data, uint64_t seed, const dist::Communicator* shards);
   // W, V, b, c for D pixels of M levels (V (D, H) and b (D) for M = 2; (D, M, H), (D, M) above)
   std::unique_ptr<nn::ParameterStore> make_store(int64_t d, int64_t m);
   nade::Weights weights() const;

@@ -39,15 +39,17 @@ void DataParallel::raise_if_failed(const float* flags) {
        size());
 }
 
-void DataParallel::reduce(const ParamSpan& grads, double& loss) {
+void DataParallel::reduce(const ParamSpan& grads, double& loss, float given_share) {
   const int64_t n = grads.count;
   buffer_.resize(static_cast<std::size_t>(n + kExtra));
   float* b = buffer_.data();
   // d(mean over local rows) × local / global: this rank's share of d(mean over the batch).
-  const float share = global_ > 0 ? static_cast<float>(local_) / static_cast<float>(global_) : 0.0f;
+  const float share = given_share >= 0.0f ? given_share
+                      : global_ > 0       ? static_cast<float>(local_) / static_cast<float>(global_)
+                                          : 0.0f;
   if (pending_ || local_ == 0) {
     std::fill(b, b + n, 0.0f);
-  } else if (local_ == global_) {
+  } else if (share == 1.0f) {
     std::memcpy(b, grads.grad, static_cast<std::size_t>(n) * sizeof(float));
   } else {
     for (int64_t i = 0; i < n; ++i) b[i] = grads.grad[i] * share;
@@ -63,6 +65,21 @@ void DataParallel::reduce(const ParamSpan& grads, double& loss) {
   raise_if_failed(extra + kFailed);
   std::memcpy(grads.grad, b, static_cast<std::size_t>(n) * sizeof(float));
   loss = static_cast<double>(extra[kLossHi]) + static_cast<double>(extra[kLossLo]);
+}
+
+void DataParallel::all_rows(const float* block, int64_t local, int64_t offset, int64_t total, int64_t width,
+                            float* all) {
+  const int64_t n = total * width;
+  buffer_.assign(static_cast<std::size_t>(n + 3), 0.0f);
+  float* b = buffer_.data();
+  if (!pending_ && local > 0)
+    std::memcpy(b + offset * width, block, static_cast<std::size_t>(local * width) * sizeof(float));
+  b[n] = pending_ ? 1.0f : 0.0f;
+  b[n + 1] = pending_ ? static_cast<float>(static_cast<int32_t>(pending_status_)) : 0.0f;
+  b[n + 2] = pending_ ? static_cast<float>(rank()) : 0.0f;
+  comm_.sum(b, n + 3);
+  raise_if_failed(b + n);
+  std::memcpy(all, b, static_cast<std::size_t>(n) * sizeof(float));
 }
 
 void DataParallel::agree() {

@@ -51,8 +51,14 @@ class DataParallel {
   // The step's one MPI_Allreduce. Before: grads hold the gradient of this rank's MEAN loss
   // over its local rows (zero when it has none), loss its summed loss. After, on every rank:
   // the gradient of the mean loss over the global batch, and the global summed loss. Throws on
-  // every rank when a rank failed.
-  void reduce(const ParamSpan& grads, double& loss);
+  // every rank when a rank failed. share ≥ 0 replaces the scale local / global (1: grads
+  // already hold this rank's share of the global gradient).
+  void reduce(const ParamSpan& grads, double& loss, float share = -1.0f);
+  // Every rank's rows laid side by side: block (local rows × width floats) goes to rows
+  // [offset, offset + local) of all (total rows × width), on every rank. One sum of the
+  // zero-padded buffer (adding zeros is exact, so the result is bit-equal to the blocks).
+  // Throws like agree.
+  void all_rows(const float* block, int64_t local, int64_t offset, int64_t total, int64_t width, float* all);
   // A collective without data (the end of an epoch, of a fit): throws on every rank when a
   // rank failed.
   void agree();

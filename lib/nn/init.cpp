@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/distributed.hpp"
 #include "core/error.hpp"
 
 namespace gm::nn {
@@ -45,27 +46,32 @@ void init_torch_default(float* p, int64_t n, int64_t fan_in, Rng& rng) {
   init_uniform(p, n, rng, -a, a);
 }
 
-void init_logit_marginals(const DataView& data, float* b) {
-  std::vector<double> ones(static_cast<std::size_t>(data.d), 0.0);
+void init_logit_marginals(const DataView& data, float* b, const dist::Communicator* comm) {
+  std::vector<double> ones(static_cast<std::size_t>(data.d) + 1, 0.0);  // + the row count
   for (int64_t r = 0; r < data.n; ++r) {
     const float* x = data.row(r);
     for (int64_t j = 0; j < data.d; ++j) ones[j] += x[j];
   }
+  ones[static_cast<std::size_t>(data.d)] = static_cast<double>(data.n);
+  if (comm) comm->sum(ones.data(), data.d + 1);
+  const double n = ones[static_cast<std::size_t>(data.d)];
   for (int64_t j = 0; j < data.d; ++j) {
-    const double p = (ones[j] + 1.0) / (static_cast<double>(data.n) + 2.0);
+    const double p = (ones[j] + 1.0) / (n + 2.0);
     b[j] = static_cast<float>(std::log(p / (1.0 - p)));
   }
 }
 
-void init_log_marginals(const DataView& data, int64_t levels, float* b) {
+void init_log_marginals(const DataView& data, int64_t levels, float* b, const dist::Communicator* comm) {
   if (levels < 2) fail(Status::invalid_argument, "init_log_marginals needs at least 2 levels, got {}", levels);
   const int64_t d = data.d, m = levels;
-  std::vector<double> counts(static_cast<std::size_t>(d * m), 0.0);
+  std::vector<double> counts(static_cast<std::size_t>(d * m) + 1, 0.0);  // + the row count
   for (int64_t r = 0; r < data.n; ++r) {
     const float* x = data.row(r);
     for (int64_t j = 0; j < d; ++j) counts[static_cast<std::size_t>(j * m + static_cast<int64_t>(x[j]))] += 1.0;
   }
-  const double total = static_cast<double>(data.n) + static_cast<double>(m);
+  counts[static_cast<std::size_t>(d * m)] = static_cast<double>(data.n);
+  if (comm) comm->sum(counts.data(), d * m + 1);  // integers in double: exact
+  const double total = counts[static_cast<std::size_t>(d * m)] + static_cast<double>(m);
   for (int64_t k = 0; k < d * m; ++k)
     b[k] = static_cast<float>(std::log((counts[static_cast<std::size_t>(k)] + 1.0) / total));
 }

@@ -13,6 +13,10 @@
 #include "core/data_view.hpp"
 #include "core/rng.hpp"
 
+namespace gm::dist {
+class Communicator;
+}
+
 namespace gm::nn {
 
 struct Fans {
@@ -37,11 +41,13 @@ void init_torch_default(float* p, int64_t n, int64_t fan_in, Rng& rng);
 // b_j = logit((c_j + 1) / (n + 2)), c_j = Σ_r x_rj: the logit of each column's smoothed mean.
 // An autoregressive model of binary pixels started with these biases and zero interactions is
 // the independent-Bernoulli model, so no epoch is spent learning the marginals.
-void init_logit_marginals(const DataView& data, float* b);
+// comm (a sharded distributed fit, docs/distributed.md): the counts and n are summed over its
+// ranks' shards first, so every rank starts from the marginals of the whole data.
+void init_logit_marginals(const DataView& data, float* b, const dist::Communicator* comm = nullptr);
 // The M-level version: b (D, M), b_jv = log((c_jv + 1) / (n + M)), c_jv = #{r : x_rj = v}:
 // the log of each column's smoothed (Laplace) level frequencies. Softmax logits started here,
 // with zero interactions, are the independent categorical model. Every value must be a level
 // in [0, M) (GenerativeModel::fit has checked). M = 2 gives b_j1 − b_j0 = init_logit_marginals.
-void init_log_marginals(const DataView& data, int64_t levels, float* b);
+void init_log_marginals(const DataView& data, int64_t levels, float* b, const dist::Communicator* comm = nullptr);
 
 }  // namespace gm::nn

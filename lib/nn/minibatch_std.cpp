@@ -56,6 +56,7 @@ void block_stats(const float* x, const Groups& g, int64_t m, int64_t c, int64_t 
 }  // namespace
 
 int64_t minibatch_std_groups(int64_t B, int64_t group_size) {
+  if (group_size < 0 && -group_size <= B && B >= 1) return -group_size;  // a given count of groups
   if (B < 1 || group_size < 1)
     fail(Status::invalid_argument, "minibatch std: batch {} and group size {} must be >= 1", B, group_size);
   const int64_t G = std::min(group_size, B);

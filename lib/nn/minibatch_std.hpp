@@ -32,6 +32,9 @@ namespace gm::nn {
 constexpr int64_t kMinibatchStdGroup = 4;  // the paper's group size
 
 // The number of groups M = ⌈B / min(group_size, B)⌉ (throws unless B ≥ 1 and group_size ≥ 1).
+// A negative group_size gives the count itself: M = −group_size (1 ≤ M ≤ B), for a rank of a
+// distributed fit that holds M whole groups of a larger batch (progan's rank_rows), whose
+// images it keeps in their order, so that image b of its block is in its group b mod M.
 int64_t minibatch_std_groups(int64_t B, int64_t group_size);
 
 // x (B, C, S), y (B, C + 1, S), S = H·W. Thread-safe.

@@ -34,6 +34,12 @@ void shuffle_rows(std::vector<int64_t>& order, Rng& rng) {
 
 void SteppedTrainable::shuffle_epoch(std::vector<int64_t>& order, Rng& rng) { shuffle_rows(order, rng); }
 
+void SteppedTrainable::rank_rows(int64_t count, int rank, int size, std::vector<int64_t>& positions) const {
+  const dist::Slice mine = dist::slice_of(count, rank, size);
+  positions.resize(static_cast<std::size_t>(mine.size()));
+  std::iota(positions.begin(), positions.end(), mine.begin);
+}
+
 namespace {
 
 // Copies rows order[begin, end) into a contiguous batch (labels and conditions too).
@@ -133,6 +139,9 @@ struct Loop {
   // back when a warm start continues the run.
   std::function<void(std::vector<float>&)> save_extra;
   std::function<void(const std::vector<float>&)> load_extra;
+  // A distributed fit: the positions of a batch this rank trains on (empty: dist::slice_of).
+  std::function<void(int64_t, int, int, std::vector<int64_t>&)> rank_rows;
+  bool shards_ok = true;  // the trainee can train on a sharded fit's striped batches
   // A distributed fit's agreement (null on one process): the loop splits each batch by rank,
   // step sums the gradients with it, and the loop's own work that may fail on one rank
   // (callbacks, checkpoints) runs inside its guard and meets the others at an agree().
@@ -141,6 +150,26 @@ struct Loop {
   // same values (null: not checked).
   const ParameterStore* store = nullptr;
 };
+
+// A sharded fit's data fingerprint, the same on any number of ranks: each row's FNV-1a hash
+// (with its global index t, its label and conditions) summed over the rows, the sum taken over
+// the ranks in two 32-bit halves (exact in int64 below 2^31 rows), then mixed with N and d.
+uint64_t sharded_fingerprint(const DataView& data, const StripedOrder& stripes, const dist::Communicator& comm) {
+  int64_t halves[2] = {0, 0};
+  for (int64_t i = 0; i < data.n; ++i) {
+    DataView row = data;
+    row.x = data.row(i);
+    row.n = 1;
+    if (data.labels) row.labels = data.labels + i;
+    if (data.conditions) row.conditions = data.conditions + i * data.condition_dim;
+    const uint64_t h = data_fingerprint(row) ^ (static_cast<uint64_t>(stripes.global_row(i)) * 0x9E3779B97F4A7C15ull);
+    halves[0] += static_cast<int64_t>(h & 0xFFFFFFFFull);
+    halves[1] += static_cast<int64_t>(h >> 32);
+  }
+  comm.sum(halves, 2);
+  const uint64_t sum = static_cast<uint64_t>(halves[0]) + (static_cast<uint64_t>(halves[1]) << 32);
+  return (sum ^ static_cast<uint64_t>(stripes.rows())) * 0x100000001b3ull ^ (static_cast<uint64_t>(data.d) << 40);
+}
 
 // A 64-bit FNV-1a hash of the parameters' bytes.
 uint64_t parameter_hash(const ParameterStore& store) {
@@ -190,7 +219,44 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
   const bool continuing = fit.warm_start && !st.empty();
   if (!continuing) st = TrainingState{};
   DataParallel* const dp = loop.parallel;
-  const uint64_t hash = fit.state != nullptr || dp ? data_fingerprint(data) : 0;
+  // A sharded fit (docs/distributed.md, "Sharded reading"): data holds this rank's rows of the
+  // striped order; the data set has the ranks' rows together.
+  std::unique_ptr<StripedOrder> stripes;
+  int64_t n_all = data.n;
+  uint64_t hash = 0;
+  if (fit.sharded) {
+    if (!dp) fail(Status::invalid_argument, "{}: a sharded fit (each rank its own rows) needs a distributed fit", kind);
+    if (fit.validation_fraction > 0)
+      fail(Status::invalid_argument,
+           "{}: a sharded distributed fit has no validation split yet (docs/distributed.md): set validation_fraction "
+           "to 0 or give every rank the whole data",
+           kind);
+    if (!loop.shards_ok)
+      fail(Status::unsupported,
+           "{} does not read shards yet (docs/distributed.md): give every rank the whole data (no --shard)", kind);
+    int64_t total[2] = {data.n, 0};
+    dp->communicator().sum(total, 2);
+    n_all = total[0];
+    if (n_all < 1) fail(Status::invalid_argument, "{}: the ranks of a sharded fit hold no rows", kind);
+    const int64_t B = std::min(fit.batch_size, n_all);
+    std::vector<int64_t> slots;
+    if (loop.rank_rows) {
+      loop.rank_rows(B, dp->rank(), dp->size(), slots);
+    } else {
+      const dist::Slice mine = dist::slice_of(B, dp->rank(), dp->size());
+      for (int64_t s = mine.begin; s < mine.end; ++s) slots.push_back(s);
+    }
+    stripes = std::make_unique<StripedOrder>(n_all, B, slots);
+    const bool right = stripes->local_rows() == data.n;
+    if (!dp->communicator().same_everywhere(right ? 1 : 0) || !right)
+      fail(Status::invalid_argument,
+           "{}: rank {} of {} holds {} rows; its stripes of {} rows in batches of {} hold {} (docs/distributed.md, "
+           "\"Sharded reading\": rank r keeps the rows t with t mod B in its slots)",
+           kind, dp->rank(), dp->size(), data.n, n_all, B, stripes->local_rows());
+    hash = sharded_fingerprint(data, *stripes, dp->communicator());
+  } else {
+    hash = fit.state != nullptr || dp ? data_fingerprint(data) : 0;
+  }
   if (dp && !dp->communicator().same_everywhere(
                 hash ^ (loop.store ? static_cast<uint64_t>(loop.store->trainable_size()) << 1 : 0)))
     fail(Status::invalid_argument,
@@ -199,11 +265,15 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
          kind, dp->rank());
   const bool resuming =
       continuing &&
-      st.same_run(data, fit.seed, fit.batch_size, fit.learning_rate, fit.validation_fraction, fit.patience) &&
+      (fit.sharded
+           ? !st.empty() && st.seed == fit.seed && st.batch_size == fit.batch_size &&
+                 st.learning_rate == fit.learning_rate && st.validation_fraction == fit.validation_fraction &&
+                 st.patience == fit.patience && st.rows == n_all && st.order.empty()
+           : st.same_run(data, fit.seed, fit.batch_size, fit.learning_rate, fit.validation_fraction, fit.patience)) &&
       st.data_hash == hash;
 
   // Seeded split: the first n_val rows of a shuffled order are held out.
-  std::vector<int64_t> order(static_cast<std::size_t>(data.n));
+  std::vector<int64_t> order(static_cast<std::size_t>(stripes ? 0 : data.n));  // a sharded fit: stripes instead
   std::iota(order.begin(), order.end(), 0);
   std::vector<int64_t> validation;
   if (fit.validation_fraction > 0) {
@@ -220,7 +290,7 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
     order.erase(order.begin(), order.begin() + n_val);
     std::sort(order.begin(), order.end());  // the training order then depends only on the epoch shuffle
   }
-  const auto n_train = static_cast<int64_t>(order.size());
+  const int64_t n_train = stripes ? n_all : static_cast<int64_t>(order.size());
   const int64_t batch_size = std::min(fit.batch_size, n_train);
   const int64_t batches = (n_train + batch_size - 1) / batch_size;
   int64_t total_steps = 0;
@@ -231,13 +301,16 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
 
   if (dp && fit.sync_batch_norm) {
     const int64_t last = n_train % batch_size;
-    if (batch_size < dp->size() || (last != 0 && last < dp->size()))
+    // Striped: rank r's rows of the last batch are its slots below `last`, so the last rank's
+    // first slot must be below it.
+    const int64_t needed = stripes ? dist::slice_of(batch_size, dp->size() - 1, dp->size()).begin + 1 : dp->size();
+    if (batch_size < dp->size() || (last != 0 && last < needed))
       fail(Status::invalid_argument,
            "{}: a synchronised batch norm needs a row of every batch on each of the {} ranks: batch size {} and a last "
            "batch of {} rows (of {}) leave a rank without rows; change the batch size",
            kind, dp->size(), batch_size, last, n_train);
   }
-  if (resuming) {
+  if (resuming && !stripes) {
     if (static_cast<int64_t>(st.order.size()) != n_train)
       fail(Status::corrupt_file, "{}: the training state's order has {} rows, this run trains on {}", kind,
            st.order.size(), n_train);
@@ -257,13 +330,14 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
   st.learning_rate = fit.learning_rate;
   st.validation_fraction = fit.validation_fraction;
   st.patience = fit.patience;
-  st.rows = data.n;
+  st.rows = n_all;
   st.data_hash = hash;
   const int64_t first_epoch = st.epochs_done + 1, last_epoch = st.epochs_done + fit.epochs;
   st.epochs_planned = last_epoch;
 
   TrainReport report;
   Batch batch;
+  std::vector<int64_t> positions, rows;  // a distributed fit's block of a batch
   const auto start = std::chrono::steady_clock::now();
   // Work that may fail on one rank only: kept for the next collective in a distributed fit.
   auto guarded = [dp](auto&& f) {
@@ -280,7 +354,9 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
 
   for (int64_t epoch = first_epoch; epoch <= last_epoch; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
-    if (loop.shuffle_epoch) {
+    if (stripes) {
+      stripes->shuffle(fit.seed, epoch);
+    } else if (loop.shuffle_epoch) {
       loop.shuffle_epoch(order, epoch);
     } else {
       Rng shuffle_rng(fit.seed, kShuffleStream + static_cast<uint64_t>(epoch));
@@ -293,7 +369,20 @@ TrainReport run_loop(const DataView& data, const FitOptions& fit, const char* ki
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t begin = b * batch_size;
       const int64_t count = std::min(batch_size, n_train - begin);
-      if (dp) {  // this rank's block of the batch
+      if (stripes) {  // this rank's slots of the batch, from its own rows
+        stripes->batch(b, rows, positions);
+        dp->begin_step(static_cast<int64_t>(rows.size()), count);
+        batch.gather(data, rows.data(), static_cast<int64_t>(rows.size()));
+        batch.view.first_row = positions.empty() ? 0 : positions[0];
+      } else if (dp && loop.rank_rows) {  // the trainee's own deal of the batch's positions
+        loop.rank_rows(count, dp->rank(), dp->size(), positions);
+        rows.resize(positions.size());
+        for (std::size_t i = 0; i < positions.size(); ++i)
+          rows[i] = order[static_cast<std::size_t>(begin + positions[i])];
+        dp->begin_step(static_cast<int64_t>(rows.size()), count);
+        batch.gather(data, rows.data(), static_cast<int64_t>(rows.size()));
+        batch.view.first_row = positions.empty() ? 0 : positions[0];
+      } else if (dp) {  // this rank's block of the batch
         const dist::Slice mine = dist::slice_of(count, dp->rank(), dp->size());
         dp->begin_step(mine.size(), count);
         batch.gather(data, order.data() + begin + mine.begin, mine.size());
@@ -455,6 +544,10 @@ TrainReport train(SteppedTrainable& model, const DataView& data, const FitOption
   loop.shuffle_rows = [&](std::vector<int64_t>& order, Rng& rng) { model.shuffle_epoch(order, rng); };
   loop.save_extra = [&](std::vector<float>& into) { model.save_extra_state(into); };
   loop.load_extra = [&](const std::vector<float>& from) { model.load_extra_state(from); };
+  loop.rank_rows = [&](int64_t count, int rank, int size, std::vector<int64_t>& positions) {
+    model.rank_rows(count, rank, size, positions);
+  };
+  loop.shards_ok = model.reads_shards();
   if (fit.comm && !model.trains_in_parallel())
     fail(Status::unsupported, "{} does not train distributed yet (docs/distributed.md lists the kinds that do)", kind);
   std::unique_ptr<DataParallel> parallel;
@@ -466,6 +559,62 @@ TrainReport train(SteppedTrainable& model, const DataView& data, const FitOption
   } attach{model};
   model.parallel = parallel.get();
   return run_loop(data, fit, kind, loop);
+}
+
+}  // namespace gm::nn
+
+namespace gm::nn {
+
+namespace {
+constexpr uint64_t kStripeStream = 0xF17'2000'0000ull;  // + epoch: the key of the epoch's stripe streams
+}
+
+StripedOrder::StripedOrder(int64_t n, int64_t batch, std::vector<int64_t> slots)
+    : n_(n), batch_(batch), slots_(std::move(slots)) {
+  if (n < 1 || batch < 1 || batch > n)
+    fail(Status::invalid_argument, "striped order: {} rows in batches of {}", n, batch);
+  slot_of_.assign(static_cast<std::size_t>(batch), -1);
+  for (std::size_t j = 0; j < slots_.size(); ++j) {
+    const int64_t s = slots_[j];
+    if (s < 0 || s >= batch || (j > 0 && s <= slots_[j - 1]))
+      fail(Status::invalid_argument, "striped order: slot {} of a batch of {} (ascending, distinct)", s, batch);
+    slot_of_[static_cast<std::size_t>(s)] = static_cast<int32_t>(j);
+  }
+  perm_.resize(slots_.size());
+  for (std::size_t j = 0; j < slots_.size(); ++j) {
+    perm_[j].resize(static_cast<std::size_t>(stripe_rows(slots_[j])));
+    std::iota(perm_[j].begin(), perm_[j].end(), 0);
+  }
+}
+
+bool StripedOrder::owns(int64_t t) const {
+  return t >= 0 && t < n_ && slot_of_[static_cast<std::size_t>(t % batch_)] >= 0;
+}
+
+int64_t StripedOrder::local_rows() const {
+  int64_t total = 0;
+  for (const int64_t s : slots_) total += stripe_rows(s);
+  return total;
+}
+
+void StripedOrder::shuffle(uint64_t seed, int64_t epoch) {
+  const uint64_t key = Rng(seed, kStripeStream + static_cast<uint64_t>(epoch)).next_u64();
+  for (std::size_t j = 0; j < slots_.size(); ++j) {
+    Rng rng(key, static_cast<uint64_t>(slots_[j]));
+    std::iota(perm_[j].begin(), perm_[j].end(), 0);
+    shuffle_rows(perm_[j], rng);
+  }
+}
+
+void StripedOrder::batch(int64_t b, std::vector<int64_t>& local, std::vector<int64_t>& positions) const {
+  local.clear();
+  positions.clear();
+  const int64_t rows = batch_rows(b);
+  const auto w = static_cast<int64_t>(slots_.size());
+  for (std::size_t j = 0; j < slots_.size() && slots_[j] < rows; ++j) {
+    local.push_back(perm_[j][static_cast<std::size_t>(b)] * w + static_cast<int64_t>(j));
+    positions.push_back(slots_[j]);
+  }
 }
 
 }  // namespace gm::nn

@@ -76,6 +76,13 @@ struct FitOptions {
   // rank's block; nn/sync_batch_norm.hpp) instead of the rank's own block. Needs every
   // batch to give each rank at least one row.
   bool sync_batch_norm = false;
+  // With comm: the data holds only this rank's rows of the data set (docs/distributed.md,
+  // "Sharded reading"): rank r of P keeps the rows t (numbered over the whole set) with
+  // t mod B in dist::slice_of(B, r, P), B = min(batch_size, N), in ascending t, and the
+  // batches follow the striped order (StripedOrder), the same on any number of ranks (but not
+  // the order of a fit without comm). No validation split; cyclegan, progan, categorical and
+  // markov refuse it.
+  bool sharded = false;
 
   // Set by GenerativeModel::fit, not by callers: the model's training state, which the loop
   // resumes when warm_start is set and keeps current (nn/training_state.hpp), and the writer
@@ -159,22 +166,33 @@ class SteppedTrainable {
   // optimiser's gradients over the ranks with reduce_step (parallel->reduce), running the
   // work before it inside parallel->guard so that a failure reaches every rank.
   DataParallel* parallel = nullptr;
-  // True for a trainee whose train_batch does the above (gan, dcgan, cgan, infogan); a
-  // distributed fit of any other is refused (unsupported).
+  // True for a trainee whose train_batch does the above (the GAN family, cyclegan, stargan,
+  // progan, puzzlegan); a distributed fit of any other is refused (unsupported).
   virtual bool trains_in_parallel() const { return false; }
+  // The positions in a global batch of `count` rows that rank `rank` of `size` trains on, in
+  // the order its block holds them. The default is dist::slice_of's contiguous block (then
+  // batch.first_row + r is row r's position); progan deals whole minibatch-stddev groups.
+  virtual void rank_rows(int64_t count, int rank, int size, std::vector<int64_t>& positions) const;
+  // False for a trainee whose batches need more than the striped order of a sharded fit gives
+  // (cyclegan's interleaved domains, progan's groups in a partial batch): refused.
+  virtual bool reads_shards() const { return true; }
 };
 
 // The gradient sum of a SteppedTrainable's optimiser step: parallel->reduce, or nothing in
 // a fit on one process. compute runs inside parallel->guard (directly on one process) and
 // returns the summed loss of this rank's rows, which comes back summed over the ranks.
+//
+// scaled: compute already gives this rank's share of the gradient of the global batch's loss
+// (it divided by global counts, as cyclegan's per-domain means do), so the sum is not
+// rescaled by local / global rows.
 template <class F>
-double reduce_step(DataParallel* parallel, const ParamSpan& grads, F&& compute) {
+double reduce_step(DataParallel* parallel, const ParamSpan& grads, F&& compute, bool scaled = false) {
   if (!parallel) return compute();
   double loss = 0;
   parallel->guard([&] {
     if (parallel->local_rows() > 0) loss = compute();
   });
-  parallel->reduce(grads, loss);
+  parallel->reduce(grads, loss, scaled ? 1.0f : -1.0f);
   return loss;
 }
 
@@ -187,5 +205,48 @@ void shuffle_rows(std::vector<int64_t>& order, Rng& rng);
 // part ("discriminator", "generator") in the message.
 void require_finite_step(double loss, const ParamSpan& grads, int threads, const char* kind, const char* what,
                          int64_t step);
+
+}  // namespace gm::nn
+
+namespace gm::nn {
+
+// The striped order of a sharded distributed fit (docs/distributed.md, "Sharded reading"):
+// each rank holds only its rows of the data set, and the global batches must not depend on
+// how many ranks there are. Slot s of every global batch of B rows draws from stripe s, the
+// training rows t with t mod B == s; each epoch shuffles every stripe with its own stream
+// (seed, epoch, s). A rank owns a fixed set of slots (a trainee's rank_rows of a full batch;
+// dist::slice_of by default), so it needs only the rows of its stripes, which it keeps while
+// reading the file, in ascending t: the row of slot j (its j-th slot) and stripe index k is its
+// local row k·w + j (w = its slot count). A batch b with fewer than B rows (the last one, when
+// n is not a multiple of B) holds the slots s < n mod B.
+class StripedOrder {
+ public:
+  // n training rows of the whole data set, global batch B (1 ≤ B ≤ n), this rank's slots
+  // (ascending, each in [0, B)).
+  StripedOrder(int64_t n, int64_t batch, std::vector<int64_t> slots);
+  int64_t batches() const { return (n_ + batch_ - 1) / batch_; }
+  // The rows of batch b in the global batch (B, or n mod B for a partial last batch).
+  int64_t batch_rows(int64_t b) const { return b < n_ / batch_ ? batch_ : n_ % batch_; }
+  // True when this rank keeps training row t (read in ascending t; local_rows() of them).
+  bool owns(int64_t t) const;
+  int64_t local_rows() const;
+  int64_t rows() const { return n_; }
+  // The global training row t of local row i (ascending in i).
+  int64_t global_row(int64_t i) const {
+    const auto w = static_cast<int64_t>(slots_.size());
+    return i / w * batch_ + slots_[static_cast<std::size_t>(i % w)];
+  }
+  // Draws the epoch's stripe permutations (stream (seed, epoch), stripe s).
+  void shuffle(uint64_t seed, int64_t epoch);
+  // This rank's rows of batch b: local row indices, and their positions in the global batch.
+  void batch(int64_t b, std::vector<int64_t>& local, std::vector<int64_t>& positions) const;
+
+ private:
+  int64_t stripe_rows(int64_t s) const { return n_ / batch_ + (s < n_ % batch_ ? 1 : 0); }
+  int64_t n_, batch_;
+  std::vector<int64_t> slots_;
+  std::vector<int32_t> slot_of_;            // B entries: the slot's index j on this rank, or −1
+  std::vector<std::vector<int64_t>> perm_;  // per owned slot: the epoch's order of its stripe
+};
 
 }  // namespace gm::nn

@@ -1061,7 +1061,7 @@ static void test_training_state(void) {
   gm_fit_options fo;
   gm_fit_options_init(&fo);
   CHECK(fo.warm_start == 0 && fo.epoch_callback == NULL && fo.checkpoint_every == 0 && fo.checkpoint_path == NULL);
-  CHECK(fo.distributed == 0 && fo.mpi_comm == NULL && fo.sync_batch_norm == 0);
+  CHECK(fo.distributed == 0 && fo.mpi_comm == NULL && fo.sync_batch_norm == 0 && fo.sharded == 0);
   fo.batch_size = 7;
   fo.seed = 9;
 
@@ -1101,6 +1101,9 @@ static void test_training_state(void) {
   fo.sync_batch_norm = 1; /* only with distributed = 1 */
   EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_fit(warm, &data, &fo, ERR));
   fo.sync_batch_norm = 0;
+  fo.sharded = 1; /* only with distributed = 1 */
+  EXPECT_ERR(GM_INVALID_ARGUMENT, gm_model_fit(warm, &data, &fo, ERR));
+  fo.sharded = 0;
 
   /* Stopped after a checkpoint (the epoch callback cancels epoch 2, the checkpoint of epoch 1
    * is on disk), then resumed from the file. */

@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "core/error.hpp"
 #include "helpers.hpp"
@@ -111,6 +113,53 @@ TEST_CASE("minibatch_std: finite-difference input gradient through the statistic
       Vec copy_only(x.size());
       for (int64_t b = 0; b < k.B; ++b) std::copy_n(r.begin() + b * (C + 1) * S, C * S, copy_only.begin() + b * C * S);
       CHECK(grad_check(x.data(), copy_only.data(), static_cast<int64_t>(x.size()), loss) > 0.1);
+    }
+  }
+}
+
+TEST_CASE("minibatch_std: a rank's whole groups (a given group count) give the full batch's rows") {
+  // progan's distributed fit (docs/distributed.md): rank r of P takes the images b with
+  // b mod M in its dist::slice_of the M groups, in batch order, and runs the statistic with
+  // exactly its w groups (group_size = −w). Its rows of y and dx must be the full batch's.
+  ComputeScope scope(1);
+  CHECK(minibatch_std_groups(7, -3) == 3);
+  CHECK(minibatch_std_groups(3, -3) == 3);
+  CHECK_THROWS_AS(minibatch_std_groups(2, -3), gm::Error);  // more groups than images
+  const int64_t C = 3, S = 5;
+  for (const int64_t B : {8, 10, 13}) {
+    const int64_t M = minibatch_std_groups(B, 4);
+    const Vec x = randn(B * C * S, 7, 2.0f), dy = randn(B * (C + 1) * S, 8);
+    Vec y(dy.size()), dx(x.size());
+    minibatch_std_forward(x.data(), y.data(), B, C, S, 4);
+    minibatch_std_backward(x.data(), dy.data(), dx.data(), B, C, S, 4);
+    for (int P = 1; P <= 4; ++P) {
+      int64_t covered = 0;
+      for (int r = 0; r < P; ++r) {
+        CAPTURE(B);
+        CAPTURE(P);
+        CAPTURE(r);
+        const int64_t m0 = M / P * r + std::min<int64_t>(r, M % P), w = M / P + (r < M % P ? 1 : 0);
+        std::vector<int64_t> rows;
+        for (int64_t b = 0; b < B; ++b)
+          if (b % M >= m0 && b % M < m0 + w) rows.push_back(b);
+        covered += static_cast<int64_t>(rows.size());
+        if (rows.empty()) continue;
+        const auto n = static_cast<int64_t>(rows.size());
+        Vec xl(n * C * S), dyl(n * (C + 1) * S), yl(dyl.size()), dxl(xl.size());
+        for (int64_t i = 0; i < n; ++i) {
+          std::memcpy(&xl[i * C * S], &x[rows[i] * C * S], C * S * sizeof(float));
+          std::memcpy(&dyl[i * (C + 1) * S], &dy[rows[i] * (C + 1) * S], (C + 1) * S * sizeof(float));
+        }
+        minibatch_std_forward(xl.data(), yl.data(), n, C, S, -w);
+        minibatch_std_backward(xl.data(), dyl.data(), dxl.data(), n, C, S, -w);
+        for (int64_t i = 0; i < n; ++i) {
+          for (int64_t k = 0; k < (C + 1) * S; ++k)
+            CHECK(yl[i * (C + 1) * S + k] == doctest::Approx(y[rows[i] * (C + 1) * S + k]).epsilon(1e-6));
+          for (int64_t k = 0; k < C * S; ++k)
+            CHECK(dxl[i * C * S + k] == doctest::Approx(dx[rows[i] * C * S + k]).epsilon(1e-5));
+        }
+      }
+      CHECK(covered == B);
     }
   }
 }

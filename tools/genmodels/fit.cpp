@@ -10,11 +10,15 @@
 #include "core/error.hpp"
 #include "core/limits.hpp"
 #include "data/captions.hpp"
+#include "data/idx.hpp"
+#include "data/npy.hpp"
+#include "data/row_stream.hpp"
 #include "data/text_features.hpp"
 #include "epoch_log.hpp"
 #include "fit_chunks.hpp"
 #include "models/model_file.hpp"
 #include "models/registry.hpp"
+#include "nn/trainer.hpp"
 
 namespace gm::cli {
 
@@ -31,6 +35,7 @@ struct FitArgs {
   int64_t chunk_size = 0;        // --chunk-size: stream the data through a counting kind (fit_chunks.hpp)
   bool distributed = false;      // --distributed: one rank of an `mpirun -np N genmodels fit ...`
   bool sync_batch_norm = false;  // --sync-batch-norm
+  bool shard = false;            // --shard: this rank reads only its stripes of the file
   int fail_rank = -1;            // --fail-rank-for-test: that rank fails after its second step (tests/mpi)
 };
 
@@ -86,6 +91,79 @@ Dataset load_fit_data(const FitArgs& args, const GenerativeModel& model) {
   }
   if (args.data.spec.empty()) fail(Status::invalid_argument, "--data is required (the data to fit)");
   return args.data.load();
+}
+
+// --shard (docs/distributed.md, "Sharded reading"): this rank's rows of an idx:, npy: or
+// fashion-mnist: file — the rows t with t mod B in its slots (FitOptions::sharded) — read a
+// chunk at a time, so the rank holds about N / P rows. Labels (N small integers) are read
+// whole, checked as load_dataset checks them, and kept for the rank's rows.
+// total: set to the file's row count.
+Dataset load_shard(const DataFlags& flags, int64_t batch_size, const dist::Communicator& comm, int64_t& total) {
+  if (!RowStream::supports(flags.spec))
+    fail(Status::invalid_argument,
+         "--shard reads idx:, npy: and fashion-mnist: files a rank's rows at a time; {} is "
+         "none of them (drop --shard: every rank then loads the whole data)",
+         flags.spec);
+  if (flags.max_examples > 0)
+    fail(Status::invalid_argument, "--shard reads every row of the file: drop --max-examples");
+  RowStream stream(flags.spec, flags.binarize, flags.levels);
+  const int64_t N = stream.rows(), d = stream.d();
+  total = N;
+  if (N < 1) fail(Status::invalid_data, "{} holds no rows", flags.spec);
+  const int64_t B = std::min(batch_size, N);
+  const dist::Slice mine = dist::slice_of(B, comm.rank(), comm.size());
+  std::vector<int64_t> slots;
+  for (int64_t s = mine.begin; s < mine.end; ++s) slots.push_back(s);
+  const nn::StripedOrder stripes(N, B, slots);
+  Dataset out;
+  out.d = d;
+  out.image = stream.image();
+  out.levels = flags.levels > 0 ? flags.levels : flags.binarize >= 0 ? 2 : 0;
+  out.n = stripes.local_rows();
+  out.x.resize(static_cast<std::size_t>(out.n * d));
+  // Labels: the whole file's, then the rank's rows.
+  std::string labels_path;
+  bool fashion = false;
+  if (flags.spec.rfind("fashion-mnist:", 0) == 0) {
+    labels_path = fashion_mnist_files(flags.spec == "fashion-mnist:train").labels;
+    fashion = true;
+  } else {
+    labels_path = spec_files(flags.spec).second;
+  }
+  std::vector<int32_t> all_labels;
+  if (!labels_path.empty()) {
+    const bool npy = flags.spec.rfind("npy:", 0) == 0;
+    Dataset labels = npy ? load_npy_labels(labels_path, N, flags.spec) : load_idx_labels(labels_path, N, flags.spec);
+    all_labels = std::move(labels.labels);
+    out.num_classes = fashion ? 10 : labels.num_classes;
+    if (fashion)
+      out.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    out.labels.reserve(static_cast<std::size_t>(out.n));
+  }
+  Dataset chunk;
+  int64_t kept = 0;
+  for (;;) {
+    const int64_t first = stream.position();
+    const int64_t got = stream.next(4096, chunk);
+    if (got == 0) break;
+    for (int64_t i = 0; i < got; ++i) {
+      const int64_t t = first + i;
+      if (!stripes.owns(t)) continue;
+      std::copy(chunk.x.begin() + i * d, chunk.x.begin() + (i + 1) * d, out.x.begin() + kept * d);
+      if (!all_labels.empty()) out.labels.push_back(all_labels[static_cast<std::size_t>(t)]);
+      ++kept;
+    }
+  }
+  if (kept != out.n) fail(Status::internal, "--shard kept {} rows of {}, its stripes hold {}", kept, N, out.n);
+  if (!flags.shape.empty()) {
+    const ImageShape layout = parse_shape_flag(flags.shape);
+    if (layout.size() != d)
+      fail(Status::invalid_argument, "--shape {} holds {} values but the rows of {} have d = {}: C*H*W must equal d",
+           flags.shape, layout.size(), flags.spec, d);
+    if (!out.image.is_image()) out.image = layout;
+  }
+  return out;
 }
 
 constexpr uint64_t kGridSeed = 1;  // every epoch's grid draws the same z: progress is visible
@@ -249,7 +327,12 @@ void fit_command(FitArgs& a, const CLI::App& cmd, const std::shared_ptr<dist::Co
         return;
       }
       const auto load_start = std::chrono::steady_clock::now();
-      const Dataset data = load_fit_data(*args, *model);
+      if (args->shard && !comm) fail(Status::invalid_argument, "--shard is for --distributed fits");
+      if (args->shard && (!args->data_b.empty() || !args->domains.empty()))
+        fail(Status::invalid_argument, "--shard reads one --data file: not --data-b or --domains");
+      int64_t shard_total = 0;  // --shard: the rows of the whole file
+      const Dataset data = args->shard ? load_shard(args->data, args->options.batch_size, *comm, shard_total)
+                                       : load_fit_data(*args, *model);
       const std::vector<std::string> sentences = args->captions.sentences(data, args->options.seed);
       const std::vector<float> conditions =
           text ? text_features_rows(sentences, parse_text_features(model_condition(*model).text_features),
@@ -266,6 +349,7 @@ void fit_command(FitArgs& a, const CLI::App& cmd, const std::shared_ptr<dist::Co
       options.comm = comm;
       if (args->sync_batch_norm && !comm) fail(Status::invalid_argument, "--sync-batch-norm is for --distributed fits");
       options.sync_batch_norm = args->sync_batch_norm;
+      options.sharded = args->shard;
       if (args->checkpoint_every > 0) {
         options.checkpoint_every = args->checkpoint_every;
         options.checkpoint_path = checkpoint_path(*args);
@@ -293,8 +377,9 @@ void fit_command(FitArgs& a, const CLI::App& cmd, const std::shared_ptr<dist::Co
         print_json_summary(*model, *log, options, fit_s, args->out);
         return;
       }
-      fmt::print("fitted {} on {} examples of {} values in {:.3f} s (data loaded in {:.3f} s)\n", model->kind(), data.n,
-                 data.d, fit_s, load_s);
+      fmt::print("fitted {} on {} examples of {} values in {:.3f} s (data loaded in {:.3f} s)\n", model->kind(),
+                 args->shard ? shard_total : data.n, data.d, fit_s, load_s);
+      if (args->shard) fmt::print("sharded: rank 0 held {} of the {} rows\n", data.n, shard_total);
       if (options.checkpoint_every > 0) fmt::print("checkpoint: {}\n", options.checkpoint_path);
       if (text)
         fmt::print("captions: {} ({} values per sentence), e.g. \"{}\"\n", args->captions.source,
@@ -349,6 +434,10 @@ void add_fit_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(int64_t{1}, limits::kMaxEpochs));
   cmd->add_option("--checkpoint", args->checkpoint,
                   "the checkpoint file (default: the --resume file, else OUT with .ckpt before its extension)");
+  cmd->add_flag("--shard", args->shard,
+                "with --distributed: each rank reads only its rows of an idx:, npy: or fashion-mnist: file (about N / "
+                "ranks), and the batches follow the striped order, the same on any number of ranks "
+                "(docs/distributed.md, \"Sharded reading\")");
   cmd->add_flag("--distributed", args->distributed,
                 "data-parallel fit over MPI: run as `mpirun -np N genmodels fit ... --distributed`; rank 0 prints "
                 "and writes the files (docs/distributed.md)");

@@ -44,7 +44,8 @@ class FitOptions(ctypes.Structure):  # gm_fit_options
                 ("epoch_callback", EPOCH), ("epoch_user_data", _p), ("warm_start", _i32),
                 ("checkpoint_every", _i64), ("checkpoint_path", _s),
                 # appended in issue 18 (docs/distributed.md; the command line's --distributed)
-                ("distributed", _i32), ("mpi_comm", _p), ("sync_batch_norm", _i32)]
+                ("distributed", _i32), ("mpi_comm", _p), ("sync_batch_norm", _i32),
+                ("sharded", _i32)]  # appended in session 12 (docs/distributed.md, "Sharded reading")
 
 
 class SampleOptions(ctypes.Structure):  # gm_sample_options

@@ -127,6 +127,7 @@ pub struct gm_fit_options {
     pub distributed: i32,
     pub mpi_comm: *const c_void,
     pub sync_batch_norm: i32,
+    pub sharded: i32, // docs/distributed.md, "Sharded reading"
 }
 
 #[repr(C)]

@@ -144,7 +144,7 @@ fn structs_and_constants_match_genmodels_h() {
                 conditions, condition_dim, levels),
         fields!("gm_fit_options", sys::gm_fit_options; struct_size, epochs, batch_size, learning_rate, seed, threads,
                 progress, user_data, validation_fraction, patience, epoch_callback, epoch_user_data, warm_start,
-                checkpoint_every, checkpoint_path, distributed, mpi_comm, sync_batch_norm),
+                checkpoint_every, checkpoint_path, distributed, mpi_comm, sync_batch_norm, sharded),
         fields!("gm_epoch_report", sys::gm_epoch_report; struct_size, epoch, last_epoch, train_loss, validation_loss,
                 best_epoch, discriminator_loss, generator_loss, images_per_second, epoch_seconds, elapsed_seconds,
                 eta_seconds, stopping),

@@ -65,6 +65,8 @@ class CycleGanModel final : public ModelKind<CycleGanModel>, public nn::SteppedT
 
   // SteppedTrainable (public for tests).
   double train_batch(const DataView& batch, Rng& rng, int64_t step) override;
+  bool trains_in_parallel() const override { return true; }  // docs/distributed.md
+  bool reads_shards() const override { return false; }       // docs/distributed.md, "Sharded reading"
   std::vector<nn::Adam*> optimisers() override;
   void end_epoch(nn::EpochReport& report) override;
   void save_extra_state(std::vector<float>& into) override;
@@ -107,6 +109,9 @@ class CycleGanModel final : public ModelKind<CycleGanModel>, public nn::SteppedT
   // The discriminator step's loss on the split batch with the fakes in the scratch; with
   // backward, its gradient in the discriminators' part.
   double discriminator_pass(bool backward);
+  // train_batch in a distributed fit: the global domain counts, the history buffers on the
+  // whole batch's fakes.
+  double train_batch_distributed(const DataView& batch, Rng& rng, int64_t step);
 
   Json config_;
   cyclegan::Config cfg_;
@@ -118,6 +123,11 @@ class CycleGanModel final : public ModelKind<CycleGanModel>, public nn::SteppedT
   const int32_t* fit_labels_ = nullptr;  // the domains of the rows of the fit in progress
   double epoch_d_ = 0, epoch_g_ = 0, sum_d_ = 0, sum_g_ = 0;
   int64_t rows_ = 0;
+  // A distributed fit's step (docs/distributed.md): each domain's row count in the global
+  // batch, the denominators of the per-domain means (0: the split's own counts), and the
+  // batch's fakes of each domain, gathered from every rank for the history buffers.
+  int64_t global_a_ = 0, global_b_ = 0;
+  std::vector<float> all_fakes_;
 };
 
 }  // namespace gm

@@ -79,6 +79,12 @@ class ProGanModel final : public ModelKind<ProGanModel>, public nn::SteppedTrain
 
   // SteppedTrainable (public for tests).
   double train_batch(const DataView& batch, Rng& rng, int64_t step) override;
+  bool trains_in_parallel() const override { return true; }  // docs/distributed.md
+  bool reads_shards() const override { return false; }       // docs/distributed.md, "Sharded reading"
+  // A rank of a distributed fit trains on whole minibatch-stddev groups (b mod M, M the
+  // batch's group count, in the rank's dist::slice_of of the M groups), in batch order: the
+  // groups, and so D's statistic, are those of one process.
+  void rank_rows(int64_t count, int rank, int size, std::vector<int64_t>& positions) const override;
   std::vector<nn::Adam*> optimisers() override;
   void end_epoch(nn::EpochReport& report) override;
 
@@ -136,6 +142,9 @@ class ProGanModel final : public ModelKind<ProGanModel>, public nn::SteppedTrain
   int threads_ = 1;
   double epoch_d_ = 0, epoch_g_ = 0, sum_d_ = 0, sum_g_ = 0;
   int64_t rows_d_ = 0, rows_g_ = 0;
+  // A distributed fit's step: the batch positions of the block's rows (their noise streams);
+  // empty = rows 0..B−1.
+  std::vector<int64_t> positions_;
 };
 
 }  // namespace gm

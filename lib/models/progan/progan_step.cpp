@@ -5,14 +5,17 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/distributed.hpp"
 #include "core/error.hpp"
 #include "models/progan/progan.hpp"
 #include "models/progan/progan_nets.hpp"
 #include "models/progan/progan_scratch.hpp"
 #include "models/progan/progan_tangent.hpp"
 #include "nn/fade_in.hpp"
+#include "nn/minibatch_std.hpp"
 #include "nn/optim.hpp"
 #include "nn/resample.hpp"
+#include "nn/trainer.hpp"
 
 namespace gm {
 
@@ -52,7 +55,9 @@ void ProGanModel::prepare(const DataView& batch, progan::Phase ph, uint64_t key)
   Scratch::grow(s.z2, B * Z);
   Scratch::grow(s.eps, B);
   for (int64_t r = 0; r < B; ++r) {
-    Rng row(key, static_cast<uint64_t>(r));
+    // A rank's block of a distributed fit: its rows' own streams (their batch positions).
+    const int64_t at = positions_.empty() ? r : positions_[static_cast<std::size_t>(r)];
+    Rng row(key, static_cast<uint64_t>(at));
     for (int64_t j = 0; j < Z; ++j) s.z[r * Z + j] = static_cast<float>(row.normal());
     for (int64_t j = 0; j < Z; ++j) s.z2[r * Z + j] = static_cast<float>(row.normal());
     s.eps[r] = row.uniform_f();
@@ -161,28 +166,63 @@ double ProGanModel::generator_objective(const DataView& batch, progan::Phase ph,
   return generator_pass(batch.n, backward);
 }
 
+void ProGanModel::rank_rows(int64_t count, int rank, int size, std::vector<int64_t>& positions) const {
+  positions.clear();
+  if (count < 1) return;
+  const int64_t M = nn::minibatch_std_groups(count, nets_ ? nets_->group : cfg_.mbstd_group);
+  const dist::Slice mine = dist::slice_of(M, rank, size);
+  for (int64_t b = 0; b < count; ++b)
+    if (b % M >= mine.begin && b % M < mine.end) positions.push_back(b);
+}
+
 double ProGanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) {
   require_fitted("train_batch");
   if (!optimisers_) fail(Status::invalid_argument, "progan: train_batch runs inside fit, which creates the optimisers");
   progan::Nets& nets = *nets_;
-  const double B = static_cast<double>(batch.n);
-  prepare(batch, phase(), rng.next_u64());
+  // A distributed fit (docs/distributed.md): this rank's whole minibatch-stddev groups
+  // (rank_rows; D's statistic over the same images as on one process, as the rank's block
+  // keeps them in group order b mod M with M its own group count), latents and ε per batch
+  // position, each network's gradient summed over the ranks before its step. The schedule
+  // counts the global batch, so every rank is at the same phase.
+  const int64_t B = parallel ? parallel->global_rows() : batch.n;
+  const double local = static_cast<double>(batch.n);
+  struct Restore {  // the group size and positions of a distributed step, undone however it ends
+    ProGanModel& m;
+    int64_t group;
+    ~Restore() {
+      m.nets_->group = group;
+      m.positions_.clear();
+    }
+  } restore{*this, nets.group};
+  if (parallel && batch.n > 0) {
+    const int64_t M = nn::minibatch_std_groups(B, nets.group);
+    const dist::Slice mine = dist::slice_of(M, parallel->rank(), parallel->size());
+    rank_rows(B, parallel->rank(), parallel->size(), positions_);
+    if (static_cast<int64_t>(positions_.size()) != batch.n)
+      fail(Status::internal, "progan: a rank's block has {} rows, its groups {}", batch.n, positions_.size());
+    nets.group = -mine.size();  // exactly its groups (nn/minibatch_std.hpp)
+  }
+  const uint64_t key = rng.next_u64();
+  const progan::Phase ph = phase();
   // Lazy regularisation: the penalty, weighted λ·k, on global steps 1, 1 + k, … only (step
   // counts over every fit, so a resumed fit keeps the rhythm).
   const int64_t k = cfg_.gp_every;
   const double lambda = ((step - 1) % k + k) % k == 0 ? cfg_.lambda_gp * static_cast<double>(k) : 0.0;
-  const double loss_d = discriminator_pass(batch.n, true, lambda);
+  const double loss_d = nn::reduce_step(parallel, nets.d_span(), [&] {
+    prepare(batch, ph, key);
+    return discriminator_pass(batch.n, true, lambda) * local;
+  });
   nn::require_finite_step(loss_d, nets.d_span(), threads_, kind(), "discriminator", step);
   optimisers_->d.step();
-  const double loss_g = generator_pass(batch.n, true);
+  const double loss_g = nn::reduce_step(parallel, nets.g_span(), [&] { return generator_pass(batch.n, true) * local; });
   nn::require_finite_step(loss_g, nets.g_span(), threads_, kind(), "generator", step);
   optimisers_->g.step();
-  nets.images += batch.n;  // the schedule moves on by the images D has seen
-  sum_d_ += loss_d * B;
-  sum_g_ += loss_g * B;
-  rows_d_ += batch.n;
-  rows_g_ += batch.n;
-  return (loss_d + loss_g) * B;
+  nets.images += B;  // the schedule moves on by the images D has seen (the global batch)
+  sum_d_ += loss_d;
+  sum_g_ += loss_g;
+  rows_d_ += B;
+  rows_g_ += B;
+  return loss_d + loss_g;
 }
 
 }  // namespace gm

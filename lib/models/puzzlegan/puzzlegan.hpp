@@ -71,6 +71,7 @@ class PuzzleGanModel final : public ModelKind<PuzzleGanModel>, public nn::Steppe
 
   // SteppedTrainable (public for tests).
   double train_batch(const DataView& batch, Rng& rng, int64_t step) override;
+  bool trains_in_parallel() const override { return true; }  // docs/distributed.md
   std::vector<nn::Adam*> optimisers() override;
   void end_epoch(nn::EpochReport& report) override;
 

@@ -40,7 +40,7 @@ void PuzzleGanModel::prepare(const DataView& batch, uint64_t key) {
   float* xs = s.xs.data();
   for (int64_t i = 0; i < B * D; ++i) xs[i] = 2.0f * batch.x[i] - 1.0f;
   for (int64_t b = 0; b < B; ++b) {
-    Rng row(key, static_cast<uint64_t>(b));
+    Rng row(key, static_cast<uint64_t>(batch.first_row + b));  // a rank's block: its rows' own streams
     int64_t* pos = s.positions.data() + 2 * b * K;
     if (cfg_.key_patches == puzzlegan::KeyPatches::object)
       puzzlegan::object_positions(row, batch.x + b * D, C, S, P, K, pos, s.key_work);
@@ -141,18 +141,25 @@ double PuzzleGanModel::train_batch(const DataView& batch, Rng& rng, int64_t step
   if (!optimisers_)
     fail(Status::invalid_argument, "puzzlegan: train_batch runs inside fit, which creates the optimisers");
   puzzlegan::Nets& nets = *nets_;
-  const double B = static_cast<double>(batch.n);
-  prepare(batch, rng.next_u64());
-  const double loss_d = discriminator_pass(batch.n, true);
+  // A distributed fit (docs/distributed.md): this rank's block of the batch (key patches and
+  // z drawn per global row), D's and then E, M, G's gradients summed over the ranks before
+  // each step; the passes return means over the block, the sums below count rows.
+  const double local = static_cast<double>(batch.n);
+  const int64_t B = parallel ? parallel->global_rows() : batch.n;
+  const uint64_t key = rng.next_u64();
+  const double loss_d = nn::reduce_step(parallel, nets.d_span(), [&] {
+    prepare(batch, key);
+    return discriminator_pass(batch.n, true) * local;
+  });
   nn::require_finite_step(loss_d, nets.d_span(), threads_, kind(), "discriminator", step);
   optimisers_->d.step();
-  const double loss_g = generator_pass(batch.n, true);
+  const double loss_g = nn::reduce_step(parallel, nets.g_span(), [&] { return generator_pass(batch.n, true) * local; });
   nn::require_finite_step(loss_g, nets.g_span(), threads_, kind(), "generator", step);
   optimisers_->g.step();
-  sum_d_ += loss_d * B;
-  sum_g_ += loss_g * B;
-  rows_ += batch.n;
-  return (loss_d + loss_g) * B;
+  sum_d_ += loss_d;
+  sum_g_ += loss_g;
+  rows_ += B;
+  return loss_d + loss_g;
 }
 
 }  // namespace gm

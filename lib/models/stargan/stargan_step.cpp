@@ -41,7 +41,7 @@ void StarGanModel::prepare(const DataView& batch, uint64_t key) {
   float* xs = s.xs.data();
   for (int64_t i = 0; i < B * D; ++i) xs[i] = 2.0f * batch.x[i] - 1.0f;
   for (int64_t r = 0; r < B; ++r) {
-    Rng row(key, static_cast<uint64_t>(r));
+    Rng row(key, static_cast<uint64_t>(batch.first_row + r));  // a rank's block: its rows' own streams
     s.target[static_cast<std::size_t>(r)] = static_cast<int32_t>(row.below(static_cast<uint64_t>(K)));
     s.eps[r] = row.uniform_f();
   }
@@ -279,20 +279,27 @@ double StarGanModel::train_batch(const DataView& batch, Rng& rng, int64_t step) 
   if (!optimisers_)
     fail(Status::invalid_argument, "stargan: train_batch runs inside fit, which creates the optimisers");
   stargan::Nets& nets = *nets_;
-  const double B = static_cast<double>(batch.n);
-  prepare(batch, rng.next_u64());
-  const double loss_d = discriminator_pass(batch, true);
+  // A distributed fit (docs/distributed.md): this rank's block of the batch (its target
+  // domains and ε drawn per global row), each network's gradient summed over the ranks before
+  // its step; the passes return means over the block, the sums below count rows.
+  const double local = static_cast<double>(batch.n);
+  const int64_t B = parallel ? parallel->global_rows() : batch.n;
+  const uint64_t key = rng.next_u64();
+  const double loss_d = nn::reduce_step(parallel, nets.d_span(), [&] {
+    prepare(batch, key);
+    return discriminator_pass(batch, true) * local;
+  });
   nn::require_finite_step(loss_d, nets.d_span(), threads_, kind(), "discriminator", step);
   optimisers_->d.step();
-  sum_d_ += loss_d * B;
-  rows_d_ += batch.n;
-  if (step % cfg_.d_steps != 0) return loss_d * B;
-  const double loss_g = generator_pass(batch, true);
+  sum_d_ += loss_d;
+  rows_d_ += B;
+  if (step % cfg_.d_steps != 0) return loss_d;
+  const double loss_g = nn::reduce_step(parallel, nets.g_span(), [&] { return generator_pass(batch, true) * local; });
   nn::require_finite_step(loss_g, nets.g_span(), threads_, kind(), "generator", step);
   optimisers_->g.step();
-  sum_g_ += loss_g * B;
-  rows_g_ += batch.n;
-  return (loss_d + loss_g) * B;
+  sum_g_ += loss_g;
+  rows_g_ += B;
+  return loss_d + loss_g;
 }
 
 }  // namespace gm
