@@ -53,8 +53,7 @@ void BernoulliModel::do_fit(const DataView& data, const FitOptions& options) {
   // A partial fit starts from the counts this model holds (fit() made *this a copy of the
   // fitted model and checked the width).
   if (options.warm_start && !has_counts_) exact_binary::fail_no_counts(kind());
-  int64_t n_all = n;  // a sharded distributed fit: the rows of every rank's shard
-  if (options.comm && options.sharded) options.comm->sum(&n_all, 1);
+  const int64_t n_all = exact_binary::distributed_rows(options, n);
   const int64_t rows = options.warm_start ? exact_binary::add_rows(rows_(0), n_all, kind()) : n_all;
 
   // c_i = #rows with x_i = 1. Threads own disjoint pixel blocks and stream all rows, so
@@ -62,10 +61,7 @@ void BernoulliModel::do_fit(const DataView& data, const FitOptions& options) {
   // distributed fit (docs/distributed.md) counts this rank's block of the rows and sums the
   // integer counts over the ranks: the same counts, exactly, on any number of ranks.
   std::vector<int64_t> ones(static_cast<std::size_t>(d), 0);
-  // A sharded fit: every rank counts all its rows (its shard), and N is the ranks' sum.
-  const dist::Slice rows_here = options.comm && !options.sharded
-                                    ? dist::slice_of(n, options.comm->rank(), options.comm->size())
-                                    : dist::Slice{0, n};
+  const dist::Slice rows_here = exact_binary::distributed_slice(options, n);
   const int threads = resolve_threads(options.threads);
   const int64_t blocks = std::min<int64_t>(threads, d);
 #pragma omp parallel for num_threads(threads) schedule(static, 1)

@@ -91,4 +91,15 @@ std::string no_latent_space(const char* kind, const char* verb) {
       "{} has no latent space: {} is for nade, vae and the GAN family (use sample, log_prob or complete)", kind, v);
 }
 
+int64_t distributed_rows(const FitOptions& options, int64_t n) {
+  int64_t all = n;
+  if (options.comm && options.sharded) options.comm->sum(&all, 1);
+  return all;
+}
+
+dist::Slice distributed_slice(const FitOptions& options, int64_t n) {
+  return options.comm && !options.sharded ? dist::slice_of(n, options.comm->rank(), options.comm->size())
+                                          : dist::Slice{0, n};
+}
+
 }  // namespace gm::exact_binary

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/distributed.hpp"
 #include "core/data_view.hpp"
 #include "core/tensor.hpp"
 #include "models/generative_model.hpp"
@@ -59,6 +60,13 @@ void report_fit(const FitOptions& options, double mean_nll);
 
 // Why encode/decode are missing; empty for other verbs (use the base message).
 std::string no_latent_space(const char* kind, const char* verb);
+
+// A distributed fit of a counting kind (docs/distributed.md): the rows every rank counts.
+// Without --shard every rank holds all n rows and counts its block of them
+// (distributed_slice); with it every rank counts its whole shard and N is the sum of the
+// shards' sizes (distributed_rows, a collective). One process: all n rows.
+int64_t distributed_rows(const FitOptions& options, int64_t n);
+dist::Slice distributed_slice(const FitOptions& options, int64_t n);
 
 // Bounds [begin, end) of block b of `blocks` near-equal blocks of [0, total).
 inline int64_t block_begin(int64_t total, int64_t blocks, int64_t b) { return total * b / blocks; }

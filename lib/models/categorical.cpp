@@ -62,10 +62,6 @@ void CategoricalModel::install(const DataShape& shape, Tensor<double, 2> p, Tens
 }
 
 void CategoricalModel::do_fit(const DataView& data, const FitOptions& options) {
-  if (options.sharded)
-    fail(Status::unsupported,
-         "categorical fits the whole data on every rank: give every rank the whole data (no --shard; "
-         "docs/distributed.md)");
   const int64_t n = data.n, d = data.d, m = data.levels;
   if (options.warm_start && counts_.shape()[1] != static_cast<std::size_t>(m))
     fail(Status::internal, "categorical partial fit: the kept counts have {} levels, the data {}", counts_.shape()[1],
@@ -73,16 +69,20 @@ void CategoricalModel::do_fit(const DataView& data, const FitOptions& options) {
   int64_t old_rows = 0;  // every pixel counts every row: pixel 0's counts sum to N
   if (options.warm_start)
     for (int64_t v = 0; v < m; ++v) old_rows += counts_(0, v);
-  const int64_t rows = options.warm_start ? exact_binary::add_rows(old_rows, n, kind()) : n;
+  const int64_t n_all = exact_binary::distributed_rows(options, n);
+  const int64_t rows = options.warm_start ? exact_binary::add_rows(old_rows, n_all, kind()) : n_all;
   // Counts, p, log p and the cdf: 32 bytes per (pixel, level); a partial fit also holds the
   // previous model's tables.
   limits::require_memory(d, m * (options.warm_start ? 64 : 32), "categorical's (D, levels) tables");
 
   Tensor<int64_t, 2> counts(Tensor<int64_t, 2>::shape_type{static_cast<std::size_t>(d), static_cast<std::size_t>(m)});
-  if (options.warm_start)
+  // A distributed fit sums the counts over the ranks: the earlier counts of a partial fit
+  // are added by rank 0 alone (every rank holds them).
+  if (options.warm_start && !(options.comm && options.comm->rank() != 0))
     counts = counts_;
   else
     std::fill(counts.begin(), counts.end(), int64_t{0});
+  const dist::Slice rows_here = exact_binary::distributed_slice(options, n);
   // Threads own disjoint pixel blocks and stream every row: exact integer counts on any
   // thread count, no reduction.
   const int threads = resolve_threads(options.threads);
@@ -92,11 +92,12 @@ void CategoricalModel::do_fit(const DataView& data, const FitOptions& options) {
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t begin = exact_binary::block_begin(d, blocks, b);
     const int64_t end = exact_binary::block_begin(d, blocks, b + 1);
-    for (int64_t r = 0; r < n; ++r) {
+    for (int64_t r = rows_here.begin; r < rows_here.end; ++r) {
       const float* x = data.row(r);
       for (int64_t i = begin; i < end; ++i) ++c[i * m + static_cast<int64_t>(x[i])];
     }
   }
+  if (options.comm) options.comm->sum(c, d * m);
 
   Tensor<double, 2> p = probabilities(counts, rows);
   double nll = 0.0;  // −Σ_{i,v} n_{i,v} log p_i(v): the training NLL of all rows so far

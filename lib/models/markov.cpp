@@ -224,10 +224,6 @@ void MarkovModel::install(const DataShape& shape, std::vector<double> p) {
 }
 
 void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
-  if (options.sharded)
-    fail(Status::unsupported,
-         "markov fits the whole data on every rank: give every rank the whole data (no --shard; "
-         "docs/distributed.md)");
   const int64_t n = data.n, d = data.d, m = data.levels, k = order_;
   // A partial fit starts from the counts this model holds (fit() made *this a copy of the
   // fitted model and checked the width and the levels).
@@ -244,13 +240,19 @@ void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
   // partial fit adds to the copy of the counts *this holds (a failure discards *this), beside
   // the previous model that fit() keeps.
   require_table_memory(dm, dm.cells, options.warm_start ? 40 : 24, "fit");
-  const int64_t rows = options.warm_start ? exact_binary::add_rows(rows_counted(counts_.data(), dm, d), n, kind()) : n;
+  const int64_t n_all = exact_binary::distributed_rows(options, n);
+  const int64_t rows =
+      options.warm_start ? exact_binary::add_rows(rows_counted(counts_.data(), dm, d), n_all, kind()) : n_all;
   if (tied_ && rows > exact_binary::kMaxCount / d)
     fail(Status::invalid_argument,
          "markov (tied) fit: {} rows of {} positions pass 2^53 counts in the shared table, where they would stop "
          "being exact",
          rows, d);
-  if (!options.warm_start) counts_.assign(static_cast<std::size_t>(dm.cells), int64_t{0});
+  // A distributed fit sums the counts over the ranks: the earlier counts of a partial fit
+  // are added by rank 0 alone (every rank holds them).
+  if (!options.warm_start || (options.comm && options.comm->rank() != 0))
+    counts_.assign(static_cast<std::size_t>(dm.cells), int64_t{0});
+  const dist::Slice rows_here = exact_binary::distributed_slice(options, n);
 
   const int64_t s_count = dm.contexts;
   const std::vector<int64_t> pos = pixel_order(shape);
@@ -261,7 +263,7 @@ void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
     constexpr bool P = decltype(pow2)::value, I = decltype(identity)::value;
     if (tied_) {
       // One table: a single pass (the integer counts are exact in any order).
-      for (int64_t r = 0; r < n; ++r)
+      for (int64_t r = rows_here.begin; r < rows_here.end; ++r)
         walk_row<P, I>(data.row(r), pos.data(), 0, d, roll,
                        [&](int64_t, int64_t c, int64_t v) { ++counts[c * m + v]; });
       return;
@@ -274,12 +276,13 @@ void MarkovModel::do_fit(const DataView& data, const FitOptions& options) {
     for (int64_t blk = 0; blk < blocks; ++blk) {
       const int64_t begin = exact_binary::block_begin(d, blocks, blk);
       const int64_t end = exact_binary::block_begin(d, blocks, blk + 1);
-      for (int64_t r = 0; r < n; ++r)
+      for (int64_t r = rows_here.begin; r < rows_here.end; ++r)
         walk_row<P, I>(data.row(r), pos.data(), begin, end, roll,
                        [&](int64_t t, int64_t c, int64_t v) { ++counts[(t * s_count + c) * m + v]; });
     }
   });
 
+  if (options.comm) options.comm->sum(counts, dm.cells);
   std::vector<double> p = probabilities(counts, dm);
   double nll = 0.0;  // −Σ n_{t,c,v} log p_t(v | c), the training NLL of all rows so far
   const int64_t table_rows = dm.tables * s_count;

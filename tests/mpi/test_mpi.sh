@@ -3,7 +3,8 @@
 # bernoulli exactly (summed integer counts), vae within float tolerance after a full epoch
 # (summation order), a checkpoint of 2 ranks resumed on 1, rank 0 alone printing and writing,
 # dcgan with synchronised batch norm, and a rank that fails making every rank return an error
-# status within a bounded time; cyclegan, stargan, progan and puzzlegan on 2 ranks equal 1.
+# status within a bounded time; cyclegan, stargan, progan and puzzlegan on 2 ranks equal 1;
+# categorical and markov (counts summed) give the file of one process, with and without --shard.
 # usage: test_mpi.sh GENMODELS MPIRUN COMPARE_MODELS.PY
 # shellcheck source=tests/cli/harness.sh
 source "$(dirname "$0")/../cli/harness.sh"
@@ -172,6 +173,22 @@ expect 0 "--shard: resumed on another rank count equals 2 epochs" -- \
 expect 0 "bernoulli --shard, 2 ranks" -- mpi 2 fit bernoulli --data "npy:$T/v.npy" --shard --out "$T/bs2.safetensors" --quiet
 expect 0 "bernoulli, 1 process" -- "$G" fit bernoulli --data "npy:$T/v.npy" --out "$T/bs1.safetensors" --quiet
 expect 0 "bernoulli --shard equals 1 process exactly" -- python3 "$CMP" "$T/bs1.safetensors" "$T/bs2.safetensors" --exact
+# categorical and markov sum their counts too, with and without --shard: one process's file.
+/usr/bin/python3 -c "
+import numpy as np
+np.save('$T/lv.npy', np.random.default_rng(2).random((45, 12)).astype(np.float32))"
+LV=(--data "npy:$T/lv.npy" --levels 5 --threads 1)
+for spec in "categorical|{}" "markov|{\"order\": 2}" "markov|{\"order\": 1, \"tied\": true}"; do
+  IFS='|' read -r kind cfg <<<"$spec"
+  expect 0 "$kind $cfg, 1 process" -- "$G" fit "$kind" --config "$cfg" "${LV[@]}" --out "$T/c1.safetensors" --quiet
+  for n in 2 3; do
+    for shard in "" --shard; do
+      expect 0 "$kind $cfg $shard, $n ranks" -- mpi "$n" fit "$kind" --config "$cfg" "${LV[@]}" ${shard:+"$shard"} \
+        --out "$T/c$n.safetensors" --quiet
+      if cmp -s "$T/c1.safetensors" "$T/c$n.safetensors"; then ok; else bad "$kind $cfg $shard: $n ranks differ from 1 process"; fi
+    done
+  done
+done
 # fvsbn starts from the data's marginals: summed over the shards, the same start on any rank count.
 FV=(fit fvsbn --data "npy:$T/v.npy" --epochs 1 --batch-size 7 --threads 1 --seed 5)
 expect 0 "fvsbn --shard, 1 rank" -- mpi 1 "${FV[@]}" --shard --out "$T/fs1.safetensors" --quiet
