@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "core/config.hpp"
-#include "core/distributed.hpp"
 #include "core/data_view.hpp"
+#include "core/distributed.hpp"
 #include "core/tensor.hpp"
 #include "models/generative_model.hpp"
 
