@@ -321,6 +321,14 @@ expect 0 "sample --texts (text_match)" -- "$G" sample "$T/cv3m.safetensors" --te
 expect 4 "text_match without labels is GM_INVALID_DATA" -- "$G" fit cgan --data "npy:$T/q.npy" --config "$V3M_CFG" \
   --captions "$T/q.txt" --text-dim 256 --epochs 1 --out "$T/x.safetensors"
 contains "$T/err" "text_match" "the message names text_match"
+# Conditioning augmentation (text_augment): g.augment saved; one sentence's samples differ.
+V3A_CFG='{"condition": "text", "text_features": "subword-ids-v3", "text_augment": 1, "ngf": 4, "ndf": 4, "latent": 8, "embed": 8}'
+expect 0 "fit cgan text_augment --captions FILE" -- "$G" fit cgan --data "$Q" --config "$V3A_CFG" \
+  --captions "$T/q.txt" --text-dim 256 --epochs 1 --batch-size 10 --out "$T/cv3g.safetensors"
+expect 0 "info of a text_augment cgan" -- "$G" info "$T/cv3g.safetensors"
+contains "$T/out" "g.augment.weight F32 \\[16, 8\\]" "text_augment: G's [mu | log sigma^2] layer is saved"
+expect 0 "sample --text (text_augment)" -- "$G" sample "$T/cv3g.safetensors" --text "a square in corner 1" \
+  --n 5 --seed 4 --out "$T/cv3g.npy"
 expect 4 "a captions file with fewer lines than rows is GM_INVALID_DATA" -- "$G" fit cgan --data "$Q" \
   --config "$TEXT_CFG" --captions "$T/q_short.txt" --out "$T/x.safetensors"
 expect 8 "a missing captions file is GM_IO_ERROR" -- "$G" fit cgan --data "$Q" --config "$TEXT_CFG" \

@@ -116,6 +116,35 @@ TEST_CASE("gan losses: the sentence-class matching loss, hand value and central 
   CHECK(std::fabs(dl[0] + dl[1] + dl[2]) < 1e-6);
 }
 
+TEST_CASE("gan losses: conditioning augmentation, hand value and central differences") {
+  // 2 rows, E = 2: [μ | log σ²] per row, ε, and an upstream gradient dc of c = μ + σ·ε.
+  std::vector<float> ml = {0.3f, -1.2f, 0.4f, -0.7f, 1.1f, 0.2f, -0.5f, 0.9f}, dml(8);
+  const std::vector<float> eps = {0.5f, -1.5f, 2.0f, 0.1f}, dc = {0.7f, -0.2f, 0.3f, 1.4f};
+  std::vector<float> c(4);
+  gan::augment_condition(ml.data(), eps.data(), 2, 2, c.data());
+  CHECK(c[1] == doctest::Approx(-1.2 + std::exp(-0.35) * -1.5));
+  const double total = gan::augment_kl(ml.data(), eps.data(), dc.data(), 2, 2, 3.0f, dml.data());
+  auto kl = [](double mu, double lv) { return 0.5 * (mu * mu + std::exp(lv) - 1.0 - lv); };
+  CHECK(total == doctest::Approx(kl(0.3, 0.4) + kl(-1.2, -0.7) + kl(1.1, -0.5) + kl(0.2, 0.9)));
+  // The whole: Σ dc·c + weight · KL / B, whose gradient augment_kl gives.
+  auto whole = [&] {
+    std::vector<float> cc(4);
+    gan::augment_condition(ml.data(), eps.data(), 2, 2, cc.data());
+    double v = 0;
+    for (int i = 0; i < 4; ++i)
+      v += static_cast<double>(dc[static_cast<std::size_t>(i)]) * cc[static_cast<std::size_t>(i)];
+    return v + 3.0 * gan::augment_kl(ml.data(), eps.data(), nullptr, 2, 2, 3.0f, nullptr) / 2.0;
+  };
+  for (std::size_t i = 0; i < ml.size(); ++i) {
+    CAPTURE(i);
+    CHECK(dml[i] == doctest::Approx(central(whole, ml[i])).epsilon(1e-3));
+  }
+  // KL alone at μ = 0, log σ² = 0 is 0 with a zero gradient.
+  std::vector<float> zero(8, 0.0f), dz(8, 1.0f);
+  CHECK(gan::augment_kl(zero.data(), eps.data(), nullptr, 2, 2, 1.0f, dz.data()) == 0.0);
+  CHECK(std::all_of(dz.begin(), dz.end(), [](float v) { return v == 0.0f; }));
+}
+
 TEST_CASE("gan losses: least squares and L1, hand values and central differences") {
   // LSGAN over 2 rows of 3 patch scores.
   std::vector<float> d = {0.9f, 0.2f, -0.4f, 1.5f, 0.0f, 0.6f}, dd(6);
@@ -180,6 +209,11 @@ TEST_CASE("gan: both objectives' gradients match central differences (every flav
   Json text_match = text, encoder_match = encoder;
   text_match["text_match"] = 0.7;
   encoder_match["text_match"] = 1.3;
+  // text_augment: conditioning augmentation (g.augment, c = μ + σ·ε, the KL term) through the
+  // linear embedding, and through the encoder with the matching loss beside it.
+  Json text_aug = text, encoder_aug = encoder_match;
+  text_aug["text_augment"] = 0.8;
+  encoder_aug["text_augment"] = 1.7;
   label["condition"] = "label";
   info["categorical"] = Json::array({3});
   info["continuous"] = 1;
@@ -189,7 +223,8 @@ TEST_CASE("gan: both objectives' gradients match central differences (every flav
   const Case cases[] = {{gan::Flavor::gan, plain, false, false},     {gan::Flavor::cgan, label, true, false},
                         {gan::Flavor::cgan, text, false, true},      {gan::Flavor::cgan, encoder, false, true},
                         {gan::Flavor::infogan, info, false, false},  {gan::Flavor::cgan, conv, true, false},
-                        {gan::Flavor::cgan, text_match, true, true}, {gan::Flavor::cgan, encoder_match, true, true}};
+                        {gan::Flavor::cgan, text_match, true, true}, {gan::Flavor::cgan, encoder_match, true, true},
+                        {gan::Flavor::cgan, text_aug, false, true},  {gan::Flavor::cgan, encoder_aug, true, true}};
   for (const Case& k : cases) {
     CAPTURE(k.cfg.dump());
     GanModel m(k.flavor, k.cfg);
@@ -576,6 +611,112 @@ TEST_CASE("cgan text_match: configured, needs labels, saved; the loss separates 
   so.conditions = ids.data();
   so.condition_dim = 128;
   on->sample(4, so, a.data());
+  loaded->sample(4, so, b.data());
+  CHECK(a == b);
+}
+
+TEST_CASE("cgan text_augment: configured, saved, ε is part of the latent, the KL term pulls σ to 1") {
+  const Json base{{"architecture", "mlp"},
+                  {"condition", "text"},
+                  {"g_hidden", 16},
+                  {"d_hidden", 16},
+                  {"latent", 4},
+                  {"embed", 8},
+                  {"text_features", "subword-ids-v3"}};
+  CHECK(GanModel(gan::Flavor::cgan, base).config()["text_augment"] == 0.0);
+  Json negative = base;
+  negative["text_augment"] = -1.0;
+  CHECK(status_of([&] { GanModel(gan::Flavor::cgan, negative); }) == Status::invalid_config);
+  Json label{{"condition", "label"}, {"text_augment", 1.0}};
+  CHECK(status_of([&] { GanModel(gan::Flavor::cgan, label); }) == Status::invalid_config);  // text only
+
+  const Images data = squares(128, 4);
+  const std::vector<float> ids = class_sentences(data.labels, 5);
+  auto fit = [&](double weight) {
+    Json cfg = base;
+    if (weight > 0) cfg["text_augment"] = weight;
+    auto m = std::make_unique<GanModel>(gan::Flavor::cgan, cfg);
+    DataView v = data.view(false);
+    v.conditions = ids.data();
+    v.condition_dim = 128;
+    FitOptions o = options(5, 16, 7);
+    o.learning_rate = 5e-3;
+    m->fit(v, o);
+    return m;
+  };
+  const auto off = fit(0.0), weak = fit(1e-3), strong = fit(30.0);
+  CHECK(off->latent_dim() == 4);
+  CHECK(strong->latent_dim() == 4 + 8);  // [z | ε]
+  CHECK(strong->parameter_store().size(strong->parameter_store().find("g.augment.weight")) == 16 * 8);
+  CHECK(status_of([&] { off->parameter_store().find("g.augment.weight"); }) == Status::invalid_argument);
+  // ε reaches G: decoding one sentence with the same z and two ε gives two images.
+  {
+    std::vector<float> codes(2 * 12, 0.0f), out(2 * 64);
+    for (int j = 0; j < 4; ++j) codes[static_cast<std::size_t>(j)] = codes[static_cast<std::size_t>(12 + j)] = 0.3f;
+    for (int j = 4; j < 12; ++j) codes[static_cast<std::size_t>(12 + j)] = 1.5f;
+    std::vector<float> two(ids.begin(), ids.begin() + 128);
+    two.insert(two.end(), ids.begin(), ids.begin() + 128);
+    Rows c{codes, 2, 12, {}};
+    SampleOptions so;
+    so.conditions = two.data();
+    so.condition_dim = 128;
+    strong->decode(c.view(), so, out.data());
+    double diff = 0;
+    for (int i = 0; i < 64; ++i)
+      diff += std::fabs(out[static_cast<std::size_t>(i)] - out[static_cast<std::size_t>(64 + i)]);
+    CHECK(diff > 1e-3);
+  }
+  // The KL term is wired in: with λ_KL 30 G's [μ | log σ²] = g.augment(s) lie much nearer
+  // N(0, I) than with 1e-3 (KL per sentence, computed here by hand from the stored weights).
+  auto mean_kl = [&](GanModel& m) {
+    std::vector<float> e(128 * 8);
+    m.sentence_embedding(true, 128, ids.data(), e.data());
+    nn::ParameterStore& st = m.parameter_store();
+    const float* W = st.value(st.find("g.augment.weight"));
+    const float* b = st.value(st.find("g.augment.bias"));
+    double total = 0;
+    for (int r = 0; r < 128; ++r)
+      for (int j = 0; j < 8; ++j) {
+        double mu = b[j], lv = b[8 + j];
+        for (int k = 0; k < 8; ++k) {
+          mu += W[j * 8 + k] * e[static_cast<std::size_t>(r * 8 + k)];
+          lv += W[(8 + j) * 8 + k] * e[static_cast<std::size_t>(r * 8 + k)];
+        }
+        total += 0.5 * (mu * mu + std::exp(lv) - 1.0 - lv);
+      }
+    return total / 128.0;
+  };
+  const double kl_weak = mean_kl(*weak), kl_strong = mean_kl(*strong);
+  CAPTURE(kl_weak);
+  CAPTURE(kl_strong);
+  CHECK(kl_strong < 0.5 * kl_weak);
+  // A file written before the key existed loads as 0 and samples exactly as the model that
+  // wrote it; a model with it saves, loads and samples bit-identically.
+  SampleOptions so;
+  so.conditions = ids.data();
+  so.condition_dim = 128;
+  {
+    const std::vector<uint8_t> written = save_model_bytes(*off);
+    const SafetensorsContents c = decode_safetensors(written.data(), written.size());
+    Metadata meta = c.metadata;
+    Json cfg = Json::parse(meta.at("config"));
+    REQUIRE(cfg.contains("text_augment"));
+    cfg.erase("text_augment");
+    meta["config"] = cfg.dump();
+    const std::vector<uint8_t> legacy = encode_safetensors(c.tensors, meta);
+    auto old = load_model_bytes(legacy.data(), legacy.size());
+    CHECK(old->config()["text_augment"] == 0.0);
+    std::vector<float> a(4 * 64), b(4 * 64);
+    off->sample(4, so, a.data());
+    old->sample(4, so, b.data());
+    CHECK(a == b);
+  }
+  const std::vector<uint8_t> bytes = save_model_bytes(*strong);
+  auto loaded = load_model_bytes(bytes.data(), bytes.size());
+  CHECK(loaded->config()["text_augment"] == 30.0);
+  CHECK(save_model_bytes(*loaded) == bytes);
+  std::vector<float> a(4 * 64), b(4 * 64);
+  strong->sample(4, so, a.data());
   loaded->sample(4, so, b.data());
   CHECK(a == b);
 }

@@ -61,7 +61,8 @@ void on_signal(int sig) {
 // conditions on the labels.
 // The case "cgan-text": a cgan conditioned on sentences through its learned encoder
 // (subword-ids-v3) with the sentence-class matching loss (text_match: class prototypes, the
-// labels give each sentence's class), fitted on two alternating sentences' features.
+// labels give each sentence's class) and conditioning augmentation (text_augment: g.augment,
+// ε per sample), fitted on two alternating sentences' features.
 constexpr const char* kTextCase = "cgan-text";
 constexpr int64_t kTextDim = 64;  // two word slots of 32
 
@@ -252,7 +253,7 @@ void run_kind(const std::string& name, const Data& data) {
   const std::string kind = text ? "cgan" : name;
   const std::string config =
       text
-          ? R"({"ngf": 4, "ndf": 4, "latent": 8, "condition": "text", "text_features": "subword-ids-v3", "embed": 8, "text_match": 1})"
+          ? R"({"ngf": 4, "ndf": 4, "latent": 8, "condition": "text", "text_features": "subword-ids-v3", "embed": 8, "text_match": 1, "text_augment": 1})"
           : small_config_json(kind);
   const gm_data view = data.view(text);
   std::snprintf(g_case, sizeof g_case, "kind %s, reference fit", name.c_str());

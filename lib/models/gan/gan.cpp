@@ -9,6 +9,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "models/gan/gan_losses.hpp"
 #include "models/gan/gan_nets.hpp"
 #include "models/gan/gan_scratch.hpp"
 #include "nn/optim.hpp"
@@ -50,7 +51,9 @@ std::string GanModel::unsupported_why(const char* verb) const {
 }
 
 int64_t GanModel::do_latent_dim() const {
-  return cfg_.latent + (cfg_.flavor == gan::Flavor::infogan ? cfg_.code_width() : 0);
+  // text_augment: the latent is [z | ε], ε the conditioning augmentation's noise (embed).
+  return cfg_.latent + (cfg_.flavor == gan::Flavor::infogan ? cfg_.code_width() : 0) +
+         (cfg_.augment() ? cfg_.embed : 0);
 }
 
 // ---------------------------------------------------------------- fit
@@ -172,7 +175,7 @@ nn::ParamSpan GanModel::generator_span() {
 // ---------------------------------------------------------------- inference
 
 void GanModel::generator_input(int64_t n, const float* z, const int32_t* labels, const float* conditions,
-                               const float* codes, float* gin) const {
+                               const float* codes, const float* eps, float* gin) const {
   const int64_t Z = cfg_.latent, CG = cfg_.g_condition_width(), G_IN = Z + CG;
   for (int64_t r = 0; r < n; ++r) std::memcpy(gin + r * G_IN, z + r * Z, static_cast<std::size_t>(Z) * sizeof(float));
   if (CG == 0) return;
@@ -185,6 +188,11 @@ void GanModel::generator_input(int64_t n, const float* z, const int32_t* labels,
     case gan::Condition::text: {
       nn::TextEncoderWork work;
       nets_->sentence(true, conditions, block.data(), n, work);
+      if (cfg_.augment()) {  // c = μ + σ·ε
+        std::vector<float> ml(static_cast<std::size_t>(n * 2 * CG));
+        nets_->g_augment->forward(block.data(), ml.data(), n);
+        gan::augment_condition(ml.data(), eps, n, CG, block.data());
+      }
       break;
     }
     case gan::Condition::none: std::copy(codes, codes + n * CG, block.begin()); break;
@@ -249,6 +257,8 @@ void GanModel::do_sample(int64_t n, const SampleOptions& options, float* out) co
         }
         for (int64_t j = 0; j < cfg_.continuous; ++j) c[at + j] = 2.0f * row.uniform_f() - 1.0f;
       }
+      if (cfg_.augment())
+        for (int64_t j = 0; j < cfg_.embed; ++j) c[Z + j] = static_cast<float>(row.normal());
       if (cfg_.condition == gan::Condition::label)
         labels[static_cast<std::size_t>(i)] =
             options.labels ? options.labels[begin + i]
@@ -274,6 +284,8 @@ void GanModel::do_decode(const DataView& codes, const SampleOptions& options, fl
   std::vector<float> z(static_cast<std::size_t>(std::min(codes.n, kChunk) * Z));
   std::vector<float> code(static_cast<std::size_t>(std::min(codes.n, kChunk) * std::max<int64_t>(CW, 1)));
   std::vector<float> gin(static_cast<std::size_t>(std::min(codes.n, kChunk) * G_IN));
+  const int64_t E = cfg_.augment() ? cfg_.embed : 0;
+  std::vector<float> eps(static_cast<std::size_t>(std::min(codes.n, kChunk) * std::max<int64_t>(E, 1)));
   nn::SequentialWork work;
   for (int64_t begin = 0; begin < codes.n; begin += kChunk) {
     const int64_t count = std::min(kChunk, codes.n - begin);
@@ -282,10 +294,11 @@ void GanModel::do_decode(const DataView& codes, const SampleOptions& options, fl
       std::copy(row, row + Z, &z[static_cast<std::size_t>(i * Z)]);
       if (CW > 0 && cfg_.flavor == gan::Flavor::infogan)
         std::copy(row + Z, row + L, &code[static_cast<std::size_t>(i * CW)]);
+      if (E > 0) std::copy(row + Z, row + Z + E, &eps[static_cast<std::size_t>(i * E)]);
     }
     generator_input(count, z.data(), options.labels ? options.labels + begin : nullptr,
                     options.conditions ? options.conditions + begin * options.condition_dim : nullptr, code.data(),
-                    gin.data());
+                    eps.data(), gin.data());
     const float* y = nets_->g.forward_infer(gin.data(), count, work);
     float* o = out + begin * D;
     for (int64_t i = 0; i < count * D; ++i) o[i] = 0.5f * (y[i] + 1.0f);

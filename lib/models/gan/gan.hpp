@@ -106,9 +106,10 @@ class GanModel final : public ModelKind<GanModel>, public nn::SteppedTrainable {
 
  private:
   // G's input [z | c] for n rows: c is the one-hot label, the condition vector, the text
-  // embedding of the hashed sentence, or infogan's codes.
+  // embedding of the hashed sentence (with text_augment μ + σ·ε, eps (n, embed)), or
+  // infogan's codes.
   void generator_input(int64_t n, const float* z, const int32_t* labels, const float* conditions, const float* codes,
-                       float* gin) const;
+                       const float* eps, float* gin) const;
   // Values in [0, 1]; labels or conditions as the configuration needs; fills in the
   // fitted "classes" / "condition_dim".
   void check_fit_data(const DataView& data);

@@ -97,6 +97,10 @@ Schema make_schema(Flavor flavor) {
                            "against learned class prototypes, softmax cross-entropy against the image's label "
                            "(Reed et al. 2016's joint embedding; needs labels with the data; 0: off; only with "
                            "condition \"text\")"));
+    k.push_back(number_key("text_augment", 0.0, 0.0, 100.0,
+                           "weight of the KL term of conditioning augmentation (StackGAN): G's condition drawn "
+                           "from N(mu(s), sigma(s)^2) per sample, so samples of one sentence differ (0: off, G "
+                           "takes the sentence embedding itself; only with condition \"text\")"));
   }
   if (flavor == Flavor::infogan) {
     k.push_back(integers_key("categorical", {10}, 0, 8, 2, 1000, "sizes of the categorical codes"));
@@ -162,6 +166,7 @@ Config read_config(Flavor flavor, const Json& given, Json& effective) {
       c.text_features = r.text("text_features");
       c.text_match = static_cast<float>(r.number("text_match"));
       if (c.text_match > 0.0f) c.classes = r.integer("classes");
+      c.text_augment = static_cast<float>(r.number("text_augment"));
     }
   }
   if (flavor == Flavor::infogan) {

@@ -46,6 +46,12 @@ struct Config {
   // classes is then the number of classes (0 until fit reads the data's labels).
   float text_match = 0.0f;
   bool class_match() const { return condition == Condition::text && text_match > 0.0f; }
+  // text: λ_KL of conditioning augmentation (StackGAN, Zhang et al. 2017): g.augment maps G's
+  // sentence embedding s to [μ | log σ²] (2·embed), G's condition is c = μ + σ·ε with
+  // ε ~ N(0, I) per sample (part of the model's latent: [z | ε]), and λ_KL · KL(N(μ, σ²) ‖
+  // N(0, I)) joins G's loss. 0 (files without the key): G takes s itself, as before.
+  float text_augment = 0.0f;
+  bool augment() const { return condition == Condition::text && text_augment > 0.0f; }
   // infogan
   std::vector<int64_t> categorical;
   int64_t continuous = 0;

@@ -85,6 +85,38 @@ inline double class_match_loss(const float* l, const int32_t* y, int64_t B, int6
   return total;
 }
 
+// Conditioning augmentation (StackGAN, Zhang et al. 2017; "text_augment"): ml (B, 2E) holds
+// per row [μ | log σ²], eps (B, E) ε ~ N(0, I); the condition is c = μ + exp(½ log σ²)·ε.
+inline void augment_condition(const float* ml, const float* eps, int64_t B, int64_t E, float* c) {
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t j = 0; j < E; ++j)
+      c[r * E + j] = ml[r * 2 * E + j] + std::exp(0.5f * ml[r * 2 * E + E + j]) * eps[r * E + j];
+}
+
+// Its loss and backward: the KL divergence of N(μ, σ²) from N(0, I), summed over rows,
+//   loss = Σ_r ½ Σ_j (μ² + σ² − 1 − log σ²)
+// and with dml (B, 2E) the gradient of c's upstream gradient dc (B, E) through c = μ + σ·ε
+// plus weight · ∂loss/∂ml / B (the 1/B of the other losses' sums):
+//   ∂/∂μ = dc + weight · μ / B,  ∂/∂log σ² = dc · ε · ½σ + weight · ½ (σ² − 1) / B
+// dc may be null (the KL term alone).
+inline double augment_kl(const float* ml, const float* eps, const float* dc, int64_t B, int64_t E, float weight,
+                         float* dml) {
+  const float scale = weight / static_cast<float>(B);
+  double total = 0;
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t j = 0; j < E; ++j) {
+      const float mu = ml[r * 2 * E + j], lv = ml[r * 2 * E + E + j];
+      const double var = std::exp(static_cast<double>(lv));
+      total += 0.5 * (static_cast<double>(mu) * mu + var - 1.0 - lv);
+      if (!dml) continue;
+      const float g = dc ? dc[r * E + j] : 0.0f;
+      dml[r * 2 * E + j] = g + scale * mu;
+      dml[r * 2 * E + E + j] =
+          g * eps[r * E + j] * 0.5f * std::exp(0.5f * lv) + scale * 0.5f * static_cast<float>(var - 1.0);
+    }
+  return total;
+}
+
 // Least-squares adversarial loss (LSGAN, Mao et al. 2017, with the 0-1 targets CycleGAN uses)
 // over a discriminator's output d (B, P): P scores per image — 1 for a plain discriminator,
 // the patch map's C·H'·W' for a PatchGAN. Per row, ½ · the mean over its P scores:

@@ -147,6 +147,7 @@ Nets::Nets(const Config& cfg, const DataShape& shape, Status status) {
     g_text = std::make_unique<nn::TextEncoder>(store, "g.text", p.text_slots, kTextSlotEntries, kTextIdBuckets,
                                                cfg.embed, cfg.embed);
   if (p.match_classes > 0) g_match = std::make_unique<nn::Linear>(store, "g.match", cfg.embed, p.match_classes, false);
+  if (cfg.augment()) g_augment = std::make_unique<nn::Linear>(store, "g.augment", cfg.embed, 2 * cfg.embed);
   for (const nn::StageSpec& s : p.g) g.add(store, s);
   if (p.d_embed_in > 0) d_embed = std::make_unique<nn::Linear>(store, "d.embed", p.d_embed_in, cfg.embed);
   if (p.text_slots > 0)
@@ -172,6 +173,7 @@ void Nets::init(const Config& cfg, Rng& rng) {
   if (d_text) d_text->init(rng);
   if (g_match) g_match->init(rng);
   if (d_match) d_match->init(rng);
+  if (g_augment) g_augment->init(rng);
   if (cfg.conv) {
     init_dcgan(store, g, rng);
     init_dcgan(store, d_trunk, rng);
@@ -209,6 +211,10 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> planned_tensors(const 
   if (p.text_slots > 0)
     for (auto& t : nn::TextEncoder::tensors("g.text", kTextIdBuckets, cfg.embed, cfg.embed)) out.push_back(t);
   if (p.match_classes > 0) out.push_back({"g.match.weight", {p.match_classes, cfg.embed}});
+  if (cfg.augment()) {
+    out.push_back({"g.augment.weight", {2 * cfg.embed, cfg.embed}});
+    out.push_back({"g.augment.bias", {2 * cfg.embed}});
+  }
   for (const nn::StageSpec& s : p.g) add_shapes(out, s);
   if (p.d_embed_in > 0) {
     out.push_back({"d.embed.weight", {cfg.embed, p.d_embed_in}});

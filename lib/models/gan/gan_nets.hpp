@@ -8,6 +8,9 @@
 //   g.match   text with "text_match" > 0: the class prototypes P (classes × embed, a Linear
 //             without bias) G's sentence embedding is scored against (gan_losses.hpp
 //             class_match_loss); d.match likewise for D's
+//   g.augment text with "text_augment" > 0: Linear(embed → 2·embed), G's sentence embedding
+//             s → [μ | log σ²] of its condition c = μ + σ·ε (conditioning augmentation,
+//             StackGAN; gan_losses.hpp augment_condition / augment_kl)
 //   g.*       generator  [z | c] → image in [−1, 1] (tanh)
 //   d.embed   text only: the discriminator's own sentence embedding
 //   d.*       discriminator trunk  image → features f (F floats)
@@ -52,6 +55,7 @@ struct Nets {
   std::unique_ptr<nn::Linear> g_embed, d_embed;
   std::unique_ptr<nn::TextEncoder> g_text, d_text;  // instead of g_embed, d_embed (subword-ids-v3)
   std::unique_ptr<nn::Linear> g_match, d_match;     // text_match > 0: class prototypes (classes × embed)
+  std::unique_ptr<nn::Linear> g_augment;            // text_augment > 0: s → [μ | log σ²] (embed → 2·embed)
   nn::Sequential g, d_trunk, q;
   std::unique_ptr<nn::Linear> d_head, d_proj;
 

@@ -101,6 +101,13 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
     Scratch::grow(s.dmatch, B * cfg_.classes);
     Scratch::grow(s.dmatch_e, B * cfg_.embed);
   }
+  if (cfg_.augment()) {
+    Scratch::grow(s.eps, B * cfg_.embed);
+    Scratch::grow(s.aug_ml, B * 2 * cfg_.embed);
+    Scratch::grow(s.aug_c, B * cfg_.embed);
+    Scratch::grow(s.aug_dml, B * 2 * cfg_.embed);
+    Scratch::grow(s.aug_ds, B * cfg_.embed);
+  }
 
   // Real rows in [−1, 1]; z, codes and conditions; G's input.
   float* xs = s.xs.data();
@@ -110,6 +117,8 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
   for (int64_t r = 0; r < B; ++r) {
     Rng row(key, static_cast<uint64_t>(batch.first_row + r));  // a rank's block draws its rows' own streams
     for (int64_t j = 0; j < Z; ++j) gin[r * G_IN + j] = static_cast<float>(cfg_.noise_std * row.normal());
+    if (cfg_.augment())  // ε of conditioning augmentation, after z (as sampling draws it)
+      for (int64_t j = 0; j < cfg_.embed; ++j) s.eps.data()[r * cfg_.embed + j] = static_cast<float>(row.normal());
     if (!info) continue;
     float* c = codes + r * CW;
     std::fill(c, c + CW, 0.0f);
@@ -147,6 +156,11 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
     if (text) {
       nets.sentence(true, batch.conditions, s.g_cond.data(), B, s.g_text);
       gc = s.g_cond.data();
+      if (cfg_.augment()) {  // c = μ + σ·ε, [μ | log σ²] = g.augment(s)
+        nets.g_augment->forward(s.g_cond.data(), s.aug_ml.data(), B);
+        gan::augment_condition(s.aug_ml.data(), s.eps.data(), B, CG, s.aug_c.data());
+        gc = s.aug_c.data();
+      }
     }
     for (int64_t r = 0; r < B; ++r)
       std::memcpy(gin + r * G_IN + Z, gc + r * CG, static_cast<std::size_t>(CG) * sizeof(float));
@@ -265,6 +279,9 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
   double loss_g = gan::bce_logit_const(logit, B, 1.0f, 1.0f, dlogit);
   if (backward) head_backward(nets, f_gen, c, proj, dlogit, B, false, s.df_fake.data(), false, nullptr, du, tmp);
   if (info) loss_g += cfg_.info_weight * info_term(f_gen, B, s.q_gen, backward, /*weights*/ false);
+  if (cfg_.augment() && !backward)
+    loss_g +=
+        cfg_.text_augment * gan::augment_kl(s.aug_ml.data(), s.eps.data(), nullptr, B, CG, cfg_.text_augment, nullptr);
   if (!backward) return cfg_.class_match() ? loss_g + match_term(true, batch, s.g_cond.data(), nullptr, false) : loss_g;
   nets.d_trunk.backward(fake, s.df_fake.data(), s.dfake.data(), B, s.d_gen, /*weights*/ false);
   nets.g.backward(gin, s.dfake.data(), text ? s.dgin.data() : nullptr, B, s.g);
@@ -272,6 +289,12 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
     float* de = s.dcond.data();  // reused: the gradient w.r.t. g.embed's output
     for (int64_t r = 0; r < B; ++r)
       std::memcpy(de + r * CG, s.dgin.data() + r * G_IN + Z, static_cast<std::size_t>(CG) * sizeof(float));
+    if (cfg_.augment()) {  // through c = μ + σ·ε and the KL term, then g.augment: de becomes ∂/∂s
+      loss_g += cfg_.text_augment *
+                gan::augment_kl(s.aug_ml.data(), s.eps.data(), de, B, CG, cfg_.text_augment, s.aug_dml.data());
+      nets.g_augment->backward(s.g_cond.data(), s.aug_dml.data(), s.aug_ds.data(), B);
+      std::memcpy(de, s.aug_ds.data(), static_cast<std::size_t>(B * CG) * sizeof(float));
+    }
     if (cfg_.class_match()) loss_g += match_term(true, batch, s.g_cond.data(), de, true);
     nets.sentence_backward(true, batch.conditions, de, B, s.g_text);
   }
