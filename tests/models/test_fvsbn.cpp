@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "exact_helpers.hpp"
+#include "legacy_file.hpp"
 #include "level_helpers.hpp"
 #include "models/categorical.hpp"
 #include "models/fvsbn.hpp"
@@ -443,13 +444,7 @@ TEST_CASE("fvsbn levels: a file written before neighbour tables existed loads an
   const int64_t d = 6, lv = 4;
   const Rows data = random_levels(200, d, lv, 5, im);
   auto old = fitted_levels(data, lv, 2, Json{{"neighbour_tables", false}});
-  std::vector<uint8_t> bytes = save_model_bytes(*old);
-  // Blank the key out of the file's configuration, as the earlier version wrote it (the
-  // header's length and the JSON stay valid).
-  const std::string key = R"(\"neighbour_tables\":false,)";
-  const auto at = std::search(bytes.begin(), bytes.end(), key.begin(), key.end());
-  REQUIRE(at != bytes.end());
-  std::fill(at, at + static_cast<std::ptrdiff_t>(key.size()), ' ');
+  const std::vector<uint8_t> bytes = without_config_key(*old, "neighbour_tables");
   auto loaded = load_model_bytes(bytes.data(), bytes.size());
   CHECK(loaded->config().at("neighbour_tables") == false);
   std::vector<double> a(static_cast<std::size_t>(data.n)), b(a.size());

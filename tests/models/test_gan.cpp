@@ -9,6 +9,7 @@
 
 #include "exact_helpers.hpp"
 #include "io/safetensors.hpp"
+#include "legacy_file.hpp"
 #include "models/gan/gan.hpp"
 #include "models/gan/gan_losses.hpp"
 #include "models/model_file.hpp"
@@ -583,14 +584,7 @@ TEST_CASE("cgan text_match: configured, needs labels, saved; the loss separates 
   // A file written before the key existed (no "text_match") loads as 0 and samples exactly as
   // the model that wrote it.
   {
-    const std::vector<uint8_t> written = save_model_bytes(*off);
-    const SafetensorsContents c = decode_safetensors(written.data(), written.size());
-    Metadata meta = c.metadata;
-    Json cfg = Json::parse(meta.at("config"));
-    REQUIRE(cfg.contains("text_match"));
-    cfg.erase("text_match");
-    meta["config"] = cfg.dump();
-    const std::vector<uint8_t> legacy = encode_safetensors(c.tensors, meta);
+    const std::vector<uint8_t> legacy = without_config_key(*off, "text_match");
     auto old = load_model_bytes(legacy.data(), legacy.size());
     CHECK(old->config()["text_match"] == 0.0);
     std::vector<float> a(4 * 64), b(4 * 64);
@@ -696,14 +690,7 @@ TEST_CASE("cgan text_augment: configured, saved, ε is part of the latent, the K
   so.conditions = ids.data();
   so.condition_dim = 128;
   {
-    const std::vector<uint8_t> written = save_model_bytes(*off);
-    const SafetensorsContents c = decode_safetensors(written.data(), written.size());
-    Metadata meta = c.metadata;
-    Json cfg = Json::parse(meta.at("config"));
-    REQUIRE(cfg.contains("text_augment"));
-    cfg.erase("text_augment");
-    meta["config"] = cfg.dump();
-    const std::vector<uint8_t> legacy = encode_safetensors(c.tensors, meta);
+    const std::vector<uint8_t> legacy = without_config_key(*off, "text_augment");
     auto old = load_model_bytes(legacy.data(), legacy.size());
     CHECK(old->config()["text_augment"] == 0.0);
     std::vector<float> a(4 * 64), b(4 * 64);
