@@ -56,24 +56,22 @@ FitOptions fit_options_of(const gm_fit_options* o) {
     f.checkpoint_every = o->checkpoint_every;
     if (o->checkpoint_path) f.checkpoint_path = o->checkpoint_path;
   }
-  if (GM_HAS_FIELD(o, gm_fit_options, mpi_comm)) {
-    if (o->distributed != 0 && o->distributed != 1)
-      fail(Status::invalid_argument, "distributed must be 0 or 1, got {}", o->distributed);
-    if (o->distributed == 1) f.comm = dist::Communicator::from_mpi(o->mpi_comm);
-  }
+  // The 0/1 switches: anything else is the caller's mistake, named.
+  const auto flag = [](int value, const char* name) {
+    if (value != 0 && value != 1) fail(Status::invalid_argument, "{} must be 0 or 1, got {}", name, value);
+    return value == 1;
+  };
+  if (GM_HAS_FIELD(o, gm_fit_options, mpi_comm) && flag(o->distributed, "distributed"))
+    f.comm = dist::Communicator::from_mpi(o->mpi_comm);
   if (GM_HAS_FIELD(o, gm_fit_options, sync_batch_norm)) {
-    if (o->sync_batch_norm != 0 && o->sync_batch_norm != 1)
-      fail(Status::invalid_argument, "sync_batch_norm must be 0 or 1, got {}", o->sync_batch_norm);
-    if (o->sync_batch_norm == 1 && !f.comm)
+    f.sync_batch_norm = flag(o->sync_batch_norm, "sync_batch_norm");
+    if (f.sync_batch_norm && !f.comm)
       fail(Status::invalid_argument, "sync_batch_norm is for a distributed fit: set distributed to 1 too");
-    f.sync_batch_norm = o->sync_batch_norm == 1;
   }
   if (GM_HAS_FIELD(o, gm_fit_options, sharded)) {
-    if (o->sharded != 0 && o->sharded != 1)
-      fail(Status::invalid_argument, "sharded must be 0 or 1, got {}", o->sharded);
-    if (o->sharded == 1 && !f.comm)
+    f.sharded = flag(o->sharded, "sharded");
+    if (f.sharded && !f.comm)
       fail(Status::invalid_argument, "sharded is for a distributed fit: set distributed to 1 too");
-    f.sharded = o->sharded == 1;
   }
   return f;
 }
