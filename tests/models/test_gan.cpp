@@ -146,6 +146,33 @@ TEST_CASE("gan losses: conditioning augmentation, hand value and central differe
   CHECK(std::all_of(dz.begin(), dz.end(), [](float v) { return v == 0.0f; }));
 }
 
+TEST_CASE("gan losses: the mode-seeking term, hand value and central differences") {
+  // 2 rows of 3 pixels from two draws; noises of 2 values per row, 3 apart (as in G's input).
+  std::vector<float> a = {0.5f, -0.2f, 0.9f, 0.1f, 0.3f, -0.7f}, b = {0.1f, 0.4f, 0.8f, -0.6f, 0.3f, 0.2f};
+  const std::vector<float> za = {1.0f, -0.5f, 9.0f, 0.2f, 0.4f, 9.0f}, zb = {-1.0f, 0.5f, -9.0f, 0.7f, -0.2f, -9.0f};
+  std::vector<float> da(6), db(6);
+  const double total =
+      gan::mode_seeking_loss(a.data(), b.data(), za.data(), zb.data(), 2, 3, 2, 3, 0.5f, da.data(), db.data());
+  // mean |a − b| = (0.4 + 0.6 + 0.1 + 0.7 + 0 + 0.9) / 6; mean |za − zb| = (2 + 1 + 0.5 + 0.6) / 4.
+  const double image = 2.7 / 6.0, noise = 4.1 / 4.0;
+  CHECK(total == doctest::Approx(1.0 / (image / noise + 1e-5)));
+  auto whole = [&] {
+    return 0.5 * gan::mode_seeking_loss(a.data(), b.data(), za.data(), zb.data(), 2, 3, 2, 3, 0.5f, nullptr, nullptr);
+  };
+  for (std::size_t i = 0; i < 6; ++i) {
+    CAPTURE(i);
+    if (i == 4) {  // a tie: the subgradient 0 (PyTorch's sign(0))
+      CHECK(da[i] == 0.0f);
+      continue;
+    }
+    CHECK(da[i] == doctest::Approx(central(whole, a[i], 1e-3f)).epsilon(1e-3));
+    CHECK(db[i] == doctest::Approx(central(whole, b[i], 1e-3f)).epsilon(1e-3));
+    CHECK(da[i] == -db[i]);
+  }
+  // Further apart images lower the term: a descent step moves a away from b.
+  CHECK(da[0] < 0.0f);
+}
+
 TEST_CASE("gan losses: least squares and L1, hand values and central differences") {
   // LSGAN over 2 rows of 3 patch scores.
   std::vector<float> d = {0.9f, 0.2f, -0.4f, 1.5f, 0.0f, 0.6f}, dd(6);
@@ -215,17 +242,25 @@ TEST_CASE("gan: both objectives' gradients match central differences (every flav
   Json text_aug = text, encoder_aug = encoder_match;
   text_aug["text_augment"] = 0.8;
   encoder_aug["text_augment"] = 1.7;
+  // mode_seeking: G's second draw G(z₂, c) and the term over both, with a label, and through
+  // the encoder with the matching loss and conditioning augmentation (the condition's gradient
+  // from both draws).
+  Json label_mode = mlp, encoder_mode = encoder_aug;
+  label_mode["condition"] = "label";
+  label_mode["mode_seeking"] = 0.9;
+  encoder_mode["mode_seeking"] = 1.1;
   label["condition"] = "label";
   info["categorical"] = Json::array({3});
   info["continuous"] = 1;
   info["noise_std"] = 1.0;  // the state the step size below was chosen for (BN over 12 rows is kinky)
   Json plain = mlp;
   plain.erase("architecture");
-  const Case cases[] = {{gan::Flavor::gan, plain, false, false},     {gan::Flavor::cgan, label, true, false},
-                        {gan::Flavor::cgan, text, false, true},      {gan::Flavor::cgan, encoder, false, true},
-                        {gan::Flavor::infogan, info, false, false},  {gan::Flavor::cgan, conv, true, false},
-                        {gan::Flavor::cgan, text_match, true, true}, {gan::Flavor::cgan, encoder_match, true, true},
-                        {gan::Flavor::cgan, text_aug, false, true},  {gan::Flavor::cgan, encoder_aug, true, true}};
+  const Case cases[] = {{gan::Flavor::gan, plain, false, false},      {gan::Flavor::cgan, label, true, false},
+                        {gan::Flavor::cgan, text, false, true},       {gan::Flavor::cgan, encoder, false, true},
+                        {gan::Flavor::infogan, info, false, false},   {gan::Flavor::cgan, conv, true, false},
+                        {gan::Flavor::cgan, text_match, true, true},  {gan::Flavor::cgan, encoder_match, true, true},
+                        {gan::Flavor::cgan, text_aug, false, true},   {gan::Flavor::cgan, encoder_aug, true, true},
+                        {gan::Flavor::cgan, label_mode, true, false}, {gan::Flavor::cgan, encoder_mode, true, true}};
   for (const Case& k : cases) {
     CAPTURE(k.cfg.dump());
     GanModel m(k.flavor, k.cfg);
@@ -705,6 +740,66 @@ TEST_CASE("cgan text_augment: configured, saved, ε is part of the latent, the K
   std::vector<float> a(4 * 64), b(4 * 64);
   strong->sample(4, so, a.data());
   loaded->sample(4, so, b.data());
+  CHECK(a == b);
+}
+
+TEST_CASE("cgan mode_seeking: configured, training only, and the generator's samples of one label vary more") {
+  const Json base{{"condition", "label"}, {"ngf", 4}, {"ndf", 4}, {"latent", 8}};
+  CHECK(GanModel(gan::Flavor::cgan, base).config()["mode_seeking"] == 0.0);
+  Json negative = base;
+  negative["mode_seeking"] = -1.0;
+  CHECK(status_of([&] { GanModel(gan::Flavor::cgan, negative); }) == Status::invalid_config);
+  CHECK(status_of([&] { GanModel(gan::Flavor::dcgan, Json{{"mode_seeking", 1.0}}); }) == Status::invalid_config);
+
+  const Images data = squares(128, 4);
+  auto fit = [&](double weight) {
+    Json cfg = base;
+    if (weight > 0) cfg["mode_seeking"] = weight;
+    auto m = std::make_unique<GanModel>(gan::Flavor::cgan, cfg);
+    FitOptions o = options(10, 16, 7);
+    o.learning_rate = 5e-3;  // a few steps that move G visibly
+    m->fit(data.view(true), o);
+    return m;
+  };
+  const auto off = fit(0.0), on = fit(1.0);
+  // No parameters of its own: the same tensors with and without it.
+  CHECK(on->parameter_store().count() == off->parameter_store().count());
+  CHECK(on->parameter_store().parameter_count() == off->parameter_store().parameter_count());
+  // Pixel spread over 64 samples of label 0, averaged over the pixels.
+  auto spread = [](GanModel& m) {
+    std::vector<int32_t> labels(64, 0);
+    SampleOptions so;
+    so.labels = labels.data();
+    so.seed = 3;
+    std::vector<float> x(64 * 64);
+    m.sample(64, so, x.data());
+    double total = 0;
+    for (int i = 0; i < 64; ++i) {
+      double mean = 0, sq = 0;
+      for (int r = 0; r < 64; ++r) {
+        const double v = x[static_cast<std::size_t>(r * 64 + i)];
+        mean += v;
+        sq += v * v;
+      }
+      mean /= 64;
+      total += std::sqrt(std::max(0.0, sq / 64 - mean * mean));
+    }
+    return total / 64;
+  };
+  const double s_off = spread(*off), s_on = spread(*on);
+  CAPTURE(s_off);
+  CAPTURE(s_on);
+  CHECK(s_on > 1.5 * s_off);
+  // A file written before the key existed loads as 0 and samples as the model that wrote it.
+  const std::vector<uint8_t> legacy = without_config_key(*on, "mode_seeking");
+  auto old = load_model_bytes(legacy.data(), legacy.size());
+  CHECK(old->config()["mode_seeking"] == 0.0);
+  std::vector<int32_t> labels(4, 1);
+  SampleOptions so;
+  so.labels = labels.data();
+  std::vector<float> a(4 * 64), b(4 * 64);
+  on->sample(4, so, a.data());
+  old->sample(4, so, b.data());
   CHECK(a == b);
 }
 

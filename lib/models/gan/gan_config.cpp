@@ -101,6 +101,9 @@ Schema make_schema(Flavor flavor) {
                            "weight of the KL term of conditioning augmentation (StackGAN): G's condition drawn "
                            "from N(mu(s), sigma(s)^2) per sample, so samples of one sentence differ (0: off, G "
                            "takes the sentence embedding itself; only with condition \"text\")"));
+    k.push_back(number_key("mode_seeking", 0.0, 0.0, 100.0,
+                           "weight of the mode-seeking term (MSGAN): the generator is paid for making two "
+                           "noise draws of one condition differ, against a generator that ignores z (0: off)"));
   }
   if (flavor == Flavor::infogan) {
     k.push_back(integers_key("categorical", {10}, 0, 8, 2, 1000, "sizes of the categorical codes"));
@@ -169,6 +172,7 @@ Config read_config(Flavor flavor, const Json& given, Json& effective) {
       c.text_augment = static_cast<float>(r.number("text_augment"));
     }
   }
+  if (flavor == Flavor::cgan) c.mode_seeking = static_cast<float>(r.number("mode_seeking"));
   if (flavor == Flavor::infogan) {
     c.categorical = r.integers("categorical");
     c.continuous = r.integer("continuous");

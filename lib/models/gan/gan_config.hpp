@@ -52,6 +52,12 @@ struct Config {
   // N(0, I)) joins G's loss. 0 (files without the key): G takes s itself, as before.
   float text_augment = 0.0f;
   bool augment() const { return condition == Condition::text && text_augment > 0.0f; }
+  // cgan: λ of the mode-seeking term (MSGAN, Mao et al. 2019): each generator step also draws
+  // G(z₂, c) for the batch's conditions c and adds λ / (L + 1e-5) to G's loss, with
+  //   L = mean |G(z₁, c) − G(z₂, c)| / mean |z₁ − z₂|
+  // (means over the batch), so a generator that ignores z pays for it. Training only: no
+  // parameters; 0 (files without the key): no second draw.
+  float mode_seeking = 0.0f;
   // infogan
   std::vector<int64_t> categorical;
   int64_t continuous = 0;

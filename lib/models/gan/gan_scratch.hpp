@@ -44,6 +44,10 @@ struct Scratch {
   nn::Buffer eps, aug_ml, aug_c;       // text_augment: ε (B, embed), [μ | log σ²] (B, 2·embed), c = μ + σ·ε
   nn::Buffer aug_dml, aug_ds;          // text_augment: ∂/∂[μ | log σ²], ∂/∂s through g.augment
   nn::Buffer logit, dlogit, q, dq, dfq;
+  // mode_seeking: G's second pass on [z₂ | the same condition], its input, gradients and the
+  // term's gradient w.r.t. the first pass's images.
+  nn::SequentialWork g_pair;
+  nn::Buffer gin_pair, dgin_pair, dfake_pair, dmode;
   const float* fake = nullptr;  // G's output of the current iteration (in g's work)
 
   static void grow(nn::Buffer& b, int64_t n) {
