@@ -194,8 +194,8 @@ void note_dropped_words(const std::vector<std::string>& sentences, TextFeatures 
                "genmodels: note: %lld of %zu sentences have more than %lld words (e.g. \"%.60s\"); "
                "subword-ids-v3 with a condition width of %lld reads the first %lld, the others are ignored; "
                "what to do: %s\n",
-               static_cast<long long>(over), sentences.size(), static_cast<long long>(words),
-               sentences[first].c_str(), static_cast<long long>(dim), static_cast<long long>(words), remedy);
+               static_cast<long long>(over), sentences.size(), static_cast<long long>(words), sentences[first].c_str(),
+               static_cast<long long>(dim), static_cast<long long>(words), remedy);
 }
 
 static bool ends_with(const std::string& s, const std::string& suffix) {
