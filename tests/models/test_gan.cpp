@@ -173,6 +173,35 @@ TEST_CASE("gan losses: the mode-seeking term, hand value and central differences
   CHECK(da[0] < 0.0f);
 }
 
+TEST_CASE("gan losses: layer normalisation of sentence embeddings, values and central differences") {
+  std::vector<float> s = {0.5f, -1.0f, 2.0f, 0.1f, 3.0f, 3.0f, -2.0f, 0.4f}, inv(2);
+  const std::vector<float> given = s, dy = {0.3f, -0.7f, 1.1f, 0.2f, -0.4f, 0.9f, 0.05f, -1.3f};
+  gan::normalise_rows(s.data(), 2, 4, inv.data());
+  for (int r = 0; r < 2; ++r) {
+    double mean = 0, var = 0;
+    for (int j = 0; j < 4; ++j) mean += s[static_cast<std::size_t>(r * 4 + j)];
+    for (int j = 0; j < 4; ++j) var += s[static_cast<std::size_t>(r * 4 + j)] * s[static_cast<std::size_t>(r * 4 + j)];
+    CHECK(std::fabs(mean / 4) < 1e-6);
+    CHECK(var / 4 == doctest::Approx(1.0).epsilon(1e-4));
+  }
+  // Row 0 by hand: mean 0.4, variance (0.01 + 1.96 + 2.56 + 0.09) / 4 = 1.155.
+  CHECK(s[2] == doctest::Approx(1.6 / std::sqrt(1.155 + 1e-5)));
+  std::vector<float> dx = dy;
+  gan::normalise_rows_backward(s.data(), inv.data(), dx.data(), 2, 4);
+  std::vector<float> x = given;
+  auto whole = [&] {  // Σ dy · normalise(x)
+    std::vector<float> y = x;
+    gan::normalise_rows(y.data(), 2, 4, nullptr);
+    double v = 0;
+    for (std::size_t i = 0; i < 8; ++i) v += static_cast<double>(dy[i]) * y[i];
+    return v;
+  };
+  for (std::size_t i = 0; i < 8; ++i) {
+    CAPTURE(i);
+    CHECK(dx[i] == doctest::Approx(central(whole, x[i])).epsilon(2e-3));
+  }
+}
+
 TEST_CASE("gan losses: least squares and L1, hand values and central differences") {
   // LSGAN over 2 rows of 3 patch scores.
   std::vector<float> d = {0.9f, 0.2f, -0.4f, 1.5f, 0.0f, 0.6f}, dd(6);
@@ -249,6 +278,12 @@ TEST_CASE("gan: both objectives' gradients match central differences (every flav
   label_mode["condition"] = "label";
   label_mode["mode_seeking"] = 0.9;
   encoder_mode["mode_seeking"] = 1.1;
+  // text_norm: G's sentence embedding layer-normalised, through the linear embedding and
+  // through the encoder with the matching loss and mode seeking.
+  Json text_norm = text, encoder_norm = encoder_match;
+  text_norm["text_norm"] = true;
+  encoder_norm["text_norm"] = true;
+  encoder_norm["mode_seeking"] = 0.6;
   label["condition"] = "label";
   info["categorical"] = Json::array({3});
   info["continuous"] = 1;
@@ -260,7 +295,8 @@ TEST_CASE("gan: both objectives' gradients match central differences (every flav
                         {gan::Flavor::infogan, info, false, false},   {gan::Flavor::cgan, conv, true, false},
                         {gan::Flavor::cgan, text_match, true, true},  {gan::Flavor::cgan, encoder_match, true, true},
                         {gan::Flavor::cgan, text_aug, false, true},   {gan::Flavor::cgan, encoder_aug, true, true},
-                        {gan::Flavor::cgan, label_mode, true, false}, {gan::Flavor::cgan, encoder_mode, true, true}};
+                        {gan::Flavor::cgan, label_mode, true, false}, {gan::Flavor::cgan, encoder_mode, true, true},
+                        {gan::Flavor::cgan, text_norm, false, true},  {gan::Flavor::cgan, encoder_norm, true, true}};
   for (const Case& k : cases) {
     CAPTURE(k.cfg.dump());
     GanModel m(k.flavor, k.cfg);
@@ -801,6 +837,76 @@ TEST_CASE("cgan mode_seeking: configured, training only, and the generator's sam
   on->sample(4, so, a.data());
   old->sample(4, so, b.data());
   CHECK(a == b);
+}
+
+TEST_CASE("cgan text_norm: configured, G sees a normalised embedding, saved; old files keep theirs") {
+  const Json base{{"architecture", "mlp"},
+                  {"condition", "text"},
+                  {"g_hidden", 16},
+                  {"d_hidden", 16},
+                  {"latent", 4},
+                  {"embed", 8},
+                  {"text_features", "subword-ids-v3"}};
+  CHECK(GanModel(gan::Flavor::cgan, base).config()["text_norm"] == false);
+  CHECK(status_of([&] {
+          GanModel(gan::Flavor::cgan, Json{{"condition", "label"}, {"text_norm", true}});
+        }) == Status::invalid_config);  // text only
+  const Images data = squares(64, 4);
+  const std::vector<float> ids = class_sentences(data.labels, 5);
+  auto fit = [&](bool norm) {
+    Json cfg = base;
+    if (norm) cfg["text_norm"] = true;
+    auto m = std::make_unique<GanModel>(gan::Flavor::cgan, cfg);
+    DataView v = data.view(false);
+    v.conditions = ids.data();
+    v.condition_dim = 128;
+    m->fit(v, options(2, 16, 7));
+    return m;
+  };
+  const auto off = fit(false), on = fit(true);
+  // What G sees: each sentence's embedding with mean 0 and variance 1 over its 8 values (D's
+  // embedding is not normalised).
+  std::vector<float> e(64 * 8), d(64 * 8);
+  on->sentence_embedding(true, 64, ids.data(), e.data());
+  on->sentence_embedding(false, 64, ids.data(), d.data());
+  double worst = 0, d_var = 0;
+  for (int r = 0; r < 64; ++r) {
+    double mean = 0, sq = 0, dm = 0, dsq = 0;
+    for (int j = 0; j < 8; ++j) {
+      const double v = e[static_cast<std::size_t>(r * 8 + j)], w = d[static_cast<std::size_t>(r * 8 + j)];
+      mean += v / 8;
+      sq += v * v / 8;
+      dm += w / 8;
+      dsq += w * w / 8;
+    }
+    worst = std::max({worst, std::fabs(mean), std::fabs(sq - mean * mean - 1.0)});
+    d_var += (dsq - dm * dm) / 64;
+  }
+  CHECK(worst < 1e-3);
+  CHECK(std::fabs(d_var - 1.0) > 0.01);
+  // A file written before the key existed loads as false and samples as the model that wrote
+  // it; a model with it saves, loads and samples bit-identically.
+  SampleOptions so;
+  so.conditions = ids.data();
+  so.condition_dim = 128;
+  {
+    const std::vector<uint8_t> legacy = without_config_key(*off, "text_norm");
+    auto old = load_model_bytes(legacy.data(), legacy.size());
+    CHECK(old->config()["text_norm"] == false);
+    std::vector<float> a(4 * 64), b(4 * 64);
+    off->sample(4, so, a.data());
+    old->sample(4, so, b.data());
+    CHECK(a == b);
+  }
+  const std::vector<uint8_t> bytes = save_model_bytes(*on);
+  auto loaded = load_model_bytes(bytes.data(), bytes.size());
+  CHECK(loaded->config()["text_norm"] == true);
+  std::vector<float> a(4 * 64), b(4 * 64), c(4 * 64);
+  on->sample(4, so, a.data());
+  loaded->sample(4, so, b.data());
+  CHECK(a == b);
+  off->sample(4, so, c.data());
+  CHECK(a != c);
 }
 
 TEST_CASE("infogan: codes in, codes out") {

@@ -188,6 +188,7 @@ void GanModel::generator_input(int64_t n, const float* z, const int32_t* labels,
     case gan::Condition::text: {
       nn::TextEncoderWork work;
       nets_->sentence(true, conditions, block.data(), n, work);
+      if (cfg_.text_norm) gan::normalise_rows(block.data(), n, CG, nullptr);
       if (cfg_.augment()) {  // c = μ + σ·ε
         std::vector<float> ml(static_cast<std::size_t>(n * 2 * CG));
         nets_->g_augment->forward(block.data(), ml.data(), n);
@@ -208,6 +209,7 @@ void GanModel::sentence_embedding(bool generator, int64_t n, const float* condit
     fail(Status::unsupported, "{}: sentence_embedding is for cgan with \"condition\": \"text\"", kind());
   nn::TextEncoderWork work;
   nets_->sentence(generator, conditions, out, n, work);
+  if (generator && cfg_.text_norm) gan::normalise_rows(out, n, cfg_.embed, nullptr);
 }
 
 namespace {

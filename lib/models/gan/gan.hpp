@@ -90,7 +90,8 @@ class GanModel final : public ModelKind<GanModel>, public nn::SteppedTrainable {
   double step_g_loss() const { return last_g_; }
   const gan::Config& settings() const { return cfg_; }
   // Text: G's (generator) or D's sentence embeddings (n, embed) of n condition rows, as
-  // training and sampling compute them. For tests (the matching loss separates classes).
+  // training and sampling compute them (G's after text_norm). For tests (the matching loss
+  // separates classes).
   void sentence_embedding(bool generator, int64_t n, const float* conditions, float* out) const;
 
  protected:

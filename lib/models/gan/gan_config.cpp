@@ -101,6 +101,10 @@ Schema make_schema(Flavor flavor) {
                            "weight of the KL term of conditioning augmentation (StackGAN): G's condition drawn "
                            "from N(mu(s), sigma(s)^2) per sample, so samples of one sentence differ (0: off, G "
                            "takes the sentence embedding itself; only with condition \"text\")"));
+    k.push_back(boolean_key("text_norm", false,
+                            "layer-normalise G's sentence embedding (zero mean, unit variance over its embed "
+                            "values) so its spread across sentences cannot drown the noise z (only with condition "
+                            "\"text\")"));
     k.push_back(number_key("mode_seeking", 0.0, 0.0, 100.0,
                            "weight of the mode-seeking term (MSGAN): the generator is paid for making two "
                            "noise draws of one condition differ, against a generator that ignores z (0: off)"));
@@ -170,6 +174,7 @@ Config read_config(Flavor flavor, const Json& given, Json& effective) {
       c.text_match = static_cast<float>(r.number("text_match"));
       if (c.text_match > 0.0f) c.classes = r.integer("classes");
       c.text_augment = static_cast<float>(r.number("text_augment"));
+      c.text_norm = r.boolean("text_norm");
     }
   }
   if (flavor == Flavor::cgan) c.mode_seeking = static_cast<float>(r.number("mode_seeking"));

@@ -52,6 +52,11 @@ struct Config {
   // N(0, I)) joins G's loss. 0 (files without the key): G takes s itself, as before.
   float text_augment = 0.0f;
   bool augment() const { return condition == Condition::text && text_augment > 0.0f; }
+  // text: G's sentence embedding s is layer-normalised, ŝ = (s − mean s) / std s over its
+  // embed values (no learned scale), before G, the matching loss and conditioning
+  // augmentation see it — so the embedding's spread across sentences cannot swamp z in G's
+  // first batch norm (docs/gan.md). false (files without the key): s as the encoder gives it.
+  bool text_norm = false;
   // cgan: λ of the mode-seeking term (MSGAN, Mao et al. 2019): each generator step also draws
   // G(z₂, c) for the batch's conditions c and adds λ / (L + 1e-5) to G's loss, with
   //   L = mean |G(z₁, c) − G(z₂, c)| / mean |z₁ − z₂|

@@ -117,6 +117,39 @@ inline double augment_kl(const float* ml, const float* eps, const float* dc, int
   return total;
 }
 
+// Layer normalisation without a learned scale ("text_norm"), in place over B rows of E:
+//   ŝ = (s − μ) / √(σ² + 1e-5),  μ, σ² the row's mean and (biased) variance
+// inv (B) receives each row's 1 / √(σ² + 1e-5) when not null (for the backward).
+inline void normalise_rows(float* s, int64_t B, int64_t E, float* inv) {
+  for (int64_t r = 0; r < B; ++r) {
+    float* x = s + r * E;
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < E; ++j) mean += x[j];
+    mean /= static_cast<double>(E);
+    for (int64_t j = 0; j < E; ++j) var += (x[j] - mean) * (x[j] - mean);
+    const double k = 1.0 / std::sqrt(var / static_cast<double>(E) + 1e-5);
+    for (int64_t j = 0; j < E; ++j) x[j] = static_cast<float>((x[j] - mean) * k);
+    if (inv) inv[r] = static_cast<float>(k);
+  }
+}
+
+// Its backward, in place on dy (B, E), from the normalised rows y and inv:
+//   ∂/∂s = inv · (dy − mean(dy) − ŝ · mean(dy · ŝ))
+inline void normalise_rows_backward(const float* y, const float* inv, float* dy, int64_t B, int64_t E) {
+  for (int64_t r = 0; r < B; ++r) {
+    const float* h = y + r * E;
+    float* d = dy + r * E;
+    double sum = 0, dot = 0;
+    for (int64_t j = 0; j < E; ++j) {
+      sum += d[j];
+      dot += static_cast<double>(d[j]) * h[j];
+    }
+    sum /= static_cast<double>(E);
+    dot /= static_cast<double>(E);
+    for (int64_t j = 0; j < E; ++j) d[j] = static_cast<float>(inv[r] * (d[j] - sum - h[j] * dot));
+  }
+}
+
 // The mode-seeking term (MSGAN, Mao et al. 2019; "mode_seeking"): two generator outputs a, b
 // (B, D) of the same conditions from noises za, zb (B rows of Z values, z_stride apart),
 //   L = mean |a − b| / mean |za − zb|,  loss = 1 / (L + ε),  ε = 1e-5

@@ -41,6 +41,7 @@ struct Scratch {
   nn::Buffer g_cond;                   // text: g.embed's output
   nn::TextEncoderWork g_text, d_text;  // text encoders (subword-ids-v3): what their backward needs
   nn::Buffer match, dmatch, dmatch_e;  // text_match: prototype scores (B, classes), their gradient, ∂/∂embedding
+  nn::Buffer g_norm_inv;               // text_norm: 1 / std of each row of G's sentence embedding
   nn::Buffer eps, aug_ml, aug_c;       // text_augment: ε (B, embed), [μ | log σ²] (B, 2·embed), c = μ + σ·ε
   nn::Buffer aug_dml, aug_ds;          // text_augment: ∂/∂[μ | log σ²], ∂/∂s through g.augment
   nn::Buffer logit, dlogit, q, dq, dfq;

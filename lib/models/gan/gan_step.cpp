@@ -166,6 +166,10 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
     const float* gc = info ? codes : cond;
     if (text) {
       nets.sentence(true, batch.conditions, s.g_cond.data(), B, s.g_text);
+      if (cfg_.text_norm) {
+        Scratch::grow(s.g_norm_inv, B);
+        gan::normalise_rows(s.g_cond.data(), B, CG, s.g_norm_inv.data());
+      }
       gc = s.g_cond.data();
       if (cfg_.augment()) {  // c = μ + σ·ε, [μ | log σ²] = g.augment(s)
         nets.g_augment->forward(s.g_cond.data(), s.aug_ml.data(), B);
@@ -327,6 +331,7 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
       std::memcpy(de, s.aug_ds.data(), static_cast<std::size_t>(B * CG) * sizeof(float));
     }
     if (cfg_.class_match()) loss_g += match_term(true, batch, s.g_cond.data(), de, true);
+    if (cfg_.text_norm) gan::normalise_rows_backward(s.g_cond.data(), s.g_norm_inv.data(), de, B, CG);
     nets.sentence_backward(true, batch.conditions, de, B, s.g_text);
   }
   return loss_g;
