@@ -90,15 +90,17 @@ void GanModel::check_fit_data(const DataView& data) {
              data.condition_dim, cfg_.condition_dim);
       cfg_.condition_dim = data.condition_dim;
       config_["condition_dim"] = cfg_.condition_dim;
-      if (cfg_.class_match()) {  // the class of every sentence, for the matching loss
+      if (cfg_.needs_classes()) {  // the class of every sentence, for the matching losses
+        const char* key = cfg_.class_match() ? "text_match" : "image_match";
         if (!data.labels)
           fail(Status::invalid_data,
-               "cgan with \"text_match\" > 0 scores each sentence against its image's class: it needs labels with "
-               "the data (gm_data.labels; fashion-mnist:train carries them), or \"text_match\": 0");
+               "cgan with \"{}\" > 0 scores each sentence or image against its class: it needs labels with "
+               "the data (gm_data.labels; fashion-mnist:train carries them), or \"{}\": 0",
+               key, key);
         int64_t top = 0;
         for (int64_t r = 0; r < data.n; ++r) {
           if (data.labels[r] < 0)
-            fail(Status::invalid_data, "cgan \"text_match\": label {} of row {} is negative", data.labels[r], r);
+            fail(Status::invalid_data, "cgan \"{}\": label {} of row {} is negative", key, data.labels[r], r);
           top = std::max<int64_t>(top, data.labels[r]);
         }
         if (cfg_.classes == 0) cfg_.classes = std::max({data.num_classes, top + 1, int64_t{2}});

@@ -125,6 +125,10 @@ class GanModel final : public ModelKind<GanModel>, public nn::SteppedTrainable {
   // embeddings e (B, embed) against the batch's labels; with backward, the prototypes'
   // gradient is added to the store's and ∂/∂e added into de.
   double match_term(bool generator, const DataView& batch, const float* e, float* de, bool backward);
+  // image_match: λ · the cross-entropy of d.classify over D's features f (B, F) against the
+  // batch's labels; with backward ∂/∂f is added into df, and the head's gradient to the
+  // store's when weights (the D step; the G step passes through it).
+  double classify_term(const DataView& batch, const float* f, float* df, bool backward, bool weights);
 
   Json config_;
   gan::Config cfg_;

@@ -96,6 +96,11 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
   Scratch::grow(s.q, B * std::max<int64_t>(CW, 1));
   Scratch::grow(s.dq, B * std::max<int64_t>(CW, 1));
   Scratch::grow(s.dfq, B * F);
+  if (cfg_.image_classify()) {
+    Scratch::grow(s.classify, B * cfg_.classes);
+    Scratch::grow(s.dclassify, B * cfg_.classes);
+    Scratch::grow(s.dfc, B * F);
+  }
   if (cfg_.class_match()) {
     Scratch::grow(s.match, B * cfg_.classes);
     Scratch::grow(s.dmatch, B * cfg_.classes);
@@ -221,6 +226,24 @@ double GanModel::match_term(bool generator, const DataView& batch, const float* 
   return cfg_.text_match * loss;
 }
 
+double GanModel::classify_term(const DataView& batch, const float* f, float* df, bool backward, bool weights) {
+  gan::Nets& nets = *nets_;
+  gan::Scratch& s = *scratch_;
+  const int64_t B = batch.n, K = cfg_.classes, F = nets.features();
+  nets.d_classify->forward(f, s.classify.data(), B);
+  const double loss = gan::class_match_loss(s.classify.data(), batch.labels, B, K, cfg_.image_match,
+                                            backward ? s.dclassify.data() : nullptr);
+  if (backward) {
+    float* tmp = s.dfc.data();
+    if (weights)
+      nets.d_classify->backward(f, s.dclassify.data(), tmp, B);
+    else
+      nets.d_classify->backward_data(s.dclassify.data(), tmp, B);
+    for (int64_t i = 0; i < B * F; ++i) df[i] += tmp[i];
+  }
+  return cfg_.image_match * loss;
+}
+
 double GanModel::discriminator_pass(const DataView& batch, bool backward) {
   gan::Nets& nets = *nets_;
   gan::Scratch& s = *scratch_;
@@ -257,6 +280,7 @@ double GanModel::discriminator_pass(const DataView& batch, bool backward) {
       for (int64_t j = 0; j < CD; ++j) dst[j] += src[j];
     }
   }
+  if (cfg_.image_classify()) loss_d += classify_term(batch, f_real, s.df_real.data(), backward, /*weights*/ true);
   if (backward) nets.d_trunk.backward(xs, s.df_real.data(), nullptr, B, s.d_real);
   // fake, right condition
   const float* f_fake = nets.d_trunk.forward_train(fake, B, s.d_fake);
@@ -297,6 +321,7 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
   double loss_g = gan::bce_logit_const(logit, B, 1.0f, 1.0f, dlogit);
   if (backward) head_backward(nets, f_gen, c, proj, dlogit, B, false, s.df_fake.data(), false, nullptr, du, tmp);
   if (info) loss_g += cfg_.info_weight * info_term(f_gen, B, s.q_gen, backward, /*weights*/ false);
+  if (cfg_.image_classify()) loss_g += classify_term(batch, f_gen, s.df_fake.data(), backward, /*weights*/ false);
   const bool pair = cfg_.mode_seeking > 0.0f;
   if (pair) {  // G(z₂, c): the mode-seeking term's second draw (gan_losses.hpp)
     const float* fake_pair = nets.g.forward_train(s.gin_pair.data(), B, s.g_pair);
