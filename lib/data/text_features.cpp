@@ -147,6 +147,12 @@ void text_features(std::string_view sentence, TextFeatures version, int64_t dim,
   for (int64_t j = 0; j < dim; ++j) out[j] = static_cast<float>(sum[static_cast<std::size_t>(j)] * scale);
 }
 
+int64_t text_tokens_dropped(std::string_view sentence, TextFeatures version, int64_t dim) {
+  if (version != TextFeatures::subword_ids_v3 || dim < kTextSlotEntries) return 0;
+  const auto tokens = static_cast<int64_t>(text_tokens_v2(sentence).size());
+  return std::max<int64_t>(0, tokens - dim / kTextSlotEntries);
+}
+
 void text_features(std::string_view sentence, int64_t dim, float* out) {
   if (dim < 1) fail(Status::invalid_argument, "text features need a width of at least 1, got {}", dim);
   const auto buckets = static_cast<uint64_t>(dim);

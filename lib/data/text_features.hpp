@@ -71,6 +71,10 @@ std::vector<std::string> text_subwords(std::string_view token);
 void text_features(std::string_view sentence, int64_t dim, float* out);
 void text_features(std::string_view sentence, TextFeatures version, int64_t dim, float* out);
 
+// subword-ids-v3: how many of the sentence's tokens lie past its dim / 32 word slots, which
+// text_features drops; 0 for the other versions (they read every word) and for dim < 32.
+int64_t text_tokens_dropped(std::string_view sentence, TextFeatures version, int64_t dim);
+
 // Rows of text_features, one per sentence: (sentences.size(), dim) row-major.
 std::vector<float> text_features_rows(const std::vector<std::string>& sentences, int64_t dim);
 std::vector<float> text_features_rows(const std::vector<std::string>& sentences, TextFeatures version, int64_t dim);

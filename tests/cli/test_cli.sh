@@ -307,6 +307,14 @@ a, c = np.load('$T/cv3a.npy'), np.load('$T/cv3c.npy')
 assert a.shape == (5, 1, 8, 8) and a.min() >= 0 and a.max() <= 1, a.shape
 assert not np.array_equal(a, c)
 " && ok || bad "subword-ids-v3 samples are (5, 1, 8, 8) in [0, 1] and depend on the sentence"
+! grep -q "note:" "$T/err" && ok || bad "a sentence within the word slots gets no note"
+# Words past the last slot are not read: fit and sample say so (and how many sentences).
+expect 0 "sample --text past the 8 word slots (subword-ids-v3)" -- "$G" sample "$T/cv3.safetensors" \
+  --text "a small bright square drawn in the top left corner of the picture" --n 2 --out "$T/x.npy"
+contains "$T/err" "note: 1 of 1 sentences have more than 8 words" "sample notes the words it does not read"
+expect 0 "fit with captions longer than --text-dim's word slots" -- "$G" fit cgan --data "npy:$T/q.npy" \
+  --config "$V3_CFG" --captions "$T/q.txt" --text-dim 64 --epochs 1 --batch-size 10 --out "$T/x.safetensors"
+contains "$T/err" "more than 2 words.*a larger --text-dim" "fit notes the dropped words and names --text-dim"
 expect 1 "subword-ids-v3 with a width not a multiple of 32 is GM_INVALID_ARGUMENT" -- "$G" fit cgan \
   --data "npy:$T/q.npy" --config "$V3_CFG" --captions "$T/q.txt" --text-dim 40 --epochs 1 --out "$T/x.safetensors"
 contains "$T/err" "multiple of 32" "the message says the width must be a multiple of 32"

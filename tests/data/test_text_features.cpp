@@ -193,6 +193,12 @@ TEST_CASE("subword-ids-v3: word slots of 32 ids, pinned; width a multiple of 32"
   gm::text_features("comfortables two", gm::TextFeatures::subword_ids_v3, 32, w.data());
   CHECK(w[31] != 0.0f);
   CHECK(w[0] == 1 + (gm::fnv1a64("<comfortables>") % 16384));
+  // text_tokens_dropped counts them (the command line's note); the other versions read all.
+  CHECK(gm::text_tokens_dropped("comfortables two", gm::TextFeatures::subword_ids_v3, 32) == 1);
+  CHECK(gm::text_tokens_dropped("comfortables two", gm::TextFeatures::subword_ids_v3, 64) == 0);
+  CHECK(gm::text_tokens_dropped("a boot's sole, worn thin", gm::TextFeatures::subword_ids_v3, 64) == 3);
+  CHECK(gm::text_tokens_dropped("a boot's sole, worn thin", gm::TextFeatures::subword_v2, 64) == 0);
+  CHECK(gm::text_tokens_dropped("a boot's sole, worn thin", gm::TextFeatures::words_v1, 32) == 0);
   float out[48];
   try {
     gm::text_features("x", gm::TextFeatures::subword_ids_v3, 48, out);

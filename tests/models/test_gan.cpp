@@ -146,6 +146,62 @@ TEST_CASE("gan losses: conditioning augmentation, hand value and central differe
   CHECK(std::all_of(dz.begin(), dz.end(), [](float v) { return v == 0.0f; }));
 }
 
+TEST_CASE("gan losses: the mode-seeking term, hand value and central differences") {
+  // 2 rows of 3 pixels from two draws; noises of 2 values per row, 3 apart (as in G's input).
+  std::vector<float> a = {0.5f, -0.2f, 0.9f, 0.1f, 0.3f, -0.7f}, b = {0.1f, 0.4f, 0.8f, -0.6f, 0.3f, 0.2f};
+  const std::vector<float> za = {1.0f, -0.5f, 9.0f, 0.2f, 0.4f, 9.0f}, zb = {-1.0f, 0.5f, -9.0f, 0.7f, -0.2f, -9.0f};
+  std::vector<float> da(6), db(6);
+  const double total =
+      gan::mode_seeking_loss(a.data(), b.data(), za.data(), zb.data(), 2, 3, 2, 3, 0.5f, da.data(), db.data());
+  // mean |a − b| = (0.4 + 0.6 + 0.1 + 0.7 + 0 + 0.9) / 6; mean |za − zb| = (2 + 1 + 0.5 + 0.6) / 4.
+  const double image = 2.7 / 6.0, noise = 4.1 / 4.0;
+  CHECK(total == doctest::Approx(1.0 / (image / noise + 1e-5)));
+  auto whole = [&] {
+    return 0.5 * gan::mode_seeking_loss(a.data(), b.data(), za.data(), zb.data(), 2, 3, 2, 3, 0.5f, nullptr, nullptr);
+  };
+  for (std::size_t i = 0; i < 6; ++i) {
+    CAPTURE(i);
+    if (i == 4) {  // a tie: the subgradient 0 (PyTorch's sign(0))
+      CHECK(da[i] == 0.0f);
+      continue;
+    }
+    CHECK(da[i] == doctest::Approx(central(whole, a[i], 1e-3f)).epsilon(1e-3));
+    CHECK(db[i] == doctest::Approx(central(whole, b[i], 1e-3f)).epsilon(1e-3));
+    CHECK(da[i] == -db[i]);
+  }
+  // Further apart images lower the term: a descent step moves a away from b.
+  CHECK(da[0] < 0.0f);
+}
+
+TEST_CASE("gan losses: layer normalisation of sentence embeddings, values and central differences") {
+  std::vector<float> s = {0.5f, -1.0f, 2.0f, 0.1f, 3.0f, 3.0f, -2.0f, 0.4f}, inv(2);
+  const std::vector<float> given = s, dy = {0.3f, -0.7f, 1.1f, 0.2f, -0.4f, 0.9f, 0.05f, -1.3f};
+  gan::normalise_rows(s.data(), 2, 4, inv.data());
+  for (int r = 0; r < 2; ++r) {
+    double mean = 0, var = 0;
+    for (int j = 0; j < 4; ++j) mean += s[static_cast<std::size_t>(r * 4 + j)];
+    for (int j = 0; j < 4; ++j) var += s[static_cast<std::size_t>(r * 4 + j)] * s[static_cast<std::size_t>(r * 4 + j)];
+    CHECK(std::fabs(mean / 4) < 1e-6);
+    CHECK(var / 4 == doctest::Approx(1.0).epsilon(1e-4));
+  }
+  // Row 0 by hand: mean 0.4, variance (0.01 + 1.96 + 2.56 + 0.09) / 4 = 1.155.
+  CHECK(s[2] == doctest::Approx(1.6 / std::sqrt(1.155 + 1e-5)));
+  std::vector<float> dx = dy;
+  gan::normalise_rows_backward(s.data(), inv.data(), dx.data(), 2, 4);
+  std::vector<float> x = given;
+  auto whole = [&] {  // Σ dy · normalise(x)
+    std::vector<float> y = x;
+    gan::normalise_rows(y.data(), 2, 4, nullptr);
+    double v = 0;
+    for (std::size_t i = 0; i < 8; ++i) v += static_cast<double>(dy[i]) * y[i];
+    return v;
+  };
+  for (std::size_t i = 0; i < 8; ++i) {
+    CAPTURE(i);
+    CHECK(dx[i] == doctest::Approx(central(whole, x[i])).epsilon(2e-3));
+  }
+}
+
 TEST_CASE("gan losses: least squares and L1, hand values and central differences") {
   // LSGAN over 2 rows of 3 patch scores.
   std::vector<float> d = {0.9f, 0.2f, -0.4f, 1.5f, 0.0f, 0.6f}, dd(6);
@@ -215,17 +271,38 @@ TEST_CASE("gan: both objectives' gradients match central differences (every flav
   Json text_aug = text, encoder_aug = encoder_match;
   text_aug["text_augment"] = 0.8;
   encoder_aug["text_augment"] = 1.7;
+  // mode_seeking: G's second draw G(z₂, c) and the term over both, with a label, and through
+  // the encoder with the matching loss and conditioning augmentation (the condition's gradient
+  // from both draws).
+  Json label_mode = mlp, encoder_mode = encoder_aug;
+  label_mode["condition"] = "label";
+  label_mode["mode_seeking"] = 0.9;
+  encoder_mode["mode_seeking"] = 1.1;
+  // text_norm: G's sentence embedding layer-normalised, through the linear embedding and
+  // through the encoder with the matching loss and mode seeking.
+  Json text_norm = text, encoder_norm = encoder_match;
+  text_norm["text_norm"] = true;
+  encoder_norm["text_norm"] = true;
+  encoder_norm["mode_seeking"] = 0.6;
+  // image_match: D's class head on its features, trained on real images in the D step, held
+  // in the G step — through the linear embedding, and with everything else of issue 17.
+  Json text_image = text, encoder_image = encoder_norm;
+  text_image["image_match"] = 0.8;
+  encoder_image["image_match"] = 1.4;
   label["condition"] = "label";
   info["categorical"] = Json::array({3});
   info["continuous"] = 1;
   info["noise_std"] = 1.0;  // the state the step size below was chosen for (BN over 12 rows is kinky)
   Json plain = mlp;
   plain.erase("architecture");
-  const Case cases[] = {{gan::Flavor::gan, plain, false, false},     {gan::Flavor::cgan, label, true, false},
-                        {gan::Flavor::cgan, text, false, true},      {gan::Flavor::cgan, encoder, false, true},
-                        {gan::Flavor::infogan, info, false, false},  {gan::Flavor::cgan, conv, true, false},
-                        {gan::Flavor::cgan, text_match, true, true}, {gan::Flavor::cgan, encoder_match, true, true},
-                        {gan::Flavor::cgan, text_aug, false, true},  {gan::Flavor::cgan, encoder_aug, true, true}};
+  const Case cases[] = {{gan::Flavor::gan, plain, false, false},      {gan::Flavor::cgan, label, true, false},
+                        {gan::Flavor::cgan, text, false, true},       {gan::Flavor::cgan, encoder, false, true},
+                        {gan::Flavor::infogan, info, false, false},   {gan::Flavor::cgan, conv, true, false},
+                        {gan::Flavor::cgan, text_match, true, true},  {gan::Flavor::cgan, encoder_match, true, true},
+                        {gan::Flavor::cgan, text_aug, false, true},   {gan::Flavor::cgan, encoder_aug, true, true},
+                        {gan::Flavor::cgan, label_mode, true, false}, {gan::Flavor::cgan, encoder_mode, true, true},
+                        {gan::Flavor::cgan, text_norm, false, true},  {gan::Flavor::cgan, encoder_norm, true, true},
+                        {gan::Flavor::cgan, text_image, true, true},  {gan::Flavor::cgan, encoder_image, true, true}};
   for (const Case& k : cases) {
     CAPTURE(k.cfg.dump());
     GanModel m(k.flavor, k.cfg);
@@ -704,6 +781,213 @@ TEST_CASE("cgan text_augment: configured, saved, ε is part of the latent, the K
   CHECK(save_model_bytes(*loaded) == bytes);
   std::vector<float> a(4 * 64), b(4 * 64);
   strong->sample(4, so, a.data());
+  loaded->sample(4, so, b.data());
+  CHECK(a == b);
+}
+
+TEST_CASE("cgan mode_seeking: configured, training only, and the generator's samples of one label vary more") {
+  const Json base{{"condition", "label"}, {"ngf", 4}, {"ndf", 4}, {"latent", 8}};
+  CHECK(GanModel(gan::Flavor::cgan, base).config()["mode_seeking"] == 0.0);
+  Json negative = base;
+  negative["mode_seeking"] = -1.0;
+  CHECK(status_of([&] { GanModel(gan::Flavor::cgan, negative); }) == Status::invalid_config);
+  CHECK(status_of([&] { GanModel(gan::Flavor::dcgan, Json{{"mode_seeking", 1.0}}); }) == Status::invalid_config);
+
+  const Images data = squares(128, 4);
+  auto fit = [&](double weight) {
+    Json cfg = base;
+    if (weight > 0) cfg["mode_seeking"] = weight;
+    auto m = std::make_unique<GanModel>(gan::Flavor::cgan, cfg);
+    FitOptions o = options(10, 16, 7);
+    o.learning_rate = 5e-3;  // a few steps that move G visibly
+    m->fit(data.view(true), o);
+    return m;
+  };
+  const auto off = fit(0.0), on = fit(1.0);
+  // No parameters of its own: the same tensors with and without it.
+  CHECK(on->parameter_store().count() == off->parameter_store().count());
+  CHECK(on->parameter_store().parameter_count() == off->parameter_store().parameter_count());
+  // Pixel spread over 64 samples of label 0, averaged over the pixels.
+  auto spread = [](GanModel& m) {
+    std::vector<int32_t> labels(64, 0);
+    SampleOptions so;
+    so.labels = labels.data();
+    so.seed = 3;
+    std::vector<float> x(64 * 64);
+    m.sample(64, so, x.data());
+    double total = 0;
+    for (int i = 0; i < 64; ++i) {
+      double mean = 0, sq = 0;
+      for (int r = 0; r < 64; ++r) {
+        const double v = x[static_cast<std::size_t>(r * 64 + i)];
+        mean += v;
+        sq += v * v;
+      }
+      mean /= 64;
+      total += std::sqrt(std::max(0.0, sq / 64 - mean * mean));
+    }
+    return total / 64;
+  };
+  const double s_off = spread(*off), s_on = spread(*on);
+  CAPTURE(s_off);
+  CAPTURE(s_on);
+  CHECK(s_on > 1.5 * s_off);
+  // A file written before the key existed loads as 0 and samples as the model that wrote it.
+  const std::vector<uint8_t> legacy = without_config_key(*on, "mode_seeking");
+  auto old = load_model_bytes(legacy.data(), legacy.size());
+  CHECK(old->config()["mode_seeking"] == 0.0);
+  std::vector<int32_t> labels(4, 1);
+  SampleOptions so;
+  so.labels = labels.data();
+  std::vector<float> a(4 * 64), b(4 * 64);
+  on->sample(4, so, a.data());
+  old->sample(4, so, b.data());
+  CHECK(a == b);
+}
+
+TEST_CASE("cgan text_norm: configured, G sees a normalised embedding, saved; old files keep theirs") {
+  const Json base{{"architecture", "mlp"},
+                  {"condition", "text"},
+                  {"g_hidden", 16},
+                  {"d_hidden", 16},
+                  {"latent", 4},
+                  {"embed", 8},
+                  {"text_features", "subword-ids-v3"}};
+  CHECK(GanModel(gan::Flavor::cgan, base).config()["text_norm"] == false);
+  CHECK(status_of([&] {
+          GanModel(gan::Flavor::cgan, Json{{"condition", "label"}, {"text_norm", true}});
+        }) == Status::invalid_config);  // text only
+  const Images data = squares(64, 4);
+  const std::vector<float> ids = class_sentences(data.labels, 5);
+  auto fit = [&](bool norm) {
+    Json cfg = base;
+    if (norm) cfg["text_norm"] = true;
+    auto m = std::make_unique<GanModel>(gan::Flavor::cgan, cfg);
+    DataView v = data.view(false);
+    v.conditions = ids.data();
+    v.condition_dim = 128;
+    m->fit(v, options(2, 16, 7));
+    return m;
+  };
+  const auto off = fit(false), on = fit(true);
+  // What G sees: each sentence's embedding with mean 0 and variance 1 over its 8 values (D's
+  // embedding is not normalised).
+  std::vector<float> e(64 * 8), d(64 * 8);
+  on->sentence_embedding(true, 64, ids.data(), e.data());
+  on->sentence_embedding(false, 64, ids.data(), d.data());
+  double worst = 0, d_var = 0;
+  for (int r = 0; r < 64; ++r) {
+    double mean = 0, sq = 0, dm = 0, dsq = 0;
+    for (int j = 0; j < 8; ++j) {
+      const double v = e[static_cast<std::size_t>(r * 8 + j)], w = d[static_cast<std::size_t>(r * 8 + j)];
+      mean += v / 8;
+      sq += v * v / 8;
+      dm += w / 8;
+      dsq += w * w / 8;
+    }
+    worst = std::max({worst, std::fabs(mean), std::fabs(sq - mean * mean - 1.0)});
+    d_var += (dsq - dm * dm) / 64;
+  }
+  CHECK(worst < 1e-3);
+  CHECK(std::fabs(d_var - 1.0) > 0.01);
+  // A file written before the key existed loads as false and samples as the model that wrote
+  // it; a model with it saves, loads and samples bit-identically.
+  SampleOptions so;
+  so.conditions = ids.data();
+  so.condition_dim = 128;
+  {
+    const std::vector<uint8_t> legacy = without_config_key(*off, "text_norm");
+    auto old = load_model_bytes(legacy.data(), legacy.size());
+    CHECK(old->config()["text_norm"] == false);
+    std::vector<float> a(4 * 64), b(4 * 64);
+    off->sample(4, so, a.data());
+    old->sample(4, so, b.data());
+    CHECK(a == b);
+  }
+  const std::vector<uint8_t> bytes = save_model_bytes(*on);
+  auto loaded = load_model_bytes(bytes.data(), bytes.size());
+  CHECK(loaded->config()["text_norm"] == true);
+  std::vector<float> a(4 * 64), b(4 * 64), c(4 * 64);
+  on->sample(4, so, a.data());
+  loaded->sample(4, so, b.data());
+  CHECK(a == b);
+  off->sample(4, so, c.data());
+  CHECK(a != c);
+}
+
+TEST_CASE("cgan image_match: configured, needs labels, saved; D's head learns the classes of real images") {
+  const Json base{{"architecture", "mlp"},
+                  {"condition", "text"},
+                  {"g_hidden", 16},
+                  {"d_hidden", 16},
+                  {"latent", 4},
+                  {"embed", 8},
+                  {"text_features", "subword-ids-v3"}};
+  CHECK(GanModel(gan::Flavor::cgan, base).config()["image_match"] == 0.0);
+  CHECK(status_of([&] {
+          GanModel(gan::Flavor::cgan, Json{{"condition", "label"}, {"image_match", 1.0}});
+        }) == Status::invalid_config);  // text only
+  Json on_cfg = base;
+  on_cfg["image_match"] = 1.0;
+  const Images data = squares(128, 4);
+  const std::vector<float> ids = class_sentences(data.labels, 5);
+  {
+    GanModel m(gan::Flavor::cgan, on_cfg);
+    DataView v = data.view(false);
+    v.conditions = ids.data();
+    v.condition_dim = 128;
+    CHECK(status_of([&] { m.fit(v, options(1, 16)); }) == Status::invalid_data);  // no labels: no classes
+  }
+  auto fit = [&](const Json& cfg) {
+    auto m = std::make_unique<GanModel>(gan::Flavor::cgan, cfg);
+    DataView v = data.view(true);
+    v.conditions = ids.data();
+    v.condition_dim = 128;
+    FitOptions o = options(3, 16, 7);
+    o.learning_rate = 5e-3;
+    m->fit(v, o);
+    return m;
+  };
+  const auto off = fit(base), on = fit(on_cfg);
+  CHECK(on->config()["classes"] == 2);
+  nn::ParameterStore& st = on->parameter_store();
+  CHECK(st.size(st.find("d.classify.weight")) == 2 * 16);  // classes × D's 16 features
+  CHECK(status_of([&] { off->parameter_store().find("d.classify.weight"); }) == Status::invalid_argument);
+  // The head is trained: D's loss on a batch of real images with their labels, against the
+  // same batch with the labels swapped (the class term is the only one that reads labels).
+  {
+    DataView v = data.view(true);
+    v.conditions = ids.data();
+    v.condition_dim = 128;
+    v.n = 32;
+    const double right = on->discriminator_objective(v, 5, false);
+    std::vector<int32_t> swapped(data.labels.begin(), data.labels.begin() + 32);
+    for (int32_t& y : swapped) y = 1 - y;
+    v.labels = swapped.data();
+    const double wrong = on->discriminator_objective(v, 5, false);
+    CAPTURE(right);
+    CAPTURE(wrong);
+    CHECK(wrong - right > 32 * 0.5);  // > 0.5 nats a row
+  }
+  // Old files load as 0 and sample as written; with it, bit-identical after save and load.
+  SampleOptions so;
+  so.conditions = ids.data();
+  so.condition_dim = 128;
+  {
+    const std::vector<uint8_t> legacy = without_config_key(*off, "image_match");
+    auto old = load_model_bytes(legacy.data(), legacy.size());
+    CHECK(old->config()["image_match"] == 0.0);
+    std::vector<float> a(4 * 64), b(4 * 64);
+    off->sample(4, so, a.data());
+    old->sample(4, so, b.data());
+    CHECK(a == b);
+  }
+  const std::vector<uint8_t> bytes = save_model_bytes(*on);
+  auto loaded = load_model_bytes(bytes.data(), bytes.size());
+  CHECK(loaded->config()["image_match"] == 1.0);
+  CHECK(save_model_bytes(*loaded) == bytes);
+  std::vector<float> a(4 * 64), b(4 * 64);
+  on->sample(4, so, a.data());
   loaded->sample(4, so, b.data());
   CHECK(a == b);
 }

@@ -172,12 +172,30 @@ void ConditionFlags::apply(const GenerativeModel& model, int64_t n, SampleOption
   if (!texts_file.empty() && rows() != n)
     fail(Status::invalid_argument, "--texts {} has {} sentences for {} rows: give one per row", texts_file, rows(), n);
   const TextFeatures version = parse_text_features(condition.text_features);
+  note_dropped_words(texts_file.empty() ? std::vector<std::string>{text} : sentences_, version, dim,
+                     "shorter sentences (the model was fitted with this width)");
   row_conditions_.resize(static_cast<std::size_t>(n * dim));
   for (int64_t r = 0; r < n; ++r)
     text_features(texts_file.empty() ? text : sentences_[static_cast<std::size_t>(r)], version, dim,
                   &row_conditions_[static_cast<std::size_t>(r * dim)]);
   options.conditions = row_conditions_.data();
   options.condition_dim = dim;
+}
+
+void note_dropped_words(const std::vector<std::string>& sentences, TextFeatures version, int64_t dim,
+                        const char* remedy) {
+  int64_t over = 0;
+  std::size_t first = 0;
+  for (std::size_t i = 0; i < sentences.size(); ++i)
+    if (text_tokens_dropped(sentences[i], version, dim) > 0 && over++ == 0) first = i;
+  if (over == 0) return;
+  const int64_t words = dim / kTextSlotEntries;
+  std::fprintf(stderr,
+               "genmodels: note: %lld of %zu sentences have more than %lld words (e.g. \"%.60s\"); "
+               "subword-ids-v3 with a condition width of %lld reads the first %lld, the others are ignored; "
+               "what to do: %s\n",
+               static_cast<long long>(over), sentences.size(), static_cast<long long>(words), sentences[first].c_str(),
+               static_cast<long long>(dim), static_cast<long long>(words), remedy);
 }
 
 static bool ends_with(const std::string& s, const std::string& suffix) {

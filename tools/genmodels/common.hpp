@@ -12,6 +12,7 @@
 
 #include "condition.hpp"  // capi/: model_condition, the query behind gm_model_condition
 #include "data/dataset.hpp"
+#include "data/text_features.hpp"
 #include "models/generative_model.hpp"
 
 namespace gm::cli {
@@ -67,6 +68,12 @@ struct ConditionFlags {
   std::vector<float> row_conditions_;
   mutable std::vector<std::string> sentences_;  // of --texts, read once
 };
+
+// subword-ids-v3 reads a sentence's first text_dim / 32 words: says on stderr how many of the
+// sentences have more (their later words are ignored) and what to do (remedy). Silent
+// otherwise and for the other feature versions.
+void note_dropped_words(const std::vector<std::string>& sentences, TextFeatures version, int64_t dim,
+                        const char* remedy);
 
 // Throws invalid_argument unless path ends in .npy, or in .png and rows of d values have an
 // image layout (the message says how to give one). Commands call it before the work.

@@ -334,6 +334,9 @@ void fit_command(FitArgs& a, const CLI::App& cmd, const std::shared_ptr<dist::Co
       const Dataset data = args->shard ? load_shard(args->data, args->options.batch_size, *comm, shard_total)
                                        : load_fit_data(*args, *model);
       const std::vector<std::string> sentences = args->captions.sentences(data, args->options.seed);
+      if (text)
+        note_dropped_words(sentences, parse_text_features(model_condition(*model).text_features),
+                           args->captions.text_dim, "a larger --text-dim (32 per word)");
       const std::vector<float> conditions =
           text ? text_features_rows(sentences, parse_text_features(model_condition(*model).text_features),
                                     args->captions.text_dim)

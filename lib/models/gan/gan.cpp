@@ -90,15 +90,17 @@ void GanModel::check_fit_data(const DataView& data) {
              data.condition_dim, cfg_.condition_dim);
       cfg_.condition_dim = data.condition_dim;
       config_["condition_dim"] = cfg_.condition_dim;
-      if (cfg_.class_match()) {  // the class of every sentence, for the matching loss
+      if (cfg_.needs_classes()) {  // the class of every sentence, for the matching losses
+        const char* key = cfg_.class_match() ? "text_match" : "image_match";
         if (!data.labels)
           fail(Status::invalid_data,
-               "cgan with \"text_match\" > 0 scores each sentence against its image's class: it needs labels with "
-               "the data (gm_data.labels; fashion-mnist:train carries them), or \"text_match\": 0");
+               "cgan with \"{}\" > 0 scores each sentence or image against its class: it needs labels with "
+               "the data (gm_data.labels; fashion-mnist:train carries them), or \"{}\": 0",
+               key, key);
         int64_t top = 0;
         for (int64_t r = 0; r < data.n; ++r) {
           if (data.labels[r] < 0)
-            fail(Status::invalid_data, "cgan \"text_match\": label {} of row {} is negative", data.labels[r], r);
+            fail(Status::invalid_data, "cgan \"{}\": label {} of row {} is negative", key, data.labels[r], r);
           top = std::max<int64_t>(top, data.labels[r]);
         }
         if (cfg_.classes == 0) cfg_.classes = std::max({data.num_classes, top + 1, int64_t{2}});
@@ -188,6 +190,7 @@ void GanModel::generator_input(int64_t n, const float* z, const int32_t* labels,
     case gan::Condition::text: {
       nn::TextEncoderWork work;
       nets_->sentence(true, conditions, block.data(), n, work);
+      if (cfg_.text_norm) gan::normalise_rows(block.data(), n, CG, nullptr);
       if (cfg_.augment()) {  // c = μ + σ·ε
         std::vector<float> ml(static_cast<std::size_t>(n * 2 * CG));
         nets_->g_augment->forward(block.data(), ml.data(), n);
@@ -208,6 +211,7 @@ void GanModel::sentence_embedding(bool generator, int64_t n, const float* condit
     fail(Status::unsupported, "{}: sentence_embedding is for cgan with \"condition\": \"text\"", kind());
   nn::TextEncoderWork work;
   nets_->sentence(generator, conditions, out, n, work);
+  if (generator && cfg_.text_norm) gan::normalise_rows(out, n, cfg_.embed, nullptr);
 }
 
 namespace {

@@ -90,7 +90,8 @@ class GanModel final : public ModelKind<GanModel>, public nn::SteppedTrainable {
   double step_g_loss() const { return last_g_; }
   const gan::Config& settings() const { return cfg_; }
   // Text: G's (generator) or D's sentence embeddings (n, embed) of n condition rows, as
-  // training and sampling compute them. For tests (the matching loss separates classes).
+  // training and sampling compute them (G's after text_norm). For tests (the matching loss
+  // separates classes).
   void sentence_embedding(bool generator, int64_t n, const float* conditions, float* out) const;
 
  protected:
@@ -124,6 +125,10 @@ class GanModel final : public ModelKind<GanModel>, public nn::SteppedTrainable {
   // embeddings e (B, embed) against the batch's labels; with backward, the prototypes'
   // gradient is added to the store's and ∂/∂e added into de.
   double match_term(bool generator, const DataView& batch, const float* e, float* de, bool backward);
+  // image_match: λ · the cross-entropy of d.classify over D's features f (B, F) against the
+  // batch's labels; with backward ∂/∂f is added into df, and the head's gradient to the
+  // store's when weights (the D step; the G step passes through it).
+  double classify_term(const DataView& batch, const float* f, float* df, bool backward, bool weights);
 
   Json config_;
   gan::Config cfg_;

@@ -80,7 +80,7 @@ Schema make_schema(Flavor flavor) {
                          "what G and D are conditioned on: a class label, a vector, or a sentence (GAN-CLS)"));
     k.push_back(integer_key("classes", 0, 0, 100000,
                             "classes (0: from the data's labels; only with condition \"label\", or \"text\" with "
-                            "text_match > 0)"));
+                            "text_match or image_match > 0)"));
     k.push_back(integer_key("condition_dim", 0, 0, 1 << 20,
                             "width of the condition (0: from the data; only with condition \"vector\" or \"text\")"));
     k.push_back(
@@ -101,6 +101,18 @@ Schema make_schema(Flavor flavor) {
                            "weight of the KL term of conditioning augmentation (StackGAN): G's condition drawn "
                            "from N(mu(s), sigma(s)^2) per sample, so samples of one sentence differ (0: off, G "
                            "takes the sentence embedding itself; only with condition \"text\")"));
+    k.push_back(number_key("image_match", 0.0, 0.0, 100.0,
+                           "weight of the image-class loss: a classifier head on D's image features learns the "
+                           "class of real images, and G is paid when its image is classified as its sentence's "
+                           "class (StarGAN's domain classification; needs labels with the data; 0: off; only "
+                           "with condition \"text\")"));
+    k.push_back(boolean_key("text_norm", false,
+                            "layer-normalise G's sentence embedding (zero mean, unit variance over its embed "
+                            "values) so its spread across sentences cannot drown the noise z (only with condition "
+                            "\"text\")"));
+    k.push_back(number_key("mode_seeking", 0.0, 0.0, 100.0,
+                           "weight of the mode-seeking term (MSGAN): the generator is paid for making two "
+                           "noise draws of one condition differ, against a generator that ignores z (0: off)"));
   }
   if (flavor == Flavor::infogan) {
     k.push_back(integers_key("categorical", {10}, 0, 8, 2, 1000, "sizes of the categorical codes"));
@@ -165,10 +177,13 @@ Config read_config(Flavor flavor, const Json& given, Json& effective) {
       c.wrong_text_weight = static_cast<float>(r.number("wrong_text_weight"));
       c.text_features = r.text("text_features");
       c.text_match = static_cast<float>(r.number("text_match"));
-      if (c.text_match > 0.0f) c.classes = r.integer("classes");
+      c.image_match = static_cast<float>(r.number("image_match"));
+      if (c.text_match > 0.0f || c.image_match > 0.0f) c.classes = r.integer("classes");
       c.text_augment = static_cast<float>(r.number("text_augment"));
+      c.text_norm = r.boolean("text_norm");
     }
   }
+  if (flavor == Flavor::cgan) c.mode_seeking = static_cast<float>(r.number("mode_seeking"));
   if (flavor == Flavor::infogan) {
     c.categorical = r.integers("categorical");
     c.continuous = r.integer("continuous");

@@ -46,12 +46,32 @@ struct Config {
   // classes is then the number of classes (0 until fit reads the data's labels).
   float text_match = 0.0f;
   bool class_match() const { return condition == Condition::text && text_match > 0.0f; }
+  // text: λ of the image–class loss (StarGAN's domain classification, AC-GAN's auxiliary
+  // classifier): a linear head d.classify (F → classes) on D's image features learns the class
+  // of real images, λ · its softmax cross-entropy against the label in D's loss; G's loss has
+  // λ · the same cross-entropy of its image against its sentence's class (the head held). So
+  // G is paid for an image of the class meant, whatever z is. 0 (files without the key): no
+  // head. Needs labels, like text_match.
+  float image_match = 0.0f;
+  bool image_classify() const { return condition == Condition::text && image_match > 0.0f; }
+  bool needs_classes() const { return class_match() || image_classify(); }
   // text: λ_KL of conditioning augmentation (StackGAN, Zhang et al. 2017): g.augment maps G's
   // sentence embedding s to [μ | log σ²] (2·embed), G's condition is c = μ + σ·ε with
   // ε ~ N(0, I) per sample (part of the model's latent: [z | ε]), and λ_KL · KL(N(μ, σ²) ‖
   // N(0, I)) joins G's loss. 0 (files without the key): G takes s itself, as before.
   float text_augment = 0.0f;
   bool augment() const { return condition == Condition::text && text_augment > 0.0f; }
+  // text: G's sentence embedding s is layer-normalised, ŝ = (s − mean s) / std s over its
+  // embed values (no learned scale), before G, the matching loss and conditioning
+  // augmentation see it — so the embedding's spread across sentences cannot swamp z in G's
+  // first batch norm (docs/gan.md). false (files without the key): s as the encoder gives it.
+  bool text_norm = false;
+  // cgan: λ of the mode-seeking term (MSGAN, Mao et al. 2019): each generator step also draws
+  // G(z₂, c) for the batch's conditions c and adds λ / (L + 1e-5) to G's loss, with
+  //   L = mean |G(z₁, c) − G(z₂, c)| / mean |z₁ − z₂|
+  // (means over the batch), so a generator that ignores z pays for it. Training only: no
+  // parameters; 0 (files without the key): no second draw.
+  float mode_seeking = 0.0f;
   // infogan
   std::vector<int64_t> categorical;
   int64_t continuous = 0;

@@ -117,6 +117,69 @@ inline double augment_kl(const float* ml, const float* eps, const float* dc, int
   return total;
 }
 
+// Layer normalisation without a learned scale ("text_norm"), in place over B rows of E:
+//   ŝ = (s − μ) / √(σ² + 1e-5),  μ, σ² the row's mean and (biased) variance
+// inv (B) receives each row's 1 / √(σ² + 1e-5) when not null (for the backward).
+inline void normalise_rows(float* s, int64_t B, int64_t E, float* inv) {
+  for (int64_t r = 0; r < B; ++r) {
+    float* x = s + r * E;
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < E; ++j) mean += x[j];
+    mean /= static_cast<double>(E);
+    for (int64_t j = 0; j < E; ++j) var += (x[j] - mean) * (x[j] - mean);
+    const double k = 1.0 / std::sqrt(var / static_cast<double>(E) + 1e-5);
+    for (int64_t j = 0; j < E; ++j) x[j] = static_cast<float>((x[j] - mean) * k);
+    if (inv) inv[r] = static_cast<float>(k);
+  }
+}
+
+// Its backward, in place on dy (B, E), from the normalised rows y and inv:
+//   ∂/∂s = inv · (dy − mean(dy) − ŝ · mean(dy · ŝ))
+inline void normalise_rows_backward(const float* y, const float* inv, float* dy, int64_t B, int64_t E) {
+  for (int64_t r = 0; r < B; ++r) {
+    const float* h = y + r * E;
+    float* d = dy + r * E;
+    double sum = 0, dot = 0;
+    for (int64_t j = 0; j < E; ++j) {
+      sum += d[j];
+      dot += static_cast<double>(d[j]) * h[j];
+    }
+    sum /= static_cast<double>(E);
+    dot /= static_cast<double>(E);
+    for (int64_t j = 0; j < E; ++j) d[j] = static_cast<float>(inv[r] * (d[j] - sum - h[j] * dot));
+  }
+}
+
+// The mode-seeking term (MSGAN, Mao et al. 2019; "mode_seeking"): two generator outputs a, b
+// (B, D) of the same conditions from noises za, zb (B rows of Z values, z_stride apart),
+//   L = mean |a − b| / mean |za − zb|,  loss = 1 / (L + ε),  ε = 1e-5
+// (the means over all B·D and B·Z values, as MSGAN's code). With da, db: weight · ∂loss/∂a
+// and ∂/∂b (= −∂/∂a), written:
+//   ∂loss/∂a_i = −1 / (L + ε)² · sign(a_i − b_i) / (B·D · mean |za − zb|)
+// The loss is one value for the batch; the caller adds B · weight · loss to a loss summed
+// over rows, whose gradients are per-row means.
+inline double mode_seeking_loss(const float* a, const float* b, const float* za, const float* zb, int64_t B, int64_t D,
+                                int64_t Z, int64_t z_stride, float weight, float* da, float* db) {
+  constexpr double eps = 1e-5;
+  double image = 0, noise = 0;
+  for (int64_t i = 0; i < B * D; ++i) image += std::fabs(static_cast<double>(a[i]) - b[i]);
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t j = 0; j < Z; ++j)
+      noise += std::fabs(static_cast<double>(za[r * z_stride + j]) - zb[r * z_stride + j]);
+  image /= static_cast<double>(B * D);
+  noise /= static_cast<double>(B * Z);
+  const double ratio = image / noise, loss = 1.0 / (ratio + eps);
+  if (da) {
+    const float g = static_cast<float>(-weight * loss * loss / (static_cast<double>(B * D) * noise));
+    for (int64_t i = 0; i < B * D; ++i) {
+      const float diff = a[i] - b[i];
+      da[i] = diff > 0 ? g : (diff < 0 ? -g : 0.0f);
+      if (db) db[i] = -da[i];
+    }
+  }
+  return loss;
+}
+
 // Least-squares adversarial loss (LSGAN, Mao et al. 2017, with the 0-1 targets CycleGAN uses)
 // over a discriminator's output d (B, P): P scores per image — 1 for a plain discriminator,
 // the patch map's C·H'·W' for a PatchGAN. Per row, ½ · the mean over its P scores:

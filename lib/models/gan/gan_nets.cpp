@@ -16,6 +16,7 @@ struct Plan {
   int64_t g_embed_in = 0, d_embed_in = 0;  // text: condition_dim
   int64_t text_slots = 0;                  // text encoder (subword-ids-v3): word slots
   int64_t match_classes = 0;               // text_match > 0: class prototypes
+  int64_t classify_classes = 0;            // image_match > 0: D's class head
   int64_t head_in = 0;                     // F
   int64_t proj_in = 0;                     // the condition width D sees (0: none)
   bool head_bias = true;
@@ -69,6 +70,11 @@ Plan make_plan(const Config& cfg, const DataShape& shape, Status status) {
       if (cfg.classes < 2)
         fail(status, "cgan with \"text_match\" > 0 needs at least two classes, got \"classes\": {}", cfg.classes);
       p.match_classes = cfg.classes;
+    }
+    if (cfg.image_classify()) {
+      if (cfg.classes < 2)
+        fail(status, "cgan with \"image_match\" > 0 needs at least two classes, got \"classes\": {}", cfg.classes);
+      p.classify_classes = cfg.classes;
     }
   }
   using nn::Act;
@@ -157,11 +163,14 @@ Nets::Nets(const Config& cfg, const DataShape& shape, Status status) {
   for (const nn::StageSpec& s : p.d) d_trunk.add(store, s);
   d_head = std::make_unique<nn::Linear>(store, "d.head", p.head_in, 1, p.head_bias);
   if (p.proj_in > 0) d_proj = std::make_unique<nn::Linear>(store, "d.proj", p.proj_in, p.head_in, false);
+  if (p.classify_classes > 0)
+    d_classify = std::make_unique<nn::Linear>(store, "d.classify", p.head_in, p.classify_classes);
   for (const nn::StageSpec& s : p.q) q.add(store, s);
   g_first_ = g_embed ? g_embed->weight() : g_text ? g_text->first() : g.first_param();
   g_last_ = g.last_param();
   d_first_ = d_embed ? d_embed->weight() : d_text ? d_text->first() : d_trunk.first_param();
   d_last_ = q.size() > 0 ? q.last_param()
+            : d_classify ? d_classify->bias()
             : d_proj     ? d_proj->weight()
                          : (p.head_bias ? d_head->bias() : d_head->weight());
 }
@@ -186,6 +195,7 @@ void Nets::init(const Config& cfg, Rng& rng) {
     if (d_proj) d_proj->init(rng);
   }
   q.init_default(rng);
+  if (d_classify) d_classify->init(rng);  // last: the other tensors start as without it
 }
 
 void Nets::sentence(bool generator, const float* c, float* out, int64_t B, nn::TextEncoderWork& work) const {
@@ -227,6 +237,10 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> planned_tensors(const 
   out.push_back({"d.head.weight", {1, p.head_in}});
   if (p.head_bias) out.push_back({"d.head.bias", {1}});
   if (p.proj_in > 0) out.push_back({"d.proj.weight", {p.head_in, p.proj_in}});
+  if (p.classify_classes > 0) {
+    out.push_back({"d.classify.weight", {p.classify_classes, p.head_in}});
+    out.push_back({"d.classify.bias", {p.classify_classes}});
+  }
   for (const nn::StageSpec& s : p.q) add_shapes(out, s);
   return out;
 }

@@ -20,6 +20,8 @@
 //             Koyama 2018: logit = w·f + ⟨V c, f⟩. A condition concatenated to f before a
 //             linear head would only add a per-condition constant to the logit, which cannot
 //             tell a matching image from a mismatched one; the inner product can.
+//   d.classify text with "image_match" > 0: Linear(f → classes), D's classifier of images
+//             (gan_losses.hpp class_match_loss over its logits)
 //   q.*       infogan only: Q head  f → 128 (BN, LeakyReLU) → code logits and means
 //
 // conv (DCGAN, Radford et al. 2016) for square C×S×S images, with n stride-2 stages where n
@@ -58,6 +60,7 @@ struct Nets {
   std::unique_ptr<nn::Linear> g_augment;            // text_augment > 0: s → [μ | log σ²] (embed → 2·embed)
   nn::Sequential g, d_trunk, q;
   std::unique_ptr<nn::Linear> d_head, d_proj;
+  std::unique_ptr<nn::Linear> d_classify;  // image_match > 0: f → class logits
 
   // Throws status (invalid_data at fit, corrupt_file at load) if the shape does not suit
   // the architecture.

@@ -96,10 +96,22 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
   Scratch::grow(s.q, B * std::max<int64_t>(CW, 1));
   Scratch::grow(s.dq, B * std::max<int64_t>(CW, 1));
   Scratch::grow(s.dfq, B * F);
+  if (cfg_.image_classify()) {
+    Scratch::grow(s.classify, B * cfg_.classes);
+    Scratch::grow(s.dclassify, B * cfg_.classes);
+    Scratch::grow(s.dfc, B * F);
+  }
   if (cfg_.class_match()) {
     Scratch::grow(s.match, B * cfg_.classes);
     Scratch::grow(s.dmatch, B * cfg_.classes);
     Scratch::grow(s.dmatch_e, B * cfg_.embed);
+  }
+  const bool pair = cfg_.mode_seeking > 0.0f;
+  if (pair) {
+    Scratch::grow(s.gin_pair, B * G_IN);
+    Scratch::grow(s.dgin_pair, B * G_IN);
+    Scratch::grow(s.dfake_pair, B * D);
+    Scratch::grow(s.dmode, B * D);
   }
   if (cfg_.augment()) {
     Scratch::grow(s.eps, B * cfg_.embed);
@@ -119,15 +131,19 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
     for (int64_t j = 0; j < Z; ++j) gin[r * G_IN + j] = static_cast<float>(cfg_.noise_std * row.normal());
     if (cfg_.augment())  // ε of conditioning augmentation, after z (as sampling draws it)
       for (int64_t j = 0; j < cfg_.embed; ++j) s.eps.data()[r * cfg_.embed + j] = static_cast<float>(row.normal());
-    if (!info) continue;
-    float* c = codes + r * CW;
-    std::fill(c, c + CW, 0.0f);
-    int64_t at = 0;
-    for (int64_t k : cfg_.categorical) {
-      c[at + static_cast<int64_t>(row.below(static_cast<uint64_t>(k)))] = 1.0f;
-      at += k;
+    if (info) {
+      float* c = codes + r * CW;
+      std::fill(c, c + CW, 0.0f);
+      int64_t at = 0;
+      for (int64_t k : cfg_.categorical) {
+        c[at + static_cast<int64_t>(row.below(static_cast<uint64_t>(k)))] = 1.0f;
+        at += k;
+      }
+      for (int64_t j = 0; j < cfg_.continuous; ++j) c[at + j] = 2.0f * row.uniform_f() - 1.0f;
     }
-    for (int64_t j = 0; j < cfg_.continuous; ++j) c[at + j] = 2.0f * row.uniform_f() - 1.0f;
+    if (pair)  // mode seeking's second noise, after every other draw (configs without it draw as before)
+      for (int64_t j = 0; j < Z; ++j)
+        s.gin_pair.data()[r * G_IN + j] = static_cast<float>(cfg_.noise_std * row.normal());
   }
   float* cond = s.cond.data();  // what D's head sees after f
   switch (cfg_.condition) {
@@ -155,6 +171,10 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
     const float* gc = info ? codes : cond;
     if (text) {
       nets.sentence(true, batch.conditions, s.g_cond.data(), B, s.g_text);
+      if (cfg_.text_norm) {
+        Scratch::grow(s.g_norm_inv, B);
+        gan::normalise_rows(s.g_cond.data(), B, CG, s.g_norm_inv.data());
+      }
       gc = s.g_cond.data();
       if (cfg_.augment()) {  // c = μ + σ·ε, [μ | log σ²] = g.augment(s)
         nets.g_augment->forward(s.g_cond.data(), s.aug_ml.data(), B);
@@ -162,8 +182,11 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
         gc = s.aug_c.data();
       }
     }
-    for (int64_t r = 0; r < B; ++r)
+    for (int64_t r = 0; r < B; ++r) {
       std::memcpy(gin + r * G_IN + Z, gc + r * CG, static_cast<std::size_t>(CG) * sizeof(float));
+      if (pair)
+        std::memcpy(s.gin_pair.data() + r * G_IN + Z, gc + r * CG, static_cast<std::size_t>(CG) * sizeof(float));
+    }
   }
   s.fake = nets.g.forward_train(gin, B, s.g);
 }
@@ -203,6 +226,24 @@ double GanModel::match_term(bool generator, const DataView& batch, const float* 
   return cfg_.text_match * loss;
 }
 
+double GanModel::classify_term(const DataView& batch, const float* f, float* df, bool backward, bool weights) {
+  gan::Nets& nets = *nets_;
+  gan::Scratch& s = *scratch_;
+  const int64_t B = batch.n, K = cfg_.classes, F = nets.features();
+  nets.d_classify->forward(f, s.classify.data(), B);
+  const double loss = gan::class_match_loss(s.classify.data(), batch.labels, B, K, cfg_.image_match,
+                                            backward ? s.dclassify.data() : nullptr);
+  if (backward) {
+    float* tmp = s.dfc.data();
+    if (weights)
+      nets.d_classify->backward(f, s.dclassify.data(), tmp, B);
+    else
+      nets.d_classify->backward_data(s.dclassify.data(), tmp, B);
+    for (int64_t i = 0; i < B * F; ++i) df[i] += tmp[i];
+  }
+  return cfg_.image_match * loss;
+}
+
 double GanModel::discriminator_pass(const DataView& batch, bool backward) {
   gan::Nets& nets = *nets_;
   gan::Scratch& s = *scratch_;
@@ -239,6 +280,7 @@ double GanModel::discriminator_pass(const DataView& batch, bool backward) {
       for (int64_t j = 0; j < CD; ++j) dst[j] += src[j];
     }
   }
+  if (cfg_.image_classify()) loss_d += classify_term(batch, f_real, s.df_real.data(), backward, /*weights*/ true);
   if (backward) nets.d_trunk.backward(xs, s.df_real.data(), nullptr, B, s.d_real);
   // fake, right condition
   const float* f_fake = nets.d_trunk.forward_train(fake, B, s.d_fake);
@@ -279,16 +321,34 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
   double loss_g = gan::bce_logit_const(logit, B, 1.0f, 1.0f, dlogit);
   if (backward) head_backward(nets, f_gen, c, proj, dlogit, B, false, s.df_fake.data(), false, nullptr, du, tmp);
   if (info) loss_g += cfg_.info_weight * info_term(f_gen, B, s.q_gen, backward, /*weights*/ false);
+  if (cfg_.image_classify()) loss_g += classify_term(batch, f_gen, s.df_fake.data(), backward, /*weights*/ false);
+  const bool pair = cfg_.mode_seeking > 0.0f;
+  if (pair) {  // G(z₂, c): the mode-seeking term's second draw (gan_losses.hpp)
+    const float* fake_pair = nets.g.forward_train(s.gin_pair.data(), B, s.g_pair);
+    loss_g += static_cast<double>(B) * cfg_.mode_seeking *
+              gan::mode_seeking_loss(fake, fake_pair, gin, s.gin_pair.data(), B, D, Z, G_IN, cfg_.mode_seeking,
+                                     backward ? s.dmode.data() : nullptr, backward ? s.dfake_pair.data() : nullptr);
+  }
   if (cfg_.augment() && !backward)
     loss_g +=
         cfg_.text_augment * gan::augment_kl(s.aug_ml.data(), s.eps.data(), nullptr, B, CG, cfg_.text_augment, nullptr);
   if (!backward) return cfg_.class_match() ? loss_g + match_term(true, batch, s.g_cond.data(), nullptr, false) : loss_g;
   nets.d_trunk.backward(fake, s.df_fake.data(), s.dfake.data(), B, s.d_gen, /*weights*/ false);
+  if (pair) {
+    const float* dm = s.dmode.data();
+    float* df = s.dfake.data();
+    for (int64_t i = 0; i < B * D; ++i) df[i] += dm[i];
+  }
   nets.g.backward(gin, s.dfake.data(), text ? s.dgin.data() : nullptr, B, s.g);
+  if (pair) nets.g.backward(s.gin_pair.data(), s.dfake_pair.data(), text ? s.dgin_pair.data() : nullptr, B, s.g_pair);
   if (text) {
-    float* de = s.dcond.data();  // reused: the gradient w.r.t. g.embed's output
-    for (int64_t r = 0; r < B; ++r)
+    float* de = s.dcond.data();  // reused: the gradient w.r.t. g.embed's output (both draws' share)
+    for (int64_t r = 0; r < B; ++r) {
       std::memcpy(de + r * CG, s.dgin.data() + r * G_IN + Z, static_cast<std::size_t>(CG) * sizeof(float));
+      if (!pair) continue;
+      const float* dp = s.dgin_pair.data() + r * G_IN + Z;
+      for (int64_t j = 0; j < CG; ++j) de[r * CG + j] += dp[j];
+    }
     if (cfg_.augment()) {  // through c = μ + σ·ε and the KL term, then g.augment: de becomes ∂/∂s
       loss_g += cfg_.text_augment *
                 gan::augment_kl(s.aug_ml.data(), s.eps.data(), de, B, CG, cfg_.text_augment, s.aug_dml.data());
@@ -296,6 +356,7 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
       std::memcpy(de, s.aug_ds.data(), static_cast<std::size_t>(B * CG) * sizeof(float));
     }
     if (cfg_.class_match()) loss_g += match_term(true, batch, s.g_cond.data(), de, true);
+    if (cfg_.text_norm) gan::normalise_rows_backward(s.g_cond.data(), s.g_norm_inv.data(), de, B, CG);
     nets.sentence_backward(true, batch.conditions, de, B, s.g_text);
   }
   return loss_g;

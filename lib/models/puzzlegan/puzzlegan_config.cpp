@@ -21,7 +21,7 @@ Schema make_schema() {
   k.push_back(number_key("lambda_mask", 1.0, 0.0, 1000.0, "weight of the mask-prediction cross-entropy"));
   k.push_back(number_key("lambda_appearance", 10.0, 0.0, 1000.0,
                          "weight of the appearance L1: the generated image inside the patches against the patches"));
-  k.push_back(number_key("lambda_rec", 1.0, 0.0, 1000.0,
+  k.push_back(number_key("lambda_rec", 100.0, 0.0, 1000.0,
                          "weight of the whole-image L1 against the image the patches came from (0: none)"));
   k.push_back(number_key("learning_rate", 2e-4, 1e-8, 1.0, "Adam's step size, both optimisers"));
   k.push_back(number_key("beta1", 0.5, 0.0, 0.999, "Adam's beta1"));

@@ -17,7 +17,7 @@ struct Config {
   KeyPatches key_patches = KeyPatches::object;  // where training patches are cut
   int64_t nef = 32, ngf = 32, ndf = 32;
   int64_t noise = 16;  // z: noise planes tiled over G's S/4 × S/4 input
-  float lambda_mask = 1.0f, lambda_appearance = 10.0f, lambda_rec = 1.0f;
+  float lambda_mask = 1.0f, lambda_appearance = 10.0f, lambda_rec = 100.0f;
   float lr = 2e-4f, beta1 = 0.5f, beta2 = 0.999f;
 };
 
