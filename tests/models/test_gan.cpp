@@ -597,6 +597,28 @@ double separation(const std::vector<float>& e, const std::vector<int32_t>& label
     }
   return between / (within / static_cast<double>(labels.size()));
 }
+
+// A training key's two promises about files, with the 4 sentences of so: a file written
+// before `key` existed (off's file without it) loads with the key's default and samples
+// exactly as off; on's file loads with `value` and samples bit-identically, and saves back to
+// the same bytes.
+void check_key_in_files(const GanModel& off, const GanModel& on, const std::string& key, const Json& fallback,
+                        const Json& value, const SampleOptions& so) {
+  std::vector<float> a(4 * 64), b(4 * 64);
+  const std::vector<uint8_t> legacy = without_config_key(off, key);
+  auto old = load_model_bytes(legacy.data(), legacy.size());
+  CHECK(old->config()[key] == fallback);
+  off.sample(4, so, a.data());
+  old->sample(4, so, b.data());
+  CHECK(a == b);
+  const std::vector<uint8_t> bytes = save_model_bytes(on);
+  auto loaded = load_model_bytes(bytes.data(), bytes.size());
+  CHECK(loaded->config()[key] == value);
+  CHECK(save_model_bytes(*loaded) == bytes);
+  on.sample(4, so, a.data());
+  loaded->sample(4, so, b.data());
+  CHECK(a == b);
+}
 }  // namespace
 
 TEST_CASE("cgan text_match: configured, needs labels, saved; the loss separates the classes' sentence embeddings") {
@@ -658,32 +680,11 @@ TEST_CASE("cgan text_match: configured, needs labels, saved; the loss separates 
     CAPTURE(s_on);
     CHECK(s_on > 2.0 * s_off);
   }
-  // A file written before the key existed (no "text_match") loads as 0 and samples exactly as
-  // the model that wrote it.
-  {
-    const std::vector<uint8_t> legacy = without_config_key(*off, "text_match");
-    auto old = load_model_bytes(legacy.data(), legacy.size());
-    CHECK(old->config()["text_match"] == 0.0);
-    std::vector<float> a(4 * 64), b(4 * 64);
-    SampleOptions so;
-    so.conditions = ids.data();
-    so.condition_dim = 128;
-    off->sample(4, so, a.data());
-    old->sample(4, so, b.data());
-    CHECK(a == b);
-  }
-  // Saved and loaded: the prototypes come back, samples are bit-identical.
-  const std::vector<uint8_t> bytes = save_model_bytes(*on);
-  auto loaded = load_model_bytes(bytes.data(), bytes.size());
-  CHECK(loaded->config()["text_match"] == 5.0);
-  CHECK(save_model_bytes(*loaded) == bytes);
-  std::vector<float> a(4 * 64), b(4 * 64);
+  // Old files (no "text_match") load as 0; the prototypes come back from a file.
   SampleOptions so;
   so.conditions = ids.data();
   so.condition_dim = 128;
-  on->sample(4, so, a.data());
-  loaded->sample(4, so, b.data());
-  CHECK(a == b);
+  check_key_in_files(*off, *on, "text_match", 0.0, 5.0, so);
 }
 
 TEST_CASE("cgan text_augment: configured, saved, ε is part of the latent, the KL term pulls σ to 1") {
@@ -761,28 +762,10 @@ TEST_CASE("cgan text_augment: configured, saved, ε is part of the latent, the K
   CAPTURE(kl_weak);
   CAPTURE(kl_strong);
   CHECK(kl_strong < 0.5 * kl_weak);
-  // A file written before the key existed loads as 0 and samples exactly as the model that
-  // wrote it; a model with it saves, loads and samples bit-identically.
   SampleOptions so;
   so.conditions = ids.data();
   so.condition_dim = 128;
-  {
-    const std::vector<uint8_t> legacy = without_config_key(*off, "text_augment");
-    auto old = load_model_bytes(legacy.data(), legacy.size());
-    CHECK(old->config()["text_augment"] == 0.0);
-    std::vector<float> a(4 * 64), b(4 * 64);
-    off->sample(4, so, a.data());
-    old->sample(4, so, b.data());
-    CHECK(a == b);
-  }
-  const std::vector<uint8_t> bytes = save_model_bytes(*strong);
-  auto loaded = load_model_bytes(bytes.data(), bytes.size());
-  CHECK(loaded->config()["text_augment"] == 30.0);
-  CHECK(save_model_bytes(*loaded) == bytes);
-  std::vector<float> a(4 * 64), b(4 * 64);
-  strong->sample(4, so, a.data());
-  loaded->sample(4, so, b.data());
-  CHECK(a == b);
+  check_key_in_files(*off, *strong, "text_augment", 0.0, 30.0, so);
 }
 
 TEST_CASE("cgan mode_seeking: configured, training only, and the generator's samples of one label vary more") {
@@ -890,27 +873,12 @@ TEST_CASE("cgan text_norm: configured, G sees a normalised embedding, saved; old
   }
   CHECK(worst < 1e-3);
   CHECK(std::fabs(d_var - 1.0) > 0.01);
-  // A file written before the key existed loads as false and samples as the model that wrote
-  // it; a model with it saves, loads and samples bit-identically.
   SampleOptions so;
   so.conditions = ids.data();
   so.condition_dim = 128;
-  {
-    const std::vector<uint8_t> legacy = without_config_key(*off, "text_norm");
-    auto old = load_model_bytes(legacy.data(), legacy.size());
-    CHECK(old->config()["text_norm"] == false);
-    std::vector<float> a(4 * 64), b(4 * 64);
-    off->sample(4, so, a.data());
-    old->sample(4, so, b.data());
-    CHECK(a == b);
-  }
-  const std::vector<uint8_t> bytes = save_model_bytes(*on);
-  auto loaded = load_model_bytes(bytes.data(), bytes.size());
-  CHECK(loaded->config()["text_norm"] == true);
-  std::vector<float> a(4 * 64), b(4 * 64), c(4 * 64);
+  check_key_in_files(*off, *on, "text_norm", false, true, so);
+  std::vector<float> a(4 * 64), c(4 * 64);  // and the key changes what G draws
   on->sample(4, so, a.data());
-  loaded->sample(4, so, b.data());
-  CHECK(a == b);
   off->sample(4, so, c.data());
   CHECK(a != c);
 }
@@ -969,27 +937,10 @@ TEST_CASE("cgan image_match: configured, needs labels, saved; D's head learns th
     CAPTURE(wrong);
     CHECK(wrong - right > 32 * 0.5);  // > 0.5 nats a row
   }
-  // Old files load as 0 and sample as written; with it, bit-identical after save and load.
   SampleOptions so;
   so.conditions = ids.data();
   so.condition_dim = 128;
-  {
-    const std::vector<uint8_t> legacy = without_config_key(*off, "image_match");
-    auto old = load_model_bytes(legacy.data(), legacy.size());
-    CHECK(old->config()["image_match"] == 0.0);
-    std::vector<float> a(4 * 64), b(4 * 64);
-    off->sample(4, so, a.data());
-    old->sample(4, so, b.data());
-    CHECK(a == b);
-  }
-  const std::vector<uint8_t> bytes = save_model_bytes(*on);
-  auto loaded = load_model_bytes(bytes.data(), bytes.size());
-  CHECK(loaded->config()["image_match"] == 1.0);
-  CHECK(save_model_bytes(*loaded) == bytes);
-  std::vector<float> a(4 * 64), b(4 * 64);
-  on->sample(4, so, a.data());
-  loaded->sample(4, so, b.data());
-  CHECK(a == b);
+  check_key_in_files(*off, *on, "image_match", 0.0, 1.0, so);
 }
 
 TEST_CASE("infogan: codes in, codes out") {
