@@ -598,6 +598,20 @@ double separation(const std::vector<float>& e, const std::vector<int32_t>& label
   return between / (within / static_cast<double>(labels.size()));
 }
 
+// A text cgan fitted on the squares with their sentences ids (128 values a row), with the
+// labels or without; lr 5e-3: a few steps that move the encoders visibly.
+std::unique_ptr<GanModel> fit_on_sentences(const Json& cfg, const Images& data, const std::vector<float>& ids,
+                                           bool labels, int64_t epochs) {
+  auto m = std::make_unique<GanModel>(gan::Flavor::cgan, cfg);
+  DataView v = data.view(labels);
+  v.conditions = ids.data();
+  v.condition_dim = 128;
+  FitOptions o = options(epochs, 16, 7);
+  o.learning_rate = 5e-3;
+  m->fit(v, o);
+  return m;
+}
+
 // A training key's two promises about files, with the 4 sentences of so: a file written
 // before `key` existed (off's file without it) loads with the key's default and samples
 // exactly as off; on's file loads with `value` and samples bit-identically, and saves back to
@@ -645,14 +659,7 @@ TEST_CASE("cgan text_match: configured, needs labels, saved; the loss separates 
   auto fit = [&](double weight, bool labels) {
     Json cfg = base;
     if (weight > 0) cfg["text_match"] = weight;
-    auto m = std::make_unique<GanModel>(gan::Flavor::cgan, cfg);
-    DataView v = data.view(labels);
-    v.conditions = ids.data();
-    v.condition_dim = 128;
-    FitOptions o = options(5, 16, 7);
-    o.learning_rate = 5e-3;  // a few steps that move the encoders visibly
-    m->fit(v, o);
-    return m;
+    return fit_on_sentences(cfg, data, ids, labels, 5);
   };
   Json matched = base;
   matched["text_match"] = 1.0;
@@ -707,14 +714,7 @@ TEST_CASE("cgan text_augment: configured, saved, ε is part of the latent, the K
   auto fit = [&](double weight) {
     Json cfg = base;
     if (weight > 0) cfg["text_augment"] = weight;
-    auto m = std::make_unique<GanModel>(gan::Flavor::cgan, cfg);
-    DataView v = data.view(false);
-    v.conditions = ids.data();
-    v.condition_dim = 128;
-    FitOptions o = options(5, 16, 7);
-    o.learning_rate = 5e-3;
-    m->fit(v, o);
-    return m;
+    return fit_on_sentences(cfg, data, ids, false, 5);
   };
   const auto off = fit(0.0), weak = fit(1e-3), strong = fit(30.0);
   CHECK(off->latent_dim() == 4);
@@ -842,17 +842,9 @@ TEST_CASE("cgan text_norm: configured, G sees a normalised embedding, saved; old
         }) == Status::invalid_config);  // text only
   const Images data = squares(64, 4);
   const std::vector<float> ids = class_sentences(data.labels, 5);
-  auto fit = [&](bool norm) {
-    Json cfg = base;
-    if (norm) cfg["text_norm"] = true;
-    auto m = std::make_unique<GanModel>(gan::Flavor::cgan, cfg);
-    DataView v = data.view(false);
-    v.conditions = ids.data();
-    v.condition_dim = 128;
-    m->fit(v, options(2, 16, 7));
-    return m;
-  };
-  const auto off = fit(false), on = fit(true);
+  Json normed = base;
+  normed["text_norm"] = true;
+  const auto off = fit_on_sentences(base, data, ids, false, 2), on = fit_on_sentences(normed, data, ids, false, 2);
   // What G sees: each sentence's embedding with mean 0 and variance 1 over its 8 values (D's
   // embedding is not normalised).
   std::vector<float> e(64 * 8), d(64 * 8);
@@ -906,17 +898,7 @@ TEST_CASE("cgan image_match: configured, needs labels, saved; D's head learns th
     v.condition_dim = 128;
     CHECK(status_of([&] { m.fit(v, options(1, 16)); }) == Status::invalid_data);  // no labels: no classes
   }
-  auto fit = [&](const Json& cfg) {
-    auto m = std::make_unique<GanModel>(gan::Flavor::cgan, cfg);
-    DataView v = data.view(true);
-    v.conditions = ids.data();
-    v.condition_dim = 128;
-    FitOptions o = options(3, 16, 7);
-    o.learning_rate = 5e-3;
-    m->fit(v, o);
-    return m;
-  };
-  const auto off = fit(base), on = fit(on_cfg);
+  const auto off = fit_on_sentences(base, data, ids, true, 3), on = fit_on_sentences(on_cfg, data, ids, true, 3);
   CHECK(on->config()["classes"] == 2);
   nn::ParameterStore& st = on->parameter_store();
   CHECK(st.size(st.find("d.classify.weight")) == 2 * 16);  // classes × D's 16 features
