@@ -598,6 +598,15 @@ double separation(const std::vector<float>& e, const std::vector<int32_t>& label
   return between / (within / static_cast<double>(labels.size()));
 }
 
+// The small text cgan with the learned sentence encoder the text keys' tests start from.
+const Json kSmallEncoder{{"architecture", "mlp"},
+                         {"condition", "text"},
+                         {"g_hidden", 16},
+                         {"d_hidden", 16},
+                         {"latent", 4},
+                         {"embed", 8},
+                         {"text_features", "subword-ids-v3"}};
+
 // A text cgan fitted on the squares with their sentences ids (128 values a row), with the
 // labels or without; lr 5e-3: a few steps that move the encoders visibly.
 std::unique_ptr<GanModel> fit_on_sentences(const Json& cfg, const Images& data, const std::vector<float>& ids,
@@ -636,13 +645,7 @@ void check_key_in_files(const GanModel& off, const GanModel& on, const std::stri
 }  // namespace
 
 TEST_CASE("cgan text_match: configured, needs labels, saved; the loss separates the classes' sentence embeddings") {
-  const Json base{{"architecture", "mlp"},
-                  {"condition", "text"},
-                  {"g_hidden", 16},
-                  {"d_hidden", 16},
-                  {"latent", 4},
-                  {"embed", 8},
-                  {"text_features", "subword-ids-v3"}};
+  const Json base = kSmallEncoder;
   CHECK(GanModel(gan::Flavor::cgan, base).config()["text_match"] == 0.0);
   CHECK_FALSE(GanModel(gan::Flavor::cgan, base).config().contains("classes"));  // no prototypes, no classes
   Json with_classes = base;
@@ -695,13 +698,7 @@ TEST_CASE("cgan text_match: configured, needs labels, saved; the loss separates 
 }
 
 TEST_CASE("cgan text_augment: configured, saved, ε is part of the latent, the KL term pulls σ to 1") {
-  const Json base{{"architecture", "mlp"},
-                  {"condition", "text"},
-                  {"g_hidden", 16},
-                  {"d_hidden", 16},
-                  {"latent", 4},
-                  {"embed", 8},
-                  {"text_features", "subword-ids-v3"}};
+  const Json base = kSmallEncoder;
   CHECK(GanModel(gan::Flavor::cgan, base).config()["text_augment"] == 0.0);
   Json negative = base;
   negative["text_augment"] = -1.0;
@@ -829,13 +826,7 @@ TEST_CASE("cgan mode_seeking: configured, training only, and the generator's sam
 }
 
 TEST_CASE("cgan text_norm: configured, G sees a normalised embedding, saved; old files keep theirs") {
-  const Json base{{"architecture", "mlp"},
-                  {"condition", "text"},
-                  {"g_hidden", 16},
-                  {"d_hidden", 16},
-                  {"latent", 4},
-                  {"embed", 8},
-                  {"text_features", "subword-ids-v3"}};
+  const Json base = kSmallEncoder;
   CHECK(GanModel(gan::Flavor::cgan, base).config()["text_norm"] == false);
   CHECK(status_of([&] {
           GanModel(gan::Flavor::cgan, Json{{"condition", "label"}, {"text_norm", true}});
@@ -876,13 +867,7 @@ TEST_CASE("cgan text_norm: configured, G sees a normalised embedding, saved; old
 }
 
 TEST_CASE("cgan image_match: configured, needs labels, saved; D's head learns the classes of real images") {
-  const Json base{{"architecture", "mlp"},
-                  {"condition", "text"},
-                  {"g_hidden", 16},
-                  {"d_hidden", 16},
-                  {"latent", 4},
-                  {"embed", 8},
-                  {"text_features", "subword-ids-v3"}};
+  const Json base = kSmallEncoder;
   CHECK(GanModel(gan::Flavor::cgan, base).config()["image_match"] == 0.0);
   CHECK(status_of([&] {
           GanModel(gan::Flavor::cgan, Json{{"condition", "label"}, {"image_match", 1.0}});
