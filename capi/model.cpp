@@ -88,6 +88,7 @@ SampleOptions sample_options_of(const gm_sample_options* o) {
     s.condition_dim = o->condition_dim;
   }
   if (GM_HAS_FIELD(o, gm_sample_options, stage)) s.stage = o->stage;
+  if (GM_HAS_FIELD(o, gm_sample_options, truncation)) s.truncation = o->truncation;
   return s;
 }
 

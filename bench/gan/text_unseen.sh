@@ -10,7 +10,7 @@
 #   fitting one; KEEP=DIR keeps the work folder (the model is DIR/t2i.safetensors);
 #   CLASSIFIER=FILE the feature classifier (default: eval's cache); GRID=FILE.png writes the
 #   sentence -> 8 samples grid of one sentence per class (the first of each class); SEED=S
-#   the fit's seed (default 0).
+#   the fit's seed (default 0); TRUNCATION=T samples with --truncation T (the truncation trick).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build}
@@ -20,6 +20,8 @@ NAME=${4:-new}
 REPEAT=${REPEAT:-10}
 REPEAT_HELD=${REPEAT_HELD:-10}
 SENTENCES=bench/gan/unseen_sentences.tsv
+TRUNC=()
+[[ -n "${TRUNCATION:-}" ]] && TRUNC=(--truncation "$TRUNCATION")
 CLF=()
 [[ -n "${CLASSIFIER:-}" ]] && CLF=(--classifier "$CLASSIFIER")
 source bench/lib.sh
@@ -51,7 +53,7 @@ r, T = int(sys.argv[2]), sys.argv[3]
 open(f"{T}/unseen.txt", "w").write("".join(f"{s}\n" * r for _, s in rows))
 np.save(f"{T}/unseen_labels.npy", np.repeat(np.array([int(c) for c, _ in rows], dtype=np.int32), r))
 PY
-"$G" sample "$M" --texts "$T/unseen.txt" --seed 2 --out "$T/unseen.npy" >/dev/null
+"$G" sample "$M" --texts "$T/unseen.txt" --seed 2 "${TRUNC[@]}" --out "$T/unseen.npy" >/dev/null
 acc "$T/unseen.npy" "$T/unseen_labels.npy" > "$T/unseen.json"
 # Per sentence: the classifier's verdict on each image (eval scores every labelled row; one
 # eval per sentence would load the classifier 50 times, so the images are scored once per
@@ -76,7 +78,7 @@ done
 
 # Built-in held-out templates, every synonym, REPEAT_HELD samples each.
 "$G" captions --held-out --repeat "$REPEAT_HELD" --out "$T/held.txt" --labels-out "$T/held_labels.npy" >/dev/null
-"$G" sample "$M" --texts "$T/held.txt" --seed 2 --out "$T/held.npy" >/dev/null
+"$G" sample "$M" --texts "$T/held.txt" --seed 2 "${TRUNC[@]}" --out "$T/held.npy" >/dev/null
 acc "$T/held.npy" "$T/held_labels.npy" > "$T/held.json"
 
 /usr/bin/python3 - "$T" "$SENTENCES" "$NAME" "$REPEAT" <<'PY'
@@ -97,7 +99,7 @@ PY
 
 if [[ -n "${GRID:-}" ]]; then  # one sentence per class (its first), 8 samples each
   awk -F'\t' '!seen[$1]++ { for (k = 0; k < 8; ++k) print $2 }' "$SENTENCES" > "$T/grid.txt"
-  "$G" sample "$M" --texts "$T/grid.txt" --seed 3 --columns 8 --out "$GRID" >/dev/null
+  "$G" sample "$M" --texts "$T/grid.txt" --seed 3 "${TRUNC[@]}" --columns 8 --out "$GRID" >/dev/null
   echo "grid: $GRID (rows: $(awk -F'\t' '!seen[$1]++ { printf "%s\"%s\"", sep, $2; sep = ", " }' "$SENTENCES"))"
 fi
 echo "work folder: $T"

@@ -289,6 +289,13 @@ typedef struct gm_sample_options {
    * (nearest) to the data's size, so the output is always n rows of the data's width.
    * Default 0 = the model's current stage (and fade-in alpha). Other kinds take only 0. */
   int64_t stage;
+  /* Appended in issue 17. The truncation trick (Brock et al. 2019): kinds that draw a Gaussian
+   * latent code (gan, dcgan, cgan, infogan, progan, vae; puzzlegan's complete_from_parts) draw
+   * each of its Gaussian coordinates from the normal conditioned on |z| <= truncation (in units
+   * of the coordinate's standard deviation), trading variety for fidelity: smaller is nearer
+   * the mode (docs/gan.md, "Truncation"). Default 0 = the full normal; otherwise finite and
+   * > 0 (GM_INVALID_ARGUMENT else). Other kinds take only 0. */
+  double truncation;
 } gm_sample_options;
 GM_API void gm_sample_options_init(gm_sample_options* opts);
 

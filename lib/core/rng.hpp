@@ -35,6 +35,12 @@ class Rng {
   uint64_t below(uint64_t n) noexcept;
   // Standard normal by Box–Muller (the second value of a pair is cached).
   double normal() noexcept;
+  // Standard normal conditioned on |z| <= bound (bound > 0), exactly: see rng.cpp.
+  double truncated_normal(double bound) noexcept;
+  // A latent draw under SampleOptions::truncation: the full normal for 0, else truncated.
+  double latent_normal(double truncation) noexcept {
+    return truncation > 0.0 ? truncated_normal(truncation) : normal();
+  }
 
  private:
   void refill() noexcept;

@@ -232,12 +232,31 @@ void GenerativeModel::require_stage(int64_t stage, const char* verb) const {
          kind());
 }
 
+void GenerativeModel::require_truncation(double truncation, const char* verb) const {
+  if (truncation == 0.0) return;
+  if (!std::isfinite(truncation) || truncation < 0.0)
+    fail(Status::invalid_argument,
+         "{} {}: truncation must be finite and > 0 (standard deviations of the latent), or 0 for none; got {}",
+         kind(), verb, truncation);
+  if (std::string_view(verb) == "decode" || std::string_view(verb) == "complete")
+    fail(Status::invalid_argument,
+         "{} {}: truncation ({}) is an option of sample (and complete_from_parts), which draw the latent "
+         "code; {} takes no draw to truncate",
+         kind(), verb, truncation, verb);
+  if (!draws_gaussian_latent())
+    fail(Status::invalid_argument,
+         "{} {}: truncation ({}) is an option of kinds that draw a Gaussian latent code (gan, dcgan, cgan, "
+         "infogan, progan, vae, puzzlegan); {} has none, pass 0",
+         kind(), verb, truncation, kind());
+}
+
 void GenerativeModel::sample(int64_t n, const SampleOptions& options, float* out) const {
   require_capability(cap_sample, "sample");
   require_fitted("sample");
   if (n < 0) fail(Status::invalid_argument, "{} sample: n must be >= 0, got {}", kind(), n);
   require_threads(options.threads, "sample");
   require_stage(options.stage, "sample");
+  require_truncation(options.truncation, "sample");
   if (n == 0) return;
   require_out(out, "sample");
   nn::ComputeScope scope(options.threads);
@@ -280,6 +299,7 @@ void GenerativeModel::decode(const DataView& codes, const SampleOptions& options
   require_finite(codes);
   require_threads(options.threads, "decode");
   require_stage(options.stage, "decode");
+  require_truncation(options.truncation, "decode");
   if (codes.n == 0) return;
   require_out(out, "decode");
   nn::ComputeScope scope(options.threads);
@@ -292,6 +312,7 @@ void GenerativeModel::complete(const DataView& data, const uint8_t* observed, co
   require_fitted("complete");
   require_rows(data);
   require_threads(options.threads, "complete");
+  require_truncation(options.truncation, "complete");
   if (data.n == 0) return;
   if (observed == nullptr) fail(Status::invalid_argument, "complete: the observed mask is NULL");
   require_out(out, "complete");
@@ -386,6 +407,7 @@ void GenerativeModel::complete_from_parts(const DataView& patches, const int64_t
                        : fmt::format("rows of {} values", patches.d));
   require_threads(options.threads, "complete_from_parts");
   require_stage(options.stage, "complete_from_parts");
+  require_truncation(options.truncation, "complete_from_parts");
   if (options.labels || options.conditions)
     fail(Status::invalid_argument, "{} complete_from_parts takes no labels or conditions", kind());
   if (patches.n == 0) return;

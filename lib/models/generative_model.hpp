@@ -56,6 +56,9 @@ struct SampleOptions {
   // A growing kind's stage to draw at (progan: 1 = the lowest resolution); 0 = the model's
   // current one. Other kinds refuse anything but 0.
   int64_t stage = 0;
+  // The truncation trick (genmodels.h, gm_sample_options.truncation): kinds that draw a
+  // Gaussian latent draw it within |z| <= truncation standard deviations; 0 = no truncation.
+  double truncation = 0.0;
 };
 
 // The target of translate (genmodels.h, gm_translate_options): exactly one of domain (>= 0),
@@ -150,6 +153,8 @@ class GenerativeModel {
   virtual bool trains_in_epochs() const { return false; }
   // True for kinds that grow in stages and sample at any stage reached (SampleOptions::stage).
   virtual bool samples_at_stages() const { return false; }
+  // True for kinds whose sample draws a Gaussian latent code (SampleOptions::truncation).
+  virtual bool draws_gaussian_latent() const { return false; }
   // For kinds that grow in stages, once fitted: {"stage" (1-based), "stages", "side", "alpha",
   // "images_seen"} — what `genmodels info` shows. Null otherwise.
   virtual Json growth() const { return nullptr; }
@@ -171,6 +176,9 @@ class GenerativeModel {
   // Throws invalid_argument unless stage is 0 or, for a kind that grows in stages, > 0 (the
   // kind checks that the model has reached it).
   void require_stage(int64_t stage, const char* verb) const;
+  // Refuses a truncation that is negative, not finite, given to decode or complete (they draw
+  // no latent), or given to a kind without a Gaussian latent (draws_gaussian_latent).
+  void require_truncation(double truncation, const char* verb) const;
   // Throws unsupported with the family's reason unless capabilities() has every bit of cap.
   void require_capability(uint32_t cap, const char* verb) const;
 

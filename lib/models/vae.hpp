@@ -100,6 +100,7 @@ class VaeModel final : public ModelKind<VaeModel>, public nn::Trainable {
   const char* kind() const override { return kind_name; }
   uint32_t capabilities() const override;
   bool trains_in_epochs() const override { return true; }
+  bool draws_gaussian_latent() const override { return true; }
   const Json& config() const override { return config_; }
 
   const nn::TrainReport& last_report() const { return report_; }

@@ -166,7 +166,7 @@ void VaeModel::do_sample(int64_t n, const SampleOptions& options, float* out) co
     w.z.resize(static_cast<std::size_t>(nb * Z));
     for (int64_t r = 0; r < nb; ++r) {
       w.rngs.emplace_back(options.seed, static_cast<uint64_t>(r0 + r));
-      for (int64_t j = 0; j < Z; ++j) w.z[r * Z + j] = static_cast<float>(w.rngs[r].normal());
+      for (int64_t j = 0; j < Z; ++j) w.z[r * Z + j] = static_cast<float>(w.rngs[r].latent_normal(options.truncation));
     }
     const float* o = net_->decoder.forward_infer(w.z.data(), nb, w.net);
     // Each row continues its own stream: x ~ p(x | z), or the mean with sample_mean.

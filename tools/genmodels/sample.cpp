@@ -32,6 +32,11 @@ void add_sample_command(CLI::App& app, int& exit_code) {
                   "progan: draw at stage K (1 = the lowest resolution) of those the model has reached, its images "
                   "upsampled to the data's size; 0 (the default) = the current stage, as gm_sample_options.stage")
       ->check(CLI::Range(int64_t{0}, int64_t{64}));
+  cmd->add_option("--truncation", args->options.truncation,
+                  "kinds with a Gaussian latent (gan family, progan, vae): draw it within T standard deviations, "
+                  "trading variety for fidelity (the truncation trick; e.g. 1.5); 0 (the default) = none, as "
+                  "gm_sample_options.truncation")
+      ->check(CLI::NonNegativeNumber);
   args->conditions.add_to(*cmd);
   cmd->callback([args, n_opt, &exit_code] {
     exit_code = run_command([&] {

@@ -251,7 +251,7 @@ void GanModel::do_sample(int64_t n, const SampleOptions& options, float* out) co
     for (int64_t i = 0; i < count; ++i) {
       Rng row(options.seed, static_cast<uint64_t>(begin + i));
       float* c = &codes[static_cast<std::size_t>(i * L)];
-      for (int64_t j = 0; j < Z; ++j) c[j] = static_cast<float>(cfg_.noise_std * row.normal());
+      for (int64_t j = 0; j < Z; ++j) c[j] = static_cast<float>(cfg_.noise_std * row.latent_normal(options.truncation));
       if (cfg_.flavor == gan::Flavor::infogan) {
         std::fill(c + Z, c + Z + CW, 0.0f);
         int64_t at = Z;
@@ -262,7 +262,7 @@ void GanModel::do_sample(int64_t n, const SampleOptions& options, float* out) co
         for (int64_t j = 0; j < cfg_.continuous; ++j) c[at + j] = 2.0f * row.uniform_f() - 1.0f;
       }
       if (cfg_.augment())
-        for (int64_t j = 0; j < cfg_.embed; ++j) c[Z + j] = static_cast<float>(row.normal());
+        for (int64_t j = 0; j < cfg_.embed; ++j) c[Z + j] = static_cast<float>(row.latent_normal(options.truncation));
       if (cfg_.condition == gan::Condition::label)
         labels[static_cast<std::size_t>(i)] =
             options.labels ? options.labels[begin + i]

@@ -65,6 +65,7 @@ class GanModel final : public ModelKind<GanModel>, public nn::SteppedTrainable {
   const char* kind() const override { return gan::flavor_name(cfg_.flavor); }
   uint32_t capabilities() const override { return capability_bits(cfg_.flavor); }
   bool trains_in_epochs() const override { return true; }
+  bool draws_gaussian_latent() const override { return true; }
   const Json& config() const override { return config_; }
 
   // SteppedTrainable (public for tests).

@@ -132,7 +132,7 @@ void PuzzleGanModel::do_complete_from_parts(const DataView& patches, const int64
     for (int64_t b = 0; b < count; ++b) {
       Rng noise(options.seed, static_cast<uint64_t>(begin + b));
       for (int64_t i = 0; i < nets.N; ++i)
-        z[static_cast<std::size_t>(b * nets.N + i)] = static_cast<float>(noise.normal());
+        z[static_cast<std::size_t>(b * nets.N + i)] = static_cast<float>(noise.latent_normal(options.truncation));
     }
     puzzlegan::generator_input(h.data(), z.data(), count, nets.F, nets.N, Q, gin.data());
     const float* y = nets.g.forward_infer(gin.data(), count, gwork);

@@ -67,6 +67,7 @@ class PuzzleGanModel final : public ModelKind<PuzzleGanModel>, public nn::Steppe
   const char* kind() const override { return kind_name; }
   uint32_t capabilities() const override { return capability_bits; }
   bool trains_in_epochs() const override { return true; }
+  bool draws_gaussian_latent() const override { return true; }
   const Json& config() const override { return config_; }
 
   // SteppedTrainable (public for tests).
