@@ -4,7 +4,8 @@
 # per sentence of bench/gan/unseen_sentences.tsv (class<TAB>sentence: plurals, adjectives,
 # the garment once among other words) and the feature classifier's accuracy against the
 # class meant — over all sentences, per class and per sentence — beside the built-in
-# held-out templates' figure (REPEAT_HELD samples per held-out caption).
+# held-out templates' figure (REPEAT_HELD samples per held-out caption), and the variety within a
+# sentence (bench/gan/sentence_spread.py: 0 for a generator that ignores z, ~1 as varied as the data).
 # Usage: bench/gan/text_unseen.sh [BUILD_DIR] [EPOCHS] [CONFIG] [NAME]
 #   defaults: build 3 '{"condition":"text"}' new. MODEL=FILE scores that model instead of
 #   fitting one; KEEP=DIR keeps the work folder (the model is DIR/t2i.safetensors);
@@ -55,6 +56,7 @@ np.save(f"{T}/unseen_labels.npy", np.repeat(np.array([int(c) for c, _ in rows], 
 PY
 "$G" sample "$M" --texts "$T/unseen.txt" --seed 2 "${TRUNC[@]}" --out "$T/unseen.npy" >/dev/null
 acc "$T/unseen.npy" "$T/unseen_labels.npy" > "$T/unseen.json"
+/usr/bin/python3 bench/gan/sentence_spread.py "$T/unseen.npy" "$T/unseen_labels.npy" "$REPEAT" > "$T/spread.json"
 # Per sentence: the classifier's verdict on each image (eval scores every labelled row; one
 # eval per sentence would load the classifier 50 times, so the images are scored once per
 # class asked and split here).
@@ -89,6 +91,11 @@ u, h = json.load(open(f"{T}/unseen.json")), json.load(open(f"{T}/held.json"))
 pc = lambda j: " ".join(f"{100 * a:.0f}" for a in j["per_class_accuracy"])
 print(f"| {name} | unseen sentences ({len(rows)} x {r}) | {100 * u['classifier_accuracy']:.1f}% | {pc(u)} |")
 print(f"| {name} | built-in held-out templates ({h['n']} images) | {100 * h['classifier_accuracy']:.1f}% | {pc(h)} |")
+sp = json.load(open(f"{T}/spread.json"))
+print()
+print(f"unseen sentences: recall {u['recall']:.3f}, FD {u['frechet_distance']:.1f}; within-sentence spread "
+      f"{sp['spread']:.4f} = {sp['ratio']:.2f} of real images' within-class {sp['real_spread']:.4f} "
+      f"(bench/gan/sentence_spread.py); held-out templates: FD {h['frechet_distance']:.1f}, recall {h['recall']:.3f}")
 print()
 print(f"per sentence ({name}), right of {r}:")
 for i, (c, s) in enumerate(rows):

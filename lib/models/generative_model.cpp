@@ -236,8 +236,8 @@ void GenerativeModel::require_truncation(double truncation, const char* verb) co
   if (truncation == 0.0) return;
   if (!std::isfinite(truncation) || truncation < 0.0)
     fail(Status::invalid_argument,
-         "{} {}: truncation must be finite and > 0 (standard deviations of the latent), or 0 for none; got {}",
-         kind(), verb, truncation);
+         "{} {}: truncation must be finite and > 0 (standard deviations of the latent), or 0 for none; got {}", kind(),
+         verb, truncation);
   if (std::string_view(verb) == "decode" || std::string_view(verb) == "complete")
     fail(Status::invalid_argument,
          "{} {}: truncation ({}) is an option of sample (and complete_from_parts), which draw the latent "

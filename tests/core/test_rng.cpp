@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -50,4 +51,30 @@ TEST_CASE("uniform, below and normal have the right moments") {
   CHECK(std::fabs(sn / n) < 0.01);
   CHECK(sn2 / n == doctest::Approx(1.0).epsilon(0.02));
   for (int c : counts) CHECK(c == doctest::Approx(n / 7.0).epsilon(0.03));
+}
+
+// The truncated normal on [-b, b]: every draw inside, symmetric, and its variance the closed
+// form 1 - 2 b phi(b) / (2 Phi(b) - 1), for both of truncated_normal's samplers (b < 1:
+// uniform proposals; b >= 1: normal proposals). latent_normal(0) is normal() itself.
+TEST_CASE("truncated_normal stays within the bound with the truncated normal's variance") {
+  for (const double b : {0.05, 0.5, 0.999, 1.0, 1.5, 3.0}) {
+    CAPTURE(b);
+    Rng r(3, 1);
+    const int n = 200000;
+    double s = 0, s2 = 0, most = 0;
+    for (int i = 0; i < n; ++i) {
+      const double z = r.truncated_normal(b);
+      s += z;
+      s2 += z * z;
+      most = std::max(most, std::fabs(z));
+    }
+    const double phi = std::exp(-0.5 * b * b) / std::sqrt(2.0 * M_PI), mass = std::erf(b / std::sqrt(2.0));
+    const double variance = 1.0 - 2.0 * b * phi / mass;
+    CHECK(most <= b);
+    CHECK(most > 0.99 * b);  // the bound is reached, not a narrower interval
+    CHECK(std::fabs(s / n) < 0.01 * b);
+    CHECK(s2 / n == doctest::Approx(variance).epsilon(0.02));
+  }
+  Rng a(9, 2), c(9, 2);
+  for (int i = 0; i < 8; ++i) CHECK(a.latent_normal(0.0) == c.normal());
 }

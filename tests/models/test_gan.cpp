@@ -444,6 +444,83 @@ TEST_CASE("gan: verbs, shapes and ranges; unsupported verbs say why") {
   }
 }
 
+// The truncation trick (SampleOptions::truncation): row i's code is row i's stream drawn by
+// Rng::latent_normal(t), scaled by noise_std — so sample equals decode of those codes, every
+// code lies within t · noise_std, a tiny t gives G(0) for every row, and a smaller t narrows
+// the samples' spread.
+TEST_CASE("gan: truncation draws the latent within the bound; refused where nothing is drawn") {
+  const Images data = squares(64, 2);
+  const Json cfg = [] {
+    Json c = kSmallConv;
+    c["noise_std"] = 2.0;
+    return c;
+  }();
+  GanModel m(gan::Flavor::dcgan, cfg);
+  m.fit(data.view(), options(2, 32));
+  const int64_t n = 200, L = 8, D = 64;
+  auto sample_with = [&](double t) {
+    SampleOptions so;
+    so.seed = 3;
+    so.truncation = t;
+    std::vector<float> s(static_cast<std::size_t>(n * D));
+    m.sample(n, so, s.data());
+    return s;
+  };
+  auto decode_codes = [&](const std::vector<float>& z) {
+    DataView codes;
+    codes.x = z.data();
+    codes.n = static_cast<int64_t>(z.size()) / L;
+    codes.d = L;
+    std::vector<float> out(static_cast<std::size_t>(codes.n * D));
+    m.decode(codes, SampleOptions{}, out.data());
+    return out;
+  };
+  auto spread = [&](const std::vector<float>& s) {  // mean over pixels of the samples' std
+    double total = 0;
+    for (int64_t d = 0; d < D; ++d) {
+      double a = 0, a2 = 0;
+      for (int64_t i = 0; i < n; ++i) a += s[i * D + d], a2 += s[i * D + d] * s[i * D + d];
+      total += std::sqrt(std::max(0.0, a2 / n - (a / n) * (a / n)));
+    }
+    return total / D;
+  };
+  const double t = 0.5;
+  std::vector<float> z(static_cast<std::size_t>(n * L));
+  float largest = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    Rng row(3, static_cast<uint64_t>(i));
+    for (int64_t j = 0; j < L; ++j) z[i * L + j] = static_cast<float>(2.0 * row.latent_normal(t));
+  }
+  for (float v : z) largest = std::max(largest, std::fabs(v));
+  CHECK(largest <= 2.0 * t + 1e-6);
+  const std::vector<float> truncated = sample_with(t);
+  CHECK(truncated == decode_codes(z));
+  CHECK(truncated == sample_with(t));
+  CHECK(truncated != sample_with(0.0));
+  CHECK(spread(truncated) < 0.8 * spread(sample_with(0.0)));
+  const std::vector<float> mode = decode_codes(std::vector<float>(static_cast<std::size_t>(L), 0.0f));
+  const std::vector<float> tiny = sample_with(1e-7);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t d = 0; d < D; ++d) REQUIRE(tiny[i * D + d] == doctest::Approx(mode[d]).epsilon(1e-4));
+
+  std::vector<float> out(static_cast<std::size_t>(n * D));
+  for (const double bad : {-1.0, std::nan(""), double(INFINITY)}) {
+    SampleOptions so;
+    so.truncation = bad;
+    CHECK(status_of([&] { m.sample(4, so, out.data()); }) == Status::invalid_argument);
+    CHECK(message_of([&] { m.sample(4, so, out.data()); }).find("truncation must be finite and > 0") !=
+          std::string::npos);
+  }
+  SampleOptions so;
+  so.truncation = 1.0;
+  DataView codes;
+  codes.x = z.data();
+  codes.n = 2;
+  codes.d = L;
+  CHECK(status_of([&] { m.decode(codes, so, out.data()); }) == Status::invalid_argument);
+  CHECK(message_of([&] { m.decode(codes, so, out.data()); }).find("option of sample") != std::string::npos);
+}
+
 TEST_CASE("gan: save → load gives bit-identical samples; the same seed gives the same fit") {
   const Images data = squares(64, 4);
   for (const Json& cfg : {kSmallMlp, kSmallConv}) {

@@ -381,6 +381,15 @@ TEST_CASE("vae: encode, decode and sample shapes and ranges; fit lowers the loss
   const std::vector<uint8_t> bytes = save_model_bytes(*m);
   means->restore(m->data_shape(), load_model_bytes(bytes.data(), bytes.size())->tensors());
   for (float v : sample_rows(*means, 50, 4, 0)) CHECK((v > 0.0f && v < 1.0f));
+  // Truncation (SampleOptions::truncation) near 0 draws every z at the prior's mode: each
+  // row is then the decoder's mean at z = 0.
+  Rows origin{std::vector<float>(3, 0.0f), 1, 3, {}};
+  std::vector<float> at_origin(12), tiny(20 * 12);
+  means->decode(origin.view(), SampleOptions{}, at_origin.data());
+  SampleOptions near_mode;
+  near_mode.truncation = 1e-7;
+  means->sample(20, near_mode, tiny.data());
+  for (std::size_t i = 0; i < tiny.size(); ++i) REQUIRE(tiny[i] == doctest::Approx(at_origin[i % 12]).epsilon(1e-5));
   CHECK(status_of([&] {
           std::vector<uint8_t> obs(12, 1);
           std::vector<float> out(12);
