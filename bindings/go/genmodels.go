@@ -43,6 +43,7 @@ typedef struct {
   int32_t threads;
   int64_t condition_dim;
   int64_t stage;
+  double truncation;
 } gmgo_sample;
 
 // The library's defaults for this header's struct: *_init_sized fills only sizeof(T)
@@ -77,6 +78,7 @@ static gm_sample_options gmgo_sample_options(const gmgo_sample* s, const int32_t
   o.seed = s->seed, o.threads = s->threads;
   o.labels = labels, o.conditions = cond, o.condition_dim = s->condition_dim;
   o.stage = s->stage;
+  o.truncation = s->truncation;
   return o;
 }
 
@@ -435,6 +437,9 @@ type SampleOptions struct {
 	// Stage (progan): the growth stage to draw at, 1 = the lowest resolution (its images
 	// upsampled to full size); 0 = the model's current stage. Other kinds take only 0.
 	Stage int
+	// Truncation (Sample and CompleteFromParts of kinds with a Gaussian latent): draw each
+	// latent coordinate from the normal conditioned on |z| <= Truncation; 0 = the full normal.
+	Truncation float64
 }
 
 func (o *SampleOptions) c(rows int) (C.gmgo_sample, *C.int32_t, *C.float, error) {
@@ -448,7 +453,7 @@ func (o *SampleOptions) c(rows int) (C.gmgo_sample, *C.int32_t, *C.float, error)
 		return C.gmgo_sample{}, nil, nil, argError("%d condition values for %d rows", len(o.Conditions), rows)
 	}
 	s := C.gmgo_sample{seed: C.uint64_t(o.Seed), threads: C.int32_t(o.Threads), condition_dim: C.int64_t(o.ConditionDim),
-		stage: C.int64_t(o.Stage)}
+		stage: C.int64_t(o.Stage), truncation: C.double(o.Truncation)}
 	return s, i32ptr(o.Labels), f32ptr(o.Conditions), nil
 }
 

@@ -88,6 +88,7 @@ func cLayout() map[string]cStruct {
 			{"conditions", unsafe.Offsetof(sample.conditions), unsafe.Sizeof(sample.conditions)},
 			{"condition_dim", unsafe.Offsetof(sample.condition_dim), unsafe.Sizeof(sample.condition_dim)},
 			{"stage", unsafe.Offsetof(sample.stage), unsafe.Sizeof(sample.stage)},
+			{"truncation", unsafe.Offsetof(sample.truncation), unsafe.Sizeof(sample.truncation)},
 		}},
 		"gm_score_options": {unsafe.Sizeof(score), unsafe.Alignof(score), []cField{
 			{"struct_size", unsafe.Offsetof(score.struct_size), unsafe.Sizeof(score.struct_size)},

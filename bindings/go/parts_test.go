@@ -2,6 +2,7 @@ package genmodels_test
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 
@@ -125,5 +126,54 @@ func TestSampleStage(t *testing.T) {
 	}
 	if _, err := at(4); !errors.Is(err, genmodels.InvalidArgument) {
 		t.Errorf("stage 4 of 3: %v", err)
+	}
+}
+
+// SampleOptions.Truncation on a tiny gan; bernoulli (no Gaussian latent) takes only 0.
+func TestSampleTruncation(t *testing.T) {
+	x := make([]float32, 20*9)
+	for i := range x {
+		if (uint64(i)*2654435761)%1000 >= 500 {
+			x[i] = 1
+		}
+	}
+	m, err := genmodels.New("gan", map[string]any{"latent": 2, "g_hidden": []int{8}, "d_hidden": []int{8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Fit(genmodels.Data{X: x, D: 9}, &genmodels.FitOptions{Epochs: 2, BatchSize: 10, Threads: 1, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	at := func(truncation float64) ([]float32, error) {
+		return m.Sample(8, &genmodels.SampleOptions{Seed: 7, Truncation: truncation})
+	}
+	out, err := at(0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range out {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Fatalf("value %d is %v", i, v)
+		}
+	}
+	again, err := at(0.5)
+	full, err2 := at(0)
+	if err != nil || err2 != nil || !reflect.DeepEqual(again, out) || reflect.DeepEqual(full, out) {
+		t.Fatalf("truncation 0.5 twice vs 0: %v, %v", err, err2)
+	}
+	if _, err := at(-1); !errors.Is(err, genmodels.InvalidArgument) {
+		t.Errorf("truncation -1: %v", err)
+	}
+	b, err := genmodels.New("bernoulli", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Fit(genmodels.Data{X: x, D: 9}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Sample(1, &genmodels.SampleOptions{Truncation: 1}); !errors.Is(err, genmodels.InvalidArgument) {
+		t.Errorf("bernoulli, truncation 1: %v", err)
 	}
 }

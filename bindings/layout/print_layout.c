@@ -100,7 +100,8 @@ int main(void) {
   FIELD(gm_sample_options, labels);
   FIELD(gm_sample_options, conditions);
   FIELD(gm_sample_options, condition_dim);
-  LAST(gm_sample_options, stage);
+  FIELD(gm_sample_options, stage);
+  LAST(gm_sample_options, truncation);
   end_struct();
 
   BEGIN(gm_score_options, 0);

@@ -264,11 +264,14 @@ struct SampleOptions {
   // progan: the growth stage to draw at (1 = the lowest resolution, upsampled to full size);
   // 0 = the model's current stage. Other kinds take only 0.
   int64_t stage = 0;
+  // sample and complete_from_parts of kinds with a Gaussian latent: draw each latent
+  // coordinate from the normal conditioned on |z| <= truncation; 0 = the full normal.
+  double truncation = 0;
   gm_sample_options c() const noexcept {
     gm_sample_options o = detail::defaults_of(gm_sample_options_init_sized);
     o.seed = seed, o.threads = threads;
     o.labels = labels, o.conditions = conditions, o.condition_dim = condition_dim;
-    o.stage = stage;
+    o.stage = stage, o.truncation = truncation;
     return o;
   }
 };

@@ -452,3 +452,25 @@ TEST_CASE("SampleOptions::stage: progan draws at a lower stage, other kinds take
   so.stage = 2;
   CHECK_THROWS_AS(fitted("bernoulli").sample(1, so), gm::InvalidArgument);
 }
+
+TEST_CASE("SampleOptions::truncation: a gan draws a truncated latent, other kinds take only 0") {
+  gm::Dataset bars("builtin:bars-and-stripes:3");
+  gm::Model m("gan", R"({"latent": 2, "g_hidden": [8], "d_hidden": [8]})");
+  gm::FitOptions fo;
+  fo.epochs = 2, fo.batch_size = 10, fo.threads = 1, fo.seed = 1;
+  m.fit(bars.rows(), fo);
+  gm::SampleOptions so;
+  so.seed = 7, so.truncation = 0.5;
+  CHECK(so.c().truncation == 0.5);
+  const std::vector<float> out = m.sample(8, so);
+  bool finite = true;
+  for (float v : out) finite = finite && std::isfinite(v);
+  CHECK(finite);
+  CHECK(m.sample(8, so) == out);
+  so.truncation = 0;
+  CHECK(m.sample(8, so) != out);
+  so.truncation = -1;
+  CHECK_THROWS_AS(m.sample(1, so), gm::InvalidArgument);
+  so.truncation = 1;
+  CHECK_THROWS_AS(fitted("bernoulli").sample(1, so), gm::InvalidArgument);
+}

@@ -277,11 +277,11 @@ def _rows(X, y=None, num_classes=None, levels=None, conditions=None):
     return data, X
 
 
-def _sample_options(seed, threads, y=None, stage=0, conditions=None, n=0):
-    if not seed and not threads and y is None and not stage and conditions is None:
+def _sample_options(seed, threads, y=None, stage=0, conditions=None, n=0, truncation=0.0):
+    if not seed and not threads and y is None and not stage and conditions is None and not truncation:
         return None, None
     o = _native.SampleOptions.from_buffer_copy(_native.SAMPLE_DEFAULTS)
-    o.seed, o.threads, o.stage = seed, threads, stage
+    o.seed, o.threads, o.stage, o.truncation = seed, threads, stage, truncation
     if y is not None:
         y = np.ascontiguousarray(y, dtype=np.int32)
         o.labels = y.ctypes.data
@@ -561,15 +561,17 @@ class Model:
             _raise(status, err)
 
     def sample(self, n: int, *, seed: int = 0, threads: int = 0, y: Optional[npt.ArrayLike] = None,
-               stage: int = 0, conditions: Optional[npt.ArrayLike] = None) -> np.ndarray:
+               stage: int = 0, conditions: Optional[npt.ArrayLike] = None, truncation: float = 0.0) -> np.ndarray:
         """n draws as an (n, d) float32 array; the same seed gives the same draws.
 
         y: one label per draw, or conditions: one vector per draw (n, k), for conditional kinds
         (a text cgan: rows of Model.text_features). stage (progan): draw at growth stage 1 (the
-        lowest resolution) ... the model's own, upsampled to full size; 0 = the current stage."""
+        lowest resolution) ... the model's own, upsampled to full size; 0 = the current stage.
+        truncation (kinds with a Gaussian latent): draw each latent coordinate from the normal
+        conditioned on |z| <= truncation; 0 = the full normal."""
         d = self.data_shape[0]
         out = np.empty((n, d), dtype=np.float32)
-        opts, _keep = _sample_options(seed, threads, y, stage, conditions, n)
+        opts, _keep = _sample_options(seed, threads, y, stage, conditions, n, truncation)
         self._call(_lib.gm_model_sample, n, opts, out.ctypes.data, out.size)
         return out
 
@@ -624,13 +626,13 @@ class Model:
         return out
 
     def complete_from_parts(self, patches: npt.ArrayLike, positions: npt.ArrayLike, *, seed: int = 0,
-                            threads: int = 0) -> np.ndarray:
+                            threads: int = 0, truncation: float = 0.0) -> np.ndarray:
         """Whole images generated from k key patches each (puzzlegan; gm_model_complete_from_parts),
         as an (n, d) float32 array.
 
         patches: (n, k, P, P) grey, (n, k, C, P, P) or (n, k, C * P * P) values in [0, 1], P the
         model's "patch_size"; positions: (n, k, 2) integers, the (top, left) of each patch in its
-        image. The same seed gives the same images on any thread count."""
+        image. The same seed gives the same images on any thread count. truncation: as in sample."""
         _require("gm_model_complete_from_parts")
         patches = np.asarray(patches, dtype=_F32)
         if patches.ndim not in (3, 4, 5):
@@ -641,7 +643,7 @@ class Model:
             raise _ERRORS[1](f"positions has shape {positions.shape}; give (top, left) per patch: ({n}, {k}, 2)", 1)
         data, patches = _rows(patches.reshape((n * k,) + patches.shape[2:]))
         out = np.empty((n, self.data_shape[0]), dtype=np.float32)
-        opts, _keep = _sample_options(seed, threads)
+        opts, _keep = _sample_options(seed, threads, truncation=truncation)
         self._call(_lib.gm_model_complete_from_parts, _byref(data), positions.ctypes.data, k, opts,
                    out.ctypes.data, out.size)
         return out

@@ -50,7 +50,8 @@ class FitOptions(ctypes.Structure):  # gm_fit_options
 
 class SampleOptions(ctypes.Structure):  # gm_sample_options
     _fields_ = [("struct_size", _u32), ("seed", _u64), ("threads", _i32), ("labels", _p),
-                ("conditions", _p), ("condition_dim", _i64), ("stage", _i64)]
+                ("conditions", _p), ("condition_dim", _i64), ("stage", _i64),
+                ("truncation", _f64)]  # appended in issue 17
 
 
 class ScoreOptions(ctypes.Structure):  # gm_score_options (gm_eval_options before issue 11)

@@ -1,5 +1,6 @@
 """Model.complete_from_parts (gm_model_complete_from_parts) on a tiny fitted puzzlegan, and
-sample(stage=) on a tiny progan grown through three stages. Run as test_genmodels.py says."""
+sample(stage=) on a tiny progan grown through three stages, and sample(truncation=) on a tiny
+gan. Run as test_genmodels.py says."""
 import os
 import sys
 import unittest
@@ -87,6 +88,21 @@ class TestSampleStage(unittest.TestCase):
         with self.assertRaises(genmodels.InvalidArgumentError):
             genmodels.Model("bernoulli").fit((X.reshape(16, -1) > 0.5).astype(np.float32)).sample(1, stage=2)
 
+
+
+class TestSampleTruncation(unittest.TestCase):
+    def test_gan_truncation(self):
+        X = (np.random.default_rng(2).random((20, 9)) > 0.5).astype(np.float32)
+        m = genmodels.Model("gan", latent=2, g_hidden=[8], d_hidden=[8])
+        m.fit(X, epochs=2, batch_size=10, threads=1, seed=1)
+        out = m.sample(8, seed=7, truncation=0.5)
+        self.assertTrue(np.isfinite(out).all())
+        np.testing.assert_array_equal(m.sample(8, seed=7, truncation=0.5), out)
+        self.assertFalse(np.array_equal(m.sample(8, seed=7, truncation=0.0), out))
+        with self.assertRaises(genmodels.InvalidArgumentError):
+            m.sample(1, seed=7, truncation=-1.0)
+        with self.assertRaises(genmodels.InvalidArgumentError):
+            genmodels.Model("bernoulli").fit(X).sample(1, truncation=1.0)
 
 if __name__ == "__main__":
     unittest.main()

@@ -461,6 +461,9 @@ pub struct SampleOptions<'a> {
     /// progan: the growth stage to draw at (1 = the lowest resolution, its images upsampled to
     /// full size); 0 = the model's current stage. Other kinds take only 0.
     pub stage: usize,
+    /// sample and complete_from_parts of kinds with a Gaussian latent: draw each latent
+    /// coordinate from the normal conditioned on |z| <= truncation; 0 = the full normal.
+    pub truncation: f64,
 }
 
 impl SampleOptions<'_> {
@@ -469,6 +472,7 @@ impl SampleOptions<'_> {
         o.seed = self.seed;
         o.threads = self.threads;
         o.stage = i64::try_from(self.stage).unwrap_or(i64::MAX); // beyond any model: refused
+        o.truncation = self.truncation;
         if let Some(l) = self.labels {
             if l.len() != rows {
                 return Err(length_error("labels", l.len(), rows));

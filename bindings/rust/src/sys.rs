@@ -140,6 +140,7 @@ pub struct gm_sample_options {
     pub conditions: *const f32,
     pub condition_dim: i64,
     pub stage: i64,
+    pub truncation: f64, // appended in issue 17
 }
 
 #[repr(C)]

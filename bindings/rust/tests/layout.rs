@@ -149,7 +149,7 @@ fn structs_and_constants_match_genmodels_h() {
                 best_epoch, discriminator_loss, generator_loss, images_per_second, epoch_seconds, elapsed_seconds,
                 eta_seconds, stopping),
         fields!("gm_sample_options", sys::gm_sample_options; struct_size, seed, threads, labels, conditions,
-                condition_dim, stage),
+                condition_dim, stage, truncation),
         fields!("gm_score_options", sys::gm_score_options; struct_size, seed, threads, samples),
         fields!("gm_dataset_options", sys::gm_dataset_options; struct_size, binarize, max_examples, levels),
         fields!("gm_translate_options", sys::gm_translate_options; struct_size, seed, threads, domain, domain_name,

@@ -1,5 +1,6 @@
 //! `Model::complete_from_parts` (gm_model_complete_from_parts) on a tiny fitted puzzlegan, and
-//! `SampleOptions::stage` on a tiny progan grown through its three stages.
+//! `SampleOptions::stage` on a tiny progan grown through its three stages, and
+//! `SampleOptions::truncation` on a tiny gan.
 use genmodels::{Capabilities, Data, FitOptions, Model, SampleOptions, Status};
 
 const S: usize = 8;
@@ -87,4 +88,22 @@ fn progan_samples_at_a_lower_stage() {
     assert_eq!(at(0).unwrap(), top);
     assert_ne!(top, low);
     assert_eq!(at(4).unwrap_err().status, Status::InvalidArgument);
+}
+
+#[test]
+fn gan_samples_with_truncation() {
+    let x: Vec<f32> = (0..20 * 9).map(|i| ((i * 2654435761usize) % 1000 >= 500) as u8 as f32).collect();
+    let mut m = Model::new("gan", r#"{"latent": 2, "g_hidden": [8], "d_hidden": [8]}"#).unwrap();
+    let fit = FitOptions { epochs: 2, batch_size: 10, threads: 1, seed: 1, ..FitOptions::default() };
+    m.fit(&Data::new(&x, 9), &fit).unwrap();
+    let at = |truncation| m.sample(8, &SampleOptions { seed: 7, truncation, ..SampleOptions::default() });
+    let out = at(0.5).unwrap();
+    assert!(out.iter().all(|v| v.is_finite()));
+    assert_eq!(at(0.5).unwrap(), out);
+    assert_ne!(at(0.0).unwrap(), out);
+    assert_eq!(at(-1.0).unwrap_err().status, Status::InvalidArgument);
+    let mut b = Model::new("bernoulli", "").unwrap();
+    b.fit(&Data::new(&x, 9), &FitOptions::default()).unwrap();
+    let one = SampleOptions { truncation: 1.0, ..SampleOptions::default() };
+    assert_eq!(b.sample(1, &one).unwrap_err().status, Status::InvalidArgument);
 }
