@@ -47,4 +47,14 @@ static void check_at(int ok, const char* what, const char* file, int line) {
 
 #define ERR (&e_)
 
+/* gm_sample_options_init_sized for a binding whose struct ends at byte `small` (a field
+ * appended later): it writes exactly those bytes and records that size. */
+static inline void check_sample_options_sized_init(uint32_t small) {
+  unsigned char raw[sizeof(gm_sample_options) + 8];
+  memset(raw, 0xcd, sizeof raw);
+  gm_sample_options_init_sized((gm_sample_options*)raw, small);
+  CHECK(((gm_sample_options*)raw)->struct_size == small);
+  CHECK(raw[small] == 0xcd);
+}
+
 #endif
