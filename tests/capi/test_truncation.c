@@ -18,8 +18,7 @@ static void make_images(void) {
   /* A bright square at a place that depends on the row, on a dark ground. */
   for (int r = 0; r < N; ++r)
     for (int i = 0; i < S; ++i)
-      for (int j = 0; j < S; ++j)
-        g_x[r * D + i * S + j] = (i / 4 == r % 2 && j / 4 == (r / 2) % 2) ? 0.9f : 0.1f;
+      for (int j = 0; j < S; ++j) g_x[r * D + i * S + j] = (i / 4 == r % 2 && j / 4 == (r / 2) % 2) ? 0.9f : 0.1f;
 }
 
 static void test_options(void) {
