@@ -35,8 +35,7 @@ void add_sample_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--truncation", args->options.truncation,
                   "kinds with a Gaussian latent (gan family, progan, vae): draw it within T standard deviations, "
                   "trading variety for fidelity (the truncation trick; e.g. 1.5); 0 (the default) = none, as "
-                  "gm_sample_options.truncation")
-      ->check(CLI::NonNegativeNumber);
+                  "gm_sample_options.truncation");  // the library says what is wrong with a bad value
   args->conditions.add_to(*cmd);
   cmd->callback([args, n_opt, &exit_code] {
     exit_code = run_command([&] {
