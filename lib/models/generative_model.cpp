@@ -232,13 +232,13 @@ void GenerativeModel::require_stage(int64_t stage, const char* verb) const {
          kind());
 }
 
-void GenerativeModel::require_truncation(double truncation, const char* verb) const {
+void GenerativeModel::require_truncation(double truncation, const char* verb, bool verb_draws_latent) const {
   if (truncation == 0.0) return;
   if (!std::isfinite(truncation) || truncation < 0.0)
     fail(Status::invalid_argument,
          "{} {}: truncation must be finite and > 0 (standard deviations of the latent), or 0 for none; got {}", kind(),
          verb, truncation);
-  if (std::string_view(verb) == "decode" || std::string_view(verb) == "complete")
+  if (!verb_draws_latent)
     fail(Status::invalid_argument,
          "{} {}: truncation ({}) is an option of sample (and complete_from_parts), which draw the latent "
          "code; {} takes no draw to truncate",
@@ -256,7 +256,7 @@ void GenerativeModel::sample(int64_t n, const SampleOptions& options, float* out
   if (n < 0) fail(Status::invalid_argument, "{} sample: n must be >= 0, got {}", kind(), n);
   require_threads(options.threads, "sample");
   require_stage(options.stage, "sample");
-  require_truncation(options.truncation, "sample");
+  require_truncation(options.truncation, "sample", true);
   if (n == 0) return;
   require_out(out, "sample");
   nn::ComputeScope scope(options.threads);
@@ -299,7 +299,7 @@ void GenerativeModel::decode(const DataView& codes, const SampleOptions& options
   require_finite(codes);
   require_threads(options.threads, "decode");
   require_stage(options.stage, "decode");
-  require_truncation(options.truncation, "decode");
+  require_truncation(options.truncation, "decode", false);
   if (codes.n == 0) return;
   require_out(out, "decode");
   nn::ComputeScope scope(options.threads);
@@ -312,7 +312,7 @@ void GenerativeModel::complete(const DataView& data, const uint8_t* observed, co
   require_fitted("complete");
   require_rows(data);
   require_threads(options.threads, "complete");
-  require_truncation(options.truncation, "complete");
+  require_truncation(options.truncation, "complete", false);
   if (data.n == 0) return;
   if (observed == nullptr) fail(Status::invalid_argument, "complete: the observed mask is NULL");
   require_out(out, "complete");
@@ -407,7 +407,7 @@ void GenerativeModel::complete_from_parts(const DataView& patches, const int64_t
                        : fmt::format("rows of {} values", patches.d));
   require_threads(options.threads, "complete_from_parts");
   require_stage(options.stage, "complete_from_parts");
-  require_truncation(options.truncation, "complete_from_parts");
+  require_truncation(options.truncation, "complete_from_parts", true);
   if (options.labels || options.conditions)
     fail(Status::invalid_argument, "{} complete_from_parts takes no labels or conditions", kind());
   if (patches.n == 0) return;

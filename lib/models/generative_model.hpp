@@ -176,9 +176,10 @@ class GenerativeModel {
   // Throws invalid_argument unless stage is 0 or, for a kind that grows in stages, > 0 (the
   // kind checks that the model has reached it).
   void require_stage(int64_t stage, const char* verb) const;
-  // Refuses a truncation that is negative, not finite, given to decode or complete (they draw
-  // no latent), or given to a kind without a Gaussian latent (draws_gaussian_latent).
-  void require_truncation(double truncation, const char* verb) const;
+  // Refuses a truncation that is negative, not finite, given to a verb that draws no latent
+  // (decode, complete: verb_draws_latent false), or given to a kind without a Gaussian latent
+  // (draws_gaussian_latent).
+  void require_truncation(double truncation, const char* verb, bool verb_draws_latent) const;
   // Throws unsupported with the family's reason unless capabilities() has every bit of cap.
   void require_capability(uint32_t cap, const char* verb) const;
 
