@@ -290,7 +290,7 @@ typedef struct gm_sample_options {
    * Default 0 = the model's current stage (and fade-in alpha). Other kinds take only 0. */
   int64_t stage;
   /* Appended in issue 17. The truncation trick (Brock et al. 2019): kinds that draw a Gaussian
-   * latent code (gan, dcgan, cgan, infogan, progan, vae; puzzlegan's complete_from_parts) draw
+   * latent code (gan, dcgan, cgan, infogan, vae; puzzlegan's complete_from_parts) draw
    * each of its Gaussian coordinates from the normal conditioned on |z| <= truncation (in units
    * of the coordinate's standard deviation), trading variety for fidelity: smaller is nearer
    * the mode (docs/gan.md, "Truncation"). Default 0 = the full normal; otherwise finite and

@@ -245,8 +245,9 @@ void GenerativeModel::require_truncation(double truncation, const char* verb, bo
          kind(), verb, truncation, verb);
   if (!draws_gaussian_latent())
     fail(Status::invalid_argument,
-         "{} {}: truncation ({}) is an option of kinds that draw a Gaussian latent code (gan, dcgan, cgan, "
-         "infogan, progan, vae, puzzlegan); {} has none, pass 0",
+         "{} {}: truncation ({}) is an option of gan, dcgan, cgan, infogan, vae and puzzlegan, which draw a "
+         "Gaussian latent code and use it as drawn (progan normalises its z to unit length, where truncating "
+         "coordinates draws no nearer a mode); {} takes only 0",
          kind(), verb, truncation, kind());
 }
 

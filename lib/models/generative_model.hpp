@@ -153,7 +153,9 @@ class GenerativeModel {
   virtual bool trains_in_epochs() const { return false; }
   // True for kinds that grow in stages and sample at any stage reached (SampleOptions::stage).
   virtual bool samples_at_stages() const { return false; }
-  // True for kinds whose sample draws a Gaussian latent code (SampleOptions::truncation).
+  // True for kinds whose sample draws a Gaussian latent code and uses it as drawn, so that
+  // truncating it draws nearer the mode (SampleOptions::truncation). Not progan: it
+  // normalises z to unit mean square, where only z's direction counts.
   virtual bool draws_gaussian_latent() const { return false; }
   // For kinds that grow in stages, once fitted: {"stage" (1-based), "stages", "side", "alpha",
   // "images_seen"} — what `genmodels info` shows. Null otherwise.

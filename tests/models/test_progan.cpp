@@ -312,6 +312,12 @@ TEST_CASE("progan: sample at each stage reached: finite, in [0, 1], the data's s
   cv.d = 8;
   m.decode(cv, SampleOptions{}, dec.data());
   for (float v : dec) CHECK(std::isfinite(v));
+  // No truncation: G normalises z, so truncating it would draw no nearer a mode (docs/gan.md).
+  SampleOptions truncated;
+  truncated.truncation = 1.0;
+  std::vector<float> out(n * D);
+  CHECK(status_of([&] { m.sample(n, truncated, out.data()); }) == Status::invalid_argument);
+  CHECK(message_of([&] { m.sample(n, truncated, out.data()); }).find("progan normalises its z") != std::string::npos);
 }
 
 TEST_CASE("progan: refusals say what to fix") {

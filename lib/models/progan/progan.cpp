@@ -166,8 +166,7 @@ void ProGanModel::do_sample(int64_t n, const SampleOptions& options, float* out)
   std::vector<float> z(static_cast<std::size_t>(n * Z));
   for (int64_t r = 0; r < n; ++r) {
     Rng row(options.seed, static_cast<uint64_t>(r));
-    for (int64_t j = 0; j < Z; ++j)
-      z[static_cast<std::size_t>(r * Z + j)] = static_cast<float>(row.latent_normal(options.truncation));
+    for (int64_t j = 0; j < Z; ++j) z[static_cast<std::size_t>(r * Z + j)] = static_cast<float>(row.normal());
   }
   generate_rows(z.data(), n, ph, out);
 }

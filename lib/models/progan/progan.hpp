@@ -73,7 +73,6 @@ class ProGanModel final : public ModelKind<ProGanModel>, public nn::SteppedTrain
   const char* kind() const override { return kind_name; }
   uint32_t capabilities() const override { return capability_bits; }
   bool trains_in_epochs() const override { return true; }
-  bool draws_gaussian_latent() const override { return true; }
   bool samples_at_stages() const override { return true; }
   Json growth() const override;
   const Json& config() const override { return config_; }
