@@ -213,6 +213,18 @@ expect 1 "eval with both MODEL and --images is GM_INVALID_ARGUMENT" -- \
   "$G" eval "$T/b784.safetensors" --images "$T/fx.npy" --reference "$F" --classifier "$T/c.safetensors"
 expect 2 "eval of a 3×3 model is GM_UNSUPPORTED" -- "$G" eval "$T/m.safetensors" --reference "$F" --classifier "$T/c.safetensors"
 contains "$T/err" "28×28 grey images" "the message says what eval needs"
+# eval --truncation samples as sample --truncation does; refused where it means nothing.
+expect 0 "fit a tiny 28×28 dcgan for eval" -- "$G" fit dcgan --data "npy:$T/fx.npy" --shape 1,28,28 \
+  --config '{"ngf":2,"ndf":2,"latent":4}' --epochs 1 --batch-size 50 --threads 1 --out "$T/dc28.safetensors"
+expect 0 "eval --truncation samples the model truncated" -- "$G" eval "$T/dc28.safetensors" --truncation 0.5 \
+  --reference "$F" --classifier "$T/c.safetensors" --n 100 --json
+contains "$T/out" '"truncation":0.5' "eval names the truncation it sampled with"
+expect 1 "eval --truncation of a kind without a latent is GM_INVALID_ARGUMENT" -- "$G" eval "$T/b784.safetensors" \
+  --truncation 1 --reference "$F" --classifier "$T/c.safetensors" --n 100
+contains "$T/err" "Gaussian latent" "the message names the kinds that take it"
+expect 1 "eval --images --truncation is GM_INVALID_ARGUMENT" -- "$G" eval --images "$T/fx.npy" --truncation 1 \
+  --reference "$F" --classifier "$T/c.safetensors"
+contains "$T/err" "scored as given" "the message says why"
 expect 9 "a model file as the classifier is GM_CORRUPT_FILE" -- \
   "$G" eval --images "$T/fx.npy" --reference "$F" --classifier "$T/m.safetensors"
 contains "$T/err" "not a feature classifier" "the message says what the file is"

@@ -30,6 +30,7 @@ struct EvalArgs {
   int64_t n = 10000;
   uint64_t seed = 0;
   int threads = 0;
+  double truncation = 0.0;  // sampling a model: SampleOptions::truncation
   bool json = false;
 };
 
@@ -125,6 +126,8 @@ void run_eval(const EvalArgs& a) {
   std::string source;
   if (!a.labels.empty() && a.images.empty())
     fail(Status::invalid_argument, "--labels gives the classes of --images; a model's samples get theirs from it");
+  if (!a.images.empty() && a.truncation != 0.0)
+    fail(Status::invalid_argument, "--truncation is an option of sampling a model; --images are scored as given");
   if (!a.images.empty()) {
     int64_t rows = 0;
     x = read_images(a.images, rows);
@@ -142,6 +145,7 @@ void run_eval(const EvalArgs& a) {
     SampleOptions options;
     options.seed = a.seed;
     options.threads = a.threads;
+    options.truncation = a.truncation;
     if (label_conditional(*model, a.model)) {
       asked.resize(static_cast<std::size_t>(n));
       for (int64_t i = 0; i < n; ++i) asked[i] = static_cast<int32_t>(i * kClasses / n);  // n/10 of each, in blocks
@@ -152,7 +156,8 @@ void run_eval(const EvalArgs& a) {
     if (const int64_t clipped = clip_unit(x); clipped > 0)
       fmt::print(stderr, "genmodels: note: clipped {} sample values ({:.3f}%) to [0, 1]\n", clipped,
                  100.0 * clipped / static_cast<double>(x.size()));
-    source = fmt::format("{} ({})", a.model, model->kind());
+    source = a.truncation != 0.0 ? fmt::format("{} ({}, truncation {})", a.model, model->kind(), a.truncation)
+                                 : fmt::format("{} ({})", a.model, model->kind());
   }
   if (n < 2) fail(Status::invalid_data, "eval needs at least 2 images on each side, got {}", n);
   ref.truncate(n);
@@ -213,6 +218,7 @@ void run_eval(const EvalArgs& a) {
               {"reference", a.reference},  {"class_shares", share},
               {"seconds", seconds}};
     j[a.images.empty() ? "model" : "images"] = a.images.empty() ? a.model : a.images;
+    if (a.truncation != 0.0) j["truncation"] = a.truncation;
     if (has_accuracy) {
       j["classifier_accuracy"] = static_cast<double>(right) / static_cast<double>(scored);
       j["per_class_accuracy"] = per_class;
@@ -259,6 +265,9 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--n", args->n, "images on each side (default 10000; at most the reference's size)")
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 22));
   add_seed_option(*cmd, args->seed, "random seed for sampling");
+  cmd->add_option("--truncation", args->truncation,
+                  "sample the model with the truncation trick, as sample --truncation (0 = none): scores what "
+                  "the sampler gives");
   add_threads_option(*cmd, args->threads);
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->callback([args, &exit_code] { exit_code = run_command([&] { run_eval(*args); }); });
