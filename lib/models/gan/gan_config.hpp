@@ -72,6 +72,7 @@ struct Config {
   // (means over the batch), so a generator that ignores z pays for it. Training only: no
   // parameters; 0 (files without the key): no second draw.
   float mode_seeking = 0.0f;
+  bool seeks_modes() const { return mode_seeking > 0.0f; }
   // infogan
   std::vector<int64_t> categorical;
   int64_t continuous = 0;

@@ -106,7 +106,7 @@ void GanModel::prepare(const DataView& batch, uint64_t key) {
     Scratch::grow(s.dmatch, B * cfg_.classes);
     Scratch::grow(s.dmatch_e, B * cfg_.embed);
   }
-  const bool pair = cfg_.mode_seeking > 0.0f;
+  const bool pair = cfg_.seeks_modes();
   if (pair) {
     Scratch::grow(s.gin_pair, B * G_IN);
     Scratch::grow(s.dgin_pair, B * G_IN);
@@ -322,7 +322,7 @@ double GanModel::generator_pass(const DataView& batch, bool backward) {
   if (backward) head_backward(nets, f_gen, c, proj, dlogit, B, false, s.df_fake.data(), false, nullptr, du, tmp);
   if (info) loss_g += cfg_.info_weight * info_term(f_gen, B, s.q_gen, backward, /*weights*/ false);
   if (cfg_.image_classify()) loss_g += classify_term(batch, f_gen, s.df_fake.data(), backward, /*weights*/ false);
-  const bool pair = cfg_.mode_seeking > 0.0f;
+  const bool pair = cfg_.seeks_modes();
   if (pair) {  // G(z₂, c): the mode-seeking term's second draw (gan_losses.hpp)
     const float* fake_pair = nets.g.forward_train(s.gin_pair.data(), B, s.g_pair);
     loss_g += static_cast<double>(B) * cfg_.mode_seeking *
