@@ -53,7 +53,10 @@ saves F(G(x)) the same way. The final line then also gives translation_mae (mean
 
 Usage: cyclegan.py [--epochs 1] [--threads 2] [--batch-size 16] [--seed 0] [--ngf 32] [--ndf 64]
                    [--n-res 6] [--task inversion|rotation|flip] [--max-examples N] [--n-test 1000]
-                   [--out-translations FILE.npy] [--out-cycled FILE.npy]"""
+                   [--out-translations FILE.npy] [--out-cycled FILE.npy] [--paired]
+--paired (a diagnostic): G alone learns T from the pairs (x, T(x)) of domain a's images with an L1
+loss, batch/2 pairs a step — what the generator can express when told the answer; loss_g is that
+L1, the other losses 0 and F untrained (its cycle_mae means nothing)."""
 import argparse
 import os
 import random
@@ -83,6 +86,9 @@ p.add_argument("--max-examples", type=int, default=0, help="use only the first N
 p.add_argument("--n-test", type=int, default=1000, help="test images to translate")
 p.add_argument("--out-translations", default=None)
 p.add_argument("--out-cycled", default=None)
+p.add_argument("--paired", action="store_true",
+               help="a diagnostic, not CycleGAN: train G alone on the pairs (x, T(x)) of domain a's images with "
+                    "L1 (no D, no F, no cycle), the architecture's supervised ceiling for T")
 args = p.parse_args()
 if args.batch_size < 2 or args.batch_size % 2:
     raise SystemExit("cyclegan.py: --batch-size must be even (half domain a, half domain b)")
@@ -92,6 +98,8 @@ nn = torch.nn
 xtr, _ = load_fashion_grey("train")
 xa, xb = cyclegan_domains(xtr, args.task, args.max_examples)
 del xtr
+if args.paired:  # the pairs the unpaired task hides: b := T(a), row for row
+    xb = TRANSFORMS[args.task](xa)
 xa = torch.from_numpy(xa * 2.0 - 1.0).view(-1, 1, 28, 28)
 xb = torch.from_numpy(xb * 2.0 - 1.0).view(-1, 1, 28, 28)
 n = min(xa.shape[0], xb.shape[0])
@@ -201,6 +209,14 @@ for epoch in range(1, args.epochs + 1):
     sums = dict.fromkeys(keys, 0.0)
     with Timer() as t:
         for i in range(0, n, half):
+            if args.paired:  # G alone on (x, T(x)), the same rows per step as the unpaired step's a side
+                rows = perm_a[i : i + half]
+                opt_g.zero_grad()
+                loss_pair = l1(G(xa[rows]), xb[rows])
+                loss_pair.backward()
+                opt_g.step()
+                sums["loss_g"] += loss_pair.item() * rows.shape[0]
+                continue
             real_a, real_b = xa[perm_a[i : i + half]], xb[perm_b[i : i + half]]
             m = real_a.shape[0]
             # forward (cycle_gan_model.forward)
