@@ -86,6 +86,10 @@ p.add_argument("--max-examples", type=int, default=0, help="use only the first N
 p.add_argument("--n-test", type=int, default=1000, help="test images to translate")
 p.add_argument("--out-translations", default=None)
 p.add_argument("--out-cycled", default=None)
+p.add_argument("--cycle-noise", type=float, default=0.0,
+               help="an experiment, not the paper: Gaussian noise of this std (on [-1, 1]) added to G's and F's "
+                    "outputs before the other maps them back in the cycle, against hiding x in invisible detail "
+                    "(Chu et al. 2017, 'CycleGAN, a master of steganography')")
 p.add_argument("--paired", action="store_true",
                help="a diagnostic, not CycleGAN: train G alone on the pairs (x, T(x)) of domain a's images with "
                     "L1 (no D, no F, no cycle), the architecture's supervised ceiling for T")
@@ -221,9 +225,13 @@ for epoch in range(1, args.epochs + 1):
             m = real_a.shape[0]
             # forward (cycle_gan_model.forward)
             fake_b = G(real_a)
-            rec_a = Fn(fake_b)
             fake_a = Fn(real_b)
-            rec_b = G(fake_a)
+            if args.cycle_noise > 0:  # the cycle reads a noisy copy: only visible content survives
+                rec_a = Fn(fake_b + args.cycle_noise * torch.randn_like(fake_b))
+                rec_b = G(fake_a + args.cycle_noise * torch.randn_like(fake_a))
+            else:
+                rec_a = Fn(fake_b)
+                rec_b = G(fake_a)
             # generator step (backward_G), discriminators frozen
             set_requires_grad((Da, Db), False)
             opt_g.zero_grad()
