@@ -61,6 +61,23 @@ FitOptions options(int64_t epochs, int64_t batch, uint64_t seed = 1) {
 const Json kSmallConv{{"ngf", 4}, {"ndf", 4}, {"latent", 8}};
 const Json kSmallMlp{{"g_hidden", Json::array({16})}, {"d_hidden", Json::array({16})}, {"latent", 4}};
 
+// The spread of n samples of d pixels (row-major): the standard deviation of each pixel over
+// the samples, averaged over the pixels.
+double pixel_spread(const std::vector<float>& x, int64_t n, int64_t d) {
+  double total = 0;
+  for (int64_t i = 0; i < d; ++i) {
+    double mean = 0, sq = 0;
+    for (int64_t r = 0; r < n; ++r) {
+      const double v = x[static_cast<std::size_t>(r * d + i)];
+      mean += v;
+      sq += v * v;
+    }
+    mean /= static_cast<double>(n);
+    total += std::sqrt(std::max(0.0, sq / static_cast<double>(n) - mean * mean));
+  }
+  return total / static_cast<double>(d);
+}
+
 double central(const std::function<double()>& f, float& p, float eps = 1e-3f) {
   const float saved = p;
   p = saved + eps;
@@ -475,15 +492,6 @@ TEST_CASE("gan: truncation draws the latent within the bound; refused where noth
     m.decode(codes, SampleOptions{}, out.data());
     return out;
   };
-  auto spread = [&](const std::vector<float>& s) {  // mean over pixels of the samples' std
-    double total = 0;
-    for (int64_t d = 0; d < D; ++d) {
-      double a = 0, a2 = 0;
-      for (int64_t i = 0; i < n; ++i) a += s[i * D + d], a2 += s[i * D + d] * s[i * D + d];
-      total += std::sqrt(std::max(0.0, a2 / n - (a / n) * (a / n)));
-    }
-    return total / D;
-  };
   const double t = 0.5;
   std::vector<float> z(static_cast<std::size_t>(n * L));
   float largest = 0;
@@ -497,7 +505,7 @@ TEST_CASE("gan: truncation draws the latent within the bound; refused where noth
   CHECK(truncated == decode_codes(z));
   CHECK(truncated == sample_with(t));
   CHECK(truncated != sample_with(0.0));
-  CHECK(spread(truncated) < 0.8 * spread(sample_with(0.0)));
+  CHECK(pixel_spread(truncated, n, D) < 0.8 * pixel_spread(sample_with(0.0), n, D));
   const std::vector<float> mode = decode_codes(std::vector<float>(static_cast<std::size_t>(L), 0.0f));
   const std::vector<float> tiny = sample_with(1e-7);
   for (int64_t i = 0; i < n; ++i)
@@ -872,18 +880,7 @@ TEST_CASE("cgan mode_seeking: configured, training only, and the generator's sam
     so.seed = 3;
     std::vector<float> x(64 * 64);
     m.sample(64, so, x.data());
-    double total = 0;
-    for (int i = 0; i < 64; ++i) {
-      double mean = 0, sq = 0;
-      for (int r = 0; r < 64; ++r) {
-        const double v = x[static_cast<std::size_t>(r * 64 + i)];
-        mean += v;
-        sq += v * v;
-      }
-      mean /= 64;
-      total += std::sqrt(std::max(0.0, sq / 64 - mean * mean));
-    }
-    return total / 64;
+    return pixel_spread(x, 64, 64);
   };
   const double s_off = spread(*off), s_on = spread(*on);
   CAPTURE(s_off);

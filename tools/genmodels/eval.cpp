@@ -156,8 +156,8 @@ void run_eval(const EvalArgs& a) {
     if (const int64_t clipped = clip_unit(x); clipped > 0)
       fmt::print(stderr, "genmodels: note: clipped {} sample values ({:.3f}%) to [0, 1]\n", clipped,
                  100.0 * clipped / static_cast<double>(x.size()));
-    source = a.truncation != 0.0 ? fmt::format("{} ({}, truncation {})", a.model, model->kind(), a.truncation)
-                                 : fmt::format("{} ({})", a.model, model->kind());
+    source = fmt::format("{} ({}{})", a.model, model->kind(),
+                         a.truncation != 0.0 ? fmt::format(", truncation {}", a.truncation) : "");
   }
   if (n < 2) fail(Status::invalid_data, "eval needs at least 2 images on each side, got {}", n);
   ref.truncate(n);

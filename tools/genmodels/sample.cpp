@@ -33,7 +33,7 @@ void add_sample_command(CLI::App& app, int& exit_code) {
                   "upsampled to the data's size; 0 (the default) = the current stage, as gm_sample_options.stage")
       ->check(CLI::Range(int64_t{0}, int64_t{64}));
   cmd->add_option("--truncation", args->options.truncation,
-                  "gan, dcgan, cgan, infogan, vae: draw it within T standard deviations, "
+                  "gan, dcgan, cgan, infogan, vae: draw the latent code within T standard deviations, "
                   "trading variety for fidelity (the truncation trick; e.g. 1.5); 0 (the default) = none, as "
                   "gm_sample_options.truncation");  // the library says what is wrong with a bad value
   args->conditions.add_to(*cmd);
