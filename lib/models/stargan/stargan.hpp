@@ -16,6 +16,10 @@
 // "mean D_src" is over the batch and the P = m² scores of the patch map; CE is the softmax
 // cross-entropy, mean over the batch; the L1 mean is over all B·C·S·S values (PyTorch's
 // L1Loss). λ_cls 1, λ_rec 10, λ_gp 10; Adam lr 1e-4, β (0.5, 0.999) for both networks.
+// With lambda_identity λ_id > 0 (not the paper's; 0 by default), L_G also has
+//     λ_id·mean|x − G(x, c′)|
+// — a map to the domain an image is already in leaves it alone (CycleGAN's identity term in
+// StarGAN's one-generator form; docs/gan.md, "Translation").
 // fit reports L_D (+ L_G on a generator step) per example to the progress callback, and the
 // epoch means of both to the epoch report.
 //

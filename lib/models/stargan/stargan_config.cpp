@@ -21,6 +21,9 @@ const Schema& schema() {
     k.push_back(integer_key("d_steps", 5, 1, 100, "discriminator steps per generator step (n_critic)"));
     k.push_back(number_key("lambda_cls", 1.0, 0.0, 1000.0, "weight of the domain classification losses"));
     k.push_back(number_key("lambda_rec", 10.0, 0.0, 1000.0, "weight of the reconstruction (cycle) L1 loss"));
+    k.push_back(number_key("lambda_identity", 0.0, 0.0, 1000.0,
+                           "weight of an identity L1 loss: G(x, its own domain) against x (0: none, the paper's "
+                           "objective; docs/gan.md)"));
     k.push_back(number_key("lambda_gp", 10.0, 0.0, 1000.0, "weight of the WGAN-GP gradient penalty"));
     k.push_back(number_key("learning_rate", 1e-4, 1e-8, 1.0, "Adam's step size (both networks)"));
     k.push_back(number_key("beta1", 0.5, 0.0, 0.999, "Adam's beta1"));
@@ -58,6 +61,7 @@ Config read_config(const Json& given, Json& effective) {
   c.lambda_cls = static_cast<float>(r.number("lambda_cls"));
   c.lambda_rec = static_cast<float>(r.number("lambda_rec"));
   c.lambda_gp = static_cast<float>(r.number("lambda_gp"));
+  c.lambda_identity = static_cast<float>(r.number("lambda_identity"));
   c.lr = static_cast<float>(r.number("learning_rate"));
   c.beta1 = static_cast<float>(r.number("beta1"));
   c.beta2 = static_cast<float>(r.number("beta2"));

@@ -25,6 +25,7 @@ struct Config {
   int64_t d_steps = 5;     // n_critic: discriminator steps per generator step
   int64_t mix_groups = 0;  // spatial mixing in the generator's bottleneck (nn/spatial_mix.hpp): 0 none
   float lambda_cls = 1.0f, lambda_rec = 10.0f, lambda_gp = 10.0f;
+  float lambda_identity = 0.0f;  // L1(G(x, c′), x): not the paper's (0), docs/gan.md "Translation"
   float lr = 1e-4f, beta1 = 0.5f, beta2 = 0.999f;
   int64_t domains = 0;                    // K; 0 until fit (or from domain_names)
   std::vector<std::string> domain_names;  // empty: "0" .. "K-1"

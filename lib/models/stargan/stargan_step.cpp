@@ -246,7 +246,19 @@ double StarGanModel::generator_pass(const DataView& batch, bool backward) {
   const float* rec = nets.g.forward_train(s.gin2.data(), B, s.g2);
   loss +=
       cfg_.lambda_rec * gan::l1_loss(rec, s.xs.data(), B, D, cfg_.lambda_rec, s.drec.data()) / static_cast<double>(B);
+  // Identity (lambda_identity > 0, not the paper's): G(x, c′) against x — a map to the domain
+  // an image is already in should leave it as it is.
+  const bool identity = cfg_.lambda_identity > 0;
+  if (identity) {
+    Scratch::grow(s.gin3, B * nets.g_in());
+    Scratch::grow(s.didt, B * D);
+    stargan::generator_input(s.xs.data(), s.own.data(), B, nets.C, HW, K, s.gin3.data());
+    const float* idt = nets.g.forward_train(s.gin3.data(), B, s.g3);
+    loss += cfg_.lambda_identity * gan::l1_loss(idt, s.xs.data(), B, D, cfg_.lambda_identity, s.didt.data()) /
+            static_cast<double>(B);
+  }
   if (!backward) return loss;
+  if (identity) nets.g.backward(s.gin3.data(), s.didt.data(), nullptr, B, s.g3);
   nets.g.backward(s.gin2.data(), s.drec.data(), s.dgin2.data(), B, s.g2);
   const int64_t in = nets.g_in();
   for (int64_t r = 0; r < B; ++r)  // the image channels of [x̃ | c′]
