@@ -56,7 +56,12 @@ Usage: cyclegan.py [--epochs 1] [--threads 2] [--batch-size 16] [--seed 0] [--ng
                    [--out-translations FILE.npy] [--out-cycled FILE.npy] [--paired]
 --paired (a diagnostic): G alone learns T from the pairs (x, T(x)) of domain a's images with an L1
 loss, batch/2 pairs a step — what the generator can express when told the answer; loss_g is that
-L1, the other losses 0 and F untrained (its cycle_mae means nothing)."""
+L1, the other losses 0 and F untrained (its cycle_mae means nothing).
+Experiments on the rotation task (issue 15, not the paper; bench/RESULTS.md "cyclegan" has what
+each gave): --cycle-noise S, --pixel-mix, --stn [--stn-similarity [--stn-scale K]], --coarse-d K,
+--global-d, --lambda-dist W (their help says what each changes). With a test set the final line
+also has d_b_score_target / _input / _translation, D_b's mean score on T(x), on x and on G(x),
+and with --stn --stn-similarity the mean and spread of the angles G's and F's transformers chose."""
 import argparse
 import os
 import random
@@ -90,6 +95,38 @@ p.add_argument("--cycle-noise", type=float, default=0.0,
                help="an experiment, not the paper: Gaussian noise of this std (on [-1, 1]) added to G's and F's "
                     "outputs before the other maps them back in the cycle, against hiding x in invisible detail "
                     "(Chu et al. 2017, 'CycleGAN, a master of steganography')")
+p.add_argument("--pixel-mix", action="store_true",
+               help="an experiment, not the paper: G and F start with y = x + M x over the image's 784 positions "
+                    "(M learned, 0 at the start), a layer that can express any permutation of pixels exactly, "
+                    "rotation included")
+p.add_argument("--stn", action="store_true",
+               help="an experiment, not the paper: G and F start with a spatial transformer (Jaderberg et al. "
+                    "2015): a small localisation network predicts an affine map theta from the image (the "
+                    "identity at the start) and the image is resampled through it (bilinear, border padding)")
+p.add_argument("--stn-similarity", action="store_true",
+               help="with --stn: theta is a similarity (angle, log scale, shift x, shift y), no shear or "
+                    "anisotropic scale")
+p.add_argument("--coarse-d", type=int, default=0,
+               help="an experiment, not the paper: a second discriminator per domain on the images average-"
+                    "pooled by this factor (pix2pixHD's multi-scale discriminators): it sees only the layout")
+p.add_argument("--stn-scale", type=float, default=1.0,
+               help="with --stn-similarity: the angle, log scale and shifts are this times the network's output "
+                    "(Adam moves a parameter about lr per step: at 2e-4 an angle of pi/2 takes 7 850 steps "
+                    "unscaled)")
+p.add_argument("--negatives", type=float, default=0.0,
+               help="an experiment, not the paper: each discriminator also learns the other domain's real images "
+                    "as fakes, with this weight (D_b: x of domain a is not b), so it judges the domain, not "
+                    "only the texture")
+p.add_argument("--idt-warmup", type=int, default=0,
+               help="an experiment, not the paper: lambda_idt applies in full for this many steps, then falls "
+                    "linearly to 0 over as many more (G and F start near the identity map, then are free)")
+p.add_argument("--global-d", action="store_true",
+               help="an experiment, not the paper: the discriminators end in one linear score over the whole "
+                    "(4ndf, 6, 6) feature block instead of the 5x5 patch map")
+p.add_argument("--lambda-dist", type=float, default=0.0,
+               help="an experiment, not the paper: DistanceGAN's term (Benaim & Wolf 2017), weight of "
+                    "|d(x_i, x_j) - d(G(x_i), G(x_j))| over the pairs of each half batch (d: mean absolute "
+                    "difference), for G on a and F on b")
 p.add_argument("--paired", action="store_true",
                help="a diagnostic, not CycleGAN: train G alone on the pairs (x, T(x)) of domain a's images with "
                     "L1 (no D, no F, no cycle), the architecture's supervised ceiling for T")
@@ -125,8 +162,51 @@ class ResBlock(nn.Module):
         return x + self.body(x)
 
 
+class PixelMix(nn.Module):
+    """y = x + M x over the positions of a one-channel image (M: (H W) x (H W), zero at the start)."""
+
+    def __init__(self, positions):
+        super().__init__()
+        self.m = nn.Parameter(torch.zeros(positions, positions))
+
+    def forward(self, x):
+        flat = x.reshape(x.shape[0], -1)
+        return (flat + flat @ self.m.t()).view_as(x)
+
+
+class SpatialTransformer(nn.Module):
+    """x -> x sampled on the grid theta(x) (affine, 2 x 3), theta from a small network, the identity at first."""
+
+    def __init__(self):
+        super().__init__()
+        self.loc = nn.Sequential(
+            nn.Conv2d(C, 8, 5, 2, 2), nn.ReLU(True), nn.Conv2d(8, 16, 5, 2, 2), nn.ReLU(True), nn.Flatten(),
+            nn.Linear(16 * 7 * 7, 32), nn.ReLU(True))
+        self.theta = nn.Linear(32, 4 if args.stn_similarity else 6)
+
+    def init_identity(self):
+        nn.init.zeros_(self.theta.weight)
+        ident = [0.0, 0.0, 0.0, 0.0] if args.stn_similarity else [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        self.theta.bias.data.copy_(torch.tensor(ident))
+
+    def forward(self, x):
+        t = self.theta(self.loc(x))
+        if args.stn_similarity:
+            t = args.stn_scale * t
+        if args.stn_similarity:  # s R(phi) with s = exp(t1), shift (t2, t3)
+            phi, s = t[:, 0], torch.exp(t[:, 1])
+            c, si = s * torch.cos(phi), s * torch.sin(phi)
+            theta = torch.stack([c, -si, t[:, 2], si, c, t[:, 3]], 1).view(-1, 2, 3)
+        else:
+            theta = t.view(-1, 2, 3)
+        grid = torch.nn.functional.affine_grid(theta, x.shape, align_corners=False)
+        return torch.nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
 def generator():
     return nn.Sequential(
+        *([SpatialTransformer()] if args.stn else []),
+        *([PixelMix(28 * 28)] if args.pixel_mix else []),
         nn.ReflectionPad2d(3), nn.Conv2d(C, ngf, 7, 1, 0, bias=False), norm(ngf), nn.ReLU(True),
         nn.Conv2d(ngf, 2 * ngf, 3, 2, 1, bias=False), norm(2 * ngf), nn.ReLU(True),
         nn.Conv2d(2 * ngf, 4 * ngf, 3, 2, 1, bias=False), norm(4 * ngf), nn.ReLU(True),
@@ -141,19 +221,44 @@ def discriminator():
         nn.Conv2d(C, ndf, 4, 2, 1, bias=True), nn.LeakyReLU(0.2, True),
         nn.Conv2d(ndf, 2 * ndf, 4, 2, 1, bias=False), norm(2 * ndf), nn.LeakyReLU(0.2, True),
         nn.Conv2d(2 * ndf, 4 * ndf, 4, 1, 1, bias=False), norm(4 * ndf), nn.LeakyReLU(0.2, True),
-        nn.Conv2d(4 * ndf, 1, 4, 1, 1, bias=True))
+        *([nn.Flatten(), nn.Linear(4 * ndf * 6 * 6, 1)] if args.global_d else [nn.Conv2d(4 * ndf, 1, 4, 1, 1, bias=True)]))
 
 
 def weights_init(m):
-    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
         nn.init.normal_(m.weight.data, 0.0, 0.02)
         if m.bias is not None:
             nn.init.constant_(m.bias.data, 0.0)
 
 
-G, Fn, Da, Db = generator(), generator(), discriminator(), discriminator()
+def coarse_discriminator():
+    k = args.coarse_d
+    return nn.Sequential(
+        nn.AvgPool2d(k), nn.Conv2d(C, ndf, 3, 1, 1, bias=True), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(ndf, 2 * ndf, 3, 2, 1, bias=False), norm(2 * ndf), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(2 * ndf, 1, 3, 1, 1, bias=True))
+
+
+class Judge(nn.Module):
+    """A discriminator's scores, with the coarse one's appended when --coarse-d is on."""
+
+    def __init__(self):
+        super().__init__()
+        self.fine = discriminator()
+        self.coarse = coarse_discriminator() if args.coarse_d else None
+
+    def forward(self, x):
+        out = self.fine(x).flatten(1)
+        return out if self.coarse is None else torch.cat([out, self.coarse(x).flatten(1)], 1)
+
+
+G, Fn, Da, Db = generator(), generator(), Judge(), Judge()
 for net in (G, Fn, Da, Db):
     net.apply(weights_init)
+for net in (G, Fn):
+    for m in net.modules():
+        if isinstance(m, SpatialTransformer):
+            m.init_identity()
 opt_g = torch.optim.Adam(list(G.parameters()) + list(Fn.parameters()), lr=args.lr, betas=(0.5, 0.999))
 opt_d = torch.optim.Adam(list(Da.parameters()) + list(Db.parameters()), lr=args.lr, betas=(0.5, 0.999))
 mse = nn.MSELoss()
@@ -198,6 +303,15 @@ def gan_loss(pred, real):
     return mse(pred, torch.ones_like(pred) if real else torch.zeros_like(pred))
 
 
+def distance_loss(x, y):
+    """Mean over pairs i < j of |d(x_i, x_j) - d(y_i, y_j)|, d the mean absolute pixel difference."""
+    fx, fy = x.reshape(x.shape[0], -1), y.reshape(y.shape[0], -1)
+    dx = (fx[:, None, :] - fx[None, :, :]).abs().mean(-1)
+    dy = (fy[:, None, :] - fy[None, :, :]).abs().mean(-1)
+    i, j = torch.triu_indices(x.shape[0], x.shape[0], 1)
+    return (dx[i, j] - dy[i, j]).abs().mean()
+
+
 count = lambda net: sum(q.numel() for q in net.parameters())
 emit({"model": "cyclegan", "impl": "torch", **blas_info(), "task": args.task, "n_per_domain": n,
       "batch_size": args.batch_size, "ngf": ngf, "ndf": ndf, "n_res": args.n_res,
@@ -205,6 +319,14 @@ emit({"model": "cyclegan", "impl": "torch", **blas_info(), "task": args.task, "n
 
 half = args.batch_size // 2
 lam, lam_idt = args.lambda_cycle, args.lambda_idt
+step_count = 0
+
+
+def idt_weight():
+    if args.idt_warmup <= 0:
+        return lam_idt
+    return lam_idt * min(1.0, max(0.0, 2.0 - step_count / args.idt_warmup))
+
 for epoch in range(1, args.epochs + 1):
     for net in (G, Fn, Da, Db):
         net.train()
@@ -240,7 +362,10 @@ for epoch in range(1, args.epochs + 1):
             loss_idt = l1(idt_b, real_b) + l1(idt_a, real_a)
             loss_gan = gan_loss(Db(fake_b), True) + gan_loss(Da(fake_a), True)
             loss_cycle = l1(rec_a, real_a) + l1(rec_b, real_b)
-            loss_g = loss_gan + lam * loss_cycle + lam * lam_idt * loss_idt
+            loss_g = loss_gan + lam * loss_cycle + lam * idt_weight() * loss_idt
+            step_count += 1
+            if args.lambda_dist > 0:
+                loss_g = loss_g + args.lambda_dist * (distance_loss(real_a, fake_b) + distance_loss(real_b, fake_a))
             loss_g.backward()
             opt_g.step()
             # discriminator step (backward_D_A, backward_D_B)
@@ -248,9 +373,13 @@ for epoch in range(1, args.epochs + 1):
             opt_d.zero_grad()
             pooled_b = pool_b.query(fake_b)
             loss_d_b = 0.5 * (gan_loss(Db(real_b), True) + gan_loss(Db(pooled_b.detach()), False))
+            if args.negatives > 0:
+                loss_d_b = loss_d_b + 0.5 * args.negatives * gan_loss(Db(real_a), False)
             loss_d_b.backward()
             pooled_a = pool_a.query(fake_a)
             loss_d_a = 0.5 * (gan_loss(Da(real_a), True) + gan_loss(Da(pooled_a.detach()), False))
+            if args.negatives > 0:
+                loss_d_a = loss_d_a + 0.5 * args.negatives * gan_loss(Da(real_b), False)
             loss_d_a.backward()
             opt_d.step()
             for k, v in zip(keys, (loss_g, loss_gan, loss_cycle, loss_idt, loss_d_a, loss_d_b)):
@@ -274,6 +403,19 @@ if args.out_translations or args.out_cycled:
             back.append(((Fn(y) + 1.0) / 2.0).reshape(-1, 784))
     y = torch.cat(fwd).numpy().astype(np.float32)
     z = torch.cat(back).numpy().astype(np.float32)
+    if args.stn and args.stn_similarity:  # the angles the transformers chose, in degrees
+        with torch.no_grad():
+            xt = torch.from_numpy(xte * 2.0 - 1.0).view(-1, 1, 28, 28)
+            for name, net in (("g", G), ("f", Fn)):
+                stn = net[0]
+                a = (args.stn_scale * stn.theta(stn.loc(xt)))[:, 0] * 180.0 / np.pi
+                final[f"stn_angle_{name}_mean"], final[f"stn_angle_{name}_std"] = float(a.mean()), float(a.std())
+    # What D_b makes of three sets (mean score; LSGAN targets 1 real, 0 fake): domain b's own
+    # kind of image T(x), the untranslated x (for rotation: upright garments), and G(x).
+    with torch.no_grad():
+        to_net = lambda v: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32) * 2.0 - 1.0).view(-1, 1, 28, 28)
+        for name, v in (("target", target), ("input", xte), ("translation", y)):
+            final[f"d_b_score_{name}"] = float(Db(to_net(v)).mean())
     if args.out_translations:
         np.save(args.out_translations, y)
     if args.out_cycled:
