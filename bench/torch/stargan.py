@@ -31,7 +31,9 @@ scaled to 28x28 exactly as genmodels' `stargan` (lib/models/stargan/stargan_nets
           xhat = e x + (1 - e) G(x, c_trg), e ~ U(0,1) per row.
         G step, every n_critic-th iteration (iterations counted from 1, as genmodels' step):
           L_G = -mean D_src(G(x, c_trg)) + lambda_cls CE(D_cls(G(x, c_trg)), c_trg)
-                + lambda_rec mean |x - G(G(x, c_trg), c_org)|.
+                + lambda_rec mean |x - G(G(x, c_trg), c_org)|
+                [+ lambda_id mean |x - G(x, c_org)|, --lambda-id, 0 by default: genmodels'
+                 lambda_identity, not the paper's].
         lambda_cls 1, lambda_rec 10, lambda_gp 10, n_critic 5, Adam 1e-4 betas (0.5, 0.999) for
         both (no learning-rate decay).
 
@@ -68,6 +70,7 @@ p.add_argument("--n-critic", type=int, default=5)
 p.add_argument("--lambda-cls", type=float, default=1.0)
 p.add_argument("--lambda-rec", type=float, default=10.0)
 p.add_argument("--lambda-gp", type=float, default=10.0)
+p.add_argument("--lambda-id", type=float, default=0.0, help="genmodels' lambda_identity: L1(G(x, c_org), x), not the paper's")
 p.add_argument("--max-examples", type=int, default=0, help="use only the first N training images (N/4 per domain)")
 p.add_argument("--n-test", type=int, default=1000)
 p.add_argument("--out-dir", default=None, help="write DIR/to_k.npy, the test images translated to domain k")
@@ -178,6 +181,8 @@ for epoch in range(1, args.epochs + 1):
                 g_cls = F.cross_entropy(cls, c_trg)
                 g_rec = (x - G(x_fake, c_org)).abs().mean()
                 loss_g = g_fake + args.lambda_rec * g_rec + args.lambda_cls * g_cls
+                if args.lambda_id > 0:
+                    loss_g = loss_g + args.lambda_id * (x - G(x, c_org)).abs().mean()
                 opt_g.zero_grad()
                 loss_g.backward()
                 opt_g.step()
