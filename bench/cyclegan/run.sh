@@ -23,6 +23,8 @@
 #                     data, config, batch, epochs and seed, and print its row too
 #     KEEP=dir        keep the data, model, translations and logs there
 #     GENMODELS=path  the binary (default BUILD_DIR/tools/genmodels/genmodels)
+#     GRID_DIR=dir    where the grids go (default bench/cyclegan, the ones RESULTS.md shows:
+#                     give another folder for a trial run)
 #     OMP_WAIT_POLICY=passive on a machine where other processes compete for the cores: PyTorch
 #                     (libgomp) measured 1.2 rows/s with the default policy against 19 passive
 #                     beside a compiler; the script warns when the load average says so
@@ -54,9 +56,10 @@ CMDLINE="$ME $1 $2 $3"
 [[ $NTEST == 1000 ]] || CMDLINE="NTEST=$NTEST $CMDLINE"
 [[ $BATCH == 16 ]] || CMDLINE="BATCH=$BATCH $CMDLINE"
 [[ $SEED == 0 ]] || CMDLINE="SEED=$SEED $CMDLINE"
-OUT=bench/cyclegan
 PY=/usr/bin/python3
 source bench/lib.sh
+OUT=${GRID_DIR:-bench/cyclegan}
+mkdir -p "$OUT" || fail "cannot create GRID_DIR $OUT" "give a writable folder"
 gm_setup "$BUILD"
 
 # Every failure names the step, the command and what to do; LOG's tail is shown when set.

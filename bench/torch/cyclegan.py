@@ -120,6 +120,9 @@ p.add_argument("--negatives", type=float, default=0.0,
 p.add_argument("--idt-warmup", type=int, default=0,
                help="an experiment, not the paper: lambda_idt applies in full for this many steps, then falls "
                     "linearly to 0 over as many more (G and F start near the identity map, then are free)")
+p.add_argument("--cycle-warmup", type=int, default=0,
+               help="an experiment, not the paper: lambda_cycle rises linearly from 0 to its value over this many "
+                    "steps (G first learns to make b images, then to keep x in them)")
 p.add_argument("--global-d", action="store_true",
                help="an experiment, not the paper: the discriminators end in one linear score over the whole "
                     "(4ndf, 6, 6) feature block instead of the 5x5 patch map")
@@ -362,7 +365,8 @@ for epoch in range(1, args.epochs + 1):
             loss_idt = l1(idt_b, real_b) + l1(idt_a, real_a)
             loss_gan = gan_loss(Db(fake_b), True) + gan_loss(Da(fake_a), True)
             loss_cycle = l1(rec_a, real_a) + l1(rec_b, real_b)
-            loss_g = loss_gan + lam * loss_cycle + lam * idt_weight() * loss_idt
+            lam_now = lam * min(1.0, step_count / args.cycle_warmup) if args.cycle_warmup > 0 else lam
+            loss_g = loss_gan + lam_now * loss_cycle + lam * idt_weight() * loss_idt
             step_count += 1
             if args.lambda_dist > 0:
                 loss_g = loss_g + args.lambda_dist * (distance_loss(real_a, fake_b) + distance_loss(real_b, fake_a))
