@@ -9,7 +9,9 @@
 # test images, row k: translated to domain k).
 # Usage: bench/stargan/run.sh BUILD_DIR EPOCHS [CONFIG_JSON]
 #   env: N (training rows in all, a quarter per domain; default all 60 000), NTEST (default 1000), BATCH (default 16),
-#        SEED (0), KEEP=dir (keep data, model and outputs), GENMODELS=path (the binary)
+#        SEED (0), KEEP=dir (keep data, model and outputs), GENMODELS=path (the binary),
+#        GRID=path (default bench/stargan/grid.png, the one RESULTS.md shows: give another for a trial run;
+#        a relative path is from the checkout's root)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh  # fail, step, gm_machine
@@ -22,6 +24,7 @@ N=${N:-0}
 NTEST=${NTEST:-1000}
 BATCH=${BATCH:-16}
 SEED=${SEED:-0}
+GRID=${GRID:-bench/stargan/grid.png}
 PY=/usr/bin/python3
 G=${GENMODELS:-$BUILD/tools/genmodels/genmodels}
 [[ -x $G ]] || fail "no genmodels binary at $G" "build it (meson compile -C $BUILD) or set GENMODELS=path"
@@ -83,7 +86,7 @@ for k, name in enumerate(names):
     a_tr, a_t = acc(f"{T}/eval_to_{k}.json"), acc(f"{T}/eval_T{k}.json")
     print(f"| {k} | {name} | {np.abs(y - t).mean():.4f} | {np.abs(x - t).mean():.4f} | {a_tr:.3f} | {a_t:.3f} | {a_tr / a_t:.2f} |")
 PY
-$PY bench/cyclegan/score.py grid --out bench/stargan/grid.png --n 8 "$D/test.npy" "$T"/to_{0,1,2,3}.npy >/dev/null ||
+$PY bench/cyclegan/score.py grid --out "$GRID" --n 8 "$D/test.npy" "$T"/to_{0,1,2,3}.npy >/dev/null ||
   fail "writing the grid failed" "read the message above"
 
 cat "$T/table.md"
