@@ -43,8 +43,18 @@ first --n-test test images are translated to each domain k and saved as DIR/to_k
 (N, 784) on [0,1], (y+1)/2), and the final line gives per domain the MAE against T_k(x) and the
 identity map's MAE.
 
+Experiments (not genmodels' model; bench/RESULTS.md "stargan" gives what each did):
+  --cond cin            conditional instance norm: every IN of G takes a per-domain scale and
+                        shift as well (the tiled planes are constant, so IN removes them except
+                        at the zero-padded border).
+  --gan-loss lsgan      least-squares adversarial loss (CycleGAN's) instead of WGAN-GP.
+  --lambda-id-from S    the identity term (--lambda-id) only from generator step S on.
+  --keep-domains 0,1    train and score on a subset of the four domains (K = its size).
+
 Usage: stargan.py [--epochs 1] [--threads 2] [--batch-size 16] [--seed 0] [--ngf 32] [--ndf 64]
                   [--n-res 4] [--lr 1e-4] [--n-critic 5] [--max-examples N] [--n-test 1000]
+                  [--lambda-id 0] [--lambda-id-from S] [--cond input|cin] [--gan-loss wgan-gp|lsgan]
+                  [--keep-domains LIST]
                   [--out-dir DIR] [--log-every K]"""
 import argparse
 import os
@@ -71,6 +81,17 @@ p.add_argument("--lambda-cls", type=float, default=1.0)
 p.add_argument("--lambda-rec", type=float, default=10.0)
 p.add_argument("--lambda-gp", type=float, default=10.0)
 p.add_argument("--lambda-id", type=float, default=0.0, help="genmodels' lambda_identity: L1(G(x, c_org), x), not the paper's")
+p.add_argument("--lambda-id-from", type=int, default=0,
+               help="the identity term counts from this generator step on (0: from the start; an experiment)")
+p.add_argument("--cond", choices=["input", "cin"], default="input",
+               help="how G reads the target: input = tiled planes only (the paper's); cin = also conditional "
+                    "instance norm, a per-domain scale and shift in every IN of G (an experiment)")
+p.add_argument("--gan-loss", choices=["wgan-gp", "lsgan"], default="wgan-gp",
+               help="the adversarial loss on D_src: wgan-gp (the paper's) or lsgan (least squares, no "
+                    "penalty, CycleGAN's; an experiment)")
+p.add_argument("--keep-domains", default="",
+               help="comma-separated domain indices to train on (e.g. 0,1: identity and inversion only); "
+                    "default all four (an experiment)")
 p.add_argument("--max-examples", type=int, default=0, help="use only the first N training images (N/4 per domain)")
 p.add_argument("--n-test", type=int, default=1000)
 p.add_argument("--out-dir", default=None, help="write DIR/to_k.npy, the test images translated to domain k")
@@ -85,10 +106,37 @@ x_np, l_np = stargan_domains(xtr, args.max_examples)
 del xtr
 X = torch.from_numpy(x_np * 2.0 - 1.0).view(-1, 1, 28, 28)
 L = torch.from_numpy(l_np.astype(np.int64))
-n, K, C, ngf, ndf = X.shape[0], len(STARGAN_DOMAINS), 1, args.ngf, args.ndf
+NAMES = list(STARGAN_DOMAINS)
+if args.keep_domains:
+    kept = [int(k) for k in args.keep_domains.split(",")]
+    if len(set(kept)) != len(kept) or len(kept) < 2 or not all(0 <= k < len(NAMES) for k in kept):
+        p.error(f"--keep-domains wants at least two distinct indices in 0..{len(NAMES) - 1}, got {args.keep_domains}")
+    rows = torch.cat([torch.nonzero(L == k).view(-1) for k in kept])
+    X, L = X[rows], torch.tensor([kept.index(int(k)) for k in L[rows]])
+    NAMES = [NAMES[k] for k in kept]
+n, K, C, ngf, ndf = X.shape[0], len(NAMES), 1, args.ngf, args.ndf
+
+
+class CondNorm(nn.Module):
+    """Instance norm whose scale and shift are looked up by the target domain (Dumoulin et al.
+    2017): the tiled planes are constant over the image, so the first IN removes all of them
+    but the zero-padding border; these survive every normalisation."""
+    current = None  # the batch's target domains, set by Generator.forward
+
+    def __init__(self, c):
+        super().__init__()
+        self.norm = nn.InstanceNorm2d(c, affine=False, track_running_stats=False)
+        self.gamma = nn.Parameter(torch.ones(K, c))
+        self.beta = nn.Parameter(torch.zeros(K, c))
+
+    def forward(self, x):
+        c = CondNorm.current
+        return self.norm(x) * self.gamma[c][:, :, None, None] + self.beta[c][:, :, None, None]
 
 
 def norm(c):
+    if args.cond == "cin":
+        return CondNorm(c)
     return nn.InstanceNorm2d(c, affine=True, track_running_stats=False)
 
 
@@ -115,6 +163,7 @@ class Generator(nn.Module):
             nn.Conv2d(ngf, C, 7, 1, 3, bias=False), nn.Tanh())
 
     def forward(self, x, c):
+        CondNorm.current = c
         planes = F.one_hot(c, K).to(x.dtype).view(-1, K, 1, 1).expand(-1, K, x.shape[2], x.shape[3])
         return self.main(torch.cat([x, planes], 1))
 
@@ -137,11 +186,12 @@ opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
 opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.5, 0.999))
 count = lambda net: sum(q.numel() for q in net.parameters())
 emit({"model": "stargan", "impl": "torch", **blas_info(), "rows": n, "domains": K, "batch_size": args.batch_size,
-      "ngf": ngf, "ndf": ndf, "n_res": args.n_res, "parameters_g": count(G), "parameters_d": count(D)})
+      "ngf": ngf, "ndf": ndf, "n_res": args.n_res, "cond": args.cond, "gan_loss": args.gan_loss,
+      "parameters_g": count(G), "parameters_d": count(D)})
 
 keys_d = ("d_real", "d_fake", "d_cls", "d_gp", "loss_d")
 keys_g = ("g_fake", "g_cls", "g_rec", "loss_g")
-it = 0
+it = g_steps = 0  # iterations, generator steps
 for epoch in range(1, args.epochs + 1):
     G.train()
     D.train()
@@ -156,16 +206,20 @@ for epoch in range(1, args.epochs + 1):
             c_trg = torch.randint(0, K, c_org.shape)
             # discriminator step
             src, cls = D(x)
-            d_real = -src.mean()
+            lsgan = args.gan_loss == "lsgan"
+            d_real = 0.5 * ((src - 1) ** 2).mean() if lsgan else -src.mean()
             d_cls = F.cross_entropy(cls, c_org)
             x_fake = G(x, c_trg)
             src, _ = D(x_fake.detach())
-            d_fake = src.mean()
-            e = torch.rand(x.shape[0], 1, 1, 1)
-            x_hat = (e * x + (1 - e) * x_fake.detach()).requires_grad_(True)
-            src, _ = D(x_hat)
-            g = torch.autograd.grad(src, x_hat, torch.ones_like(src), create_graph=True)[0].view(x.shape[0], -1)
-            d_gp = ((g.norm(2, dim=1) - 1) ** 2).mean()
+            d_fake = 0.5 * (src**2).mean() if lsgan else src.mean()
+            if lsgan:
+                d_gp = torch.zeros(())
+            else:
+                e = torch.rand(x.shape[0], 1, 1, 1)
+                x_hat = (e * x + (1 - e) * x_fake.detach()).requires_grad_(True)
+                src, _ = D(x_hat)
+                g = torch.autograd.grad(src, x_hat, torch.ones_like(src), create_graph=True)[0].view(x.shape[0], -1)
+                d_gp = ((g.norm(2, dim=1) - 1) ** 2).mean()
             loss_d = d_real + d_fake + args.lambda_cls * d_cls + args.lambda_gp * d_gp
             opt_d.zero_grad()
             loss_d.backward()
@@ -177,11 +231,11 @@ for epoch in range(1, args.epochs + 1):
             if it % args.n_critic == 0:
                 x_fake = G(x, c_trg)
                 src, cls = D(x_fake)
-                g_fake = -src.mean()
+                g_fake = 0.5 * ((src - 1) ** 2).mean() if lsgan else -src.mean()
                 g_cls = F.cross_entropy(cls, c_trg)
                 g_rec = (x - G(x_fake, c_org)).abs().mean()
                 loss_g = g_fake + args.lambda_rec * g_rec + args.lambda_cls * g_cls
-                if args.lambda_id > 0:
+                if args.lambda_id > 0 and g_steps >= args.lambda_id_from:
                     loss_g = loss_g + args.lambda_id * (x - G(x, c_org)).abs().mean()
                 opt_g.zero_grad()
                 loss_g.backward()
@@ -189,6 +243,7 @@ for epoch in range(1, args.epochs + 1):
                 for k, v in zip(keys_g, (g_fake, g_cls, g_rec, loss_g)):
                     sg[k] += v.item()
                 ng += 1
+                g_steps += 1
             if args.log_every and it % args.log_every == 0:
                 emit({"iteration": it, **{k: v / max(nd, 1) for k, v in sd.items()},
                       **{k: v / max(ng, 1) for k, v in sg.items()}})
@@ -202,7 +257,7 @@ if args.out_dir:
     G.eval()
     xte = load_fashion_grey("test")[0][: args.n_test]
     with torch.no_grad():
-        for k, name in enumerate(STARGAN_DOMAINS):
+        for k, name in enumerate(NAMES):
             ys = []
             for i in range(0, xte.shape[0], 100):
                 x = torch.from_numpy(xte[i : i + 100] * 2.0 - 1.0).view(-1, 1, 28, 28)
