@@ -112,7 +112,9 @@ if args.keep_domains:
     if len(set(kept)) != len(kept) or len(kept) < 2 or not all(0 <= k < len(NAMES) for k in kept):
         p.error(f"--keep-domains wants at least two distinct indices in 0..{len(NAMES) - 1}, got {args.keep_domains}")
     rows = torch.cat([torch.nonzero(L == k).view(-1) for k in kept])
-    X, L = X[rows], torch.tensor([kept.index(int(k)) for k in L[rows]])
+    new_index = torch.full((len(NAMES),), -1, dtype=torch.int64)
+    new_index[kept] = torch.arange(len(kept))
+    X, L = X[rows], new_index[L[rows]]
     NAMES = [NAMES[k] for k in kept]
 n, K, C, ngf, ndf = X.shape[0], len(NAMES), 1, args.ngf, args.ndf
 
@@ -191,6 +193,7 @@ emit({"model": "stargan", "impl": "torch", **blas_info(), "rows": n, "domains": 
 
 keys_d = ("d_real", "d_fake", "d_cls", "d_gp", "loss_d")
 keys_g = ("g_fake", "g_cls", "g_rec", "loss_g")
+lsgan = args.gan_loss == "lsgan"
 it = g_steps = 0  # iterations, generator steps
 for epoch in range(1, args.epochs + 1):
     G.train()
@@ -206,7 +209,6 @@ for epoch in range(1, args.epochs + 1):
             c_trg = torch.randint(0, K, c_org.shape)
             # discriminator step
             src, cls = D(x)
-            lsgan = args.gan_loss == "lsgan"
             d_real = 0.5 * ((src - 1) ** 2).mean() if lsgan else -src.mean()
             d_cls = F.cross_entropy(cls, c_org)
             x_fake = G(x, c_trg)
