@@ -114,6 +114,9 @@ run_asan() {
   ((rc != 0 || bad != 0)) && status=1
   [[ -n $found ]] && status=1
   summary+=("ASan+UBSan (unit, capi, robustness, fuzz corpus replay): $ok passed, $bad failed; reports: ${found:-none} ($((SECONDS - t0)) s)")
+  local names
+  names=$(scripts/meson_failures.py "$asan_dir")
+  [[ -n $names ]] && summary+=("$names")
 }
 
 # The C++ test cases that start std::threads on one model (doctest -tc filters).
