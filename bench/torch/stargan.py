@@ -50,11 +50,15 @@ Experiments (not genmodels' model; bench/RESULTS.md "stargan" gives what each di
   --gan-loss lsgan      least-squares adversarial loss (CycleGAN's) instead of WGAN-GP.
   --lambda-id-from S    the identity term (--lambda-id) only from generator step S on.
   --keep-domains 0,1    train and score on a subset of the four domains (K = its size).
+  --g-norm none         no normalisation in G (a learned per-channel bias in place of each IN).
+  --first-norm none     no normalisation after G's first convolution only: instance norm removes
+                        each image's mean, and with it most of what tells an inverted input
+                        (bright background) from a plain one.
 
 Usage: stargan.py [--epochs 1] [--threads 2] [--batch-size 16] [--seed 0] [--ngf 32] [--ndf 64]
                   [--n-res 4] [--lr 1e-4] [--n-critic 5] [--max-examples N] [--n-test 1000]
                   [--lambda-id 0] [--lambda-id-from S] [--cond input|cin] [--gan-loss wgan-gp|lsgan]
-                  [--keep-domains LIST]
+                  [--keep-domains LIST] [--g-norm in|none] [--first-norm in|none]
                   [--out-dir DIR] [--log-every K]"""
 import argparse
 import os
@@ -86,6 +90,10 @@ p.add_argument("--lambda-id-from", type=int, default=0,
 p.add_argument("--cond", choices=["input", "cin"], default="input",
                help="how G reads the target: input = tiled planes only (the paper's); cin = also conditional "
                     "instance norm, a per-domain scale and shift in every IN of G (an experiment)")
+p.add_argument("--g-norm", choices=["in", "none"], default="in",
+               help="experiment: G's normalisation, or none at all (a learned bias instead)")
+p.add_argument("--first-norm", choices=["in", "none"], default="in",
+               help="experiment: drop the norm after G's first convolution only (it keeps a bias)")
 p.add_argument("--gan-loss", choices=["wgan-gp", "lsgan"], default="wgan-gp",
                help="the adversarial loss on D_src: wgan-gp (the paper's) or lsgan (least squares, no "
                     "penalty, CycleGAN's; an experiment)")
@@ -136,7 +144,20 @@ class CondNorm(nn.Module):
         return self.norm(x) * self.gamma[c][:, :, None, None] + self.beta[c][:, :, None, None]
 
 
+class Bias(nn.Module):
+    """A per-channel learned shift: what a convolution without bias needs where no norm follows."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.b = nn.Parameter(torch.zeros(c))
+
+    def forward(self, x):
+        return x + self.b[None, :, None, None]
+
+
 def norm(c):
+    if args.g_norm == "none":
+        return Bias(c)
     if args.cond == "cin":
         return CondNorm(c)
     return nn.InstanceNorm2d(c, affine=True, track_running_stats=False)
@@ -156,7 +177,8 @@ class Generator(nn.Module):
     def __init__(self):
         super().__init__()
         self.main = nn.Sequential(
-            nn.Conv2d(C + K, ngf, 7, 1, 3, bias=False), norm(ngf), nn.ReLU(True),
+            nn.Conv2d(C + K, ngf, 7, 1, 3, bias=False), Bias(ngf) if args.first_norm == "none" else norm(ngf),
+            nn.ReLU(True),
             nn.Conv2d(ngf, 2 * ngf, 4, 2, 1, bias=False), norm(2 * ngf), nn.ReLU(True),
             nn.Conv2d(2 * ngf, 4 * ngf, 4, 2, 1, bias=False), norm(4 * ngf), nn.ReLU(True),
             *[ResBlock(4 * ngf) for _ in range(args.n_res)],
@@ -188,7 +210,7 @@ opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
 opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.5, 0.999))
 count = lambda net: sum(q.numel() for q in net.parameters())
 emit({"model": "stargan", "impl": "torch", **blas_info(), "rows": n, "domains": K, "batch_size": args.batch_size,
-      "ngf": ngf, "ndf": ndf, "n_res": args.n_res, "cond": args.cond, "gan_loss": args.gan_loss,
+      "ngf": ngf, "ndf": ndf, "n_res": args.n_res, "cond": args.cond, "g_norm": args.g_norm, "first_norm": args.first_norm, "gan_loss": args.gan_loss,
       "parameters_g": count(G), "parameters_d": count(D)})
 
 keys_d = ("d_real", "d_fake", "d_cls", "d_gp", "loss_d")
