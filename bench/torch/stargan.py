@@ -54,11 +54,14 @@ Experiments (not genmodels' model; bench/RESULTS.md "stargan" gives what each di
   --first-norm none     no normalisation after G's first convolution only: instance norm removes
                         each image's mean, and with it most of what tells an inverted input
                         (bright background) from a plain one.
+  --d-extra N           N more 3x3 convolutions with LeakyReLU on D's 7x7 map before the heads
+                        (a deeper D, whose patches see the whole garment).
 
 Usage: stargan.py [--epochs 1] [--threads 2] [--batch-size 16] [--seed 0] [--ngf 32] [--ndf 64]
                   [--n-res 4] [--lr 1e-4] [--n-critic 5] [--max-examples N] [--n-test 1000]
                   [--lambda-id 0] [--lambda-id-from S] [--cond input|cin] [--gan-loss wgan-gp|lsgan]
                   [--keep-domains LIST] [--g-norm in|none] [--first-norm in|none]
+                  [--d-extra N]
                   [--out-dir DIR] [--log-every K]"""
 import argparse
 import os
@@ -94,6 +97,8 @@ p.add_argument("--g-norm", choices=["in", "none"], default="in",
                help="experiment: G's normalisation, or none at all (a learned bias instead)")
 p.add_argument("--first-norm", choices=["in", "none"], default="in",
                help="experiment: drop the norm after G's first convolution only (it keeps a bias)")
+p.add_argument("--d-extra", type=int, default=0,
+               help="experiment: N more 3x3 convolutions (2ndf, LeakyReLU) on D's last map, before the heads")
 p.add_argument("--gan-loss", choices=["wgan-gp", "lsgan"], default="wgan-gp",
                help="the adversarial loss on D_src: wgan-gp (the paper's) or lsgan (least squares, no "
                     "penalty, CycleGAN's; an experiment)")
@@ -196,7 +201,9 @@ class Discriminator(nn.Module):
     def __init__(self):
         super().__init__()
         self.trunk = nn.Sequential(nn.Conv2d(C, ndf, 4, 2, 1), nn.LeakyReLU(0.01),
-                                   nn.Conv2d(ndf, 2 * ndf, 4, 2, 1), nn.LeakyReLU(0.01))
+                                   nn.Conv2d(ndf, 2 * ndf, 4, 2, 1), nn.LeakyReLU(0.01),
+                                   *[m for _ in range(args.d_extra)
+                                     for m in (nn.Conv2d(2 * ndf, 2 * ndf, 3, 1, 1), nn.LeakyReLU(0.01))])
         self.src = nn.Conv2d(2 * ndf, 1, 3, 1, 1, bias=False)
         self.cls = nn.Conv2d(2 * ndf, K, 7, 1, 0, bias=False)
 
@@ -210,7 +217,7 @@ opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
 opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.5, 0.999))
 count = lambda net: sum(q.numel() for q in net.parameters())
 emit({"model": "stargan", "impl": "torch", **blas_info(), "rows": n, "domains": K, "batch_size": args.batch_size,
-      "ngf": ngf, "ndf": ndf, "n_res": args.n_res, "cond": args.cond, "g_norm": args.g_norm, "first_norm": args.first_norm, "gan_loss": args.gan_loss,
+      "ngf": ngf, "ndf": ndf, "n_res": args.n_res, "cond": args.cond, "g_norm": args.g_norm, "first_norm": args.first_norm, "d_extra": args.d_extra, "gan_loss": args.gan_loss,
       "parameters_g": count(G), "parameters_d": count(D)})
 
 keys_d = ("d_real", "d_fake", "d_cls", "d_gp", "loss_d")
