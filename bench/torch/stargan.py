@@ -129,6 +129,8 @@ if args.keep_domains:
     new_index[kept] = torch.arange(len(kept))
     X, L = X[rows], new_index[L[rows]]
     NAMES = [NAMES[k] for k in kept]
+if args.d_extra < 0:
+    p.error(f"--d-extra wants 0 or more layers, got {args.d_extra}")
 n, K, C, ngf, ndf = X.shape[0], len(NAMES), 1, args.ngf, args.ndf
 
 
@@ -217,7 +219,8 @@ opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
 opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.5, 0.999))
 count = lambda net: sum(q.numel() for q in net.parameters())
 emit({"model": "stargan", "impl": "torch", **blas_info(), "rows": n, "domains": K, "batch_size": args.batch_size,
-      "ngf": ngf, "ndf": ndf, "n_res": args.n_res, "cond": args.cond, "g_norm": args.g_norm, "first_norm": args.first_norm, "d_extra": args.d_extra, "gan_loss": args.gan_loss,
+      "ngf": ngf, "ndf": ndf, "n_res": args.n_res, "cond": args.cond, "g_norm": args.g_norm,
+      "first_norm": args.first_norm, "d_extra": args.d_extra, "gan_loss": args.gan_loss,
       "parameters_g": count(G), "parameters_d": count(D)})
 
 keys_d = ("d_real", "d_fake", "d_cls", "d_gp", "loss_d")
